@@ -1,0 +1,67 @@
+"""Quotes as JSON: every amount as its integer and as the shopper reads it."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .bundles import Quote
+
+
+def quote_json(quote: Quote, money: Callable[[int], str]) -> dict:
+    def amount(value: int) -> dict:
+        return {"amount": value, "display": money(value)}
+
+    progress = quote.free_shipping
+    return {
+        "currency": quote.currency,
+        "lines": [
+            {
+                "product_id": line.product_id,
+                "quantity": line.quantity,
+                "unit_price": amount(line.unit_price),
+                "subtotal": amount(line.subtotal),
+                "discount": amount(line.discount),
+                "total": amount(line.total),
+            }
+            for line in quote.lines
+        ],
+        "subtotal": amount(quote.subtotal),
+        "discounts": [
+            {
+                "rule_id": discount.rule_id,
+                "label": discount.label,
+                "amount": amount(discount.amount),
+                "applications": discount.applications,
+                "units": [
+                    {"product_id": units.product_id, "quantity": units.quantity, "amount": units.amount}
+                    for units in discount.units
+                ],
+            }
+            for discount in quote.discounts
+        ],
+        "discount_total": amount(quote.discount_total),
+        "shipping_fee": amount(quote.shipping_fee),
+        "free_shipping": None
+        if progress is None
+        else {
+            "threshold": amount(progress.threshold),
+            "remaining": amount(progress.remaining),
+            "fraction": round(progress.fraction, 4),
+            "reached": progress.reached,
+            "next_reward": None
+            if progress.next_reward is None
+            else {"label": progress.next_reward.label, "remaining": amount(progress.next_reward_remaining)},
+        },
+        "total": amount(quote.total),
+        "offers": [
+            {
+                "kind": offer.kind,
+                "rule_id": offer.rule_id,
+                "label": offer.label,
+                "add": [{"product_id": line.product_id, "quantity": line.quantity} for line in offer.add],
+                "added_price": amount(offer.added_price),
+                "saving": amount(offer.saving),
+                "new_total": amount(offer.new_total),
+            }
+            for offer in quote.offers
+        ],
+    }

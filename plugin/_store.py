@@ -1,0 +1,165 @@
+"""The per-worker rule cache and the writes that go with a placed order.
+
+A warm quote makes one SQL query: it reads the version stamp (and, in the
+same statement, the shopper's use of per-customer capped rules). Only when the
+stamp has moved, because an admin in any worker saved a change, are the rules
+loaded again.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, literal_column, or_, select, union_all, update
+from sqlalchemy.orm import Session
+
+from . import models
+from .bundles import Quote
+from .errors import CapReached
+from .rules import FixedBundle, Rule, RuleBook, RuleError, VolumeDiscount
+
+log = logging.getLogger("tsuide")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The rules as of one version stamp."""
+
+    version: int
+    rulebook: RuleBook
+    by_id: dict[str, Rule]
+    has_customer_caps: bool
+    problems: tuple[str, ...] = ()
+
+    def referenced_products(self, rules: Iterable[Rule]) -> set[str]:
+        """Products the given rules name, which offers may suggest."""
+        ids: set[str] = set()
+        for rule in rules:
+            if isinstance(rule, (FixedBundle, VolumeDiscount)):
+                ids |= rule.product_ids
+        return ids
+
+
+def load_snapshot(session: Session, version: int) -> Snapshot:
+    rows = session.scalars(select(models.Rule).where(models.Rule.deleted_at.is_(None))).all()
+    rules, problems = [], []
+    for row in rows:
+        try:
+            rules.append(row.to_rule())
+        except RuleError as error:
+            # Saved rules are validated; a row edited by hand is skipped, not priced wrong.
+            problems.append(f"rule {row.id} ({row.label!r}) is skipped: {error}")
+    for problem in problems:
+        log.warning("tsuide: %s", problem)
+    return Snapshot(
+        version=version,
+        rulebook=RuleBook(tuple(rules)),
+        by_id={rule.id: rule for rule in rules},
+        has_customer_caps=any(rule.per_customer_cap is not None for rule in rules),
+        problems=tuple(problems),
+    )
+
+
+class RuleStore:
+    """One per app and worker: hands out the current :class:`Snapshot`."""
+
+    def __init__(self) -> None:
+        self._snapshot: Snapshot | None = None
+        self._lock = threading.Lock()
+
+    def forget(self) -> None:
+        self._snapshot = None
+
+    def current(self, session: Session, customer_id: str | None) -> tuple[Snapshot, dict[str, int]]:
+        """The snapshot for the stored version, and this customer's capped-rule uses."""
+        cached = self._snapshot
+        want_usage = customer_id is not None and (cached is None or cached.has_customer_caps)
+        version, usage = self._read_stamp(session, customer_id if want_usage else None)
+        if cached is None or cached.version != version:
+            with self._lock:
+                cached = self._snapshot
+                if cached is None or cached.version != version:
+                    cached = load_snapshot(session, version)
+                    self._snapshot = cached
+        return cached, usage if cached.has_customer_caps else {}
+
+    @staticmethod
+    def _read_stamp(session: Session, customer_id: str | None) -> tuple[int, dict[str, int]]:
+        stamp = select(literal_column("'v'").label("kind"), models.State.version.label("key"),
+                       literal_column("0").label("uses")).where(models.State.id == 1)
+        if customer_id is None:
+            version = session.execute(stamp).one_or_none()
+            if version is None:
+                raise RuntimeError("tsuide_state is empty: run 'flask tsuide db upgrade'")
+            return version.key, {}
+        uses = (
+            select(literal_column("'c'"), models.Redemption.rule_id, func.sum(models.Redemption.applications))
+            .where(models.Redemption.customer_id == customer_id)
+            .group_by(models.Redemption.rule_id)
+        )
+        version, usage = None, {}
+        for kind, key, count in session.execute(union_all(stamp, uses)):
+            if kind == "v":
+                version = key
+            else:
+                usage[str(key)] = int(count)
+        if version is None:
+            raise RuntimeError("tsuide_state is empty: run 'flask tsuide db upgrade'")
+        return version, usage
+
+
+def redeem(session: Session, snapshot: Snapshot, order_id: str, quote: Quote, customer_id: str | None) -> None:
+    """Count the capped rules this order used, atomically against their caps.
+
+    Runs in the caller's transaction: commit it with the order. Raises
+    :class:`~plugin.errors.CapReached` (and writes nothing it could not finish
+    once the caller rolls back) when a cap ran out since the quote. Redeeming
+    the same order twice counts it once.
+    """
+    global_capped = False
+    for discount in quote.discounts:
+        rule = snapshot.by_id.get(discount.rule_id)
+        if rule is None or (rule.global_cap is None and rule.per_customer_cap is None):
+            continue
+        rule_id = int(rule.id)
+        already = session.scalar(
+            select(models.Redemption.id).where(
+                models.Redemption.rule_id == rule_id, models.Redemption.order_id == order_id
+            )
+        )
+        if already is not None:
+            continue
+        applications = discount.applications
+        # The conditional update takes the rule's row lock, so concurrent orders queue here.
+        claimed = session.execute(
+            update(models.Rule)
+            .where(
+                models.Rule.id == rule_id,
+                or_(
+                    models.Rule.global_cap.is_(None),
+                    models.Rule.redeemed + applications <= models.Rule.global_cap,
+                ),
+            )
+            .values(redeemed=models.Rule.redeemed + applications)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not claimed:
+            raise CapReached(rule.label)
+        if rule.per_customer_cap is not None and customer_id is not None:
+            used = session.scalar(
+                select(func.coalesce(func.sum(models.Redemption.applications), 0)).where(
+                    and_(models.Redemption.rule_id == rule_id, models.Redemption.customer_id == customer_id)
+                )
+            )
+            if used + applications > rule.per_customer_cap:
+                raise CapReached(rule.label)
+        session.add(
+            models.Redemption(rule_id=rule_id, order_id=order_id, customer_id=customer_id, applications=applications)
+        )
+        global_capped = global_capped or rule.global_cap is not None
+    if global_capped:
+        # What is left of a "first 100" is part of the cached rules.
+        session.execute(update(models.State).where(models.State.id == 1).values(version=models.State.version + 1))
+    session.flush()

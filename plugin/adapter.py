@@ -1,0 +1,84 @@
+"""What the host shop implements: subclass :class:`ShopAdapter`.
+
+Three methods are required. Every optional method left as it is here switches
+its feature off; :func:`missing_features` says which and why, for the admin.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+
+from .bundles import Cart, Customer, Order, Product
+
+REQUIRED = ("current_cart", "products", "add_to_cart")
+
+#: Optional method -> the feature that needs it, in words an admin reads.
+OPTIONAL = {
+    "search_products": "the admin's product picker",
+    "order": "thank-you page offers",
+    "amend_order": "one-click post-purchase offers",
+    "customer": "targeting and per-customer caps",
+    "order_lines": "mining what is bought together",
+}
+
+
+class ShopAdapter:
+    """The shop's side of the contract. Override the required methods; the rest are optional."""
+
+    def current_cart(self) -> Cart:
+        """The shopper's cart in this request."""
+        raise NotImplementedError
+
+    def products(self, ids: Iterable[str]) -> Mapping[str, Product]:
+        """Catalogue entries for ``ids``; ids the shop does not know are left out."""
+        raise NotImplementedError
+
+    def add_to_cart(self, items: Sequence[tuple[str, int]]) -> None:
+        """Put (product id, quantity) pairs in the shopper's cart."""
+        raise NotImplementedError
+
+    def search_products(self, query: str, limit: int) -> Sequence[Product]:
+        raise NotImplementedError
+
+    def order(self, order_id: str) -> Order | None:
+        """The order, or ``None`` unless the current shopper owns it."""
+        raise NotImplementedError
+
+    def amend_order(
+        self, order_id: str, add: Sequence[tuple[str, int]], remove: Sequence[tuple[str, int]], charge: int,
+        idempotency_key: str,
+    ) -> bool:
+        raise NotImplementedError
+
+    def customer(self) -> Customer | None:
+        """Who is shopping, or ``None`` for a guest. Without it, per-customer caps count per cart."""
+        return None
+
+    def order_lines(self, since: datetime | None) -> Iterable[tuple[str, str, int]]:
+        raise NotImplementedError
+
+    def is_admin(self) -> bool:
+        """May this request use the admin? Closed until the shop says otherwise."""
+        return False
+
+
+def _overrides(adapter: ShopAdapter, name: str) -> bool:
+    method = getattr(type(adapter), name, None)
+    return method is not None and method is not getattr(ShopAdapter, name)
+
+
+def check_adapter(adapter: object) -> None:
+    """Refuse an adapter that lacks a required method, naming what to add."""
+    if not isinstance(adapter, ShopAdapter):
+        raise TypeError(
+            "Tsuide needs an adapter: pass adapter=YourShopAdapter(), a subclass of plugin.ShopAdapter."
+        )
+    missing = [name for name in REQUIRED if not _overrides(adapter, name)]
+    if missing:
+        names = ", ".join(f"{name}()" for name in missing)
+        raise TypeError(f"{type(adapter).__name__} must implement {names}: see 'The adapter' in the README.")
+
+
+def missing_features(adapter: ShopAdapter) -> dict[str, str]:
+    """Optional methods the shop has not provided -> the feature that stays off."""
+    return {name: feature for name, feature in OPTIONAL.items() if not _overrides(adapter, name)}

@@ -1,0 +1,501 @@
+"""The pricing engine: one pure function prices the widget, the cart panel and the checkout.
+
+:func:`quote_cart` takes a cart, the shop's :class:`~plugin.rules.RuleBook`,
+the catalogue entries it needs and the time, and returns a :class:`Quote`.
+Everything here is a frozen value; there is no Flask, no SQLAlchemy and no
+I/O, so a checkout, an endpoint and a benchmark call it alike.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from ._best_price import Ladder, UnitRun, best_allocation, bundle_saving, cap_by_floor, margin_floor
+from .money import allocate, percent_of
+from .rules import FixedBundle, Reward, Rule, RuleBook, ShippingThreshold, VolumeDiscount, VolumeTier
+
+__all__ = [
+    "Cart",
+    "CartLine",
+    "Customer",
+    "Discount",
+    "DiscountedUnits",
+    "FreeShippingProgress",
+    "Offer",
+    "Order",
+    "Product",
+    "Quote",
+    "QuotedLine",
+    "quote_cart",
+]
+
+#: Upper bound on one line's quantity: past it a cart is refused rather than priced.
+MAX_LINE_QUANTITY = 9_999
+
+
+@dataclass(frozen=True)
+class Product:
+    """A catalogue entry as the shop's adapter describes it. ``price`` and ``cost`` are minor units."""
+
+    id: str
+    name: str
+    price: int
+    category: str | None = None
+    url: str | None = None
+    image_url: str | None = None
+    in_stock: bool = True
+    cost: int | None = None
+
+
+@dataclass(frozen=True)
+class CartLine:
+    product_id: str
+    quantity: int
+    unit_price: int
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.quantity, int) or not 1 <= self.quantity <= MAX_LINE_QUANTITY:
+            raise ValueError(f"quantity of {self.product_id!r} must be 1 to {MAX_LINE_QUANTITY}")
+        if not isinstance(self.unit_price, int) or self.unit_price < 0:
+            raise ValueError(f"unit_price of {self.product_id!r} must be a whole number, zero or more")
+
+    @property
+    def subtotal(self) -> int:
+        return self.quantity * self.unit_price
+
+
+@dataclass(frozen=True)
+class Cart:
+    lines: tuple[CartLine, ...] = ()
+    customer_id: str | None = None
+
+    def quantity_of(self, product_id: str) -> int:
+        return sum(line.quantity for line in self.lines if line.product_id == product_id)
+
+    def adding(self, items: Iterable[tuple[Product, int]]) -> Cart:
+        """This cart with ``items`` added at catalogue price, merged into a line of the same price."""
+        lines = list(self.lines)
+        for product, quantity in items:
+            for index, line in enumerate(lines):
+                if line.product_id == product.id and line.unit_price == product.price:
+                    lines[index] = replace(line, quantity=line.quantity + quantity)
+                    break
+            else:
+                lines.append(CartLine(product.id, quantity, product.price))
+        return replace(self, lines=tuple(lines))
+
+
+@dataclass(frozen=True)
+class Order:
+    id: str
+    lines: tuple[CartLine, ...]
+    customer_id: str | None
+    placed_at: datetime
+    total: int
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: str
+    orders_count: int = 0
+    total_spent: int = 0
+
+
+@dataclass(frozen=True)
+class DiscountedUnits:
+    """``quantity`` units of a product used by a discount, and the part of it they carry."""
+
+    product_id: str
+    quantity: int
+    amount: int
+
+
+@dataclass(frozen=True)
+class Discount:
+    """One applied rule: ``applications`` sets (or 1 for a volume tier), saving ``amount``."""
+
+    rule_id: str
+    label: str
+    amount: int
+    applications: int
+    units: tuple[DiscountedUnits, ...]
+
+
+@dataclass(frozen=True)
+class QuotedLine:
+    product_id: str
+    quantity: int
+    unit_price: int
+    subtotal: int
+    discount: int
+    total: int
+
+
+@dataclass(frozen=True)
+class FreeShippingProgress:
+    """How far the cart is from free shipping, and from the next reward above it."""
+
+    threshold: int
+    counted: int
+    remaining: int
+    fee: int
+    rewards_unlocked: tuple[Reward, ...] = ()
+    next_reward: Reward | None = None
+    next_reward_remaining: int | None = None
+
+    @property
+    def reached(self) -> bool:
+        return self.remaining == 0
+
+    @property
+    def fraction(self) -> float:
+        """Progress toward the threshold, 0.0 to 1.0, for drawing the bar (not for money)."""
+        return min(1.0, self.counted / self.threshold)
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A nudge whose ``saving`` was found by quoting the cart it would make.
+
+    ``kind`` is ``"complete_bundle"`` or ``"reach_tier"``. ``saving`` is how
+    much more discount that cart gets, ``new_total`` what it would cost.
+    """
+
+    kind: str
+    rule_id: str
+    label: str
+    add: tuple[CartLine, ...]
+    added_price: int
+    saving: int
+    new_total: int
+    tier: VolumeTier | None = None
+
+    @property
+    def add_quantity(self) -> int:
+        return sum(line.quantity for line in self.add)
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What the cart costs. The checkout charges ``total``; panels show the same numbers."""
+
+    currency: str
+    lines: tuple[QuotedLine, ...]
+    subtotal: int
+    discounts: tuple[Discount, ...]
+    shipping_fee: int
+    free_shipping: FreeShippingProgress | None
+    offers: tuple[Offer, ...] = ()
+
+    @property
+    def discount_total(self) -> int:
+        return sum(discount.amount for discount in self.discounts)
+
+    @property
+    def total(self) -> int:
+        return self.subtotal - self.discount_total + self.shipping_fee
+
+
+class _Ledger:
+    """Per-line discounts as rules are applied, so that parts add up to each discount."""
+
+    def __init__(self, lines: Sequence[CartLine]):
+        self.lines = lines
+        self.discount = [0] * len(lines)
+        self.discounts: list[Discount] = []
+
+    def net(self, index: int) -> int:
+        return self.lines[index].subtotal - self.discount[index]
+
+    def book(self, rule: Rule, label: str, amount: int, applications: int, parts: list[tuple[int, int, int]]) -> None:
+        """Spread ``amount`` over ``parts`` of (line index, units, weight) and record the discount."""
+        if amount <= 0:
+            return
+        shares = allocate(amount, [weight for _, _, weight in parts])
+        units: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for (index, quantity, _), share in zip(parts, shares):
+            self.discount[index] += share
+            product_units = units[self.lines[index].product_id]
+            product_units[0] += quantity
+            product_units[1] += share
+        self.discounts.append(
+            Discount(
+                rule.id,
+                label,
+                amount,
+                applications,
+                tuple(DiscountedUnits(pid, quantity, share) for pid, (quantity, share) in units.items()),
+            )
+        )
+
+
+def _ladders(lines: Sequence[CartLine]) -> dict[str, Ladder]:
+    runs: dict[str, list[UnitRun]] = defaultdict(list)
+    for index, line in enumerate(lines):
+        runs[line.product_id].append(UnitRun(index, line.unit_price, line.quantity))
+    return {
+        product_id: Ladder(tuple(sorted(product_runs, key=lambda run: (-run.unit_price, run.line_index))))
+        for product_id, product_runs in runs.items()
+    }
+
+
+def _by_importance(rules: Iterable[Rule]) -> list[Rule]:
+    return sorted(rules, key=lambda rule: (-rule.priority, rule.id))
+
+
+def _apply_exclusive(
+    ledger: _Ledger,
+    ladders: Mapping[str, Ladder],
+    bundles: list[FixedBundle],
+    volumes: list[VolumeDiscount],
+    counted_by: Mapping[str, str],
+    costs: Mapping[str, int | None],
+    limits: Mapping[str, int | None],
+    locale: str | None,
+) -> None:
+    allocation = best_allocation(bundles, volumes, counted_by, ladders, costs, limits)
+    used = {product_id: 0 for product_id in ladders}
+    for bundle in bundles:
+        sets = allocation.bundle_sets.get(bundle.id, 0)
+        parts: list[tuple[int, int, int]] = []
+        amount = 0
+        for _ in range(sets):
+            price = 0
+            for item in bundle.items:
+                for run, units in ladders[item.product_id].take(used[item.product_id], item.quantity):
+                    parts.append((run.line_index, units, run.unit_price * units))
+                    price += run.unit_price * units
+                used[item.product_id] += item.quantity
+            floor = margin_floor(bundle, {item.product_id: item.quantity for item in bundle.items}, costs)
+            amount += cap_by_floor(bundle_saving(bundle, price), price, floor)
+        ledger.book(bundle, bundle.label_for(locale), amount, sets, parts)
+    for volume in volumes:
+        counted = [pid for pid, rule_id in counted_by.items() if rule_id == volume.id]
+        parts = []
+        units_by_product = {}
+        for product_id in counted:
+            ladder = ladders[product_id]
+            count = ladder.quantity - used[product_id]
+            units_by_product[product_id] = count
+            for run, units in ladder.take(used[product_id], count):
+                parts.append((run.line_index, units, run.unit_price * units))
+        tier = volume.tier_for(sum(units_by_product.values()))
+        if tier is None:
+            continue
+        price = sum(weight for _, _, weight in parts)
+        saving = cap_by_floor(percent_of(price, tier.percent_bp), price, margin_floor(volume, units_by_product, costs))
+        ledger.book(volume, volume.label_for(locale), saving, 1, parts)
+
+
+def _apply_stackable(
+    ledger: _Ledger,
+    ladders: Mapping[str, Ladder],
+    rules: list[Rule],
+    products: Mapping[str, Product],
+    costs: Mapping[str, int | None],
+    limits: Mapping[str, int | None],
+    locale: str | None,
+) -> None:
+    """Apply stackable rules on top, in priority order, to the price left on each line."""
+    for rule in rules:
+        if isinstance(rule, FixedBundle):
+            sets = min(
+                (ladders[item.product_id].quantity if item.product_id in ladders else 0) // item.quantity
+                for item in rule.items
+            )
+            limit = limits.get(rule.id)
+            sets = sets if limit is None else min(sets, limit)
+            wanted = {item.product_id: item.quantity * sets for item in rule.items}
+        else:
+            assert isinstance(rule, VolumeDiscount)
+            wanted = {
+                pid: ladder.quantity
+                for pid, ladder in ladders.items()
+                if rule.counts(pid, products[pid].category if pid in products else None)
+            }
+            tier = rule.tier_for(sum(wanted.values()))
+            sets = 1 if tier else 0
+        if not sets:
+            continue
+        parts = []
+        for product_id, count in wanted.items():
+            for run, units in ladders[product_id].take(0, count):
+                line = ledger.lines[run.line_index]
+                parts.append((run.line_index, units, ledger.net(run.line_index) * units // line.quantity))
+        price = sum(weight for _, _, weight in parts)
+        if isinstance(rule, FixedBundle):
+            saving = bundle_saving(rule, price, sets)
+        else:
+            saving = percent_of(price, tier.percent_bp)
+        saving = cap_by_floor(saving, price, margin_floor(rule, wanted, costs))
+        ledger.book(rule, rule.label_for(locale), saving, sets, parts)
+
+
+def _shipping(
+    rulebook: RuleBook, currency: str, now: datetime, subtotal: int, discount_total: int, has_lines: bool
+) -> tuple[int, FreeShippingProgress | None]:
+    live = [rule for rule in rulebook.shipping_for(currency) if rule.is_live(now)]
+    if not live:
+        return 0, None
+    rule = min(live, key=lambda candidate: (-candidate.priority, candidate.threshold, candidate.id))
+    counted = subtotal if rule.count_before_discounts else subtotal - discount_total
+    remaining = max(0, rule.threshold - counted)
+    unlocked = tuple(reward for reward in rule.rewards if counted >= reward.threshold)
+    upcoming = [reward for reward in rule.rewards if counted < reward.threshold]
+    next_reward = upcoming[0] if upcoming else None
+    progress = FreeShippingProgress(
+        threshold=rule.threshold,
+        counted=counted,
+        remaining=remaining,
+        fee=rule.fee,
+        rewards_unlocked=unlocked,
+        next_reward=next_reward,
+        next_reward_remaining=next_reward.threshold - counted if next_reward else None,
+    )
+    fee = rule.fee if has_lines and remaining > 0 else 0
+    return fee, progress
+
+
+def quote_cart(
+    cart: Cart,
+    rulebook: RuleBook,
+    products: Mapping[str, Product],
+    *,
+    now: datetime,
+    currency: str = "JPY",
+    customer_used: Mapping[str, int] | None = None,
+    locale: str | None = None,
+    max_offers: int | None = None,
+    with_offers: bool = True,
+) -> Quote:
+    """Price ``cart`` under the rules live at ``now``, with the best discounts for the shopper.
+
+    ``products`` holds the catalogue entries for the cart's products (their
+    categories and costs) and for the products offers may suggest.
+    ``customer_used`` counts this shopper's past applications of capped rules.
+    """
+    customer_used = customer_used or {}
+    lines = cart.lines
+    ladders = _ladders(lines)
+    categories = {products[pid].category for pid in ladders if pid in products}
+    limits: dict[str, int | None] = {}
+    live: list[Rule] = []
+    for rule in _by_importance(rulebook.touching(ladders, categories)):
+        left = rule.applications_left(customer_used.get(rule.id, 0))
+        if rule.is_live(now) and left != 0:
+            live.append(rule)
+            limits[rule.id] = left
+    costs = {pid: products[pid].cost if pid in products else None for pid in ladders}
+
+    exclusive_volumes = [rule for rule in live if isinstance(rule, VolumeDiscount) and not rule.stackable]
+    counted_by = {}
+    for product_id in ladders:
+        category = products[product_id].category if product_id in products else None
+        # A unit counts toward one volume discount: the most important that names it.
+        volume = next((v for v in exclusive_volumes if v.counts(product_id, category)), None)
+        if volume is not None:
+            counted_by[product_id] = volume.id
+
+    ledger = _Ledger(lines)
+    _apply_exclusive(
+        ledger,
+        ladders,
+        [rule for rule in live if isinstance(rule, FixedBundle) and not rule.stackable],
+        exclusive_volumes,
+        counted_by,
+        costs,
+        limits,
+        locale,
+    )
+    _apply_stackable(ledger, ladders, [rule for rule in live if rule.stackable], products, costs, limits, locale)
+
+    subtotal = sum(line.subtotal for line in lines)
+    discount_total = sum(ledger.discount)
+    fee, progress = _shipping(rulebook, currency, now, subtotal, discount_total, bool(lines))
+    quote = Quote(
+        currency=currency,
+        lines=tuple(
+            QuotedLine(line.product_id, line.quantity, line.unit_price, line.subtotal, cut, line.subtotal - cut)
+            for line, cut in zip(lines, ledger.discount)
+        ),
+        subtotal=subtotal,
+        discounts=tuple(ledger.discounts),
+        shipping_fee=fee,
+        free_shipping=progress,
+    )
+    if not with_offers:
+        return quote
+
+    def price_with(additions: list[tuple[Product, int]]) -> Quote:
+        return quote_cart(
+            cart.adding(additions),
+            rulebook,
+            products,
+            now=now,
+            currency=currency,
+            customer_used=customer_used,
+            locale=locale,
+            with_offers=False,
+        )
+
+    offers = _offers(cart, quote, live, products, price_with, locale)
+    return replace(quote, offers=tuple(offers[:max_offers] if max_offers is not None else offers))
+
+
+def _offers(cart, quote, live, products, price_with, locale) -> list[Offer]:
+    """Nudges toward rules the cart touches but does not yet get, each priced by quoting it."""
+    applied = {discount.rule_id: discount for discount in quote.discounts}
+    candidates: list[tuple[Rule, str, list[tuple[Product, int]], VolumeTier | None]] = []
+    for rule in live:
+        if isinstance(rule, FixedBundle):
+            if rule.id in applied:
+                continue
+            missing = []
+            for item in rule.items:
+                short = item.quantity - cart.quantity_of(item.product_id)
+                if short > 0:
+                    missing.append((products.get(item.product_id), short))
+            if all(product is not None and product.in_stock for product, _ in missing):
+                candidates.append((rule, "complete_bundle", missing, None))
+        elif isinstance(rule, VolumeDiscount):
+            in_cart = {line.product_id for line in cart.lines}
+            counted = sum(
+                line.quantity
+                for line in cart.lines
+                if line.product_id in products and rule.counts(line.product_id, products[line.product_id].category)
+            )
+            target = rule.next_tier(counted)
+            if target is None:
+                continue
+            eligible = [p for p in products.values() if p.in_stock and rule.counts(p.id, p.category)]
+            # Prefer something new from the collection; else more of what is already chosen.
+            fresh = [p for p in eligible if p.id not in in_cart]
+            pick = min(fresh or eligible, key=lambda p: (p.price, p.id), default=None)
+            if pick is not None:
+                candidates.append((rule, "reach_tier", [(pick, target.min_quantity - counted)], target))
+
+    offers = []
+    for rule, kind, additions, tier in candidates:
+        if not additions:
+            continue
+        after = price_with(additions)
+        saving = after.discount_total - quote.discount_total
+        if saving <= 0 or rule.id not in {discount.rule_id for discount in after.discounts}:
+            continue
+        offers.append(
+            Offer(
+                kind=kind,
+                rule_id=rule.id,
+                label=rule.label_for(locale),
+                add=tuple(CartLine(product.id, quantity, product.price) for product, quantity in additions),
+                added_price=sum(product.price * quantity for product, quantity in additions),
+                saving=saving,
+                new_total=after.total,
+                tier=tier,
+            )
+        )
+    priority = {rule.id: rule.priority for rule in live}
+    offers.sort(key=lambda offer: (-offer.saving, -priority[offer.rule_id], offer.rule_id))
+    return offers

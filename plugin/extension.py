@@ -1,0 +1,203 @@
+"""The Flask extension a shop mounts: ``Tsuide(app, db=db, adapter=MyShopAdapter())``."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from weakref import WeakKeyDictionary
+
+from flask import Flask, current_app, render_template, request, url_for
+from markupsafe import Markup
+
+from . import i18n
+from ._store import RuleStore, Snapshot, redeem
+from .adapter import ShopAdapter, check_adapter, missing_features
+from .bundles import Cart, Product, Quote, quote_cart
+
+log = logging.getLogger("tsuide")
+
+DEFAULTS = {
+    "TSUIDE_URL_PREFIX": "/tsuide",
+    "TSUIDE_CURRENCY": "JPY",
+    "TSUIDE_LOCALES": ("ja", "en"),
+    "TSUIDE_DEFAULT_LOCALE": "ja",
+    "TSUIDE_MAX_CART_OFFERS": 2,
+}
+
+
+@dataclass
+class _AppState:
+    db: object
+    adapter: ShopAdapter
+    store: RuleStore
+    logged_failures: set[str]
+
+
+class Tsuide:
+    """Bundles, volume tiers and a free-shipping bar for a Flask shop.
+
+    ``db`` is the shop's Flask-SQLAlchemy object and ``adapter`` the shop's
+    :class:`~plugin.ShopAdapter`. Both may be given here or to :meth:`init_app`.
+    """
+
+    def __init__(self, app: Flask | None = None, *, db=None, adapter: ShopAdapter | None = None):
+        self.db = db
+        self.adapter = adapter
+        self._locale_selector: Callable[[], str | None] | None = None
+        self._apps: WeakKeyDictionary[Flask, _AppState] = WeakKeyDictionary()
+        if app is not None:
+            self.init_app(app, db=db, adapter=adapter)
+
+    def init_app(self, app: Flask, *, db=None, adapter: ShopAdapter | None = None) -> None:
+        """Register the plugin on ``app``.
+
+        Reads these config keys, each with a default:
+
+        - ``TSUIDE_URL_PREFIX`` (``"/tsuide"``): where the blueprint is mounted.
+        - ``TSUIDE_CURRENCY`` (``"JPY"``): the shop's currency; amounts are its minor unit.
+        - ``TSUIDE_LOCALES`` (``("ja", "en")``): languages shoppers may get.
+        - ``TSUIDE_DEFAULT_LOCALE`` (``"ja"``): used when the browser asks for none of them.
+        - ``TSUIDE_MAX_CART_OFFERS`` (``2``): offers shown on a cart page at most.
+        """
+        db = db if db is not None else self.db
+        adapter = adapter if adapter is not None else self.adapter
+        if db is None:
+            raise TypeError("Tsuide needs the shop's Flask-SQLAlchemy object: Tsuide(app, db=db, adapter=...).")
+        check_adapter(adapter)
+        for key, value in DEFAULTS.items():
+            app.config.setdefault(key, value)
+        self._apps[app] = _AppState(db, adapter, RuleStore(), set())
+        app.extensions["tsuide"] = self
+
+        from .cli import tsuide_cli
+        from .routes import blueprint
+
+        app.register_blueprint(blueprint, url_prefix=app.config["TSUIDE_URL_PREFIX"])
+        app.add_template_global(self, "tsuide")
+        app.cli.add_command(tsuide_cli)
+
+    # -- per-app state -------------------------------------------------------------------------------
+
+    def _state(self) -> _AppState:
+        try:
+            return self._apps[current_app._get_current_object()]
+        except KeyError:
+            raise RuntimeError("Tsuide is not registered on this app: call tsuide.init_app(app, ...).") from None
+
+    @property
+    def _adapter(self) -> ShopAdapter:
+        return self._state().adapter
+
+    def missing_features(self) -> dict[str, str]:
+        """Adapter methods the shop has not provided, and the feature each one switches off."""
+        return missing_features(self._adapter)
+
+    # -- locale and money ----------------------------------------------------------------------------
+
+    def locale_selector(self, selector: Callable[[], str | None]) -> Callable[[], str | None]:
+        """Decorate a function that returns the shopper's locale (``"ja"``, ``"en"``...)."""
+        self._locale_selector = selector
+        return selector
+
+    def locale(self) -> str:
+        """The shopper's language: the shop's selector, else the browser's, else the default."""
+        allowed = current_app.config["TSUIDE_LOCALES"]
+        chosen = self._locale_selector() if self._locale_selector else None
+        if chosen is None and request:
+            chosen = request.accept_languages.best_match(allowed)
+        chosen = i18n.language(chosen) if chosen else None
+        return chosen if chosen in allowed else current_app.config["TSUIDE_DEFAULT_LOCALE"]
+
+    def format_money(self, amount: int, currency: str | None = None) -> str:
+        """Format minor units for the shopper: ``tsuide.format_money(3000)`` -> ``"￥3,000"``."""
+        return i18n.format_money(amount, currency or current_app.config["TSUIDE_CURRENCY"], self.locale())
+
+    # -- pricing -------------------------------------------------------------------------------------
+
+    def _snapshot(self, cart: Cart) -> tuple[Snapshot, dict[str, int]]:
+        state = self._state()
+        return state.store.current(state.db.session, cart.customer_id)
+
+    def _catalogue(self, cart: Cart, snapshot: Snapshot) -> dict[str, Product]:
+        adapter = self._adapter
+        in_cart = {line.product_id for line in cart.lines}
+        products = dict(adapter.products(in_cart)) if in_cart else {}
+        touching = snapshot.rulebook.touching(in_cart, {product.category for product in products.values()})
+        wanted = snapshot.referenced_products(touching) - products.keys()
+        if wanted:
+            products.update(adapter.products(wanted))
+        return products
+
+    def quote(self, cart: Cart | None = None, *, now: datetime | None = None, with_offers: bool = True) -> Quote:
+        """Price ``cart`` (by default the shopper's) with the rules live now.
+
+        The checkout charges ``quote.total``; the cart panel and the widget show
+        this same quote. A warm call makes one SQL query.
+        """
+        cart = cart if cart is not None else self._adapter.current_cart()
+        snapshot, customer_used = self._snapshot(cart)
+        return quote_cart(
+            cart,
+            snapshot.rulebook,
+            self._catalogue(cart, snapshot),
+            now=now or datetime.now(timezone.utc),
+            currency=current_app.config["TSUIDE_CURRENCY"],
+            customer_used=customer_used,
+            locale=self.locale() if request else None,
+            max_offers=current_app.config["TSUIDE_MAX_CART_OFFERS"],
+            with_offers=with_offers,
+        )
+
+    def redeem(self, order_id: str, quote: Quote, customer_id: str | None = None) -> None:
+        """Count the capped rules ``quote`` used for order ``order_id``, in the caller's transaction.
+
+        Call it in the checkout before committing the order. Raises
+        :class:`~plugin.CapReached` when a "first N" or per-customer cap ran out
+        since the quote: roll back, quote again and show the shopper the new total.
+        """
+        state = self._state()
+        snapshot, _ = state.store.current(state.db.session, customer_id)
+        redeem(state.db.session, snapshot, order_id, quote, customer_id)
+
+    # -- page helpers (Jinja global ``tsuide``) ------------------------------------------------------
+
+    def _safely(self, name: str, render: Callable[[], str]) -> Markup:
+        """Render a panel; on any failure, log once per cause and give the shop an empty panel."""
+        try:
+            return Markup(render())
+        except Exception as error:  # never break the shop's page
+            state = self._state()
+            cause = f"{name}:{type(error).__name__}:{str(error).splitlines()[0] if str(error) else ''}"
+            if cause not in state.logged_failures:
+                state.logged_failures.add(cause)
+                log.exception("tsuide: the %s failed and was left out of the page", name)
+            try:
+                state.db.session.rollback()
+            except Exception:
+                pass
+            return Markup("")
+
+    def cart_panel(self) -> Markup:
+        """Server-rendered offers and free-shipping bar for the current cart."""
+
+        def render() -> str:
+            quote = self.quote()
+            products = self._adapter.products({line.product_id for offer in quote.offers for line in offer.add})
+            return render_template("tsuide/cart_panel.html", quote=quote, offer_products=products, t=self._copy)
+
+        return self._safely("cart panel", render)
+
+    def widget_script(self) -> Markup:
+        """The ``<script defer>`` tag that loads ``widget.js``."""
+
+        def render() -> str:
+            src = url_for("tsuide.static", filename="widget.js")
+            api = url_for("tsuide.cart_api")
+            return f'<script src="{src}" defer data-tsuide-api="{api}"></script>'
+
+        return self._safely("widget script", render)
+
+    def _copy(self, key: str, **values: object) -> str:
+        return i18n.text(key, self.locale(), **values)
+

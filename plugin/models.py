@@ -1,0 +1,284 @@
+"""The plugin's tables, all named ``tsuide_*``, in the shop's own database.
+
+They hang off the plugin's own metadata, not the shop's ``db.Model``, so the
+shop's ``db.create_all()`` never creates them and the plugin's migrations never
+touch the shop's tables. Queries go through the shop's ``db.session``.
+
+Saving any rule validates it through the engine (every error at once) and
+bumps the version stamp in the same transaction, so every worker sees the
+change on its next request.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+    event,
+    select,
+    update,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+from . import rules as engine
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """Stored datetimes are naive UTC; the engine compares aware ones."""
+    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
+
+
+def to_storage(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class State(Base):
+    """One row: the version stamp every worker compares its rule cache with."""
+
+    __tablename__ = "tsuide_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+
+class Setting(Base):
+    """A shop-wide setting an admin can change without a deploy (overrides a ``TSUIDE_*`` default)."""
+
+    __tablename__ = "tsuide_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[object] = mapped_column(JSON, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+
+class Rule(Base):
+    """Terms every rule shares; one row per rule, ``kind`` tells which."""
+
+    __tablename__ = "tsuide_rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False, index=True)
+    label: Mapped[str] = mapped_column(String(200), nullable=False)
+    label_en: Mapped[str | None] = mapped_column(String(200))
+    starts_at: Mapped[datetime | None] = mapped_column(DateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime)
+    priority: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    stackable: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    paused: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    per_customer_cap: Mapped[int | None] = mapped_column(Integer)
+    global_cap: Mapped[int | None] = mapped_column(Integer)
+    redeemed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    margin_floor_bp: Mapped[int | None] = mapped_column(Integer)
+    # fixed bundles
+    pricing_mode: Mapped[str | None] = mapped_column(String(16))
+    pricing_value: Mapped[int | None] = mapped_column(Integer)
+    # shipping thresholds
+    currency: Mapped[str | None] = mapped_column(String(3))
+    threshold: Mapped[int | None] = mapped_column(Integer)
+    fee: Mapped[int | None] = mapped_column(Integer)
+    count_before_discounts: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow, nullable=False)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    row_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    items: Mapped[list[RuleItem]] = relationship(
+        cascade="all, delete-orphan", order_by="RuleItem.position", lazy="selectin"
+    )
+    categories: Mapped[list[RuleCategory]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    steps: Mapped[list[RuleStep]] = relationship(
+        cascade="all, delete-orphan", order_by="RuleStep.threshold", lazy="selectin"
+    )
+
+    __mapper_args__ = {"polymorphic_on": kind, "version_id_col": row_version}
+
+    def _terms(self) -> dict:
+        translations = (("en", self.label_en),) if self.label_en else ()
+        return {
+            "id": str(self.id) if self.id is not None else "new",
+            "label": self.label,
+            "translations": translations,
+            "starts_at": as_utc(self.starts_at),
+            "ends_at": as_utc(self.ends_at),
+            "priority": self.priority or 0,
+            "stackable": bool(self.stackable),
+            "paused": bool(self.paused),
+            "per_customer_cap": self.per_customer_cap,
+            "global_cap": self.global_cap,
+            "redeemed": self.redeemed or 0,
+            "margin_floor_bp": self.margin_floor_bp,
+        }
+
+    def to_rule(self) -> engine.Rule:
+        """The engine's frozen value for this row; raises :class:`~plugin.rules.RuleError`."""
+        raise NotImplementedError
+
+
+class Bundle(Rule):
+    """A fixed bundle: ``items`` together at ``pricing_mode`` / ``pricing_value``."""
+
+    __mapper_args__ = {"polymorphic_identity": "bundle"}
+
+    def to_rule(self) -> engine.FixedBundle:
+        try:
+            mode = engine.PricingMode(self.pricing_mode)
+        except ValueError:
+            raise engine.RuleError({"pricing_mode": ["Choose fixed_price, percent_off or amount_off."]}) from None
+        return engine.FixedBundle(
+            **self._terms(),
+            items=tuple(engine.BundleItem(item.product_id, item.quantity) for item in self.items),
+            mode=mode,
+            value=self.pricing_value,
+        )
+
+
+class VolumeRule(Rule):
+    """Mix and match over products (``items``) and ``categories``; ``steps`` are the tiers."""
+
+    __mapper_args__ = {"polymorphic_identity": "volume"}
+
+    def to_rule(self) -> engine.VolumeDiscount:
+        return engine.VolumeDiscount(
+            **self._terms(),
+            product_ids=frozenset(item.product_id for item in self.items),
+            categories=frozenset(category.category for category in self.categories),
+            tiers=tuple(engine.VolumeTier(step.threshold, step.percent_bp) for step in self.steps),
+        )
+
+
+class ShippingRule(Rule):
+    """A free-shipping threshold in one currency; ``steps`` are the rewards above it."""
+
+    __mapper_args__ = {"polymorphic_identity": "shipping"}
+
+    def to_rule(self) -> engine.ShippingThreshold:
+        return engine.ShippingThreshold(
+            **self._terms(),
+            currency=self.currency,
+            threshold=self.threshold,
+            fee=self.fee,
+            rewards=tuple(engine.Reward(step.threshold, step.label or "") for step in self.steps),
+            count_before_discounts=bool(self.count_before_discounts),
+        )
+
+
+class RuleItem(Base):
+    """A product in a bundle (with its quantity) or in a volume discount's collection."""
+
+    __tablename__ = "tsuide_rule_items"
+    __table_args__ = (UniqueConstraint("rule_id", "product_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("tsuide_rules.id", ondelete="CASCADE"), nullable=False, index=True)
+    product_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    quantity: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class RuleCategory(Base):
+    __tablename__ = "tsuide_rule_categories"
+    __table_args__ = (UniqueConstraint("rule_id", "category"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("tsuide_rules.id", ondelete="CASCADE"), nullable=False, index=True)
+    category: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class RuleStep(Base):
+    """A volume tier (``threshold`` = minimum quantity) or a shipping reward (``threshold`` = amount)."""
+
+    __tablename__ = "tsuide_rule_steps"
+    __table_args__ = (UniqueConstraint("rule_id", "threshold"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("tsuide_rules.id", ondelete="CASCADE"), nullable=False, index=True)
+    threshold: Mapped[int] = mapped_column(Integer, nullable=False)
+    percent_bp: Mapped[int | None] = mapped_column(Integer)
+    label: Mapped[str | None] = mapped_column(String(200))
+
+
+class Redemption(Base):
+    """Applications of a capped rule in a placed order; one row per rule and order."""
+
+    __tablename__ = "tsuide_redemptions"
+    __table_args__ = (UniqueConstraint("rule_id", "order_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("tsuide_rules.id"), nullable=False)
+    order_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    customer_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    applications: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+
+def _overlap_errors(session: Session, rule: VolumeRule) -> dict[str, list[str]]:
+    """Two live non-stackable volume discounts may not count the same product or category."""
+    if rule.stackable or rule.deleted_at is not None:
+        return {}
+    products = {item.product_id for item in rule.items}
+    categories = {category.category for category in rule.categories}
+    with session.no_autoflush:
+        others = session.scalars(
+            select(VolumeRule).where(
+                VolumeRule.deleted_at.is_(None), VolumeRule.stackable.is_(False), VolumeRule.id != (rule.id or -1)
+            )
+        ).all()
+    errors: dict[str, list[str]] = {}
+    for other in others:
+        shared = products & {item.product_id for item in other.items}
+        if shared:
+            errors.setdefault("product_ids", []).append(
+                f"{', '.join(sorted(shared))} already counts toward volume discount {other.label!r}."
+            )
+        shared = categories & {category.category for category in other.categories}
+        if shared:
+            errors.setdefault("categories", []).append(
+                f"{', '.join(sorted(shared))} already counts toward volume discount {other.label!r}."
+            )
+    return errors
+
+
+@event.listens_for(Session, "before_flush")
+def _validate_and_stamp(session: Session, flush_context, instances) -> None:
+    touched = [obj for obj in (*session.new, *session.dirty, *session.deleted) if isinstance(obj, Base)]
+    if not any(isinstance(obj, (Rule, RuleItem, RuleCategory, RuleStep, Setting)) for obj in touched):
+        return
+    for obj in (*session.new, *session.dirty):
+        if isinstance(obj, Rule) and obj not in session.deleted:
+            errors: dict[str, list[str]] = {}
+            try:
+                obj.to_rule()
+            except engine.RuleError as error:
+                errors.update(error.errors)
+            if isinstance(obj, VolumeRule):
+                for name, messages in _overlap_errors(session, obj).items():
+                    errors.setdefault(name, []).extend(messages)
+            if errors:
+                raise engine.RuleError(errors)
+    session.execute(update(State).where(State.id == 1).values(version=State.version + 1))

@@ -1,0 +1,324 @@
+"""Discount rules: what a shop owner configures, as frozen values the engine prices with.
+
+Three kinds, each a :class:`Rule` with the terms every rule shares
+(schedule, priority, stacking, caps, margin floor):
+
+- :class:`FixedBundle`: these products together at a fixed price, a
+  percentage off or an amount off ("3 bags at 10% off").
+- :class:`VolumeDiscount`: mix and match over a collection with
+  :class:`VolumeTier` steps ("2 items 10% off, 3 items 20% off").
+- :class:`ShippingThreshold`: a fee below a threshold, free at or above it,
+  with optional :class:`Reward` steps higher up.
+
+Constructing a rule validates all of it and raises :class:`RuleError` once,
+naming every field that is wrong. No Flask, no SQLAlchemy, no I/O.
+"""
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .money import FULL_BASIS_POINTS
+
+
+class RuleError(ValueError):
+    """A rule's data is wrong. ``errors`` maps each field to its messages."""
+
+    def __init__(self, errors: Mapping[str, list[str]]):
+        self.errors = dict(errors)
+        summary = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in self.errors.items())
+        super().__init__(summary)
+
+
+class PricingMode(str, enum.Enum):
+    """How a fixed bundle is priced; ``value`` on the bundle means a different thing for each."""
+
+    FIXED_PRICE = "fixed_price"  #: value is the bundle's price in minor units
+    PERCENT_OFF = "percent_off"  #: value is basis points off the items' price (1000 = 10%)
+    AMOUNT_OFF = "amount_off"  #: value is minor units off the items' price
+
+
+class _Errors:
+    """Collects every validation error so a form shows all of them at once."""
+
+    def __init__(self) -> None:
+        self.by_field: dict[str, list[str]] = defaultdict(list)
+
+    def check(self, ok: bool, name: str, message: str) -> None:
+        if not ok:
+            self.by_field[name].append(message)
+
+    def raise_if_any(self) -> None:
+        if self.by_field:
+            raise RuleError(self.by_field)
+
+
+def _is_whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rule:
+    """The terms every rule shares.
+
+    ``priority`` orders stackable rules and breaks ties between allocations
+    that save the same. A rule that is not ``stackable`` never shares a cart
+    unit with another non-stackable rule; a stackable one applies on top, to
+    the price left after them. ``global_cap`` counts applications across all
+    shoppers ("first 100"), ``redeemed`` how many are used; ``per_customer_cap``
+    counts one shopper's. ``margin_floor_bp`` keeps the discounted price at or
+    above cost plus that many basis points, whenever every product has a cost.
+    """
+
+    id: str
+    label: str
+    translations: tuple[tuple[str, str], ...] = ()
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    priority: int = 0
+    stackable: bool = False
+    paused: bool = False
+    per_customer_cap: int | None = None
+    global_cap: int | None = None
+    redeemed: int = 0
+    margin_floor_bp: int | None = None
+
+    def __post_init__(self) -> None:
+        errors = _Errors()
+        self._validate_terms(errors)
+        self._validate(errors)
+        errors.raise_if_any()
+
+    def _validate_terms(self, errors: _Errors) -> None:
+        errors.check(bool(self.id), "id", "A rule needs an id.")
+        errors.check(bool(self.label and self.label.strip()), "label", "A rule needs a name shoppers can read.")
+        if self.starts_at and self.ends_at:
+            errors.check(self.starts_at < self.ends_at, "ends_at", "The end must come after the start.")
+        for name in ("per_customer_cap", "global_cap"):
+            cap = getattr(self, name)
+            if cap is not None:
+                errors.check(_is_whole(cap) and cap >= 1, name, "A cap must be a whole number of at least 1.")
+        errors.check(_is_whole(self.redeemed) and self.redeemed >= 0, "redeemed", "Must not be negative.")
+        errors.check(_is_whole(self.priority), "priority", "Must be a whole number.")
+        if self.margin_floor_bp is not None:
+            errors.check(
+                _is_whole(self.margin_floor_bp) and self.margin_floor_bp >= 0,
+                "margin_floor_bp",
+                "A margin floor must be a whole number of basis points, zero or more.",
+            )
+
+    def _validate(self, errors: _Errors) -> None:
+        """Checks of the concrete kind; subclasses add theirs."""
+
+    def label_for(self, locale: str | None) -> str:
+        """The name in ``locale`` (``"en"``, ``"ja"``...) if translated, else the default."""
+        if locale:
+            language = locale.replace("-", "_").split("_")[0]
+            for code, text in self.translations:
+                if code == locale or code == language:
+                    return text
+        return self.label
+
+    def is_live(self, now: datetime) -> bool:
+        """Not paused and inside its schedule (start inclusive, end exclusive)."""
+        if self.paused:
+            return False
+        if self.starts_at is not None and now < self.starts_at:
+            return False
+        return self.ends_at is None or now < self.ends_at
+
+    def applications_left(self, customer_used: int = 0) -> int | None:
+        """How many more applications the caps allow, or ``None`` for no limit."""
+        limits = []
+        if self.global_cap is not None:
+            limits.append(self.global_cap - self.redeemed)
+        if self.per_customer_cap is not None:
+            limits.append(self.per_customer_cap - customer_used)
+        return max(0, min(limits)) if limits else None
+
+
+@dataclass(frozen=True)
+class BundleItem:
+    product_id: str
+    quantity: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class FixedBundle(Rule):
+    """These products together (each at its quantity) at a special price."""
+
+    items: tuple[BundleItem, ...]
+    mode: PricingMode
+    value: int
+
+    def _validate(self, errors: _Errors) -> None:
+        errors.check(bool(self.items), "items", "A bundle needs at least one product.")
+        seen = set()
+        for item in self.items:
+            errors.check(bool(item.product_id), "items", "Every item needs a product.")
+            errors.check(item.product_id not in seen, "items", f"{item.product_id} is listed twice.")
+            seen.add(item.product_id)
+            errors.check(
+                _is_whole(item.quantity) and item.quantity >= 1,
+                "items",
+                f"The quantity of {item.product_id} must be a whole number of at least 1.",
+            )
+        if len(self.items) == 1 and self.items[0].quantity == 1:
+            errors.by_field["items"].append("A bundle needs more than one unit.")
+        errors.check(isinstance(self.mode, PricingMode), "mode", "Choose fixed_price, percent_off or amount_off.")
+        errors.check(_is_whole(self.value), "value", "Must be a whole number.")
+        if not _is_whole(self.value):
+            return
+        if self.mode is PricingMode.PERCENT_OFF:
+            errors.check(
+                0 < self.value <= FULL_BASIS_POINTS, "value", "A percentage off must be above 0% and at most 100%."
+            )
+        elif self.mode is PricingMode.AMOUNT_OFF:
+            errors.check(self.value > 0, "value", "An amount off must be more than zero.")
+        else:
+            errors.check(self.value >= 0, "value", "A bundle price must not be negative.")
+
+    @property
+    def product_ids(self) -> frozenset[str]:
+        return frozenset(item.product_id for item in self.items)
+
+
+@dataclass(frozen=True)
+class VolumeTier:
+    """One step of a volume discount: from ``min_quantity`` units, ``percent_bp`` off each."""
+
+    min_quantity: int
+    percent_bp: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class VolumeDiscount(Rule):
+    """Mix and match: any units of the collection count toward the highest tier reached."""
+
+    product_ids: frozenset[str] = frozenset()
+    categories: frozenset[str] = frozenset()
+    tiers: tuple[VolumeTier, ...] = ()
+
+    def _validate(self, errors: _Errors) -> None:
+        errors.check(
+            bool(self.product_ids or self.categories),
+            "product_ids",
+            "A volume discount needs products or categories to count.",
+        )
+        errors.check(bool(self.tiers), "tiers", "A volume discount needs at least one tier.")
+        previous: VolumeTier | None = None
+        for tier in self.tiers:
+            if not (_is_whole(tier.min_quantity) and tier.min_quantity >= 2):
+                errors.by_field["tiers"].append("A tier starts at 2 items or more.")
+            if not (_is_whole(tier.percent_bp) and 0 < tier.percent_bp <= FULL_BASIS_POINTS):
+                errors.by_field["tiers"].append("A tier's percentage must be above 0% and at most 100%.")
+            if previous is not None and _is_whole(tier.min_quantity) and _is_whole(tier.percent_bp):
+                if tier.min_quantity <= previous.min_quantity:
+                    errors.by_field["tiers"].append(
+                        "Tiers overlap: list them by quantity, each starting above the last."
+                    )
+                elif tier.percent_bp <= previous.percent_bp:
+                    errors.by_field["tiers"].append("Tiers overlap: a larger quantity must give a larger discount.")
+            previous = tier
+
+    def counts(self, product_id: str, category: str | None) -> bool:
+        return product_id in self.product_ids or (category is not None and category in self.categories)
+
+    def tier_for(self, quantity: int) -> VolumeTier | None:
+        reached = None
+        for tier in self.tiers:
+            if quantity >= tier.min_quantity:
+                reached = tier
+        return reached
+
+    def next_tier(self, quantity: int) -> VolumeTier | None:
+        return next((tier for tier in self.tiers if tier.min_quantity > quantity), None)
+
+
+@dataclass(frozen=True)
+class Reward:
+    """A step above free shipping, e.g. a gift from ¥10,000."""
+
+    threshold: int
+    label: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShippingThreshold(Rule):
+    """Shipping costs ``fee`` below ``threshold`` and nothing from it, in one currency.
+
+    The threshold is counted on the subtotal after discounts unless
+    ``count_before_discounts`` is set. Never converted by exchange rate.
+    """
+
+    currency: str
+    threshold: int
+    fee: int
+    rewards: tuple[Reward, ...] = ()
+    count_before_discounts: bool = False
+
+    def _validate(self, errors: _Errors) -> None:
+        errors.check(
+            isinstance(self.currency, str) and len(self.currency) == 3 and self.currency.isupper(),
+            "currency",
+            "Use a three-letter currency code such as JPY.",
+        )
+        errors.check(_is_whole(self.threshold) and self.threshold > 0, "threshold", "Must be more than zero.")
+        errors.check(_is_whole(self.fee) and self.fee >= 0, "fee", "A shipping fee must not be negative.")
+        last = self.threshold if _is_whole(self.threshold) else 0
+        for reward in self.rewards:
+            if not (_is_whole(reward.threshold) and reward.threshold > last):
+                errors.by_field["rewards"].append(
+                    "Each reward needs a threshold above free shipping and above the reward before it."
+                )
+                break
+            last = reward.threshold
+        errors.check(all(reward.label.strip() for reward in self.rewards), "rewards", "Each reward needs a name.")
+
+
+@dataclass(frozen=True)
+class RuleBook:
+    """Every configured rule, indexed by the products and categories they touch.
+
+    Finding the rules for a cart looks up its products and categories, so the
+    cost does not grow with the number of rules in the shop.
+    """
+
+    rules: tuple[Rule, ...] = ()
+    _by_product: Mapping[str, tuple[Rule, ...]] = field(init=False, repr=False, compare=False)
+    _by_category: Mapping[str, tuple[Rule, ...]] = field(init=False, repr=False, compare=False)
+    _shipping: Mapping[str, tuple[ShippingThreshold, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_product: dict[str, list[Rule]] = defaultdict(list)
+        by_category: dict[str, list[Rule]] = defaultdict(list)
+        shipping: dict[str, list[ShippingThreshold]] = defaultdict(list)
+        for rule in self.rules:
+            if isinstance(rule, ShippingThreshold):
+                shipping[rule.currency].append(rule)
+                continue
+            for product_id in rule.product_ids:
+                by_product[product_id].append(rule)
+            for category in getattr(rule, "categories", ()):
+                by_category[category].append(rule)
+        object.__setattr__(self, "_by_product", {key: tuple(value) for key, value in by_product.items()})
+        object.__setattr__(self, "_by_category", {key: tuple(value) for key, value in by_category.items()})
+        object.__setattr__(self, "_shipping", {key: tuple(value) for key, value in shipping.items()})
+
+    def touching(self, product_ids: Iterable[str], categories: Iterable[str | None]) -> list[Rule]:
+        """Rules (not shipping) that involve any of these products or categories, each once."""
+        found: dict[str, Rule] = {}
+        for product_id in product_ids:
+            for rule in self._by_product.get(product_id, ()):
+                found.setdefault(rule.id, rule)
+        for category in categories:
+            if category is not None:
+                for rule in self._by_category.get(category, ()):
+                    found.setdefault(rule.id, rule)
+        return list(found.values())
+
+    def shipping_for(self, currency: str) -> tuple[ShippingThreshold, ...]:
+        return self._shipping.get(currency, ())
