@@ -19,7 +19,7 @@ from .money import FULL_BASIS_POINTS, percent_of
 from .rules import FixedBundle, PricingMode, Rule, VolumeDiscount
 
 #: Search nodes per group of overlapping rules before the best answer so far stands.
-NODE_BUDGET = 20_000
+NODE_BUDGET = 5_000
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,8 @@ class Ladder:
         return taken
 
     def price(self, start: int, count: int) -> int:
+        if len(self.runs) == 1:
+            return self.runs[0].unit_price * count
         return sum(run.unit_price * units for run, units in self.take(start, count))
 
 

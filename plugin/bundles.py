@@ -402,7 +402,13 @@ def quote_cart(
     _apply_exclusive(
         ledger,
         ladders,
-        [rule for rule in live if isinstance(rule, FixedBundle) and not rule.stackable],
+        [
+            rule
+            for rule in live
+            if isinstance(rule, FixedBundle)
+            and not rule.stackable
+            and all(item.product_id in ladders for item in rule.items)
+        ],
         exclusive_volumes,
         counted_by,
         costs,

@@ -1,0 +1,64 @@
+"""Nudges: every saving shown is what quoting the resulting cart gives."""
+from factories import bundle, cart, quote, shipping, volume
+
+HEALTH_SET = bundle("health-set", {"healthfood": 3}, "percent_off", 1_000)
+SHOE_CARE = bundle("shoe-care", {"spray": 1, "brush": 1, "cleaner": 1}, "fixed_price", 2_900)
+ACCESSORIES = volume("accessories", {2: 1_000, 3: 2_000}, products=["socks", "cap", "tote", "scarf"])
+
+
+def test_complete_the_bundle_shows_the_exact_saving():
+    q = quote(cart(("healthfood", 1)), HEALTH_SET)
+    [offer] = q.offers
+    assert offer.kind == "complete_bundle"
+    assert [(line.product_id, line.quantity) for line in offer.add] == [("healthfood", 2)]
+    assert (offer.added_price, offer.saving, offer.new_total) == (6_000, 900, 8_100)
+    after = quote(cart(("healthfood", 3)), HEALTH_SET)
+    assert offer.new_total == after.total
+    assert offer.saving == after.discount_total - q.discount_total
+
+
+def test_missing_shoe_care_items_are_offered_with_what_they_save():
+    [offer] = quote(cart(("spray", 1)), SHOE_CARE).offers
+    assert sorted(line.product_id for line in offer.add) == ["brush", "cleaner"]
+    assert offer.saving == 600 and offer.new_total == 2_900
+
+
+def test_saving_includes_what_changes_elsewhere_in_the_cart():
+    # A set already bought is not offered again.
+    assert quote(cart(("healthfood", 3)), HEALTH_SET).offers == ()
+
+
+def test_an_out_of_stock_product_is_never_offered():
+    with_scarf = bundle("scarf-set", {"cap": 1, "scarf": 1}, "amount_off", 500)
+    assert quote(cart(("cap", 1)), with_scarf).offers == ()
+
+
+def test_reach_the_next_tier_suggests_a_new_product_from_the_collection():
+    q = quote(cart(("cap", 1)), ACCESSORIES)
+    [offer] = q.offers
+    assert offer.kind == "reach_tier"
+    assert offer.tier.min_quantity == 2
+    # The cheapest in-stock product not in the cart; the scarf is out of stock.
+    assert [(line.product_id, line.quantity) for line in offer.add] == [("socks", 1)]
+    assert offer.saving == 350  # 10% of 3,500
+    assert offer.new_total == quote(cart(("cap", 1), ("socks", 1)), ACCESSORIES).total
+
+
+def test_offers_are_ranked_by_saving_and_capped():
+    q = quote(cart(("healthfood", 1), ("spray", 1), ("cap", 1)), HEALTH_SET, SHOE_CARE, ACCESSORIES)
+    assert [offer.rule_id for offer in q.offers] == ["health-set", "shoe-care", "accessories"]
+    capped = quote(cart(("healthfood", 1), ("spray", 1), ("cap", 1)), HEALTH_SET, SHOE_CARE, ACCESSORIES,
+                   max_offers=2)
+    assert [offer.rule_id for offer in capped.offers] == ["health-set", "shoe-care"]
+
+
+def test_unrelated_rules_make_no_offer():
+    q = quote(cart(("camera", 1)), HEALTH_SET, SHOE_CARE, ACCESSORIES, shipping())
+    assert q.offers == ()
+
+
+def test_free_shipping_remaining_is_after_the_offer_discounts():
+    q = quote(cart(("healthfood", 1)), HEALTH_SET, shipping(threshold=5_000, fee=600))
+    assert q.free_shipping.remaining == 2_000
+    [offer] = q.offers
+    assert offer.new_total == 8_100  # the set reaches free shipping too
