@@ -1,9 +1,13 @@
 """``flask tsuide ...``: the plugin's commands, added to the shop's ``flask`` CLI."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
+from alembic.util import CommandError
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy.exc import SQLAlchemyError
 
 from . import migrate
 
@@ -16,11 +20,22 @@ def _engine():
     return current_app.extensions["tsuide"]._state().db.engine
 
 
+def _migrating(step: Callable[[], None]) -> None:
+    """Run a migration step; a database or revision problem is a clear CLI error, not a traceback."""
+    try:
+        step()
+    except CommandError as error:
+        raise click.ClickException(f"tsuide: {error}") from None
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        raise click.ClickException(f"tsuide: the database refused the migration: {reason}") from None
+
+
 @db_cli.command("upgrade")
 @click.option("--revision", default="head", show_default=True, help="Migrate to this revision.")
 def db_upgrade(revision: str) -> None:
     """Create or migrate the tsuide_* tables."""
-    migrate.upgrade(_engine(), revision)
+    _migrating(lambda: migrate.upgrade(_engine(), revision))
     click.echo(f"tsuide tables are at revision {migrate.current(_engine())}")
 
 
@@ -28,7 +43,7 @@ def db_upgrade(revision: str) -> None:
 @click.argument("revision")
 def db_downgrade(revision: str) -> None:
     """Migrate the tsuide_* tables back to REVISION ('base' removes them)."""
-    migrate.downgrade(_engine(), revision)
+    _migrating(lambda: migrate.downgrade(_engine(), revision))
     click.echo(f"tsuide tables are at revision {migrate.current(_engine()) or 'base'}")
 
 

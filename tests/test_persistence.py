@@ -210,3 +210,19 @@ def test_concurrent_checkouts_never_pass_a_first_n_cap(postgres_url, make_shop):
     assert sorted(outcomes) == ["ok"] * 5 + ["sold out"] * 7
     with app.app_context():
         assert db.session.query(models.Rule).one().redeemed == 5
+
+
+def test_cli_names_the_problem_with_a_bad_revision(database_url, make_shop):
+    app, *_ = make_shop(database_url, migrate_tables=False)
+    result = app.test_cli_runner().invoke(args=["tsuide", "db", "upgrade", "--revision", "9999"])
+    assert result.exit_code != 0
+    assert "Error: tsuide:" in result.output and "9999" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_current_reports_the_revision(database_url, make_shop):
+    app, *_ = make_shop(database_url, migrate_tables=False)
+    runner = app.test_cli_runner()
+    assert "not created" in runner.invoke(args=["tsuide", "db", "current"]).output
+    runner.invoke(args=["tsuide", "db", "upgrade"])
+    assert runner.invoke(args=["tsuide", "db", "current"]).output.strip() == "0001"
