@@ -7,9 +7,10 @@ loaded again.
 """
 from __future__ import annotations
 
+import gc
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import and_, func, literal_column, or_, select, union_all, update
@@ -30,6 +31,7 @@ class Snapshot:
     version: int
     rulebook: RuleBook
     by_id: dict[str, Rule]
+    has_global_caps: bool
     has_customer_caps: bool
     problems: tuple[str, ...] = ()
 
@@ -42,21 +44,37 @@ class Snapshot:
         return ids
 
 
+@dataclass(frozen=True)
+class Usage:
+    """What capped rules have used so far: by every shopper, and by this one."""
+
+    redeemed: dict[str, int]
+    customer_used: dict[str, int]
+
+
 def load_snapshot(session: Session, version: int) -> Snapshot:
-    rows = session.scalars(select(models.Rule).where(models.Rule.deleted_at.is_(None))).all()
-    rules, problems = [], []
-    for row in rows:
-        try:
-            rules.append(row.to_rule())
-        except RuleError as error:
-            # Saved rules are validated; a row edited by hand is skipped, not priced wrong.
-            problems.append(f"rule {row.id} ({row.label!r}) is skipped: {error}")
+    # Thousands of short-lived ORM objects would set off the cyclic collector many times over.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        rows = session.scalars(select(models.Rule).where(models.Rule.deleted_at.is_(None))).all()
+        rules, problems = [], []
+        for row in rows:
+            try:
+                rules.append(row.to_rule())
+            except RuleError as error:
+                # Saved rules are validated; a row edited by hand is skipped, not priced wrong.
+                problems.append(f"rule {row.id} ({row.label!r}) is skipped: {error}")
+    finally:
+        if collecting:
+            gc.enable()
     for problem in problems:
         log.warning("tsuide: %s", problem)
     return Snapshot(
         version=version,
         rulebook=RuleBook(tuple(rules)),
         by_id={rule.id: rule for rule in rules},
+        has_global_caps=any(rule.global_cap is not None for rule in rules),
         has_customer_caps=any(rule.per_customer_cap is not None for rule in rules),
         problems=tuple(problems),
     )
@@ -72,39 +90,68 @@ class RuleStore:
     def forget(self) -> None:
         self._snapshot = None
 
-    def current(self, session: Session, customer_id: str | None) -> tuple[Snapshot, dict[str, int]]:
-        """The snapshot for the stored version, and this customer's capped-rule uses."""
+    def current(
+        self, session: Session, customer_id: str | None, capped_for: Callable[[Snapshot], Iterable[str]] = lambda _: ()
+    ) -> tuple[Snapshot, Usage]:
+        """The snapshot for the stored version, and what its capped rules have used.
+
+        ``capped_for(snapshot)`` names the "first N" rules whose shop-wide count
+        matters (those the cart touches). When the cached snapshot is current,
+        this is one query.
+        """
         cached = self._snapshot
-        want_usage = customer_id is not None and (cached is None or cached.has_customer_caps)
-        version, usage = self._read_stamp(session, customer_id if want_usage else None)
-        if cached is None or cached.version != version:
-            with self._lock:
-                cached = self._snapshot
-                if cached is None or cached.version != version:
-                    cached = load_snapshot(session, version)
-                    self._snapshot = cached
-        return cached, usage if cached.has_customer_caps else {}
+        if cached is None:
+            cached = self._reload(session, self._read_stamp(session, (), None)[0])
+        version, usage = self._read_stamp(
+            session, capped_for(cached), customer_id if cached.has_customer_caps else None
+        )
+        if version != cached.version:
+            cached = self._reload(session, version)
+            version, usage = self._read_stamp(
+                session, capped_for(cached), customer_id if cached.has_customer_caps else None
+            )
+        return cached, usage
+
+    def _reload(self, session: Session, version: int) -> Snapshot:
+        with self._lock:
+            cached = self._snapshot
+            if cached is None or cached.version != version:
+                cached = load_snapshot(session, version)
+                self._snapshot = cached
+            return cached
 
     @staticmethod
-    def _read_stamp(session: Session, customer_id: str | None) -> tuple[int, dict[str, int]]:
-        stamp = select(literal_column("'v'").label("kind"), models.State.version.label("key"),
-                       literal_column("0").label("uses")).where(models.State.id == 1)
-        if customer_id is None:
-            version = session.execute(stamp).one_or_none()
-            if version is None:
-                raise RuntimeError("tsuide_state is empty: run 'flask tsuide db upgrade'")
-            return version.key, {}
-        uses = (
-            select(literal_column("'c'"), models.Redemption.rule_id, func.sum(models.Redemption.applications))
-            .where(models.Redemption.customer_id == customer_id)
-            .group_by(models.Redemption.rule_id)
-        )
-        version, usage = None, {}
-        for kind, key, count in session.execute(union_all(stamp, uses)):
+    def _read_stamp(session: Session, capped: Iterable[str], customer_id: str | None) -> tuple[int, Usage]:
+        parts = [
+            select(
+                literal_column("'v'").label("kind"),
+                models.State.version.label("key"),
+                literal_column("0").label("uses"),
+            ).where(models.State.id == 1)
+        ]
+        capped_ids = [int(rule_id) for rule_id in capped]
+        if capped_ids:
+            parts.append(
+                select(literal_column("'g'"), models.Rule.id, models.Rule.redeemed).where(
+                    models.Rule.id.in_(capped_ids)
+                )
+            )
+        if customer_id is not None:
+            parts.append(
+                select(literal_column("'c'"), models.Redemption.rule_id, func.sum(models.Redemption.applications))
+                .where(models.Redemption.customer_id == customer_id)
+                .group_by(models.Redemption.rule_id)
+            )
+        statement = parts[0] if len(parts) == 1 else union_all(*parts)
+        version = None
+        usage = Usage({}, {})
+        for kind, key, count in session.execute(statement):
             if kind == "v":
                 version = key
+            elif kind == "g":
+                usage.redeemed[str(key)] = int(count)
             else:
-                usage[str(key)] = int(count)
+                usage.customer_used[str(key)] = int(count)
         if version is None:
             raise RuntimeError("tsuide_state is empty: run 'flask tsuide db upgrade'")
         return version, usage
@@ -118,7 +165,6 @@ def redeem(session: Session, snapshot: Snapshot, order_id: str, quote: Quote, cu
     once the caller rolls back) when a cap ran out since the quote. Redeeming
     the same order twice counts it once.
     """
-    global_capped = False
     for discount in quote.discounts:
         rule = snapshot.by_id.get(discount.rule_id)
         if rule is None or (rule.global_cap is None and rule.per_customer_cap is None):
@@ -158,8 +204,4 @@ def redeem(session: Session, snapshot: Snapshot, order_id: str, quote: Quote, cu
         session.add(
             models.Redemption(rule_id=rule_id, order_id=order_id, customer_id=customer_id, applications=applications)
         )
-        global_capped = global_capped or rule.global_cap is not None
-    if global_capped:
-        # What is left of a "first 100" is part of the cached rules.
-        session.execute(update(models.State).where(models.State.id == 1).values(version=models.State.version + 1))
     session.flush()

@@ -366,6 +366,7 @@ def quote_cart(
     now: datetime,
     currency: str = "JPY",
     customer_used: Mapping[str, int] | None = None,
+    redeemed: Mapping[str, int] | None = None,
     locale: str | None = None,
     max_offers: int | None = None,
     with_offers: bool = True,
@@ -374,16 +375,19 @@ def quote_cart(
 
     ``products`` holds the catalogue entries for the cart's products (their
     categories and costs) and for the products offers may suggest.
-    ``customer_used`` counts this shopper's past applications of capped rules.
+    ``customer_used`` counts this shopper's past applications of capped rules,
+    ``redeemed`` every shopper's applications of "first N" rules (fresher than
+    the rules' own ``redeemed``).
     """
     customer_used = customer_used or {}
+    redeemed = redeemed or {}
     lines = cart.lines
     ladders = _ladders(lines)
     categories = {products[pid].category for pid in ladders if pid in products}
     limits: dict[str, int | None] = {}
     live: list[Rule] = []
     for rule in _by_importance(rulebook.touching(ladders, categories)):
-        left = rule.applications_left(customer_used.get(rule.id, 0))
+        left = rule.applications_left(customer_used.get(rule.id, 0), redeemed.get(rule.id))
         if rule.is_live(now) and left != 0:
             live.append(rule)
             limits[rule.id] = left
@@ -442,6 +446,7 @@ def quote_cart(
             now=now,
             currency=currency,
             customer_used=customer_used,
+            redeemed=redeemed,
             locale=locale,
             with_offers=False,
         )

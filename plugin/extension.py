@@ -14,6 +14,7 @@ from . import i18n
 from ._store import RuleStore, Snapshot, redeem
 from .adapter import ShopAdapter, check_adapter, missing_features
 from .bundles import Cart, Product, Quote, quote_cart
+from .rules import Rule
 
 log = logging.getLogger("tsuide")
 
@@ -115,11 +116,8 @@ class Tsuide:
 
     # -- pricing -------------------------------------------------------------------------------------
 
-    def _snapshot(self, cart: Cart) -> tuple[Snapshot, dict[str, int]]:
-        state = self._state()
-        return state.store.current(state.db.session, cart.customer_id)
-
-    def _catalogue(self, cart: Cart, snapshot: Snapshot) -> dict[str, Product]:
+    def _catalogue(self, cart: Cart, snapshot: Snapshot) -> tuple[dict[str, Product], list[Rule]]:
+        """The products pricing needs (the cart's, and those its rules name) and the rules it touches."""
         adapter = self._adapter
         in_cart = {line.product_id for line in cart.lines}
         products = dict(adapter.products(in_cart)) if in_cart else {}
@@ -127,7 +125,7 @@ class Tsuide:
         wanted = snapshot.referenced_products(touching) - products.keys()
         if wanted:
             products.update(adapter.products(wanted))
-        return products
+        return products, touching
 
     def quote(self, cart: Cart | None = None, *, now: datetime | None = None, with_offers: bool = True) -> Quote:
         """Price ``cart`` (by default the shopper's) with the rules live now.
@@ -136,14 +134,23 @@ class Tsuide:
         this same quote. A warm call makes one SQL query.
         """
         cart = cart if cart is not None else self._adapter.current_cart()
-        snapshot, customer_used = self._snapshot(cart)
+        state = self._state()
+        looked_up: dict[int, dict[str, Product]] = {}
+
+        def capped_rules(snapshot: Snapshot) -> list[str]:
+            products, touching = self._catalogue(cart, snapshot)
+            looked_up[snapshot.version] = products
+            return [rule.id for rule in touching if rule.global_cap is not None]
+
+        snapshot, usage = state.store.current(state.db.session, cart.customer_id, capped_rules)
         return quote_cart(
             cart,
             snapshot.rulebook,
-            self._catalogue(cart, snapshot),
+            looked_up[snapshot.version],
             now=now or datetime.now(timezone.utc),
             currency=current_app.config["TSUIDE_CURRENCY"],
-            customer_used=customer_used,
+            customer_used=usage.customer_used,
+            redeemed=usage.redeemed,
             locale=self.locale() if request else None,
             max_offers=current_app.config["TSUIDE_MAX_CART_OFFERS"],
             with_offers=with_offers,

@@ -130,11 +130,14 @@ class Rule:
             return False
         return self.ends_at is None or now < self.ends_at
 
-    def applications_left(self, customer_used: int = 0) -> int | None:
-        """How many more applications the caps allow, or ``None`` for no limit."""
+    def applications_left(self, customer_used: int = 0, redeemed: int | None = None) -> int | None:
+        """How many more applications the caps allow, or ``None`` for no limit.
+
+        ``redeemed`` is the shop-wide count when it is fresher than the rule's own.
+        """
         limits = []
         if self.global_cap is not None:
-            limits.append(self.global_cap - self.redeemed)
+            limits.append(self.global_cap - (self.redeemed if redeemed is None else redeemed))
         if self.per_customer_cap is not None:
             limits.append(self.per_customer_cap - customer_used)
         return max(0, min(limits)) if limits else None

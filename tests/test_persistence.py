@@ -103,7 +103,11 @@ def test_overlapping_volume_discounts_are_refused_on_save(shop):
 def test_a_warm_quote_makes_one_query(shop):
     app, db, tsuide, adapter = shop
     with app.app_context():
-        db.session.add_all([health_set(), health_set(label="お一人様1回", per_customer_cap=1, priority=-1)])
+        db.session.add_all([
+            health_set(),
+            health_set(label="お一人様1回", per_customer_cap=1, priority=-1),
+            health_set(label="先着100名", global_cap=100, priority=-2),
+        ])
         db.session.commit()
     adapter.lines = {"healthfood": 3}
     for customer in (None, "c-1"):
@@ -150,7 +154,9 @@ def test_redeem_counts_first_n_caps_atomically(shop):
             db.session.commit()
     with app.test_request_context():
         stale = quote
+        queries = count_queries(db.engine)
         assert tsuide.quote().total == 9_000  # sold out: the next shopper pays full price
+        assert len(queries) == 1  # the count is read with the version stamp; no reload of the rules
         with pytest.raises(CapReached, match="has just run out"):
             tsuide.redeem("A-3", stale)
         db.session.rollback()
