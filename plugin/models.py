@@ -118,26 +118,14 @@ class Rule(Base):
 
     __mapper_args__ = {"polymorphic_on": kind, "version_id_col": row_version}
 
-    def _terms(self) -> dict:
-        translations = (("en", self.label_en),) if self.label_en else ()
-        return {
-            "id": str(self.id) if self.id is not None else "new",
-            "label": self.label,
-            "translations": translations,
-            "starts_at": as_utc(self.starts_at),
-            "ends_at": as_utc(self.ends_at),
-            "priority": self.priority or 0,
-            "stackable": bool(self.stackable),
-            "paused": bool(self.paused),
-            "per_customer_cap": self.per_customer_cap,
-            "global_cap": self.global_cap,
-            "redeemed": self.redeemed or 0,
-            "margin_floor_bp": self.margin_floor_bp,
-        }
-
     def to_rule(self) -> engine.Rule:
         """The engine's frozen value for this row; raises :class:`~plugin.rules.RuleError`."""
-        raise NotImplementedError
+        return build_rule(
+            self,
+            [(item.product_id, item.quantity) for item in self.items],
+            [category.category for category in self.categories],
+            [(step.threshold, step.percent_bp, step.label) for step in self.steps],
+        )
 
 
 class Bundle(Rule):
@@ -145,31 +133,11 @@ class Bundle(Rule):
 
     __mapper_args__ = {"polymorphic_identity": "bundle"}
 
-    def to_rule(self) -> engine.FixedBundle:
-        try:
-            mode = engine.PricingMode(self.pricing_mode)
-        except ValueError:
-            raise engine.RuleError({"pricing_mode": ["Choose fixed_price, percent_off or amount_off."]}) from None
-        return engine.FixedBundle(
-            **self._terms(),
-            items=tuple(engine.BundleItem(item.product_id, item.quantity) for item in self.items),
-            mode=mode,
-            value=self.pricing_value,
-        )
-
 
 class VolumeRule(Rule):
     """Mix and match over products (``items``) and ``categories``; ``steps`` are the tiers."""
 
     __mapper_args__ = {"polymorphic_identity": "volume"}
-
-    def to_rule(self) -> engine.VolumeDiscount:
-        return engine.VolumeDiscount(
-            **self._terms(),
-            product_ids=frozenset(item.product_id for item in self.items),
-            categories=frozenset(category.category for category in self.categories),
-            tiers=tuple(engine.VolumeTier(step.threshold, step.percent_bp) for step in self.steps),
-        )
 
 
 class ShippingRule(Rule):
@@ -177,15 +145,56 @@ class ShippingRule(Rule):
 
     __mapper_args__ = {"polymorphic_identity": "shipping"}
 
-    def to_rule(self) -> engine.ShippingThreshold:
-        return engine.ShippingThreshold(
-            **self._terms(),
-            currency=self.currency,
-            threshold=self.threshold,
-            fee=self.fee,
-            rewards=tuple(engine.Reward(step.threshold, step.label or "") for step in self.steps),
-            count_before_discounts=bool(self.count_before_discounts),
+
+def build_rule(
+    row,
+    items: list[tuple[str, int]],
+    categories: list[str],
+    steps: list[tuple[int, int | None, str | None]],
+) -> engine.Rule:
+    """The engine's value for a ``tsuide_rules`` row (an ORM object or a plain row) and its children."""
+    terms = {
+        "id": str(row.id) if row.id is not None else "new",
+        "label": row.label,
+        "translations": (("en", row.label_en),) if row.label_en else (),
+        "starts_at": as_utc(row.starts_at),
+        "ends_at": as_utc(row.ends_at),
+        "priority": row.priority or 0,
+        "stackable": bool(row.stackable),
+        "paused": bool(row.paused),
+        "per_customer_cap": row.per_customer_cap,
+        "global_cap": row.global_cap,
+        "redeemed": row.redeemed or 0,
+        "margin_floor_bp": row.margin_floor_bp,
+    }
+    if row.kind == "bundle":
+        try:
+            mode = engine.PricingMode(row.pricing_mode)
+        except ValueError:
+            raise engine.RuleError({"pricing_mode": ["Choose fixed_price, percent_off or amount_off."]}) from None
+        return engine.FixedBundle(
+            **terms,
+            items=tuple(engine.BundleItem(product_id, quantity) for product_id, quantity in items),
+            mode=mode,
+            value=row.pricing_value,
         )
+    if row.kind == "volume":
+        return engine.VolumeDiscount(
+            **terms,
+            product_ids=frozenset(product_id for product_id, _ in items),
+            categories=frozenset(categories),
+            tiers=tuple(engine.VolumeTier(threshold, percent_bp) for threshold, percent_bp, _ in steps),
+        )
+    if row.kind == "shipping":
+        return engine.ShippingThreshold(
+            **terms,
+            currency=row.currency,
+            threshold=row.threshold,
+            fee=row.fee,
+            rewards=tuple(engine.Reward(threshold, label or "") for threshold, _, label in steps),
+            count_before_discounts=bool(row.count_before_discounts),
+        )
+    raise engine.RuleError({"kind": [f"Unknown rule kind {row.kind!r}."]})
 
 
 class RuleItem(Base):
