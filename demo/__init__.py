@@ -1,0 +1,52 @@
+"""つむぎ商店 / Tsumugi Store: a small Flask shop that mounts Tsuide the way the README tells shop owners to.
+
+Run it with::
+
+    flask --app demo tsuide db upgrade   # the plugin's tables
+    flask --app demo demo seed           # the shop's tables, catalogue, rules and past orders
+    flask --app demo run
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from . import shopper
+from .adapter import DemoAdapter
+from .extensions import db, tsuide
+
+HERE = Path(__file__).resolve().parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """The demo shop. ``config`` overrides the defaults (tests pass their database URI and ``TESTING``)."""
+    app = Flask(__name__, instance_path=str(HERE / "instance"))
+    default_database = f"sqlite:///{Path(app.instance_path) / 'shop.sqlite'}"
+    app.config.update(
+        SECRET_KEY=os.environ.get("DEMO_SECRET_KEY", "tsumugi-demo-not-secret"),
+        SQLALCHEMY_DATABASE_URI=os.environ.get("DEMO_DATABASE_URL") or default_database,
+        SESSION_COOKIE_SAMESITE="Lax",
+        #: Lets the footer's switcher open Tsuide's admin for this session. Demo only.
+        DEMO_ADMIN_SWITCH=True,
+    )
+    app.config.update(config or {})
+    if app.config["SQLALCHEMY_DATABASE_URI"] == default_database:
+        os.makedirs(app.instance_path, exist_ok=True)
+
+    db.init_app(app)
+    # Mounting Tsuide: the shop's db and its adapter.
+    tsuide.init_app(app, db=db, adapter=DemoAdapter())
+
+    from .seed import demo_cli
+    from .views import shop
+
+    app.register_blueprint(shop)
+    app.cli.add_command(demo_cli)
+    return app
+
+
+@tsuide.locale_selector
+def _shopper_language() -> str:
+    return shopper.lang()

@@ -1,0 +1,86 @@
+"""The demo's catalogue and offers, as data: what ``flask --app demo demo seed`` puts in the database."""
+from __future__ import annotations
+
+# (id, category, price, cost, colour, name ja, name en, description ja, description en)
+PRODUCTS = [
+    ("healthfood", "food", 3_000, 1_200, "#6a994e", "すこやか青汁 1袋", "Sukoyaka Green Juice, 1 bag",
+     "国産大麦若葉を使った毎日の青汁。1袋30包入り。3袋セットなら10%オフ。",
+     "Daily green juice from Japanese barley grass. 30 sachets a bag; 10% off when you take three."),
+    ("sneakers", "shoes", 12_000, 6_000, "#bc4b51", "レザースニーカー", "Leather Sneakers",
+     "柔らかな本革のローカットスニーカー。毎日の街歩きに。",
+     "Soft full-grain leather low-tops for walking the city every day."),
+    ("spray", "shoe-care", 1_500, 500, "#3d85c6", "防水スプレー", "Waterproof Spray",
+     "雨や汚れから靴を守るフッ素系の防水スプレー。", "A fluorine water repellent that keeps rain and stains off."),
+    ("brush", "shoe-care", 800, 300, "#a0714f", "馬毛ブラシ", "Horsehair Brush",
+     "ほこり落としに最適な、やわらかい馬毛のブラシ。", "A soft horsehair brush for daily dusting."),
+    ("cleaner", "shoe-care", 1_200, 400, "#4ea8a0", "スニーカークリーナー", "Sneaker Cleaner",
+     "泡で汚れを浮かせて落とすクリーナー。", "A foaming cleaner that lifts dirt from leather and canvas."),
+    ("camera", "camera", 65_000, 50_000, "#3a3a3c", "ミラーレスカメラ", "Mirrorless Camera",
+     "2400万画素のコンパクトなミラーレス一眼。", "A compact 24-megapixel mirrorless camera."),
+    ("lens", "camera", 28_000, 20_000, "#5b5f97", "単焦点レンズ 35mm", "35mm Prime Lens",
+     "明るいF1.8、スナップにちょうどいい画角。", "A bright f/1.8 prime with a natural field of view."),
+    ("tripod", "camera", 6_000, 3_000, "#7a7d84", "トラベル三脚", "Travel Tripod",
+     "カバンに入る軽量アルミ三脚。", "A light aluminium tripod that fits in your bag."),
+    ("sdcard", "camera", 3_000, 1_000, "#e09f3e", "SDカード 128GB", "SD Card 128GB",
+     "4K動画にも対応する高速SDカード。", "A fast card, ready for 4K video."),
+    ("laptop", "computers", 120_000, 96_000, "#577590", "ノートPC 14インチ", "14-inch Laptop",
+     "軽くて長持ちバッテリーの14インチノート。", "A light 14-inch laptop with all-day battery."),
+    ("laptop-pro", "computers", 160_000, 128_000, "#2b4162", "ノートPC Pro 16インチ", "16-inch Laptop Pro",
+     "大画面と高性能チップのハイスペックモデル。", "The high-spec model: a bigger screen and a faster chip."),
+    ("mouse", "computers", 3_500, 1_500, "#90a4ae", "ワイヤレスマウス", "Wireless Mouse",
+     "静音クリックのワイヤレスマウス。", "A quiet-click wireless mouse."),
+    ("keyboard", "computers", 7_000, 3_500, "#6d597a", "メカニカルキーボード", "Mechanical Keyboard",
+     "打ち心地のよい静音メカニカルキーボード。", "A quiet mechanical keyboard that is a pleasure to type on."),
+    ("serum", "skincare", 4_800, 1_600, "#d4a5a5", "はなみず 美容液", "Hanamizu Serum",
+     "ヒアルロン酸配合のしっとり美容液。", "A hydrating serum with hyaluronic acid."),
+    ("toner", "skincare", 3_200, 1_000, "#b5c9c3", "はなみず 化粧水", "Hanamizu Toner",
+     "同じシリーズの化粧水。美容液と一緒にどうぞ。", "The toner from the same line; made to go with the serum."),
+    ("socks", "accessories", 1_000, 300, "#f2cc8f", "リブソックス", "Ribbed Socks",
+     "綿混のやわらかいリブソックス。", "Soft cotton-blend ribbed socks."),
+    ("cap", "accessories", 2_500, 900, "#81b29a", "コットンキャップ", "Cotton Cap",
+     "洗いざらしのコットンキャップ。", "A washed cotton cap."),
+    ("tote", "accessories", 2_000, 700, "#e07a5f", "キャンバストート", "Canvas Tote",
+     "厚手キャンバスのトートバッグ。", "A heavy canvas tote bag."),
+    ("scarf", "accessories", 3_500, 1_500, "#9c6644", "ウールスカーフ", "Wool Scarf",
+     "ただいま入荷待ちです。", "Back in stock soon."),
+]
+
+OUT_OF_STOCK = {"scarf"}
+
+CATEGORIES = ["food", "shoes", "shoe-care", "camera", "computers", "skincare", "accessories"]
+
+CUSTOMERS = [
+    ("hanako", "山田 花子", "Hanako Yamada", "hanako@example.com"),
+    ("ken", "佐藤 健", "Ken Sato", "ken@example.com"),
+]
+
+# (label ja, label en, pricing mode, value, {product id: quantity}, margin floor in basis points)
+BUNDLES = [
+    ("3袋セット 10%オフ", "3-bag set, 10% off", "percent_off", 1_000, {"healthfood": 3}, None),
+    ("シューケア3点セット", "Shoe-care trio", "fixed_price", 2_900, {"spray": 1, "brush": 1, "cleaner": 1}, None),
+    ("スニーカー＋防水スプレー", "Sneakers + waterproof spray", "amount_off", 500, {"sneakers": 1, "spray": 1}, None),
+    ("カメラスターターキット", "Camera starter kit", "amount_off", 5_000,
+     {"camera": 1, "lens": 1, "tripod": 1, "sdcard": 1}, 1_000),
+    ("ノートPCデスクセット", "Laptop desk set", "amount_off", 3_000, {"laptop": 1, "mouse": 1, "keyboard": 1}, 500),
+    ("美容液＋化粧水セット", "Serum + toner set", "fixed_price", 7_200, {"serum": 1, "toner": 1}, None),
+]
+
+# (label ja, label en, categories, {minimum quantity: basis points off})
+VOLUMES = [
+    ("小物まとめ買い", "Accessories mix & match", ["accessories"], {2: 1_000, 3: 2_000}),
+]
+
+# (label ja, label en, currency, threshold, fee, {reward threshold: reward label})
+SHIPPING = [
+    ("5,000円以上で送料無料", "Free shipping from ¥5,000", "JPY", 5_000, 600, {20_000: "ノベルティプレゼント"}),
+]
+
+#: What shoppers often buy together, for the past orders (the plugin mines them).
+PAIRS = [
+    [("camera", 1), ("sdcard", 1)],
+    [("sneakers", 1), ("spray", 1)],
+    [("serum", 1), ("toner", 1)],
+    [("laptop", 1), ("mouse", 1)],
+    [("healthfood", 3)],
+    [("socks", 2), ("cap", 1)],
+]

@@ -1,0 +1,253 @@
+"""The shop's pages. Every total a shopper sees or pays comes from ``tsuide.quote()``."""
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from sqlalchemy import select
+
+from plugin import CapReached
+
+from . import shopper
+from .adapter import build_cart
+from .catalogue import CATEGORIES
+from .extensions import db, tsuide
+from .images import product_svg
+from .models import Customer, Order, Product
+from .seed import place_order
+from .text import category_name, tr
+
+shop = Blueprint("shop", __name__, template_folder="templates", static_folder="static", static_url_path="/shop-static")
+
+#: The pretend card the demo accepts: 16 digits starting with 4242.
+DEMO_CARD = re.compile(r"4242\d{12}")
+
+
+@shop.before_app_request
+def _identify_shopper() -> None:
+    shopper.customer_id()
+
+
+@shop.before_request
+def _protect_forms() -> None:
+    if request.method == "POST":
+        shopper.check_csrf()
+
+
+@shop.app_context_processor
+def _page_helpers() -> dict:
+    return {
+        "tr": tr,
+        "lang": shopper.lang(),
+        "category_name": category_name,
+        "categories": CATEGORIES,
+        "cart_count": shopper.cart_count(),
+        "csrf_token": shopper.csrf_token,
+        "csrf_field": shopper.CSRF_FIELD,
+        "customer_id": shopper.customer_id(),
+        "is_admin": bool(session.get("admin")),
+        "admin_switch": current_app.config.get("DEMO_ADMIN_SWITCH", False),
+        "shoppers": _shoppers,
+    }
+
+
+def _shoppers() -> list[Customer]:
+    return db.session.scalars(select(Customer).order_by(Customer.id)).all()
+
+
+def _local_path(target: str | None, fallback: str) -> str:
+    """Only redirect within the shop, so ``next`` cannot send a shopper elsewhere."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return fallback
+
+
+def _quantity(raw: str | None, default: int = 1) -> int:
+    try:
+        value = int(raw) if raw not in (None, "") else default
+    except ValueError:
+        abort(400, description="Quantity must be a whole number.")
+    return max(0, min(shopper.MAX_QUANTITY, value))
+
+
+def _catalogue(ids=None) -> dict[str, Product]:
+    query = select(Product).order_by(Product.position)
+    if ids is not None:
+        query = query.where(Product.id.in_(set(ids)))
+    return {row.id: row for row in db.session.scalars(query)}
+
+
+def _discount_labels(quote) -> dict[str, str]:
+    """Product id -> the names of the discounts that cut its line, for the cart's per-line note."""
+    labels: dict[str, list[str]] = {}
+    for discount in quote.discounts:
+        for units in discount.units:
+            if units.amount and discount.label not in labels.setdefault(units.product_id, []):
+                labels[units.product_id].append(discount.label)
+    return {product_id: "・".join(names) for product_id, names in labels.items()}
+
+
+def _my_order(order_id: int) -> Order:
+    order = db.session.get(Order, order_id)
+    if order is None or order.customer_id != shopper.customer_id():
+        abort(404)
+    return order
+
+
+# -- catalogue ---------------------------------------------------------------------------------------
+
+
+@shop.get("/")
+def catalogue():
+    category = request.args.get("category")
+    products = list(_catalogue().values())
+    if category in CATEGORIES:
+        products = [product for product in products if product.category == category]
+    else:
+        category = None
+    return render_template("catalogue.html", products=products, category=category)
+
+
+@shop.get("/products/<product_id>")
+def product(product_id: str):
+    row = db.session.get(Product, product_id) or abort(404)
+    related = [p for p in _catalogue().values() if p.category == row.category and p.id != row.id][:4]
+    return render_template("product.html", product=row, related=related)
+
+
+@shop.get("/images/<product_id>.svg")
+def image(product_id: str):
+    row = db.session.get(Product, product_id) or abort(404)
+    svg = product_svg(row.id, row.name_en, row.category, row.colour)
+    response = current_app.response_class(svg, mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@shop.get("/lang/<code>")
+def language(code: str):
+    if code in shopper.LANGUAGES:
+        session["lang"] = code
+    return redirect(_local_path(request.args.get("next"), url_for("shop.catalogue")))
+
+
+# -- cart --------------------------------------------------------------------------------------------
+
+
+@shop.get("/cart")
+def cart():
+    items = shopper.cart_items()
+    quote = tsuide.quote(build_cart(items, shopper.customer_id()), with_offers=False)
+    products = _catalogue(pid for pid, _ in items)
+    return render_template("cart.html", quote=quote, products=products, discount_labels=_discount_labels(quote))
+
+
+@shop.post("/cart/add")
+def cart_add():
+    row = db.session.get(Product, request.form.get("product_id", ""))
+    quantity = _quantity(request.form.get("quantity"))
+    back = _local_path(request.form.get("next"), url_for("shop.cart"))
+    if row is None or not row.in_stock or quantity < 1:
+        flash(tr("not_available"), "error")
+        return redirect(back)
+    shopper.add_items([(row.id, quantity)])
+    flash(tr("added", name=row.name(shopper.lang())), "success")
+    return redirect(back)
+
+
+@shop.post("/cart/update")
+def cart_update():
+    quantity = _quantity(request.form.get("quantity"), default=0)
+    shopper.set_quantity(request.form.get("product_id", ""), quantity)
+    flash(tr("cart_updated") if quantity else tr("cart_removed"), "success")
+    return redirect(url_for("shop.cart"))
+
+
+@shop.post("/cart/remove")
+def cart_remove():
+    shopper.set_quantity(request.form.get("product_id", ""), 0)
+    flash(tr("cart_removed"), "success")
+    return redirect(url_for("shop.cart"))
+
+
+# -- checkout and orders -----------------------------------------------------------------------------
+
+
+@shop.route("/checkout", methods=["GET", "POST"])
+def checkout():
+    items = shopper.cart_items()
+    customer_id = shopper.customer_id()
+    cart = build_cart(items, customer_id)
+    if not cart.lines:
+        return redirect(url_for("shop.cart"))
+    quote = tsuide.quote(cart, with_offers=False)
+    products = _catalogue(pid for pid, _ in items)
+    customer = db.session.get(Customer, customer_id)
+    form = {"name": customer.name(shopper.lang()) if customer else "", "card": ""}
+    errors: list[str] = []
+    if request.method == "POST":
+        form = {"name": request.form.get("name", "").strip(), "card": request.form.get("card", "")}
+        card = re.sub(r"[\s-]", "", form["card"])
+        if not form["name"]:
+            errors.append(tr("name_required"))
+        if not DEMO_CARD.fullmatch(card):
+            errors.append(tr("card_declined"))
+        if not errors and request.form.get("expected_total") not in (None, "", str(quote.total)):
+            # The shopper agreed to another total (a rule changed or ran out): show the new one first.
+            errors.append(tr("total_changed"))
+        if not errors:
+            order = place_order(
+                [(line.product_id, line.quantity) for line in cart.lines], customer_id, buyer_name=form["name"],
+                card_last4=card[-4:], quote=quote, lang=shopper.lang(),
+            )
+            try:
+                tsuide.redeem(order.number, quote, customer_id)
+            except CapReached as error:
+                db.session.rollback()
+                flash(tr("cap_reached", label=error.rule_label), "error")
+                return redirect(url_for("shop.cart"))
+            db.session.commit()
+            shopper.clear_cart()
+            return redirect(url_for("shop.thanks", order_id=order.id))
+    status = 400 if errors else 200
+    return render_template("checkout.html", quote=quote, products=products, form=form, errors=errors), status
+
+
+@shop.get("/orders/<int:order_id>/thanks")
+def thanks(order_id: int):
+    return render_template("thanks.html", order=_my_order(order_id))
+
+
+@shop.get("/orders")
+def orders():
+    rows = db.session.scalars(
+        select(Order).where(Order.customer_id == shopper.customer_id()).order_by(Order.placed_at.desc())
+    ).all()
+    return render_template("orders.html", orders=rows)
+
+
+# -- the demo's shopper switcher -----------------------------------------------------------------------
+
+
+@shop.post("/account/switch")
+def switch_shopper():
+    """Shop as one of the seeded customers, or as a fresh guest. The cart is each shopper's own."""
+    chosen = request.form.get("customer_id", "")
+    if chosen != session.get("customer_id"):
+        if chosen and db.session.get(Customer, chosen) is not None:
+            session["customer_id"] = chosen
+        else:
+            session.pop("customer_id", None)
+        shopper.clear_cart()
+        session.pop("admin", None)
+    return redirect(_local_path(request.form.get("next"), url_for("shop.catalogue")))
+
+
+@shop.post("/account/admin")
+def switch_admin():
+    """Open (``admin=1``) or close Tsuide's admin for this session. Only while ``DEMO_ADMIN_SWITCH`` is on."""
+    if not current_app.config.get("DEMO_ADMIN_SWITCH"):
+        abort(404)
+    session["admin"] = request.form.get("admin") == "1"
+    return redirect(_local_path(request.form.get("next"), url_for("shop.catalogue")))
