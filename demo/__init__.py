@@ -28,8 +28,9 @@ def create_app(config: dict | None = None) -> Flask:
         SECRET_KEY=os.environ.get("DEMO_SECRET_KEY", "tsumugi-demo-not-secret"),
         SQLALCHEMY_DATABASE_URI=os.environ.get("DEMO_DATABASE_URL") or default_database,
         SESSION_COOKIE_SAMESITE="Lax",
-        #: Lets the footer's switcher open Tsuide's admin for this session. Demo only.
-        DEMO_ADMIN_SWITCH=True,
+        #: Lets the footer's switcher open Tsuide's admin for this session. Demo only; off until the
+        #: plugin ships its admin pages.
+        DEMO_ADMIN_SWITCH=False,
     )
     app.config.update(config or {})
     if app.config["SQLALCHEMY_DATABASE_URI"] == default_database:

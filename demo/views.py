@@ -138,7 +138,8 @@ def language(code: str):
 @shop.get("/cart")
 def cart():
     items = shopper.cart_items()
-    quote = tsuide.quote(build_cart(items, shopper.customer_id()), with_offers=False)
+    # One quote prices the totals and the offers panel alike.
+    quote = tsuide.quote(build_cart(items, shopper.customer_id()))
     products = _catalogue(pid for pid, _ in items)
     return render_template("cart.html", quote=quote, products=products, discount_labels=_discount_labels(quote))
 

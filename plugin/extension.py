@@ -185,11 +185,16 @@ class Tsuide:
                 pass
             return Markup("")
 
-    def cart_panel(self) -> Markup:
-        """Server-rendered offers and free-shipping bar for the current cart."""
+    def cart_panel(self, quote: Quote | None = None) -> Markup:
+        """Server-rendered offers and free-shipping bar for the current cart.
+
+        Pass the page's own ``quote`` (with offers) to price the cart once per page.
+        """
 
         def render() -> str:
-            quote = self.quote()
+            nonlocal quote
+            if quote is None:
+                quote = self.quote()
             products = self._adapter.products({line.product_id for offer in quote.offers for line in offer.add})
             return render_template("tsuide/cart_panel.html", quote=quote, offer_products=products, t=self._copy)
 

@@ -1,0 +1,53 @@
+"""Take the README's screenshots of the demo shop: `.venv/bin/python scripts/screenshots.py`.
+
+Needs Debian's Chromium and a Japanese font (`apt-get install chromium fonts-ipafont-gothic`).
+"""
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from demo import create_app  # noqa: E402
+from demo.extensions import db  # noqa: E402
+from demo.seed import seed_all  # noqa: E402
+from live_server import serving  # noqa: E402
+from plugin import migrate  # noqa: E402
+
+CHROME_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def add(page, base: str, product_id: str, quantity: int = 1) -> None:
+    page.goto(f"{base}/products/{product_id}")
+    page.fill(".add-form input[name=quantity]", str(quantity))
+    page.click(".add-form button[type=submit]")
+    page.wait_for_load_state()
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/shop.sqlite"})
+        with app.app_context():
+            migrate.upgrade(db.engine)
+            seed_all()
+        with serving(app) as base, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROME_ARGS)
+            for name, width, language in [("cart", 1280, "ja"), ("cart-en", 1280, "en"), ("cart-375", 375, "ja")]:
+                page = browser.new_page(viewport={"width": width, "height": 900})
+                page.goto(f"{base}/lang/{language}")
+                add(page, base, "healthfood")
+                add(page, base, "sneakers")
+                page.goto(f"{base}/cart")
+                page.screenshot(path=str(ROOT / "docs" / f"{name}.png"), full_page=True)
+                page.close()
+            browser.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""The demo shop, driven as a shopper would with a test client, on SQLite and PostgreSQL."""
+import re
+
+import pytest
+from bs4 import BeautifulSoup
+from sqlalchemy import select
+
+from demo import create_app
+from demo.extensions import db
+from demo.models import Order
+from demo.seed import seed_all
+from plugin import migrate, models
+
+TOKEN = "test-token"
+
+
+@pytest.fixture
+def demo(database_url):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True})
+    with app.app_context():
+        migrate.upgrade(db.engine)
+        seed_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def shopper(demo):
+    client = demo.test_client()
+    client.get("/")
+    with client.session_transaction() as session:
+        session["csrf_token"] = TOKEN
+    return client
+
+
+def add(client, product_id, quantity=1):
+    response = client.post("/cart/add", data={"product_id": product_id, "quantity": quantity, "csrf_token": TOKEN})
+    assert response.status_code == 302
+
+
+def amount(soup, selector):
+    return int(soup.select_one(selector)["data-amount"])
+
+
+def cart_page(client):
+    response = client.get("/cart")
+    assert response.status_code == 200
+    return BeautifulSoup(response.data, "html.parser")
+
+
+def test_health_food_set_and_camera_show_the_right_totals(shopper):
+    add(shopper, "healthfood", 3)
+    add(shopper, "camera")
+    page = cart_page(shopper)
+    assert amount(page, "#summary-subtotal") == 74_000
+    assert [d.get_text(strip=True) for d in page.select(".discount-amount")] == ["-￥900"]
+    assert page.select_one("#summary-shipping").get_text(strip=True) == "送料無料"
+    assert amount(page, "#summary-total") == 73_100
+    assert page.select_one("#summary-total").get_text(strip=True) == "￥73,100"
+
+
+def test_one_bag_pays_shipping_and_is_offered_the_set(shopper):
+    add(shopper, "healthfood")
+    page = cart_page(shopper)
+    assert amount(page, "#summary-total") == 3_600  # ¥3,000 and ¥600 shipping
+    assert page.select_one("[data-tsuide-shipping-text]").get_text(strip=True) == "あと￥2,000で送料無料"
+    offers = page.select(".tsuide-offer")
+    assert "￥900お得" in offers[0].get_text()
+
+
+def test_english_switch_translates_the_cart(shopper):
+    shopper.get("/lang/en")
+    add(shopper, "healthfood", 3)
+    page = cart_page(shopper)
+    assert amount(page, "#summary-total") == 8_100
+    assert "¥8,100" in page.select_one("#summary-total").get_text()
+    assert "3-bag set" in page.get_text()
+
+
+def test_checkout_charges_the_quoted_total_and_stores_the_order(demo, shopper):
+    add(shopper, "spray")
+    add(shopper, "brush")
+    add(shopper, "cleaner")
+    assert amount(cart_page(shopper), "#summary-total") == 2_900 + 600
+    response = shopper.post("/checkout", data={"name": "山田 花子", "card": "4242 4242 4242 4242",
+                                               "expected_total": "3500", "csrf_token": TOKEN})
+    assert response.status_code == 302
+    order_id = int(re.search(r"/orders/(\d+)/thanks", response.headers["Location"]).group(1))
+    thanks = BeautifulSoup(shopper.get(f"/orders/{order_id}/thanks").data, "html.parser")
+    assert "￥3,500" in thanks.get_text()
+    with demo.app_context():
+        order = db.session.get(Order, order_id)
+        assert order.total == 3_500
+        assert sorted((line.product_id, line.quantity) for line in order.lines) == [
+            ("brush", 1), ("cleaner", 1), ("spray", 1)
+        ]
+    assert cart_page(shopper).select_one("#summary-total") is None  # the cart is empty again
+
+
+def test_another_shoppers_order_is_not_shown(demo, shopper):
+    with demo.app_context():
+        someone_elses = db.session.scalars(select(Order).where(Order.customer_id == "hanako")).first()
+    assert shopper.get(f"/orders/{someone_elses.id}/thanks").status_code == 404
+
+
+def test_forms_without_the_token_are_refused(shopper):
+    response = shopper.post("/cart/add", data={"product_id": "healthfood", "quantity": 1})
+    assert response.status_code == 400
+    assert cart_page(shopper).select_one("#summary-total") is None
+
+
+def test_each_shopper_has_their_own_cart(demo, shopper):
+    add(shopper, "camera")
+    other = demo.test_client()
+    assert cart_page(other).select_one("#summary-total") is None
+
+
+def test_seeding_twice_keeps_one_copy(demo):
+    with demo.app_context():
+        rules_before = db.session.query(models.Rule).count()
+        orders_before = db.session.query(Order).count()
+        seed_all()
+        assert db.session.query(models.Rule).count() == rules_before >= 8
+        assert db.session.query(Order).count() == orders_before >= 30
+
+
+def test_seeding_without_the_plugin_tables_says_what_to_run(database_url):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True})
+    result = app.test_cli_runner().invoke(args=["demo", "seed"])
+    assert result.exit_code != 0
+    assert "flask --app demo tsuide db upgrade" in result.output
+    with app.app_context():
+        db.engine.dispose()

@@ -1,0 +1,93 @@
+"""The demo shop in real Chromium: what a shopper sees and pays."""
+import os
+
+import pytest
+
+from conftest import unavailable
+from demo import create_app
+from demo.extensions import db
+from demo.seed import seed_all
+from live_server import serving
+from plugin import migrate, models
+
+pytestmark = pytest.mark.browser
+
+CHROME_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    chromium = os.environ.get("TSUIDE_TEST_CHROMIUM")
+    if not chromium:
+        unavailable("no Chromium: set TSUIDE_TEST_CHROMIUM or run `make test` as root")
+    return {**browser_type_launch_args, "executable_path": chromium, "args": CHROME_ARGS}
+
+
+@pytest.fixture(scope="module")
+def demo_app(tmp_path_factory):
+    database = tmp_path_factory.mktemp("demo") / "shop.sqlite"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "TESTING": True})
+    with app.app_context():
+        migrate.upgrade(db.engine)
+        seed_all()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def base(demo_app):
+    with serving(demo_app) as url:
+        yield url
+
+
+@pytest.fixture
+def shop_page(page):
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    yield page
+    assert errors == []
+
+
+def add_from_product_page(page, base, product_id, quantity=1):
+    page.goto(f"{base}/products/{product_id}")
+    page.fill(".add-form input[name=quantity]", str(quantity))
+    page.click(".add-form button[type=submit]")
+    page.wait_for_url(f"{base}/**")
+
+
+def test_health_food_set_and_camera_total_in_the_browser(shop_page, base):
+    add_from_product_page(shop_page, base, "healthfood", 3)
+    add_from_product_page(shop_page, base, "camera")
+    shop_page.goto(f"{base}/cart")
+    assert shop_page.inner_text("#summary-subtotal") == "￥74,000"
+    assert shop_page.inner_text(".discount-amount") == "-￥900"
+    assert shop_page.inner_text("#summary-total") == "￥73,100"
+    script = shop_page.locator("script[src$='/tsuide/static/widget.js']")
+    assert script.get_attribute("defer") is not None
+
+
+def test_one_bag_shows_the_bar_and_the_set_offer(shop_page, base):
+    add_from_product_page(shop_page, base, "healthfood")
+    shop_page.goto(f"{base}/cart")
+    assert shop_page.inner_text("[data-tsuide-shipping-text]") == "あと￥2,000で送料無料"
+    bar = shop_page.locator('[role="progressbar"]')
+    assert (bar.get_attribute("aria-valuenow"), bar.get_attribute("aria-valuemax")) == ("3000", "5000")
+    assert "￥900お得" in shop_page.inner_text(".tsuide-offers")
+
+
+def test_a_bundle_named_like_markup_shows_as_text(shop_page, base, demo_app):
+    label = "<img src=x onerror=alert(1)>"
+    with demo_app.app_context():
+        db.session.add(models.Bundle(label=label, pricing_mode="amount_off", pricing_value=100,
+                                     items=[models.RuleItem(product_id="sdcard", quantity=2)]))
+        db.session.commit()
+    dialogs = []
+    shop_page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    add_from_product_page(shop_page, base, "sdcard")
+    shop_page.goto(f"{base}/cart")
+    assert label in shop_page.inner_text(".tsuide-offers")
+    assert shop_page.locator(".tsuide-offers img[src=x]").count() == 0
+    assert dialogs == []
