@@ -14,7 +14,7 @@ from datetime import datetime
 
 from ._best_price import Ladder, UnitRun, best_allocation, bundle_saving, cap_by_floor, margin_floor
 from .money import allocate, percent_of
-from .rules import FixedBundle, Reward, Rule, RuleBook, ShippingThreshold, VolumeDiscount, VolumeTier
+from .rules import FixedBundle, Reward, Rule, RuleBook, VolumeDiscount, VolumeTier
 
 __all__ = [
     "Cart",
@@ -47,6 +47,12 @@ class Product:
     image_url: str | None = None
     in_stock: bool = True
     cost: int | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.price, int) or self.price < 0:
+            raise ValueError(f"price of product {self.id!r} must be a whole number of minor units, zero or more")
+        if self.cost is not None and (not isinstance(self.cost, int) or self.cost < 0):
+            raise ValueError(f"cost of product {self.id!r} must be a whole number of minor units, zero or more")
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,11 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from live_server import serving  # noqa: E402
+
 from demo import create_app  # noqa: E402
 from demo.extensions import db  # noqa: E402
 from demo.seed import seed_all  # noqa: E402
-from live_server import serving  # noqa: E402
 from plugin import migrate  # noqa: E402
 
 CHROME_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

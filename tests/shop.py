@@ -1,12 +1,12 @@
 """A minimal shop that mounts Tsuide the way the README tells a shop owner to."""
 from __future__ import annotations
 
+from factories import CATALOGUE
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from factories import CATALOGUE
 from plugin import Cart, CartLine, ShopAdapter, Tsuide, migrate
 
 

@@ -2,12 +2,12 @@
 import os
 
 import pytest
-
 from conftest import unavailable
+from live_server import serving
+
 from demo import create_app
 from demo.extensions import db
 from demo.seed import seed_all
-from live_server import serving
 from plugin import migrate, models
 
 pytestmark = pytest.mark.browser

@@ -1,12 +1,23 @@
 """The engine finds the allocation that saves the most, checked against brute force on small carts."""
 import itertools
 
+from factories import NOW
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from factories import NOW
-from plugin import BundleItem, Cart, CartLine, FixedBundle, PricingMode, Product, RuleBook, VolumeDiscount, VolumeTier
-from plugin import _best_price, quote_cart
+from plugin import (
+    BundleItem,
+    Cart,
+    CartLine,
+    FixedBundle,
+    PricingMode,
+    Product,
+    RuleBook,
+    VolumeDiscount,
+    VolumeTier,
+    _best_price,
+    quote_cart,
+)
 from plugin.money import percent_of
 
 PRODUCT_IDS = ["p0", "p1", "p2", "p3", "p4"]

@@ -2,9 +2,9 @@
 import pytest
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
+from shop import MemoryAdapter
 
 from plugin import ShopAdapter, Tsuide
-from shop import MemoryAdapter
 
 
 def test_init_app_registers_everything_under_the_prefix(tmp_path):

@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event, inspect, text
 
-from plugin import CapReached, RuleError, models, migrate
+from plugin import CapReached, RuleError, models
 
 
 def health_set(**terms):

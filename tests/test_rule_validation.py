@@ -1,7 +1,7 @@
 """Bad rule data is refused with every wrong field named, before it can price anything."""
 import pytest
-
 from factories import bundle, shipping, volume
+
 from plugin import FixedBundle, PricingMode, RuleError, VolumeDiscount, VolumeTier
 
 
@@ -68,3 +68,14 @@ def test_a_single_unit_is_not_a_bundle():
 def test_error_message_names_the_field():
     with pytest.raises(RuleError, match="value: A bundle price must not be negative"):
         bundle("b", {"brush": 1, "cleaner": 1}, "fixed_price", -1)
+
+
+def test_negative_prices_from_the_shop_are_refused_by_name():
+    from plugin import CartLine, Product
+
+    with pytest.raises(ValueError, match="price of product 'tea'"):
+        Product("tea", "Tea", -1)
+    with pytest.raises(ValueError, match="unit_price of 'tea'"):
+        CartLine("tea", 1, -500)
+    with pytest.raises(ValueError, match="quantity of 'tea'"):
+        CartLine("tea", 0, 500)
