@@ -52,6 +52,16 @@ def quote_json(quote: Quote, money: Callable[[int], str]) -> dict:
             else {"label": progress.next_reward.label, "remaining": amount(progress.next_reward_remaining)},
         },
         "total": amount(quote.total),
+        "gap_fillers": [
+            {
+                "product_id": filler.product.id,
+                "name": filler.product.name,
+                "price": amount(filler.product.price),
+                "new_total": amount(filler.new_total),
+                "remaining_after": amount(filler.remaining_after),
+            }
+            for filler in quote.gap_fillers
+        ],
         "offers": [
             {
                 "kind": offer.kind,

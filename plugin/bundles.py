@@ -23,6 +23,7 @@ __all__ = [
     "Discount",
     "DiscountedUnits",
     "FreeShippingProgress",
+    "GapFiller",
     "Offer",
     "Order",
     "Product",
@@ -177,10 +178,24 @@ class Offer:
     saving: int
     new_total: int
     tier: VolumeTier | None = None
+    products: tuple[Product, ...] = ()  #: the catalogue entries of ``add``, in the same order
 
     @property
     def add_quantity(self) -> int:
         return sum(line.quantity for line in self.add)
+
+
+@dataclass(frozen=True)
+class GapFiller:
+    """A related product that closes the free-shipping gap, with the cart total it would make."""
+
+    product: Product
+    new_total: int
+    remaining_after: int
+
+    @property
+    def reaches_free_shipping(self) -> bool:
+        return self.remaining_after == 0
 
 
 @dataclass(frozen=True)
@@ -194,6 +209,7 @@ class Quote:
     shipping_fee: int
     free_shipping: FreeShippingProgress | None
     offers: tuple[Offer, ...] = ()
+    gap_fillers: tuple[GapFiller, ...] = ()
 
     @property
     def discount_total(self) -> int:
@@ -375,6 +391,7 @@ def quote_cart(
     redeemed: Mapping[str, int] | None = None,
     locale: str | None = None,
     max_offers: int | None = None,
+    max_gap_fillers: int = 2,
     with_offers: bool = True,
 ) -> Quote:
     """Price ``cart`` under the rules live at ``now``, with the best discounts for the shopper.
@@ -457,62 +474,12 @@ def quote_cart(
             with_offers=False,
         )
 
-    offers = _offers(cart, quote, live, products, price_with, locale)
-    return replace(quote, offers=tuple(offers[:max_offers] if max_offers is not None else offers))
+    from ._offers import cart_offers, gap_fillers  # the offers module builds on these values
 
+    offers = cart_offers(cart, quote, live, products, price_with, locale)
+    return replace(
+        quote,
+        offers=tuple(offers[:max_offers] if max_offers is not None else offers),
+        gap_fillers=tuple(gap_fillers(cart, quote, live, products, price_with, max_gap_fillers)),
+    )
 
-def _offers(cart, quote, live, products, price_with, locale) -> list[Offer]:
-    """Nudges toward rules the cart touches but does not yet get, each priced by quoting it."""
-    applied = {discount.rule_id: discount for discount in quote.discounts}
-    candidates: list[tuple[Rule, str, list[tuple[Product, int]], VolumeTier | None]] = []
-    for rule in live:
-        if isinstance(rule, FixedBundle):
-            if rule.id in applied:
-                continue
-            missing = []
-            for item in rule.items:
-                short = item.quantity - cart.quantity_of(item.product_id)
-                if short > 0:
-                    missing.append((products.get(item.product_id), short))
-            if all(product is not None and product.in_stock for product, _ in missing):
-                candidates.append((rule, "complete_bundle", missing, None))
-        elif isinstance(rule, VolumeDiscount):
-            in_cart = {line.product_id for line in cart.lines}
-            counted = sum(
-                line.quantity
-                for line in cart.lines
-                if line.product_id in products and rule.counts(line.product_id, products[line.product_id].category)
-            )
-            target = rule.next_tier(counted)
-            if target is None:
-                continue
-            eligible = [p for p in products.values() if p.in_stock and rule.counts(p.id, p.category)]
-            # Prefer something new from the collection; else more of what is already chosen.
-            fresh = [p for p in eligible if p.id not in in_cart]
-            pick = min(fresh or eligible, key=lambda p: (p.price, p.id), default=None)
-            if pick is not None:
-                candidates.append((rule, "reach_tier", [(pick, target.min_quantity - counted)], target))
-
-    offers = []
-    for rule, kind, additions, tier in candidates:
-        if not additions:
-            continue
-        after = price_with(additions)
-        saving = after.discount_total - quote.discount_total
-        if saving <= 0 or rule.id not in {discount.rule_id for discount in after.discounts}:
-            continue
-        offers.append(
-            Offer(
-                kind=kind,
-                rule_id=rule.id,
-                label=rule.label_for(locale),
-                add=tuple(CartLine(product.id, quantity, product.price) for product, quantity in additions),
-                added_price=sum(product.price * quantity for product, quantity in additions),
-                saving=saving,
-                new_total=after.total,
-                tier=tier,
-            )
-        )
-    priority = {rule.id: rule.priority for rule in live}
-    offers.sort(key=lambda offer: (-offer.saving, -priority[offer.rule_id], offer.rule_id))
-    return offers

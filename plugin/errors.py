@@ -1,7 +1,13 @@
-"""Errors the host shop may want to handle, as ``werkzeug`` HTTP exceptions."""
+"""Errors the host shop may want to handle, as ``werkzeug`` HTTP exceptions.
+
+Each has a ``description`` a shopper can read (in the shopper's language when
+raised during a request), so ``app.errorhandler`` can show it as it is.
+"""
 from __future__ import annotations
 
-from werkzeug.exceptions import Conflict
+from collections.abc import Mapping
+
+from werkzeug.exceptions import BadRequest, Conflict, Gone, NotFound, ServiceUnavailable
 
 
 class CapReached(Conflict):
@@ -10,3 +16,27 @@ class CapReached(Conflict):
     def __init__(self, rule_label: str):
         super().__init__(f"The offer {rule_label!r} has just run out. Please check your cart total again.")
         self.rule_label = rule_label
+
+
+class InvalidRequest(BadRequest):
+    """The request body is malformed; ``fields`` maps each field to its messages."""
+
+    def __init__(self, description: str, fields: Mapping[str, object]):
+        super().__init__(description)
+        self.fields = dict(fields)
+
+
+class UnknownOffer(NotFound):
+    """No such bundle or offer (or no such product)."""
+
+
+class OfferUnavailable(Gone):
+    """The offer exists but is paused, over, not started, or sold out."""
+
+
+class NotAddable(Conflict):
+    """The offer cannot be added now: out of stock, or already in the cart."""
+
+
+class PluginUnavailable(ServiceUnavailable):
+    """Something inside the plugin failed (database, adapter); the shop's page still works."""

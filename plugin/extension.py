@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from weakref import WeakKeyDictionary
 
-from flask import Flask, current_app, render_template, request, url_for
+from flask import Flask, current_app, request
 from markupsafe import Markup
 
-from . import i18n
-from ._store import RuleStore, Snapshot, redeem
+from . import _panels, i18n
+from ._store import RuleStore, Snapshot, Usage, redeem
 from .adapter import ShopAdapter, check_adapter, missing_features
 from .bundles import Cart, Product, Quote, quote_cart
 from .rules import Rule
@@ -24,7 +24,19 @@ DEFAULTS = {
     "TSUIDE_LOCALES": ("ja", "en"),
     "TSUIDE_DEFAULT_LOCALE": "ja",
     "TSUIDE_MAX_CART_OFFERS": 2,
+    "TSUIDE_MAX_GAP_FILLERS": 2,
 }
+
+
+@dataclass(frozen=True)
+class PricingContext:
+    """A cart with the rules, usage counts and catalogue entries that price it."""
+
+    cart: Cart
+    snapshot: Snapshot
+    usage: Usage
+    products: dict[str, Product]
+    touching: list[Rule]
 
 
 @dataclass
@@ -60,6 +72,8 @@ class Tsuide:
         - ``TSUIDE_LOCALES`` (``("ja", "en")``): languages shoppers may get.
         - ``TSUIDE_DEFAULT_LOCALE`` (``"ja"``): used when the browser asks for none of them.
         - ``TSUIDE_MAX_CART_OFFERS`` (``2``): offers shown on a cart page at most.
+        - ``TSUIDE_MAX_GAP_FILLERS`` (``2``): products suggested to close the free-shipping gap.
+        - ``SECRET_KEY`` must be set: the plugin's forms and JSON writes carry a CSRF token.
         """
         db = db if db is not None else self.db
         adapter = adapter if adapter is not None else self.adapter
@@ -127,6 +141,35 @@ class Tsuide:
             products.update(adapter.products(wanted))
         return products, touching
 
+    def _context(self, cart: Cart) -> PricingContext:
+        """Everything a quote of ``cart`` needs, for one SQL query when the rule cache is warm."""
+        state = self._state()
+        looked_up: dict[int, tuple[dict[str, Product], list[Rule]]] = {}
+
+        def capped_rules(snapshot: Snapshot) -> list[str]:
+            looked_up[snapshot.version] = self._catalogue(cart, snapshot)
+            return [rule.id for rule in looked_up[snapshot.version][1] if rule.global_cap is not None]
+
+        snapshot, usage = state.store.current(state.db.session, cart.customer_id, capped_rules)
+        products, touching = looked_up[snapshot.version]
+        return PricingContext(cart, snapshot, usage, products, touching)
+
+    def _price(self, context: PricingContext, now: datetime | None, with_offers: bool = True) -> Quote:
+        config = current_app.config
+        return quote_cart(
+            context.cart,
+            context.snapshot.rulebook,
+            context.products,
+            now=now or datetime.now(timezone.utc),
+            currency=config["TSUIDE_CURRENCY"],
+            customer_used=context.usage.customer_used,
+            redeemed=context.usage.redeemed,
+            locale=self.locale() if request else None,
+            max_offers=config["TSUIDE_MAX_CART_OFFERS"],
+            max_gap_fillers=config["TSUIDE_MAX_GAP_FILLERS"],
+            with_offers=with_offers,
+        )
+
     def quote(self, cart: Cart | None = None, *, now: datetime | None = None, with_offers: bool = True) -> Quote:
         """Price ``cart`` (by default the shopper's) with the rules live now.
 
@@ -134,27 +177,7 @@ class Tsuide:
         this same quote. A warm call makes one SQL query.
         """
         cart = cart if cart is not None else self._adapter.current_cart()
-        state = self._state()
-        looked_up: dict[int, dict[str, Product]] = {}
-
-        def capped_rules(snapshot: Snapshot) -> list[str]:
-            products, touching = self._catalogue(cart, snapshot)
-            looked_up[snapshot.version] = products
-            return [rule.id for rule in touching if rule.global_cap is not None]
-
-        snapshot, usage = state.store.current(state.db.session, cart.customer_id, capped_rules)
-        return quote_cart(
-            cart,
-            snapshot.rulebook,
-            looked_up[snapshot.version],
-            now=now or datetime.now(timezone.utc),
-            currency=current_app.config["TSUIDE_CURRENCY"],
-            customer_used=usage.customer_used,
-            redeemed=usage.redeemed,
-            locale=self.locale() if request else None,
-            max_offers=current_app.config["TSUIDE_MAX_CART_OFFERS"],
-            with_offers=with_offers,
-        )
+        return self._price(self._context(cart), now, with_offers)
 
     def redeem(self, order_id: str, quote: Quote, customer_id: str | None = None) -> None:
         """Count the capped rules ``quote`` used for order ``order_id``, in the caller's transaction.
@@ -169,47 +192,22 @@ class Tsuide:
 
     # -- page helpers (Jinja global ``tsuide``) ------------------------------------------------------
 
-    def _safely(self, name: str, render: Callable[[], str]) -> Markup:
-        """Render a panel; on any failure, log once per cause and give the shop an empty panel."""
-        try:
-            return Markup(render())
-        except Exception as error:  # never break the shop's page
-            state = self._state()
-            cause = f"{name}:{type(error).__name__}:{str(error).splitlines()[0] if str(error) else ''}"
-            if cause not in state.logged_failures:
-                state.logged_failures.add(cause)
-                log.exception("tsuide: the %s failed and was left out of the page", name)
-            try:
-                state.db.session.rollback()
-            except Exception:
-                pass
-            return Markup("")
-
     def cart_panel(self, quote: Quote | None = None) -> Markup:
-        """Server-rendered offers and free-shipping bar for the current cart.
+        """Server-rendered offers and free-shipping bar for the current cart; works without JavaScript.
 
         Pass the page's own ``quote`` (with offers) to price the cart once per page.
+        If anything fails inside the plugin, the panel renders empty and the error is logged once.
         """
-
-        def render() -> str:
-            nonlocal quote
-            if quote is None:
-                quote = self.quote()
-            products = self._adapter.products({line.product_id for offer in quote.offers for line in offer.add})
-            return render_template("tsuide/cart_panel.html", quote=quote, offer_products=products, t=self._copy)
-
-        return self._safely("cart panel", render)
+        return _panels.cart_panel(self, quote)
 
     def widget_script(self) -> Markup:
-        """The ``<script defer>`` tag that loads ``widget.js``."""
+        """The ``<script defer>`` tag that loads ``widget.js``, which enhances the panels in place."""
+        return _panels.widget_script(self)
 
-        def render() -> str:
-            src = url_for("tsuide.static", filename="widget.js")
-            api = url_for("tsuide.cart_api")
-            return f'<script src="{src}" defer data-tsuide-api="{api}"></script>'
+    def stylesheet(self) -> Markup:
+        """A ``<link>`` to the panels' default styles; leave it out to style them yourself."""
+        return _panels.stylesheet(self)
 
-        return self._safely("widget script", render)
-
-    def _copy(self, key: str, **values: object) -> str:
-        return i18n.text(key, self.locale(), **values)
-
+    def gettext(self, message: str, **values: object) -> str:
+        """``message`` in the shopper's language (the plugin's own copy)."""
+        return i18n.gettext(message, self.locale(), **values)

@@ -1,42 +1,42 @@
-"""Money and copy for shoppers, in Japanese and English, formatted by Babel."""
+"""Money and copy for shoppers, in Japanese and English, through Babel.
+
+Messages are written in English in the code and templates; translations live
+in ``plugin/translations/<lang>/LC_MESSAGES/messages.po``, read with Babel.
+Money is formatted by Babel for the shopper's locale.
+"""
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
 
+from babel.messages.pofile import read_po
 from babel.numbers import format_currency, get_currency_precision
 
-MESSAGES = {
-    "ja": {
-        "free_shipping_remaining": "あと{amount}で送料無料",
-        "free_shipping_reached": "送料無料になりました",
-        "next_reward": "あと{amount}で{reward}",
-        "complete_bundle": "{label}：あと{items}を追加で{saving}お得",
-        "reach_tier": "{label}：あと{count}点で{percent}オフ（{saving}お得）",
-        "add": "追加する",
-        "saving": "{amount}お得",
-        "offers_heading": "ついでにいかがですか",
-    },
-    "en": {
-        "free_shipping_remaining": "{amount} more for free shipping",
-        "free_shipping_reached": "You've unlocked free shipping",
-        "next_reward": "{amount} more for {reward}",
-        "complete_bundle": "{label}: add {items} and save {saving}",
-        "reach_tier": "{label}: add {count} more for {percent} off (save {saving})",
-        "add": "Add",
-        "saving": "Save {amount}",
-        "offers_heading": "While you're here",
-    },
-}
+TRANSLATIONS = Path(__file__).parent / "translations"
+LANGUAGES = ("ja", "en")
 
 
 def language(locale: str | None) -> str:
     """The language Tsuide has copy for: ``"ja"`` or ``"en"``."""
     code = (locale or "ja").replace("-", "_").split("_")[0].lower()
-    return code if code in MESSAGES else "en"
+    return code if code in LANGUAGES else "en"
 
 
-def text(key: str, locale: str | None, **values: object) -> str:
-    return MESSAGES[language(locale)][key].format(**values)
+@lru_cache(maxsize=None)
+def _catalog(lang: str) -> dict[str, str]:
+    path = TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po"
+    if not path.exists():
+        return {}
+    with path.open("rb") as file:
+        catalog = read_po(file, locale=lang)
+    return {message.id: message.string for message in catalog if message.id and message.string}
+
+
+def gettext(message: str, locale: str | None, **values: object) -> str:
+    """``message`` in the shopper's language, with ``%(name)s`` placeholders filled in."""
+    translated = _catalog(language(locale)).get(message, message)
+    return translated % values if values else translated
 
 
 def format_money(amount: int, currency: str, locale: str | None) -> str:
@@ -46,5 +46,6 @@ def format_money(amount: int, currency: str, locale: str | None) -> str:
 
 
 def format_percent(basis_points: int) -> str:
+    """1000 -> "10%", 1250 -> "12.5%"."""
     whole, rest = divmod(basis_points, 100)
     return f"{whole}%" if rest == 0 else f"{whole}.{rest:02d}".rstrip("0") + "%"

@@ -246,6 +246,20 @@ class Redemption(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
 
 
+class Event(Base):
+    """A shopper's beacon: an offer seen, clicked, added or dismissed."""
+
+    __tablename__ = "tsuide_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    rule_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    visitor_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    order_id: Mapped[str | None] = mapped_column(String(64))
+    page: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False, index=True)
+
+
 def _overlap_errors(session: Session, rule: VolumeRule) -> dict[str, list[str]]:
     """Two live non-stackable volume discounts may not count the same product or category."""
     if rule.stackable or rule.deleted_at is not None:

@@ -1,12 +1,33 @@
-"""The blueprint: the shopper's JSON API and the widget, under ``TSUIDE_URL_PREFIX``."""
+"""The blueprint: the shopper's JSON API and the widget, under ``TSUIDE_URL_PREFIX``.
+
+Every POST carries a CSRF token (the ``X-CSRFToken`` header, or a
+``csrf_token`` form field), checked with Flask-WTF, so it also passes a shop
+that runs ``CSRFProtect`` itself. Prices sent by a browser are never read:
+the server prices everything with the engine.
+"""
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app, flash, jsonify, redirect, request
+from flask_wtf.csrf import CSRFError, validate_csrf
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+from wtforms import ValidationError as TokenError
 
+from . import models
 from ._json import quote_json
+from ._offers import additions_for
+from ._panels import render_cart_panel, visitor_id
+from .bundles import Product
+from .errors import InvalidRequest, NotAddable, OfferUnavailable, PluginUnavailable, UnknownOffer
+from .rules import FixedBundle, ShippingThreshold
+from .schemas import AddToCartSchema, EventSchema, form_to_add_request
 
+log = logging.getLogger("tsuide")
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -24,8 +45,162 @@ blueprint = Blueprint(
 )
 
 
+def _tsuide():
+    return current_app.extensions["tsuide"]
+
+
+def _wants_json() -> bool:
+    return request.is_json or request.accept_mimetypes.best == "application/json"
+
+
+@blueprint.before_request
+def _check_csrf() -> None:
+    if request.method != "POST":
+        return
+    token = request.headers.get("X-CSRFToken") or request.form.get("csrf_token")
+    try:
+        validate_csrf(token)
+    except TokenError:
+        raise CSRFError(_tsuide().gettext("Your session has expired. Please reload the page and try again.")) from None
+
+
+@blueprint.errorhandler(HTTPException)
+def _shopper_error(error: HTTPException):
+    """JSON for the widget; for a plain form, the message as a flash and back to the page."""
+    message = error.description
+    if _wants_json() or request.method != "POST":
+        body = {"error": {"message": message}}
+        if isinstance(error, InvalidRequest):
+            body["error"]["fields"] = error.fields
+        return jsonify(body), error.code
+    flash(message, "error")
+    return redirect(_back(), 303)
+
+
+@blueprint.errorhandler(Exception)
+def _plugin_failure(error: Exception):
+    """Never a 500 from the plugin: log it and answer 503, which the widget shrugs off."""
+    if isinstance(error, HTTPException):
+        return _shopper_error(error)
+    log.exception("tsuide: %s %s failed", request.method, request.path)
+    try:
+        _tsuide()._state().db.session.rollback()
+    except Exception:  # the database may be what failed
+        pass
+    return _shopper_error(PluginUnavailable(_tsuide().gettext("Something went wrong. Please try again.")))
+
+
+def _back() -> str:
+    """The local page a form asked to come back to, else the page it came from, else the shop's root."""
+    for target in (request.form.get("next"), request.referrer):
+        if target:
+            parts = urlsplit(target)
+            if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+                return target
+            if parts.netloc == request.host:
+                return parts.path + (f"?{parts.query}" if parts.query else "")
+    return "/"
+
+
+def _cart_body(message: str | None = None) -> dict:
+    tsuide = _tsuide()
+    quote = tsuide.quote()
+    body = quote_json(quote, tsuide.format_money)
+    body["panel_html"] = render_cart_panel(tsuide, quote)
+    if message:
+        body["message"] = message
+    return body
+
+
 @blueprint.get("/api/cart")
 def cart_api():
-    """The quote and offers for the shopper's current cart."""
-    tsuide = current_app.extensions["tsuide"]
-    return jsonify(quote_json(tsuide.quote(), tsuide.format_money))
+    """The quote and offers for the shopper's current cart, and the panel as the server renders it."""
+    return jsonify(_cart_body())
+
+
+def _offer_additions(context, bundle_id: str) -> list[tuple[Product, int]]:
+    tsuide = _tsuide()
+    rule = context.snapshot.by_id.get(bundle_id)
+    if rule is None or isinstance(rule, ShippingThreshold):
+        raise UnknownOffer(tsuide.gettext("This offer does not exist."))
+    left = rule.applications_left(
+        context.usage.customer_used.get(rule.id, 0), context.usage.redeemed.get(rule.id)
+    )
+    if not rule.is_live(datetime.now(timezone.utc)) or left == 0:
+        raise OfferUnavailable(tsuide.gettext("This offer is no longer available."))
+    products = dict(context.products)
+    wanted = context.snapshot.referenced_products([rule]) - products.keys()
+    if wanted:
+        products.update(tsuide._adapter.products(wanted))
+    if isinstance(rule, FixedBundle):
+        for item in rule.items:
+            product = products.get(item.product_id)
+            if product is None:
+                raise OfferUnavailable(tsuide.gettext("This offer is no longer available."))
+            if not product.in_stock and context.cart.quantity_of(item.product_id) < item.quantity:
+                raise NotAddable(tsuide.gettext("%(name)s is out of stock.", name=product.name))
+    found = additions_for(rule, context.cart, products)
+    if found is None:
+        raise NotAddable(tsuide.gettext("Everything in this offer is already in your cart."))
+    return found[0]
+
+
+def _product_additions(items: list[dict]) -> list[tuple[Product, int]]:
+    tsuide = _tsuide()
+    products = tsuide._adapter.products({item["product_id"] for item in items})
+    additions = []
+    for item in items:
+        product = products.get(item["product_id"])
+        if product is None:
+            raise UnknownOffer(tsuide.gettext("This product does not exist."))
+        if not product.in_stock:
+            raise NotAddable(tsuide.gettext("%(name)s is out of stock.", name=product.name))
+        additions.append((product, item["quantity"]))
+    return additions
+
+
+@blueprint.post("/api/cart/items")
+def add_to_cart():
+    """Add an offer (``bundle_id``) or products (``items``); answer with the new quote.
+
+    Everything is checked before the cart is touched, so a refused request leaves it as it was.
+    """
+    tsuide = _tsuide()
+    raw = request.get_json(silent=True) if request.is_json else form_to_add_request(request.form)
+    try:
+        if not isinstance(raw, dict):
+            raise ValidationError({"_schema": ["Send a JSON object."]})
+        data = AddToCartSchema().load(raw)
+    except ValidationError as error:
+        raise InvalidRequest(tsuide.gettext("Please check what you sent."), error.messages) from None
+    if "bundle_id" in data:
+        additions = _offer_additions(tsuide._context(tsuide._adapter.current_cart()), data["bundle_id"])
+    else:
+        additions = _product_additions(data["items"])
+    tsuide._adapter.add_to_cart([(product.id, quantity) for product, quantity in additions])
+    message = tsuide.gettext("Added to your cart.")
+    if not _wants_json():
+        flash(message, "success")
+        return redirect(_back(), 303)
+    return jsonify(_cart_body(message))
+
+
+@blueprint.post("/api/events")
+def events():
+    """Impression, click and dismiss beacons (sent with ``navigator.sendBeacon``)."""
+    tsuide = _tsuide()
+    raw = request.get_json(silent=True) if request.is_json else {
+        "kind": request.form.get("kind"), "offers": request.form.getlist("offers"), "page": request.form.get("page")
+    }
+    raw = {key: value for key, value in (raw or {}).items() if value is not None}
+    try:
+        data = EventSchema().load(raw)
+    except ValidationError as error:
+        raise InvalidRequest(tsuide.gettext("Please check what you sent."), error.messages) from None
+    session = tsuide._state().db.session
+    visitor = visitor_id()
+    session.add_all(
+        models.Event(kind=data["kind"], rule_id=offer, visitor_id=visitor, page=data["page"]) for offer in data["offers"]
+    )
+    session.commit()
+    return "", 204

@@ -62,3 +62,29 @@ def test_free_shipping_remaining_is_after_the_offer_discounts():
     assert q.free_shipping.remaining == 2_000
     [offer] = q.offers
     assert offer.new_total == 8_100  # the set reaches free shipping too
+
+
+def test_gap_fillers_close_the_free_shipping_gap_without_overshooting_far():
+    # A ¥4,300 cart of accessories and shoe care: ¥1,000 to go. Socks (¥1,000) close it exactly.
+    # The cleaner (¥1,200) looks as if it would, but it completes the shoe-care set, whose ¥600
+    # discount counts against the threshold: ¥400 would still be missing, and the bar says so.
+    # The ¥2,500 cap is more than twice the gap.
+    shoe_care = bundle("shoe-care", {"spray": 1, "brush": 1, "cleaner": 1}, "fixed_price", 2_900)
+    accessories = volume("accessories", {3: 1_000}, products=["socks", "cap", "tote"])
+    q = quote(cart(("tote", 1), ("spray", 1), ("brush", 1)), shoe_care, accessories, shipping(threshold=5_300))
+    assert q.free_shipping.remaining == 1_000
+    assert [(f.product.id, f.remaining_after) for f in q.gap_fillers] == [("socks", 0), ("cleaner", 400)]
+    socks = q.gap_fillers[0]
+    assert socks.new_total == quote(cart(("tote", 1), ("spray", 1), ("brush", 1), ("socks", 1)), shoe_care,
+                                    accessories, shipping(threshold=5_300)).total
+
+
+def test_gap_fillers_skip_unrelated_out_of_stock_and_in_cart_products():
+    with_scarf = volume("scarves", {3: 1_000}, products=["scarf", "cap"])
+    q = quote(cart(("cap", 1)), with_scarf, shipping(threshold=5_000))
+    assert q.gap_fillers == ()  # the scarf is out of stock, the cap is in the cart, the rest unrelated
+
+
+def test_no_gap_fillers_once_shipping_is_free():
+    q = quote(cart(("healthfood", 2)), HEALTH_SET, shipping(threshold=5_000))
+    assert q.free_shipping.reached and q.gap_fillers == ()

@@ -26,7 +26,7 @@ USE_INSTALLED = textwrap.dedent(
             pass
 
     app = Flask("installed")
-    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite://"
+    app.config.update(SQLALCHEMY_DATABASE_URI="sqlite://", SECRET_KEY="installed")
     db = SQLAlchemy(app)
     tsuide = Tsuide(app, db=db, adapter=Shop())
     with app.app_context():
@@ -55,6 +55,8 @@ def test_the_wheel_installs_and_serves_templates_and_widget(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "plugin/static/widget.js" in names
     assert "plugin/templates/tsuide/cart_panel.html" in names
+    assert "plugin/static/tsuide.css" in names
+    assert "plugin/translations/ja/LC_MESSAGES/messages.po" in names
     assert "plugin/migrations/versions/0001_initial.py" in names
 
     venv = tmp_path / "venv"

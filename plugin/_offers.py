@@ -1,0 +1,130 @@
+"""What to suggest on a cart page: nudges toward rules the cart touches, and free-shipping gap fillers.
+
+Every figure shown comes from quoting the cart the suggestion would make
+(``price_with``), never from an estimate. Only products the shop says are in
+stock are suggested, and only products related to the cart: named by a live
+rule that touches it. A product already in the cart comes back only as more
+of the same toward a multi-buy set or tier ("2 more bags for the 3-bag set"),
+never as a cross-sell.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+
+from .bundles import Cart, CartLine, GapFiller, Offer, Product, Quote
+from .rules import FixedBundle, Rule, VolumeDiscount, VolumeTier
+
+PriceWith = Callable[[list[tuple[Product, int]]], Quote]
+
+#: A gap filler may cost at most this many times what is missing: close the gap, don't overshoot far.
+MAX_OVERSHOOT_RATIO = 2
+#: Candidates priced by quoting before the best gap fillers are picked.
+GAP_CANDIDATES = 8
+
+
+def additions_for(
+    rule: Rule, cart: Cart, products: Mapping[str, Product]
+) -> tuple[list[tuple[Product, int]], VolumeTier | None] | None:
+    """What adding ``rule``'s offer puts in the cart, or ``None`` when nothing available would.
+
+    For a bundle: the items the cart lacks. For a volume discount: enough units
+    of the cheapest in-stock product of the collection to reach the next tier,
+    preferring one the cart does not hold yet.
+    """
+    if isinstance(rule, FixedBundle):
+        missing = []
+        for item in rule.items:
+            short = item.quantity - cart.quantity_of(item.product_id)
+            if short > 0:
+                product = products.get(item.product_id)
+                if product is None or not product.in_stock:
+                    return None
+                missing.append((product, short))
+        return (missing, None) if missing else None
+    if isinstance(rule, VolumeDiscount):
+        counted = sum(
+            line.quantity
+            for line in cart.lines
+            if line.product_id in products and rule.counts(line.product_id, products[line.product_id].category)
+        )
+        target = rule.next_tier(counted)
+        if target is None:
+            return None
+        in_cart = {line.product_id for line in cart.lines}
+        eligible = [p for p in products.values() if p.in_stock and rule.counts(p.id, p.category)]
+        fresh = [p for p in eligible if p.id not in in_cart]
+        pick = min(fresh or eligible, key=lambda p: (p.price, p.id), default=None)
+        return ([(pick, target.min_quantity - counted)], target) if pick else None
+    return None
+
+
+def cart_offers(
+    cart: Cart, quote: Quote, live: list[Rule], products: Mapping[str, Product], price_with: PriceWith,
+    locale: str | None,
+) -> list[Offer]:
+    """Nudges toward live rules the cart touches but does not yet get, ranked by what they save."""
+    applied = {discount.rule_id for discount in quote.discounts}
+    offers = []
+    for rule in live:
+        if isinstance(rule, FixedBundle) and rule.id in applied:
+            continue
+        found = additions_for(rule, cart, products)
+        if found is None:
+            continue
+        additions, tier = found
+        after = price_with(additions)
+        saving = after.discount_total - quote.discount_total
+        if saving <= 0 or rule.id not in {discount.rule_id for discount in after.discounts}:
+            continue
+        offers.append(
+            Offer(
+                kind="complete_bundle" if isinstance(rule, FixedBundle) else "reach_tier",
+                rule_id=rule.id,
+                label=rule.label_for(locale),
+                add=tuple(CartLine(product.id, quantity, product.price) for product, quantity in additions),
+                added_price=sum(product.price * quantity for product, quantity in additions),
+                saving=saving,
+                new_total=after.total,
+                tier=tier,
+                products=tuple(product for product, _ in additions),
+            )
+        )
+    priority = {rule.id: rule.priority for rule in live}
+    offers.sort(key=lambda offer: (-offer.saving, -priority[offer.rule_id], offer.rule_id))
+    return offers
+
+
+def _related(live: Iterable[Rule], products: Mapping[str, Product]) -> set[str]:
+    related: set[str] = set()
+    for rule in live:
+        if isinstance(rule, FixedBundle):
+            related |= rule.product_ids
+        elif isinstance(rule, VolumeDiscount):
+            related |= {pid for pid, product in products.items() if rule.counts(pid, product.category)}
+    return related
+
+
+def gap_fillers(
+    cart: Cart, quote: Quote, live: list[Rule], products: Mapping[str, Product], price_with: PriceWith,
+    limit: int,
+) -> list[GapFiller]:
+    """Related, in-stock products not in the cart whose price best closes the free-shipping gap."""
+    progress = quote.free_shipping
+    if limit <= 0 or progress is None or progress.remaining == 0 or not cart.lines:
+        return []
+    remaining = progress.remaining
+    in_cart = {line.product_id for line in cart.lines}
+    candidates = [
+        products[pid]
+        for pid in _related(live, products) - in_cart
+        if pid in products and products[pid].in_stock and products[pid].price <= remaining * MAX_OVERSHOOT_RATIO
+    ]
+    # Those that close the gap with the least overshoot first, then the closest of those that do not.
+    candidates.sort(key=lambda p: (p.price < remaining, abs(p.price - remaining), p.id))
+    fillers = []
+    for product in candidates[:GAP_CANDIDATES]:
+        after = price_with([(product, 1)])
+        left = after.free_shipping.remaining if after.free_shipping else 0
+        fillers.append(GapFiller(product, after.total, left))
+    fillers.sort(key=lambda f: (f.remaining_after, f.new_total, f.product.id))
+    return fillers[:limit]

@@ -1,0 +1,50 @@
+"""marshmallow schemas for what shoppers' browsers send. Unknown fields, prices among them, are ignored."""
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+
+#: At most this many of one product per request.
+MAX_QUANTITY = 99
+EVENT_KINDS = ("impression", "click", "dismiss")
+
+
+class ItemSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE  # a price sent by the client is ignored: the server prices everything
+
+    product_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    quantity = fields.Integer(load_default=1, strict=False, validate=validate.Range(min=1, max=MAX_QUANTITY))
+
+
+class AddToCartSchema(Schema):
+    """``{"bundle_id": "12"}`` adds what the offer needs; ``{"items": [...]}`` adds products."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    bundle_id = fields.String(validate=validate.Length(min=1, max=64))
+    items = fields.List(fields.Nested(ItemSchema), validate=validate.Length(min=1, max=20))
+
+    @validates_schema
+    def _one_of(self, data, **kwargs):
+        if ("bundle_id" in data) == ("items" in data):
+            raise ValidationError("Send either bundle_id or items.", "_schema")
+
+
+class EventSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    kind = fields.String(required=True, validate=validate.OneOf(EVENT_KINDS))
+    offers = fields.List(fields.String(validate=validate.Length(min=1, max=64)), required=True,
+                         validate=validate.Length(min=1, max=10))
+    page = fields.String(load_default="cart", validate=validate.OneOf(("cart", "thank-you")))
+
+
+def form_to_add_request(form) -> dict:
+    """The no-JavaScript form (one bundle, or one product and quantity) in the JSON shape."""
+    if form.get("bundle_id"):
+        return {"bundle_id": form["bundle_id"]}
+    if form.get("product_id"):
+        return {"items": [{"product_id": form["product_id"], "quantity": form.get("quantity", 1)}]}
+    return {}
