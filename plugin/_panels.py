@@ -27,20 +27,26 @@ def visitor_id() -> str:
     return session[VISITOR_KEY]
 
 
+def log_failure(tsuide: Tsuide, name: str, error: Exception) -> None:
+    """Log a failure once per cause (not once per page view), and leave the session usable."""
+    state = tsuide._state()
+    first_line = str(error).splitlines()[0] if str(error) else ""
+    cause = f"{name}:{type(error).__name__}:{first_line}"
+    if cause not in state.logged_failures:
+        state.logged_failures.add(cause)
+        log.error("tsuide: the %s failed and was left out of the page", name, exc_info=error)
+    try:
+        state.db.session.rollback()
+    except Exception:  # the database may be what failed
+        pass
+
+
 def safely(tsuide: Tsuide, name: str, render: Callable[[], str]) -> Markup:
     """Render a panel; on any failure, log once per cause and give the shop an empty panel."""
     try:
         return Markup(render())
     except Exception as error:  # never break the shop's page
-        state = tsuide._state()
-        cause = f"{name}:{type(error).__name__}:{str(error).splitlines()[0] if str(error) else ''}"
-        if cause not in state.logged_failures:
-            state.logged_failures.add(cause)
-            log.exception("tsuide: the %s failed and was left out of the page", name)
-        try:
-            state.db.session.rollback()
-        except Exception:  # the database may be what failed
-            pass
+        log_failure(tsuide, name, error)
         return Markup("")
 
 
@@ -65,6 +71,8 @@ def render_cart_panel(tsuide: Tsuide, quote: Quote) -> str:
 
 def cart_panel(tsuide: Tsuide, quote: Quote | None) -> Markup:
     def render() -> str:
+        if quote is not None and quote.degraded:
+            return ""  # the plugin already failed for this page; the shop shows its own prices
         return render_cart_panel(tsuide, quote if quote is not None else tsuide.quote())
 
     return safely(tsuide, "cart panel", render)

@@ -210,6 +210,8 @@ class Quote:
     free_shipping: FreeShippingProgress | None
     offers: tuple[Offer, ...] = ()
     gap_fillers: tuple[GapFiller, ...] = ()
+    #: True when the plugin failed and this is the cart at its own prices, with no rules at all.
+    degraded: bool = False
 
     @property
     def discount_total(self) -> int:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from weakref import WeakKeyDictionary
 
@@ -14,7 +14,7 @@ from . import _panels, i18n
 from ._store import RuleStore, Snapshot, Usage, redeem
 from .adapter import ShopAdapter, check_adapter, missing_features
 from .bundles import Cart, Product, Quote, quote_cart
-from .rules import Rule
+from .rules import Rule, RuleBook
 
 log = logging.getLogger("tsuide")
 
@@ -170,14 +170,32 @@ class Tsuide:
             with_offers=with_offers,
         )
 
-    def quote(self, cart: Cart | None = None, *, now: datetime | None = None, with_offers: bool = True) -> Quote:
+    def quote(
+        self, cart: Cart | None = None, *, now: datetime | None = None, with_offers: bool = True, safe: bool = False
+    ) -> Quote:
         """Price ``cart`` (by default the shopper's) with the rules live now.
 
         The checkout charges ``quote.total``; the cart panel and the widget show
         this same quote. A warm call makes one SQL query.
+
+        With ``safe=True`` (for pages, never for the checkout) a failure inside
+        the plugin is logged once and the cart comes back at its own prices,
+        with ``quote.degraded`` set, so the page still renders.
         """
-        cart = cart if cart is not None else self._adapter.current_cart()
-        return self._price(self._context(cart), now, with_offers)
+        if not safe:
+            cart = cart if cart is not None else self._adapter.current_cart()
+            return self._price(self._context(cart), now, with_offers)
+        try:
+            return self.quote(cart, now=now, with_offers=with_offers)
+        except Exception as error:  # never break the shop's page
+            _panels.log_failure(self, "quote", error)
+            if cart is None:
+                cart = self._adapter.current_cart()
+            plain = quote_cart(
+                cart, RuleBook(), {}, now=now or datetime.now(timezone.utc),
+                currency=current_app.config["TSUIDE_CURRENCY"], with_offers=False,
+            )
+            return replace(plain, degraded=True)
 
     def redeem(self, order_id: str, quote: Quote, customer_id: str | None = None) -> None:
         """Count the capped rules ``quote`` used for order ``order_id``, in the caller's transaction.

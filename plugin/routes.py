@@ -7,7 +7,6 @@ the server prices everything with the engine.
 """
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,13 +20,12 @@ from wtforms import ValidationError as TokenError
 from . import models
 from ._json import quote_json
 from ._offers import additions_for
-from ._panels import render_cart_panel, visitor_id
+from ._panels import log_failure, render_cart_panel, visitor_id
 from .bundles import Product
 from .errors import InvalidRequest, NotAddable, OfferUnavailable, PluginUnavailable, UnknownOffer
 from .rules import FixedBundle, ShippingThreshold
 from .schemas import AddToCartSchema, EventSchema, form_to_add_request
 
-log = logging.getLogger("tsuide")
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -68,7 +66,7 @@ def _check_csrf() -> None:
 def _shopper_error(error: HTTPException):
     """JSON for the widget; for a plain form, the message as a flash and back to the page."""
     message = error.description
-    if _wants_json() or request.method != "POST":
+    if _wants_json() or request.endpoint != "tsuide.add_to_cart":
         body = {"error": {"message": message}}
         if isinstance(error, InvalidRequest):
             body["error"]["fields"] = error.fields
@@ -82,11 +80,7 @@ def _plugin_failure(error: Exception):
     """Never a 500 from the plugin: log it and answer 503, which the widget shrugs off."""
     if isinstance(error, HTTPException):
         return _shopper_error(error)
-    log.exception("tsuide: %s %s failed", request.method, request.path)
-    try:
-        _tsuide()._state().db.session.rollback()
-    except Exception:  # the database may be what failed
-        pass
+    log_failure(_tsuide(), f"{request.method} {request.url_rule}", error)
     return _shopper_error(PluginUnavailable(_tsuide().gettext("Something went wrong. Please try again.")))
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from factories import CATALOGUE
-from flask import Flask
+from flask import Flask, render_template_string
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -34,6 +34,12 @@ class MemoryAdapter(ShopAdapter):
             self.lines[pid] = self.lines.get(pid, 0) + qty
 
 
+CART_PAGE = """<main><h1>Cart</h1>
+<p id="total">{{ tsuide.format_money(quote.total) }}</p>
+{{ tsuide.cart_panel(quote) }}
+</main>"""
+
+
 def make_shop(database_url: str, *, migrate_tables: bool = True, adapter: ShopAdapter | None = None, **config):
     app = Flask("testshop")
     app.config.update(SQLALCHEMY_DATABASE_URI=database_url, SECRET_KEY="test", TESTING=True, **config)
@@ -45,6 +51,12 @@ def make_shop(database_url: str, *, migrate_tables: bool = True, adapter: ShopAd
 
     adapter = adapter or MemoryAdapter()
     tsuide = Tsuide(app, db=db, adapter=adapter)
+
+    @app.get("/cart")
+    def cart_page():
+        quote = tsuide.quote(safe=True)
+        return render_template_string(CART_PAGE, quote=quote)
+
     with app.app_context():
         db.create_all()
         if migrate_tables:
