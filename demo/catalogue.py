@@ -58,7 +58,8 @@ CUSTOMERS = [
 BUNDLES = [
     ("3袋セット 10%オフ", "3-bag set, 10% off", "percent_off", 1_000, {"healthfood": 3}, None),
     ("シューケア3点セット", "Shoe-care trio", "fixed_price", 2_900, {"spray": 1, "brush": 1, "cleaner": 1}, None),
-    ("スニーカー＋防水スプレー", "Sneakers + waterproof spray", "amount_off", 500, {"sneakers": 1, "spray": 1}, None),
+    ("スニーカー＋シューケアセット", "Sneakers + shoe-care set", "amount_off", 1_500,
+     {"sneakers": 1, "spray": 1, "brush": 1, "cleaner": 1}, None),
     ("カメラスターターキット", "Camera starter kit", "amount_off", 5_000,
      {"camera": 1, "lens": 1, "tripod": 1, "sdcard": 1}, 1_000),
     ("ノートPCデスクセット", "Laptop desk set", "amount_off", 3_000, {"laptop": 1, "mouse": 1, "keyboard": 1}, 500),
@@ -70,9 +71,10 @@ VOLUMES = [
     ("小物まとめ買い", "Accessories mix & match", ["accessories"], {2: 1_000, 3: 2_000}),
 ]
 
-# (label ja, label en, currency, threshold, fee, {reward threshold: reward label})
+# (label ja, label en, currency, threshold, fee, {reward threshold: (reward label ja, reward label en)})
 SHIPPING = [
-    ("5,000円以上で送料無料", "Free shipping from ¥5,000", "JPY", 5_000, 600, {20_000: "ノベルティプレゼント"}),
+    ("5,000円以上で送料無料", "Free shipping from ¥5,000", "JPY", 5_000, 600,
+     {20_000: ("ノベルティプレゼント", "a free gift")}),
 ]
 
 #: What shoppers often buy together, for the past orders (the plugin mines them).

@@ -84,7 +84,10 @@ def seed_rules() -> int:
         made.append(
             rules.ShippingRule(
                 label=label, label_en=label_en, currency=currency, threshold=threshold, fee=fee,
-                steps=[rules.RuleStep(threshold=amount, label=reward) for amount, reward in rewards.items()],
+                steps=[
+                    rules.RuleStep(threshold=amount, label=reward_ja, label_en=reward_en)
+                    for amount, (reward_ja, reward_en) in rewards.items()
+                ],
             )
         )
     db.session.add_all(made)

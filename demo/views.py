@@ -138,8 +138,9 @@ def language(code: str):
 @shop.get("/cart")
 def cart():
     items = shopper.cart_items()
-    # One quote prices the totals and the offers panel alike.
-    quote = tsuide.quote(build_cart(items, shopper.customer_id()))
+    # One quote prices the totals and the offers panel alike. safe=True: if the plugin fails, the page
+    # still shows the cart at its own prices, without the panel (the checkout quotes strictly).
+    quote = tsuide.quote(build_cart(items, shopper.customer_id()), safe=True)
     products = _catalogue(pid for pid, _ in items)
     return render_template("cart.html", quote=quote, products=products, discount_labels=_discount_labels(quote))
 

@@ -358,7 +358,8 @@ def _apply_stackable(
 
 
 def _shipping(
-    rulebook: RuleBook, currency: str, now: datetime, subtotal: int, discount_total: int, has_lines: bool
+    rulebook: RuleBook, currency: str, now: datetime, subtotal: int, discount_total: int, has_lines: bool,
+    locale: str | None,
 ) -> tuple[int, FreeShippingProgress | None]:
     live = [rule for rule in rulebook.shipping_for(currency) if rule.is_live(now)]
     if not live:
@@ -366,8 +367,9 @@ def _shipping(
     rule = min(live, key=lambda candidate: (-candidate.priority, candidate.threshold, candidate.id))
     counted = subtotal if rule.count_before_discounts else subtotal - discount_total
     remaining = max(0, rule.threshold - counted)
-    unlocked = tuple(reward for reward in rule.rewards if counted >= reward.threshold)
-    upcoming = [reward for reward in rule.rewards if counted < reward.threshold]
+    rewards = [replace(reward, label=reward.label_for(locale)) for reward in rule.rewards]
+    unlocked = tuple(reward for reward in rewards if counted >= reward.threshold)
+    upcoming = [reward for reward in rewards if counted < reward.threshold]
     next_reward = upcoming[0] if upcoming else None
     progress = FreeShippingProgress(
         threshold=rule.threshold,
@@ -448,7 +450,7 @@ def quote_cart(
 
     subtotal = sum(line.subtotal for line in lines)
     discount_total = sum(ledger.discount)
-    fee, progress = _shipping(rulebook, currency, now, subtotal, discount_total, bool(lines))
+    fee, progress = _shipping(rulebook, currency, now, subtotal, discount_total, bool(lines), locale)
     quote = Quote(
         currency=currency,
         lines=tuple(

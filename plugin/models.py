@@ -124,7 +124,7 @@ class Rule(Base):
             self,
             [(item.product_id, item.quantity) for item in self.items],
             [category.category for category in self.categories],
-            [(step.threshold, step.percent_bp, step.label) for step in self.steps],
+            [(step.threshold, step.percent_bp, step.label, step.label_en) for step in self.steps],
         )
 
 
@@ -150,7 +150,7 @@ def build_rule(
     row,
     items: list[tuple[str, int]],
     categories: list[str],
-    steps: list[tuple[int, int | None, str | None]],
+    steps: list[tuple[int, int | None, str | None, str | None]],
 ) -> engine.Rule:
     """The engine's value for a ``tsuide_rules`` row (an ORM object or a plain row) and its children."""
     terms = {
@@ -183,7 +183,7 @@ def build_rule(
             **terms,
             product_ids=frozenset(product_id for product_id, _ in items),
             categories=frozenset(categories),
-            tiers=tuple(engine.VolumeTier(threshold, percent_bp) for threshold, percent_bp, _ in steps),
+            tiers=tuple(engine.VolumeTier(threshold, percent_bp) for threshold, percent_bp, *_ in steps),
         )
     if row.kind == "shipping":
         return engine.ShippingThreshold(
@@ -191,7 +191,10 @@ def build_rule(
             currency=row.currency,
             threshold=row.threshold,
             fee=row.fee,
-            rewards=tuple(engine.Reward(threshold, label or "") for threshold, _, label in steps),
+            rewards=tuple(
+                engine.Reward(threshold, label or "", (("en", label_en),) if label_en else ())
+                for threshold, _, label, label_en in steps
+            ),
             count_before_discounts=bool(row.count_before_discounts),
         )
     raise engine.RuleError({"kind": [f"Unknown rule kind {row.kind!r}."]})
@@ -230,6 +233,7 @@ class RuleStep(Base):
     threshold: Mapped[int] = mapped_column(Integer, nullable=False)
     percent_bp: Mapped[int | None] = mapped_column(Integer)
     label: Mapped[str | None] = mapped_column(String(200))
+    label_en: Mapped[str | None] = mapped_column(String(200))
 
 
 class Redemption(Base):

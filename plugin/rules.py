@@ -56,6 +56,15 @@ class _Errors:
             raise RuleError(self.by_field)
 
 
+def _translated(default: str, translations: tuple[tuple[str, str], ...], locale: str | None) -> str:
+    if locale:
+        language = locale.replace("-", "_").split("_")[0]
+        for code, text in translations:
+            if code in (locale, language):
+                return text
+    return default
+
+
 def _is_whole(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -115,12 +124,7 @@ class Rule:
 
     def label_for(self, locale: str | None) -> str:
         """The name in ``locale`` (``"en"``, ``"ja"``...) if translated, else the default."""
-        if locale:
-            language = locale.replace("-", "_").split("_")[0]
-            for code, text in self.translations:
-                if code == locale or code == language:
-                    return text
-        return self.label
+        return _translated(self.label, self.translations, locale)
 
     def is_live(self, now: datetime) -> bool:
         """Not paused and inside its schedule (start inclusive, end exclusive)."""
@@ -247,6 +251,10 @@ class Reward:
 
     threshold: int
     label: str
+    translations: tuple[tuple[str, str], ...] = ()
+
+    def label_for(self, locale: str | None) -> str:
+        return _translated(self.label, self.translations, locale)
 
 
 @dataclass(frozen=True, kw_only=True)

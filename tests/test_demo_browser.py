@@ -91,3 +91,73 @@ def test_a_bundle_named_like_markup_shows_as_text(shop_page, base, demo_app):
     assert label in shop_page.inner_text(".tsuide-offers")
     assert shop_page.locator(".tsuide-offers img[src=x]").count() == 0
     assert dialogs == []
+
+
+def yen(text):
+    return int(text.replace("￥", "").replace("¥", "").replace(",", "").replace("-", "").strip())
+
+
+def test_sneakers_bring_the_shoe_care_set_and_adding_it_takes_off_the_saving_shown(shop_page, base):
+    add_from_product_page(shop_page, base, "sneakers")
+    shop_page.goto(f"{base}/cart")
+    before = yen(shop_page.inner_text("#summary-total"))
+    assert before == 12_000
+    offer = shop_page.locator(".tsuide-offer", has_text="スニーカー＋シューケアセット")
+    saving = yen(offer.locator(".tsuide-offer__saving").inner_text().replace("お得", ""))
+    promised = yen(offer.locator(".tsuide-offer__total").inner_text().split()[-1])
+    assert saving == 1_500
+    offer.get_by_role("button", name="追加する").click()
+    shop_page.wait_for_function("document.querySelector('#summary-total').dataset.amount !== '12000'")
+    after = yen(shop_page.inner_text("#summary-total"))
+    added_at_list_price = 1_500 + 800 + 1_200
+    assert after == before + added_at_list_price - saving == promised
+    assert "-￥1,500" in shop_page.inner_text(".summary-card")
+    assert shop_page.inner_text("[data-tsuide-live]") == "カートに追加しました。"
+    assert shop_page.locator(".tsuide-offer", has_text="スニーカー＋シューケアセット").count() == 0
+
+
+def test_a_gap_filler_closes_the_free_shipping_gap(shop_page, base):
+    add_from_product_page(shop_page, base, "toner")
+    add_from_product_page(shop_page, base, "brush")
+    shop_page.goto(f"{base}/cart")
+    assert shop_page.inner_text("#summary-total") == "￥4,600"  # ¥4,000 and ¥600 shipping
+    assert shop_page.inner_text("[data-tsuide-shipping-text]") == "あと￥1,000で送料無料"
+    filler = shop_page.locator("[data-tsuide-gap=cleaner]")
+    assert "追加で送料無料" in filler.inner_text()
+    filler.get_by_role("button").focus()
+    shop_page.keyboard.press("Enter")  # keyboard-usable
+    shop_page.wait_for_function("document.querySelector('#summary-total').dataset.amount === '5200'")
+    assert shop_page.inner_text("[data-tsuide-shipping-text]").startswith("送料無料になりました")
+    bar = shop_page.locator('[role="progressbar"]')
+    assert bar.get_attribute("aria-valuenow") == bar.get_attribute("aria-valuemax") == "5000"
+
+
+def test_without_javascript_the_same_offer_works_through_its_form(browser, base):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    add_from_product_page(page, base, "sneakers")
+    page.goto(f"{base}/cart")
+    offer = page.locator(".tsuide-offer", has_text="スニーカー＋シューケアセット")
+    offer.get_by_role("button", name="追加する").click()
+    page.wait_for_url(f"{base}/cart")
+    assert page.inner_text("#summary-total") == "￥14,000"
+    assert "カートに追加しました" in page.inner_text("body")
+    context.close()
+
+
+def test_when_the_api_fails_the_page_stays_as_rendered(page, base):
+    shop_page = page  # Chromium itself reports the refused request as a console error here
+    warnings = []
+    shop_page.on("console", lambda message: warnings.append(message.text) if message.type == "warning" else None)
+    add_from_product_page(shop_page, base, "sneakers")
+    shop_page.goto(f"{base}/cart")
+    shop_page.route("**/tsuide/api/cart/items", lambda route: route.abort())
+    panel_before = shop_page.inner_html("[data-tsuide=cart]")
+    button = shop_page.locator(".tsuide-offer", has_text="スニーカー＋シューケアセット").get_by_role("button")
+    button.click()
+    shop_page.wait_for_function("!document.querySelector('.tsuide-offer button').disabled")
+    button.click()
+    shop_page.wait_for_function("!document.querySelector('.tsuide-offer button').disabled")
+    assert shop_page.inner_text("#summary-total") == "￥12,000"
+    assert shop_page.inner_html("[data-tsuide=cart]") == panel_before
+    assert len([text for text in warnings if text.startswith("tsuide:")]) == 1

@@ -1,4 +1,4 @@
-"""tsuide_events: impression, click, add and dismiss beacons from shoppers.
+"""tsuide_events: impression, click and dismiss beacons from shoppers; English names for reward steps.
 
 Revision ID: 0002
 Revises: 0001
@@ -15,6 +15,8 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('tsuide_rule_steps', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('label_en', sa.String(length=200), nullable=True))
     op.create_table('tsuide_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
@@ -38,3 +40,5 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_tsuide_events_created_at'))
 
     op.drop_table('tsuide_events')
+    with op.batch_alter_table('tsuide_rule_steps', schema=None) as batch_op:
+        batch_op.drop_column('label_en')
