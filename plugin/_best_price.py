@@ -80,15 +80,23 @@ def margin_floor(rule: Rule, units: Mapping[str, int], costs: Mapping[str, int |
     return -(-cost * floor_bp // FULL_BASIS_POINTS)  # round up: never below the floor
 
 
+def saving_of(mode: PricingMode, value: int, price: int, applications: int = 1) -> int:
+    """What ``applications`` sets priced by ``mode`` and ``value`` save on units costing ``price``.
+
+    Never negative and never more than ``price``; shared by bundles and thank-you offers.
+    """
+    if mode is PricingMode.PERCENT_OFF:
+        saving = percent_of(price, value)
+    elif mode is PricingMode.AMOUNT_OFF:
+        saving = value * applications
+    else:
+        saving = price - value * applications
+    return max(0, min(price, saving))
+
+
 def bundle_saving(bundle: FixedBundle, price: int, applications: int = 1) -> int:
     """What ``applications`` sets save on units that cost ``price`` together, before any floor."""
-    if bundle.mode is PricingMode.PERCENT_OFF:
-        saving = percent_of(price, bundle.value)
-    elif bundle.mode is PricingMode.AMOUNT_OFF:
-        saving = bundle.value * applications
-    else:
-        saving = price - bundle.value * applications
-    return max(0, min(price, saving))
+    return saving_of(bundle.mode, bundle.value, price, applications)
 
 
 def cap_by_floor(saving: int, price: int, floor: int | None) -> int:

@@ -4,9 +4,12 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
-from flask import render_template, request, session, url_for
+from babel.dates import format_datetime
+from flask import current_app, render_template, request, session, url_for
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -94,3 +97,62 @@ def stylesheet(tsuide: Tsuide) -> Markup:
         return str(Markup('<link rel="stylesheet" href="{}">').format(url_for("tsuide.static", filename="tsuide.css")))
 
     return safely(tsuide, "stylesheet", render)
+
+
+def _label(pairs: tuple[tuple[str, str], ...], default: str, locale: str) -> str:
+    """A shop's own button label in the shopper's language, else Tsuide's soft default."""
+    return dict(pairs).get(locale) or default
+
+
+def render_thank_you(tsuide: Tsuide, step) -> str:
+    if step.state not in ("offer", "accepted"):
+        return ""  # nothing to offer, or the offer's time is up: the panel disappears
+    locale = tsuide.locale()
+    replaced = {line.product_id for line in step.amendment.remove} if step.amendment else set()
+    names = {pid: product.name for pid, product in tsuide._adapter.products(replaced).items()} if replaced else {}
+    return render_template(
+        "tsuide/thank_you_panel.html",
+        step=step,
+        locale=locale,
+        _=tsuide.gettext,
+        money=tsuide.format_money,
+        label=lambda pairs, default: _label(pairs, default, locale),
+        replaced_names=names,
+        csrf_token=generate_csrf(),
+        idempotency_key=secrets.token_urlsafe(18),
+        seconds_left=step.seconds_left(datetime.now(timezone.utc)),
+        next_url=_local_next(),
+    )
+
+
+def thank_you_panel(tsuide: Tsuide, order_id: str) -> Markup:
+    from ._thank_you import step_for
+
+    return safely(tsuide, "thank-you panel", lambda: render_thank_you(tsuide, step_for(tsuide, order_id)))
+
+
+def email_offer(tsuide: Tsuide, order_id: str) -> Markup:
+    from ._thank_you import step_for
+
+    def render() -> str:
+        step = step_for(tsuide, order_id)
+        if step.state != "offer":
+            return ""
+        endpoint = current_app.config["TSUIDE_THANK_YOU_ENDPOINT"]
+        if not endpoint:
+            raise RuntimeError("set TSUIDE_THANK_YOU_ENDPOINT to the thank-you page's endpoint for e-mail links")
+        locale = tsuide.locale()
+        until = format_datetime(
+            step.expires_at, "short", tzinfo=ZoneInfo(current_app.config["TSUIDE_TIMEZONE"]), locale=locale
+        )
+        return render_template(
+            "tsuide/email_offer.html",
+            step=step,
+            locale=locale,
+            _=tsuide.gettext,
+            money=tsuide.format_money,
+            until=until,
+            link=url_for(endpoint, order_id=order_id, _external=True),
+        )
+
+    return safely(tsuide, "e-mail offer", render)

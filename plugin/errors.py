@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from werkzeug.exceptions import BadRequest, Conflict, Gone, NotFound, ServiceUnavailable
+from werkzeug.exceptions import BadRequest, Conflict, Gone, HTTPException, NotFound, ServiceUnavailable
 
 
 class CapReached(Conflict):
@@ -40,3 +40,9 @@ class NotAddable(Conflict):
 
 class PluginUnavailable(ServiceUnavailable):
     """Something inside the plugin failed (database, adapter); the shop's page still works."""
+
+
+class PaymentFailed(HTTPException):
+    """The shop could not charge the stored payment for an accepted offer; nothing was recorded."""
+
+    code = 402

@@ -25,6 +25,12 @@ DEFAULTS = {
     "TSUIDE_DEFAULT_LOCALE": "ja",
     "TSUIDE_MAX_CART_OFFERS": 2,
     "TSUIDE_MAX_GAP_FILLERS": 2,
+    "TSUIDE_POST_PURCHASE_MINUTES": 15,
+    "TSUIDE_DECLINE_DAYS": 30,
+    "TSUIDE_UPSELL_MAX_RATIO": 0.5,
+    "TSUIDE_LOYAL_ORDERS": 5,
+    "TSUIDE_THANK_YOU_ENDPOINT": None,
+    "TSUIDE_TIMEZONE": "UTC",
 }
 
 
@@ -73,6 +79,13 @@ class Tsuide:
         - ``TSUIDE_DEFAULT_LOCALE`` (``"ja"``): used when the browser asks for none of them.
         - ``TSUIDE_MAX_CART_OFFERS`` (``2``): offers shown on a cart page at most.
         - ``TSUIDE_MAX_GAP_FILLERS`` (``2``): products suggested to close the free-shipping gap.
+        - ``TSUIDE_POST_PURCHASE_MINUTES`` (``15``): how long a thank-you offer stays open after the order.
+        - ``TSUIDE_DECLINE_DAYS`` (``30``): a declined thank-you offer is not shown to that shopper again for this long.
+        - ``TSUIDE_UPSELL_MAX_RATIO`` (``0.5``): a thank-you offer never charges more than this share of the order.
+        - ``TSUIDE_LOYAL_ORDERS`` (``5``): orders that make a customer "loyal" for targeting.
+        - ``TSUIDE_THANK_YOU_ENDPOINT`` (``None``): the shop's thank-you page endpoint (taking ``order_id``),
+          which the confirmation e-mail block links to.
+        - ``TSUIDE_TIMEZONE`` (``"UTC"``): the shop's time zone, for times shown to shoppers.
         - ``SECRET_KEY`` must be set: the plugin's forms and JSON writes carry a CSRF token.
         """
         db = db if db is not None else self.db
@@ -217,6 +230,17 @@ class Tsuide:
         If anything fails inside the plugin, the panel renders empty and the error is logged once.
         """
         return _panels.cart_panel(self, quote)
+
+    def thank_you_panel(self, order_id: str) -> Markup:
+        """The one-click offer for the order just placed (or nothing); works without JavaScript."""
+        return _panels.thank_you_panel(self, str(order_id))
+
+    def email_offer_html(self, order_id: str) -> Markup:
+        """A self-contained HTML block (inline styles, absolute links) for the confirmation e-mail.
+
+        Empty when the order has no open offer. Links to ``TSUIDE_THANK_YOU_ENDPOINT``.
+        """
+        return _panels.email_offer(self, str(order_id))
 
     def widget_script(self) -> Markup:
         """The ``<script defer>`` tag that loads ``widget.js``, which enhances the panels in place."""

@@ -122,7 +122,7 @@ class Rule(Base):
         """The engine's frozen value for this row; raises :class:`~plugin.rules.RuleError`."""
         return build_rule(
             self,
-            [(item.product_id, item.quantity) for item in self.items],
+            [(item.product_id, 1 if item.quantity is None else item.quantity) for item in self.items],
             [category.category for category in self.categories],
             [(step.threshold, step.percent_bp, step.label, step.label_en) for step in self.steps],
         )

@@ -20,11 +20,12 @@ from wtforms import ValidationError as TokenError
 from . import models
 from ._json import quote_json
 from ._offers import additions_for
-from ._panels import log_failure, render_cart_panel, visitor_id
+from . import _thank_you
+from ._panels import log_failure, render_cart_panel, render_thank_you, visitor_id
 from .bundles import Product
 from .errors import InvalidRequest, NotAddable, OfferUnavailable, PluginUnavailable, UnknownOffer
 from .rules import FixedBundle, ShippingThreshold
-from .schemas import AddToCartSchema, EventSchema, form_to_add_request
+from .schemas import AddToCartSchema, EventSchema, OfferAnswerSchema, form_to_add_request
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -41,6 +42,10 @@ blueprint = Blueprint(
     static_folder=_shipped("static"),
     template_folder=_shipped("templates"),
 )
+
+
+#: Endpoints the panels' no-JavaScript forms post to: they answer with a redirect back to the page.
+FORM_ENDPOINTS = {"tsuide.add_to_cart", "tsuide.accept_offer", "tsuide.decline_offer"}
 
 
 def _tsuide():
@@ -66,7 +71,7 @@ def _check_csrf() -> None:
 def _shopper_error(error: HTTPException):
     """JSON for the widget; for a plain form, the message as a flash and back to the page."""
     message = error.description
-    if _wants_json() or request.endpoint != "tsuide.add_to_cart":
+    if _wants_json() or request.endpoint not in FORM_ENDPOINTS:
         body = {"error": {"message": message}}
         if isinstance(error, InvalidRequest):
             body["error"]["fields"] = error.fields
@@ -198,3 +203,75 @@ def events():
     )
     session.commit()
     return "", 204
+
+
+def _step_body(step, message: str | None = None) -> dict:
+    tsuide = _tsuide()
+    amendment = step.amendment
+    body = {
+        "state": step.state,
+        "order": {"id": step.order.id, "total": {"amount": step.order.total,
+                                                  "display": tsuide.format_money(step.order.total)}},
+        "seconds_left": step.seconds_left(datetime.now(timezone.utc)),
+        "offer": None,
+        "panel_html": render_thank_you(tsuide, step),
+    }
+    if amendment is not None:
+        body["offer"] = {
+            "id": amendment.offer.id,
+            "label": amendment.offer.label_for(tsuide.locale()),
+            "downsell": step.is_downsell,
+            "add": [{"product_id": line.product_id, "quantity": line.quantity} for line in amendment.add],
+            "remove": [{"product_id": line.product_id, "quantity": line.quantity} for line in amendment.remove],
+            "charge": {"amount": amendment.charge, "display": tsuide.format_money(amendment.charge)},
+            "new_total": {"amount": amendment.new_total, "display": tsuide.format_money(amendment.new_total)},
+            "left": step.left,
+        }
+    if message:
+        body["message"] = message
+    return body
+
+
+def _answer(required_key: bool) -> dict:
+    tsuide = _tsuide()
+    raw = request.get_json(silent=True) if request.is_json else request.form.to_dict()
+    try:
+        if not isinstance(raw, dict):
+            raise ValidationError({"_schema": ["Send a JSON object."]})
+        data = OfferAnswerSchema().load(raw)
+        if required_key and "idempotency_key" not in data:
+            raise ValidationError({"idempotency_key": ["Missing data for required field."]})
+    except ValidationError as error:
+        raise InvalidRequest(tsuide.gettext("Please check what you sent."), error.messages) from None
+    return data
+
+
+def _answered(step, message: str | None):
+    if not _wants_json():
+        if message:
+            flash(message, "success")
+        return redirect(_back(), 303)
+    return jsonify(_step_body(step, message))
+
+
+@blueprint.get("/api/orders/<order_id>/offer")
+def order_offer(order_id: str):
+    """The thank-you offer for an order the current shopper owns (404 otherwise)."""
+    return jsonify(_step_body(_thank_you.step_for(_tsuide(), order_id)))
+
+
+@blueprint.post("/api/orders/<order_id>/offer/accept")
+def accept_offer(order_id: str):
+    """One click: amend the order and charge its stored payment, once per idempotency key."""
+    data = _answer(required_key=True)
+    tsuide = _tsuide()
+    step = _thank_you.accept(tsuide, order_id, data["offer_id"], data["idempotency_key"])
+    return _answered(step, tsuide.gettext("Added to your order. New order total %(amount)s.",
+                                          amount=tsuide.format_money(step.order.total)))
+
+
+@blueprint.post("/api/orders/<order_id>/offer/decline")
+def decline_offer(order_id: str):
+    """Decline; the answer may carry a cheaper alternative (the downsell), shown once."""
+    data = _answer(required_key=False)
+    return _answered(_thank_you.decline(_tsuide(), order_id, data["offer_id"]), None)

@@ -48,3 +48,13 @@ def form_to_add_request(form) -> dict:
     if form.get("product_id"):
         return {"items": [{"product_id": form["product_id"], "quantity": form.get("quantity", 1)}]}
     return {}
+
+
+class OfferAnswerSchema(Schema):
+    """Accepting (with ``idempotency_key``) or declining the offer shown for an order."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    offer_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    idempotency_key = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_-]{8,100}$"))

@@ -7,7 +7,11 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from plugin import Cart, CartLine, ShopAdapter, Tsuide, migrate
+import threading
+import time
+from dataclasses import replace
+
+from plugin import Cart, CartLine, Customer, Order, ShopAdapter, Tsuide, migrate
 
 
 class MemoryAdapter(ShopAdapter):
@@ -32,6 +36,46 @@ class MemoryAdapter(ShopAdapter):
     def add_to_cart(self, items):
         for pid, qty in items:
             self.lines[pid] = self.lines.get(pid, 0) + qty
+
+
+class OrderingAdapter(MemoryAdapter):
+    """Also keeps placed orders and their charges, for thank-you page offers."""
+
+    def __init__(self, catalogue=CATALOGUE):
+        super().__init__(catalogue)
+        self.orders: dict[str, Order] = {}
+        self.charges: list[tuple[str, int, str]] = []  # (order id, amount, idempotency key)
+        self.amend_calls = 0
+        self.charge_fails = False
+        self.charge_delay = 0.0  # seconds the payment provider takes: widens races in the tests
+        self.orders_count = 1
+        self._lock = threading.Lock()
+
+    def place(self, order_id: str, items, placed_at, customer_id="c-1") -> Order:
+        lines = tuple(CartLine(pid, qty, self.catalogue[pid].price) for pid, qty in items)
+        order = Order(order_id, lines, customer_id, placed_at, sum(line.subtotal for line in lines))
+        self.orders[order_id] = order
+        return order
+
+    def order(self, order_id):
+        order = self.orders.get(order_id)
+        return order if order is not None and order.customer_id == self.customer_id else None
+
+    def customer(self):
+        return Customer(self.customer_id, orders_count=self.orders_count) if self.customer_id else None
+
+    def amend_order(self, order_id, add, remove, charge, idempotency_key):
+        time.sleep(self.charge_delay)
+        with self._lock:
+            self.amend_calls += 1
+            if self.charge_fails:
+                return False
+            order = self.orders[order_id]
+            removed = {line.product_id for line in remove}
+            lines = tuple(line for line in order.lines if line.product_id not in removed) + tuple(add)
+            self.orders[order_id] = replace(order, lines=lines, total=order.total + charge)
+            self.charges.append((order_id, charge, idempotency_key))
+            return True
 
 
 CART_PAGE = """<main><h1>Cart</h1>

@@ -1,0 +1,247 @@
+"""The thank-you page funnel: what an order is offered now, and accepting or declining it.
+
+Accepting claims the offer in the database first (a unique idempotency key,
+a unique "accepted" mark per order, and a conditional update of the
+"first N" count, all in one transaction), and only then asks the shop to
+amend the order and charge it. A second click, a retry or a second tab finds
+the claim and charges nothing. If the shop's charge fails, the claim is
+removed again, so nothing is recorded and a retry is safe.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
+
+from flask import current_app
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from . import post_purchase as engine
+from .bundles import Order
+from .errors import NotAddable, OfferUnavailable, PaymentFailed, UnknownOffer
+from .models import utcnow
+from .models_post_purchase import PostPurchaseOffer, PostPurchaseResponse
+
+if TYPE_CHECKING:
+    from .extension import Tsuide
+
+log = logging.getLogger("tsuide")
+
+#: How long a request waits for a concurrent accept with the same key to finish.
+CLAIM_WAIT_SECONDS = 10.0
+CLAIM_POLL_SECONDS = 0.05
+
+
+@dataclass(frozen=True)
+class Step:
+    """Where an order's funnel stands: ``offer`` (with its amendment), ``accepted``, ``expired`` or ``none``."""
+
+    state: str
+    order: Order
+    expires_at: datetime
+    amendment: engine.Amendment | None = None
+    is_downsell: bool = False
+    left: int | None = None  #: "first N": how many shoppers may still accept
+    charge: int | None = None  #: what an accepted offer charged
+
+    def seconds_left(self, now: datetime) -> int:
+        return max(0, int((self.expires_at - now).total_seconds()))
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _order(tsuide: Tsuide, order_id: str) -> Order:
+    """The order, only if the current shopper owns it (the adapter decides)."""
+    order = None if "order" in tsuide.missing_features() else tsuide._adapter.order(order_id)
+    if order is None:
+        raise UnknownOffer(tsuide.gettext("This offer does not exist."))
+    return order
+
+
+def _load_offers(session) -> list[PostPurchaseOffer]:
+    rows = session.scalars(
+        select(PostPurchaseOffer).where(PostPurchaseOffer.parent_id.is_(None), PostPurchaseOffer.deleted_at.is_(None))
+    ).all()
+    return list(rows)
+
+
+def current_step(tsuide: Tsuide, order: Order, now: datetime | None = None) -> Step:
+    """What the thank-you panel shows for ``order`` right now."""
+    config = current_app.config
+    now = now or _now()
+    session = tsuide._state().db.session
+    expires = engine.expires_at(order, config["TSUIDE_POST_PURCHASE_MINUTES"])
+    responses = session.scalars(select(PostPurchaseResponse).where(PostPurchaseResponse.order_id == order.id)).all()
+    taken = next((r for r in responses if r.status in ("pending", "accepted")), None)
+    if taken is not None:
+        return Step("accepted", order, expires, charge=taken.charge)
+    if now >= expires:
+        return Step("expired", order, expires)
+
+    rows = _load_offers(session)
+    offers = [row.to_offer() for row in rows]
+    declined_here = {str(r.offer_id) for r in responses if r.status == "declined"}
+    adapter = tsuide._adapter
+    customer = adapter.customer() if "customer" not in tsuide.missing_features() else None
+    declined = set(declined_here)
+    if order.customer_id:
+        since = (now - timedelta(days=config["TSUIDE_DECLINE_DAYS"])).replace(tzinfo=None)
+        declined |= {
+            str(offer_id)
+            for offer_id in session.scalars(
+                select(PostPurchaseResponse.offer_id).where(
+                    PostPurchaseResponse.customer_id == order.customer_id,
+                    PostPurchaseResponse.status == "declined",
+                    PostPurchaseResponse.created_at >= since,
+                )
+            )
+        }
+    wanted = {line.product_id for line in order.lines}
+    for offer in offers:
+        for candidate in (offer, offer.downsell):
+            if candidate is not None:
+                wanted |= {item.product_id for item in candidate.items}
+    products = adapter.products(wanted)
+    shopper = engine.Shopper(customer, declined)
+    terms = {
+        "now": now,
+        "max_ratio_bp": round(config["TSUIDE_UPSELL_MAX_RATIO"] * 10_000),
+        "loyal_orders": config["TSUIDE_LOYAL_ORDERS"],
+    }
+    declined_offer = next((offer for offer in offers if offer.id in declined_here), None)
+    if declined_offer is not None:
+        # One offer and, after a decline, one cheaper alternative: that is the end of it.
+        downsell = declined_offer.downsell
+        amendment = downsell and engine.eligible(downsell, order, products, shopper, **terms)
+        if not amendment:
+            return Step("none", order, expires)
+        return Step("offer", order, expires, amendment, is_downsell=True, left=downsell.left())
+    amendment = engine.choose(offers, order, products, shopper, **terms)
+    if amendment is None:
+        return Step("none", order, expires)
+    return Step("offer", order, expires, amendment, left=amendment.offer.left())
+
+
+def step_for(tsuide: Tsuide, order_id: str) -> Step:
+    return current_step(tsuide, _order(tsuide, order_id))
+
+
+def _offered(tsuide: Tsuide, step: Step, offer_id: str) -> engine.Amendment:
+    if step.state == "expired":
+        raise OfferUnavailable(tsuide.gettext("This offer has expired."))
+    if step.state != "offer" or step.amendment is None or step.amendment.offer.id != offer_id:
+        row = tsuide._state().db.session.get(PostPurchaseOffer, int(offer_id)) if offer_id.isdigit() else None
+        if row is not None and row.global_cap is not None and row.accepted >= row.global_cap:
+            raise OfferUnavailable(tsuide.gettext("Sorry, this offer has just sold out."))
+        raise NotAddable(tsuide.gettext("This offer is no longer available."))
+    return step.amendment
+
+
+def accept(tsuide: Tsuide, order_id: str, offer_id: str, key: str) -> Step:
+    """Accept the order's current offer: claim it, then have the shop amend the order and charge once."""
+    order = _order(tsuide, order_id)
+    session = tsuide._state().db.session
+    step = current_step(tsuide, order)
+    if step.state == "accepted":
+        return _replay(tsuide, order, key)
+    amendment = _offered(tsuide, step, offer_id)
+    offer = amendment.offer
+    try:
+        session.add(
+            PostPurchaseResponse(
+                order_id=order.id, offer_id=int(offer.id), customer_id=order.customer_id, status="pending",
+                idempotency_key=key, accepted_order_id=order.id, charge=amendment.charge,
+            )
+        )
+        session.flush()
+        if offer.global_cap is not None:
+            claimed = session.execute(
+                update(PostPurchaseOffer)
+                .where(PostPurchaseOffer.id == int(offer.id), PostPurchaseOffer.accepted < PostPurchaseOffer.global_cap)
+                .values(accepted=PostPurchaseOffer.accepted + 1)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if not claimed:
+                session.rollback()
+                raise OfferUnavailable(tsuide.gettext("Sorry, this offer has just sold out."))
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return _replay(tsuide, order, key)
+
+    charged = False
+    try:
+        charged = bool(
+            tsuide._adapter.amend_order(order.id, amendment.add, amendment.remove, amendment.charge, key)
+        )
+    except Exception:
+        log.exception("tsuide: amending order %s failed", order.id)
+    if not charged:
+        _release(session, order.id, offer)
+        raise PaymentFailed(tsuide.gettext("The payment did not go through, so nothing was charged. Please try again."))
+    session.execute(
+        update(PostPurchaseResponse).where(PostPurchaseResponse.idempotency_key == key).values(status="accepted")
+    )
+    session.commit()
+    return Step("accepted", _order(tsuide, order_id), step.expires_at, charge=amendment.charge)
+
+
+def _release(session, order_id: str, offer: engine.PostPurchaseOffer) -> None:
+    """Undo a claim whose charge failed, so the offer can be accepted again."""
+    session.rollback()
+    session.execute(
+        delete(PostPurchaseResponse).where(
+            PostPurchaseResponse.order_id == order_id, PostPurchaseResponse.offer_id == int(offer.id)
+        )
+    )
+    if offer.global_cap is not None:
+        session.execute(
+            update(PostPurchaseOffer)
+            .where(PostPurchaseOffer.id == int(offer.id))
+            .values(accepted=PostPurchaseOffer.accepted - 1)
+            .execution_options(synchronize_session=False)
+        )
+    session.commit()
+
+
+def _replay(tsuide: Tsuide, order: Order, key: str) -> Step:
+    """Another request holds or finished the claim: wait for it, then answer as it did. Never charge again."""
+    session = tsuide._state().db.session
+    deadline = time.monotonic() + CLAIM_WAIT_SECONDS
+    while True:
+        session.rollback()  # see what other transactions committed
+        taken = session.scalars(
+            select(PostPurchaseResponse).where(PostPurchaseResponse.accepted_order_id == order.id)
+        ).first()
+        if taken is None or taken.status == "accepted" or time.monotonic() > deadline:
+            break
+        time.sleep(CLAIM_POLL_SECONDS)
+    if taken is None:
+        # The claim we waited for failed to charge and was released.
+        raise PaymentFailed(tsuide.gettext("The payment did not go through, so nothing was charged. Please try again."))
+    if taken.status != "accepted":
+        raise NotAddable(tsuide.gettext("Your order is being updated. Please wait a moment."))
+    return Step("accepted", _order(tsuide, order.id), engine.expires_at(
+        order, current_app.config["TSUIDE_POST_PURCHASE_MINUTES"]), charge=taken.charge)
+
+
+def decline(tsuide: Tsuide, order_id: str, offer_id: str) -> Step:
+    """Record a decline (remembered for this shopper) and answer with what comes next: a downsell or nothing."""
+    order = _order(tsuide, order_id)
+    session = tsuide._state().db.session
+    step = current_step(tsuide, order)
+    offer = _offered(tsuide, step, offer_id).offer
+    session.add(
+        PostPurchaseResponse(order_id=order.id, offer_id=int(offer.id), customer_id=order.customer_id,
+                             status="declined", created_at=utcnow())
+    )
+    try:
+        session.commit()
+    except IntegrityError:  # declined twice: once is enough
+        session.rollback()
+    return current_step(tsuide, order)

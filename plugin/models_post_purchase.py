@@ -1,0 +1,151 @@
+"""Tables for thank-you page offers: the offers, their items and triggers, and each order's answers."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from . import post_purchase as engine
+from .models import Base, as_utc, utcnow
+from .rules import BundleItem, PricingMode, RuleError
+
+
+class PostPurchaseOffer(Base):
+    """An add-on or upgrade; a row with ``parent_id`` is the downsell shown after its parent is declined."""
+
+    __tablename__ = "tsuide_pp_offers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("tsuide_pp_offers.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    label: Mapped[str] = mapped_column(String(200), nullable=False)
+    label_en: Mapped[str | None] = mapped_column(String(200))
+    accept_label: Mapped[str | None] = mapped_column(String(60))
+    accept_label_en: Mapped[str | None] = mapped_column(String(60))
+    decline_label: Mapped[str | None] = mapped_column(String(60))
+    decline_label_en: Mapped[str | None] = mapped_column(String(60))
+    replaces_product_id: Mapped[str | None] = mapped_column(String(64))
+    pricing_mode: Mapped[str] = mapped_column(String(16), nullable=False, default="percent_off")
+    pricing_value: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    min_order_total: Mapped[int | None] = mapped_column(Integer)
+    max_order_total: Mapped[int | None] = mapped_column(Integer)
+    segment: Mapped[str] = mapped_column(String(16), nullable=False, default="any")
+    starts_at: Mapped[datetime | None] = mapped_column(DateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime)
+    priority: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    paused: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    global_cap: Mapped[int | None] = mapped_column(Integer)
+    accepted: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow, nullable=False)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    row_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    items: Mapped[list[PostPurchaseItem]] = relationship(
+        cascade="all, delete-orphan", order_by="PostPurchaseItem.position", lazy="selectin"
+    )
+    triggers: Mapped[list[PostPurchaseTrigger]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    downsell: Mapped[PostPurchaseOffer | None] = relationship(
+        remote_side="PostPurchaseOffer.parent_id", uselist=False, lazy="selectin",
+        primaryjoin="PostPurchaseOffer.id == foreign(PostPurchaseOffer.parent_id)",
+    )
+
+    __mapper_args__ = {"version_id_col": row_version}
+
+    def to_offer(self, with_downsell: bool = True) -> engine.PostPurchaseOffer:
+        """The engine's value for this row; raises :class:`~plugin.rules.RuleError`."""
+
+        def pair(ja: str | None, en: str | None) -> tuple[tuple[str, str], ...]:
+            return tuple((code, text) for code, text in (("ja", ja), ("en", en)) if text)
+
+        downsell = self.downsell if with_downsell else None
+        live_downsell = downsell is not None and downsell.deleted_at is None
+        errors = {}
+        choices = (("kind", engine.OfferKind, self.kind), ("pricing_mode", PricingMode, self.pricing_mode or "percent_off"),
+                   ("segment", engine.Segment, self.segment or "any"))
+        for name, kind, value in choices:
+            try:
+                kind(value)
+            except ValueError:
+                errors[name] = [f"Choose one of: {', '.join(choice.value for choice in kind)}."]
+        if errors:
+            raise RuleError(errors)
+        return engine.PostPurchaseOffer(
+            id=str(self.id) if self.id is not None else "new",
+            kind=engine.OfferKind(self.kind),
+            label=self.label,
+            translations=pair(None, self.label_en),
+            accept_label=pair(self.accept_label, self.accept_label_en),
+            decline_label=pair(self.decline_label, self.decline_label_en),
+            trigger_products=frozenset(t.product_id for t in self.triggers if t.product_id),
+            trigger_categories=frozenset(t.category for t in self.triggers if t.category),
+            items=tuple(BundleItem(item.product_id, 1 if item.quantity is None else item.quantity) for item in self.items),
+            replaces=self.replaces_product_id,
+            mode=PricingMode(self.pricing_mode or "percent_off"),
+            value=self.pricing_value or 0,
+            min_order_total=self.min_order_total,
+            max_order_total=self.max_order_total,
+            segment=engine.Segment(self.segment or "any"),
+            starts_at=as_utc(self.starts_at),
+            ends_at=as_utc(self.ends_at),
+            priority=self.priority or 0,
+            paused=bool(self.paused),
+            global_cap=self.global_cap,
+            accepted=self.accepted or 0,
+            downsell=downsell.to_offer(with_downsell=False) if live_downsell else None,
+        )
+
+
+class PostPurchaseItem(Base):
+    __tablename__ = "tsuide_pp_offer_items"
+    __table_args__ = (UniqueConstraint("offer_id", "product_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("tsuide_pp_offers.id", ondelete="CASCADE"), nullable=False,
+                                          index=True)
+    product_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    quantity: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class PostPurchaseTrigger(Base):
+    """An order holding this product (or a product of this category) gets the offer."""
+
+    __tablename__ = "tsuide_pp_offer_triggers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("tsuide_pp_offers.id", ondelete="CASCADE"), nullable=False,
+                                          index=True)
+    product_id: Mapped[str | None] = mapped_column(String(64))
+    category: Mapped[str | None] = mapped_column(String(64))
+
+
+class PostPurchaseResponse(Base):
+    """A shopper's answer to an offer for one order.
+
+    ``idempotency_key`` is unique, so a retried or doubled accept is one amendment.
+    ``accepted_order_id`` is set only while an accept is pending or done and is
+    unique too, so an order takes at most one offer, however many tabs race.
+    """
+
+    __tablename__ = "tsuide_pp_responses"
+    __table_args__ = (UniqueConstraint("order_id", "offer_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("tsuide_pp_offers.id"), nullable=False)
+    customer_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)  # pending | accepted | declined
+    idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    accepted_order_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    charge: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+
+@event.listens_for(Session, "before_flush")
+def _validate_offers(session: Session, flush_context, instances) -> None:
+    """Saving an offer validates it through the engine, naming every wrong field at once."""
+    for obj in (*session.new, *session.dirty):
+        if isinstance(obj, PostPurchaseOffer) and obj not in session.deleted:
+            obj.to_offer(with_downsell=False)
