@@ -2,18 +2,20 @@
  * Without it (or where the browser lacks what it needs) the panels' forms post and come back. */
 (function () {
   "use strict";
-  var PANEL = '[data-tsuide="cart"]';
+  var CART = '[data-tsuide="cart"]';
+  var PANEL = "[data-tsuide]";
   var BODY = "[data-tsuide-body]";
-  var ADD_FORM = "[data-tsuide-add-form]";
   var OFFER = "[data-tsuide-offer]";
+  var FORMS = "[data-tsuide-add-form], [data-tsuide-accept-form], [data-tsuide-decline-form]";
   var TIMEOUT_MS = 8000;
+  var TICK_MS = 1000;
+  var GONE = 410;
 
   var script = document.currentScript;
   if (!script || !window.fetch || !window.DOMParser || !window.FormData || !window.CustomEvent ||
       !Element.prototype.closest) return;
   var cartApi = script.getAttribute("data-tsuide-api");
   var eventsApi = script.getAttribute("data-tsuide-events");
-  if (!cartApi) return;
   var warned = false;
   var seen = {};
 
@@ -34,6 +36,7 @@
       return response.json().catch(function () { return {}; }).then(function (body) {
         if (response.ok) return body;
         var failure = new Error("HTTP " + response.status);
+        failure.status = response.status;
         failure.message = body.error && body.error.message;
         failure.fromServer = Boolean(failure.message);
         throw failure;
@@ -49,7 +52,7 @@
     if (!eventsApi || !navigator.sendBeacon || !offers.length) return;
     var data = new FormData();
     data.append("kind", kind);
-    data.append("page", "cart");
+    data.append("page", root.getAttribute("data-tsuide"));
     data.append("csrf_token", token(root));
     offers.forEach(function (offer) { data.append("offers", offer); });
     navigator.sendBeacon(eventsApi, data);
@@ -57,8 +60,8 @@
 
   function reportImpressions(root) {
     var fresh = [];
-    root.querySelectorAll(OFFER).forEach(function (button) {
-      var offer = button.getAttribute("data-tsuide-offer");
+    root.querySelectorAll(OFFER).forEach(function (element) {
+      var offer = element.getAttribute("data-tsuide-offer");
       if (offer && !seen[offer]) {
         seen[offer] = true;
         fresh.push(offer);
@@ -76,29 +79,40 @@
     var parsed = new DOMParser().parseFromString(body.panel_html || "", "text/html");
     var fresh = parsed.querySelector(BODY);
     var current = root.querySelector(BODY);
-    if (fresh && current) current.replaceWith(document.importNode(fresh, true));
+    if (!fresh) {
+      root.hidden = true;  // nothing more to offer: the panel goes
+    } else if (current) {
+      current.replaceWith(document.importNode(fresh, true));
+      startCountdown(root);
+    }
     reportImpressions(root);
-    document.dispatchEvent(new CustomEvent("tsuide:cart-updated", { detail: body }));
+    document.dispatchEvent(new CustomEvent("tsuide:" + (body.state ? "order-updated" : "cart-updated"),
+                                           { detail: body }));
   }
 
   function refresh() {
-    var root = document.querySelector(PANEL);
-    if (!root) return;
+    var root = document.querySelector(CART);
+    if (!root || !cartApi) return;
     call(cartApi, { method: "GET" }).then(function (body) { show(root, body); }).catch(warnOnce);
   }
 
   function payload(form) {
     var data = new FormData(form);
+    if (data.get("offer_id")) {
+      var answer = { offer_id: data.get("offer_id") };
+      if (data.get("idempotency_key")) answer.idempotency_key = data.get("idempotency_key");
+      return answer;
+    }
     if (data.get("bundle_id")) return { bundle_id: data.get("bundle_id") };
     return { items: [{ product_id: data.get("product_id"), quantity: Number(data.get("quantity") || 1) }] };
   }
 
-  function add(form, button) {
+  function send(form, button) {
     var root = form.closest(PANEL);
     if (!root || button.disabled) return;
     button.disabled = true;
     button.setAttribute("aria-busy", "true");
-    beacon(root, "click", [button.getAttribute("data-tsuide-offer")]);
+    if (button.hasAttribute("data-tsuide-offer")) beacon(root, "click", [button.getAttribute("data-tsuide-offer")]);
     call(form.action, {
       method: "POST",
       headers: { "Content-Type": "application/json", "X-CSRFToken": token(root) },
@@ -110,24 +124,51 @@
     }).catch(function (error) {
       button.disabled = false;
       button.removeAttribute("aria-busy");
-      if (error.fromServer) announce(root, error.message);
-      else warnOnce(error);
+      if (!error.fromServer) return warnOnce(error);
+      announce(root, error.message);
+      if (error.status === GONE && root.matches('[data-tsuide="thank-you"]')) hideLater(root);
     });
   }
 
+  function hideLater(root) {
+    var body = root.querySelector(BODY);
+    if (body) body.hidden = true;  // the offer is over; the message stays for screen readers
+  }
+
+  function pad(number) {
+    return (number < 10 ? "0" : "") + number;
+  }
+
+  function startCountdown(root) {
+    var clock = root.querySelector("[data-tsuide-countdown]");
+    if (!clock || clock.getAttribute("data-tsuide-ticking")) return;
+    clock.setAttribute("data-tsuide-ticking", "1");
+    var format = clock.getAttribute("data-tsuide-format") || "{time}";
+    // The server's own count of seconds left, so the shopper's clock never changes the offer.
+    var endsAt = Date.now() + Number(clock.getAttribute("data-tsuide-seconds-left")) * 1000;
+    var timer = setInterval(function () {
+      var left = Math.max(0, Math.round((endsAt - Date.now()) / 1000));
+      clock.textContent = format.replace("{time}", Math.floor(left / 60) + ":" + pad(left % 60));
+      if (left > 0 && clock.isConnected) return;
+      clearInterval(timer);
+      if (left === 0) root.hidden = true;
+    }, TICK_MS);
+  }
+
   document.addEventListener("submit", function (event) {
-    var form = event.target.closest(ADD_FORM);
-    if (!form) return;
+    var form = event.target.closest(FORMS);
+    if (!form || !form.closest(PANEL)) return;
     event.preventDefault();
-    add(form, event.submitter || form.querySelector("button"));
+    send(form, event.submitter || form.querySelector("button"));
   });
   document.addEventListener("tsuide:cart-changed", refresh);
 
   function start() {
-    var root = document.querySelector(PANEL);
-    if (!root) return;
-    if (!root.hasAttribute("tabindex")) root.setAttribute("tabindex", "-1");
-    reportImpressions(root);
+    document.querySelectorAll(PANEL).forEach(function (root) {
+      if (!root.hasAttribute("tabindex")) root.setAttribute("tabindex", "-1");
+      reportImpressions(root);
+      startCountdown(root);
+    });
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
