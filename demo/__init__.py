@@ -31,6 +31,10 @@ def create_app(config: dict | None = None) -> Flask:
         #: Lets the footer's switcher open Tsuide's admin for this session. Demo only; off until the
         #: plugin ships its admin pages.
         DEMO_ADMIN_SWITCH=False,
+        # Thank-you page offers: the e-mail block links back to this page (it takes ``order_id``), and
+        # its "open until" time is shown in the shop's own time zone.
+        TSUIDE_THANK_YOU_ENDPOINT="shop.thanks",
+        TSUIDE_TIMEZONE="Asia/Tokyo",
     )
     app.config.update(config or {})
     if app.config["SQLALCHEMY_DATABASE_URI"] == default_database:

@@ -6,12 +6,18 @@ from datetime import datetime, timezone
 
 from flask import has_request_context, session, url_for
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 import plugin
+from plugin.money import allocate
 
 from . import shopper
 from .extensions import db
-from .models import Order, OrderLine, Product
+from .models import Order, OrderLine, Payment, Product
+from .text import tr
+
+#: The pretend payment provider declines extra charges to a card ending in these digits (for demos and tests).
+DECLINING_CARD_LAST4 = "0002"
 
 
 def to_plugin_product(row: Product, lang: str) -> plugin.Product:
@@ -98,6 +104,65 @@ class DemoAdapter(plugin.ShopAdapter):
             total=row.total,
         )
 
+    def amend_order(
+        self,
+        order_id: str,
+        add: Sequence[plugin.CartLine],
+        remove: Sequence[plugin.CartLine],
+        charge: int,
+        idempotency_key: str,
+    ) -> bool:
+        """Accept a thank-you offer: change the stored order and charge its card on file, in one transaction.
+
+        ``add`` comes at list price; the offer's saving is what it costs less than that, spread over the
+        added lines, so the lines still add up to the order's total. Nothing changes unless the charge
+        goes through.
+        """
+        if not order_id.isdigit():
+            return False
+        order = db.session.get(Order, int(order_id), with_for_update=True, populate_existing=True)
+        if order is None or order.customer_id is None or order.customer_id != shopper.customer_id():
+            return False
+        already = db.session.scalar(select(Payment).where(Payment.idempotency_key == idempotency_key))
+        if already is not None:
+            return already.order_id == order.id  # this amendment was made before: never charge twice
+        if not _charge_card_on_file(order, charge):
+            db.session.rollback()
+            return False
+
+        removed = {line.product_id for line in remove}
+        kept = [line for line in order.lines if line.product_id not in removed]
+        gone = [line for line in order.lines if line.product_id in removed]
+        credit = sum(line.total for line in gone)  # what the replaced lines cost in this order
+        list_price = sum(line.subtotal for line in add)
+        discounts = allocate(list_price - charge - credit, [line.subtotal for line in add]) if add else []
+        names = {row.id: row.name(shopper.lang()) for row in db.session.scalars(
+            select(Product).where(Product.id.in_({line.product_id for line in add})))}
+        added = [
+            OrderLine(product_id=line.product_id, name=names.get(line.product_id, line.product_id),
+                      quantity=line.quantity, unit_price=line.unit_price, discount=discount,
+                      total=line.subtotal - discount)
+            for line, discount in zip(add, discounts)
+        ]
+        order.lines = kept + added  # delete-orphan removes the replaced lines
+
+        new_subtotal = order.subtotal - sum(line.unit_price * line.quantity for line in gone) + list_price
+        new_total = order.total + charge
+        new_discount_total = new_subtotal + order.shipping_fee - new_total
+        offer_saving = new_discount_total - order.discount_total
+        if offer_saving:
+            order.discounts = [*order.discounts, {"rule_id": None, "label": tr("thank_you_offer_discount"),
+                                                  "amount": offer_saving}]
+        order.subtotal, order.discount_total, order.total = new_subtotal, new_discount_total, new_total
+        db.session.add(Payment(order_id=order.id, amount=charge, card_last4=order.card_last4,
+                               idempotency_key=idempotency_key))
+        try:
+            db.session.commit()
+        except IntegrityError:  # the same key, charged by a concurrent request
+            db.session.rollback()
+            return db.session.scalar(select(Payment).where(Payment.idempotency_key == idempotency_key)) is not None
+        return True
+
     def customer(self) -> plugin.Customer | None:
         customer_id = shopper.customer_id()
         if customer_id is None:
@@ -120,3 +185,8 @@ class DemoAdapter(plugin.ShopAdapter):
 
     def is_admin(self) -> bool:
         return has_request_context() and bool(session.get("admin"))
+
+
+def _charge_card_on_file(order: Order, amount: int) -> bool:
+    """The pretend payment provider: charges the card the order was paid with, unless it declines."""
+    return amount >= 0 and order.card_last4 != DECLINING_CARD_LAST4

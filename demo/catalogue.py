@@ -86,3 +86,41 @@ PAIRS = [
     [("healthfood", 3)],
     [("socks", 2), ("cap", 1)],
 ]
+
+#: Thank-you page offers (Tsuide's post-purchase offers), shown once right after an order. Percentages are
+#: basis points. An order gets at most one, and a declined offer's ``downsell`` once after it.
+THANK_YOU_OFFERS = [
+    {
+        "kind": "add_on", "label": "シューケアセット", "label_en": "Shoe-care set",
+        "accept_label": "追加する", "accept_label_en": "Add to my order",
+        "decline_label": "今回は見送る", "decline_label_en": "No thanks",
+        "trigger_products": ["sneakers"], "items": {"spray": 1, "brush": 1, "cleaner": 1},
+        "pricing_mode": "percent_off", "pricing_value": 2_000,
+        "downsell": {
+            "kind": "add_on", "label": "防水スプレーだけでも", "label_en": "Just the waterproof spray",
+            "accept_label": "追加する", "accept_label_en": "Add to my order",
+            "decline_label": "今回は見送る", "decline_label_en": "No thanks",
+            "trigger_products": ["sneakers"], "items": {"spray": 1},
+            "pricing_mode": "percent_off", "pricing_value": 1_000,
+        },
+    },
+    {
+        # Only shown where the extra charge stays within TSUIDE_UPSELL_MAX_RATIO of the order: not for one bag alone.
+        "kind": "upgrade", "label": "3袋セットにアップグレード", "label_en": "Upgrade to the 3-bag set",
+        "accept_label": "アップグレードする", "accept_label_en": "Upgrade my order",
+        "trigger_products": ["healthfood"], "replaces": "healthfood", "items": {"healthfood": 3},
+        "pricing_mode": "percent_off", "pricing_value": 1_000,
+    },
+    {
+        "kind": "add_on", "label": "先着100名様：SDカードを15%オフで", "label_en": "First 100: an SD card at 15% off",
+        "trigger_categories": ["camera"], "items": {"sdcard": 1},
+        "pricing_mode": "percent_off", "pricing_value": 1_500, "global_cap": 100,
+    },
+    {
+        "kind": "upgrade", "label": "ノートPC Pro に1万円引きでアップグレード",
+        "label_en": "Upgrade to the Laptop Pro for ¥10,000 less",
+        "accept_label": "アップグレードする", "accept_label_en": "Upgrade my order",
+        "trigger_products": ["laptop"], "replaces": "laptop", "items": {"laptop-pro": 1},
+        "pricing_mode": "amount_off", "pricing_value": 10_000,
+    },
+]

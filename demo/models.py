@@ -93,3 +93,20 @@ class OrderLine(db.Model):
     total: Mapped[int] = mapped_column(Integer, nullable=False)
 
     order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class Payment(db.Model):
+    """A charge the pretend payment provider took from an order's card on file.
+
+    The checkout's own payment is not recorded here (it is the order's total); these are the extra
+    charges of post-purchase offers. ``idempotency_key`` is unique, so a retried amendment charges once.
+    """
+
+    __tablename__ = "shop_payments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("shop_orders.id", ondelete="CASCADE"), nullable=False, index=True)
+    amount: Mapped[int] = mapped_column(Integer, nullable=False)
+    card_last4: Mapped[str] = mapped_column(String(4), nullable=False, default="")
+    idempotency_key: Mapped[str] = mapped_column(String(100), nullable=False, unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)

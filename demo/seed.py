@@ -13,6 +13,7 @@ from flask.cli import AppGroup
 from sqlalchemy import delete, func, inspect, select
 
 from plugin import models as rules
+from plugin import models_post_purchase as thank_you
 
 from . import catalogue
 from .adapter import build_cart
@@ -95,6 +96,36 @@ def seed_rules() -> int:
     return len(made)
 
 
+def _thank_you_offer(spec: dict) -> thank_you.PostPurchaseOffer:
+    downsell = spec.get("downsell")
+    return thank_you.PostPurchaseOffer(
+        kind=spec["kind"], label=spec["label"], label_en=spec["label_en"],
+        accept_label=spec.get("accept_label"), accept_label_en=spec.get("accept_label_en"),
+        decline_label=spec.get("decline_label"), decline_label_en=spec.get("decline_label_en"),
+        replaces_product_id=spec.get("replaces"), pricing_mode=spec["pricing_mode"],
+        pricing_value=spec["pricing_value"], global_cap=spec.get("global_cap"),
+        items=[
+            thank_you.PostPurchaseItem(product_id=pid, quantity=quantity, position=position)
+            for position, (pid, quantity) in enumerate(spec["items"].items())
+        ],
+        triggers=[thank_you.PostPurchaseTrigger(product_id=pid) for pid in spec.get("trigger_products", ())]
+        + [thank_you.PostPurchaseTrigger(category=name) for name in spec.get("trigger_categories", ())],
+        downsell=_thank_you_offer(downsell) if downsell else None,
+    )
+
+
+def seed_thank_you_offers() -> int:
+    """Tsuide's thank-you page offers, made with its models. Databases seeded before they existed get them too:
+    each is looked up by its label, so seeding again adds only what is missing."""
+    there = set(db.session.scalars(
+        select(thank_you.PostPurchaseOffer.label).where(thank_you.PostPurchaseOffer.parent_id.is_(None))
+    ))
+    made = [_thank_you_offer(spec) for spec in catalogue.THANK_YOU_OFFERS if spec["label"] not in there]
+    db.session.add_all(made)
+    db.session.flush()
+    return len(made)
+
+
 def place_order(
     items, customer_id, *, buyer_name="", card_last4="", placed_at=None, quote=None, lang="ja"
 ) -> Order:
@@ -141,7 +172,9 @@ def seed_orders() -> int:
 
 
 def plugin_tables_exist() -> bool:
-    return inspect(db.engine).has_table(rules.State.__tablename__)
+    """The plugin's tables, up to the thank-you offers' (migration 0003)."""
+    tables = inspect(db.engine)
+    return tables.has_table(rules.State.__tablename__) and tables.has_table(thank_you.PostPurchaseOffer.__tablename__)
 
 
 def seed_all() -> dict[str, int]:
@@ -153,19 +186,26 @@ def seed_all() -> dict[str, int]:
     db.session.commit()
     made["rules"] = seed_rules()
     db.session.commit()
+    made["thank-you offers"] = seed_thank_you_offers()
+    db.session.commit()
     made["orders"] = seed_orders()
     db.session.commit()
     return made
 
 
 def reset_all() -> dict[str, int]:
-    """Drop the shop's tables and the demo's rules, then seed again."""
+    """Drop the shop's tables and the demo's rules and thank-you offers, then seed again."""
     if not plugin_tables_exist():
         raise PluginTablesMissing()
     db.drop_all()
     db.session.execute(delete(rules.Redemption))
     for rule in db.session.scalars(select(rules.Rule)).all():
         db.session.delete(rule)
+    # The answers name order ids, which the new orders reuse: they go with the orders.
+    db.session.execute(delete(thank_you.PostPurchaseResponse))
+    offers = db.session.scalars(select(thank_you.PostPurchaseOffer)).all()
+    for offer in sorted(offers, key=lambda row: row.parent_id is None):  # downsells before their parents
+        db.session.delete(offer)
     db.session.commit()
     return seed_all()
 
@@ -182,7 +222,7 @@ def _report(made: dict[str, int]) -> None:
 
 @demo_cli.command("seed")
 def seed_command() -> None:
-    """Create the shop's tables and seed products, rules, customers and orders (once)."""
+    """Create the shop's tables and seed products, rules, thank-you offers, customers and orders (once)."""
     try:
         _report(seed_all())
     except PluginTablesMissing as error:

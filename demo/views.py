@@ -52,6 +52,16 @@ def _page_helpers() -> dict:
     }
 
 
+@shop.errorhandler(404)
+def _not_found(error):
+    """The shop's own page for a missing product or someone else's order.
+
+    Registered on the shop's blueprint, not the app: an app-wide 404 handler would also answer for
+    Tsuide's JSON API, since Flask prefers a handler for the status code over the plugin's for HTTPException.
+    """
+    return render_template("not_found.html"), 404
+
+
 def _shoppers() -> list[Customer]:
     return db.session.scalars(select(Customer).order_by(Customer.id)).all()
 
@@ -218,7 +228,16 @@ def checkout():
 
 @shop.get("/orders/<int:order_id>/thanks")
 def thanks(order_id: int):
+    """The thank-you page; also ``TSUIDE_THANK_YOU_ENDPOINT``, where the plugin's e-mail block links to."""
     return render_template("thanks.html", order=_my_order(order_id))
+
+
+@shop.get("/orders/<int:order_id>/email")
+def order_email(order_id: int):
+    """A preview of the confirmation e-mail the shop would send, with Tsuide's offer block in it."""
+    order = _my_order(order_id)
+    customer = db.session.get(Customer, order.customer_id) if order.customer_id else None
+    return render_template("email_preview.html", order=order, recipient=customer.email if customer else None)
 
 
 @shop.get("/orders")

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, jsonify, redirect, request
 from flask_wtf.csrf import CSRFError, validate_csrf
 from marshmallow import ValidationError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, default_exceptions
 from wtforms import ValidationError as TokenError
 
 from . import models
@@ -87,6 +87,12 @@ def _plugin_failure(error: Exception):
         return _shopper_error(error)
     log_failure(_tsuide(), f"{request.method} {request.url_rule}", error)
     return _shopper_error(PluginUnavailable(_tsuide().gettext("Something went wrong. Please try again.")))
+
+
+# Flask looks up handlers by status code (the shop's too) before handlers by class: register ours per
+# code as well, so a shop's own 404 page never replaces the API's JSON errors.
+for _code in default_exceptions:
+    blueprint.register_error_handler(_code, _shopper_error)
 
 
 def _back() -> str:

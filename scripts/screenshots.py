@@ -1,4 +1,6 @@
-"""Take the README's screenshots of the demo shop: `.venv/bin/python scripts/screenshots.py`.
+"""Take the README's screenshots of the demo shop: `.venv/bin/python scripts/screenshots.py [NAME ...]`.
+
+With names (`cart`, `cart-en`, `cart-375`, `thank-you`), only those are taken again.
 
 Needs Debian's Chromium and a Japanese font (`apt-get install chromium fonts-ipafont-gothic`).
 """
@@ -31,7 +33,20 @@ def add(page, base: str, product_id: str, quantity: int = 1) -> None:
     page.wait_for_load_state()
 
 
-def main() -> None:
+def place_order(page, base: str, product_id: str) -> None:
+    """Buy ``product_id`` through the checkout, ending on the thank-you page."""
+    add(page, base, product_id)
+    page.goto(f"{base}/checkout")
+    page.fill("input[name=name]", "山田 花子")
+    page.fill("input[name=card]", "4242 4242 4242 4242")
+    page.click(".checkout-form button[type=submit]")
+    page.wait_for_selector('[data-tsuide="thank-you"]')
+
+
+def main(only: set[str]) -> None:
+    def wanted(name: str) -> bool:
+        return not only or name in only
+
     with tempfile.TemporaryDirectory() as folder:
         app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/shop.sqlite"})
         with app.app_context():
@@ -40,6 +55,8 @@ def main() -> None:
         with serving(app) as base, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROME_ARGS)
             for name, width, language in [("cart", 1280, "ja"), ("cart-en", 1280, "en"), ("cart-375", 375, "ja")]:
+                if not wanted(name):
+                    continue
                 page = browser.new_page(viewport={"width": width, "height": 900})
                 page.goto(f"{base}/lang/{language}")
                 add(page, base, "healthfood")
@@ -47,8 +64,14 @@ def main() -> None:
                 page.goto(f"{base}/cart")
                 page.screenshot(path=str(ROOT / "docs" / f"{name}.png"), full_page=True)
                 page.close()
+            if wanted("thank-you"):
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                page.goto(f"{base}/lang/ja")
+                place_order(page, base, "sneakers")
+                page.screenshot(path=str(ROOT / "docs" / "thank-you.png"), full_page=True)
+                page.close()
             browser.close()
 
 
 if __name__ == "__main__":
-    main()
+    main(set(sys.argv[1:]))

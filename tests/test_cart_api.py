@@ -203,3 +203,14 @@ def test_a_bad_beacon_is_400_and_stores_nothing(shop, client):
     assert "kind" in response.json["error"]["fields"]
     with app.app_context():
         assert db.session.query(models.Event).count() == 0
+
+
+def test_a_shops_own_error_pages_do_not_replace_the_apis_json(shop, client):
+    app = shop[0]
+    app.register_error_handler(404, lambda error: ("<h1>Shop's own 404 page</h1>", 404))
+    app.register_error_handler(400, lambda error: ("<h1>Shop's own 400 page</h1>", 400))
+    response = client.post(ADD, json={"bundle_id": "99999"}, headers=csrf_headers(client, "en"))
+    assert response.status_code == 404
+    assert response.json["error"]["message"] == "This offer does not exist."
+    response = client.post(ADD, json={"items": []}, headers=csrf_headers(client, "en"))
+    assert response.status_code == 400 and "items" in response.json["error"]["fields"]
