@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from weakref import WeakKeyDictionary
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from markupsafe import Markup
 
 from . import _panels, i18n
@@ -129,7 +129,18 @@ class Tsuide:
         return selector
 
     def locale(self) -> str:
-        """The shopper's language: the shop's selector, else the browser's, else the default."""
+        """The shopper's language: the shop's selector, else the browser's, else the default.
+
+        Worked out once per request.
+        """
+        if request and "tsuide_locale" in g:
+            return g.tsuide_locale
+        chosen = self._choose_locale()
+        if request:
+            g.tsuide_locale = chosen
+        return chosen
+
+    def _choose_locale(self) -> str:
         allowed = current_app.config["TSUIDE_LOCALES"]
         chosen = self._locale_selector() if self._locale_selector else None
         if chosen is None and request:

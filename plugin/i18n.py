@@ -39,6 +39,7 @@ def gettext(message: str, locale: str | None, **values: object) -> str:
     return translated % values if values else translated
 
 
+@lru_cache(maxsize=8192)
 def format_money(amount: int, currency: str, locale: str | None) -> str:
     """``amount`` minor units as the shopper reads it: 3000 JPY -> "￥3,000" (ja), "¥3,000" (en)."""
     digits = get_currency_precision(currency)

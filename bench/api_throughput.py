@@ -1,0 +1,619 @@
+"""Requests per second and latency of the cart API under gunicorn, against a bare Flask endpoint.
+
+Run it with ``.venv/bin/python bench/api_throughput.py`` (about 30 s, 60 s at most). It:
+
+- makes the demo shop on a temporary SQLite file (``plugin.migrate.upgrade`` and
+  ``demo.seed.seed_all()``, so the plugin holds the demo's real rules);
+- serves it with gunicorn (``demo:create_app()``, 2 workers) on 127.0.0.1, fills a
+  cart the way a shopper does (GET ``/`` for the CSRF token, POST ``/cart/add`` for
+  health food, sneakers and a camera) and keeps the session cookie, which holds the cart;
+- serves a bare Flask app the same way (:func:`bare_app`): one endpoint that answers
+  with the same JSON body ``GET /tsuide/api/cart`` gave, so both send the same bytes and
+  the difference is the work behind them;
+- loads both from a second process on loopback (:func:`generate_load`: keep-alive
+  ``http.client`` connections in threads, a warm-up, then a fixed number of requests
+  per connection), taking turns between the two in rounds so that noise on the shared
+  machine falls on both alike, and reports requests/s, p50 and p99 and their ratios;
+- counts SQL statements per warm ``GET /tsuide/api/cart`` in-process (Flask test
+  client, a ``before_cursor_execute`` listener), split into the plugin's (statements
+  naming a ``tsuide_`` table) and the demo adapter's (its catalogue look-ups);
+- reports the size of ``static/widget.js``, raw and gzipped at level 9.
+
+Workers are gunicorn's ``gthread`` class with one thread each (``--worker-class sync``
+to compare): gunicorn's sync workers close the connection after every response, so
+each request would also pay a TCP connect, and a browser's widget talks to the shop
+over a kept-alive connection (behind a proxy, or directly). One thread per worker
+because the work is CPU-bound and the machine has 2 cores: more threads only contend
+for the GIL.
+
+Exits 1 when the plugin makes more than one SQL query per warm request, 2 when the
+servers fail to answer (an error, or a cart the shop priced differently from the
+in-process one). Timings are printed, never asserted: the machine is shared and noisy.
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Flask, SQLAlchemy, the plugin and the demo are imported inside the functions that use them: the load
+# generator runs this file in a second process and needs the standard library only, so it starts fast.
+
+ROOT = Path(__file__).resolve().parent.parent
+WIDGET = ROOT / "static" / "widget.js"
+WIDGET_BUDGET = 6 * 1024
+
+#: The shopper's cart: (product id, quantity), added through the shop's own form.
+CART = (("healthfood", 1), ("sneakers", 1), ("camera", 1))
+API_PATH = "/tsuide/api/cart"
+BARE_PATH = "/api/cart"
+WORKERS = 2
+SECRET_KEY = "tsuide-bench-not-secret"
+#: The bare app reads the JSON body it answers with from this file.
+BODY_ENV = "TSUIDE_BENCH_BODY"
+MAX_PLUGIN_QUERIES = 1
+#: Seconds a server may take to answer its first request.
+START_TIMEOUT_S = 30
+#: Seconds gunicorn gets to stop gracefully before it is killed.
+STOP_TIMEOUT_S = 10
+
+
+# -- the bare endpoint (imported by gunicorn) ---------------------------------------------------
+
+
+def bare_app():
+    """A Flask app with one JSON endpoint and nothing behind it, for ``gunicorn 'bench.api_throughput:bare_app()'``.
+
+    It answers ``GET /api/cart`` with ``jsonify`` of the body in the file named by
+    ``TSUIDE_BENCH_BODY`` (the body the real endpoint gave), and it has the shop's
+    ``SECRET_KEY``, so Flask decodes the same session cookie as it does in the shop.
+    """
+    from flask import Flask, jsonify
+
+    body = json.loads(Path(os.environ[BODY_ENV]).read_text(encoding="utf-8"))
+    app = Flask("tsuide_bare")
+    app.config["SECRET_KEY"] = SECRET_KEY
+
+    @app.get(BARE_PATH)
+    def cart():
+        return jsonify(body)
+
+    return app
+
+
+# -- the load generator (a second process) ------------------------------------------------------
+
+
+def generate_load(spec: dict) -> dict:
+    """Send ``spec["requests"]`` GETs on each of ``spec["connections"]`` keep-alive connections.
+
+    Every connection first sends ``spec["warmup"]`` untimed requests; then all of them
+    start together and each records the latency of every request (send to last byte
+    read). A connection stops early at ``spec["deadline_s"]`` after the start. Answers
+    with the latencies in µs, the wall time from the start to the last answer, the
+    errors, the body size seen, and this process's CPU time over the timed part.
+    """
+    import http.client
+
+    connections = spec["connections"]
+    start = threading.Barrier(connections + 1)
+    latencies: list[list[int]] = [[] for _ in range(connections)]
+    finished = [0.0] * connections
+    errors: list[str] = []
+    sizes: set[int] = set()
+
+    def request(connection: http.client.HTTPConnection) -> tuple[int, int]:
+        connection.request("GET", spec["path"], headers=spec["headers"])
+        response = connection.getresponse()
+        body = response.read()
+        return response.status, len(body)
+
+    def worker(index: int) -> None:
+        connection = http.client.HTTPConnection(spec["host"], spec["port"], timeout=10)
+        try:
+            for _ in range(spec["warmup"]):
+                request(connection)
+        except Exception as error:  # reported below, the timed part still runs
+            errors.append(f"warm-up: {error!r}")
+        start.wait()
+        deadline = time.perf_counter() + spec["deadline_s"]
+        samples = latencies[index]
+        for _ in range(spec["requests"]):
+            began = time.perf_counter_ns()
+            try:
+                status, size = request(connection)
+            except Exception as error:
+                errors.append(repr(error))
+                connection.close()  # http.client reconnects on the next request
+                continue
+            samples.append((time.perf_counter_ns() - began) // 1_000)
+            if status != 200:
+                errors.append(f"HTTP {status}")
+            sizes.add(size)
+            if time.perf_counter() > deadline:
+                break
+        finished[index] = time.perf_counter()
+        connection.close()
+
+    threads = [threading.Thread(target=worker, args=(index,)) for index in range(connections)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began, cpu = time.perf_counter(), time.process_time()
+    for thread in threads:
+        thread.join()
+    cpu = time.process_time() - cpu
+    elapsed = max(finished) - began
+    return {
+        "latencies_us": [sample for samples in latencies for sample in samples],
+        "elapsed_s": elapsed,
+        "truncated": any(len(samples) < spec["requests"] for samples in latencies),
+        "errors": errors[:10],
+        "error_count": len(errors),
+        "sizes": sorted(sizes),
+        "client_cpu_share": cpu / elapsed if elapsed else 0.0,
+    }
+
+
+def run_load(spec: dict) -> dict:
+    """Run :func:`generate_load` in a fresh Python process and read its answer."""
+    finished = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--generate-load", json.dumps(spec)],
+        capture_output=True, text=True, timeout=spec["deadline_s"] + 60, check=False,
+    )
+    if finished.returncode:
+        raise RuntimeError(f"the load generator failed:\n{finished.stderr}")
+    return json.loads(finished.stdout)
+
+
+# -- the servers --------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Server:
+    name: str
+    process: subprocess.Popen
+    port: int
+    log: Path
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+
+def start_gunicorn(name: str, app: str, env: dict[str, str], directory: Path, worker_class: str,
+                   ready_path: str) -> Server:
+    """Start gunicorn on a free loopback port and wait until ``ready_path`` answers 200."""
+    import http.client
+
+    port = free_port()
+    log = directory / f"{name}.log"
+    command = [
+        sys.executable, "-m", "gunicorn",
+        "--workers", str(WORKERS), "--worker-class", worker_class, "--threads", "1",
+        "--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT),
+        "--error-logfile", str(log), "--log-level", "warning",
+        app,
+    ]
+    # Its own session, so the fallback in stop() can reach the workers too.
+    process = subprocess.Popen(command, env={**os.environ, **env}, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    server = Server(name, process, port, log)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn ({name}) exited with {process.returncode}:\n{server.log_tail()}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", ready_path)
+            status = connection.getresponse().status
+            connection.close()
+            if status == 200:
+                return server
+        except OSError:
+            pass
+        time.sleep(0.1)
+    stop(server)
+    raise RuntimeError(f"gunicorn ({name}) did not answer within {START_TIMEOUT_S} s:\n{server.log_tail()}")
+
+
+def stop(server: Server) -> None:
+    """SIGTERM to the gunicorn master (a graceful stop); SIGKILL to its process group if it lingers."""
+    if server.process.poll() is not None:
+        return
+    server.process.terminate()
+    try:
+        server.process.wait(STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.process.pid, signal.SIGKILL)
+        server.process.wait(STOP_TIMEOUT_S)
+
+
+# -- the shop -----------------------------------------------------------------------------------
+
+
+def make_shop(database_url: str) -> dict[str, int]:
+    """Migrate and seed the demo shop's database; answers with what was seeded."""
+    from demo import create_app
+    from demo.extensions import db
+    from demo.seed import seed_all
+    from plugin import migrate
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": SECRET_KEY})
+    with app.app_context():
+        migrate.upgrade(db.engine)
+        made = seed_all()
+        db.session.remove()
+        db.engine.dispose()
+    return made
+
+
+def fill_cart(port: int) -> str:
+    """Shop like a browser: the CSRF token from the home page, one form post per product.
+
+    Answers with the session cookie (``session=...``) that holds the cart. Redirects are
+    followed, so the cart page renders the flashed messages and they leave the cookie.
+    """
+    import re
+    import urllib.parse
+    import urllib.request
+    from http.cookiejar import CookieJar
+
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    base = f"http://127.0.0.1:{port}"
+    with opener.open(f"{base}/", timeout=10) as response:
+        page = response.read().decode("utf-8")
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    if found is None:
+        raise RuntimeError("no csrf_token field on the shop's home page")
+    for product_id, quantity in CART:
+        form = {"product_id": product_id, "quantity": str(quantity), "csrf_token": found.group(1)}
+        with opener.open(f"{base}/cart/add", data=urllib.parse.urlencode(form).encode(), timeout=10) as response:
+            response.read()
+    cookies = [f"{cookie.name}={cookie.value}" for cookie in jar if cookie.name == "session"]
+    if not cookies:
+        raise RuntimeError("the shop set no session cookie")
+    return cookies[0]
+
+
+def fetch(port: int, path: str, cookie: str) -> tuple[int, dict[str, str], bytes]:
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", path, headers={"Cookie": cookie, "Accept": "application/json"})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+def describe_body(body: dict) -> str:
+    discounts = ", ".join(f"rule {d['rule_id']} -{d['amount']['amount']:,}" for d in body["discounts"])
+    offers = ", ".join(f"{o['kind']} rule {o['rule_id']}" for o in body["offers"])
+    return (
+        f"{len(body['lines'])} lines, subtotal ¥{body['subtotal']['amount']:,}, discounts [{discounts}], "
+        f"shipping ¥{body['shipping_fee']['amount']:,}, total ¥{body['total']['amount']:,}; "
+        f"offers [{offers}]; {len(body['gap_fillers'])} gap fillers"
+    )
+
+
+def priced(body: dict) -> dict:
+    """The parts of an API answer that are prices (the panel carries a fresh CSRF token each time)."""
+    return {key: value for key, value in body.items() if key != "panel_html"}
+
+
+# -- in-process: SQL per request, and where the time goes ---------------------------------------
+
+
+@dataclass
+class InProcess:
+    plugin_queries: float
+    adapter_queries: float
+    plugin_statements: list[tuple[str, float]]
+    adapter_statements: list[tuple[str, float]]
+    cart_median_us: float
+    bare_median_us: float
+    body: dict
+    profile: str | None = None
+
+
+def in_process(database_url: str, cookie: str, body_file: Path, runs: int, profile: bool) -> InProcess:
+    """Count the SQL of warm ``GET /tsuide/api/cart`` requests and time them, with Flask's test client."""
+    import cProfile
+    import io
+    import pstats
+
+    from sqlalchemy import event
+
+    from demo import create_app
+    from demo.extensions import db
+
+    name, _, value = cookie.partition("=")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": SECRET_KEY})
+    client = app.test_client()
+    client.set_cookie(name, value)
+    statements: list[str] = []
+
+    def record(_connection, _cursor, statement, *_args) -> None:
+        statements.append(" ".join(statement.split()))
+
+    def get(path: str, test_client) -> dict:
+        response = test_client.get(path, headers={"Accept": "application/json"})
+        if response.status_code != 200:
+            answer = response.get_data(as_text=True)[:300]
+            raise RuntimeError(f"in-process GET {path} answered {response.status_code}: {answer}")
+        return response.get_json()
+
+    with app.app_context():
+        engine = db.engine
+    for _ in range(3):  # the first loads the rules into this worker's cache
+        get(API_PATH, client)
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        counted = 20
+        for _ in range(counted):
+            body = get(API_PATH, client)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    plugin = [statement for statement in statements if "tsuide_" in statement]
+    adapter = [statement for statement in statements if "tsuide_" not in statement]
+
+    cart_samples = time_requests(lambda: get(API_PATH, client), runs)
+    os.environ[BODY_ENV] = str(body_file)
+    bare_client = bare_app().test_client()
+    bare_client.set_cookie(name, value)
+    bare_samples = time_requests(lambda: get(BARE_PATH, bare_client), runs)
+
+    report = None
+    if profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(runs):
+            get(API_PATH, client)
+        profiler.disable()
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(40)
+        report = out.getvalue()
+    with app.app_context():
+        db.engine.dispose()
+    return InProcess(
+        plugin_queries=len(plugin) / counted,
+        adapter_queries=len(adapter) / counted,
+        plugin_statements=[(statement, times / counted) for statement, times in Counter(plugin).items()],
+        adapter_statements=[(statement, times / counted) for statement, times in Counter(adapter).items()],
+        cart_median_us=percentile(cart_samples, 50),
+        bare_median_us=percentile(bare_samples, 50),
+        body=body,
+        profile=report,
+    )
+
+
+def time_requests(call, runs: int) -> list[int]:
+    for _ in range(runs // 10):
+        call()
+    samples = []
+    for _ in range(runs):
+        began = time.perf_counter_ns()
+        call()
+        samples.append((time.perf_counter_ns() - began) // 1_000)
+    return samples
+
+
+# -- figures ------------------------------------------------------------------------------------
+
+
+def percentile(samples: Sequence[int], percent: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(samples)
+    rank = max(1, -(-len(ordered) * percent // 100))
+    return float(ordered[int(rank) - 1])
+
+
+@dataclass
+class Load:
+    name: str
+    samples_us: list[int] = field(default_factory=list)
+    elapsed_s: float = 0.0
+    rounds_rps: list[float] = field(default_factory=list)
+    client_cpu: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    error_count: int = 0
+    truncated: bool = False
+    sizes: set[int] = field(default_factory=set)
+
+    def add(self, result: dict) -> None:
+        self.samples_us += result["latencies_us"]
+        self.elapsed_s += result["elapsed_s"]
+        self.rounds_rps.append(len(result["latencies_us"]) / result["elapsed_s"])
+        self.client_cpu.append(result["client_cpu_share"])
+        self.errors += result["errors"]
+        self.error_count += result["error_count"]
+        self.truncated |= result["truncated"]
+        self.sizes |= set(result["sizes"])
+
+    @property
+    def rps(self) -> float:
+        return len(self.samples_us) / self.elapsed_s
+
+    @property
+    def p50_ms(self) -> float:
+        return percentile(self.samples_us, 50) / 1e3
+
+    @property
+    def p99_ms(self) -> float:
+        return percentile(self.samples_us, 99) / 1e3
+
+
+def shorten(statement: str, width: int = 100) -> str:
+    """A statement on one line, its column list replaced by a count, so the FROM and WHERE clauses show."""
+    head, found, tail = statement.partition(" FROM ")
+    if found and head.startswith("SELECT ") and len(head) > 40:
+        head = f"SELECT <{head.count(',') + 1} columns>"
+    short = f"{head}{found}{tail}"
+    return short if len(short) <= width else f"{short[:width - 1]}…"
+
+
+def widget_sizes() -> tuple[int, int]:
+    raw = WIDGET.read_bytes()
+    return len(raw), len(gzip.compress(raw, compresslevel=9, mtime=0))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=3, help="turns each endpoint gets (default 3)")
+    parser.add_argument("--requests", type=int, default=400,
+                        help="timed requests per connection per round (default 400)")
+    parser.add_argument("--warmup", type=int, default=25, help="untimed requests per connection first (default 25)")
+    parser.add_argument("--connections", type=int, default=4, help="concurrent keep-alive connections (default 4)")
+    parser.add_argument("--deadline", type=float, default=8.0, help="seconds one turn may last at most (default 8)")
+    parser.add_argument("--worker-class", default="gthread", choices=("gthread", "sync"),
+                        help="gunicorn worker class (default gthread, one thread per worker)")
+    parser.add_argument("--profile", action="store_true",
+                        help="also print a cProfile of warm GET /tsuide/api/cart requests in-process")
+    parser.add_argument("--generate-load", metavar="JSON", help=argparse.SUPPRESS)
+    options = parser.parse_args(argv)
+    if options.generate_load:
+        json.dump(generate_load(json.loads(options.generate_load)), sys.stdout)
+        return 0
+
+    wall = time.perf_counter()
+    if str(ROOT) not in sys.path:  # the demo shop is not installed; it sits beside the plugin in the checkout
+        sys.path.insert(0, str(ROOT))
+    servers: list[Server] = []
+    with tempfile.TemporaryDirectory(prefix="tsuide-api-bench-") as directory:
+        temp = Path(directory)
+        database_url = f"sqlite:///{temp / 'shop.sqlite'}"
+        body_file = temp / "body.json"
+        try:
+            made = make_shop(database_url)
+            env = {"DEMO_DATABASE_URL": database_url, "DEMO_SECRET_KEY": SECRET_KEY, BODY_ENV: str(body_file)}
+            shop = start_gunicorn("shop", "demo:create_app()", env, temp, options.worker_class, "/")
+            servers.append(shop)
+            cookie = fill_cart(shop.port)
+            status, headers, raw_body = fetch(shop.port, API_PATH, cookie)
+            if status != 200:
+                raise RuntimeError(f"GET {API_PATH} answered {status}: {raw_body[:300]!r}\n{shop.log_tail()}")
+            served_body = json.loads(raw_body)
+            body_file.write_bytes(raw_body)
+            sets_cookie = "Set-Cookie" in headers
+            bare = start_gunicorn("bare", "bench.api_throughput:bare_app()", env, temp, options.worker_class,
+                                  BARE_PATH)
+            servers.append(bare)
+
+            loads = {"bare": Load("bare Flask JSON"), "cart": Load(f"GET {API_PATH}")}
+            targets = {"bare": (bare.port, BARE_PATH), "cart": (shop.port, API_PATH)}
+            for _ in range(options.rounds):
+                for key, (port, path) in targets.items():
+                    loads[key].add(run_load({
+                        "host": "127.0.0.1", "port": port, "path": path,
+                        "headers": {"Cookie": cookie, "Accept": "application/json"},
+                        "connections": options.connections, "warmup": options.warmup,
+                        "requests": options.requests, "deadline_s": options.deadline,
+                    }))
+            server_errors = {server.name: server.log_tail(10) for server in servers
+                             if "Traceback" in server.log.read_text(encoding="utf-8", errors="replace")}
+        finally:
+            for server in servers:
+                stop(server)
+        local = in_process(database_url, cookie, body_file, 300, options.profile)
+
+    raw, zipped = widget_sizes()
+    bare_load, cart_load = loads["bare"], loads["cart"]
+
+    print("Tsuide cart API under gunicorn")
+    print(
+        f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs, shared by both "
+        f"servers and the load generator; gunicorn {WORKERS} × {options.worker_class} workers"
+        f"{' (1 thread each)' if options.worker_class == 'gthread' else ''} on 127.0.0.1"
+    )
+    print(
+        f"Load: one Python process, {options.connections} keep-alive connections"
+        f"{' (sync workers close each after one answer)' if options.worker_class == 'sync' else ''}, "
+        f"{options.warmup} warm-up then "
+        f"{options.requests:,} timed requests per connection, {options.rounds} rounds taking turns "
+        f"(bare, then cart)"
+    )
+    print(f"Shop: demo seeded on SQLite ({made['rules']} rules, {made['products']} products); "
+          f"cart {', '.join(f'{pid} ×{qty}' for pid, qty in CART)} in the session cookie")
+    print(f"The cart's quote: {describe_body(served_body)}")
+    print(f"Both endpoints send the same {len(raw_body):,}-byte JSON body"
+          f"{'; /api/cart also sets a cookie' if sets_cookie else ''}\n")
+
+    print(f"  {'endpoint':<24} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9}  req/s by round")
+    for load in (bare_load, cart_load):
+        rounds = " / ".join(f"{rps:,.0f}" for rps in load.rounds_rps)
+        print(f"  {load.name:<24} {load.rps:>8,.0f} {load.p50_ms:>8.2f} {load.p99_ms:>8.2f} "
+              f"{len(load.samples_us):>9,}  {rounds}")
+    print(f"  {'bare ÷ cart (req/s)':<24} {bare_load.rps / cart_load.rps:>8.2f}")
+    print(f"  {'cart ÷ bare (latency)':<24} {'':>8} {cart_load.p50_ms / bare_load.p50_ms:>8.2f} "
+          f"{cart_load.p99_ms / bare_load.p99_ms:>8.2f}")
+    cpu = ", ".join(f"{name} {sum(load.client_cpu) / len(load.client_cpu):.0%}"
+                    for name, load in (("bare", bare_load), ("cart", cart_load)))
+    print(f"  load generator CPU, share of one core while timing: {cpu}")
+
+    print(
+        f"\nIn-process (Flask test client, no server, one at a time), median of 300: "
+        f"cart {local.cart_median_us / 1e3:.2f} ms, bare {local.bare_median_us / 1e3:.2f} ms, "
+        f"ratio {local.cart_median_us / local.bare_median_us:.1f}"
+    )
+    print(f"SQL queries per warm GET {API_PATH}: plugin {local.plugin_queries:g}, "
+          f"demo adapter {local.adapter_queries:g}")
+    for label, statements in (("plugin", local.plugin_statements), ("adapter", local.adapter_statements)):
+        for statement, per_request in statements:
+            print(f"  {label}, {per_request:g} per request: {shorten(statement)}")
+    print(f"Widget: static/widget.js {raw:,} B raw ({raw / WIDGET_BUDGET:.0%} of 6 KB), "
+          f"{zipped:,} B gzip -9 ({zipped / WIDGET_BUDGET:.0%} of 6 KB)")
+    print(f"(whole run {time.perf_counter() - wall:.1f} s)")
+    if local.profile:
+        print(f"\ncProfile of 300 warm in-process GET {API_PATH}, by cumulative time:\n{local.profile}")
+
+    status = 0
+    for load in (bare_load, cart_load):
+        if load.error_count or load.truncated:
+            cut = ", cut short by the deadline" if load.truncated else ""
+            causes = ": " + "; ".join(load.errors[:3]) if load.errors else ""
+            print(f"{'ERROR' if load.error_count else 'NOTE'}: {load.name}: {load.error_count} failed requests{cut}"
+                  f"{causes}")
+            status = 2 if load.error_count else status
+        if load.sizes != {len(raw_body)}:
+            print(f"ERROR: {load.name} answered with bodies of {sorted(load.sizes)} bytes, not {len(raw_body)}")
+            status = 2
+    for name, tail in server_errors.items():
+        print(f"ERROR: gunicorn ({name}) logged a traceback:\n{tail}")
+        status = 2
+    if priced(local.body) != priced(served_body):
+        print("ERROR: the in-process cart was priced differently from the served one; the query count is not "
+              "for the same cart.")
+        status = 2
+    if local.plugin_queries > MAX_PLUGIN_QUERIES:
+        print(f"FAIL: the plugin made {local.plugin_queries:g} SQL queries per warm request; "
+              f"it should make at most {MAX_PLUGIN_QUERIES}.")
+        status = 1
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
