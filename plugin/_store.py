@@ -11,7 +11,7 @@ import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import and_, func, literal_column, or_, select, union_all, update
 from sqlalchemy.orm import Session
@@ -33,6 +33,7 @@ class Snapshot:
     by_id: dict[str, Rule]
     has_customer_caps: bool
     problems: tuple[str, ...] = ()
+    settings: dict[str, object] = field(default_factory=dict)  #: saved in the admin; override TSUIDE_* config
 
     def referenced_products(self, rules: Iterable[Rule]) -> set[str]:
         """Products the given rules name, which offers may suggest."""
@@ -82,6 +83,7 @@ def load_snapshot(session: Session, version: int) -> Snapshot:
         by_id={rule.id: rule for rule in rules},
         has_customer_caps=any(rule.per_customer_cap is not None for rule in rules),
         problems=tuple(problems),
+        settings={row.key: row.value for row in session.execute(select(models.Setting.key, models.Setting.value))},
     )
 
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
-from flask import current_app
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -72,10 +71,9 @@ def _load_offers(session) -> list[PostPurchaseOffer]:
 
 def current_step(tsuide: Tsuide, order: Order, now: datetime | None = None) -> Step:
     """What the thank-you panel shows for ``order`` right now."""
-    config = current_app.config
     now = now or _now()
     session = tsuide._state().db.session
-    expires = engine.expires_at(order, config["TSUIDE_POST_PURCHASE_MINUTES"])
+    expires = engine.expires_at(order, tsuide.setting("TSUIDE_POST_PURCHASE_MINUTES"))
     responses = session.scalars(select(PostPurchaseResponse).where(PostPurchaseResponse.order_id == order.id)).all()
     taken = next((r for r in responses if r.status in ("pending", "accepted")), None)
     if taken is not None:
@@ -90,7 +88,7 @@ def current_step(tsuide: Tsuide, order: Order, now: datetime | None = None) -> S
     customer = adapter.customer() if "customer" not in tsuide.missing_features() else None
     declined = set(declined_here)
     if order.customer_id:
-        since = (now - timedelta(days=config["TSUIDE_DECLINE_DAYS"])).replace(tzinfo=None)
+        since = (now - timedelta(days=tsuide.setting("TSUIDE_DECLINE_DAYS"))).replace(tzinfo=None)
         declined |= {
             str(offer_id)
             for offer_id in session.scalars(
@@ -110,8 +108,8 @@ def current_step(tsuide: Tsuide, order: Order, now: datetime | None = None) -> S
     shopper = engine.Shopper(customer, declined)
     terms = {
         "now": now,
-        "max_ratio_bp": round(config["TSUIDE_UPSELL_MAX_RATIO"] * 10_000),
-        "loyal_orders": config["TSUIDE_LOYAL_ORDERS"],
+        "max_ratio_bp": round(tsuide.setting("TSUIDE_UPSELL_MAX_RATIO") * 10_000),
+        "loyal_orders": tsuide.setting("TSUIDE_LOYAL_ORDERS"),
     }
     declined_offer = next((offer for offer in offers if offer.id in declined_here), None)
     if declined_offer is not None:
@@ -226,8 +224,8 @@ def _replay(tsuide: Tsuide, order: Order, key: str) -> Step:
         raise PaymentFailed(tsuide.gettext("The payment did not go through, so nothing was charged. Please try again."))
     if taken.status != "accepted":
         raise NotAddable(tsuide.gettext("Your order is being updated. Please wait a moment."))
-    return Step("accepted", _order(tsuide, order.id), engine.expires_at(
-        order, current_app.config["TSUIDE_POST_PURCHASE_MINUTES"]), charge=taken.charge)
+    expires = engine.expires_at(order, tsuide.setting("TSUIDE_POST_PURCHASE_MINUTES"))
+    return Step("accepted", _order(tsuide, order.id), expires, charge=taken.charge)
 
 
 def decline(tsuide: Tsuide, order_id: str, offer_id: str) -> Step:

@@ -19,6 +19,7 @@ OPTIONAL = {
     "amend_order": "one-click post-purchase offers",
     "customer": "targeting and per-customer caps",
     "order_lines": "mining what is bought together",
+    "admin_name": "naming who changed what in the admin's audit log",
 }
 
 
@@ -55,6 +56,10 @@ class ShopAdapter:
         return None
 
     def order_lines(self, since: datetime | None) -> Iterable[tuple[str, str, int]]:
+        raise NotImplementedError
+
+    def admin_name(self) -> str | None:
+        """Who is using the admin, for the audit log (e.g. the staff member's e-mail)."""
         raise NotImplementedError
 
     def is_admin(self) -> bool:

@@ -101,7 +101,11 @@ class Tsuide:
         from .cli import tsuide_cli
         from .routes import blueprint
 
-        app.register_blueprint(blueprint, url_prefix=app.config["TSUIDE_URL_PREFIX"])
+        from .admin.api import api as admin_api
+
+        prefix = app.config["TSUIDE_URL_PREFIX"]
+        app.register_blueprint(blueprint, url_prefix=prefix)
+        app.register_blueprint(admin_api, url_prefix=f"{prefix}/admin/api")
         app.add_template_global(self, "tsuide")
         app.cli.add_command(tsuide_cli)
 
@@ -178,6 +182,16 @@ class Tsuide:
         products, touching = looked_up[snapshot.version]
         return PricingContext(cart, snapshot, usage, products, touching)
 
+    def setting(self, key: str, snapshot: Snapshot | None = None):
+        """A ``TSUIDE_*`` setting as in force: saved in the admin, else the app's config."""
+        from .admin.schemas import SETTING_KEYS
+
+        if snapshot is None:
+            state = self._state()
+            snapshot, _ = state.store.current(state.db.session, None)
+        name = next((name for name, config_key in SETTING_KEYS.items() if config_key == key), None)
+        return snapshot.settings.get(name, current_app.config[key]) if name else current_app.config[key]
+
     def _price(self, context: PricingContext, now: datetime | None, with_offers: bool = True) -> Quote:
         config = current_app.config
         return quote_cart(
@@ -189,8 +203,8 @@ class Tsuide:
             customer_used=context.usage.customer_used,
             redeemed=context.usage.redeemed,
             locale=self.locale() if request else None,
-            max_offers=config["TSUIDE_MAX_CART_OFFERS"],
-            max_gap_fillers=config["TSUIDE_MAX_GAP_FILLERS"],
+            max_offers=self.setting("TSUIDE_MAX_CART_OFFERS", context.snapshot),
+            max_gap_fillers=self.setting("TSUIDE_MAX_GAP_FILLERS", context.snapshot),
             with_offers=with_offers,
         )
 

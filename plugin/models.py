@@ -266,14 +266,15 @@ class Event(Base):
 
 def _overlap_errors(session: Session, rule: VolumeRule) -> dict[str, list[str]]:
     """Two live non-stackable volume discounts may not count the same product or category."""
-    if rule.stackable or rule.deleted_at is not None:
-        return {}
+    if rule.stackable or rule.paused or rule.deleted_at is not None:
+        return {}  # a paused rule prices nothing; it is checked again when resumed
     products = {item.product_id for item in rule.items}
     categories = {category.category for category in rule.categories}
     with session.no_autoflush:
         others = session.scalars(
             select(VolumeRule).where(
-                VolumeRule.deleted_at.is_(None), VolumeRule.stackable.is_(False), VolumeRule.id != (rule.id or -1)
+                VolumeRule.deleted_at.is_(None), VolumeRule.stackable.is_(False), VolumeRule.paused.is_(False),
+                VolumeRule.id != (rule.id or -1),
             )
         ).all()
     errors: dict[str, list[str]] = {}

@@ -37,6 +37,17 @@ class MemoryAdapter(ShopAdapter):
         for pid, qty in items:
             self.lines[pid] = self.lines.get(pid, 0) + qty
 
+    admin = False
+
+    def is_admin(self):
+        return self.admin
+
+    def admin_name(self):
+        return "hanako@shop.example"
+
+    def search_products(self, query, limit):
+        return [p for p in self.catalogue.values() if query.lower() in (p.id + p.name).lower()][:limit]
+
 
 class OrderingAdapter(MemoryAdapter):
     """Also keeps placed orders and their charges, for thank-you page offers."""

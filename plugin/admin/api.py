@@ -1,0 +1,172 @@
+"""The admin's JSON API at ``<prefix>/admin/api/``, described by ``openapi.json``.
+
+Closed until the shop's ``adapter.is_admin()`` says otherwise (403). Every
+write needs the CSRF token, like the shopper's API.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+from flask_wtf.csrf import CSRFError, validate_csrf
+from werkzeug.exceptions import Forbidden, HTTPException, default_exceptions
+from wtforms import ValidationError as TokenError
+
+from ..errors import InvalidRequest
+from . import openapi, service
+from .schemas import PageSchema
+
+api = Blueprint("tsuide_admin_api", __name__)
+
+CLOSED = (
+    "The Tsuide admin is closed. To open it for your staff, return True from is_admin() in your shop's "
+    "adapter (for example: return current_user.is_authenticated and current_user.is_staff)."
+)
+
+
+def _tsuide():
+    return current_app.extensions["tsuide"]
+
+
+def guard() -> None:
+    """Admin only, and every write carries the CSRF token."""
+    if not _tsuide()._adapter.is_admin():
+        raise Forbidden(CLOSED)
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        token = request.headers.get("X-CSRFToken") or request.form.get("csrf_token")
+        try:
+            validate_csrf(token)
+        except TokenError:
+            raise CSRFError("The CSRF token is missing or stale: reload the admin and try again.") from None
+
+
+api.before_request(guard)
+
+
+def _error(error: HTTPException):
+    body = {"error": {"message": error.description}}
+    if isinstance(error, InvalidRequest):
+        body["error"]["fields"] = error.fields
+    return jsonify(body), error.code
+
+
+api.register_error_handler(HTTPException, _error)
+for _code in default_exceptions:  # ahead of a shop's own error pages
+    api.register_error_handler(_code, _error)
+
+
+def _page_args() -> dict:
+    return service.load(PageSchema, request.args.to_dict())
+
+
+def _if_match() -> int | None:
+    """The version from ``If-Match: "3"``, if sent."""
+    raw = request.headers.get("If-Match", "").strip().strip('"').removeprefix("W/").strip('"')
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise InvalidRequest("If-Match must be the record's version.", {"If-Match": ["Not a version."]})
+    return int(raw)
+
+
+def _record(body: dict, status: int = 200):
+    response = jsonify(body)
+    response.status_code = status
+    if "version" in body:
+        response.headers["ETag"] = f'"{body["version"]}"'
+    return response
+
+
+@api.get("/<kind>")
+def list_records(kind: str):
+    args = _page_args()
+    return jsonify(service.list_records(service.kind_named(kind), args["status"], args["page"], args["per_page"]))
+
+
+@api.post("/<kind>")
+def create(kind: str):
+    return _record(service.create(service.kind_named(kind), request.get_json(silent=True)), 201)
+
+
+@api.get("/<kind>/<record_id>")
+def get(kind: str, record_id: str):
+    return _record(service.get_record(service.kind_named(kind), record_id))
+
+
+@api.put("/<kind>/<record_id>")
+@api.patch("/<kind>/<record_id>")
+def update(kind: str, record_id: str):
+    return _record(service.update(service.kind_named(kind), record_id, request.get_json(silent=True), _if_match(),
+                                  partial=request.method == "PATCH"))
+
+
+@api.delete("/<kind>/<record_id>")
+def delete(kind: str, record_id: str):
+    return _record(service.delete(service.kind_named(kind), record_id, _if_match()))
+
+
+@api.post("/<kind>/<record_id>/<action>")
+def act(kind: str, record_id: str, action: str):
+    records = service.kind_named(kind)
+    actions = {
+        "restore": lambda: service.restore(records, record_id),
+        "pause": lambda: service.set_paused(records, record_id, True),
+        "resume": lambda: service.set_paused(records, record_id, False),
+        "duplicate": lambda: service.duplicate(records, record_id),
+    }
+    if action not in actions:
+        raise InvalidRequest("Unknown action.", {"action": [f"Choose one of: {', '.join(actions)}."]})
+    return _record(actions[action](), 201 if action == "duplicate" else 200)
+
+
+@api.get("/settings")
+def get_settings():
+    return jsonify(service.settings())
+
+
+@api.put("/settings")
+@api.patch("/settings")
+def put_settings():
+    return jsonify(service.save_settings(request.get_json(silent=True)))
+
+
+@api.get("/audit")
+def audit():
+    args = _page_args()
+    return jsonify(service.audit_log(args["page"], args["per_page"]))
+
+
+@api.get("/export")
+def export():
+    response = jsonify(service.export_all())
+    response.headers["Content-Disposition"] = 'attachment; filename="tsuide-settings.json"'
+    return response
+
+
+@api.post("/import")
+def import_():
+    return jsonify(service.import_all(request.get_json(silent=True)))
+
+
+@api.get("/features")
+def features():
+    """Adapter methods the shop has not provided, and what stays off without them."""
+    return jsonify({"off": _tsuide().missing_features()})
+
+
+@api.get("/products")
+def products():
+    """The product picker, backed by ``adapter.search_products``."""
+    tsuide = _tsuide()
+    if "search_products" in tsuide.missing_features():
+        return jsonify({"items": [], "message": "The product picker needs search_products() in the adapter."})
+    query = request.args.get("q", "")[:100]
+    found = tsuide._adapter.search_products(query, 20)
+    return jsonify({"items": [
+        {"id": p.id, "name": p.name, "price": p.price, "category": p.category, "in_stock": p.in_stock,
+         "cost": p.cost, "image_url": p.image_url} for p in found
+    ]})
+
+
+@api.get("/openapi.json")
+def openapi_document():
+    base = url_for(".get_settings").removesuffix("/settings")
+    return jsonify(openapi.document(base))

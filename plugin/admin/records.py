@@ -1,0 +1,204 @@
+"""Each kind of record the admin edits: how a validated request fills its row, and how a row reads back."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from marshmallow import Schema
+
+from .. import models
+from ..models import to_storage
+from ..models_post_purchase import PostPurchaseItem, PostPurchaseOffer, PostPurchaseTrigger
+from . import schemas
+
+TERMS = ("label", "label_en", "starts_at", "ends_at", "priority", "paused")
+RULE_TERMS = (*TERMS, "stackable", "per_customer_cap", "global_cap", "margin_floor_bp")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.replace(tzinfo=timezone.utc).isoformat() if value is not None else None
+
+
+def status_of(row, now: datetime) -> str:
+    """``deleted``, ``paused``, ``scheduled``, ``expired`` or ``active``, as an admin list shows it."""
+    naive_now = now.astimezone(timezone.utc).replace(tzinfo=None)
+    if row.deleted_at is not None:
+        return "deleted"
+    if row.paused:
+        return "paused"
+    if row.starts_at is not None and naive_now < row.starts_at:
+        return "scheduled"
+    if row.ends_at is not None and naive_now >= row.ends_at:
+        return "expired"
+    return "active"
+
+
+def _set_terms(row, data: dict, names) -> None:
+    for name in names:
+        if name in data:
+            value = data[name]
+            setattr(row, name, to_storage(value) if isinstance(value, datetime) else value)
+
+
+def _dump_terms(row, names) -> dict:
+    body = {"id": str(row.id), "version": row.row_version}
+    for name in names:
+        value = getattr(row, name)
+        body[name] = _iso(value) if isinstance(value, datetime) else value
+    body["created_at"] = _iso(row.created_at)
+    body["updated_at"] = _iso(row.updated_at)
+    body["deleted_at"] = _iso(row.deleted_at)
+    return body
+
+
+def _items(data: list[dict]) -> list[models.RuleItem]:
+    return [models.RuleItem(product_id=item["product_id"], quantity=item["quantity"], position=index)
+            for index, item in enumerate(data)]
+
+
+# -- bundles ---------------------------------------------------------------------------------------------
+
+def _fill_bundle(row: models.Bundle, data: dict) -> None:
+    _set_terms(row, data, RULE_TERMS)
+    for name in ("pricing_mode", "pricing_value"):
+        if name in data:
+            setattr(row, name, data[name])
+    if "items" in data:
+        row.items = _items(data["items"])
+
+
+def _dump_bundle(row: models.Bundle) -> dict:
+    body = _dump_terms(row, RULE_TERMS)
+    body.update(
+        pricing_mode=row.pricing_mode,
+        pricing_value=row.pricing_value,
+        items=[{"product_id": item.product_id, "quantity": item.quantity} for item in row.items],
+    )
+    return body
+
+
+# -- volume discounts ------------------------------------------------------------------------------------
+
+def _fill_volume(row: models.VolumeRule, data: dict) -> None:
+    _set_terms(row, data, RULE_TERMS)
+    if "product_ids" in data:
+        row.items = _items([{"product_id": pid, "quantity": 1} for pid in data["product_ids"]])
+    if "categories" in data:
+        row.categories = [models.RuleCategory(category=category) for category in dict.fromkeys(data["categories"])]
+    if "tiers" in data:
+        row.steps = [models.RuleStep(threshold=tier["min_quantity"], percent_bp=tier["percent_bp"])
+                     for tier in data["tiers"]]
+
+
+def _dump_volume(row: models.VolumeRule) -> dict:
+    body = _dump_terms(row, RULE_TERMS)
+    body.update(
+        product_ids=[item.product_id for item in row.items],
+        categories=[category.category for category in row.categories],
+        tiers=[{"min_quantity": step.threshold, "percent_bp": step.percent_bp} for step in row.steps],
+    )
+    return body
+
+
+# -- shipping thresholds ---------------------------------------------------------------------------------
+
+def _fill_shipping(row: models.ShippingRule, data: dict) -> None:
+    _set_terms(row, data, TERMS)
+    for name in ("currency", "threshold", "fee", "count_before_discounts"):
+        if name in data:
+            setattr(row, name, data[name])
+    if "rewards" in data:
+        row.steps = [models.RuleStep(threshold=reward["threshold"], label=reward["label"],
+                                     label_en=reward.get("label_en")) for reward in data["rewards"]]
+
+
+def _dump_shipping(row: models.ShippingRule) -> dict:
+    body = _dump_terms(row, TERMS)
+    body.update(
+        currency=row.currency,
+        threshold=row.threshold,
+        fee=row.fee,
+        count_before_discounts=row.count_before_discounts,
+        rewards=[{"threshold": step.threshold, "label": step.label, "label_en": step.label_en} for step in row.steps],
+    )
+    return body
+
+
+# -- thank-you offers ------------------------------------------------------------------------------------
+
+OFFER_FIELDS = ("kind", "accept_label", "accept_label_en", "decline_label", "decline_label_en",
+                "replaces_product_id", "pricing_mode", "pricing_value", "min_order_total", "max_order_total",
+                "segment", "global_cap")
+
+
+def _fill_offer(row: PostPurchaseOffer, data: dict) -> None:
+    _set_terms(row, data, TERMS)
+    for name in OFFER_FIELDS:
+        if name in data:
+            setattr(row, name, data[name])
+    if "items" in data:
+        row.items = [PostPurchaseItem(product_id=item["product_id"], quantity=item["quantity"], position=index)
+                     for index, item in enumerate(data["items"])]
+    if "trigger_products" in data or "trigger_categories" in data:
+        products = data.get("trigger_products", [t.product_id for t in row.triggers if t.product_id])
+        categories = data.get("trigger_categories", [t.category for t in row.triggers if t.category])
+        row.triggers = [PostPurchaseTrigger(product_id=pid) for pid in dict.fromkeys(products)] + [
+            PostPurchaseTrigger(category=category) for category in dict.fromkeys(categories)
+        ]
+    if "downsell" in data:
+        if data["downsell"] is None:
+            row.downsell = None
+        else:
+            downsell = row.downsell or PostPurchaseOffer()
+            _fill_offer(downsell, data["downsell"])
+            row.downsell = downsell
+
+
+def _dump_offer(row: PostPurchaseOffer, with_downsell: bool = True) -> dict:
+    body = _dump_terms(row, TERMS)
+    body.update({name: getattr(row, name) for name in OFFER_FIELDS})
+    body.update(
+        items=[{"product_id": item.product_id, "quantity": item.quantity} for item in row.items],
+        trigger_products=[t.product_id for t in row.triggers if t.product_id],
+        trigger_categories=[t.category for t in row.triggers if t.category],
+        accepted=row.accepted,
+    )
+    if with_downsell:
+        body["downsell"] = _dump_offer(row.downsell, with_downsell=False) if row.downsell else None
+    return body
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of record in the admin: its URL name, table, request schema, and how to fill and read it."""
+
+    name: str
+    title: str
+    model: type
+    schema: type[Schema]
+    fill: Callable
+    dump: Callable
+
+    def new_row(self):
+        return self.model()
+
+    def query(self, select_):
+        statement = select_(self.model)
+        if self.model is PostPurchaseOffer:
+            statement = statement.where(PostPurchaseOffer.parent_id.is_(None))
+        return statement
+
+
+KINDS = {
+    kind.name: kind
+    for kind in (
+        Kind("bundles", "Bundles", models.Bundle, schemas.BundleSchema, _fill_bundle, _dump_bundle),
+        Kind("volume-discounts", "Volume discounts", models.VolumeRule, schemas.VolumeSchema, _fill_volume,
+             _dump_volume),
+        Kind("shipping-thresholds", "Free-shipping thresholds", models.ShippingRule, schemas.ShippingSchema,
+             _fill_shipping, _dump_shipping),
+        Kind("post-purchase-offers", "Thank-you offers", PostPurchaseOffer, schemas.OfferSchema, _fill_offer,
+             _dump_offer),
+    )
+}

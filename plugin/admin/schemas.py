@@ -1,0 +1,176 @@
+"""marshmallow schemas for the admin API: every rule kind, thank-you offers and settings.
+
+They check the shape of a request (every wrong field reported at once);
+saving then runs the engine's own checks, whose errors name fields the same
+way. Unknown fields are refused, so a typo never passes silently.
+"""
+from __future__ import annotations
+
+from datetime import timezone
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+ID = validate.Length(min=1, max=64)
+LABEL = validate.Length(min=1, max=200)
+BUTTON = validate.Length(max=60)
+PRICING_MODES = ("fixed_price", "percent_off", "amount_off")
+MONEY = validate.Range(min=0, max=10**12)
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+def _when(**kwargs):
+    return fields.AwareDateTime(allow_none=True, default_timezone=timezone.utc, **kwargs)
+
+
+class TermsSchema(_Strict):
+    """What every rule and offer has: names, schedule, priority, pause; ``version`` guards updates."""
+
+    label = fields.String(required=True, validate=LABEL)
+    label_en = fields.String(allow_none=True, validate=validate.Length(max=200))
+    starts_at = _when()
+    ends_at = _when()
+    priority = fields.Integer(load_default=0, validate=validate.Range(min=-1000, max=1000))
+    paused = fields.Boolean(load_default=False)
+    version = fields.Integer(load_only=True, metadata={"description": "The version you edited (409 if stale)."})
+
+    @validates_schema
+    def _schedule(self, data, **kwargs):
+        starts, ends = data.get("starts_at"), data.get("ends_at")
+        if starts and ends and ends <= starts:
+            raise ValidationError("The end must come after the start.", "ends_at")
+
+
+class RuleTermsSchema(TermsSchema):
+    stackable = fields.Boolean(load_default=False)
+    per_customer_cap = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=10**6))
+    global_cap = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=10**9))
+    margin_floor_bp = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=100_000))
+
+
+class ItemSchema(_Strict):
+    product_id = fields.String(required=True, validate=ID)
+    quantity = fields.Integer(load_default=1, validate=validate.Range(min=1, max=999))
+
+
+def _unique_products(items, name="items"):
+    ids = [item["product_id"] for item in items]
+    if len(ids) != len(set(ids)):
+        raise ValidationError("Each product may be listed once.", name)
+
+
+class BundleSchema(RuleTermsSchema):
+    items = fields.List(fields.Nested(ItemSchema), required=True, validate=validate.Length(min=1, max=50))
+    pricing_mode = fields.String(required=True, validate=validate.OneOf(PRICING_MODES))
+    pricing_value = fields.Integer(required=True, validate=MONEY)
+
+    @validates_schema
+    def _items(self, data, **kwargs):
+        _unique_products(data.get("items", []))
+
+
+class TierSchema(_Strict):
+    min_quantity = fields.Integer(required=True, validate=validate.Range(min=2, max=9999))
+    percent_bp = fields.Integer(required=True, validate=validate.Range(min=1, max=10_000))
+
+
+class VolumeSchema(RuleTermsSchema):
+    product_ids = fields.List(fields.String(validate=ID), load_default=list, validate=validate.Length(max=500))
+    categories = fields.List(fields.String(validate=ID), load_default=list, validate=validate.Length(max=50))
+    tiers = fields.List(fields.Nested(TierSchema), required=True, validate=validate.Length(min=1, max=10))
+
+    @validates_schema
+    def _collection(self, data, **kwargs):
+        if not data.get("product_ids") and not data.get("categories"):
+            raise ValidationError("Name the products or categories that count.", "product_ids")
+        if len(set(data.get("product_ids", []))) != len(data.get("product_ids", [])):
+            raise ValidationError("Each product may be listed once.", "product_ids")
+
+
+class RewardSchema(_Strict):
+    threshold = fields.Integer(required=True, validate=validate.Range(min=1, max=10**12))
+    label = fields.String(required=True, validate=LABEL)
+    label_en = fields.String(allow_none=True, validate=validate.Length(max=200))
+
+
+class ShippingSchema(TermsSchema):
+    currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}$", error="Use a code like JPY."))
+    threshold = fields.Integer(required=True, validate=validate.Range(min=1, max=10**12))
+    fee = fields.Integer(required=True, validate=MONEY)
+    count_before_discounts = fields.Boolean(load_default=False)
+    rewards = fields.List(fields.Nested(RewardSchema), load_default=list, validate=validate.Length(max=10))
+
+
+class OfferBaseSchema(TermsSchema):
+    kind = fields.String(required=True, validate=validate.OneOf(("add_on", "upgrade")))
+    accept_label = fields.String(allow_none=True, validate=BUTTON)
+    accept_label_en = fields.String(allow_none=True, validate=BUTTON)
+    decline_label = fields.String(allow_none=True, validate=BUTTON)
+    decline_label_en = fields.String(allow_none=True, validate=BUTTON)
+    trigger_products = fields.List(fields.String(validate=ID), load_default=list, validate=validate.Length(max=200))
+    trigger_categories = fields.List(fields.String(validate=ID), load_default=list, validate=validate.Length(max=50))
+    items = fields.List(fields.Nested(ItemSchema), required=True, validate=validate.Length(min=1, max=20))
+    replaces_product_id = fields.String(allow_none=True, validate=ID)
+    pricing_mode = fields.String(load_default="percent_off", validate=validate.OneOf(PRICING_MODES))
+    pricing_value = fields.Integer(load_default=0, validate=MONEY)
+    min_order_total = fields.Integer(allow_none=True, validate=MONEY)
+    max_order_total = fields.Integer(allow_none=True, validate=MONEY)
+    segment = fields.String(load_default="any", validate=validate.OneOf(("any", "new", "returning", "loyal")))
+    global_cap = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=10**9))
+
+    @validates_schema
+    def _offer(self, data, **kwargs):
+        _unique_products(data.get("items", []))
+        if data.get("kind") == "upgrade" and not data.get("replaces_product_id"):
+            raise ValidationError("An upgrade names the product it replaces.", "replaces_product_id")
+        if data.get("kind") == "add_on" and data.get("replaces_product_id"):
+            raise ValidationError("Only an upgrade replaces a product.", "replaces_product_id")
+        low, high = data.get("min_order_total"), data.get("max_order_total")
+        if low is not None and high is not None and high < low:
+            raise ValidationError("Must not be below the minimum.", "max_order_total")
+
+
+class DownsellSchema(OfferBaseSchema):
+    """The cheaper alternative shown once after the offer is declined."""
+
+
+class OfferSchema(OfferBaseSchema):
+    downsell = fields.Nested(DownsellSchema, allow_none=True)
+
+
+class SettingsSchema(_Strict):
+    """Shop-wide settings that override the ``TSUIDE_*`` defaults without a deploy."""
+
+    max_cart_offers = fields.Integer(validate=validate.Range(min=0, max=10))
+    max_gap_fillers = fields.Integer(validate=validate.Range(min=0, max=10))
+    post_purchase_minutes = fields.Integer(validate=validate.Range(min=1, max=24 * 60))
+    decline_days = fields.Integer(validate=validate.Range(min=0, max=365))
+    upsell_max_ratio = fields.Float(validate=validate.Range(min=0.05, max=1.0))
+    loyal_orders = fields.Integer(validate=validate.Range(min=2, max=1000))
+
+
+#: Setting name -> the config key it overrides.
+SETTING_KEYS = {
+    "max_cart_offers": "TSUIDE_MAX_CART_OFFERS",
+    "max_gap_fillers": "TSUIDE_MAX_GAP_FILLERS",
+    "post_purchase_minutes": "TSUIDE_POST_PURCHASE_MINUTES",
+    "decline_days": "TSUIDE_DECLINE_DAYS",
+    "upsell_max_ratio": "TSUIDE_UPSELL_MAX_RATIO",
+    "loyal_orders": "TSUIDE_LOYAL_ORDERS",
+}
+
+
+class PageSchema(Schema):
+    """Query string of a list: page, size, and which records."""
+
+    class Meta:
+        unknown = RAISE
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10**6))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    status = fields.String(
+        load_default=None, validate=validate.OneOf(("active", "scheduled", "expired", "paused", "deleted"))
+    )

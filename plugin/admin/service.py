@@ -1,0 +1,290 @@
+"""What the admin does to the shop's offers, for the JSON API and the HTML pages alike.
+
+Every write is one transaction: validated (marshmallow, then the engine),
+recorded in the audit log with the record before and after, and committed
+together, or not at all. Deletes are soft and can be restored. Updates carry
+the version the admin edited, so two admins editing one record get a 409
+rather than a silent overwrite.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import current_app
+from marshmallow import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import Conflict, NotFound
+
+from .. import models
+from ..errors import InvalidRequest
+from ..models_audit import AuditEntry
+from ..rules import RuleError
+from .records import KINDS, Kind, status_of
+from .schemas import SETTING_KEYS, SettingsSchema
+
+EXPORT_FORMAT = "tsuide-settings"
+_NOT_EXPORTED = {"id", "version", "created_at", "updated_at", "deleted_at", "accepted"}
+
+
+def _session():
+    return current_app.extensions["tsuide"]._state().db.session
+
+
+def _actor() -> str:
+    tsuide = current_app.extensions["tsuide"]
+    name = None if "admin_name" in tsuide.missing_features() else tsuide._adapter.admin_name()
+    return name or "admin"
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def kind_named(name: str) -> Kind:
+    if name not in KINDS:
+        raise NotFound(f"No such kind of record: {name}.")
+    return KINDS[name]
+
+
+def load(schema, data, partial: bool = False) -> dict:
+    """Validate a request body; every wrong field is named at once (400)."""
+    if not isinstance(data, dict):
+        raise InvalidRequest("Send a JSON object.", {"_schema": ["Send a JSON object."]})
+    try:
+        return schema().load(data, partial=partial)
+    except ValidationError as error:
+        raise InvalidRequest("Some fields need fixing.", error.messages) from None
+
+
+def _commit(kind: Kind, action: str, row, before: dict | None) -> dict:
+    """Validate (the engine checks at flush), audit and commit; on any error nothing is written."""
+    session = _session()
+    try:
+        session.flush()
+        session.add(AuditEntry(actor=_actor(), action=action, entity=kind.name, entity_id=str(row.id),
+                               before=before, after=kind.dump(row)))
+        session.commit()
+    except RuleError as error:
+        session.rollback()
+        raise InvalidRequest("Some fields need fixing.", _api_names(error.errors)) from None
+    except StaleDataError:
+        session.rollback()
+        raise Conflict("Someone else changed this record meanwhile. Reload it and make your change again.") from None
+    except Exception:
+        session.rollback()
+        raise
+    return kind.dump(row)
+
+
+#: The engine's names for fields that the API calls otherwise.
+_API_FIELDS = {"value": "pricing_value", "mode": "pricing_mode", "replaces": "replaces_product_id"}
+
+
+def _api_names(errors: dict) -> dict:
+    return {_API_FIELDS.get(name, name): messages for name, messages in errors.items()}
+
+
+def list_records(kind: Kind, status: str | None, page: int, per_page: int) -> dict:
+    """One page of records, newest first; ``status`` filters (deleted ones only when asked for)."""
+    session = _session()
+    rows = session.scalars(kind.query(select).order_by(kind.model.id.desc())).all()
+    now = _now()
+    if status is None:
+        rows = [row for row in rows if row.deleted_at is None]
+    else:
+        rows = [row for row in rows if status_of(row, now) == status]
+    start = (page - 1) * per_page
+    items = [dict(kind.dump(row), status=status_of(row, now)) for row in rows[start:start + per_page]]
+    return {"items": items, "page": page, "per_page": per_page, "total": len(rows)}
+
+
+def get_row(kind: Kind, record_id: str):
+    row = _session().get(kind.model, int(record_id)) if record_id.isdigit() else None
+    if row is None or (hasattr(row, "parent_id") and row.parent_id is not None):
+        raise NotFound(f"No such record in {kind.title.lower()}: {record_id}.")
+    return row
+
+
+def get_record(kind: Kind, record_id: str) -> dict:
+    row = get_row(kind, record_id)
+    return dict(kind.dump(row), status=status_of(row, _now()))
+
+
+def create(kind: Kind, body) -> dict:
+    data = load(kind.schema, body)
+    data.pop("version", None)
+    row = kind.new_row()
+    kind.fill(row, data)
+    _session().add(row)
+    return _commit(kind, "create", row, None)
+
+
+def _check_version(row, expected: int | None) -> None:
+    if expected is not None and expected != row.row_version:
+        raise Conflict(
+            f"This record is at version {row.row_version}, not {expected}: someone else changed it. "
+            "Reload it and make your change again."
+        )
+
+
+def update(kind: Kind, record_id: str, body, expected_version: int | None, partial: bool) -> dict:
+    row = get_row(kind, record_id)
+    data = load(kind.schema, body, partial=partial)
+    _check_version(row, data.pop("version", expected_version))
+    before = kind.dump(row)
+    kind.fill(row, data)
+    return _commit(kind, "update", row, before)
+
+
+def delete(kind: Kind, record_id: str, expected_version: int | None) -> dict:
+    row = get_row(kind, record_id)
+    _check_version(row, expected_version)
+    if row.deleted_at is not None:
+        return kind.dump(row)
+    before = kind.dump(row)
+    row.deleted_at = models.utcnow()
+    return _commit(kind, "delete", row, before)
+
+
+def restore(kind: Kind, record_id: str) -> dict:
+    row = get_row(kind, record_id)
+    before = kind.dump(row)
+    row.deleted_at = None
+    return _commit(kind, "restore", row, before)
+
+
+def set_paused(kind: Kind, record_id: str, paused: bool) -> dict:
+    row = get_row(kind, record_id)
+    before = kind.dump(row)
+    row.paused = paused
+    return _commit(kind, "pause" if paused else "resume", row, before)
+
+
+def _as_input(dumped: dict) -> dict:
+    """A dumped record as a request body: what an export holds and a duplicate starts from."""
+    data = {key: value for key, value in dumped.items() if key not in _NOT_EXPORTED and key != "status"}
+    if isinstance(data.get("downsell"), dict):
+        data["downsell"] = _as_input(data["downsell"])
+    return data
+
+
+def duplicate(kind: Kind, record_id: str) -> dict:
+    """A paused copy, to edit and then resume."""
+    source = get_row(kind, record_id)
+    data = load(kind.schema, _as_input(kind.dump(source)))
+    data["label"] = f"{data['label']} (copy)"[:200]
+    data["paused"] = True
+    row = kind.new_row()
+    kind.fill(row, data)
+    _session().add(row)
+    return _commit(kind, "duplicate", row, None)
+
+
+# -- settings --------------------------------------------------------------------------------------------
+
+def settings() -> dict:
+    """Each setting with its value in force: the saved one, else the app's ``TSUIDE_*`` config."""
+    saved = {row.key: row.value for row in _session().scalars(select(models.Setting))}
+    return {name: saved.get(name, current_app.config[key]) for name, key in SETTING_KEYS.items()}
+
+
+def save_settings(body) -> dict:
+    data = load(SettingsSchema, body, partial=True)
+    session = _session()
+    before = settings()
+    for name, value in data.items():
+        row = session.get(models.Setting, name) or models.Setting(key=name)
+        row.value = value
+        session.add(row)
+    session.add(AuditEntry(actor=_actor(), action="update", entity="settings", entity_id=None, before=before,
+                           after=dict(before, **data)))
+    session.commit()
+    return settings()
+
+
+# -- audit log, export, import ---------------------------------------------------------------------------
+
+def audit_log(page: int, per_page: int) -> dict:
+    session = _session()
+    total = session.scalar(select(func.count()).select_from(AuditEntry))
+    rows = session.scalars(
+        select(AuditEntry).order_by(AuditEntry.id.desc()).offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    items = [
+        {"id": row.id, "at": row.at.replace(tzinfo=timezone.utc).isoformat(), "actor": row.actor,
+         "action": row.action, "entity": row.entity, "entity_id": row.entity_id, "before": row.before,
+         "after": row.after}
+        for row in rows
+    ]
+    return {"items": items, "page": page, "per_page": per_page, "total": total}
+
+
+def export_all() -> dict:
+    """Every live record and the settings, as one document another shop can import."""
+    session = _session()
+    document = {"format": EXPORT_FORMAT, "version": 1, "exported_at": _now().isoformat()}
+    for kind in KINDS.values():
+        rows = session.scalars(kind.query(select).order_by(kind.model.id)).all()
+        document[kind.name] = [_as_input(kind.dump(row)) for row in rows if row.deleted_at is None]
+    document["settings"] = {row.key: row.value for row in session.scalars(select(models.Setting))}
+    return document
+
+
+def import_all(document) -> dict:
+    """Replace this shop's offers and settings with ``document``: all of it, or (on any error) none of it.
+
+    Everything is validated first; the records it replaces are soft-deleted, so they can be restored.
+    """
+    if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT:
+        raise InvalidRequest("This is not a Tsuide export.", {"format": [f"Expected {EXPORT_FORMAT!r}."]})
+    errors: dict = {}
+    loaded: dict[str, list[dict]] = {}
+    for kind in KINDS.values():
+        records = document.get(kind.name, [])
+        if not isinstance(records, list):
+            errors[kind.name] = ["Must be a list."]
+            continue
+        loaded[kind.name] = []
+        for index, record in enumerate(records):
+            try:
+                loaded[kind.name].append(kind.schema().load(record))
+            except (ValidationError, TypeError) as error:
+                errors.setdefault(kind.name, {})[index] = getattr(error, "messages", [str(error)])
+    try:
+        new_settings = SettingsSchema().load(document.get("settings", {}))
+    except ValidationError as error:
+        errors["settings"] = error.messages
+        new_settings = {}
+    if errors:
+        raise InvalidRequest("The import was refused; nothing was changed.", errors)
+
+    session = _session()
+    now = models.utcnow()
+    created = {}
+    try:
+        for kind in KINDS.values():
+            for row in session.scalars(kind.query(select).where(kind.model.deleted_at.is_(None))):
+                row.deleted_at = now
+            session.flush()
+            for data in loaded[kind.name]:
+                data.pop("version", None)
+                row = kind.new_row()
+                kind.fill(row, data)
+                session.add(row)
+            session.flush()
+            created[kind.name] = len(loaded[kind.name])
+        for name, value in new_settings.items():
+            row = session.get(models.Setting, name) or models.Setting(key=name)
+            row.value = value
+            session.add(row)
+        session.add(AuditEntry(actor=_actor(), action="import", entity="all", entity_id=None, before=None,
+                               after={"created": created}))
+        session.commit()
+    except RuleError as error:
+        session.rollback()
+        raise InvalidRequest("The import was refused; nothing was changed.", _api_names(error.errors)) from None
+    except Exception:
+        session.rollback()
+        raise
+    return {"created": created, "settings": settings()}
