@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from . import post_purchase as engine
 from .bundles import Order
 from .errors import NotAddable, OfferUnavailable, PaymentFailed, UnknownOffer
-from .models import utcnow
+from .models import row_id, utcnow
 from .models_post_purchase import PostPurchaseOffer, PostPurchaseResponse
 
 if TYPE_CHECKING:
@@ -133,7 +133,8 @@ def _offered(tsuide: Tsuide, step: Step, offer_id: str) -> engine.Amendment:
     if step.state == "expired":
         raise OfferUnavailable(tsuide.gettext("This offer has expired."))
     if step.state != "offer" or step.amendment is None or step.amendment.offer.id != offer_id:
-        row = tsuide._state().db.session.get(PostPurchaseOffer, int(offer_id)) if offer_id.isdigit() else None
+        number = row_id(offer_id)
+        row = tsuide._state().db.session.get(PostPurchaseOffer, number) if number is not None else None
         if row is not None and row.global_cap is not None and row.accepted >= row.global_cap:
             raise OfferUnavailable(tsuide.gettext("Sorry, this offer has just sold out."))
         raise NotAddable(tsuide.gettext("This offer is no longer available."))

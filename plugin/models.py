@@ -53,6 +53,13 @@ def to_storage(value: datetime | None) -> datetime | None:
     return value
 
 
+def row_id(text: str) -> int | None:
+    """A record id from a URL or a form, or ``None`` if it cannot be one (never an overflow in SQL)."""
+    if not text.isdigit() or len(text) > 9:
+        return None
+    return int(text)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 

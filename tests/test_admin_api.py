@@ -213,3 +213,15 @@ def test_the_openapi_document_describes_every_kind(shop, admin):
     assert document["openapi"] == "3.0.3"
     assert {"/bundles", "/bundles/{record_id}", "/settings", "/import"} <= document["paths"].keys()
     assert "pricing_mode" in document["components"]["schemas"]["Bundle"]["properties"]
+
+
+def test_editing_a_records_items_keeps_its_history_straight(shop, admin):
+    created = admin.post(f"{API}/bundles", json=BUNDLE).json
+    changed = admin.put(f"{API}/bundles/{created['id']}", json=dict(
+        BUNDLE, items=[{"product_id": "healthfood", "quantity": 2}, {"product_id": "spray", "quantity": 1}]))
+    assert changed.status_code == 200, changed.json
+    assert changed.json["items"] == [{"product_id": "healthfood", "quantity": 2}, {"product_id": "spray",
+                                                                                 "quantity": 1}]
+    tiers = {"label": "T", "categories": ["accessories"],
+             "tiers": [{"min_quantity": 2, "percent_bp": 1000}, {"min_quantity": 2, "percent_bp": 2000}]}
+    assert admin.post(f"{API}/volume-discounts", json=tiers).status_code == 400

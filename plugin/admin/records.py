@@ -52,9 +52,26 @@ def _dump_terms(row, names) -> dict:
     return body
 
 
-def _items(data: list[dict]) -> list[models.RuleItem]:
-    return [models.RuleItem(product_id=item["product_id"], quantity=item["quantity"], position=index)
-            for index, item in enumerate(data)]
+def _sync(current: list, wanted: list[dict], key: str, model: type, **extra) -> list:
+    """The children ``wanted`` describes, reusing the rows already there by ``key``.
+
+    Reusing matters: a new row with the same key as an old one would meet it in a
+    unique constraint before the old one is deleted.
+    """
+    existing = {getattr(child, key): child for child in current}
+    children = []
+    for position, data in enumerate(wanted):
+        values = dict(data, **{name: value(position) if callable(value) else value for name, value in extra.items()})
+        child = existing.pop(values[key], None) or model()
+        for name, value in values.items():
+            setattr(child, name, value)
+        children.append(child)
+    return children
+
+
+def _items(row, data: list[dict], model: type = models.RuleItem) -> list:
+    wanted = [{"product_id": item["product_id"], "quantity": item.get("quantity", 1)} for item in data]
+    return _sync(row.items, wanted, "product_id", model, position=lambda index: index)
 
 
 # -- bundles ---------------------------------------------------------------------------------------------
@@ -65,7 +82,7 @@ def _fill_bundle(row: models.Bundle, data: dict) -> None:
         if name in data:
             setattr(row, name, data[name])
     if "items" in data:
-        row.items = _items(data["items"])
+        row.items = _items(row, data["items"])
 
 
 def _dump_bundle(row: models.Bundle) -> dict:
@@ -83,12 +100,14 @@ def _dump_bundle(row: models.Bundle) -> dict:
 def _fill_volume(row: models.VolumeRule, data: dict) -> None:
     _set_terms(row, data, RULE_TERMS)
     if "product_ids" in data:
-        row.items = _items([{"product_id": pid, "quantity": 1} for pid in data["product_ids"]])
+        row.items = _items(row, [{"product_id": pid} for pid in dict.fromkeys(data["product_ids"])])
     if "categories" in data:
-        row.categories = [models.RuleCategory(category=category) for category in dict.fromkeys(data["categories"])]
+        row.categories = _sync(row.categories, [{"category": c} for c in dict.fromkeys(data["categories"])],
+                               "category", models.RuleCategory)
     if "tiers" in data:
-        row.steps = [models.RuleStep(threshold=tier["min_quantity"], percent_bp=tier["percent_bp"])
-                     for tier in data["tiers"]]
+        tiers = {tier["min_quantity"]: tier["percent_bp"] for tier in data["tiers"]}
+        row.steps = _sync(row.steps, [{"threshold": q, "percent_bp": bp} for q, bp in tiers.items()],
+                          "threshold", models.RuleStep)
 
 
 def _dump_volume(row: models.VolumeRule) -> dict:
@@ -109,8 +128,10 @@ def _fill_shipping(row: models.ShippingRule, data: dict) -> None:
         if name in data:
             setattr(row, name, data[name])
     if "rewards" in data:
-        row.steps = [models.RuleStep(threshold=reward["threshold"], label=reward["label"],
-                                     label_en=reward.get("label_en")) for reward in data["rewards"]]
+        rewards = {reward["threshold"]: reward for reward in data["rewards"]}
+        row.steps = _sync(row.steps, [{"threshold": threshold, "label": reward["label"],
+                                       "label_en": reward.get("label_en")} for threshold, reward in rewards.items()],
+                          "threshold", models.RuleStep)
 
 
 def _dump_shipping(row: models.ShippingRule) -> dict:
@@ -138,8 +159,7 @@ def _fill_offer(row: PostPurchaseOffer, data: dict) -> None:
         if name in data:
             setattr(row, name, data[name])
     if "items" in data:
-        row.items = [PostPurchaseItem(product_id=item["product_id"], quantity=item["quantity"], position=index)
-                     for index, item in enumerate(data["items"])]
+        row.items = _items(row, data["items"], PostPurchaseItem)
     if "trigger_products" in data or "trigger_categories" in data:
         products = data.get("trigger_products", [t.product_id for t in row.triggers if t.product_id])
         categories = data.get("trigger_categories", [t.category for t in row.triggers if t.category])

@@ -88,6 +88,9 @@ class VolumeSchema(RuleTermsSchema):
             raise ValidationError("Name the products or categories that count.", "product_ids")
         if len(set(data.get("product_ids", []))) != len(data.get("product_ids", [])):
             raise ValidationError("Each product may be listed once.", "product_ids")
+        quantities = [tier["min_quantity"] for tier in data.get("tiers", [])]
+        if len(set(quantities)) != len(quantities):
+            raise ValidationError("Tiers overlap: each starts at its own quantity.", "tiers")
 
 
 class RewardSchema(_Strict):
@@ -102,6 +105,12 @@ class ShippingSchema(TermsSchema):
     fee = fields.Integer(required=True, validate=MONEY)
     count_before_discounts = fields.Boolean(load_default=False)
     rewards = fields.List(fields.Nested(RewardSchema), load_default=list, validate=validate.Length(max=10))
+
+    @validates_schema
+    def _rewards(self, data, **kwargs):
+        thresholds = [reward["threshold"] for reward in data.get("rewards", [])]
+        if len(set(thresholds)) != len(thresholds):
+            raise ValidationError("Each reward needs its own threshold.", "rewards")
 
 
 class OfferBaseSchema(TermsSchema):

@@ -51,8 +51,10 @@ def load(schema, data, partial: bool = False) -> dict:
     """Validate a request body; every wrong field is named at once (400)."""
     if not isinstance(data, dict):
         raise InvalidRequest("Send a JSON object.", {"_schema": ["Send a JSON object."]})
+    instance = schema()
     try:
-        return schema().load(data, partial=partial)
+        # Partial at the top only: a nested item or tier must still be whole.
+        return instance.load(data, partial=tuple(instance.fields) if partial else False)
     except ValidationError as error:
         raise InvalidRequest("Some fields need fixing.", error.messages) from None
 
@@ -100,7 +102,8 @@ def list_records(kind: Kind, status: str | None, page: int, per_page: int) -> di
 
 
 def get_row(kind: Kind, record_id: str):
-    row = _session().get(kind.model, int(record_id)) if record_id.isdigit() else None
+    number = models.row_id(record_id)
+    row = _session().get(kind.model, number) if number is not None else None
     if row is None or (hasattr(row, "parent_id") and row.parent_id is not None):
         raise NotFound(f"No such record in {kind.title.lower()}: {record_id}.")
     return row
