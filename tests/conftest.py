@@ -87,3 +87,69 @@ def make_shop():
             db.session.remove()
             for engine in db.engines.values():
                 engine.dispose()
+
+
+# -- the demo shop, for the tests that drive it ------------------------------------------------------------
+
+CHROME_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium, never a downloaded browser (see ../shared/RECIPES.md)."""
+    chromium = os.environ.get("TSUIDE_TEST_CHROMIUM")
+    if not chromium:
+        unavailable("no Chromium: set TSUIDE_TEST_CHROMIUM or run `make test` as root")
+    return {**browser_type_launch_args, "executable_path": chromium, "args": CHROME_ARGS}
+
+
+def _seeded_demo(url: str):
+    from demo import create_app
+    from demo.extensions import db
+    from demo.seed import seed_all
+    from plugin import migrate
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+    with app.app_context():
+        migrate.upgrade(db.engine)
+        seed_all()
+    return app, db
+
+
+@pytest.fixture
+def demo(database_url):
+    """The demo shop, migrated and seeded, on SQLite and PostgreSQL."""
+    app, db = _seeded_demo(database_url)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def demo_app(tmp_path_factory):
+    """The demo shop on its own SQLite file, for one module of browser tests."""
+    app, db = _seeded_demo(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'shop.sqlite'}")
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def base(demo_app):
+    """The demo shop served on a free loopback port."""
+    from live_server import serving
+
+    with serving(demo_app) as url:
+        yield url
+
+
+@pytest.fixture
+def shop_page(page):
+    """A browser page that fails the test on any script error or console error."""
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    yield page
+    assert errors == []

@@ -9,21 +9,9 @@ from demo import create_app
 from demo.extensions import db
 from demo.models import Order
 from demo.seed import seed_all
-from plugin import migrate, models
+from plugin import models
 
 TOKEN = "test-token"
-
-
-@pytest.fixture
-def demo(database_url):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True})
-    with app.app_context():
-        migrate.upgrade(db.engine)
-        seed_all()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture

@@ -1,55 +1,10 @@
 """The demo shop in real Chromium: what a shopper sees and pays."""
-import os
-
 import pytest
-from conftest import unavailable
-from live_server import serving
 
-from demo import create_app
 from demo.extensions import db
-from demo.seed import seed_all
-from plugin import migrate, models
+from plugin import models
 
 pytestmark = pytest.mark.browser
-
-CHROME_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    chromium = os.environ.get("TSUIDE_TEST_CHROMIUM")
-    if not chromium:
-        unavailable("no Chromium: set TSUIDE_TEST_CHROMIUM or run `make test` as root")
-    return {**browser_type_launch_args, "executable_path": chromium, "args": CHROME_ARGS}
-
-
-@pytest.fixture(scope="module")
-def demo_app(tmp_path_factory):
-    database = tmp_path_factory.mktemp("demo") / "shop.sqlite"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "TESTING": True})
-    with app.app_context():
-        migrate.upgrade(db.engine)
-        seed_all()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def base(demo_app):
-    with serving(demo_app) as url:
-        yield url
-
-
-@pytest.fixture
-def shop_page(page):
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    yield page
-    assert errors == []
-
 
 def add_from_product_page(page, base, product_id, quantity=1):
     page.goto(f"{base}/products/{product_id}")

@@ -5,29 +5,16 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import delete, func, select
 
-from demo import create_app
 from demo.extensions import db
 from demo.models import Order, Payment
 from demo.seed import seed_all
-from plugin import migrate, models
+from plugin import models
 from plugin.models_post_purchase import PostPurchaseItem, PostPurchaseOffer, PostPurchaseTrigger
 
 TOKEN = "test-token"
 CARD = "4242 4242 4242 4242"
 DECLINING_CARD = "4242 4242 4242 0002"
 PAYMENT_FAILED = "決済が完了しなかったため、請求は行われていません。もう一度お試しください。"
-
-
-@pytest.fixture
-def demo(database_url):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True})
-    with app.app_context():
-        migrate.upgrade(db.engine)
-        seed_all()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def new_shopper(demo):

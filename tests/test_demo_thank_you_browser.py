@@ -1,50 +1,16 @@
 """The demo's thank-you page offers in real Chromium: one click on the page, the order summary follows."""
-import os
 import re
 from datetime import timedelta
 
 import pytest
-from conftest import unavailable
-from live_server import serving
 
-from demo import create_app
 from demo.extensions import db
 from demo.models import Order, utcnow
-from demo.seed import seed_all
-from plugin import migrate
 
 pytestmark = pytest.mark.browser
 
-CHROME_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 CARD = "4242 4242 4242 4242"
 PANEL = '[data-tsuide="thank-you"]'
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    chromium = os.environ.get("TSUIDE_TEST_CHROMIUM")
-    if not chromium:
-        unavailable("no Chromium: set TSUIDE_TEST_CHROMIUM or run `make test` as root")
-    return {**browser_type_launch_args, "executable_path": chromium, "args": CHROME_ARGS}
-
-
-@pytest.fixture(scope="module")
-def demo_app(tmp_path_factory):
-    database = tmp_path_factory.mktemp("demo-thank-you") / "shop.sqlite"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "TESTING": True})
-    with app.app_context():
-        migrate.upgrade(db.engine)
-        seed_all()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def base(demo_app):
-    with serving(demo_app) as url:
-        yield url
 
 
 NOT_FOUND = "Failed to load resource: the server responded with a status of 404 (NOT FOUND)"
