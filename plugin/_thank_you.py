@@ -72,8 +72,14 @@ def _load_offers(session) -> list[PostPurchaseOffer]:
 def current_step(tsuide: Tsuide, order: Order, now: datetime | None = None) -> Step:
     """What the thank-you panel shows for ``order`` right now."""
     now = now or _now()
-    session = tsuide._state().db.session
-    expires = engine.expires_at(order, tsuide.setting("TSUIDE_POST_PURCHASE_MINUTES"))
+    state = tsuide._state()
+    session = state.db.session
+    snapshot, _ = state.store.current(session, None)  # the admin's settings, read once
+
+    def setting(key: str):
+        return tsuide.setting(key, snapshot)
+
+    expires = engine.expires_at(order, setting("TSUIDE_POST_PURCHASE_MINUTES"))
     responses = session.scalars(select(PostPurchaseResponse).where(PostPurchaseResponse.order_id == order.id)).all()
     taken = next((r for r in responses if r.status in ("pending", "accepted")), None)
     if taken is not None:
@@ -88,7 +94,7 @@ def current_step(tsuide: Tsuide, order: Order, now: datetime | None = None) -> S
     customer = adapter.customer() if "customer" not in tsuide.missing_features() else None
     declined = set(declined_here)
     if order.customer_id:
-        since = (now - timedelta(days=tsuide.setting("TSUIDE_DECLINE_DAYS"))).replace(tzinfo=None)
+        since = (now - timedelta(days=setting("TSUIDE_DECLINE_DAYS"))).replace(tzinfo=None)
         declined |= {
             str(offer_id)
             for offer_id in session.scalars(
@@ -108,8 +114,8 @@ def current_step(tsuide: Tsuide, order: Order, now: datetime | None = None) -> S
     shopper = engine.Shopper(customer, declined)
     terms = {
         "now": now,
-        "max_ratio_bp": round(tsuide.setting("TSUIDE_UPSELL_MAX_RATIO") * 10_000),
-        "loyal_orders": tsuide.setting("TSUIDE_LOYAL_ORDERS"),
+        "max_ratio_bp": round(setting("TSUIDE_UPSELL_MAX_RATIO") * 10_000),
+        "loyal_orders": setting("TSUIDE_LOYAL_ORDERS"),
     }
     declined_offer = next((offer for offer in offers if offer.id in declined_here), None)
     if declined_offer is not None:
