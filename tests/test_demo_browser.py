@@ -116,3 +116,36 @@ def test_when_the_api_fails_the_page_stays_as_rendered(page, base):
     assert shop_page.inner_text("#summary-total") == "￥12,000"
     assert shop_page.inner_html("[data-tsuide=cart]") == panel_before
     assert len([text for text in warnings if text.startswith("tsuide:")]) == 1
+
+
+def test_the_panel_follows_when_the_shop_says_its_cart_changed(shop_page, base):
+    add_from_product_page(shop_page, base, "healthfood")
+    shop_page.goto(f"{base}/cart")
+    assert shop_page.inner_text("[data-tsuide-shipping-text]") == "あと￥2,000で送料無料"
+    shop_page.evaluate("""() => { window.cartUpdated = new Promise(resolve =>
+        document.addEventListener('tsuide:cart-updated', event => resolve(event.detail.total.amount), {once: true})); }""")
+    # The shop changes its cart its own way (here: its own form, posted in the background) and says so.
+    shop_page.evaluate("""async () => {
+        const form = new FormData();
+        form.append('product_id', 'healthfood');
+        form.append('quantity', '1');
+        form.append('csrf_token', document.querySelector('input[name=csrf_token]').value);
+        await fetch('/cart/add', {method: 'POST', body: form, credentials: 'same-origin'});
+        document.dispatchEvent(new CustomEvent('tsuide:cart-changed'));
+    }""")
+    assert shop_page.evaluate("() => window.cartUpdated") == 6_000
+    shop_page.wait_for_function(
+        "document.querySelector('[data-tsuide-shipping-text]').textContent.startsWith('送料無料になりました')")
+
+
+def test_the_panel_causes_no_layout_shift(shop_page, base):
+    add_from_product_page(shop_page, base, "sneakers")
+    shop_page.goto(f"{base}/cart")
+    shop_page.wait_for_load_state("networkidle")
+    shift = shop_page.evaluate("""() => new Promise(resolve => {
+        let total = 0;
+        new PerformanceObserver(list => { for (const entry of list.getEntries()) total += entry.value; })
+            .observe({type: 'layout-shift', buffered: true});
+        setTimeout(() => resolve(total), 500);
+    })""")
+    assert shift < 0.01
