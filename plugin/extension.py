@@ -106,6 +106,9 @@ class Tsuide:
         prefix = app.config["TSUIDE_URL_PREFIX"]
         app.register_blueprint(blueprint, url_prefix=prefix)
         app.register_blueprint(admin_api, url_prefix=f"{prefix}/admin/api")
+        from .admin.pages import pages as admin_pages
+
+        app.register_blueprint(admin_pages, url_prefix=f"{prefix}/admin")
         app.add_template_global(self, "tsuide")
         app.cli.add_command(tsuide_cli)
 
@@ -162,8 +165,13 @@ class Tsuide:
         """The products pricing needs (the cart's, and those its rules name) and the rules it touches."""
         adapter = self._adapter
         in_cart = {line.product_id for line in cart.lines}
-        products = dict(adapter.products(in_cart)) if in_cart else {}
-        touching = snapshot.rulebook.touching(in_cart, {product.category for product in products.values()})
+        if not in_cart:
+            return {}, []
+        # One look-up for the cart's products and those its rules name; a second only for rules
+        # that touch the cart through a category and name products not fetched yet.
+        by_product = snapshot.rulebook.touching(in_cart, ())
+        products = dict(adapter.products(in_cart | snapshot.referenced_products(by_product)))
+        touching = snapshot.rulebook.touching(in_cart, {products[pid].category for pid in in_cart if pid in products})
         wanted = snapshot.referenced_products(touching) - products.keys()
         if wanted:
             products.update(adapter.products(wanted))

@@ -197,9 +197,10 @@ def events():
     raw = request.get_json(silent=True) if request.is_json else {
         "kind": request.form.get("kind"), "offers": request.form.getlist("offers"), "page": request.form.get("page")
     }
-    raw = {key: value for key, value in (raw or {}).items() if value is not None}
     try:
-        data = EventSchema().load(raw)
+        if not isinstance(raw, dict):
+            raise ValidationError({"_schema": ["Send a JSON object."]})
+        data = EventSchema().load({key: value for key, value in raw.items() if value is not None})
     except ValidationError as error:
         raise InvalidRequest(tsuide.gettext("Please check what you sent."), error.messages) from None
     session = tsuide._state().db.session
