@@ -28,9 +28,9 @@ def create_app(config: dict | None = None) -> Flask:
         SECRET_KEY=os.environ.get("DEMO_SECRET_KEY", "tsumugi-demo-not-secret"),
         SQLALCHEMY_DATABASE_URI=os.environ.get("DEMO_DATABASE_URL") or default_database,
         SESSION_COOKIE_SAMESITE="Lax",
-        #: Lets the footer's switcher open Tsuide's admin for this session. Demo only; off until the
-        #: plugin ships its admin pages.
-        DEMO_ADMIN_SWITCH=False,
+        #: Lets the footer's switcher open Tsuide's admin (``/tsuide/admin/``) for this session. Demo only:
+        #: a real shop opens the admin to its staff from ``is_admin()`` in its adapter.
+        DEMO_ADMIN_SWITCH=True,
         # Thank-you page offers: the e-mail block links back to this page (it takes ``order_id``), and
         # its "open until" time is shown in the shop's own time zone.
         TSUIDE_THANK_YOU_ENDPOINT="shop.thanks",

@@ -271,4 +271,6 @@ def switch_admin():
     if not current_app.config.get("DEMO_ADMIN_SWITCH"):
         abort(404)
     session["admin"] = request.form.get("admin") == "1"
+    if session["admin"]:
+        return redirect(url_for("tsuide_admin.home"))  # opening it takes you there
     return redirect(_local_path(request.form.get("next"), url_for("shop.catalogue")))

@@ -225,3 +225,15 @@ def test_editing_a_records_items_keeps_its_history_straight(shop, admin):
     tiers = {"label": "T", "categories": ["accessories"],
              "tiers": [{"min_quantity": 2, "percent_bp": 1000}, {"min_quantity": 2, "percent_bp": 2000}]}
     assert admin.post(f"{API}/volume-discounts", json=tiers).status_code == 400
+
+
+def test_removing_a_downsell_never_turns_it_into_an_offer_of_its_own(shop, admin):
+    offer = {"label": "Care", "kind": "add_on", "items": [{"product_id": "spray"}], "trigger_products": ["sneakers"],
+             "downsell": {"label": "Brush", "kind": "add_on", "items": [{"product_id": "brush"}],
+                          "trigger_products": ["sneakers"]}}
+    created = admin.post(f"{API}/post-purchase-offers", json=offer).json
+    changed = admin.patch(f"{API}/post-purchase-offers/{created['id']}", json={"downsell": None})
+    assert changed.status_code == 200 and changed.json["downsell"] is None
+    assert admin.get(f"{API}/post-purchase-offers").json["total"] == 1
+    back = admin.patch(f"{API}/post-purchase-offers/{created['id']}", json={"downsell": offer["downsell"]})
+    assert back.json["downsell"]["label"] == "Brush"

@@ -167,10 +167,14 @@ def _fill_offer(row: PostPurchaseOffer, data: dict) -> None:
             PostPurchaseTrigger(category=category) for category in dict.fromkeys(categories)
         ]
     if "downsell" in data:
+        current = row.downsell
         if data["downsell"] is None:
-            row.downsell = None
+            # Soft-delete it but keep it this offer's: unhooked, it would read as an offer of its own.
+            if current is not None and current.deleted_at is None:
+                current.deleted_at = models.utcnow()
         else:
-            downsell = row.downsell or PostPurchaseOffer()
+            downsell = current or PostPurchaseOffer()
+            downsell.deleted_at = None
             _fill_offer(downsell, data["downsell"])
             row.downsell = downsell
 
@@ -185,7 +189,8 @@ def _dump_offer(row: PostPurchaseOffer, with_downsell: bool = True) -> dict:
         accepted=row.accepted,
     )
     if with_downsell:
-        body["downsell"] = _dump_offer(row.downsell, with_downsell=False) if row.downsell else None
+        live = row.downsell is not None and row.downsell.deleted_at is None
+        body["downsell"] = _dump_offer(row.downsell, with_downsell=False) if live else None
     return body
 
 

@@ -1,0 +1,326 @@
+"""The admin's HTML pages at ``<prefix>/admin/``: server-rendered forms that work without JavaScript.
+
+The same rule as the JSON API guards them (closed until ``adapter.is_admin()``,
+a CSRF token on every POST), and every change goes through
+:mod:`plugin.admin.service`, so it is validated, audited and one transaction.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import select
+from werkzeug.exceptions import Conflict, HTTPException, default_exceptions
+
+from ..errors import InvalidRequest
+from ..i18n import format_percent
+from ..rules import RuleError
+from . import pages_forms as forms
+from . import pages_preview, service
+from .api import guard
+from .records import KINDS, status_of
+from .schemas import SettingsSchema
+
+pages = Blueprint("tsuide_admin", __name__)
+pages.before_request(guard)
+
+KIND_NAMES = tuple(KINDS)
+KIND_URL = "<any({}):kind>".format(", ".join(f'"{name}"' for name in KIND_NAMES))
+STATUSES = ("active", "scheduled", "expired", "paused", "deleted")
+PER_PAGE = 20
+AUDIT_PER_PAGE = 30
+#: Messages shown after a row action or a save, by the ``notice`` query argument.
+NOTICES = {
+    "saved": "Saved.",
+    "created": "Created.",
+    "paused": "Paused: shoppers no longer see it.",
+    "resumed": "Resumed.",
+    "duplicated": "Copied. The copy is paused until you resume it.",
+    "deleted": "Deleted. You can restore it from the Deleted list.",
+    "restored": "Restored.",
+    "conflict": "Someone else changed this record meanwhile. Reload it and make your change again.",
+    "settings": "Settings saved.",
+    "imported": "Imported.",
+}
+
+
+def _tsuide():
+    return current_app.extensions["tsuide"]
+
+
+def _render(template: str, status: int = 200, **context) -> tuple[str, int]:
+    tsuide = _tsuide()
+    for name in ("errors", "fields"):
+        if context.get(name):
+            context[name] = forms.explain_all(context[name], tsuide.gettext)
+    return render_template(
+        f"tsuide/admin/{template}", _=tsuide.gettext, money=tsuide.format_money, locale=tsuide.locale(),
+        csrf_token=generate_csrf(), kinds=KINDS, notice=NOTICES.get(request.args.get("notice", "")),
+        local_time=_local_time, percent=format_percent, **context,
+    ), status
+
+
+def _local_time(value) -> str:
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    zone = ZoneInfo(current_app.config["TSUIDE_TIMEZONE"])
+    return format_datetime(moment, "yyyy-MM-dd HH:mm", tzinfo=zone, locale=_tsuide().locale())
+
+
+def _error_page(error: HTTPException):
+    return _render("error.html", error.code or 500, error=error)
+
+
+pages.register_error_handler(HTTPException, _error_page)
+for _code in default_exceptions:  # ahead of a shop's own error pages
+    pages.register_error_handler(_code, _error_page)
+
+
+# -- home ------------------------------------------------------------------------------------------------
+
+@pages.get("/")
+def home():
+    session = _tsuide()._state().db.session
+    now = datetime.now(timezone.utc)
+    counts = {}
+    for name, kind in KINDS.items():
+        by_status = dict.fromkeys(STATUSES, 0)
+        for row in session.scalars(kind.query(select)):
+            by_status[status_of(row, now)] += 1
+        counts[name] = by_status
+    return _render("home.html", counts=counts, statuses=STATUSES, missing=_tsuide().missing_features())
+
+
+# -- lists and row actions -------------------------------------------------------------------------------
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1")
+    return min(int(raw), 10**6) if raw.isdigit() and int(raw) >= 1 else 1
+
+
+@pages.get(f"/{KIND_URL}/")
+def list_records(kind: str):
+    records = KINDS[kind]
+    status = request.args.get("status")
+    status = status if status in STATUSES else None
+    page = _page_number()
+    listing = service.list_records(records, status, page, PER_PAGE)
+    wanted = set()
+    for item in listing["items"]:
+        wanted |= {entry["product_id"] for entry in item.get("items", [])}
+        wanted |= set(item.get("product_ids", []))
+    names = {pid: product.name for pid, product in _tsuide()._adapter.products(wanted).items()} if wanted else {}
+    pages_count = max(1, -(-listing["total"] // PER_PAGE))
+    return _render("list.html", kind=records, listing=listing, status=status, statuses=STATUSES, page=page,
+                   pages_count=pages_count, names=names)
+
+
+@pages.post(f"/{KIND_URL}/<record_id>/<any(pause, resume, duplicate, delete, restore):action>")
+def act(kind: str, record_id: str, action: str):
+    records = KINDS[kind]
+    version = request.form.get("version", "")
+    try:
+        if action == "delete":
+            service.delete(records, record_id, int(version) if version.isdigit() else None)
+        elif action == "restore":
+            service.restore(records, record_id)
+        elif action == "duplicate":
+            service.duplicate(records, record_id)
+        else:
+            service.set_paused(records, record_id, action == "pause")
+        notice = {"pause": "paused", "resume": "resumed", "duplicate": "duplicated", "delete": "deleted",
+                  "restore": "restored"}[action]
+    except Conflict:
+        notice = "conflict"
+    except InvalidRequest as error:  # e.g. resuming a volume discount that now overlaps another
+        return _render("error.html", 400, error=error, fields=forms.flatten(error.fields, {}))
+    status = request.form.get("status")
+    return redirect(url_for(".list_records", kind=kind, notice=notice, status=status if status in STATUSES else None))
+
+
+# -- create and edit -------------------------------------------------------------------------------------
+
+def _product_choices():
+    tsuide = _tsuide()
+    if "search_products" in tsuide.missing_features():
+        return []
+    return tsuide._adapter.search_products("", pages_preview.CATALOGUE_SAMPLE)
+
+
+def _form(records, values, record_id=None, errors=None, status=200, warnings=(), result=None, conflict=None,
+          record=None):
+    return _render("edit.html", status, kind=records, values=values, record_id=record_id, errors=errors or {},
+                   warnings=warnings, preview=result, conflict=conflict, record=record, rows=forms.rows_to_show,
+                   products=_product_choices(), picker="search_products" not in _tsuide().missing_features())
+
+
+def _try_preview(records, data):
+    """The rule, its preview and margin warnings; or the engine's errors, keyed like the form."""
+    try:
+        rule = pages_preview.build(records, data)
+    except RuleError as error:
+        return None, None, forms.flatten(service._api_names(error.errors), {})
+    warnings = pages_preview.margin_warnings(rule) if pages_preview.is_priced(rule) else []
+    return pages_preview.preview(rule), warnings, {}
+
+
+@pages.get(f"/{KIND_URL}/new")
+def new(kind: str):
+    records = KINDS[kind]
+    values = {"priority": "0"}
+    if kind == "bundles":
+        values["pricing_mode"] = "percent_off"
+    elif kind == "shipping-thresholds":
+        values["currency"] = current_app.config["TSUIDE_CURRENCY"]
+    elif kind == "post-purchase-offers":
+        values.update(kind="add_on", pricing_mode="percent_off", segment="any")
+    return _form(records, values)
+
+
+@pages.get(f"/{KIND_URL}/<record_id>")
+def edit(kind: str, record_id: str):
+    records = KINDS[kind]
+    record = service.get_record(records, record_id)
+    values = forms.form_values(kind, record)
+    parsed = forms.read_form(kind, values)
+    result, warnings = None, []
+    try:
+        data = service.load(records.schema, parsed.body)
+        result, warnings, _ = _try_preview(records, data)
+    except InvalidRequest:
+        pass  # a record saved before a rule tightened: the form shows it, saving will say what to fix
+    return _form(records, values, record_id, warnings=warnings, result=result, record=record)
+
+
+@pages.post(f"/{KIND_URL}/new", defaults={"record_id": None})
+@pages.post(f"/{KIND_URL}/<record_id>")
+def save(kind: str, record_id: str | None):
+    records = KINDS[kind]
+    record = service.get_record(records, record_id) if record_id else None
+    values = request.form.to_dict()
+    parsed = forms.read_form(kind, values)
+    try:
+        data = service.load(records.schema, parsed.body)
+    except InvalidRequest as error:
+        errors = forms.flatten(error.fields, parsed.rows)
+        errors.update(parsed.errors)  # "type a number" beats "missing" for the same field
+        return _form(records, values, record_id, errors, 400, record=record)
+    if parsed.errors:
+        return _form(records, values, record_id, parsed.errors, 400, record=record)
+    result, warnings, errors = _try_preview(records, data)
+    if errors:
+        return _form(records, values, record_id, errors, 400, record=record)
+    if request.form.get("action") == "preview":
+        return _form(records, values, record_id, warnings=warnings, result=result, record=record)
+    if warnings and not request.form.get("confirm_margin"):
+        errors = {"confirm_margin": [_tsuide().gettext("Tick the box to save a discount below the margin.")]}
+        return _form(records, values, record_id, errors, 400, warnings, result, record=record)
+    try:
+        if record_id is None:
+            saved = service.create(records, parsed.body)
+        else:
+            saved = service.update(records, record_id, parsed.body, None, partial=False)
+    except InvalidRequest as error:
+        return _form(records, values, record_id, forms.flatten(error.fields, parsed.rows), 400, warnings, result,
+                     record=record)
+    except Conflict:
+        conflict = _tsuide().gettext(
+            "Someone else changed this record meanwhile, so nothing was saved. Reload it and make your change again."
+        )
+        return _form(records, values, record_id, {}, 409, warnings, result, conflict=conflict, record=record)
+    notice = "created" if record_id is None else "saved"
+    return redirect(url_for(".list_records", kind=kind, notice=notice, _anchor=f"record-{saved['id']}"))
+
+
+# -- products (the picker without JavaScript) ------------------------------------------------------------
+
+@pages.get("/products")
+def products():
+    query = request.args.get("q", "")[:100]
+    tsuide = _tsuide()
+    off = "search_products" in tsuide.missing_features()
+    found = [] if off else tsuide._adapter.search_products(query, 50)
+    return _render("products.html", query=query, found=found, off=off)
+
+
+# -- settings, audit log, export and import --------------------------------------------------------------
+
+@pages.route("/settings", methods=["GET", "POST"])
+def settings():
+    if request.method == "GET":
+        return _render("settings.html", values=forms.settings_values(service.settings()), errors={})
+    values = request.form.to_dict()
+    parsed = forms.read_settings(values)
+    try:
+        if parsed.errors:  # check the rest too, so every wrong field is marked at once
+            service.load(SettingsSchema, parsed.body, partial=True)
+            raise InvalidRequest("Some fields need fixing.", parsed.errors)
+        service.save_settings(parsed.body)
+    except InvalidRequest as error:
+        errors = forms.flatten(error.fields, {})
+        errors.update(parsed.errors)
+        return _render("settings.html", 400, values=values, errors=errors)
+    return redirect(url_for(".settings", notice="settings"))
+
+
+_NOT_DIFFED = {"id", "version", "created_at", "updated_at", "status"}
+
+
+def _diff(before, after) -> list[tuple[str, str, str]]:
+    """(field, before, after) for each field an audit entry changed."""
+    before, after = before or {}, after or {}
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return []
+
+    def show(value) -> str:
+        if value is None:
+            return "—"
+        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    return [(name, show(before.get(name)), show(after.get(name)))
+            for name in sorted(set(before) | set(after) - _NOT_DIFFED)
+            if name not in _NOT_DIFFED and before.get(name) != after.get(name)]
+
+
+@pages.get("/audit")
+def audit():
+    page = _page_number()
+    log = service.audit_log(page, AUDIT_PER_PAGE)
+    entries = [dict(entry, changes=_diff(entry["before"], entry["after"])) for entry in log["items"]]
+    pages_count = max(1, -(-log["total"] // AUDIT_PER_PAGE))
+    return _render("audit.html", entries=entries, page=page, pages_count=pages_count)
+
+
+@pages.get("/export.json")
+def export():
+    body = json.dumps(service.export_all(), ensure_ascii=False, indent=2)
+    return Response(body, mimetype="application/json",
+                    headers={"Content-Disposition": 'attachment; filename="tsuide-settings.json"'})
+
+
+@pages.route("/transfer", methods=["GET", "POST"])
+def transfer():
+    if request.method == "GET":
+        return _render("transfer.html", values={}, errors={})
+    _ = _tsuide().gettext
+    upload = request.files.get("document")
+    if not request.form.get("confirm_replace"):
+        return _render("transfer.html", 400, values={}, errors={"confirm_replace": [_("Tick the box to replace everything.")]})
+    if upload is None or not upload.filename:
+        return _render("transfer.html", 400, values={}, errors={"document": [_("Choose the exported JSON file.")]})
+    try:
+        document = json.loads(upload.read(10 * 1024 * 1024 + 1).decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError):
+        return _render("transfer.html", 400, values={}, errors={"document": [_("This file is not JSON.")]})
+    try:
+        result = service.import_all(document)
+    except InvalidRequest as error:
+        return _render("transfer.html", 400, values={}, errors=forms.flatten(error.fields, {}), refused=error.description)
+    return _render("transfer.html", values={}, errors={}, created=result["created"])

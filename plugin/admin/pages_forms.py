@@ -1,0 +1,339 @@
+"""The admin's HTML forms: what a shop owner types, as the API's request bodies, and back.
+
+Forms speak in the owner's units: percentages as "10" (stored as 1000 basis
+points), amounts as whole yen (or the currency's minor unit), times as
+``datetime-local`` values in the shop's ``TSUIDE_TIMEZONE``. Field names are the
+API's, so the service's per-field errors land next to the right input; rows
+(items, tiers, rewards) are ``<group>-<n>-<field>``, and a downsell's fields
+start with ``downsell-``.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+TEXT, INT, MONEY, PERCENT, BOOL, WHEN, LIST = "text", "int", "money", "percent", "bool", "when", "list"
+PRICE = "price"  # percent or money, by the pricing mode next to it
+
+#: Empty means "none" (sent as null, so an edit can clear it); other empty fields are left out.
+NULLABLE = {"label_en", "starts_at", "ends_at", "per_customer_cap", "global_cap", "margin_floor_bp", "accept_label",
+            "accept_label_en", "decline_label", "decline_label_en", "replaces_product_id", "min_order_total",
+            "max_order_total"}
+
+TERMS = (("label", TEXT), ("label_en", TEXT), ("starts_at", WHEN), ("ends_at", WHEN), ("priority", INT),
+         ("paused", BOOL))
+RULE_TERMS = (*TERMS, ("stackable", BOOL), ("per_customer_cap", INT), ("global_cap", INT),
+              ("margin_floor_bp", PERCENT))
+ITEM_ROW = (("product_id", TEXT), ("quantity", INT))
+OFFER_FIELDS = (*TERMS, ("kind", TEXT), ("accept_label", TEXT), ("accept_label_en", TEXT), ("decline_label", TEXT),
+                ("decline_label_en", TEXT), ("replaces_product_id", TEXT), ("pricing_mode", TEXT),
+                ("pricing_value", PRICE), ("min_order_total", MONEY), ("max_order_total", MONEY),
+                ("segment", TEXT), ("global_cap", INT), ("trigger_categories", LIST))
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    """One kind's form: plain fields, and groups of rows (a row of one unnamed field is a list of strings)."""
+
+    fields: tuple[tuple[str, str], ...]
+    rows: Mapping[str, tuple[tuple[str | None, str], ...]] = field(default_factory=dict)
+    downsell: bool = False
+
+
+SPECS = {
+    "bundles": FormSpec((*RULE_TERMS, ("pricing_mode", TEXT), ("pricing_value", PRICE)), {"items": ITEM_ROW}),
+    "volume-discounts": FormSpec((*RULE_TERMS, ("categories", LIST)),
+                                 {"product_ids": ((None, TEXT),),
+                                  "tiers": (("min_quantity", INT), ("percent_bp", PERCENT))}),
+    "shipping-thresholds": FormSpec((*TERMS, ("currency", TEXT), ("threshold", MONEY), ("fee", MONEY),
+                                     ("count_before_discounts", BOOL)),
+                                    {"rewards": (("threshold", MONEY), ("label", TEXT), ("label_en", TEXT))}),
+    "post-purchase-offers": FormSpec(OFFER_FIELDS, {"items": ITEM_ROW, "trigger_products": ((None, TEXT),)},
+                                     downsell=True),
+}
+#: Blank rows a form offers below the filled ones, for adding without JavaScript.
+BLANK_ROWS = 2
+
+
+class Unreadable(ValueError):
+    """A value the form cannot turn into what the API expects; the message says what to type."""
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["TSUIDE_TIMEZONE"])
+
+
+def parse_percent(text: str) -> int:
+    """ "10" -> 1000 basis points; "12.5" -> 1250."""
+    try:
+        points = Decimal(text.replace("%", "").replace("％", "").strip()) * 100
+    except InvalidOperation:
+        raise Unreadable("Enter a percentage, like 10.") from None
+    if points != points.to_integral_value():
+        raise Unreadable("Use at most two decimals.")
+    return int(points)
+
+
+def parse_amount(text: str) -> int:
+    cleaned = text.replace(",", "").replace("¥", "").replace("￥", "").replace("円", "").strip()
+    if not cleaned.lstrip("-").isdigit() or len(cleaned) > 15:
+        raise Unreadable("Enter a whole number.")
+    return int(cleaned)
+
+
+def parse_when(text: str) -> str:
+    """A ``datetime-local`` value in the shop's time zone -> an ISO time with its offset."""
+    try:
+        local = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise Unreadable("Enter a date and time.") from None
+    return local.replace(tzinfo=_zone()).isoformat() if local.tzinfo is None else local.isoformat()
+
+
+def show_when(value: str | None) -> str:
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(_zone()).strftime("%Y-%m-%dT%H:%M")
+
+
+def show_percent(basis_points: int | None) -> str:
+    if basis_points is None:
+        return ""
+    whole, rest = divmod(basis_points, 100)
+    return str(whole) if rest == 0 else f"{whole}.{rest:02d}".rstrip("0")
+
+
+def _read(kind: str, text: str, mode: str | None):
+    if kind in (TEXT, LIST):
+        return text.strip()
+    if kind == WHEN:
+        return parse_when(text)
+    if kind == PERCENT or (kind == PRICE and mode == "percent_off"):
+        return parse_percent(text)
+    return parse_amount(text)
+
+
+@dataclass
+class Parsed:
+    """A form read into a request body, with what could not be read and where each body row came from."""
+
+    body: dict
+    errors: dict[str, list[str]]
+    rows: dict[str, list[int]]  # group key (e.g. "items", "downsell-items") -> form row number of each body row
+
+
+def _fields(values: Mapping[str, str], spec_fields, prefix: str, parsed: Parsed) -> dict:
+    body: dict = {}
+    mode = values.get(f"{prefix}pricing_mode") or None
+    for name, kind in spec_fields:
+        key = f"{prefix}{name}"
+        if kind == BOOL:
+            body[name] = values.get(key) in ("1", "on", "true")
+            continue
+        text = (values.get(key) or "").strip()
+        if not text:
+            if name in NULLABLE:
+                body[name] = None
+            elif kind == LIST:
+                body[name] = []
+            continue
+        if kind == LIST:
+            body[name] = [part.strip() for part in text.replace("、", ",").split(",") if part.strip()]
+            continue
+        try:
+            body[name] = _read(kind, text, mode)
+        except Unreadable as error:
+            parsed.errors[key] = [str(error)]
+    return body
+
+
+def row_numbers(values: Mapping[str, str], group: str) -> list[int]:
+    """The row numbers a form sent for ``group`` (``items-0-product_id`` -> 0)."""
+    numbers = set()
+    for key in values:
+        if key.startswith(f"{group}-"):
+            head = key[len(group) + 1:].split("-", 1)[0]
+            if head.isdigit() and len(head) < 4:
+                numbers.add(int(head))
+    return sorted(numbers)
+
+
+def _rows(values: Mapping[str, str], group: str, columns, prefix: str, parsed: Parsed) -> list:
+    rows, sent_from = [], []
+    for number in row_numbers(values, f"{prefix}{group}"):
+        base = f"{prefix}{group}-{number}"
+        texts = {name: (values.get(f"{base}-{name}" if name else base) or "").strip() for name, _ in columns}
+        if not any(texts.values()):
+            continue  # a blank row
+        row: dict = {}
+        for name, kind in columns:
+            text = texts[name]
+            if not text:
+                continue
+            try:
+                row[name] = _read(kind, text, None)
+            except Unreadable as error:
+                parsed.errors[f"{base}-{name}" if name else base] = [str(error)]
+        rows.append(row.get(None, "") if columns[0][0] is None else row)
+        sent_from.append(number)
+    parsed.rows[f"{prefix}{group}"] = sent_from
+    return rows
+
+
+def read_form(kind_name: str, values: Mapping[str, str]) -> Parsed:
+    """The request body the service takes for this form; unreadable values are in ``errors`` instead."""
+    spec = SPECS[kind_name]
+    parsed = Parsed({}, {}, {})
+
+    def part(prefix: str) -> dict:
+        body = _fields(values, spec.fields, prefix, parsed)
+        starts, ends = body.get("starts_at"), body.get("ends_at")
+        if starts and ends and datetime.fromisoformat(ends) <= datetime.fromisoformat(starts):
+            # The schema checks this too, but only once every field reads: say it now, with the rest.
+            parsed.errors[f"{prefix}ends_at"] = ["The end must come after the start."]
+        for group, columns in spec.rows.items():
+            body[group] = _rows(values, group, columns, prefix, parsed)
+        return body
+
+    parsed.body = part("")
+    if spec.downsell:
+        parsed.body["downsell"] = part("downsell-") if values.get("has_downsell") else None
+    if values.get("version", "").isdigit():
+        parsed.body["version"] = int(values["version"])
+    return parsed
+
+
+def _show(kind: str, value, mode: str | None) -> str:
+    if value is None:
+        return ""
+    if kind == WHEN:
+        return show_when(value)
+    if kind == PERCENT or (kind == PRICE and mode == "percent_off"):
+        return show_percent(value)
+    if kind == LIST:
+        return ", ".join(value)
+    return str(value)
+
+
+def form_values(kind_name: str, record: Mapping) -> dict[str, str]:
+    """A record as the API dumps it -> the form's values, as if the owner had typed them."""
+    spec = SPECS[kind_name]
+    values: dict[str, str] = {}
+
+    def put(prefix: str, data: Mapping) -> None:
+        for name, kind in spec.fields:
+            if kind == BOOL:
+                if data.get(name):
+                    values[f"{prefix}{name}"] = "1"
+            elif name in data:
+                values[f"{prefix}{name}"] = _show(kind, data[name], data.get("pricing_mode"))
+        for group, columns in spec.rows.items():
+            for number, row in enumerate(data.get(group) or []):
+                if columns[0][0] is None:
+                    values[f"{prefix}{group}-{number}"] = str(row)
+                    continue
+                for name, kind in columns:
+                    values[f"{prefix}{group}-{number}-{name}"] = _show(kind, row.get(name), None)
+
+    put("", record)
+    if spec.downsell and record.get("downsell"):
+        values["has_downsell"] = "1"
+        put("downsell-", record["downsell"])
+    if "version" in record:
+        values["version"] = str(record["version"])
+    return values
+
+
+def flatten(errors, rows: Mapping[str, list[int]], prefix: str = "") -> dict[str, list[str]]:
+    """The service's nested per-field errors, keyed by the form's field names."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(errors, (list, tuple)):
+        if all(isinstance(message, str) for message in errors):
+            return {prefix.rstrip("-") or "_form": list(errors)}
+        for message in errors:
+            for key, messages in flatten(message, rows, prefix).items():
+                flat.setdefault(key, []).extend(messages)
+        return flat
+    if not isinstance(errors, Mapping):
+        return {prefix.rstrip("-") or "_form": [str(errors)]}
+    group = prefix.rstrip("-")
+    for key, value in errors.items():
+        name = str(key)
+        if name.isdigit() and group in rows and int(name) < len(rows[group]):
+            name = str(rows[group][int(name)])  # the body's row n came from this row of the form
+        for flat_key, messages in flatten(value, rows, f"{prefix}{name}-").items():
+            flat.setdefault(flat_key, []).extend(messages)
+    return flat
+
+
+def rows_to_show(values: Mapping[str, str], group: str, at_least: int = 1) -> list[int]:
+    """The row numbers a form shows for ``group``: those filled in, and a few blank ones."""
+    numbers = row_numbers(values, group)
+    count = max((numbers[-1] + 1 if numbers else 0) + BLANK_ROWS, at_least)
+    return list(range(count))
+
+
+# -- settings --------------------------------------------------------------------------------------------
+
+SETTINGS_FIELDS = ("max_cart_offers", "max_gap_fillers", "post_purchase_minutes", "decline_days", "upsell_max_ratio",
+                   "loyal_orders")
+
+
+def read_settings(values: Mapping[str, str]) -> Parsed:
+    parsed = Parsed({}, {}, {})
+    for name in SETTINGS_FIELDS:
+        text = (values.get(name) or "").strip()
+        if not text:
+            parsed.errors[name] = ["Missing data for required field."]
+            continue
+        try:
+            parsed.body[name] = parse_percent(text) / 10_000 if name == "upsell_max_ratio" else parse_amount(text)
+        except Unreadable as error:
+            parsed.errors[name] = [str(error)]
+    return parsed
+
+
+def settings_values(settings: Mapping) -> dict[str, str]:
+    values = {name: str(settings[name]) for name in SETTINGS_FIELDS}
+    values["upsell_max_ratio"] = show_percent(round(settings["upsell_max_ratio"] * 10_000))
+    return values
+
+
+# -- messages --------------------------------------------------------------------------------------------
+
+#: Validation messages with numbers or names in them, as the owner's language says them.
+_PATTERNS = (
+    (re.compile(r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$"),
+     "Must be from %(first)s to %(second)s."),
+    (re.compile(r"^Must be greater than or equal to (\S+)\.$"), "Must be at least %(first)s."),
+    (re.compile(r"^Shorter than minimum length 1\.$"), "Required."),
+    (re.compile(r"^Longer than maximum length (\d+)\.$"), "At most %(first)s characters."),
+    (re.compile(r"^Length must be between (\d+) and (\d+)\.$"), "Enter %(first)s to %(second)s."),
+    (re.compile(r"^(?:Must be|Choose) one of: (.*?)\.?$"), "Choose one of: %(first)s."),
+    (re.compile(r"^(.+) is listed twice\.$"), "%(first)s is listed twice."),
+    (re.compile(r"^(.+) already counts toward volume discount (.+)\.$"),
+     "%(first)s already counts toward volume discount %(second)s."),
+)
+
+
+def explain(message: str, gettext) -> str:
+    """A validation message in the admin's language (messages the catalogue lacks stay in English)."""
+    for pattern, text in _PATTERNS:
+        found = pattern.match(message)
+        if found:
+            parts = found.groups() + ("", "")
+            return gettext(text, first=parts[0], second=parts[1])
+    return gettext(message)
+
+
+def explain_all(errors: Mapping[str, list], gettext) -> dict[str, list[str]]:
+    return {name: [explain(str(message), gettext) for message in messages] for name, messages in errors.items()}

@@ -1,0 +1,131 @@
+"""The admin in real Chromium, on the demo shop: open it from the footer, add a bundle, see it in the cart."""
+import os
+from pathlib import Path
+
+import pytest
+from conftest import unavailable
+from live_server import serving
+
+from demo import create_app
+from demo.extensions import db
+from demo.seed import seed_all
+from plugin import migrate, models
+
+pytestmark = pytest.mark.browser
+
+CHROME_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+WIDE = {"width": 1280, "height": 900}
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    chromium = os.environ.get("TSUIDE_TEST_CHROMIUM")
+    if not chromium:
+        unavailable("no Chromium: set TSUIDE_TEST_CHROMIUM or run `make test` as root")
+    return {**browser_type_launch_args, "executable_path": chromium, "args": CHROME_ARGS}
+
+
+@pytest.fixture(scope="module")
+def demo_app(tmp_path_factory):
+    database = tmp_path_factory.mktemp("admin") / "shop.sqlite"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "TESTING": True})
+    with app.app_context():
+        migrate.upgrade(db.engine)
+        seed_all()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def base(demo_app):
+    with serving(demo_app) as url:
+        yield url
+
+
+@pytest.fixture
+def admin_page(browser, base):
+    context = browser.new_context(viewport=WIDE)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    yield page
+    context.close()
+    assert errors == []
+
+
+def add_from_product_page(page, base, product_id, quantity=1):
+    page.goto(f"{base}/products/{product_id}")
+    page.fill(".add-form input[name=quantity]", str(quantity))
+    page.click(".add-form button[type=submit]")
+    page.wait_for_url(f"{base}/**")
+
+
+def test_a_closed_admin_is_403_in_the_browser(page, base):
+    response = page.goto(f"{base}/tsuide/admin/bundles/")
+    assert response.status == 403
+    assert "is_admin()" in page.inner_text("main")
+
+
+def test_open_the_admin_from_the_footer_add_a_bundle_and_see_it_in_the_cart(admin_page, base, demo_app):
+    page = admin_page
+    page.goto(f"{base}/")
+    page.click(".admin-switch button")
+    page.wait_for_url(f"{base}/tsuide/admin/")
+    assert page.inner_text("h1") == "Tsuide 管理画面"
+
+    page.click("text=セット割")
+    page.wait_for_url(f"{base}/tsuide/admin/bundles/")
+    page.click(".ta-heading >> text=新規作成")
+    page.fill("input[name=label]", "トート＋キャップセット")
+    page.fill("input[name=label_en]", "Tote + cap set")
+    page.fill("input[name=items-0-product_id]", "tote")
+    page.fill("input[name=items-0-quantity]", "1")
+    page.fill("input[name=items-1-product_id]", "cap")
+    page.fill("input[name=items-1-quantity]", "1")
+    page.select_option("select[name=pricing_mode]", "amount_off")
+    page.fill("input[name=pricing_value]", "500")
+    page.click("button[value=preview]")
+    page.wait_for_load_state()
+    preview = page.locator(".ta-preview")
+    assert "￥500お得" in preview.inner_text()
+    page.click("button[value=save]")
+    page.wait_for_url(f"{base}/tsuide/admin/bundles/?notice=created*")
+    row = page.locator("tr", has_text="トート＋キャップセット")
+    assert row.locator(".ta-badge").inner_text() == "公開中"
+    with demo_app.app_context():
+        bundle = db.session.query(models.Bundle).filter_by(label="トート＋キャップセット").one()
+        assert [(item.product_id, item.quantity) for item in bundle.items] == [("tote", 1), ("cap", 1)]
+        assert (bundle.pricing_mode, bundle.pricing_value) == ("amount_off", 500)
+    page.screenshot(path=str(DOCS / "admin-bundles.png"), full_page=True)
+
+    row.locator("a.ta-name").click()
+    page.wait_for_selector(".ta-preview .tsuide-offer")
+    page.screenshot(path=str(DOCS / "admin-edit.png"))
+
+    # Now as a shopper: one tote in the cart, and the new set is offered with its saving.
+    add_from_product_page(page, base, "tote")
+    page.goto(f"{base}/cart")
+    offer = page.locator(".tsuide-offer", has_text="トート＋キャップセット")
+    assert "￥500お得" in offer.inner_text()
+    assert "コットンキャップ" in offer.inner_text()
+
+
+def test_a_form_with_an_error_works_without_javascript(browser, base):
+    context = browser.new_context(java_script_enabled=False, viewport=WIDE)
+    page = context.new_page()
+    page.goto(f"{base}/")
+    page.click(".admin-switch button")
+    page.goto(f"{base}/tsuide/admin/volume-discounts/new")
+    page.fill("input[name=label]", "")
+    page.fill("input[name=tiers-0-min_quantity]", "1")
+    page.fill("input[name=tiers-0-percent_bp]", "10")
+    page.click("button[value=save]")
+    page.wait_for_load_state()
+    assert "保存されていません" in page.inner_text(".ta-callout--error")
+    assert page.locator(".ta-field--error input[name=label]").count() == 1
+    assert page.input_value("input[name=tiers-0-percent_bp]") == "10"
+    context.close()
