@@ -21,7 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from . import post_purchase as engine
 from .bundles import Order
 from .errors import NotAddable, OfferUnavailable, PaymentFailed, UnknownOffer
-from .models import row_id, utcnow
+from ._panels import visitor_id
+from .models import Event, row_id, utcnow
 from .models_post_purchase import PostPurchaseOffer, PostPurchaseResponse
 
 if TYPE_CHECKING:
@@ -192,8 +193,14 @@ def accept(tsuide: Tsuide, order_id: str, offer_id: str, key: str) -> Step:
     session.execute(
         update(PostPurchaseResponse).where(PostPurchaseResponse.idempotency_key == key).values(status="accepted")
     )
+    session.add(_event("accept", offer, order))
     session.commit()
     return Step("accepted", _order(tsuide, order_id), step.expires_at, charge=amendment.charge)
+
+
+def _event(kind: str, offer: engine.PostPurchaseOffer, order: Order) -> Event:
+    """What the shopper did with a thank-you offer, for the analytics (the server records these itself)."""
+    return Event(kind=kind, rule_id=f"pp:{offer.id}", visitor_id=visitor_id(), order_id=order.id, page="thank-you")
 
 
 def _release(session, order_id: str, offer: engine.PostPurchaseOffer) -> None:
@@ -245,6 +252,7 @@ def decline(tsuide: Tsuide, order_id: str, offer_id: str) -> Step:
         PostPurchaseResponse(order_id=order.id, offer_id=int(offer.id), customer_id=order.customer_id,
                              status="declined", created_at=utcnow())
     )
+    session.add(_event("decline", offer, order))
     try:
         session.commit()
     except IntegrityError:  # declined twice: once is enough

@@ -183,6 +183,10 @@ def add_to_cart():
     else:
         additions = _product_additions(data["items"])
     tsuide._adapter.add_to_cart([(product.id, quantity) for product, quantity in additions])
+    if "bundle_id" in data:  # an offer taken from the panel, for the analytics
+        session = tsuide._state().db.session
+        session.add(models.Event(kind="add", rule_id=data["bundle_id"], visitor_id=visitor_id(), page="cart"))
+        session.commit()
     message = tsuide.gettext("Added to your cart.")
     if not _wants_json():
         flash(message, "success")

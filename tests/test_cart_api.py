@@ -214,3 +214,13 @@ def test_a_shops_own_error_pages_do_not_replace_the_apis_json(shop, client):
     assert response.json["error"]["message"] == "This offer does not exist."
     response = client.post(ADD, json={"items": []}, headers=csrf_headers(client, "en"))
     assert response.status_code == 400 and "items" in response.json["error"]["fields"]
+
+
+def test_an_offer_added_from_the_panel_is_recorded_for_the_analytics(shop, client):
+    app, db, tsuide, adapter = shop
+    adapter.lines = {"healthfood": 1}
+    client.post(ADD, json={"bundle_id": rule_id(shop, "3袋セット")}, headers=csrf_headers(client))
+    with app.app_context():
+        assert [(e.kind, e.rule_id, e.page) for e in db.session.query(models.Event)] == [
+            ("add", rule_id(shop, "3袋セット"), "cart")
+        ]

@@ -257,3 +257,20 @@ def test_the_email_block_is_self_contained_with_an_absolute_link(shop):
     with app.test_request_context(base_url="https://shop.example"):
         adapter.place("OLD", [("sneakers", 1)], NOW - timedelta(hours=1))
         assert str(tsuide.email_offer_html("OLD")) == ""
+
+
+def test_accepts_declines_and_cart_adds_are_recorded_for_the_analytics(shop):
+    from plugin.models import Event
+
+    app, db, tsuide, adapter = shop
+    offer_id, downsell_id = add_offer(shop, shoe_care_offer())
+    client = app.test_client()
+    token, _ = token_and_offer(client)
+    client.post("/tsuide/api/orders/A-1/offer/decline", json={"offer_id": offer_id}, headers={"X-CSRFToken": token})
+    client.post("/tsuide/api/orders/A-1/offer/accept", json={"offer_id": downsell_id, "idempotency_key": "key-0009-abcd"},
+                headers={"X-CSRFToken": token})
+    with app.app_context():
+        events = [(e.kind, e.rule_id, e.order_id, e.page) for e in db.session.query(Event).order_by(Event.id)]
+        visitors = {e.visitor_id for e in db.session.query(Event)}
+    assert events == [("decline", f"pp:{offer_id}", "A-1", "thank-you"), ("accept", f"pp:{downsell_id}", "A-1", "thank-you")]
+    assert len(visitors) == 1 and None not in visitors
