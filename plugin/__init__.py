@@ -2,7 +2,7 @@
 
 Mount it with ``Tsuide(app, db=db, adapter=MyShopAdapter())``.
 """
-from . import models_audit, models_post_purchase  # noqa: F401  (registers their tables)
+from . import models_audit, models_mining, models_post_purchase  # noqa: F401  (registers their tables)
 from .adapter import ShopAdapter
 from .bundles import (
     Cart,

@@ -51,3 +51,84 @@ def db_downgrade(revision: str) -> None:
 def db_current() -> None:
     """Print the revision the tsuide_* tables are at."""
     click.echo(migrate.current(_engine()) or "base (not created: run 'flask tsuide db upgrade')")
+
+
+@tsuide_cli.command("mine")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Only orders placed on or after this date.")
+@click.option("--table", help="Read order lines from this table (or view) instead of the adapter's order_lines().")
+@click.option("--order-column", default="order_id", show_default=True, help="With --table: the order id column.")
+@click.option("--product-column", default="product_id", show_default=True, help="With --table: the product id column.")
+@click.option("--quantity-column", help="With --table: lines whose quantity is not above 0 are left out.")
+@click.option("--date-column", help="With --table and --since: the column holding the order's date.")
+@click.option("--min-support", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Keep pairs bought together in at least this many orders.")
+def mine(since, table, order_column, product_column, quantity_column, date_column, min_support) -> None:
+    """Find which products are bought together (support, confidence, lift) and store the pairs."""
+    from time import perf_counter
+
+    from . import _mining_store as store
+    from .adapter import _overrides
+    from .models import utcnow
+
+    state = current_app.extensions["tsuide"]._state()
+    engine, started, clock = state.db.engine, utcnow(), perf_counter()
+    try:
+        if table is None:
+            if not _overrides(state.adapter, "order_lines"):
+                raise click.ClickException(
+                    f"tsuide: {type(state.adapter).__name__} does not implement order_lines(since): add it to your "
+                    "ShopAdapter, or name a table of order lines with --table."
+                )
+            result = _mine_in_python(store.adapter_line_batches(state.adapter.order_lines(since)), None, min_support,
+                                     sorted_by_order=False)
+            summary = store.replace_pairs(engine, result, source="adapter order_lines()", since=since,
+                                          min_support=min_support, started=started)
+        else:
+            try:
+                source = store.table_source(engine, table, order_column, product_column, quantity_column,
+                                            date_column, since)
+            except store.MiningSourceError as error:
+                raise click.ClickException(f"tsuide: {error}") from None
+            if engine.dialect.name == "postgresql":
+                with click.progressbar(length=3, label="Counting pairs in the database") as bar:
+                    summary = store.mine_in_database(engine, source, since, min_support, started,
+                                                     step=lambda name: bar.update(1))
+            else:
+                total = store.count_lines(engine, source, since)
+                result = _mine_in_python(store.table_line_batches(engine, source, since), total, min_support,
+                                         sorted_by_order=True)
+                summary = store.replace_pairs(engine, result, source=source.label, since=since,
+                                              min_support=min_support, started=started)
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        raise click.ClickException(f"tsuide: the database refused the mining run: {reason}") from None
+    click.echo(
+        f"Mined {summary.orders:,} orders, {summary.lines:,} lines: kept {summary.pairs:,} pairs "
+        f"(min support {min_support}) in {perf_counter() - clock:.2f} s."
+    )
+
+
+def _mine_in_python(batches, total: int | None, min_support: int, *, sorted_by_order: bool):
+    """Count with :mod:`plugin.mining`, showing a bar over the lines read (batch by batch: cheap to draw)."""
+    from . import mining
+
+    read = 0
+
+    def lines():
+        nonlocal read
+        if total is not None:
+            with click.progressbar(length=total, label="Reading order lines") as bar:
+                for batch in batches:
+                    read += len(batch)
+                    bar.update(len(batch))
+                    yield from batch
+        else:
+            shown = lambda batch: f"{read:,} lines" if batch is not None else ""  # noqa: E731
+            with click.progressbar(batches, label="Reading order lines", item_show_func=shown) as bar:
+                for batch in bar:
+                    read += len(batch)
+                    yield from batch
+
+    baskets = mining.sorted_baskets(lines()) if sorted_by_order else mining.baskets(lines())
+    result = mining.count_pairs(baskets, min_support=min_support)
+    return mining.MiningResult(result.orders, read, result.pairs)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from statistics import NormalDist
 
 from .money import FULL_BASIS_POINTS
 from .stats import (
@@ -56,7 +55,6 @@ NOT_ENOUGH_DATA = "not enough data yet"
 #: Default per-variant floor of impressions before :func:`verdict` tests anything.
 DEFAULT_MIN_TRIALS = 200
 
-_STANDARD_NORMAL = NormalDist()
 
 
 # Assignment ---------------------------------------------------------------
