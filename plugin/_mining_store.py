@@ -23,7 +23,7 @@ from sqlalchemy import table as sql_table
 from sqlalchemy.engine import Connection, Engine
 
 from . import mining
-from .models import utcnow
+from .models import State, utcnow
 from .models_mining import MinedPair, MiningRun
 
 BATCH = 10_000
@@ -161,7 +161,14 @@ def replace_pairs(
         connection.execute(
             update(RUNS).where(RUNS.c.id == run_id).values(pairs=len(result.pairs), finished_at=utcnow())
         )
+        _stamp(connection)
     return RunSummary(result.orders, result.lines, len(result.pairs))
+
+
+def _stamp(connection: Connection) -> None:
+    """New pairs change what carts are offered: every worker reloads its cache on its next request."""
+    state = State.__table__
+    connection.execute(update(state).where(state.c.id == 1).values(version=state.c.version + 1))
 
 
 def mine_in_database(
@@ -190,6 +197,7 @@ def mine_in_database(
             pairs = connection.execute(select(func.count()).select_from(PAIRS)).scalar_one()
         step("saved")
         connection.execute(update(RUNS).where(RUNS.c.id == run_id).values(pairs=pairs, finished_at=utcnow()))
+        _stamp(connection)
     return RunSummary(orders, lines, pairs)
 
 

@@ -9,7 +9,7 @@ never as a cross-sell.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from .bundles import Cart, CartLine, GapFiller, Offer, Product, Quote
 from .rules import FixedBundle, Rule, VolumeDiscount, VolumeTier
@@ -60,9 +60,10 @@ def additions_for(
 
 def cart_offers(
     cart: Cart, quote: Quote, live: list[Rule], products: Mapping[str, Product], price_with: PriceWith,
-    locale: str | None,
+    locale: str | None, companions: Mapping[str, Sequence[str]] | None = None,
 ) -> list[Offer]:
-    """Nudges toward live rules the cart touches but does not yet get, ranked by what they save."""
+    """Nudges toward live rules the cart touches but does not yet get, ranked by what they save;
+    then products often bought with the cart's (mined from past orders), which may save nothing."""
     applied = {discount.rule_id for discount in quote.discounts}
     offers = []
     for rule in live:
@@ -91,7 +92,35 @@ def cart_offers(
         )
     priority = {rule.id: rule.priority for rule in live}
     offers.sort(key=lambda offer: (-offer.saving, -priority[offer.rule_id], offer.rule_id))
-    return offers
+    return offers + _bought_together(cart, quote, products, price_with, companions or {}, offers)
+
+
+def _bought_together(cart, quote, products, price_with, companions, offers) -> list[Offer]:
+    """One offer per product often bought with the cart's: in stock, not in the cart, not offered already."""
+    in_cart = {line.product_id for line in cart.lines}
+    taken = in_cart | {line.product_id for offer in offers for line in offer.add}
+    found = []
+    for product_id in [line.product_id for line in cart.lines]:
+        for other in companions.get(product_id, ()):
+            product = products.get(other)
+            if other in taken or product is None or not product.in_stock:
+                continue
+            taken.add(other)
+            after = price_with([(product, 1)])
+            found.append(
+                Offer(
+                    kind="bought_together",
+                    rule_id=f"pair:{other}",
+                    label=product.name,
+                    add=(CartLine(product.id, 1, product.price),),
+                    added_price=product.price,
+                    saving=max(0, after.discount_total - quote.discount_total),
+                    new_total=after.total,
+                    products=(product,),
+                )
+            )
+    found.sort(key=lambda offer: -offer.saving)  # stable: otherwise in the order of the strongest pairs
+    return found
 
 
 def _related(live: Iterable[Rule], products: Mapping[str, Product]) -> set[str]:
@@ -106,17 +135,21 @@ def _related(live: Iterable[Rule], products: Mapping[str, Product]) -> set[str]:
 
 def gap_fillers(
     cart: Cart, quote: Quote, live: list[Rule], products: Mapping[str, Product], price_with: PriceWith,
-    limit: int,
+    limit: int, companions: Mapping[str, Sequence[str]] | None = None,
 ) -> list[GapFiller]:
-    """Related, in-stock products not in the cart whose price best closes the free-shipping gap."""
+    """Related, in-stock products not in the cart whose price best closes the free-shipping gap.
+
+    Related: named by a live rule the cart touches, or often bought with a product in the cart.
+    """
     progress = quote.free_shipping
     if limit <= 0 or progress is None or progress.remaining == 0 or not cart.lines:
         return []
     remaining = progress.remaining
     in_cart = {line.product_id for line in cart.lines}
+    related = _related(live, products) | {other for pid in in_cart for other in (companions or {}).get(pid, ())}
     candidates = [
         products[pid]
-        for pid in _related(live, products) - in_cart
+        for pid in related - in_cart
         if pid in products and products[pid].in_stock and products[pid].price <= remaining * MAX_OVERSHOOT_RATIO
     ]
     # Those that close the gap with the least overshoot first, then the closest of those that do not.

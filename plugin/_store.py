@@ -17,6 +17,7 @@ from sqlalchemy import and_, func, literal_column, or_, select, union_all, updat
 from sqlalchemy.orm import Session
 
 from . import models
+from .models_mining import MinedPair
 from .bundles import Quote
 from .errors import CapReached
 from .rules import FixedBundle, Rule, RuleBook, RuleError, VolumeDiscount
@@ -34,6 +35,16 @@ class Snapshot:
     has_customer_caps: bool
     problems: tuple[str, ...] = ()
     settings: dict[str, object] = field(default_factory=dict)  #: saved in the admin; override TSUIDE_* config
+    #: Mined "bought together" pairs: product -> (other product, support, lift), best lift first.
+    companions: dict[str, tuple[tuple[str, float, float], ...]] = field(default_factory=dict)
+
+    def companions_of(self, product_ids: Iterable[str], min_support: float, min_lift: float) -> dict[str, list[str]]:
+        """For each product, the products often bought with it, above both thresholds."""
+        return {
+            pid: [other for other, support, lift in self.companions.get(pid, ()) if support >= min_support
+                  and lift >= min_lift]
+            for pid in product_ids
+        }
 
     def referenced_products(self, rules: Iterable[Rule]) -> set[str]:
         """Products the given rules name, which offers may suggest."""
@@ -84,7 +95,25 @@ def load_snapshot(session: Session, version: int) -> Snapshot:
         has_customer_caps=any(rule.per_customer_cap is not None for rule in rules),
         problems=tuple(problems),
         settings={row.key: row.value for row in session.execute(select(models.Setting.key, models.Setting.value))},
+        companions=_load_companions(session),
     )
+
+
+#: Mined companions kept per product in the cache: the ones a cart page could ever show.
+COMPANIONS_PER_PRODUCT = 8
+
+
+def _load_companions(session: Session) -> dict[str, tuple[tuple[str, float, float], ...]]:
+    pairs = MinedPair.__table__
+    found: dict[str, list[tuple[str, float, float]]] = defaultdict(list)
+    rows = session.execute(
+        select(pairs.c.product_a, pairs.c.product_b, pairs.c.support, pairs.c.lift).order_by(pairs.c.lift.desc())
+    )
+    for product_a, product_b, support, lift in rows:
+        for one, other in ((product_a, product_b), (product_b, product_a)):
+            if len(found[one]) < COMPANIONS_PER_PRODUCT:
+                found[one].append((other, support, lift))
+    return {pid: tuple(others) for pid, others in found.items()}
 
 
 class RuleStore:

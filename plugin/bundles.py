@@ -7,7 +7,7 @@ I/O, so a checkout, an endpoint and a benchmark call it alike.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -164,7 +164,8 @@ class FreeShippingProgress:
 class Offer:
     """A nudge whose ``saving`` was found by quoting the cart it would make.
 
-    ``kind`` is ``"complete_bundle"`` or ``"reach_tier"``. ``saving`` is how
+    ``kind`` is ``"complete_bundle"``, ``"reach_tier"`` or ``"bought_together"`` (a product
+    often bought with the cart's; it may save nothing). ``saving`` is how
     much more discount that cart gets, ``new_total`` what it would cost.
     """
 
@@ -232,6 +233,7 @@ def quote_cart(
     locale: str | None = None,
     max_offers: int | None = None,
     max_gap_fillers: int = 2,
+    companions: Mapping[str, Sequence[str]] | None = None,
     with_offers: bool = True,
 ) -> Quote:
     """Price ``cart`` under the rules live at ``now``, with the best discounts for the shopper.
@@ -240,7 +242,9 @@ def quote_cart(
     categories and costs) and for the products offers may suggest.
     ``customer_used`` counts this shopper's past applications of capped rules,
     ``redeemed`` every shopper's applications of "first N" rules (fresher than
-    the rules' own ``redeemed``).
+    the rules' own ``redeemed``). ``companions`` names, for a cart product, the
+    products often bought with it (mined from past orders): they are offered,
+    and may close the free-shipping gap.
     """
     customer_used = customer_used or {}
     redeemed = redeemed or {}
@@ -316,10 +320,11 @@ def quote_cart(
 
     from ._offers import cart_offers, gap_fillers  # the offers module builds on these values
 
-    offers = cart_offers(cart, quote, live, products, price_with, locale)
+    companions = companions or {}
+    offers = cart_offers(cart, quote, live, products, price_with, locale, companions)
     return replace(
         quote,
         offers=tuple(offers[:max_offers] if max_offers is not None else offers),
-        gap_fillers=tuple(gap_fillers(cart, quote, live, products, price_with, max_gap_fillers)),
+        gap_fillers=tuple(gap_fillers(cart, quote, live, products, price_with, max_gap_fillers, companions)),
     )
 

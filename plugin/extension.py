@@ -31,6 +31,8 @@ DEFAULTS = {
     "TSUIDE_LOYAL_ORDERS": 5,
     "TSUIDE_THANK_YOU_ENDPOINT": None,
     "TSUIDE_TIMEZONE": "UTC",
+    "TSUIDE_MINED_MIN_SUPPORT": 0.01,
+    "TSUIDE_MINED_MIN_LIFT": 1.5,
 }
 
 
@@ -43,6 +45,7 @@ class PricingContext:
     usage: Usage
     products: dict[str, Product]
     touching: list[Rule]
+    companions: dict[str, list[str]]  #: mined "bought together" products of each cart product
 
 
 @dataclass
@@ -86,6 +89,8 @@ class Tsuide:
         - ``TSUIDE_THANK_YOU_ENDPOINT`` (``None``): the shop's thank-you page endpoint (taking ``order_id``),
           which the confirmation e-mail block links to.
         - ``TSUIDE_TIMEZONE`` (``"UTC"``): the shop's time zone, for times shown to shoppers.
+        - ``TSUIDE_MINED_MIN_SUPPORT`` (``0.01``) and ``TSUIDE_MINED_MIN_LIFT`` (``1.5``): which pairs from
+          ``flask tsuide mine`` count as bought together, for cart offers and gap fillers.
         - ``SECRET_KEY`` must be set: the plugin's forms and JSON writes carry a CSRF token.
         """
         db = db if db is not None else self.db
@@ -167,15 +172,20 @@ class Tsuide:
         in_cart = {line.product_id for line in cart.lines}
         if not in_cart:
             return {}, []
-        # One look-up for the cart's products and those its rules name; a second only for rules
-        # that touch the cart through a category and name products not fetched yet.
+        # One look-up for the cart's products, those its rules name and those often bought with them;
+        # a second only for rules that touch the cart through a category and name products not fetched yet.
         by_product = snapshot.rulebook.touching(in_cart, ())
-        products = dict(adapter.products(in_cart | snapshot.referenced_products(by_product)))
+        companions = {other for others in self._companions(snapshot, in_cart).values() for other in others}
+        products = dict(adapter.products(in_cart | snapshot.referenced_products(by_product) | companions))
         touching = snapshot.rulebook.touching(in_cart, {products[pid].category for pid in in_cart if pid in products})
         wanted = snapshot.referenced_products(touching) - products.keys()
         if wanted:
             products.update(adapter.products(wanted))
         return products, touching
+
+    def _companions(self, snapshot: Snapshot, product_ids) -> dict[str, list[str]]:
+        config = current_app.config
+        return snapshot.companions_of(product_ids, config["TSUIDE_MINED_MIN_SUPPORT"], config["TSUIDE_MINED_MIN_LIFT"])
 
     def _context(self, cart: Cart) -> PricingContext:
         """Everything a quote of ``cart`` needs, for one SQL query when the rule cache is warm."""
@@ -188,7 +198,8 @@ class Tsuide:
 
         snapshot, usage = state.store.current(state.db.session, cart.customer_id, capped_rules)
         products, touching = looked_up[snapshot.version]
-        return PricingContext(cart, snapshot, usage, products, touching)
+        companions = self._companions(snapshot, {line.product_id for line in cart.lines})
+        return PricingContext(cart, snapshot, usage, products, touching, companions)
 
     def setting(self, key: str, snapshot: Snapshot | None = None):
         """A ``TSUIDE_*`` setting as in force: saved in the admin, else the app's config."""
@@ -213,6 +224,7 @@ class Tsuide:
             locale=self.locale() if request else None,
             max_offers=self.setting("TSUIDE_MAX_CART_OFFERS", context.snapshot),
             max_gap_fillers=self.setting("TSUIDE_MAX_GAP_FILLERS", context.snapshot),
+            companions=context.companions,
             with_offers=with_offers,
         )
 

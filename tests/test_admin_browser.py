@@ -1,48 +1,15 @@
 """The admin in real Chromium, on the demo shop: open it from the footer, add a bundle, see it in the cart."""
-import os
 from pathlib import Path
 
 import pytest
-from conftest import unavailable
-from live_server import serving
 
-from demo import create_app
 from demo.extensions import db
-from demo.seed import seed_all
-from plugin import migrate, models
+from plugin import models
 
 pytestmark = pytest.mark.browser
 
-CHROME_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 WIDE = {"width": 1280, "height": 900}
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    chromium = os.environ.get("TSUIDE_TEST_CHROMIUM")
-    if not chromium:
-        unavailable("no Chromium: set TSUIDE_TEST_CHROMIUM or run `make test` as root")
-    return {**browser_type_launch_args, "executable_path": chromium, "args": CHROME_ARGS}
-
-
-@pytest.fixture(scope="module")
-def demo_app(tmp_path_factory):
-    database = tmp_path_factory.mktemp("admin") / "shop.sqlite"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "TESTING": True})
-    with app.app_context():
-        migrate.upgrade(db.engine)
-        seed_all()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def base(demo_app):
-    with serving(demo_app) as url:
-        yield url
 
 
 @pytest.fixture

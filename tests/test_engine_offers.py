@@ -88,3 +88,15 @@ def test_gap_fillers_skip_unrelated_out_of_stock_and_in_cart_products():
 def test_no_gap_fillers_once_shipping_is_free():
     q = quote(cart(("healthfood", 2)), HEALTH_SET, shipping(threshold=5_000))
     assert q.free_shipping.reached and q.gap_fillers == ()
+
+
+def test_products_often_bought_together_are_offered_even_without_a_discount():
+    q = quote(cart(("camera", 1)), companions={"camera": ["sdcard", "scarf", "camera"]})
+    [offer] = q.offers  # the scarf is out of stock; the camera is already in the cart
+    assert (offer.kind, offer.add[0].product_id, offer.saving, offer.new_total) == ("bought_together", "sdcard", 0,
+                                                                                   68_000)
+
+
+def test_a_discount_offer_ranks_before_a_plain_companion():
+    q = quote(cart(("healthfood", 1)), HEALTH_SET, companions={"healthfood": ["socks"]})
+    assert [offer.kind for offer in q.offers] == ["complete_bundle", "bought_together"]

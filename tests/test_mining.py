@@ -8,7 +8,7 @@ import pytest
 from shop import MemoryAdapter
 from sqlalchemy import Column, Date, Integer, MetaData, String, Table, insert, select, text
 
-from plugin import mining
+from plugin import mining, models
 from plugin.models_mining import MinedPair, MiningRun
 
 # -- the pure counting ---------------------------------------------------------------------------------------
@@ -315,3 +315,31 @@ def test_integer_ids_in_the_shop_table_are_stored_as_text(database_url, make_sho
     assert result.exit_code == 0, result.output
     # Text order, the same in Python and in PostgreSQL ("10" < "9").
     assert [(p["product_a"], p["product_b"], p["orders_together"]) for p in stored_pairs(app, db)] == [("10", "9", 3)]
+
+
+def test_mined_pairs_become_cart_offers_and_gap_fillers(database_url, make_shop):
+    """Sneakers and the spray share most orders: a cart of sneakers is offered the spray, priced by quoting."""
+    today = date.today()
+    history = [(f"O-{n}", "sneakers", 1, today) for n in range(40)] + [(f"O-{n}", "spray", 1, today)
+                                                                          for n in range(30)]
+    history += [(f"P-{n}", "socks", 1, today) for n in range(60)]
+    app, db, tsuide, adapter = make_shop(database_url, adapter=MiningAdapter(history))
+    adapter.lines = {"sneakers": 1}
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert tsuide.quote().offers == ()  # nothing mined yet, and no rule touches sneakers
+    result = app.test_cli_runner().invoke(args=["tsuide", "mine"])
+    assert result.exit_code == 0, result.output
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        [offer] = tsuide.quote().offers  # the cache saw the new pairs on the next request
+    assert (offer.kind, offer.add[0].product_id, offer.saving, offer.new_total) == ("bought_together", "spray", 0,
+                                                                                   13_500)
+    with app.app_context():
+        db.session.add(models.ShippingRule(label="Free", currency="JPY", threshold=13_000, fee=600))
+        db.session.commit()
+    adapter.lines = {"sneakers": 1}
+    with app.test_request_context():
+        quote = tsuide.quote()
+    assert [(filler.product.id, filler.remaining_after) for filler in quote.gap_fillers] == [("spray", 0)]
+    app.config["TSUIDE_MINED_MIN_LIFT"] = 100.0  # a shop that wants only very strong pairs
+    with app.test_request_context():
+        assert tsuide.quote().offers == ()
