@@ -16,6 +16,7 @@ $(STAMP): setup.cfg pyproject.toml requirements-dev.txt
 demo: $(STAMP)
 	$(DEMO) tsuide db upgrade
 	$(DEMO) demo seed
+	$(DEMO) tsuide mine
 	$(DEMO) run --host 127.0.0.1 --port 5000
 
 test: $(STAMP)
