@@ -153,3 +153,11 @@ def shop_page(page):
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     yield page
     assert errors == []
+
+
+@pytest.fixture
+def admin_shop(database_url, make_shop):
+    """A test shop whose adapter lets this request into the admin."""
+    app, db, tsuide, adapter = make_shop(database_url)
+    adapter.admin = True
+    return app, db, tsuide, adapter

@@ -18,10 +18,8 @@ BUNDLE_FORM = {"label": "3袋セット", "label_en": "3-bag set", "items-0-produ
 
 
 @pytest.fixture
-def shop(database_url, make_shop):
-    app, db, tsuide, adapter = make_shop(database_url)
-    adapter.admin = True
-    return app, db, tsuide, adapter
+def shop(admin_shop):
+    return admin_shop
 
 
 @pytest.fixture
