@@ -343,3 +343,30 @@ def test_mined_pairs_become_cart_offers_and_gap_fillers(database_url, make_shop)
     app.config["TSUIDE_MINED_MIN_LIFT"] = 100.0  # a shop that wants only very strong pairs
     with app.test_request_context():
         assert tsuide.quote().offers == ()
+
+
+def test_an_admin_turns_a_mined_pair_into_a_bundle_the_cart_then_offers(database_url, make_shop):
+    today = date.today()
+    history = [(f"O-{n}", "camera", 1, today) for n in range(20)] + [(f"O-{n}", "tripod", 1, today)
+                                                                        for n in range(15)]
+    history += [(f"P-{n}", "socks", 1, today) for n in range(20)]
+    adapter = MiningAdapter(history)
+    app, db, tsuide, _ = make_shop(database_url, adapter=adapter, WTF_CSRF_ENABLED=False)
+    adapter.admin = True
+    assert mine(app).exit_code == 0
+    client = app.test_client()
+    page = client.get("/tsuide/admin/pairs", headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert "Camera + Tripod" in page and "セットにする" in page
+    listed = client.get("/tsuide/admin/api/mined-pairs").json["items"]
+    assert (listed[0]["product_a"], listed[0]["product_b"], listed[0]["orders_together"]) == ("camera", "tripod", 15)
+    response = client.post("/tsuide/admin/pairs/promote", data={"product_a": "tripod", "product_b": "camera"})
+    assert response.status_code == 302
+    with app.app_context():
+        bundle = db.session.query(models.Bundle).one()
+        assert (bundle.label, bundle.pricing_mode, bundle.pricing_value) == ("Camera + Tripod", "percent_off", 1000)
+    adapter.lines = {"camera": 1}
+    with app.test_request_context():
+        offer = tsuide.quote().offers[0]
+    assert (offer.kind, offer.rule_id, offer.saving) == ("complete_bundle", str(bundle.id), 7_100)  # 10% of 71,000
+    assert client.post("/tsuide/admin/api/mined-pairs/promote",
+                       json={"product_a": "camera", "product_b": "socks"}).status_code == 404

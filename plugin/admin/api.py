@@ -166,6 +166,19 @@ def products():
     ]})
 
 
+@api.get("/mined-pairs")
+def mined_pairs():
+    """Products bought together, from the last ``flask tsuide mine``, strongest lift first."""
+    args = _page_args()
+    return jsonify(service.mined_pairs(args["page"], args["per_page"]))
+
+
+@api.post("/mined-pairs/promote")
+def promote_pair():
+    """One click: a live bundle of the two products at 10% off."""
+    return _record(service.promote_pair(request.get_json(silent=True)), 201)
+
+
 @api.get("/openapi.json")
 def openapi_document():
     base = url_for(".get_settings").removesuffix("/settings")

@@ -95,6 +95,12 @@ def document(base: str) -> dict:
         "summary": "Replace everything with an export: all or nothing", "security": CSRF,
         "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
         "responses": _responses("200")}})
+    spec.components.schema("Pair", schema=schemas.PairSchema)
+    spec.path(path="/mined-pairs", operations={"get": {"summary": "Products bought together, strongest first",
+                                                       "parameters": PAGE, "responses": _responses("200")}})
+    spec.path(path="/mined-pairs/promote", operations={"post": {
+        "summary": "Make a live bundle of a mined pair (10% off)", "requestBody": _json_body("Pair"),
+        "security": CSRF, "responses": _responses("201", "404")}})
     spec.path(path="/features", operations={"get": {"summary": "Features the adapter leaves off",
                                                     "responses": _responses("200")}})
     spec.path(path="/products", operations={"get": {

@@ -289,6 +289,22 @@ def _diff(before, after) -> list[tuple[str, str, str]]:
             if name not in _NOT_DIFFED and before.get(name) != after.get(name)]
 
 
+@pages.get("/pairs")
+def pairs():
+    """What is bought together (from ``flask tsuide mine``), each a click away from being a bundle."""
+    page = _page_number()
+    found = service.mined_pairs(page, AUDIT_PER_PAGE)
+    pages_count = max(1, -(-found["total"] // AUDIT_PER_PAGE))
+    return _render("pairs.html", pairs=found["items"], page=page, pages_count=pages_count)
+
+
+@pages.post("/pairs/promote")
+def promote_pair():
+    created = service.promote_pair({"product_a": request.form.get("product_a", ""),
+                                    "product_b": request.form.get("product_b", "")})
+    return redirect(url_for(".edit", kind="bundles", record_id=created["id"], notice="created"))
+
+
 @pages.get("/audit")
 def audit():
     page = _page_number()

@@ -183,3 +183,15 @@ class PageSchema(Schema):
     status = fields.String(
         load_default=None, validate=validate.OneOf(("active", "scheduled", "expired", "paused", "deleted"))
     )
+
+
+class PairSchema(_Strict):
+    """A mined pair to make a bundle of."""
+
+    product_a = fields.String(required=True, validate=ID)
+    product_b = fields.String(required=True, validate=ID)
+
+    @validates_schema
+    def _two(self, data, **kwargs):
+        if data.get("product_a") == data.get("product_b"):
+            raise ValidationError("A pair is two different products.", "product_b")

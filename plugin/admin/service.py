@@ -291,3 +291,46 @@ def import_all(document) -> dict:
         session.rollback()
         raise
     return {"created": created, "settings": settings()}
+
+
+# -- mined pairs -----------------------------------------------------------------------------------------
+
+def mined_pairs(page: int, per_page: int) -> dict:
+    """The pairs from the last ``flask tsuide mine``, strongest lift first, with the products' names."""
+    from ..models_mining import MinedPair
+
+    session = _session()
+    total = session.scalar(select(func.count()).select_from(MinedPair))
+    rows = session.scalars(
+        select(MinedPair).order_by(MinedPair.lift.desc(), MinedPair.orders_together.desc())
+        .offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    tsuide = current_app.extensions["tsuide"]
+    names = {pid: product.name for pid, product in tsuide._adapter.products(
+        {pid for row in rows for pid in (row.product_a, row.product_b)}).items()}
+    items = [
+        {"product_a": row.product_a, "product_b": row.product_b, "name_a": names.get(row.product_a, row.product_a),
+         "name_b": names.get(row.product_b, row.product_b), "orders_together": row.orders_together,
+         "support": row.support, "confidence_ab": row.confidence_ab, "confidence_ba": row.confidence_ba,
+         "lift": row.lift}
+        for row in rows
+    ]
+    return {"items": items, "page": page, "per_page": per_page, "total": total}
+
+
+def promote_pair(body) -> dict:
+    """Turn a mined pair into a live bundle of the two at 10% off, to edit from there."""
+    from ..models_mining import MinedPair
+    from .schemas import PairSchema
+
+    data = load(PairSchema, body)
+    first, second = sorted((data["product_a"], data["product_b"]))
+    if _session().get(MinedPair, (first, second)) is None:
+        raise NotFound("No such pair among the mined ones: run flask tsuide mine, then pick one from the list.")
+    tsuide = current_app.extensions["tsuide"]
+    products = tsuide._adapter.products({first, second})
+    label = " + ".join(products[pid].name if pid in products else pid for pid in (first, second))
+    return create(KINDS["bundles"], {
+        "label": label[:200], "pricing_mode": "percent_off", "pricing_value": 1000,
+        "items": [{"product_id": first, "quantity": 1}, {"product_id": second, "quantity": 1}],
+    })
