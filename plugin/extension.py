@@ -33,6 +33,7 @@ DEFAULTS = {
     "TSUIDE_TIMEZONE": "UTC",
     "TSUIDE_MINED_MIN_SUPPORT": 0.01,
     "TSUIDE_MINED_MIN_LIFT": 1.5,
+    "TSUIDE_EVENT_RETENTION_DAYS": 400,
 }
 
 
@@ -91,6 +92,7 @@ class Tsuide:
         - ``TSUIDE_TIMEZONE`` (``"UTC"``): the shop's time zone, for times shown to shoppers.
         - ``TSUIDE_MINED_MIN_SUPPORT`` (``0.01``) and ``TSUIDE_MINED_MIN_LIFT`` (``1.5``): which pairs from
           ``flask tsuide mine`` count as bought together, for cart offers and gap fillers.
+        - ``TSUIDE_EVENT_RETENTION_DAYS`` (``400``): ``flask tsuide prune-events`` deletes older events.
         - ``SECRET_KEY`` must be set: the plugin's forms and JSON writes carry a CSRF token.
         """
         db = db if db is not None else self.db

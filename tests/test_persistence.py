@@ -232,3 +232,22 @@ def test_cli_current_reports_the_revision(database_url, make_shop):
     assert "not created" in runner.invoke(args=["tsuide", "db", "current"]).output
     runner.invoke(args=["tsuide", "db", "upgrade"])
     assert runner.invoke(args=["tsuide", "db", "current"]).output.strip() == "0005"
+
+
+def test_prune_events_keeps_only_the_retention_period(database_url, make_shop):
+    from datetime import timedelta
+
+    app, db, *_ = make_shop(database_url, TSUIDE_EVENT_RETENTION_DAYS=30)
+    with app.app_context():
+        now = models.utcnow()
+        db.session.add_all([
+            models.Event(kind="impression", rule_id="1", created_at=now - timedelta(days=31)),
+            models.Event(kind="click", rule_id="1", created_at=now - timedelta(days=29)),
+        ])
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["tsuide", "prune-events"])
+    assert result.exit_code == 0 and "Removed 1 events older than 30 days." in result.output
+    with app.app_context():
+        assert [event.kind for event in db.session.query(models.Event)] == ["click"]
+    result = app.test_cli_runner().invoke(args=["tsuide", "prune-events", "--days", "1"])
+    assert "Removed 1 events" in result.output
