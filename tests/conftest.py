@@ -9,9 +9,16 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 
 STRICT = os.environ.get("TSUIDE_STRICT") == "1"
+
+# In CI the property tests and fuzzes replay the same examples every run, so a landing never hinges
+# on a lucky draw; on developers' machines they keep exploring new ones.
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 POSTGRES_URL = os.environ.get("TSUIDE_TEST_POSTGRES_URL")
 _skipped: list[str] = []
 
