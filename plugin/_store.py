@@ -123,9 +123,6 @@ class RuleStore:
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
 
-    def forget(self) -> None:
-        self._snapshot = None
-
     def current(
         self, session: Session, customer_id: str | None, capped_for: Callable[[Snapshot], Iterable[str]] = lambda _: ()
     ) -> tuple[Snapshot, Usage]:

@@ -15,7 +15,7 @@ not money, so they are floats.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import combinations, groupby
 from operator import itemgetter
@@ -102,31 +102,3 @@ def mine(order_lines: Iterable[tuple[object, str, int]], *, min_support: int = 2
 
     result = count_pairs(baskets(counted()), min_support=min_support)
     return MiningResult(result.orders, seen, result.pairs)
-
-
-def related_products(
-    pairs: Iterable[Pair], product_ids: Iterable[str], *, min_support: float = 0.0, min_lift: float = 1.0,
-    limit: int | None = None,
-) -> list[tuple[str, float]]:
-    """Products often bought with ``product_ids`` (and not among them), best lift first.
-
-    A pair counts when its ``support`` is at least ``min_support`` (a fraction
-    of orders) and its ``lift`` at least ``min_lift``. A product related to
-    several of ``product_ids`` keeps its highest lift. Ties go by product id,
-    so the answer is stable.
-    """
-    wanted = set(product_ids)
-    best: dict[str, float] = {}
-    for pair in pairs:
-        if pair.support < min_support or pair.lift < min_lift:
-            continue
-        for have, other in ((pair.product_a, pair.product_b), (pair.product_b, pair.product_a)):
-            if have in wanted and other not in wanted and pair.lift > best.get(other, float("-inf")):
-                best[other] = pair.lift
-    ranked = sorted(best.items(), key=lambda item: (-item[1], item[0]))
-    return ranked if limit is None else ranked[:limit]
-
-
-def top_pairs(pairs: Sequence[Pair], count: int) -> list[Pair]:
-    """The ``count`` pairs with the highest lift (ties by support, then by products)."""
-    return sorted(pairs, key=lambda p: (-p.lift, -p.support, p.product_a, p.product_b))[:count]
