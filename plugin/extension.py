@@ -13,10 +13,14 @@ from markupsafe import Markup
 from . import _panels, i18n
 from ._store import RuleStore, Snapshot, Usage, redeem
 from .adapter import ShopAdapter, check_adapter, missing_features
+from .admin.schemas import SETTING_KEYS
 from .bundles import Cart, Product, Quote, quote_cart
 from .rules import Rule, RuleBook
 
 log = logging.getLogger("tsuide")
+
+#: Config key -> the name an admin saves it under (see plugin.admin.schemas.SETTING_KEYS).
+_SETTING_NAMES = {config_key: name for name, config_key in SETTING_KEYS.items()}
 
 DEFAULTS = {
     "TSUIDE_URL_PREFIX": "/tsuide",
@@ -205,12 +209,10 @@ class Tsuide:
 
     def setting(self, key: str, snapshot: Snapshot | None = None):
         """A ``TSUIDE_*`` setting as in force: saved in the admin, else the app's config."""
-        from .admin.schemas import SETTING_KEYS
-
         if snapshot is None:
             state = self._state()
             snapshot, _ = state.store.current(state.db.session, None)
-        name = next((name for name, config_key in SETTING_KEYS.items() if config_key == key), None)
+        name = _SETTING_NAMES.get(key)
         return snapshot.settings.get(name, current_app.config[key]) if name else current_app.config[key]
 
     def _price(self, context: PricingContext, now: datetime | None, with_offers: bool = True) -> Quote:

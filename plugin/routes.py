@@ -25,7 +25,7 @@ from ._panels import log_failure, render_cart_panel, render_thank_you, visitor_i
 from .bundles import Product
 from .errors import InvalidRequest, NotAddable, OfferUnavailable, PluginUnavailable, UnknownOffer
 from .rules import FixedBundle, ShippingThreshold
-from .schemas import AddToCartSchema, EventSchema, OfferAnswerSchema, form_to_add_request
+from .schemas import AcceptSchema, AddToCartSchema, EventSchema, OfferAnswerSchema, form_to_add_request
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -107,6 +107,17 @@ def _back() -> str:
     return "/"
 
 
+def _validated(schema: type, form: dict) -> dict:
+    """The JSON body (or, from a plain form, ``form``) checked by ``schema``: 400 naming each wrong field."""
+    raw = request.get_json(silent=True) if request.is_json else form
+    try:
+        if not isinstance(raw, dict):
+            raise ValidationError({"_schema": ["Send a JSON object."]})
+        return schema().load(raw)
+    except ValidationError as error:
+        raise InvalidRequest(_tsuide().gettext("Please check what you sent."), error.messages) from None
+
+
 def _cart_body(message: str | None = None) -> dict:
     tsuide = _tsuide()
     quote = tsuide.quote()
@@ -171,13 +182,7 @@ def add_to_cart():
     Everything is checked before the cart is touched, so a refused request leaves it as it was.
     """
     tsuide = _tsuide()
-    raw = request.get_json(silent=True) if request.is_json else form_to_add_request(request.form)
-    try:
-        if not isinstance(raw, dict):
-            raise ValidationError({"_schema": ["Send a JSON object."]})
-        data = AddToCartSchema().load(raw)
-    except ValidationError as error:
-        raise InvalidRequest(tsuide.gettext("Please check what you sent."), error.messages) from None
+    data = _validated(AddToCartSchema, form_to_add_request(request.form))
     if "bundle_id" in data:
         additions = _offer_additions(tsuide._context(tsuide._adapter.current_cart()), data["bundle_id"])
     else:
@@ -197,17 +202,10 @@ def add_to_cart():
 @blueprint.post("/api/events")
 def events():
     """Impression, click and dismiss beacons (sent with ``navigator.sendBeacon``)."""
-    tsuide = _tsuide()
-    raw = request.get_json(silent=True) if request.is_json else {
-        "kind": request.form.get("kind"), "offers": request.form.getlist("offers"), "page": request.form.get("page")
-    }
-    try:
-        if not isinstance(raw, dict):
-            raise ValidationError({"_schema": ["Send a JSON object."]})
-        data = EventSchema().load({key: value for key, value in raw.items() if value is not None})
-    except ValidationError as error:
-        raise InvalidRequest(tsuide.gettext("Please check what you sent."), error.messages) from None
-    session = tsuide._state().db.session
+    form = {"kind": request.form.get("kind"), "offers": request.form.getlist("offers"),
+            "page": request.form.get("page")}
+    data = _validated(EventSchema, {key: value for key, value in form.items() if value is not None})
+    session = _tsuide()._state().db.session
     visitor = visitor_id()
     session.add_all(
         models.Event(kind=data["kind"], rule_id=offer, visitor_id=visitor, page=data["page"]) for offer in data["offers"]
@@ -243,20 +241,6 @@ def _step_body(step, message: str | None = None) -> dict:
     return body
 
 
-def _answer(required_key: bool) -> dict:
-    tsuide = _tsuide()
-    raw = request.get_json(silent=True) if request.is_json else request.form.to_dict()
-    try:
-        if not isinstance(raw, dict):
-            raise ValidationError({"_schema": ["Send a JSON object."]})
-        data = OfferAnswerSchema().load(raw)
-        if required_key and "idempotency_key" not in data:
-            raise ValidationError({"idempotency_key": ["Missing data for required field."]})
-    except ValidationError as error:
-        raise InvalidRequest(tsuide.gettext("Please check what you sent."), error.messages) from None
-    return data
-
-
 def _answered(step, message: str | None):
     if not _wants_json():
         if message:
@@ -274,7 +258,7 @@ def order_offer(order_id: str):
 @blueprint.post("/api/orders/<order_id>/offer/accept")
 def accept_offer(order_id: str):
     """One click: amend the order and charge its stored payment, once per idempotency key."""
-    data = _answer(required_key=True)
+    data = _validated(AcceptSchema, request.form.to_dict())
     tsuide = _tsuide()
     step = _thank_you.accept(tsuide, order_id, data["offer_id"], data["idempotency_key"])
     return _answered(step, tsuide.gettext("Added to your order. New order total %(amount)s.",
@@ -284,5 +268,5 @@ def accept_offer(order_id: str):
 @blueprint.post("/api/orders/<order_id>/offer/decline")
 def decline_offer(order_id: str):
     """Decline; the answer may carry a cheaper alternative (the downsell), shown once."""
-    data = _answer(required_key=False)
+    data = _validated(OfferAnswerSchema, request.form.to_dict())
     return _answered(_thank_you.decline(_tsuide(), order_id, data["offer_id"]), None)

@@ -51,10 +51,15 @@ def form_to_add_request(form) -> dict:
 
 
 class OfferAnswerSchema(Schema):
-    """Accepting (with ``idempotency_key``) or declining the offer shown for an order."""
+    """Declining the offer shown for an order."""
 
     class Meta:
         unknown = EXCLUDE
 
     offer_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    idempotency_key = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_-]{8,100}$"))
+
+
+class AcceptSchema(OfferAnswerSchema):
+    """Accepting it, with the key that makes a retry or a double click charge once."""
+
+    idempotency_key = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{8,100}$"))
