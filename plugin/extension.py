@@ -248,13 +248,14 @@ class Tsuide:
             cart = cart if cart is not None else self._adapter.current_cart()
             return self._price(self._context(cart), now, with_offers)
         try:
+            if cart is None:
+                cart = self._adapter.current_cart()
             return self.quote(cart, now=now, with_offers=with_offers)
         except Exception as error:  # never break the shop's page
             _panels.log_failure(self, "quote", error)
-            if cart is None:
-                cart = self._adapter.current_cart()
             plain = quote_cart(
-                cart, RuleBook(), {}, now=now or datetime.now(timezone.utc),
+                cart if cart is not None else Cart(),
+                RuleBook(), {}, now=now or datetime.now(timezone.utc),
                 currency=current_app.config["TSUIDE_CURRENCY"], with_offers=False,
             )
             return replace(plain, degraded=True)

@@ -129,3 +129,16 @@ def test_every_message_has_a_japanese_translation():
     assert len(used) > 15
     missing = sorted(message for message in used if message not in _catalog("ja"))
     assert missing == []
+
+
+def test_a_cart_the_adapter_cannot_read_still_gives_the_page_a_quote(database_url, make_shop, caplog):
+    app, db, tsuide, adapter = make_shop(database_url)
+
+    def broken():
+        raise ConnectionError("session store down")
+
+    adapter.current_cart = broken
+    with caplog.at_level(logging.ERROR, logger="tsuide"), app.test_request_context():
+        quote = tsuide.quote(safe=True)
+    assert (quote.degraded, quote.total) == (True, 0)
+    assert "session store down" in caplog.text
