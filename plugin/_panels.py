@@ -59,9 +59,13 @@ def _local_next() -> str:
 
 
 def render_cart_panel(tsuide: Tsuide, quote: Quote) -> str:
+    exposure = tsuide.exposure()
+    locale = tsuide.locale()
     return render_template(
         "tsuide/cart_panel.html",
         quote=quote,
+        holdout=exposure.holdout,
+        button=lambda offer_id: exposure.button_for(offer_id, locale) or tsuide.gettext("Add"),
         _=tsuide.gettext,
         money=tsuide.format_money,
         percent=format_percent,

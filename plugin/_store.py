@@ -12,6 +12,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import and_, func, literal_column, or_, select, union_all, update
 from sqlalchemy.orm import Session
@@ -21,6 +22,7 @@ from .models_mining import MinedPair
 from .bundles import Quote
 from .errors import CapReached
 from .rules import FixedBundle, Rule, RuleBook, RuleError, VolumeDiscount
+from .variants import VariantSpec, apply_variant, can_price, check_variants
 
 log = logging.getLogger("tsuide")
 
@@ -37,6 +39,17 @@ class Snapshot:
     settings: dict[str, object] = field(default_factory=dict)  #: saved in the admin; override TSUIDE_* config
     #: Mined "bought together" pairs: product -> (other product, support, lift), best lift first.
     companions: dict[str, tuple[tuple[str, float, float], ...]] = field(default_factory=dict)
+    #: A/B tests: rule id -> its variants, and (rule id, variant name) -> the rule as that variant prices it.
+    tests: dict[str, tuple[VariantSpec, ...]] = field(default_factory=dict)
+    variant_rules: dict[tuple[str, str], Rule] = field(default_factory=dict)
+
+    def rulebook_for(self, chosen: dict[str, VariantSpec]) -> RuleBook:
+        """The rules as a visitor with these variants sees and pays them."""
+        overrides = {
+            rule_id: self.variant_rules[(rule_id, spec.name)]
+            for rule_id, spec in chosen.items() if (rule_id, spec.name) in self.variant_rules
+        }
+        return self.rulebook.with_overrides(overrides) if overrides else self.rulebook
 
     def companions_of(self, product_ids: Iterable[str], min_support: float, min_lift: float) -> dict[str, list[str]]:
         """For each product, the products often bought with it, above both thresholds."""
@@ -86,6 +99,7 @@ def load_snapshot(session: Session, version: int) -> Snapshot:
         except RuleError as error:
             # Saved rules are validated; a row edited by hand is skipped, not priced wrong.
             problems.append(f"rule {row.id} ({row.label!r}) is skipped: {error}")
+    tests, variant_rules = _load_tests(session, {rule.id: rule for rule in rules}, problems)
     for problem in problems:
         log.warning("tsuide: %s", problem)
     return Snapshot(
@@ -96,7 +110,43 @@ def load_snapshot(session: Session, version: int) -> Snapshot:
         problems=tuple(problems),
         settings={row.key: row.value for row in session.execute(select(models.Setting.key, models.Setting.value))},
         companions=_load_companions(session),
+        tests=tests,
+        variant_rules=variant_rules,
     )
+
+
+def _load_tests(
+    session: Session, rules: dict[str, Rule], problems: list[str]
+) -> tuple[dict[str, tuple[VariantSpec, ...]], dict[tuple[str, str], Rule]]:
+    """Every A/B test, keyed like events name offers (``"12"``, ``"pp:3"``); each rule variant built once.
+
+    Thank-you offers' variants are applied where those offers are loaded;
+    they are here so every request agrees on who sees which.
+    """
+    table = models.Variant.__table__
+    specs: dict[str, list[VariantSpec]] = defaultdict(list)
+    for row in session.execute(select(table).order_by(table.c.position, table.c.id)):
+        key = str(row.rule_id) if row.rule_id is not None else f"pp:{row.pp_offer_id}"
+        if row.rule_id is None or key in rules:
+            specs[key].append(
+                VariantSpec(row.name, row.weight, row.label, row.label_en, row.button_label, row.button_label_en,
+                            row.pricing_value)
+            )
+    tests: dict[str, tuple[VariantSpec, ...]] = {}
+    variant_rules: dict[tuple[str, str], Rule] = {}
+    for rule_id, arms in specs.items():
+        if rule_id.startswith("pp:"):
+            tests[rule_id] = tuple(arms)
+            continue
+        try:
+            check_variants(arms, can_price(rules[rule_id]))
+            built = {(rule_id, spec.name): apply_variant(rules[rule_id], spec) for spec in arms}
+        except RuleError as error:
+            problems.append(f"the A/B test of rule {rule_id} is skipped: {error}")
+            continue
+        tests[rule_id] = tuple(arms)
+        variant_rules.update(built)
+    return tests, variant_rules
 
 
 #: Mined companions kept per product in the cache: the ones a cart page could ever show.
@@ -238,3 +288,31 @@ def redeem(session: Session, snapshot: Snapshot, order_id: str, quote: Quote, cu
             models.Redemption(rule_id=rule_id, order_id=order_id, customer_id=customer_id, applications=applications)
         )
     session.flush()
+
+
+#: Offers a visitor took up to this long before an order count toward that order's attributed revenue.
+ATTRIBUTION_DAYS = 7
+
+
+def record_order(session: Session, visitor: str, order_id: str, total: int, holdout: bool) -> None:
+    """Record a placed order for the analytics, in the caller's transaction; once per order.
+
+    The visitor's adds and clicks not yet linked to an order (in the last
+    :data:`ATTRIBUTION_DAYS`) get this order's id: that is what "attributed
+    revenue" adds up.
+    """
+    already = session.scalar(
+        select(models.Event.id).where(models.Event.kind == "order", models.Event.order_id == order_id).limit(1)
+    )
+    if already is not None:
+        return
+    session.add(models.Event(kind="order", visitor_id=visitor, order_id=order_id, amount=total, page="checkout",
+                             variant=models.HOLDOUT if holdout else None))
+    since = models.utcnow() - timedelta(days=ATTRIBUTION_DAYS)
+    session.execute(
+        update(models.Event)
+        .where(models.Event.visitor_id == visitor, models.Event.kind.in_(("add", "click")),
+               models.Event.order_id.is_(None), models.Event.created_at >= since)
+        .values(order_id=order_id)
+        .execution_options(synchronize_session=False)
+    )

@@ -21,6 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from . import post_purchase as engine
 from .bundles import Order
 from .errors import NotAddable, OfferUnavailable, PaymentFailed, UnknownOffer
+from .rules import RuleError
+from .variants import apply_variant
 from ._panels import visitor_id
 from .models import Event, row_id, utcnow
 from .models_post_purchase import PostPurchaseOffer, PostPurchaseResponse
@@ -87,9 +89,12 @@ def current_step(tsuide: Tsuide, order: Order, now: datetime | None = None) -> S
         return Step("accepted", order, expires, charge=taken.charge)
     if now >= expires:
         return Step("expired", order, expires)
+    exposure = tsuide.exposure(snapshot)
+    if exposure.holdout:
+        return Step("none", order, expires)  # the holdout sees no offers, here as on the cart page
 
     rows = _load_offers(session)
-    offers = [row.to_offer() for row in rows]
+    offers = [_as_seen(row.to_offer(), exposure) for row in rows]
     declined_here = {str(r.offer_id) for r in responses if r.status == "declined"}
     adapter = tsuide._adapter
     customer = adapter.customer() if "customer" not in tsuide.missing_features() else None
@@ -130,6 +135,18 @@ def current_step(tsuide: Tsuide, order: Order, now: datetime | None = None) -> S
     if amendment is None:
         return Step("none", order, expires)
     return Step("offer", order, expires, amendment, left=amendment.offer.left())
+
+
+def _as_seen(offer: engine.PostPurchaseOffer, exposure) -> engine.PostPurchaseOffer:
+    """The offer as this visitor's A/B variant words and prices it (validated when it was saved)."""
+    spec = exposure.chosen.get(f"pp:{offer.id}")
+    if spec is None:
+        return offer
+    try:
+        return apply_variant(offer, spec)
+    except RuleError:
+        log.warning("tsuide: variant %s of thank-you offer %s is not valid and is skipped", spec.name, offer.id)
+        return offer
 
 
 def step_for(tsuide: Tsuide, order_id: str) -> Step:
@@ -193,14 +210,16 @@ def accept(tsuide: Tsuide, order_id: str, offer_id: str, key: str) -> Step:
     session.execute(
         update(PostPurchaseResponse).where(PostPurchaseResponse.idempotency_key == key).values(status="accepted")
     )
-    session.add(_event("accept", offer, order))
+    session.add(_event(tsuide, "accept", offer, order, amount=amendment.charge))
     session.commit()
     return Step("accepted", _order(tsuide, order_id), step.expires_at, charge=amendment.charge)
 
 
-def _event(kind: str, offer: engine.PostPurchaseOffer, order: Order) -> Event:
+def _event(tsuide: Tsuide, kind: str, offer: engine.PostPurchaseOffer, order: Order, amount: int | None = None) -> Event:
     """What the shopper did with a thank-you offer, for the analytics (the server records these itself)."""
-    return Event(kind=kind, rule_id=f"pp:{offer.id}", visitor_id=visitor_id(), order_id=order.id, page="thank-you")
+    offer_id = f"pp:{offer.id}"
+    return Event(kind=kind, rule_id=offer_id, visitor_id=visitor_id(), order_id=order.id, page="thank-you",
+                 variant=tsuide.exposure().variant_of(offer_id), amount=amount)
 
 
 def _release(session, order_id: str, offer: engine.PostPurchaseOffer) -> None:
@@ -252,7 +271,7 @@ def decline(tsuide: Tsuide, order_id: str, offer_id: str) -> Step:
         PostPurchaseResponse(order_id=order.id, offer_id=int(offer.id), customer_id=order.customer_id,
                              status="declined", created_at=utcnow())
     )
-    session.add(_event("decline", offer, order))
+    session.add(_event(tsuide, "decline", offer, order))
     try:
         session.commit()
     except IntegrityError:  # declined twice: once is enough

@@ -136,7 +136,7 @@ def _mine_in_python(batches, total: int | None, min_support: int, *, sorted_by_o
 
 @tsuide_cli.command("prune-events")
 @click.option("--days", type=click.IntRange(min=1), default=None,
-              help="Keep this many days of events (default: TSUIDE_EVENT_RETENTION_DAYS).")
+              help="Keep this many days of events (default: the admin's setting, else TSUIDE_EVENT_RETENTION_DAYS).")
 def prune_events(days: int | None) -> None:
     """Delete shoppers' events (impressions, clicks, adds...) older than the retention period."""
     from datetime import timedelta
@@ -145,7 +145,7 @@ def prune_events(days: int | None) -> None:
 
     from .models import Event, utcnow
 
-    days = days or current_app.config["TSUIDE_EVENT_RETENTION_DAYS"]
+    days = days or current_app.extensions["tsuide"].setting("TSUIDE_EVENT_RETENTION_DAYS")
     with _engine().begin() as connection:
         removed = connection.execute(delete(Event).where(Event.created_at < utcnow() - timedelta(days=days))).rowcount
     click.echo(f"Removed {removed:,} events older than {days} days.")

@@ -11,7 +11,8 @@ from flask import Flask, current_app, g, request
 from markupsafe import Markup
 
 from . import _panels, i18n
-from ._store import RuleStore, Snapshot, Usage, redeem
+from ._exposure import NOBODY, Exposure, exposure_for
+from ._store import RuleStore, Snapshot, Usage, record_order, redeem
 from .adapter import ShopAdapter, check_adapter, missing_features
 from .admin.schemas import SETTING_KEYS
 from .bundles import Cart, Product, Quote, quote_cart
@@ -38,6 +39,8 @@ DEFAULTS = {
     "TSUIDE_MINED_MIN_SUPPORT": 0.01,
     "TSUIDE_MINED_MIN_LIFT": 1.5,
     "TSUIDE_EVENT_RETENTION_DAYS": 400,
+    "TSUIDE_HOLDOUT_PERCENT": 5,
+    "TSUIDE_SIGNIFICANCE": 0.05,
 }
 
 
@@ -97,6 +100,9 @@ class Tsuide:
         - ``TSUIDE_MINED_MIN_SUPPORT`` (``0.01``) and ``TSUIDE_MINED_MIN_LIFT`` (``1.5``): which pairs from
           ``flask tsuide mine`` count as bought together, for cart offers and gap fillers.
         - ``TSUIDE_EVENT_RETENTION_DAYS`` (``400``): ``flask tsuide prune-events`` deletes older events.
+        - ``TSUIDE_HOLDOUT_PERCENT`` (``5``): the share of visitors who see no offers at all, the baseline
+          the analytics measure what offers add against. ``0`` turns the holdout off.
+        - ``TSUIDE_SIGNIFICANCE`` (``0.05``): the analytics name an A/B test's winner only below this p-value.
         - ``SECRET_KEY`` must be set: the plugin's forms and JSON writes carry a CSRF token.
         """
         db = db if db is not None else self.db
@@ -215,11 +221,30 @@ class Tsuide:
         name = _SETTING_NAMES.get(key)
         return snapshot.settings.get(name, current_app.config[key]) if name else current_app.config[key]
 
+    def exposure(self, snapshot: Snapshot | None = None) -> Exposure:
+        """This shopper's place in the A/B tests and the holdout (worked out once per request)."""
+        if not request:
+            return NOBODY
+        if snapshot is None:
+            state = self._state()
+            snapshot, _ = state.store.current(state.db.session, None)
+        cached = g.get("tsuide_exposure")
+        if cached is not None and cached[0] == snapshot.version:
+            return cached[1]
+        found = exposure_for(_panels.visitor_id(), snapshot.tests, self.setting("TSUIDE_HOLDOUT_PERCENT", snapshot))
+        g.tsuide_exposure = (snapshot.version, found)
+        return found
+
+    def in_holdout(self) -> bool:
+        """Whether this shopper is in the holdout that sees no offers (the analytics' baseline)."""
+        return self.exposure().holdout
+
     def _price(self, context: PricingContext, now: datetime | None, with_offers: bool = True) -> Quote:
         config = current_app.config
+        exposure = self.exposure(context.snapshot)
         return quote_cart(
             context.cart,
-            context.snapshot.rulebook,
+            context.snapshot.rulebook_for(exposure.chosen),
             context.products,
             now=now or datetime.now(timezone.utc),
             currency=config["TSUIDE_CURRENCY"],
@@ -229,7 +254,7 @@ class Tsuide:
             max_offers=self.setting("TSUIDE_MAX_CART_OFFERS", context.snapshot),
             max_gap_fillers=self.setting("TSUIDE_MAX_GAP_FILLERS", context.snapshot),
             companions=context.companions,
-            with_offers=with_offers,
+            with_offers=with_offers and not exposure.holdout,
         )
 
     def quote(
@@ -263,13 +288,18 @@ class Tsuide:
     def redeem(self, order_id: str, quote: Quote, customer_id: str | None = None) -> None:
         """Count the capped rules ``quote`` used for order ``order_id``, in the caller's transaction.
 
-        Call it in the checkout before committing the order. Raises
+        Call it in the checkout before committing the order. In the shopper's
+        request it also records the order for the analytics: its total, and
+        the offers this shopper added to the cart on the way. Raises
         :class:`~plugin.CapReached` when a "first N" or per-customer cap ran out
         since the quote: roll back, quote again and show the shopper the new total.
         """
         state = self._state()
         snapshot, _ = state.store.current(state.db.session, customer_id)
         redeem(state.db.session, snapshot, order_id, quote, customer_id)
+        if request:
+            record_order(state.db.session, _panels.visitor_id(), str(order_id), quote.total,
+                         self.exposure(snapshot).holdout)
 
     # -- page helpers (Jinja global ``tsuide``) ------------------------------------------------------
 

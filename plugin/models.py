@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 from . import rules as engine
+from .variants import VariantSpec, apply_variant, can_price, check_variants
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -122,6 +123,9 @@ class Rule(Base):
     steps: Mapped[list[RuleStep]] = relationship(
         cascade="all, delete-orphan", order_by="RuleStep.threshold", lazy="selectin"
     )
+    variants: Mapped[list[Variant]] = relationship(
+        cascade="all, delete-orphan", order_by="Variant.position", lazy="selectin"
+    )
 
     __mapper_args__ = {"polymorphic_on": kind, "version_id_col": row_version}
 
@@ -207,6 +211,58 @@ def build_rule(
     raise engine.RuleError({"kind": [f"Unknown rule kind {row.kind!r}."]})
 
 
+class Variant(Base):
+    """One arm of an A/B test of a bundle, volume discount or thank-you offer.
+
+    Empty fields keep the offer's own: a variant with none set is the control.
+    ``pricing_value`` replaces the offer's (in its own pricing mode); ``weight``
+    is its share of the visitors outside the holdout.
+    """
+
+    __tablename__ = "tsuide_variants"
+    __table_args__ = (UniqueConstraint("rule_id", "name"), UniqueConstraint("pp_offer_id", "name"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("tsuide_rules.id", ondelete="CASCADE"), index=True)
+    pp_offer_id: Mapped[int | None] = mapped_column(ForeignKey("tsuide_pp_offers.id", ondelete="CASCADE"),
+                                                    index=True)
+    name: Mapped[str] = mapped_column(String(32), nullable=False)
+    weight: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    label: Mapped[str | None] = mapped_column(String(200))
+    label_en: Mapped[str | None] = mapped_column(String(200))
+    button_label: Mapped[str | None] = mapped_column(String(60))
+    button_label_en: Mapped[str | None] = mapped_column(String(60))
+    pricing_value: Mapped[int | None] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    def to_spec(self) -> VariantSpec:
+        return VariantSpec(self.name, 1 if self.weight is None else self.weight, self.label, self.label_en,
+                           self.button_label, self.button_label_en, self.pricing_value)
+
+
+def changed_parents(session: Session, model: type, column: str) -> list:
+    """Rows of ``model`` saved in this flush, and those whose variants changed (to validate together)."""
+    parents = {id(obj): obj for obj in (*session.new, *session.dirty) if isinstance(obj, model)}
+    for variant in (*session.new, *session.dirty):
+        if isinstance(variant, Variant) and getattr(variant, column) is not None:
+            parent = session.get(model, getattr(variant, column))
+            if parent is not None:
+                parents.setdefault(id(parent), parent)
+    return [parent for parent in parents.values() if parent not in session.deleted]
+
+
+def variant_errors(offer, variants) -> dict[str, list[str]]:
+    """What is wrong with an offer's variants (the engine's value ``offer``), as field errors."""
+    specs = [variant.to_spec() for variant in variants]
+    try:
+        check_variants(specs, can_price(offer))
+        for spec in specs:
+            apply_variant(offer, spec)
+    except engine.RuleError as error:
+        return dict(error.errors)
+    return {}
+
+
 class RuleItem(Base):
     """A product in a bundle (with its quantity) or in a volume discount's collection."""
 
@@ -258,7 +314,16 @@ class Redemption(Base):
 
 
 class Event(Base):
-    """A shopper's beacon: an offer seen, clicked, added or dismissed."""
+    """What a shopper did, for the analytics.
+
+    ``kind`` is one of :data:`EVENT_KINDS`. Offer events name the offer
+    (``rule_id``: a rule id, ``pp:<id>`` for a thank-you offer, ``gap:<product>``
+    for a free-shipping gap filler) and the ``variant`` the visitor was assigned.
+    ``view`` (a visitor saw a page with a panel) and ``order`` (a placed order,
+    ``amount`` its total) carry ``variant="holdout"`` for visitors in the
+    holdout. ``accept`` carries what the thank-you offer charged in ``amount``.
+    A cart ``add`` or ``click`` gets the ``order_id`` of the visitor's next order.
+    """
 
     __tablename__ = "tsuide_events"
 
@@ -266,9 +331,17 @@ class Event(Base):
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
     rule_id: Mapped[str | None] = mapped_column(String(64), index=True)
     visitor_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    order_id: Mapped[str | None] = mapped_column(String(64))
+    order_id: Mapped[str | None] = mapped_column(String(64), index=True)
     page: Mapped[str | None] = mapped_column(String(32))
+    variant: Mapped[str | None] = mapped_column(String(32))
+    amount: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False, index=True)
+
+
+#: Every kind of event; the shopper's browser may send only :data:`plugin.schemas.EVENT_KINDS`.
+EVENT_KINDS = ("view", "impression", "click", "dismiss", "add", "accept", "decline", "order")
+#: The ``variant`` of a view or order by a visitor in the holdout.
+HOLDOUT = "holdout"
 
 
 def _overlap_errors(session: Session, rule: VolumeRule) -> dict[str, list[str]]:
@@ -302,18 +375,19 @@ def _overlap_errors(session: Session, rule: VolumeRule) -> dict[str, list[str]]:
 @event.listens_for(Session, "before_flush")
 def _validate_and_stamp(session: Session, flush_context, instances) -> None:
     touched = [obj for obj in (*session.new, *session.dirty, *session.deleted) if isinstance(obj, Base)]
-    if not any(isinstance(obj, (Rule, RuleItem, RuleCategory, RuleStep, Setting)) for obj in touched):
+    if not any(isinstance(obj, (Rule, RuleItem, RuleCategory, RuleStep, Variant, Setting)) for obj in touched):
         return
-    for obj in (*session.new, *session.dirty):
-        if isinstance(obj, Rule) and obj not in session.deleted:
-            errors: dict[str, list[str]] = {}
-            try:
-                obj.to_rule()
-            except engine.RuleError as error:
-                errors.update(error.errors)
-            if isinstance(obj, VolumeRule):
-                for name, messages in _overlap_errors(session, obj).items():
-                    errors.setdefault(name, []).extend(messages)
-            if errors:
-                raise engine.RuleError(errors)
+    with session.no_autoflush:
+        changed = changed_parents(session, Rule, "rule_id")
+    for obj in changed:
+        errors: dict[str, list[str]] = {}
+        try:
+            errors.update(variant_errors(obj.to_rule(), obj.variants))
+        except engine.RuleError as error:
+            errors.update(error.errors)
+        if isinstance(obj, VolumeRule):
+            for name, messages in _overlap_errors(session, obj).items():
+                errors.setdefault(name, []).extend(messages)
+        if errors:
+            raise engine.RuleError(errors)
     session.execute(update(State).where(State.id == 1).values(version=State.version + 1))

@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueCon
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from . import post_purchase as engine
-from .models import Base, as_utc, utcnow
+from .models import Base, Variant, as_utc, changed_parents, utcnow, variant_errors
 from .rules import BundleItem, PricingMode, RuleError
 
 
@@ -46,6 +46,9 @@ class PostPurchaseOffer(Base):
         cascade="all, delete-orphan", order_by="PostPurchaseItem.position", lazy="selectin"
     )
     triggers: Mapped[list[PostPurchaseTrigger]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    variants: Mapped[list[Variant]] = relationship(
+        cascade="all, delete-orphan", order_by="Variant.position", lazy="selectin"
+    )
     downsell: Mapped[PostPurchaseOffer | None] = relationship(
         remote_side="PostPurchaseOffer.parent_id", uselist=False, lazy="selectin",
         primaryjoin="PostPurchaseOffer.id == foreign(PostPurchaseOffer.parent_id)",
@@ -146,6 +149,9 @@ class PostPurchaseResponse(Base):
 @event.listens_for(Session, "before_flush")
 def _validate_offers(session: Session, flush_context, instances) -> None:
     """Saving an offer validates it through the engine, naming every wrong field at once."""
-    for obj in (*session.new, *session.dirty):
-        if isinstance(obj, PostPurchaseOffer) and obj not in session.deleted:
-            obj.to_offer(with_downsell=False)
+    with session.no_autoflush:
+        changed = changed_parents(session, PostPurchaseOffer, "pp_offer_id")
+    for obj in changed:
+        errors = variant_errors(obj.to_offer(with_downsell=False), obj.variants)
+        if errors:
+            raise RuleError(errors)

@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, request
+from flask import session as flask_session
 from flask_wtf.csrf import CSRFError, validate_csrf
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, default_exceptions
@@ -188,9 +189,11 @@ def add_to_cart():
     else:
         additions = _product_additions(data["items"])
     tsuide._adapter.add_to_cart([(product.id, quantity) for product, quantity in additions])
-    if "bundle_id" in data:  # an offer taken from the panel, for the analytics
+    offer_id = data.get("bundle_id") or data.get("offer")
+    if offer_id:  # an offer taken from the panel, for the analytics
         session = tsuide._state().db.session
-        session.add(models.Event(kind="add", rule_id=data["bundle_id"], visitor_id=visitor_id(), page="cart"))
+        session.add(models.Event(kind="add", rule_id=offer_id, visitor_id=visitor_id(), page="cart",
+                                 variant=tsuide.exposure().variant_of(offer_id)))
         session.commit()
     message = tsuide.gettext("Added to your cart.")
     if not _wants_json():
@@ -199,17 +202,37 @@ def add_to_cart():
     return jsonify(_cart_body(message))
 
 
+#: The session key that remembers the day a visitor's view was last recorded (one a day is enough).
+VIEWED_KEY = "tsuide_viewed"
+
+
 @blueprint.post("/api/events")
 def events():
-    """Impression, click and dismiss beacons (sent with ``navigator.sendBeacon``)."""
+    """View, impression, click and dismiss beacons (sent with ``navigator.sendBeacon``).
+
+    The server, not the browser, says which A/B variant each offer was and
+    whether the visitor is in the holdout.
+    """
     form = {"kind": request.form.get("kind"), "offers": request.form.getlist("offers"),
             "page": request.form.get("page")}
     data = _validated(EventSchema, {key: value for key, value in form.items() if value is not None})
-    session = _tsuide()._state().db.session
+    tsuide = _tsuide()
+    session = tsuide._state().db.session
     visitor = visitor_id()
-    session.add_all(
-        models.Event(kind=data["kind"], rule_id=offer, visitor_id=visitor, page=data["page"]) for offer in data["offers"]
-    )
+    exposure = tsuide.exposure()
+    if data["kind"] == "view":
+        today = datetime.now(timezone.utc).date().isoformat()
+        if flask_session.get(VIEWED_KEY) == today:
+            return "", 204
+        flask_session[VIEWED_KEY] = today
+        session.add(models.Event(kind="view", visitor_id=visitor, page=data["page"],
+                                 variant=models.HOLDOUT if exposure.holdout else None))
+    else:
+        session.add_all(
+            models.Event(kind=data["kind"], rule_id=offer, visitor_id=visitor, page=data["page"],
+                         variant=exposure.variant_of(offer))
+            for offer in data["offers"]
+        )
     session.commit()
     return "", 204
 

@@ -302,6 +302,7 @@ class RuleBook:
     _by_product: Mapping[str, tuple[Rule, ...]] = field(init=False, repr=False, compare=False)
     _by_category: Mapping[str, tuple[Rule, ...]] = field(init=False, repr=False, compare=False)
     _shipping: Mapping[str, tuple[ShippingThreshold, ...]] = field(init=False, repr=False, compare=False)
+    _overrides: Mapping[str, Rule] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         by_product: dict[str, list[Rule]] = defaultdict(list)
@@ -318,6 +319,7 @@ class RuleBook:
         object.__setattr__(self, "_by_product", {key: tuple(value) for key, value in by_product.items()})
         object.__setattr__(self, "_by_category", {key: tuple(value) for key, value in by_category.items()})
         object.__setattr__(self, "_shipping", {key: tuple(value) for key, value in shipping.items()})
+        object.__setattr__(self, "_overrides", {})
 
     def touching(self, product_ids: Iterable[str], categories: Iterable[str | None]) -> list[Rule]:
         """Rules (not shipping) that involve any of these products or categories, each once."""
@@ -329,7 +331,24 @@ class RuleBook:
             if category is not None:
                 for rule in self._by_category.get(category, ()):
                     found.setdefault(rule.id, rule)
+        if self._overrides:
+            return [self._overrides.get(rule_id, rule) for rule_id, rule in found.items()]
         return list(found.values())
+
+    def with_overrides(self, overrides: Mapping[str, Rule]) -> RuleBook:
+        """This rulebook with some rules replaced by versions that name the same products and categories.
+
+        An A/B variant changes a rule's copy or discount, never what it
+        touches, so the indexes are shared and nothing is rebuilt.
+        """
+        for rule_id, rule in overrides.items():
+            if rule.id != rule_id:
+                raise ValueError(f"override for rule {rule_id} has id {rule.id}")
+        book = object.__new__(RuleBook)
+        for name in ("rules", "_by_product", "_by_category", "_shipping"):
+            object.__setattr__(book, name, getattr(self, name))
+        object.__setattr__(book, "_overrides", {**self._overrides, **overrides})
+        return book
 
     def shipping_for(self, currency: str) -> tuple[ShippingThreshold, ...]:
         return self._shipping.get(currency, ())

@@ -5,7 +5,8 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 
 #: At most this many of one product per request.
 MAX_QUANTITY = 99
-EVENT_KINDS = ("impression", "click", "dismiss")
+#: What a browser may report; adds, accepts, declines and orders are recorded by the server itself.
+EVENT_KINDS = ("view", "impression", "click", "dismiss")
 
 
 class ItemSchema(Schema):
@@ -24,6 +25,8 @@ class AddToCartSchema(Schema):
 
     bundle_id = fields.String(validate=validate.Length(min=1, max=64))
     items = fields.List(fields.Nested(ItemSchema), validate=validate.Length(min=1, max=20))
+    offer = fields.String(validate=validate.Length(min=1, max=64),
+                          metadata={"description": "The panel offer these items come from, for the analytics."})
 
     @validates_schema
     def _one_of(self, data, **kwargs):
@@ -36,9 +39,14 @@ class EventSchema(Schema):
         unknown = EXCLUDE
 
     kind = fields.String(required=True, validate=validate.OneOf(EVENT_KINDS))
-    offers = fields.List(fields.String(validate=validate.Length(min=1, max=64)), required=True,
-                         validate=validate.Length(min=1, max=10))
+    offers = fields.List(fields.String(validate=validate.Length(min=1, max=64)), load_default=list,
+                         validate=validate.Length(max=10))
     page = fields.String(load_default="cart", validate=validate.OneOf(("cart", "thank-you")))
+
+    @validates_schema
+    def _offers(self, data, **kwargs):
+        if data.get("kind") != "view" and not data.get("offers"):
+            raise ValidationError("Name the offers this is about.", "offers")
 
 
 def form_to_add_request(form) -> dict:
@@ -46,7 +54,10 @@ def form_to_add_request(form) -> dict:
     if form.get("bundle_id"):
         return {"bundle_id": form["bundle_id"]}
     if form.get("product_id"):
-        return {"items": [{"product_id": form["product_id"], "quantity": form.get("quantity", 1)}]}
+        request = {"items": [{"product_id": form["product_id"], "quantity": form.get("quantity", 1)}]}
+        if form.get("offer"):
+            request["offer"] = form["offer"]
+        return request
     return {}
 
 

@@ -49,7 +49,7 @@
   }
 
   function beacon(root, kind, offers) {
-    if (!eventsApi || !navigator.sendBeacon || !offers.length) return;
+    if (!eventsApi || !navigator.sendBeacon || (!offers.length && kind !== "view")) return;
     var data = new FormData();
     data.append("kind", kind);
     data.append("page", root.getAttribute("data-tsuide"));
@@ -104,7 +104,9 @@
       return answer;
     }
     if (data.get("bundle_id")) return { bundle_id: data.get("bundle_id") };
-    return { items: [{ product_id: data.get("product_id"), quantity: Number(data.get("quantity") || 1) }] };
+    var items = { items: [{ product_id: data.get("product_id"), quantity: Number(data.get("quantity") || 1) }] };
+    if (data.get("offer")) items.offer = data.get("offer");
+    return items;
   }
 
   function send(form, button) {
@@ -166,6 +168,7 @@
   function start() {
     document.querySelectorAll(PANEL).forEach(function (root) {
       if (!root.hasAttribute("tabindex")) root.setAttribute("tabindex", "-1");
+      beacon(root, "view", []);
       reportImpressions(root);
       startCountdown(root);
     });

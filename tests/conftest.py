@@ -117,7 +117,8 @@ def _seeded_demo(url: str):
     from demo.seed import seed_all
     from plugin import migrate
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+    # No holdout: a random 5% of test visitors would otherwise see no offers.
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "TSUIDE_HOLDOUT_PERCENT": 0})
     with app.app_context():
         migrate.upgrade(db.engine)
         seed_all()

@@ -97,6 +97,8 @@ CART_PAGE = """<main><h1>Cart</h1>
 
 def make_shop(database_url: str, *, migrate_tables: bool = True, adapter: ShopAdapter | None = None, **config):
     app = Flask("testshop")
+    # No holdout unless a test asks for one: a random 5% of test visitors would otherwise see no offers.
+    config.setdefault("TSUIDE_HOLDOUT_PERCENT", 0)
     app.config.update(SQLALCHEMY_DATABASE_URI=database_url, SECRET_KEY="test", TESTING=True, **config)
     db = SQLAlchemy(app)
 

@@ -285,20 +285,27 @@ def test_removing_a_downsell_never_leaves_it_live_on_its_own(shop, client):
 def test_settings_are_saved_with_percent_for_the_ratio(shop, client):
     response = post(client, f"{ADMIN}/settings", {"max_cart_offers": "3", "max_gap_fillers": "1",
                                                   "post_purchase_minutes": "20", "decline_days": "7",
-                                                  "upsell_max_ratio": "40", "loyal_orders": "4"})
+                                                  "upsell_max_ratio": "40", "loyal_orders": "4",
+                                                  "holdout_percent": "2.5", "significance": "1",
+                                                  "event_retention_days": "90"})
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "設定を保存しました。" in page and 'value="40"' in page
     saved = {row.key: row.value for row in query(shop, models.Setting)}
     assert saved == {"max_cart_offers": 3, "max_gap_fillers": 1, "post_purchase_minutes": 20, "decline_days": 7,
-                     "upsell_max_ratio": 0.4, "loyal_orders": 4}
+                     "upsell_max_ratio": 0.4, "loyal_orders": 4, "holdout_percent": 2.5, "significance": 0.01,
+                     "event_retention_days": 90}
+    assert 'value="2.5"' in page and 'value="90"' in page
     wrong = post(client, f"{ADMIN}/settings", {"max_cart_offers": "11", "max_gap_fillers": "1",
                                                "post_purchase_minutes": "x", "decline_days": "7",
-                                               "upsell_max_ratio": "40", "loyal_orders": "4"})
+                                               "upsell_max_ratio": "40", "loyal_orders": "4",
+                                               "holdout_percent": "60", "significance": "5",
+                                               "event_retention_days": "90"})
     assert wrong.status_code == 400
     html = wrong.get_data(as_text=True)
     assert "0〜10で入力してください。" in field_block(html, "max_cart_offers")
     assert "整数で入力してください。" in field_block(html, "post_purchase_minutes")
+    assert "0〜50で入力してください。" in field_block(html, "holdout_percent")
     assert {row.key: row.value for row in query(shop, models.Setting)}["max_cart_offers"] == 3
 
 

@@ -179,6 +179,14 @@ def promote_pair():
     return _record(service.promote_pair(request.get_json(silent=True)), 201)
 
 
+@api.get("/analytics")
+def analytics():
+    """Per offer and variant over ``?start=&end=`` (the shop's local days), and offers against the holdout."""
+    from . import dashboard
+
+    return jsonify(dashboard.as_json(dashboard.load(request.args.to_dict())))
+
+
 @api.get("/openapi.json")
 def openapi_document():
     base = url_for(".get_settings").removesuffix("/settings")

@@ -101,6 +101,12 @@ def document(base: str) -> dict:
     spec.path(path="/mined-pairs/promote", operations={"post": {
         "summary": "Make a live bundle of a mined pair (10% off)", "requestBody": _json_body("Pair"),
         "security": CSRF, "responses": _responses("201", "404")}})
+    spec.path(path="/analytics", operations={"get": {
+        "summary": "Per offer and A/B variant over a date range, and offers against the holdout",
+        "parameters": [{"name": name, "in": "query", "schema": {"type": "string", "format": "date"},
+                        "description": "The shop's local day (TSUIDE_TIMEZONE), included; default the last 28 days"}
+                       for name in ("start", "end")],
+        "responses": _responses("200")}})
     spec.path(path="/features", operations={"get": {"summary": "Features the adapter leaves off",
                                                     "responses": _responses("200")}})
     spec.path(path="/products", operations={"get": {

@@ -340,3 +340,6 @@ def transfer():
     except InvalidRequest as error:
         return _render("transfer.html", 400, values={}, errors=forms.flatten(error.fields, {}), refused=error.description)
     return _render("transfer.html", values={}, errors={}, created=result["created"])
+
+
+from . import pages_analytics  # noqa: E402,F401  (registers the dashboard's routes on this blueprint)

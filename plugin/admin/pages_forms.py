@@ -37,6 +37,11 @@ OFFER_FIELDS = (*TERMS, ("kind", TEXT), ("accept_label", TEXT), ("accept_label_e
                 ("segment", TEXT), ("global_cap", INT), ("trigger_categories", LIST))
 
 
+VARIANT_COPY = (("name", TEXT), ("weight", INT), ("label", TEXT), ("label_en", TEXT), ("button_label", TEXT),
+                ("button_label_en", TEXT))
+VARIANT_ROW = (*VARIANT_COPY, ("pricing_value", PRICE))
+
+
 @dataclass(frozen=True)
 class FormSpec:
     """One kind's form: plain fields, and groups of rows (a row of one unnamed field is a list of strings)."""
@@ -47,14 +52,17 @@ class FormSpec:
 
 
 SPECS = {
-    "bundles": FormSpec((*RULE_TERMS, ("pricing_mode", TEXT), ("pricing_value", PRICE)), {"items": ITEM_ROW}),
+    "bundles": FormSpec((*RULE_TERMS, ("pricing_mode", TEXT), ("pricing_value", PRICE)),
+                        {"items": ITEM_ROW, "variants": VARIANT_ROW}),
     "volume-discounts": FormSpec((*RULE_TERMS, ("categories", LIST)),
                                  {"product_ids": ((None, TEXT),),
-                                  "tiers": (("min_quantity", INT), ("percent_bp", PERCENT))}),
+                                  "tiers": (("min_quantity", INT), ("percent_bp", PERCENT)),
+                                  "variants": VARIANT_COPY}),
     "shipping-thresholds": FormSpec((*TERMS, ("currency", TEXT), ("threshold", MONEY), ("fee", MONEY),
                                      ("count_before_discounts", BOOL)),
                                     {"rewards": (("threshold", MONEY), ("label", TEXT), ("label_en", TEXT))}),
-    "post-purchase-offers": FormSpec(OFFER_FIELDS, {"items": ITEM_ROW, "trigger_products": ((None, TEXT),)},
+    "post-purchase-offers": FormSpec(OFFER_FIELDS, {"items": ITEM_ROW, "trigger_products": ((None, TEXT),),
+                                                    "variants": VARIANT_ROW},
                                      downsell=True),
 }
 #: Blank rows a form offers below the filled ones, for adding without JavaScript.
@@ -169,6 +177,7 @@ def row_numbers(values: Mapping[str, str], group: str) -> list[int]:
 
 def _rows(values: Mapping[str, str], group: str, columns, prefix: str, parsed: Parsed) -> list:
     rows, sent_from = [], []
+    mode = values.get(f"{prefix}pricing_mode") or None
     for number in row_numbers(values, f"{prefix}{group}"):
         base = f"{prefix}{group}-{number}"
         texts = {name: (values.get(f"{base}-{name}" if name else base) or "").strip() for name, _ in columns}
@@ -180,7 +189,7 @@ def _rows(values: Mapping[str, str], group: str, columns, prefix: str, parsed: P
             if not text:
                 continue
             try:
-                row[name] = _read(kind, text, None)
+                row[name] = _read(kind, text, mode)
             except Unreadable as error:
                 parsed.errors[f"{base}-{name}" if name else base] = [str(error)]
         rows.append(row.get(None, "") if columns[0][0] is None else row)
@@ -201,6 +210,8 @@ def read_form(kind_name: str, values: Mapping[str, str]) -> Parsed:
             # The schema checks this too, but only once every field reads: say it now, with the rest.
             parsed.errors[f"{prefix}ends_at"] = ["The end must come after the start."]
         for group, columns in spec.rows.items():
+            if prefix and group == "variants":
+                continue  # a downsell is shown once, after a decline: there is nothing to test
             body[group] = _rows(values, group, columns, prefix, parsed)
         return body
 
@@ -242,7 +253,7 @@ def form_values(kind_name: str, record: Mapping) -> dict[str, str]:
                     values[f"{prefix}{group}-{number}"] = str(row)
                     continue
                 for name, kind in columns:
-                    values[f"{prefix}{group}-{number}-{name}"] = _show(kind, row.get(name), None)
+                    values[f"{prefix}{group}-{number}-{name}"] = _show(kind, row.get(name), data.get("pricing_mode"))
 
     put("", record)
     if spec.downsell and record.get("downsell"):
@@ -285,7 +296,9 @@ def rows_to_show(values: Mapping[str, str], group: str, at_least: int = 1) -> li
 # -- settings --------------------------------------------------------------------------------------------
 
 SETTINGS_FIELDS = ("max_cart_offers", "max_gap_fillers", "post_purchase_minutes", "decline_days", "upsell_max_ratio",
-                   "loyal_orders")
+                   "loyal_orders", "holdout_percent", "significance", "event_retention_days")
+#: Settings an admin enters as a percentage, and what one basis point of the entry is in the stored value.
+_PERCENT_SETTINGS = {"upsell_max_ratio": 1 / 10_000, "holdout_percent": 1 / 100, "significance": 1 / 10_000}
 
 
 def read_settings(values: Mapping[str, str]) -> Parsed:
@@ -296,7 +309,10 @@ def read_settings(values: Mapping[str, str]) -> Parsed:
             parsed.errors[name] = ["Missing data for required field."]
             continue
         try:
-            parsed.body[name] = parse_percent(text) / 10_000 if name == "upsell_max_ratio" else parse_amount(text)
+            if name in _PERCENT_SETTINGS:
+                parsed.body[name] = parse_percent(text) * _PERCENT_SETTINGS[name]
+            else:
+                parsed.body[name] = parse_amount(text)
         except Unreadable as error:
             parsed.errors[name] = [str(error)]
     return parsed
@@ -304,7 +320,8 @@ def read_settings(values: Mapping[str, str]) -> Parsed:
 
 def settings_values(settings: Mapping) -> dict[str, str]:
     values = {name: str(settings[name]) for name in SETTINGS_FIELDS}
-    values["upsell_max_ratio"] = show_percent(round(settings["upsell_max_ratio"] * 10_000))
+    for name, unit in _PERCENT_SETTINGS.items():
+        values[name] = show_percent(round(settings[name] / unit))
     return values
 
 

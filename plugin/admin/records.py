@@ -69,6 +69,21 @@ def _sync(current: list, wanted: list[dict], key: str, model: type, **extra) -> 
     return children
 
 
+VARIANT_FIELDS = ("name", "weight", "label", "label_en", "button_label", "button_label_en", "pricing_value")
+
+
+def _fill_variants(row, data: dict) -> None:
+    if "variants" in data:
+        wanted = [{name: variant.get(name) for name in VARIANT_FIELDS} for variant in data["variants"]]
+        for variant in wanted:
+            variant["weight"] = variant["weight"] or 1
+        row.variants = _sync(row.variants, wanted, "name", models.Variant, position=lambda index: index)
+
+
+def _dump_variants(row) -> list[dict]:
+    return [{name: getattr(variant, name) for name in VARIANT_FIELDS} for variant in row.variants]
+
+
 def _items(row, data: list[dict], model: type = models.RuleItem) -> list:
     wanted = [{"product_id": item["product_id"], "quantity": item.get("quantity", 1)} for item in data]
     return _sync(row.items, wanted, "product_id", model, position=lambda index: index)
@@ -83,6 +98,7 @@ def _fill_bundle(row: models.Bundle, data: dict) -> None:
             setattr(row, name, data[name])
     if "items" in data:
         row.items = _items(row, data["items"])
+    _fill_variants(row, data)
 
 
 def _dump_bundle(row: models.Bundle) -> dict:
@@ -91,6 +107,7 @@ def _dump_bundle(row: models.Bundle) -> dict:
         pricing_mode=row.pricing_mode,
         pricing_value=row.pricing_value,
         items=[{"product_id": item.product_id, "quantity": item.quantity} for item in row.items],
+        variants=_dump_variants(row),
     )
     return body
 
@@ -108,6 +125,7 @@ def _fill_volume(row: models.VolumeRule, data: dict) -> None:
         tiers = {tier["min_quantity"]: tier["percent_bp"] for tier in data["tiers"]}
         row.steps = _sync(row.steps, [{"threshold": q, "percent_bp": bp} for q, bp in tiers.items()],
                           "threshold", models.RuleStep)
+    _fill_variants(row, data)
 
 
 def _dump_volume(row: models.VolumeRule) -> dict:
@@ -116,6 +134,7 @@ def _dump_volume(row: models.VolumeRule) -> dict:
         product_ids=[item.product_id for item in row.items],
         categories=[category.category for category in row.categories],
         tiers=[{"min_quantity": step.threshold, "percent_bp": step.percent_bp} for step in row.steps],
+        variants=_dump_variants(row),
     )
     return body
 
@@ -166,6 +185,7 @@ def _fill_offer(row: PostPurchaseOffer, data: dict) -> None:
         row.triggers = [PostPurchaseTrigger(product_id=pid) for pid in dict.fromkeys(products)] + [
             PostPurchaseTrigger(category=category) for category in dict.fromkeys(categories)
         ]
+    _fill_variants(row, data)
     if "downsell" in data:
         current = row.downsell
         if data["downsell"] is None:
@@ -189,6 +209,7 @@ def _dump_offer(row: PostPurchaseOffer, with_downsell: bool = True) -> dict:
         accepted=row.accepted,
     )
     if with_downsell:
+        body["variants"] = _dump_variants(row)
         live = row.downsell is not None and row.downsell.deleted_at is None
         body["downsell"] = _dump_offer(row.downsell, with_downsell=False) if live else None
     return body

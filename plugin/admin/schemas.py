@@ -62,14 +62,44 @@ def _unique_products(items, name="items"):
         raise ValidationError("Each product may be listed once.", name)
 
 
+class VariantSchema(_Strict):
+    """One arm of an A/B test; empty fields keep the offer's own (a variant with none set is the control)."""
+
+    name = fields.String(required=True, validate=validate.Regexp(
+        r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,31}$", error="1 to 32 letters, digits, spaces, _ or -."))
+    weight = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100))
+    label = fields.String(allow_none=True, validate=validate.Length(max=200))
+    label_en = fields.String(allow_none=True, validate=validate.Length(max=200))
+    button_label = fields.String(allow_none=True, validate=BUTTON)
+    button_label_en = fields.String(allow_none=True, validate=BUTTON)
+    pricing_value = fields.Integer(allow_none=True, validate=MONEY, metadata={
+        "description": "The discount this variant tests, in the offer's own pricing mode (bundles and thank-you "
+                       "offers only)."})
+
+
+def _variants():
+    return fields.List(fields.Nested(VariantSchema), load_default=list, validate=validate.Length(max=5), metadata={
+        "description": "A/B variants: none, or 2 to 5. Changing weights or names mid-test moves visitors."})
+
+
+def _unique_variants(data):
+    names = [variant["name"] for variant in data.get("variants", [])]
+    if len(set(names)) != len(names):
+        raise ValidationError("Each variant needs its own name.", "variants")
+    if len(names) == 1:
+        raise ValidationError("An A/B test needs at least two variants (or none).", "variants")
+
+
 class BundleSchema(RuleTermsSchema):
     items = fields.List(fields.Nested(ItemSchema), required=True, validate=validate.Length(min=1, max=50))
     pricing_mode = fields.String(required=True, validate=validate.OneOf(PRICING_MODES))
     pricing_value = fields.Integer(required=True, validate=MONEY)
+    variants = _variants()
 
     @validates_schema
     def _items(self, data, **kwargs):
         _unique_products(data.get("items", []))
+        _unique_variants(data)
 
 
 class TierSchema(_Strict):
@@ -81,9 +111,13 @@ class VolumeSchema(RuleTermsSchema):
     product_ids = fields.List(fields.String(validate=ID), load_default=list, validate=validate.Length(max=500))
     categories = fields.List(fields.String(validate=ID), load_default=list, validate=validate.Length(max=50))
     tiers = fields.List(fields.Nested(TierSchema), required=True, validate=validate.Length(min=1, max=10))
+    variants = _variants()
 
     @validates_schema
     def _collection(self, data, **kwargs):
+        _unique_variants(data)
+        if any(variant.get("pricing_value") is not None for variant in data.get("variants", [])):
+            raise ValidationError("A volume discount's variants test copy only, not the tiers.", "variants")
         if not data.get("product_ids") and not data.get("categories"):
             raise ValidationError("Name the products or categories that count.", "product_ids")
         if len(set(data.get("product_ids", []))) != len(data.get("product_ids", [])):
@@ -148,6 +182,11 @@ class DownsellSchema(OfferBaseSchema):
 
 class OfferSchema(OfferBaseSchema):
     downsell = fields.Nested(DownsellSchema, allow_none=True)
+    variants = _variants()
+
+    @validates_schema
+    def _variant_names(self, data, **kwargs):
+        _unique_variants(data)
 
 
 class SettingsSchema(_Strict):
@@ -159,6 +198,11 @@ class SettingsSchema(_Strict):
     decline_days = fields.Integer(validate=validate.Range(min=0, max=365))
     upsell_max_ratio = fields.Float(validate=validate.Range(min=0.05, max=1.0))
     loyal_orders = fields.Integer(validate=validate.Range(min=2, max=1000))
+    holdout_percent = fields.Float(validate=validate.Range(min=0, max=50),
+                                   metadata={"description": "Share of visitors who see no offers (%)."})
+    significance = fields.Float(validate=validate.Range(min=0.001, max=0.2),
+                                metadata={"description": "p-value below which an A/B test names a winner."})
+    event_retention_days = fields.Integer(validate=validate.Range(min=30, max=3650))
 
 
 #: Setting name -> the config key it overrides.
@@ -169,6 +213,9 @@ SETTING_KEYS = {
     "decline_days": "TSUIDE_DECLINE_DAYS",
     "upsell_max_ratio": "TSUIDE_UPSELL_MAX_RATIO",
     "loyal_orders": "TSUIDE_LOYAL_ORDERS",
+    "holdout_percent": "TSUIDE_HOLDOUT_PERCENT",
+    "significance": "TSUIDE_SIGNIFICANCE",
+    "event_retention_days": "TSUIDE_EVENT_RETENTION_DAYS",
 }
 
 

@@ -1,0 +1,36 @@
+"""Who sees what: the shop-wide holdout and each offer's A/B variant, worked out once per request."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .experiments import in_holdout
+from .variants import VariantSpec, assignments
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """One visitor's place in the tests: held out of every offer, or a variant of each offer under test."""
+
+    visitor: str | None
+    holdout: bool = False
+    chosen: Mapping[str, VariantSpec] = field(default_factory=dict)
+
+    def variant_of(self, offer_id: str) -> str | None:
+        spec = self.chosen.get(offer_id)
+        return spec.name if spec is not None else None
+
+    def button_for(self, offer_id: str, locale: str | None) -> str | None:
+        spec = self.chosen.get(offer_id)
+        return spec.button_for(locale) if spec is not None else None
+
+
+#: Outside a shopper's request (a script, the CLI): every offer as configured, nobody held out.
+NOBODY = Exposure(None)
+
+
+def exposure_for(visitor: str, tests: Mapping[str, tuple[VariantSpec, ...]], holdout_percent: float) -> Exposure:
+    """Where ``visitor`` stands: the holdout is drawn first, then one variant per test."""
+    if in_holdout(visitor, round(holdout_percent * 100)):
+        return Exposure(visitor, holdout=True)
+    return Exposure(visitor, chosen=assignments(visitor, tests))

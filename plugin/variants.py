@@ -1,0 +1,120 @@
+"""A/B variants of an offer: what each one changes, and which one a visitor sees.
+
+Pure values and functions (no Flask, no SQLAlchemy). A variant may change an
+offer's copy (its label, in each language), its button label and its
+discount (``pricing_value``, in the offer's own pricing mode); whatever it
+leaves empty stays the offer's own, so a variant with nothing set is the
+control. The engine prices the variant's rule, so the price a visitor sees
+is the price they are charged.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TypeVar
+
+from .experiments import assign
+from .rules import FixedBundle, RuleError
+
+#: A variant's name: short, shown in the admin and written to every event.
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,31}$")
+
+Offer = TypeVar("Offer")
+
+
+@dataclass(frozen=True)
+class VariantSpec:
+    """One arm of a test. ``label`` and ``button_label`` are in the shop's default language, ``*_en`` in English."""
+
+    name: str
+    weight: int = 1
+    label: str | None = None
+    label_en: str | None = None
+    button_label: str | None = None
+    button_label_en: str | None = None
+    pricing_value: int | None = None
+
+    def button_for(self, locale: str | None) -> str | None:
+        """The variant's own button text for a shopper, or ``None`` for the plugin's default."""
+        if locale == "en":
+            return self.button_label_en or self.button_label
+        return self.button_label or self.button_label_en
+
+    @property
+    def button_pairs(self) -> tuple[tuple[str, str], ...]:
+        return tuple((code, text) for code, text in (("ja", self.button_label), ("en", self.button_label_en)) if text)
+
+
+def check_variants(specs: Sequence[VariantSpec], can_price: bool) -> None:
+    """Raise :class:`RuleError` (field ``variants``) naming everything wrong with a test's arms."""
+    messages = []
+    if len(specs) == 1:
+        messages.append("An A/B test needs at least two variants (or none).")
+    names = [spec.name for spec in specs]
+    if len(set(names)) != len(names):
+        messages.append("Each variant needs its own name.")
+    for spec in specs:
+        if not NAME.match(spec.name or ""):
+            messages.append(f"{spec.name!r}: a name is 1 to 32 letters, digits, spaces, _ or -.")
+        if not isinstance(spec.weight, int) or not 1 <= spec.weight <= 100:
+            messages.append(f"{spec.name}: the weight is a whole number from 1 to 100.")
+        if spec.pricing_value is not None and not can_price:
+            messages.append(f"{spec.name}: only bundles and thank-you offers can test a different discount.")
+    if messages:
+        raise RuleError({"variants": messages})
+
+
+def _with_copy(offer: Offer, spec: VariantSpec) -> Offer:
+    """``offer`` with the variant's label (the default language first, then translations)."""
+    if not spec.label and not spec.label_en:
+        return offer
+    translations = dict(offer.translations)
+    if spec.label_en:
+        translations["en"] = spec.label_en
+    return replace(offer, label=spec.label or offer.label, translations=tuple(translations.items()))
+
+
+def apply_variant(offer: Offer, spec: VariantSpec) -> Offer:
+    """The offer (a rule or a thank-you offer) as this variant shows and prices it.
+
+    A thank-you offer takes the variant's button label as its accept label; a
+    cart panel reads :meth:`VariantSpec.button_for` itself.
+
+    Raises :class:`RuleError` when the result is not a valid offer (say, a
+    discount above 100%), with the variant's name in the message.
+    """
+    try:
+        changed = _with_copy(offer, spec)
+        if spec.pricing_value is not None:
+            if not hasattr(changed, "value"):
+                raise RuleError({"variants": ["Only bundles and thank-you offers can test a different discount."]})
+            changed = replace(changed, value=spec.pricing_value)
+        if spec.button_pairs and hasattr(changed, "accept_label"):
+            changed = replace(changed, accept_label=spec.button_pairs)
+        return changed
+    except RuleError as error:
+        messages = [f"{spec.name}: {message}" for field_messages in error.errors.values() for message in field_messages]
+        raise RuleError({"variants": messages}) from None
+
+
+def can_price(offer: object) -> bool:
+    """Whether a variant of ``offer`` may set its own discount."""
+    return isinstance(offer, FixedBundle) or (hasattr(offer, "accept_label") and hasattr(offer, "value"))
+
+
+def choose(visitor_id: str, offer_id: str, specs: Sequence[VariantSpec]) -> VariantSpec | None:
+    """The variant ``visitor_id`` sees of ``offer_id``: stable across requests and workers.
+
+    The shop-wide holdout is decided before this (see
+    :func:`plugin.experiments.in_holdout`), so here every visitor gets a variant.
+    """
+    if not specs:
+        return None
+    name = assign(visitor_id, f"offer:{offer_id}", [(spec.name, spec.weight) for spec in specs], holdout_bp=0)
+    return next(spec for spec in specs if spec.name == name)
+
+
+def assignments(visitor_id: str, tests: Mapping[str, Sequence[VariantSpec]]) -> dict[str, VariantSpec]:
+    """The variant of every offer under test, for one visitor."""
+    return {offer_id: choose(visitor_id, offer_id, specs) for offer_id, specs in tests.items() if specs}

@@ -1,0 +1,191 @@
+"""A/B variants and the holdout, as shoppers meet them: what they see, what they pay, what is recorded."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from bs4 import BeautifulSoup
+
+from plugin import models
+from plugin.experiments import in_holdout
+from plugin.models_post_purchase import PostPurchaseItem, PostPurchaseOffer, PostPurchaseTrigger
+from plugin.variants import VariantSpec, choose
+from shop import OrderingAdapter
+
+CAMERA_KIT = 65_000 + 28_000
+ARMS = [VariantSpec("A"), VariantSpec("B")]
+
+
+def camera_kit(**terms) -> models.Bundle:
+    """Camera and lens at 10% off; variant B says it differently, at 15% off."""
+    return models.Bundle(
+        label="カメラとレンズ", label_en="Camera and lens", pricing_mode="percent_off", pricing_value=1_000,
+        items=[models.RuleItem(product_id="camera", quantity=1, position=0),
+               models.RuleItem(product_id="lens", quantity=1, position=1)],
+        variants=[models.Variant(name="A", position=0),
+                  models.Variant(name="B", position=1, label="レンズ同時購入で15%オフ", label_en="Lens too: 15% off",
+                                 button_label="セットにする", button_label_en="Make it a kit", pricing_value=1_500)],
+        **terms,
+    )
+
+
+def visitor_for(offer_id: str, variant: str, holdout_bp: int = 0) -> str:
+    """A visitor id the hash puts in ``variant`` of ``offer_id`` (and outside the holdout)."""
+    for number in range(1_000):
+        visitor = f"visitor-{number}"
+        if not in_holdout(visitor, holdout_bp) and choose(visitor, offer_id, ARMS).name == variant:
+            return visitor
+    raise AssertionError("no such visitor")  # pragma: no cover
+
+
+def as_visitor(client, visitor: str):
+    with client.session_transaction() as session:
+        session["tsuide_visitor"] = visitor
+    return client
+
+
+@pytest.fixture
+def shop(database_url, make_shop):
+    adapter = OrderingAdapter()
+    app, db, tsuide, _ = make_shop(database_url, adapter=adapter)
+    with app.app_context():
+        kit = camera_kit()
+        db.session.add(kit)
+        db.session.commit()
+        kit_id = str(kit.id)
+
+    @app.post("/checkout")
+    def checkout():  # what a shop's checkout does: charge the quote, redeem it, commit with the order
+        quote = tsuide.quote()
+        tsuide.redeem("O-1", quote, adapter.customer_id)
+        db.session.commit()
+        return {"total": quote.total}
+
+    return app, db, tsuide, adapter, kit_id
+
+
+def cart_body(client, language="ja"):
+    return client.get("/tsuide/api/cart", headers={"Accept-Language": language}).json
+
+
+def csrf(body) -> str:
+    return body["panel_html"].split('data-tsuide-csrf="')[1].split('"')[0]
+
+
+def events(shop):
+    app, db, *_ = shop
+    with app.app_context():
+        return [(e.kind, e.rule_id, e.variant, e.order_id, e.amount)
+                for e in db.session.query(models.Event).order_by(models.Event.id)]
+
+
+@pytest.mark.parametrize("variant, label, button, saving", [
+    ("A", "Camera and lens", "Add", 9_300),
+    ("B", "Lens too: 15% off", "Make it a kit", 13_950),
+])
+def test_each_visitor_sees_and_pays_their_own_variant(shop, variant, label, button, saving):
+    app, db, tsuide, adapter, kit_id = shop
+    adapter.lines = {"camera": 1}
+    client = as_visitor(app.test_client(), visitor_for(kit_id, variant))
+    for _ in range(3):  # the same variant on every request
+        body = cart_body(client, "en")
+        [offer] = body["offers"]
+        assert (offer["label"], offer["saving"]["amount"]) == (label, saving)
+    panel = BeautifulSoup(body["panel_html"], "html.parser")
+    assert panel.select_one(f'button[data-tsuide-offer="{kit_id}"]').get_text() == button
+
+    added = client.post("/tsuide/api/cart/items", json={"bundle_id": kit_id},
+                        headers={"X-CSRFToken": csrf(body), "Accept-Language": "en"})
+    assert added.status_code == 200
+    assert added.json["total"]["amount"] == CAMERA_KIT - saving
+    charged = client.post("/checkout", headers={"X-CSRFToken": csrf(body)})
+    assert charged.json["total"] == CAMERA_KIT - saving  # the price shown is the price charged
+    assert events(shop) == [("add", kit_id, variant, "O-1", None), ("order", None, None, "O-1", CAMERA_KIT - saving)]
+
+
+def test_the_server_names_the_variant_of_every_beacon(shop):
+    app, db, tsuide, adapter, kit_id = shop
+    adapter.lines = {"camera": 1}
+    client = as_visitor(app.test_client(), visitor_for(kit_id, "B"))
+    token = csrf(cart_body(client))
+    for kind, offers in (("view", []), ("impression", [kit_id, "gap:socks"]), ("click", [kit_id]), ("view", [])):
+        response = client.post("/tsuide/api/events", data={"kind": kind, "offers": offers, "variant": "A",
+                                                           "csrf_token": token})
+        assert response.status_code == 204
+    assert events(shop) == [  # a second view the same day is not counted again; the browser's "A" is ignored
+        ("view", None, None, None, None),
+        ("impression", kit_id, "B", None, None),
+        ("impression", "gap:socks", None, None, None),
+        ("click", kit_id, "B", None, None),
+    ]
+
+
+def test_the_holdout_sees_no_offers_but_pays_the_same_prices(database_url, make_shop):
+    app, db, tsuide, adapter = make_shop(database_url, TSUIDE_HOLDOUT_PERCENT=100)
+    with app.app_context():
+        db.session.add_all([camera_kit(), models.ShippingRule(label="送料無料", currency="JPY", threshold=200_000,
+                                                              fee=800)])
+        db.session.commit()
+    client = app.test_client()
+    adapter.lines = {"camera": 1}
+    body = cart_body(client)
+    assert body["offers"] == [] and body["gap_fillers"] == []
+    assert BeautifulSoup(body["panel_html"], "html.parser").select_one("[data-tsuide=cart]").has_attr("hidden")
+    page = BeautifulSoup(client.get("/cart").get_data(as_text=True), "html.parser")
+    assert page.select("[data-tsuide-offer]") == [] and page.select_one("[data-tsuide=cart]").has_attr("hidden")
+    adapter.lines = {"camera": 1, "lens": 1}
+    assert cart_body(client)["total"]["amount"] == CAMERA_KIT - 9_300 + 800  # discounts still apply
+    client.post("/tsuide/api/events", data={"kind": "view", "csrf_token": csrf(body)})
+    assert events((app, db)) == [("view", None, "holdout", None, None)]
+
+
+def test_the_holdout_gets_no_thank_you_offer(database_url, make_shop):
+    adapter = OrderingAdapter()
+    app, db, tsuide, _ = make_shop(database_url, adapter=adapter, TSUIDE_HOLDOUT_PERCENT=100)
+    adapter.customer_id = "c-1"
+    adapter.place("A-1", [("sneakers", 1)], datetime.now(timezone.utc) - timedelta(minutes=1))
+    with app.app_context():
+        db.session.add(PostPurchaseOffer(kind="add_on", label="防水スプレー", pricing_value=1_000,
+                                         items=[PostPurchaseItem(product_id="spray")],
+                                         triggers=[PostPurchaseTrigger(product_id="sneakers")]))
+        db.session.commit()
+    body = app.test_client().get("/tsuide/api/orders/A-1/offer").json
+    assert body["state"] == "none" and body["panel_html"] == ""
+
+
+def test_thank_you_variants_change_copy_button_and_charge(database_url, make_shop):
+    adapter = OrderingAdapter()
+    app, db, tsuide, _ = make_shop(database_url, adapter=adapter)
+    adapter.customer_id = "c-1"
+    adapter.place("A-1", [("sneakers", 1)], datetime.now(timezone.utc) - timedelta(minutes=1))
+    with app.app_context():
+        offer = PostPurchaseOffer(
+            kind="add_on", label="防水スプレー", label_en="Waterproof spray", pricing_value=1_000,
+            items=[PostPurchaseItem(product_id="spray")], triggers=[PostPurchaseTrigger(product_id="sneakers")],
+            variants=[models.Variant(name="A", position=0),
+                      models.Variant(name="B", position=1, label_en="Keep them dry", button_label_en="Yes, add it",
+                                     pricing_value=3_000)])
+        db.session.add(offer)
+        db.session.commit()
+        offer_id = f"pp:{offer.id}"
+    client = as_visitor(app.test_client(), visitor_for(offer_id, "B"))
+    body = client.get("/tsuide/api/orders/A-1/offer", headers={"Accept-Language": "en"}).json
+    assert body["offer"]["label"] == "Keep them dry"
+    assert body["offer"]["charge"]["amount"] == 1_050  # 1,500 less 30%
+    panel = BeautifulSoup(body["panel_html"], "html.parser")
+    assert panel.select_one(f'button[data-tsuide-offer="{offer_id}"]').get_text() == "Yes, add it"
+    accepted = client.post("/tsuide/api/orders/A-1/offer/accept", headers={"X-CSRFToken": csrf(body)},
+                           json={"offer_id": offer_id[3:], "idempotency_key": "key-ab-test-1"})
+    assert accepted.status_code == 200, accepted.json
+    assert adapter.charges == [("A-1", 1_050, "key-ab-test-1")]
+    assert events((app, db)) == [("accept", offer_id, "B", "A-1", 1_050)]
+
+
+def test_a_variant_that_would_price_wrong_is_refused_on_save(shop):
+    app, db, *_ = shop
+    with app.app_context():
+        kit = db.session.query(models.Bundle).one()
+        kit.variants[1].pricing_value = 12_000  # 120% off
+        with pytest.raises(models.engine.RuleError) as refused:
+            db.session.commit()
+        db.session.rollback()
+        assert "B:" in str(refused.value.errors["variants"])
+        assert db.session.query(models.Variant).filter_by(name="B").one().pricing_value == 1_500
