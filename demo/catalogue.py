@@ -124,3 +124,18 @@ THANK_YOU_OFFERS = [
         "pricing_mode": "amount_off", "pricing_value": 10_000,
     },
 ]
+
+#: A/B tests the demo runs, by the label of the bundle or thank-you offer they test. The first variant sets
+#: nothing: it is the control, the offer as configured.
+AB_TESTS = {
+    "シューケア3点セット": [
+        {"name": "A"},
+        {"name": "B", "label": "今だけ3点で¥2,700", "label_en": "All three for just ¥2,700",
+         "button_label": "3点まとめて追加", "button_label_en": "Add all three", "pricing_value": 2_700},
+    ],
+    "シューケアセット": [
+        {"name": "A"},
+        {"name": "B", "label": "雨の日も安心：シューケアセット", "label_en": "Rain-proof them: the shoe-care set",
+         "button_label": "お手入れセットも追加", "button_label_en": "Yes, protect them"},
+    ],
+}

@@ -18,6 +18,7 @@ from plugin import models_post_purchase as thank_you
 from . import catalogue
 from .adapter import build_cart
 from .extensions import db, tsuide
+from .seed_events import seed_ab_tests, seed_events
 from .models import Customer, Order, OrderLine, Product, utcnow
 
 PAST_ORDERS = 30
@@ -172,9 +173,9 @@ def seed_orders() -> int:
 
 
 def plugin_tables_exist() -> bool:
-    """The plugin's tables, up to the thank-you offers' (migration 0003)."""
+    """The plugin's tables, up to the A/B variants' (migration 0006)."""
     tables = inspect(db.engine)
-    return tables.has_table(rules.State.__tablename__) and tables.has_table(thank_you.PostPurchaseOffer.__tablename__)
+    return tables.has_table(rules.State.__tablename__) and tables.has_table(rules.Variant.__tablename__)
 
 
 def seed_all() -> dict[str, int]:
@@ -190,6 +191,10 @@ def seed_all() -> dict[str, int]:
     db.session.commit()
     made["orders"] = seed_orders()
     db.session.commit()
+    made["A/B variants"] = seed_ab_tests()
+    db.session.commit()
+    made["analytics events"] = seed_events()
+    db.session.commit()
     return made
 
 
@@ -199,6 +204,7 @@ def reset_all() -> dict[str, int]:
         raise PluginTablesMissing()
     db.drop_all()
     db.session.execute(delete(rules.Redemption))
+    db.session.execute(delete(rules.Event))
     for rule in db.session.scalars(select(rules.Rule)).all():
         db.session.delete(rule)
     # The answers name order ids, which the new orders reuse: they go with the orders.

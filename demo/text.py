@@ -21,6 +21,8 @@ TEXT = {
         "cart_title": "ショッピングカート",
         "cart_empty": "カートに商品が入っていません。",
         "continue_shopping": "買い物を続ける",
+        "holdout_note": "デモ：あなたはホールドアウト（オファーを表示しない5%の訪問者）に入っています。"
+                        "Cookie を削除すると抽選し直されます。",
         "update": "更新",
         "remove": "削除",
         "item": "商品",
@@ -99,6 +101,8 @@ TEXT = {
         "cart_title": "Your cart",
         "cart_empty": "Your cart is empty.",
         "continue_shopping": "Continue shopping",
+        "holdout_note": "Demo: you are in the holdout, the 5% of visitors who see no offers. "
+                        "Clear the cookies to be drawn again.",
         "update": "Update",
         "remove": "Remove",
         "item": "Item",

@@ -236,8 +236,15 @@ class Tsuide:
         return found
 
     def in_holdout(self) -> bool:
-        """Whether this shopper is in the holdout that sees no offers (the analytics' baseline)."""
-        return self.exposure().holdout
+        """Whether this shopper is in the holdout that sees no offers (the analytics' baseline).
+
+        ``False`` if the plugin cannot tell (the failure is logged once): a page may call it safely.
+        """
+        try:
+            return self.exposure().holdout
+        except Exception as error:  # never break the shop's page
+            _panels.log_failure(self, "holdout check", error)
+            return False
 
     def _price(self, context: PricingContext, now: datetime | None, with_offers: bool = True) -> Quote:
         config = current_app.config

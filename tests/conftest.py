@@ -115,13 +115,18 @@ def _seeded_demo(url: str):
     from demo import create_app
     from demo.extensions import db
     from demo.seed import seed_all
-    from plugin import migrate
+    from plugin import migrate, models
 
     # No holdout: a random 5% of test visitors would otherwise see no offers.
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "TSUIDE_HOLDOUT_PERCENT": 0})
     with app.app_context():
         migrate.upgrade(db.engine)
         seed_all()
+        # The demo's A/B tests would give each test's random visitor either price: the suite checks the
+        # offers as configured (tests/test_ab_tests.py checks variants), and keeps the seeded events.
+        for variant in db.session.query(models.Variant):
+            db.session.delete(variant)
+        db.session.commit()
     return app, db
 
 

@@ -1,5 +1,6 @@
 """The admin in real Chromium, on the demo shop: open it from the footer, add a bundle, see it in the cart."""
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,39 @@ def test_a_form_with_an_error_works_without_javascript(browser, base):
     assert page.locator(".ta-field--error input[name=label]").count() == 1
     assert page.input_value("input[name=tiers-0-percent_bp]") == "10"
     context.close()
+
+
+def test_the_dashboard_shows_variants_the_holdout_and_mined_pairs_and_a_pair_becomes_a_bundle(
+        admin_page, base, demo_app, tmp_path):
+    """The demo's seeded history, end to end: mine it, read the dashboard, promote a pair, see it in the cart."""
+    assert demo_app.test_cli_runner().invoke(args=["tsuide", "mine"]).exit_code == 0
+    page = admin_page
+    page.goto(f"{base}/")
+    page.click(".admin-switch button")
+    page.click(".ta-nav >> text=分析")
+    page.wait_for_url(f"{base}/tsuide/admin/analytics")
+
+    trio = page.locator(".ta-offer", has_text="シューケア3点セット")
+    assert trio.locator("[data-verdict]").inner_text().startswith("勝者：B")
+    assert trio.locator("tbody tr").count() == 2
+    assert trio.locator("svg.tsuide-chart--bar").bounding_box()["height"] > 40
+    care = page.locator(".ta-offer", has_text="シューケアセット").filter(has_text="サンクスページ")
+    assert care.locator("[data-verdict]").inner_text() == "まだデータが足りません"
+    holdout = page.locator('[data-group="holdout"] td').first.inner_text()
+    assert int(holdout) > 50  # about 5% of the 3,000 seeded visitors
+    assert re.search(r"p [=<] 0\.\d{3}", page.inner_text("[data-incremental]"))
+    assert page.locator("svg.tsuide-chart--line path[data-series]").count() == 2
+    assert page.locator(".ta-pairs li").count() >= 3
+    page.screenshot(path=str((DOCS or tmp_path) / "analytics.png"), full_page=True)
+
+    page.click("text=すべての組み合わせ")
+    pair = page.locator("tr[data-pair]", has_text="SDカード").first
+    pair.locator("button").click()
+    page.wait_for_url(f"{base}/tsuide/admin/bundles/**")
+    label = page.input_value("input[name=label]")
+    assert "SDカード" in label
+    add_from_product_page(page, base, "sdcard")
+    page.goto(f"{base}/cart")
+    offer = page.locator(".tsuide-offer", has_text=label)
+    assert offer.count() == 1, page.inner_text("main")
+    assert "お得" in offer.inner_text()

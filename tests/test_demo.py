@@ -121,3 +121,13 @@ def test_seeding_without_the_plugin_tables_says_what_to_run(database_url):
     assert "flask --app demo tsuide db upgrade" in result.output
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("holdout, offers_shown", [(100, False), (0, True)])
+def test_a_visitor_in_the_holdout_sees_no_offers_and_the_demo_says_why(demo, shopper, holdout, offers_shown):
+    demo.config["TSUIDE_HOLDOUT_PERCENT"] = holdout
+    add(shopper, "healthfood")
+    page = cart_page(shopper)
+    assert bool(page.select(".tsuide-offer")) is offers_shown
+    assert bool(page.select("[data-holdout-note]")) is not offers_shown
+    assert amount(page, "#summary-total") == 3_000 + 600  # the same price either way

@@ -8,6 +8,7 @@ from callers is escaped; coordinates carry at most one decimal and never an expo
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
@@ -79,8 +80,13 @@ def _nice_step(raw_step: float) -> float:
     return next(f * magnitude for f in _NICE_FRACTIONS if f * magnitude >= raw_step * (1 - 1e-9))
 
 
+def _columns(text: str) -> int:
+    """How many half-width columns ``text`` takes: kana, kanji and full-width forms take two."""
+    return sum(2 if unicodedata.east_asian_width(character) in "WF" else 1 for character in text)
+
+
 def _text_width(texts: Sequence[str]) -> float:
-    return CHARACTER_WIDTH * max((len(text) for text in texts), default=0)
+    return CHARACTER_WIDTH * max((_columns(text) for text in texts), default=0)
 
 
 def _svg(kind: str, title: str, width: int, height: float, body: Markup) -> Markup:
@@ -279,4 +285,8 @@ def _whisker(low_x: float, high_x: float, middle: float) -> Markup:
 def _fitted(label: str, room: float) -> str:
     """The label, cut short with an ellipsis where it would not fit in ``room`` (the tooltip has it whole)."""
     most = max(int(room / CHARACTER_WIDTH), 2)
-    return label if len(label) <= most else label[: most - 1] + "\u2026"
+    if _columns(label) <= most:
+        return label
+    while _columns(label) > most - 1:
+        label = label[:-1]
+    return label + "\u2026"

@@ -17,19 +17,25 @@ def _tsuide():
     return current_app.extensions["tsuide"]
 
 
+def _running(pairs) -> tuple[float | None, ...]:
+    """Revenue per visitor from the range's first day to each day (steadier than each day alone)."""
+    points, revenue, visitors = [], 0, 0
+    for day_revenue, day_visitors in pairs:
+        revenue += day_revenue
+        visitors += day_visitors
+        points.append(revenue / visitors if visitors else None)
+    return tuple(points)
+
+
 def _revenue_chart(report) -> Markup:
-    """Revenue per visitor, day by day: visitors who saw offers against the holdout."""
+    """Revenue per visitor so far, day by day: visitors who saw offers against the holdout."""
     tsuide = _tsuide()
-
-    def per_visitor(revenue: int, visitors: int) -> float | None:
-        return revenue / visitors if visitors else None
-
     return line_chart(
-        tsuide.gettext("Revenue per visitor, by day"),
+        tsuide.gettext("Revenue per visitor so far, by day"),
         [day.day.strftime("%m/%d") for day in report.days],
-        [Series(tsuide.gettext("Saw offers"), tuple(per_visitor(d.revenue, d.visitors) for d in report.days)),
+        [Series(tsuide.gettext("Saw offers"), _running((d.revenue, d.visitors) for d in report.days)),
          Series(tsuide.gettext("Holdout (no offers)"),
-                tuple(per_visitor(d.holdout_revenue, d.holdout_visitors) for d in report.days))],
+                _running((d.holdout_revenue, d.holdout_visitors) for d in report.days))],
         y_format=lambda value: tsuide.format_money(round(value)),
         no_data=tsuide.gettext("No data yet"),
     )
