@@ -372,10 +372,16 @@ def _overlap_errors(session: Session, rule: VolumeRule) -> dict[str, list[str]]:
     return errors
 
 
+#: Saving a row of these moves the version stamp, so every worker reloads its cache (which holds the rules,
+#: the settings and every A/B test, thank-you offers' included: clearing an offer's variants touches only it).
+STAMPED_TABLES = frozenset({"tsuide_rules", "tsuide_rule_items", "tsuide_rule_categories", "tsuide_rule_steps",
+                            "tsuide_variants", "tsuide_settings", "tsuide_pp_offers"})
+
+
 @event.listens_for(Session, "before_flush")
 def _validate_and_stamp(session: Session, flush_context, instances) -> None:
     touched = [obj for obj in (*session.new, *session.dirty, *session.deleted) if isinstance(obj, Base)]
-    if not any(isinstance(obj, (Rule, RuleItem, RuleCategory, RuleStep, Variant, Setting)) for obj in touched):
+    if not any(obj.__tablename__ in STAMPED_TABLES for obj in touched):
         return
     with session.no_autoflush:
         changed = changed_parents(session, Rule, "rule_id")
