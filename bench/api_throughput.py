@@ -19,6 +19,15 @@ Run it with ``.venv/bin/python bench/api_throughput.py`` (about 30 s, 60 s at mo
   naming a ``tsuide_`` table) and the demo adapter's (its catalogue look-ups);
 - reports the size of ``static/widget.js``, raw and gzipped at level 9.
 
+With ``--baseline REF`` (a git commit, tag or branch) it also serves the demo as it was at
+``REF``, extracted with ``git archive`` into the temporary folder with its own seeded
+database, and loads it in the same rounds with the same session cookie: "cart ÷ baseline"
+is then this checkout's cart API against the older one's, measured side by side, which
+is how a change is held to "no more than 10% slower".
+
+The shop runs with the holdout set to 0% (an admin setting), so the shopper always gets
+the offers and the bench measures the work of pricing them.
+
 Workers are gunicorn's ``gthread`` class with one thread each (``--worker-class sync``
 to compare): gunicorn's sync workers close the connection after every response, so
 each request would also pay a TCP connect, and a browser's widget talks to the shop
@@ -203,7 +212,7 @@ class Server:
 
 
 def start_gunicorn(name: str, app: str, env: dict[str, str], directory: Path, worker_class: str,
-                   ready_path: str) -> Server:
+                   ready_path: str, root: Path = ROOT) -> Server:
     """Start gunicorn on a free loopback port and wait until ``ready_path`` answers 200."""
     import http.client
 
@@ -212,12 +221,13 @@ def start_gunicorn(name: str, app: str, env: dict[str, str], directory: Path, wo
     command = [
         sys.executable, "-m", "gunicorn",
         "--workers", str(WORKERS), "--worker-class", worker_class, "--threads", "1",
-        "--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT),
+        "--bind", f"127.0.0.1:{port}", "--chdir", str(root),
         "--error-logfile", str(log), "--log-level", "warning",
         app,
     ]
     # Its own session, so the fallback in stop() can reach the workers too.
-    process = subprocess.Popen(command, env={**os.environ, **env}, stdin=subprocess.DEVNULL,
+    # ``python -m`` puts the working directory first on sys.path: the tree served must be the one imported.
+    process = subprocess.Popen(command, env={**os.environ, **env}, cwd=root, stdin=subprocess.DEVNULL,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     server = Server(name, process, port, log)
     deadline = time.monotonic() + START_TIMEOUT_S
@@ -264,9 +274,46 @@ def make_shop(database_url: str) -> dict[str, int]:
     with app.app_context():
         migrate.upgrade(db.engine)
         made = seed_all()
+        try:
+            from plugin.models import Setting
+        except ImportError:  # pragma: no cover - an old baseline
+            Setting = None
+        if Setting is not None and "holdout_percent" in _setting_names():
+            db.session.merge(Setting(key="holdout_percent", value=0))
+            db.session.commit()
         db.session.remove()
         db.engine.dispose()
     return made
+
+
+def _setting_names() -> set[str]:
+    from plugin.admin.schemas import SETTING_KEYS
+
+    return set(SETTING_KEYS)
+
+
+def cart_median_ms(tree: Path, database_url: str, cookie: str, body_file: Path) -> float:
+    """Median in-process warm ``GET /tsuide/api/cart`` of the checkout in ``tree``, in a fresh process."""
+    code = ("import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); "
+            "from bench.api_throughput import in_process; "
+            "print(in_process(sys.argv[2], sys.argv[3], Path(sys.argv[4]), 300, False).cart_median_us / 1e3)")
+    done = subprocess.run([sys.executable, "-c", code, str(tree), database_url, cookie, str(body_file)],
+                          check=True, cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True,
+                          text=True)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def make_baseline(ref: str, directory: Path, database_url: str) -> Path:
+    """The checkout as it was at ``ref``, in ``directory``, with the demo seeded into ``database_url``."""
+    tree = directory / "baseline"
+    tree.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from bench.api_throughput import make_shop; "
+            "print(make_shop(sys.argv[2]))")
+    subprocess.run([sys.executable, "-c", code, str(tree), database_url], check=True, cwd=tree,
+                   env={**os.environ, "PYTHONPATH": str(tree)}, stdout=subprocess.DEVNULL)
+    return tree
 
 
 def fill_cart(port: int) -> str:
@@ -493,6 +540,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="gunicorn worker class (default gthread, one thread per worker)")
     parser.add_argument("--profile", action="store_true",
                         help="also print a cProfile of warm GET /tsuide/api/cart requests in-process")
+    parser.add_argument("--baseline", metavar="REF",
+                        help="also load the cart API as it was at this git commit, in the same rounds")
     parser.add_argument("--generate-load", metavar="JSON", help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     if options.generate_load:
@@ -525,6 +574,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             loads = {"bare": Load("bare Flask JSON"), "cart": Load(f"GET {API_PATH}")}
             targets = {"bare": (bare.port, BARE_PATH), "cart": (shop.port, API_PATH)}
+            if options.baseline:
+                baseline_url = f"sqlite:///{temp / 'baseline.sqlite'}"
+                tree = make_baseline(options.baseline, temp, baseline_url)
+                old = start_gunicorn("baseline", "demo:create_app()",
+                                     {**env, "DEMO_DATABASE_URL": baseline_url, "PYTHONPATH": str(tree)}, temp,
+                                     options.worker_class, "/", root=tree)
+                servers.append(old)
+                loads["baseline"] = Load(f"{API_PATH} at {options.baseline[:12]}")
+                targets["baseline"] = (old.port, API_PATH)
             for _ in range(options.rounds):
                 for key, (port, path) in targets.items():
                     loads[key].add(run_load({
@@ -539,6 +597,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             for server in servers:
                 stop(server)
         local = in_process(database_url, cookie, body_file, 300, options.profile)
+        side_by_side: list[tuple[float, float]] = []
+        if options.baseline:  # in fresh processes, taking turns: steadier than the servers' figures
+            for _ in range(3):
+                side_by_side.append((cart_median_ms(ROOT, database_url, cookie, body_file),
+                                     cart_median_ms(tree, baseline_url, cookie, body_file)))
 
     raw, zipped = widget_sizes()
     bare_load, cart_load = loads["bare"], loads["cart"]
@@ -563,11 +626,16 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"{'; /api/cart also sets a cookie' if sets_cookie else ''}\n")
 
     print(f"  {'endpoint':<24} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9}  req/s by round")
-    for load in (bare_load, cart_load):
+    for load in loads.values():
         rounds = " / ".join(f"{rps:,.0f}" for rps in load.rounds_rps)
         print(f"  {load.name:<24} {load.rps:>8,.0f} {load.p50_ms:>8.2f} {load.p99_ms:>8.2f} "
               f"{len(load.samples_us):>9,}  {rounds}")
     print(f"  {'bare ÷ cart (req/s)':<24} {bare_load.rps / cart_load.rps:>8.2f}")
+    if "baseline" in loads:
+        old_load = loads["baseline"]
+        print(f"  {'cart ÷ baseline (req/s)':<24} {cart_load.rps / old_load.rps:>8.2f}"
+              f"   (p50 {cart_load.p50_ms / old_load.p50_ms:.2f}×, p99 {cart_load.p99_ms / old_load.p99_ms:.2f}×"
+              f" the baseline's latency)")
     print(f"  {'cart ÷ bare (latency)':<24} {'':>8} {cart_load.p50_ms / bare_load.p50_ms:>8.2f} "
           f"{cart_load.p99_ms / bare_load.p99_ms:>8.2f}")
     cpu = ", ".join(f"{name} {sum(load.client_cpu) / len(load.client_cpu):.0%}"
@@ -579,6 +647,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"cart {local.cart_median_us / 1e3:.2f} ms, bare {local.bare_median_us / 1e3:.2f} ms, "
         f"ratio {local.cart_median_us / local.bare_median_us:.1f}"
     )
+    if side_by_side:
+        new = sorted(pair[0] for pair in side_by_side)[1]
+        old = sorted(pair[1] for pair in side_by_side)[1]
+        turns = ", ".join(f"{a:.2f}/{b:.2f}" for a, b in side_by_side)
+        print(f"In-process against {options.baseline[:12]} (3 fresh processes each, taking turns; medians "
+              f"{turns} ms): cart {new:.2f} ms, baseline {old:.2f} ms, ratio {new / old:.2f}")
     print(f"SQL queries per warm GET {API_PATH}: plugin {local.plugin_queries:g}, "
           f"demo adapter {local.adapter_queries:g}")
     for label, statements in (("plugin", local.plugin_statements), ("adapter", local.adapter_statements)):
@@ -591,14 +665,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\ncProfile of 300 warm in-process GET {API_PATH}, by cumulative time:\n{local.profile}")
 
     status = 0
-    for load in (bare_load, cart_load):
+    for load in loads.values():
         if load.error_count or load.truncated:
             cut = ", cut short by the deadline" if load.truncated else ""
             causes = ": " + "; ".join(load.errors[:3]) if load.errors else ""
             print(f"{'ERROR' if load.error_count else 'NOTE'}: {load.name}: {load.error_count} failed requests{cut}"
                   f"{causes}")
             status = 2 if load.error_count else status
-        if load.sizes != {len(raw_body)}:
+        if load is not loads.get("baseline") and load.sizes != {len(raw_body)}:
             print(f"ERROR: {load.name} answered with bodies of {sorted(load.sizes)} bytes, not {len(raw_body)}")
             status = 2
     for name, tail in server_errors.items():

@@ -225,12 +225,12 @@ class Tsuide:
         """This shopper's place in the A/B tests and the holdout (worked out once per request)."""
         if not request:
             return NOBODY
+        cached = g.get("tsuide_exposure")
+        if cached is not None and (snapshot is None or cached[0] == snapshot.version):
+            return cached[1]  # worked out already in this request: no query
         if snapshot is None:
             state = self._state()
             snapshot, _ = state.store.current(state.db.session, None)
-        cached = g.get("tsuide_exposure")
-        if cached is not None and cached[0] == snapshot.version:
-            return cached[1]
         found = exposure_for(_panels.visitor_id(), snapshot.tests, self.setting("TSUIDE_HOLDOUT_PERCENT", snapshot))
         g.tsuide_exposure = (snapshot.version, found)
         return found

@@ -189,3 +189,19 @@ def test_a_variant_that_would_price_wrong_is_refused_on_save(shop):
         db.session.rollback()
         assert "B:" in str(refused.value.errors["variants"])
         assert db.session.query(models.Variant).filter_by(name="B").one().pricing_value == 1_500
+
+
+def test_a_warm_cart_api_call_under_a_test_and_a_holdout_still_makes_one_query(shop):
+    from sqlalchemy import event
+
+    app, db, tsuide, adapter, kit_id = shop
+    adapter.lines = {"camera": 1}
+    client = as_visitor(app.test_client(), visitor_for(kit_id, "B"))
+    cart_body(client)  # warms the rule cache
+    with app.app_context():
+        engine = db.engine
+    seen = []
+    event.listen(engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    body = cart_body(client)
+    assert body["offers"][0]["saving"]["amount"] == 13_950
+    assert len(seen) == 1, seen
