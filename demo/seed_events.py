@@ -39,8 +39,11 @@ def _tested(label: str, model) -> tuple[str, list]:
 
 
 def seed_ab_tests() -> int:
-    """The demo's A/B tests (catalogue.AB_TESTS) on its bundle and thank-you offer, once."""
-    if db.session.scalar(select(func.count()).select_from(rules.Variant)):
+    """The demo's A/B tests (catalogue.AB_TESTS) on its bundle and thank-you offer, with the seeded history.
+
+    Once: not again when the tests or the history are there (an admin may have ended the tests since).
+    """
+    if any(db.session.scalar(select(func.count()).select_from(model)) for model in (rules.Variant, rules.Event)):
         return 0
     made = 0
     for label, variants in catalogue.AB_TESTS.items():

@@ -26,7 +26,7 @@ USE_INSTALLED = textwrap.dedent(
             pass
 
     app = Flask("installed")
-    app.config.update(SQLALCHEMY_DATABASE_URI="sqlite://", SECRET_KEY="installed")
+    app.config.update(SQLALCHEMY_DATABASE_URI="sqlite://", SECRET_KEY="installed", TSUIDE_HOLDOUT_PERCENT=0)
     db = SQLAlchemy(app)
     tsuide = Tsuide(app, db=db, adapter=Shop())
     with app.app_context():
