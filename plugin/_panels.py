@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
-from flask import current_app, render_template, request, session, url_for
+from flask import after_this_request, current_app, g, render_template, request, session, url_for
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -20,14 +21,36 @@ if TYPE_CHECKING:
     from .extension import Tsuide
 
 log = logging.getLogger("tsuide")
+#: The cookie (and, for visitors from before it, the session key) that holds the visitor id.
 VISITOR_KEY = "tsuide_visitor"
+#: How long a browser keeps its visitor id: 400 days, the longest browsers allow a cookie.
+VISITOR_DAYS = 400
+_VISITOR = re.compile(r"[0-9a-f]{16}")
 
 
 def visitor_id() -> str:
-    """A random id for this browser's session, so beacons can be counted per visitor."""
-    if VISITOR_KEY not in session:
-        session[VISITOR_KEY] = secrets.token_hex(8)
-    return session[VISITOR_KEY]
+    """This browser's random id, which A/B variants, the holdout and the analytics count by.
+
+    It lives in a cookie of its own for 400 days, not in the shop's session: a
+    visitor keeps their variant when the browser restarts or the shop clears
+    its session at login, so the discount seen is the discount charged. The
+    cookie is HttpOnly, SameSite=Lax, and Secure on HTTPS.
+    """
+    if "tsuide_visitor" in g:
+        return g.tsuide_visitor
+    found = request.cookies.get(VISITOR_KEY) or ""
+    if not _VISITOR.fullmatch(found):
+        remembered = session.get(VISITOR_KEY) or ""
+        found = remembered if _VISITOR.fullmatch(remembered) else secrets.token_hex(8)
+
+        @after_this_request
+        def _remember(response):
+            response.set_cookie(VISITOR_KEY, found, max_age=VISITOR_DAYS * 86_400, httponly=True,
+                                samesite="Lax", secure=request.is_secure)
+            return response
+
+    g.tsuide_visitor = found
+    return found
 
 
 def log_failure(tsuide: Tsuide, name: str, error: Exception) -> None:

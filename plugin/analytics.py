@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -169,7 +169,7 @@ def _groups(session: Session, window) -> dict[bool, GroupReport]:
     spent = case((Event.kind.in_(("order", "accept")), func.coalesce(Event.amount, 0)), else_=0)
     per_visitor = (
         select(
-            func.max(case((Event.variant == HOLDOUT, 1), else_=0)).label("held"),
+            func.max(case((and_(Event.kind.in_(("view", "order")), Event.variant == HOLDOUT), 1), else_=0)).label("held"),
             func.sum(spent).label("revenue"),
             func.sum(case((Event.kind == "order", 1), else_=0)).label("orders"),
         )
@@ -225,7 +225,7 @@ def _incremental(treated: GroupReport, holdout: GroupReport) -> Incremental | No
 
 def _days(session: Session, window, start: date, end: date, offset: timedelta) -> tuple[Day, ...]:
     day = _local_day(session, Event.created_at, offset).label("day")
-    held = case((Event.variant == HOLDOUT, 1), else_=0).label("held")
+    held = case((and_(Event.kind.in_(("view", "order")), Event.variant == HOLDOUT), 1), else_=0).label("held")
     figures: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     visits = select(day, held, func.count(distinct(Event.visitor_id))).where(
         window, Event.kind.in_(("view", "order"))).group_by(day, held)
@@ -252,6 +252,7 @@ def _offer_reports(
     revenue: Mapping[tuple[str, str | None], int],
     alpha: float,
     min_trials: int,
+    current: Mapping[str, Collection[str]],
 ) -> tuple[OfferReport, ...]:
     by_offer: dict[str, list[VariantReport]] = defaultdict(list)
     for (offer_id, variant), figures in counts.items():
@@ -269,7 +270,10 @@ def _offer_reports(
     reports = []
     for offer_id, variants in by_offer.items():
         variants.sort(key=lambda report: (report.variant is not None, report.variant or ""))
-        named = {report.variant: report.stats for report in variants if report.variant is not None}
+        # A running test is judged on its variants now: a renamed or removed one is history, shown but not judged.
+        judged_names = current.get(offer_id)
+        named = {report.variant: report.stats for report in variants if report.variant is not None
+                 and (judged_names is None or report.variant in judged_names)}
         judged = verdict(named, alpha=alpha, min_trials=min_trials) if len(named) >= 2 else None
         reports.append(OfferReport(offer_id, tuple(variants), judged))
     reports.sort(key=lambda report: (-sum(v.stats.revenue for v in report.variants), report.offer_id))
@@ -283,8 +287,12 @@ def build_report(
     zone: ZoneInfo,
     alpha: float = 0.05,
     min_trials: int = 200,
+    current: Mapping[str, Collection[str]] | None = None,
 ) -> Report:
-    """The analytics for the shop's local days ``start`` to ``end``, inclusive."""
+    """The analytics for the shop's local days ``start`` to ``end``, inclusive.
+
+    ``current`` names the variants of each test running now (offer id -> names).
+    """
     low, high = utc_bounds(start, end, zone)
     window = and_(Event.created_at >= low, Event.created_at < high)
     offset = datetime.combine(start, time(), zone).utcoffset() or timedelta()
@@ -292,7 +300,8 @@ def build_report(
     return Report(
         start=start,
         end=end,
-        offers=_offer_reports(_offer_counts(session, window), _attributed(session, window), alpha, min_trials),
+        offers=_offer_reports(_offer_counts(session, window), _attributed(session, window), alpha, min_trials,
+                              current or {}),
         treated=groups[False],
         holdout=groups[True],
         incremental=_incremental(groups[False], groups[True]),

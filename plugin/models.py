@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -334,7 +335,7 @@ class Event(Base):
     order_id: Mapped[str | None] = mapped_column(String(64), index=True)
     page: Mapped[str | None] = mapped_column(String(32))
     variant: Mapped[str | None] = mapped_column(String(32))
-    amount: Mapped[int | None] = mapped_column(Integer)
+    amount: Mapped[int | None] = mapped_column(BigInteger)  #: minor units: an order in rupiah passes 2**31
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False, index=True)
 
 

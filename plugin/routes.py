@@ -189,7 +189,9 @@ def add_to_cart():
     else:
         additions = _product_additions(data["items"])
     tsuide._adapter.add_to_cart([(product.id, quantity) for product, quantity in additions])
-    offer_id = data.get("bundle_id") or data.get("offer")
+    offer_id = data.get("bundle_id")
+    if "offer" in data and data["offer"].split(":", 1)[1] in {product.id for product, _ in additions}:
+        offer_id = data["offer"]  # a suggested product, counted only for the product it names
     if offer_id:  # an offer taken from the panel, for the analytics
         session = tsuide._state().db.session
         session.add(models.Event(kind="add", rule_id=offer_id, visitor_id=visitor_id(), page="cart",
@@ -219,7 +221,8 @@ def events():
     tsuide = _tsuide()
     session = tsuide._state().db.session
     visitor = visitor_id()
-    exposure = tsuide.exposure()
+    snapshot, _ = tsuide._state().store.current(session, None)
+    exposure = tsuide.exposure(snapshot)
     if data["kind"] == "view":
         today = datetime.now(timezone.utc).date().isoformat()
         if flask_session.get(VIEWED_KEY) == today:
@@ -232,6 +235,7 @@ def events():
             models.Event(kind=data["kind"], rule_id=offer, visitor_id=visitor, page=data["page"],
                          variant=exposure.variant_of(offer))
             for offer in data["offers"]
+            if not offer.isdigit() or offer in snapshot.by_id  # a rule id must name a rule
         )
     session.commit()
     return "", 204

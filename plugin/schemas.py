@@ -7,6 +7,9 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 MAX_QUANTITY = 99
 #: What a browser may report; adds, accepts, declines and orders are recorded by the server itself.
 EVENT_KINDS = ("view", "impression", "click", "dismiss")
+#: How offers are named: a rule id, ``pp:<id>`` (thank-you), ``gap:<product>``, ``pair:<product>``.
+OFFER_ID = validate.Regexp(r"^(?:[0-9]{1,9}|pp:[0-9]{1,9}|gap:\S{1,60}|pair:\S{1,59})$",
+                           error="Not an offer of this shop.")
 
 
 class ItemSchema(Schema):
@@ -25,8 +28,9 @@ class AddToCartSchema(Schema):
 
     bundle_id = fields.String(validate=validate.Length(min=1, max=64))
     items = fields.List(fields.Nested(ItemSchema), validate=validate.Length(min=1, max=20))
-    offer = fields.String(validate=validate.Length(min=1, max=64),
-                          metadata={"description": "The panel offer these items come from, for the analytics."})
+    offer = fields.String(validate=validate.Regexp(r"^(?:gap|pair):\S{1,60}$", error="Not an offer of this shop."),
+                          metadata={"description": "The suggestion these items come from (gap:<product> or "
+                                                   "pair:<product>), for the analytics."})
 
     @validates_schema
     def _one_of(self, data, **kwargs):
@@ -39,8 +43,7 @@ class EventSchema(Schema):
         unknown = EXCLUDE
 
     kind = fields.String(required=True, validate=validate.OneOf(EVENT_KINDS))
-    offers = fields.List(fields.String(validate=validate.Length(min=1, max=64)), load_default=list,
-                         validate=validate.Length(max=10))
+    offers = fields.List(fields.String(validate=OFFER_ID), load_default=list, validate=validate.Length(max=10))
     page = fields.String(load_default="cart", validate=validate.OneOf(("cart", "thank-you")))
 
     @validates_schema

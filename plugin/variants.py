@@ -19,6 +19,8 @@ from .rules import FixedBundle, RuleError
 
 #: A variant's name: short, shown in the admin and written to every event.
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,31}$")
+#: Names events use for something else: a visitor in the holdout.
+RESERVED = frozenset({"holdout"})
 
 Offer = TypeVar("Offer")
 
@@ -57,6 +59,8 @@ def check_variants(specs: Sequence[VariantSpec], can_price: bool) -> None:
     for spec in specs:
         if not NAME.match(spec.name or ""):
             messages.append(f"{spec.name!r}: a name is 1 to 32 letters, digits, spaces, _ or -.")
+        elif spec.name.lower() in RESERVED:
+            messages.append(f"{spec.name!r} is reserved for the holdout: choose another name.")
         if not isinstance(spec.weight, int) or not 1 <= spec.weight <= 100:
             messages.append(f"{spec.name}: the weight is a whole number from 1 to 100.")
         if spec.pricing_value is not None and not can_price:

@@ -30,15 +30,14 @@ def camera_kit(**terms) -> models.Bundle:
 def visitor_for(offer_id: str, variant: str, holdout_bp: int = 0) -> str:
     """A visitor id the hash puts in ``variant`` of ``offer_id`` (and outside the holdout)."""
     for number in range(1_000):
-        visitor = f"visitor-{number}"
+        visitor = f"{number:016x}"  # ids are 16 hex digits, as the plugin draws them
         if not in_holdout(visitor, holdout_bp) and choose(visitor, offer_id, ARMS).name == variant:
             return visitor
     raise AssertionError("no such visitor")  # pragma: no cover
 
 
 def as_visitor(client, visitor: str):
-    with client.session_transaction() as session:
-        session["tsuide_visitor"] = visitor
+    client.set_cookie("tsuide_visitor", visitor)
     return client
 
 
@@ -205,3 +204,39 @@ def test_a_warm_cart_api_call_under_a_test_and_a_holdout_still_makes_one_query(s
     body = cart_body(client)
     assert body["offers"][0]["saving"]["amount"] == 13_950
     assert len(seen) == 1, seen
+
+
+def test_the_visitor_id_is_a_cookie_of_its_own_and_survives_a_cleared_session(shop):
+    app, db, tsuide, adapter, kit_id = shop
+    adapter.lines = {"camera": 1}
+    client = app.test_client()
+    first = client.get("/tsuide/api/cart")
+    cookie = next(value for value in first.headers.getlist("Set-Cookie") if value.startswith("tsuide_visitor="))
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Max-Age=34560000" in cookie
+    visitor = client.get_cookie("tsuide_visitor").value
+    saving = first.json["offers"][0]["saving"]["amount"]
+    client.delete_cookie("session")  # the shop signs the shopper in and clears its session
+    again = client.get("/tsuide/api/cart")
+    assert client.get_cookie("tsuide_visitor").value == visitor
+    assert not any(value.startswith("tsuide_visitor=") for value in again.headers.getlist("Set-Cookie"))
+    assert again.json["offers"][0]["saving"]["amount"] == saving
+
+
+def test_a_forged_visitor_cookie_is_replaced(shop):
+    app, *_ = shop
+    client = app.test_client()
+    client.set_cookie("tsuide_visitor", "<script>")
+    client.get("/tsuide/api/cart")
+    assert client.get_cookie("tsuide_visitor").value != "<script>"
+
+
+def test_a_suggestion_is_credited_only_for_the_product_it_names(shop):
+    app, db, tsuide, adapter, kit_id = shop
+    adapter.lines = {"camera": 1}
+    client = app.test_client()
+    token = csrf(cart_body(client))
+    for offer in ("gap:socks", "gap:lens"):  # socks are added; "gap:lens" claims a product not added
+        response = client.post("/tsuide/api/cart/items", headers={"X-CSRFToken": token},
+                               json={"items": [{"product_id": "socks", "quantity": 1}], "offer": offer})
+        assert response.status_code == 200
+    assert [(kind, offer) for kind, offer, *_ in events(shop)] == [("add", "gap:socks")]

@@ -73,7 +73,7 @@ def form_post(client, url, data, **kwargs):
 
 def visitor_for(offer_id, variant, specs=(VariantSpec("A"), VariantSpec("B"))):
     """A visitor id the hash puts in ``variant`` of ``offer_id`` (no holdout in the test shop)."""
-    return next(f"visitor-{n}" for n in range(1_000) if choose(f"visitor-{n}", offer_id, specs).name == variant)
+    return next(f"{n:016x}" for n in range(1_000) if choose(f"{n:016x}", offer_id, specs).name == variant)
 
 
 # -- the JSON API ----------------------------------------------------------------------------------------
@@ -265,3 +265,28 @@ def test_export_carries_variants_and_import_restores_them(shop, admin):
     refused = admin.post(f"{API}/import", json=broken)
     assert refused.status_code == 400 and "bundles" in refused.json["error"]["fields"]
     assert len(variant_rows(shop)) == 12
+
+
+def test_a_variant_discount_below_the_margin_needs_the_same_confirmation(shop, admin):
+    deep = {"variants-0-name": "A", "variants-1-name": "B", "variants-1-pricing_value": "95"}
+    response = form_post(admin, f"{ADMIN}/bundles/new", dict(BUNDLE_FORM, **deep))
+    assert response.status_code == 400
+    warning = BeautifulSoup(response.get_data(as_text=True), "html.parser").select_one("[data-margin-warning]")
+    assert "3袋セット · B" in warning.get_text()
+    assert count(shop, models.Rule) == 0
+    confirmed = form_post(admin, f"{ADMIN}/bundles/new", dict(BUNDLE_FORM, **deep, confirm_margin="1"))
+    assert confirmed.status_code == 302
+    assert [row[2:] for row in variant_rows(shop)] == [("A", 1, None), ("B", 1, 9500)]
+
+
+def test_changing_the_pricing_mode_needs_the_variants_discounts_in_the_new_mode(shop, admin):
+    created = admin.post(f"{API}/bundles", json=dict(BUNDLE, variants=[CONTROL, CHALLENGER])).json
+    refused = admin.patch(f"{API}/bundles/{created['id']}", json={"pricing_mode": "fixed_price",
+                                                                  "pricing_value": 8000})
+    assert refused.status_code == 400 and "variants" in refused.json["error"]["fields"]
+    assert [row[4] for row in variant_rows(shop)] == [None, 1500]
+    with_variants = admin.patch(f"{API}/bundles/{created['id']}", json={
+        "pricing_mode": "fixed_price", "pricing_value": 8000,
+        "variants": [CONTROL, dict(CHALLENGER, pricing_value=7500)]})
+    assert with_variants.status_code == 200, with_variants.json
+    assert [row[4] for row in variant_rows(shop)] == [None, 7500]

@@ -190,3 +190,38 @@ def test_the_default_range_is_the_last_four_weeks(shop):
     body = app.test_client().get(API).json
     assert len(body["days"]) == 28
     assert datetime.fromisoformat(body["end"]) - datetime.fromisoformat(body["start"]) == timedelta(days=27)
+
+
+def test_odd_offer_ids_stored_before_do_not_break_the_dashboard_and_csv_cells_never_run(shop):
+    app, db, tsuide, adapter, kit_id = shop
+    with app.app_context():
+        db.session.add_all([models.Event(kind="impression", visitor_id="x", rule_id=offer, created_at=DAY)
+                            for offer in ("²", "pp:²", "=HYPERLINK(\"http://evil\")")])
+        db.session.commit()
+    client = app.test_client()
+    assert client.get(API, query_string=RANGE).status_code == 200
+    assert client.get(PAGE, query_string=RANGE).status_code == 200
+    rows = list(csv.DictReader(io.StringIO(client.get(f"{PAGE}.csv", query_string=RANGE).get_data(as_text=True))))
+    assert not any(row[name].startswith(("=", "+", "-", "@")) for row in rows for name in ("offer_id", "offer"))
+
+
+def test_a_far_date_is_a_400_not_a_500(shop):
+    app, *_ = shop
+    for query in ({"end": "9999-12-31"}, {"start": "9999-12-20"}, {"start": "1900-01-01"}):
+        assert app.test_client().get(API, query_string=query).status_code == 400
+
+
+def test_a_variant_cannot_be_named_holdout_and_accepts_never_count_as_the_holdout(shop):
+    app, db, tsuide, adapter, kit_id = shop
+    with app.app_context():
+        kit = db.session.get(models.Bundle, int(kit_id))
+        kit.variants = [models.Variant(name="A"), models.Variant(name="Holdout", position=1)]
+        with pytest.raises(models.engine.RuleError):
+            db.session.commit()
+        db.session.rollback()
+        db.session.add(models.Event(kind="accept", visitor_id="v1", rule_id="pp:1", variant="holdout",
+                                    amount=2_000, created_at=DAY))
+        db.session.commit()
+    groups = app.test_client().get(API, query_string=RANGE).json["groups"]
+    assert groups["holdout"]["visitors"] == 100 and groups["offers"]["revenue"] == 2_000 + sum(
+        expected_visitor_revenue()[0])

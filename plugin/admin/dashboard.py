@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 
 from .. import analytics
@@ -21,9 +22,13 @@ from ..models import Rule
 from ..models_post_purchase import PostPurchaseOffer
 from .service import _session, load as load_body
 
+_NUMBER = re.compile(r"[0-9]{1,9}")
+#: Spreadsheets run a cell that starts with one of these as a formula.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: The dashboard's range when none is asked for: the last four weeks, today included.
 DEFAULT_DAYS = 28
 MAX_DAYS = 366
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
 
 
 class RangeSchema(Schema):
@@ -32,8 +37,8 @@ class RangeSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    start = fields.Date(load_default=None)
-    end = fields.Date(load_default=None)
+    start = fields.Date(load_default=None, validate=validate.Range(min=EARLIEST, max=LATEST))
+    end = fields.Date(load_default=None, validate=validate.Range(min=EARLIEST, max=LATEST))
 
     @validates_schema
     def _order(self, data, **kwargs):
@@ -70,9 +75,9 @@ def _labels(offer_ids: list[str]) -> dict[str, str]:
     """Each offer's name as the admin knows it: the rule's or offer's label, or the product suggested."""
     tsuide = current_app.extensions["tsuide"]
     session = _session()
-    rule_ids = [int(offer_id) for offer_id in offer_ids if offer_id.isdigit() and len(offer_id) < 10]
-    pp_ids = [int(offer_id[3:]) for offer_id in offer_ids if offer_id.startswith("pp:") and offer_id[3:].isdigit()
-              and len(offer_id) < 13]
+    rule_ids = [int(offer_id) for offer_id in offer_ids if _NUMBER.fullmatch(offer_id)]
+    pp_ids = [int(offer_id[3:]) for offer_id in offer_ids
+              if offer_id.startswith("pp:") and _NUMBER.fullmatch(offer_id[3:])]
     labels = {str(rule_id): label for rule_id, label in session.execute(
         select(Rule.id, Rule.label).where(Rule.id.in_(rule_ids)))} if rule_ids else {}
     if pp_ids:
@@ -91,8 +96,11 @@ def _labels(offer_ids: list[str]) -> dict[str, str]:
 def load(args: dict) -> Dashboard:
     start, end = date_range(args)
     tsuide = current_app.extensions["tsuide"]
-    alpha = tsuide.setting("TSUIDE_SIGNIFICANCE")
-    report = analytics.build_report(_session(), start, end, _zone(), alpha=alpha)
+    state = tsuide._state()
+    snapshot, _ = state.store.current(state.db.session, None)
+    alpha = tsuide.setting("TSUIDE_SIGNIFICANCE", snapshot)
+    current = {offer_id: {spec.name for spec in specs} for offer_id, specs in snapshot.tests.items()}
+    report = analytics.build_report(_session(), start, end, _zone(), alpha=alpha, current=current)
     return Dashboard(report, _labels([offer.offer_id for offer in report.offers]), alpha)
 
 
@@ -172,6 +180,12 @@ def _rate(value: float) -> str:
     return f"{value:.4f}"
 
 
+def _text(value: str | None) -> str:
+    """Text for a CSV cell that a spreadsheet shows as text, never runs as a formula."""
+    value = value or ""
+    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
+
+
 def as_csv(dashboard: Dashboard) -> str:
     """The same figures as the page: one row per offer and variant, then the offers and holdout groups."""
     out = io.StringIO()
@@ -181,7 +195,8 @@ def as_csv(dashboard: Dashboard) -> str:
         verdict = analytics.verdict_text(offer) if offer.verdict is not None else ""
         for row in _variant_rows(dashboard, offer):
             writer.writerow([
-                "offer", offer.offer_id, dashboard.labels[offer.offer_id], offer.page, row["variant"] or "",
+                "offer", _text(offer.offer_id), _text(dashboard.labels[offer.offer_id]), offer.page,
+                _text(row["variant"]),
                 row["seen"], row["clicks"], _rate(row["click_rate"]), row["takes"], _rate(row["take_rate"]),
                 _rate(row["take_rate_low"]), _rate(row["take_rate_high"]), row["declines"],
                 row["attributed_revenue"], f"{row['revenue_per_visitor']:.2f}", verdict,

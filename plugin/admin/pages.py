@@ -168,6 +168,10 @@ def _try_preview(records, data):
     except RuleError as error:
         return None, None, forms.flatten(service._api_names(error.errors), {})
     warnings = pages_preview.margin_warnings(rule) if pages_preview.is_priced(rule) else []
+    try:
+        warnings += pages_preview.variant_margin_warnings(rule, data.get("variants", []))
+    except RuleError as error:
+        return None, None, forms.flatten(service._api_names(error.errors), {})
     return pages_preview.preview(rule), warnings, {}
 
 

@@ -19,6 +19,7 @@ from .._thank_you import Step
 from ..bundles import Cart, CartLine, Order, Product, quote_cart
 from ..money import FULL_BASIS_POINTS, percent_of
 from ..rules import FixedBundle, RuleBook, VolumeDiscount
+from ..variants import VariantSpec, apply_variant
 from .records import Kind
 
 #: Products the preview and the margin check look through when a rule names categories.
@@ -204,6 +205,19 @@ def margin_warnings(rule) -> list[MarginWarning]:
             sale = product.price - percent_of(product.price, deepest)
             if sale < _floor(product.cost, floor_bp):
                 found.append(MarginWarning(product.name, sale, product.cost, _floor(product.cost, floor_bp), floor_bp))
+    return found
+
+
+def variant_margin_warnings(rule, variants: list[dict]) -> list[MarginWarning]:
+    """:func:`margin_warnings` of each A/B variant that sets its own discount on a fixed bundle."""
+    if not isinstance(rule, FixedBundle):
+        return []
+    found: list[MarginWarning] = []
+    for variant in variants:
+        if variant.get("pricing_value") is None:
+            continue
+        priced = apply_variant(rule, VariantSpec(variant["name"], pricing_value=variant["pricing_value"]))
+        found += [replace(warning, what=f"{warning.what} · {variant['name']}") for warning in margin_warnings(priced)]
     return found
 
 

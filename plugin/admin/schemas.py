@@ -88,6 +88,8 @@ def _unique_variants(data):
         raise ValidationError("Each variant needs its own name.", "variants")
     if len(names) == 1:
         raise ValidationError("An A/B test needs at least two variants (or none).", "variants")
+    if any(name.lower() == "holdout" for name in names):
+        raise ValidationError("'holdout' is reserved for the holdout: choose another name.", "variants")
 
 
 class BundleSchema(RuleTermsSchema):

@@ -135,9 +135,21 @@ def update(kind: Kind, record_id: str, body, expected_version: int | None, parti
     row = get_row(kind, record_id)
     data = load(kind.schema, body, partial=partial)
     _check_version(row, data.pop("version", expected_version))
+    _check_variant_pricing(row, data)
     before = kind.dump(row)
     kind.fill(row, data)
     return _commit(kind, "update", row, before)
+
+
+def _check_variant_pricing(row, data: dict) -> None:
+    """A new pricing mode would silently change what the variants' discounts mean: they must come with it."""
+    mode = data.get("pricing_mode")
+    variants = getattr(row, "variants", [])
+    if mode is None or mode == row.pricing_mode or "variants" in data:
+        return
+    if any(variant.pricing_value is not None for variant in variants):
+        raise InvalidRequest("Some fields need fixing.", {"variants": [
+            "The pricing mode changed: send the variants too, with each discount in the new mode (or none)."]})
 
 
 def delete(kind: Kind, record_id: str, expected_version: int | None) -> dict:

@@ -39,7 +39,7 @@ def upgrade():
 
     with op.batch_alter_table('tsuide_events', schema=None) as batch_op:
         batch_op.add_column(sa.Column('variant', sa.String(length=32), nullable=True))
-        batch_op.add_column(sa.Column('amount', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('amount', sa.BigInteger(), nullable=True))
         batch_op.create_index(batch_op.f('ix_tsuide_events_order_id'), ['order_id'], unique=False)
 
 
