@@ -104,7 +104,7 @@ def load(args: dict) -> Dashboard:
     return Dashboard(report, _labels([offer.offer_id for offer in report.offers]), alpha)
 
 
-def _variant_rows(dashboard: Dashboard, offer: OfferReport) -> list[dict]:
+def _variant_rows(offer: OfferReport) -> list[dict]:
     rows = []
     for variant in offer.variants:
         stats = variant.stats
@@ -142,7 +142,7 @@ def as_json(dashboard: Dashboard) -> dict:
             "offer_id": offer.offer_id,
             "label": dashboard.labels[offer.offer_id],
             "page": offer.page,
-            "variants": _variant_rows(dashboard, offer),
+            "variants": _variant_rows(offer),
             "verdict": None if judged is None else {
                 "winner": judged.winner, "message": judged.message, "reason": judged.reason,
                 "leader": judged.leader,
@@ -193,7 +193,7 @@ def as_csv(dashboard: Dashboard) -> str:
     writer.writerow(CSV_COLUMNS)
     for offer in dashboard.report.offers:
         verdict = analytics.verdict_text(offer) if offer.verdict is not None else ""
-        for row in _variant_rows(dashboard, offer):
+        for row in _variant_rows(offer):
             writer.writerow([
                 "offer", _text(offer.offer_id), _text(dashboard.labels[offer.offer_id]), offer.page,
                 _text(row["variant"]),
