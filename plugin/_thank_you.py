@@ -23,6 +23,7 @@ from .bundles import Order
 from .errors import NotAddable, OfferUnavailable, PaymentFailed, UnknownOffer
 from .rules import RuleError
 from .variants import apply_variant
+from ._exposure import Exposure, exposure_for
 from ._panels import visitor_id
 from .models import Event, row_id, utcnow
 from .models_post_purchase import PostPurchaseOffer, PostPurchaseResponse
@@ -48,6 +49,7 @@ class Step:
     is_downsell: bool = False
     left: int | None = None  #: "first N": how many shoppers may still accept
     charge: int | None = None  #: what an accepted offer charged
+    variant: str | None = None  #: the offer's A/B variant, as the order's shopper is assigned
 
     def seconds_left(self, now: datetime) -> int:
         return max(0, int((self.expires_at - now).total_seconds()))
@@ -89,7 +91,7 @@ def current_step(tsuide: Tsuide, order: Order, now: datetime | None = None) -> S
         return Step("accepted", order, expires, charge=taken.charge)
     if now >= expires:
         return Step("expired", order, expires)
-    exposure = tsuide.exposure(snapshot)
+    exposure = order_exposure(tsuide, order.id, snapshot)
     if exposure.holdout:
         return Step("none", order, expires)  # the holdout sees no offers, here as on the cart page
 
@@ -134,7 +136,24 @@ def current_step(tsuide: Tsuide, order: Order, now: datetime | None = None) -> S
     amendment = engine.choose(offers, order, products, shopper, **terms)
     if amendment is None:
         return Step("none", order, expires)
-    return Step("offer", order, expires, amendment, left=amendment.offer.left())
+    return Step("offer", order, expires, amendment, left=amendment.offer.left(),
+                variant=exposure.variant_of(f"pp:{amendment.offer.id}"))
+
+
+def order_exposure(tsuide: Tsuide, order_id: str, snapshot) -> Exposure:
+    """The holdout and variants of the shopper who placed the order, on whatever device opens its page.
+
+    The order's event names that shopper's visitor id, so the confirmation
+    e-mail's link opened on a phone shows the offer (its copy and price, or
+    nothing for the holdout) that the checkout's browser was shown.
+    """
+    current = tsuide.exposure(snapshot)
+    placed_by = tsuide._state().db.session.scalar(
+        select(Event.visitor_id).where(Event.kind == "order", Event.order_id == order_id).limit(1)
+    )
+    if placed_by is None or placed_by == current.visitor:
+        return current
+    return exposure_for(placed_by, snapshot.tests, tsuide.setting("TSUIDE_HOLDOUT_PERCENT", snapshot))
 
 
 def _as_seen(offer: engine.PostPurchaseOffer, exposure) -> engine.PostPurchaseOffer:
@@ -210,16 +229,16 @@ def accept(tsuide: Tsuide, order_id: str, offer_id: str, key: str) -> Step:
     session.execute(
         update(PostPurchaseResponse).where(PostPurchaseResponse.idempotency_key == key).values(status="accepted")
     )
-    session.add(_event(tsuide, "accept", offer, order, amount=amendment.charge))
+    session.add(_event("accept", offer, order, step.variant, amount=amendment.charge))
     session.commit()
     return Step("accepted", _order(tsuide, order_id), step.expires_at, charge=amendment.charge)
 
 
-def _event(tsuide: Tsuide, kind: str, offer: engine.PostPurchaseOffer, order: Order, amount: int | None = None) -> Event:
+def _event(kind: str, offer: engine.PostPurchaseOffer, order: Order, variant: str | None,
+           amount: int | None = None) -> Event:
     """What the shopper did with a thank-you offer, for the analytics (the server records these itself)."""
-    offer_id = f"pp:{offer.id}"
-    return Event(kind=kind, rule_id=offer_id, visitor_id=visitor_id(), order_id=order.id, page="thank-you",
-                 variant=tsuide.exposure().variant_of(offer_id), amount=amount)
+    return Event(kind=kind, rule_id=f"pp:{offer.id}", visitor_id=visitor_id(), order_id=order.id, page="thank-you",
+                 variant=variant, amount=amount)
 
 
 def _release(session, order_id: str, offer: engine.PostPurchaseOffer) -> None:
@@ -271,7 +290,7 @@ def decline(tsuide: Tsuide, order_id: str, offer_id: str) -> Step:
         PostPurchaseResponse(order_id=order.id, offer_id=int(offer.id), customer_id=order.customer_id,
                              status="declined", created_at=utcnow())
     )
-    session.add(_event(tsuide, "decline", offer, order))
+    session.add(_event("decline", offer, order, step.variant))
     try:
         session.commit()
     except IntegrityError:  # declined twice: once is enough

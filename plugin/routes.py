@@ -216,13 +216,15 @@ def events():
     whether the visitor is in the holdout.
     """
     form = {"kind": request.form.get("kind"), "offers": request.form.getlist("offers"),
-            "page": request.form.get("page")}
+            "page": request.form.get("page"), "order": request.form.get("order")}
     data = _validated(EventSchema, {key: value for key, value in form.items() if value is not None})
     tsuide = _tsuide()
     session = tsuide._state().db.session
     visitor = visitor_id()
     snapshot, _ = tsuide._state().store.current(session, None)
     exposure = tsuide.exposure(snapshot)
+    if data["kind"] != "view" and data["page"] == "thank-you" and data.get("order"):
+        exposure = _thank_you.order_exposure(tsuide, data["order"], snapshot)  # the order's shopper's variants
     if data["kind"] == "view":
         today = datetime.now(timezone.utc).date().isoformat()
         if flask_session.get(VIEWED_KEY) == today:

@@ -45,6 +45,8 @@ class EventSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(EVENT_KINDS))
     offers = fields.List(fields.String(validate=OFFER_ID), load_default=list, validate=validate.Length(max=10))
     page = fields.String(load_default="cart", validate=validate.OneOf(("cart", "thank-you")))
+    order = fields.String(validate=validate.Length(min=1, max=64),
+                          metadata={"description": "On the thank-you page: the order it is for."})
 
     @validates_schema
     def _offers(self, data, **kwargs):

@@ -54,6 +54,7 @@
     data.append("kind", kind);
     data.append("page", root.getAttribute("data-tsuide"));
     data.append("csrf_token", token(root));
+    if (root.getAttribute("data-tsuide-order")) data.append("order", root.getAttribute("data-tsuide-order"));
     offers.forEach(function (offer) { data.append("offers", offer); });
     navigator.sendBeacon(eventsApi, data);
   }

@@ -6,7 +6,7 @@ from bs4 import BeautifulSoup
 
 from plugin import models
 from plugin.experiments import in_holdout
-from plugin.models_post_purchase import PostPurchaseItem, PostPurchaseOffer, PostPurchaseTrigger
+from plugin.models_post_purchase import PostPurchaseItem, PostPurchaseOffer, PostPurchaseResponse, PostPurchaseTrigger
 from plugin.variants import VariantSpec, choose
 from shop import OrderingAdapter
 
@@ -240,3 +240,40 @@ def test_a_suggestion_is_credited_only_for_the_product_it_names(shop):
                                json={"items": [{"product_id": "socks", "quantity": 1}], "offer": offer})
         assert response.status_code == 200
     assert [(kind, offer) for kind, offer, *_ in events(shop)] == [("add", "gap:socks")]
+
+
+def test_the_thank_you_page_follows_the_shopper_who_placed_the_order_on_any_device(database_url, make_shop):
+    adapter = OrderingAdapter()
+    app, db, tsuide, _ = make_shop(database_url, adapter=adapter, TSUIDE_HOLDOUT_PERCENT=50)
+    adapter.customer_id = "c-1"
+    adapter.place("A-1", [("sneakers", 1)], datetime.now(timezone.utc) - timedelta(minutes=1))
+    with app.app_context():
+        offer = PostPurchaseOffer(
+            kind="add_on", label="防水スプレー", label_en="Waterproof spray", pricing_value=1_000,
+            items=[PostPurchaseItem(product_id="spray")], triggers=[PostPurchaseTrigger(product_id="sneakers")],
+            variants=[models.Variant(name="A", position=0),
+                      models.Variant(name="B", position=1, label_en="Keep them dry", pricing_value=3_000)])
+        db.session.add(offer)
+        db.session.commit()
+        offer_id = f"pp:{offer.id}"
+    checkout_browser = visitor_for(offer_id, "B", holdout_bp=5_000)
+    phone = visitor_for(offer_id, "A", holdout_bp=5_000)
+    with app.app_context():
+        db.session.add(models.Event(kind="order", order_id="A-1", visitor_id=checkout_browser, amount=12_000))
+        db.session.commit()
+    client = as_visitor(app.test_client(), phone)  # the e-mail's link, opened on a phone
+    body = client.get("/tsuide/api/orders/A-1/offer", headers={"Accept-Language": "en"}).json
+    assert (body["offer"]["label"], body["offer"]["charge"]["amount"]) == ("Keep them dry", 1_050)
+    client.post("/tsuide/api/events", data={"kind": "impression", "offers": offer_id, "page": "thank-you",
+                                            "order": "A-1", "csrf_token": csrf(body)})
+    client.post("/tsuide/api/orders/A-1/offer/decline", json={"offer_id": offer_id[3:]},
+                headers={"X-CSRFToken": csrf(body)})
+    assert [(kind, variant) for kind, _, variant, *_ in events((app, db))][1:] == [("impression", "B"),
+                                                                                  ("decline", "B")]
+
+    held_out = next(f"{n:016x}" for n in range(1_000) if in_holdout(f"{n:016x}", 5_000))
+    with app.app_context():
+        db.session.query(models.Event).filter_by(kind="order").update({"visitor_id": held_out})
+        db.session.query(PostPurchaseResponse).delete()  # forget the decline: the offer would be open again
+        db.session.commit()
+    assert client.get("/tsuide/api/orders/A-1/offer").json["state"] == "none"  # the holdout, on any device
