@@ -150,9 +150,10 @@ def test_the_holdout_gets_no_thank_you_offer(database_url, make_shop):
     assert body["state"] == "none" and body["panel_html"] == ""
 
 
-def test_thank_you_variants_change_copy_button_and_charge(database_url, make_shop):
+def thank_you_shop(database_url, make_shop, **config):
+    """A sneakers order A-1 placed a minute ago, and a spray add-on whose variant B says it otherwise at 30% off."""
     adapter = OrderingAdapter()
-    app, db, tsuide, _ = make_shop(database_url, adapter=adapter)
+    app, db, tsuide, _ = make_shop(database_url, adapter=adapter, **config)
     adapter.customer_id = "c-1"
     adapter.place("A-1", [("sneakers", 1)], datetime.now(timezone.utc) - timedelta(minutes=1))
     with app.app_context():
@@ -164,7 +165,11 @@ def test_thank_you_variants_change_copy_button_and_charge(database_url, make_sho
                                      pricing_value=3_000)])
         db.session.add(offer)
         db.session.commit()
-        offer_id = f"pp:{offer.id}"
+        return app, db, adapter, f"pp:{offer.id}"
+
+
+def test_thank_you_variants_change_copy_button_and_charge(database_url, make_shop):
+    app, db, adapter, offer_id = thank_you_shop(database_url, make_shop)
     client = as_visitor(app.test_client(), visitor_for(offer_id, "B"))
     body = client.get("/tsuide/api/orders/A-1/offer", headers={"Accept-Language": "en"}).json
     assert body["offer"]["label"] == "Keep them dry"
@@ -243,19 +248,7 @@ def test_a_suggestion_is_credited_only_for_the_product_it_names(shop):
 
 
 def test_the_thank_you_page_follows_the_shopper_who_placed_the_order_on_any_device(database_url, make_shop):
-    adapter = OrderingAdapter()
-    app, db, tsuide, _ = make_shop(database_url, adapter=adapter, TSUIDE_HOLDOUT_PERCENT=50)
-    adapter.customer_id = "c-1"
-    adapter.place("A-1", [("sneakers", 1)], datetime.now(timezone.utc) - timedelta(minutes=1))
-    with app.app_context():
-        offer = PostPurchaseOffer(
-            kind="add_on", label="防水スプレー", label_en="Waterproof spray", pricing_value=1_000,
-            items=[PostPurchaseItem(product_id="spray")], triggers=[PostPurchaseTrigger(product_id="sneakers")],
-            variants=[models.Variant(name="A", position=0),
-                      models.Variant(name="B", position=1, label_en="Keep them dry", pricing_value=3_000)])
-        db.session.add(offer)
-        db.session.commit()
-        offer_id = f"pp:{offer.id}"
+    app, db, adapter, offer_id = thank_you_shop(database_url, make_shop, TSUIDE_HOLDOUT_PERCENT=50)
     checkout_browser = visitor_for(offer_id, "B", holdout_bp=5_000)
     phone = visitor_for(offer_id, "A", holdout_bp=5_000)
     with app.app_context():
