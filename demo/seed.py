@@ -178,8 +178,11 @@ def plugin_tables_exist() -> bool:
     return tables.has_table(rules.State.__tablename__) and tables.has_table(rules.Variant.__tablename__)
 
 
-def seed_all() -> dict[str, int]:
-    """Seed whatever is not there yet, inside an app context; returns how many of each were made."""
+def seed_all(history: bool = True) -> dict[str, int]:
+    """Seed whatever is not there yet, inside an app context; returns how many of each were made.
+
+    ``history=False`` leaves out the A/B tests and the four weeks of analytics events.
+    """
     if not plugin_tables_exist():
         raise PluginTablesMissing()
     db.create_all()
@@ -191,10 +194,11 @@ def seed_all() -> dict[str, int]:
     db.session.commit()
     made["orders"] = seed_orders()
     db.session.commit()
-    made["A/B variants"] = seed_ab_tests()
-    db.session.commit()
-    made["analytics events"] = seed_events()
-    db.session.commit()
+    if history:
+        made["A/B variants"] = seed_ab_tests()
+        db.session.commit()
+        made["analytics events"] = seed_events()
+        db.session.commit()
     return made
 
 

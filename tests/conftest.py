@@ -111,7 +111,8 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": chromium, "args": CHROME_ARGS}
 
 
-def _seeded_demo(url: str):
+def _seeded_demo(url: str, history: bool = False):
+    """The demo, migrated and seeded; with ``history``, also its A/B tests' four weeks of events."""
     from demo import create_app
     from demo.extensions import db
     from demo.seed import seed_all
@@ -121,7 +122,7 @@ def _seeded_demo(url: str):
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "TSUIDE_HOLDOUT_PERCENT": 0})
     with app.app_context():
         migrate.upgrade(db.engine)
-        seed_all()
+        seed_all(history=history)
         # The demo's A/B tests would give each test's random visitor either price: the suite checks the
         # offers as configured (tests/test_ab_tests.py checks variants), and keeps the seeded events.
         for variant in db.session.query(models.Variant):
@@ -143,7 +144,7 @@ def demo(database_url):
 @pytest.fixture(scope="module")
 def demo_app(tmp_path_factory):
     """The demo shop on its own SQLite file, for one module of browser tests."""
-    app, db = _seeded_demo(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'shop.sqlite'}")
+    app, db = _seeded_demo(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'shop.sqlite'}", history=True)
     yield app
     with app.app_context():
         db.engine.dispose()

@@ -202,9 +202,13 @@ def test_seeding_an_older_database_adds_the_offers_once(demo):
         assert db.session.query(Order).count() == orders_before
 
 
-def test_the_demo_cli_seeds_the_offers(demo):
+def test_the_demo_cli_seeds_the_offers_and_the_history_once(demo):
+    # The test fixture seeds without the A/B tests' history: the command adds just that, then nothing.
     result = demo.test_cli_runner().invoke(args=["demo", "seed"])
     assert result.exit_code == 0, result.output
-    assert "already seeded" in result.output
+    assert re.fullmatch(r"Seeded 4 A/B variants, [0-9]{4} analytics events\.\n", result.output)
+    again = demo.test_cli_runner().invoke(args=["demo", "seed"])
+    assert "already seeded" in again.output
     with demo.app_context():
         assert db.session.scalar(select(func.count()).select_from(PostPurchaseOffer)) == 5
+        assert db.session.scalar(select(func.count()).select_from(models.Variant)) == 4
