@@ -81,18 +81,28 @@ class GroupReport:
         return self.revenue / self.buyers if self.buyers else 0.0
 
     @property
+    def average_order_value(self) -> float:
+        """Revenue (thank-you charges included) per order."""
+        return self.revenue / self.orders if self.orders else 0.0
+
+    @property
     def conversion(self) -> float:
         return self.buyers / self.visitors if self.visitors else 0.0
 
 
 @dataclass(frozen=True)
 class Day:
+    """One of the shop's local days. ``visitors`` came that day; ``new_visitors`` came first that day, so
+    their running sum is the range's distinct visitors so far (the denominator of revenue per visitor)."""
+
     day: date
     visitors: int
     revenue: int
     holdout_visitors: int
     holdout_revenue: int
     takes: int
+    new_visitors: int = 0
+    new_holdout_visitors: int = 0
 
 
 @dataclass(frozen=True)
@@ -238,12 +248,23 @@ def _days(session: Session, window, start: date, end: date, offset: timedelta) -
     takes = select(day, func.count()).where(window, Event.kind.in_(TAKE_KINDS)).group_by(day)
     for when, count in session.execute(takes):
         figures[str(when)]["takes"] += count
+    first = (
+        select(func.min(day).label("first_day"), func.max(held).label("held"))
+        .where(window, Event.kind.in_(VISIT_KINDS), Event.visitor_id.is_not(None))
+        .group_by(Event.visitor_id)
+        .subquery()
+    )
+    for when, is_held, count in session.execute(
+        select(first.c.first_day, first.c.held, func.count()).group_by(first.c.first_day, first.c.held)
+    ):
+        figures[str(when)]["new_holdout_visitors" if is_held else "new_visitors"] += count
     days = []
     for index in range((end - start).days + 1):
         current = start + timedelta(days=index)
         values = figures.get(current.isoformat(), {})
         days.append(Day(current, values.get("visitors", 0), values.get("revenue", 0),
-                        values.get("holdout_visitors", 0), values.get("holdout_revenue", 0), values.get("takes", 0)))
+                        values.get("holdout_visitors", 0), values.get("holdout_revenue", 0), values.get("takes", 0),
+                        values.get("new_visitors", 0), values.get("new_holdout_visitors", 0)))
     return tuple(days)
 
 

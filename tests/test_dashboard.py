@@ -111,6 +111,25 @@ def test_the_holdout_comparison_is_welchs_test_on_revenue_per_visitor(shop):
     assert body["incremental"]["revenue_per_buyer"]["difference"] == pytest.approx(per_buyer.difference)
     [day] = [day for day in body["days"] if day["visitors"]]
     assert (day["day"], day["visitors"], day["holdout_visitors"], day["takes"]) == ("2026-11-10", 900, 100, 120)
+    assert (day["new_visitors"], day["new_holdout_visitors"]) == (900, 100)
+    assert body["groups"]["offers"]["average_order_value"] == sum(treated) / body["groups"]["offers"]["orders"]
+
+
+def test_the_chart_ends_at_the_tables_revenue_per_visitor_when_visitors_come_back(shop):
+    app, db, tsuide, adapter, kit_id = shop
+    with app.app_context():  # every visitor who saw offers comes back the next day, and buys nothing more
+        db.session.add_all([models.Event(kind="view", visitor_id=f"v{n}", created_at=DAY + timedelta(days=1))
+                            for n in range(900)])
+        db.session.commit()
+    response = app.test_client().get(PAGE, query_string={"start": "2026-11-10", "end": "2026-11-11"},
+                                     headers={"Accept-Language": "en"})
+    body = app.test_client().get(API, query_string={"start": "2026-11-10", "end": "2026-11-11"}).json
+    assert [day["visitors"] for day in body["days"]] == [900, 900]
+    assert [day["new_visitors"] for day in body["days"]] == [900, 0]
+    expected = body["groups"]["offers"]["revenue_per_visitor"]  # over the same 900 visitors, not 1,800
+    page = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    points = page.select('svg.tsuide-chart--line circle title')
+    assert [title.get_text().split(": ")[-1] for title in points][:2] == [f"¥{expected:,.0f}"] * 2
 
 
 def test_with_too_few_visitors_there_is_no_winner(shop):
@@ -132,7 +151,7 @@ def test_the_page_draws_the_charts_and_says_who_won(shop):
     bars = page.select(f'[data-offer="{kit_id}"] svg.tsuide-chart--bar rect[data-label]')
     assert [bar["data-label"] for bar in bars] == ["A", "B"]
     cells = [cell.get_text() for cell in page.select('[data-group="holdout"] td')]
-    assert cells == ["100", "10", "10.0%", "¥50,000", "¥500", "¥5,000"]
+    assert cells == ["100", "10", "10.0%", "¥50,000", "¥500", "¥5,000", "¥5,000"]
     assert re.search(r"p [=<] 0\.\d{3}", page.select_one("[data-incremental]").get_text())
     assert page.select_one("[data-csv]")["href"].endswith("start=2026-11-01&end=2026-11-30")
 

@@ -158,7 +158,8 @@ def as_json(dashboard: Dashboard) -> dict:
         "groups": {group.name: {"visitors": group.visitors, "buyers": group.buyers, "orders": group.orders,
                                 "revenue": group.revenue, "conversion": group.conversion,
                                 "revenue_per_visitor": group.revenue_per_visitor,
-                                "revenue_per_buyer": group.revenue_per_buyer}
+                                "revenue_per_buyer": group.revenue_per_buyer,
+                                "average_order_value": group.average_order_value}
                    for group in (report.treated, report.holdout)},
         "incremental": None if incremental is None else {
             "revenue_per_visitor": _difference(incremental.revenue_per_visitor),
@@ -167,7 +168,8 @@ def as_json(dashboard: Dashboard) -> dict:
         "offers": offers,
         "days": [{"day": day.day.isoformat(), "visitors": day.visitors, "revenue": day.revenue,
                   "holdout_visitors": day.holdout_visitors, "holdout_revenue": day.holdout_revenue,
-                  "takes": day.takes} for day in report.days],
+                  "takes": day.takes, "new_visitors": day.new_visitors,
+                  "new_holdout_visitors": day.new_holdout_visitors} for day in report.days],
     }
 
 

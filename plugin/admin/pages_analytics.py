@@ -33,9 +33,9 @@ def _revenue_chart(report) -> Markup:
     return line_chart(
         tsuide.gettext("Revenue per visitor so far, by day"),
         [day.day.strftime("%m/%d") for day in report.days],
-        [Series(tsuide.gettext("Saw offers"), _running((d.revenue, d.visitors) for d in report.days)),
+        [Series(tsuide.gettext("Saw offers"), _running((d.revenue, d.new_visitors) for d in report.days)),
          Series(tsuide.gettext("Holdout (no offers)"),
-                _running((d.holdout_revenue, d.holdout_visitors) for d in report.days))],
+                _running((d.holdout_revenue, d.new_holdout_visitors) for d in report.days))],
         y_format=lambda value: tsuide.format_money(round(value)),
         no_data=tsuide.gettext("No data yet"),
     )
