@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, and_, case, cast, distinct, func, literal_column, select
+from sqlalchemy import Float, and_, case, cast, distinct, func, select
 from sqlalchemy.orm import Session
 
 from .experiments import NOT_ENOUGH_DATA, Incremental, Verdict, VariantStats, verdict, welch_test, wilson_interval
@@ -124,12 +124,25 @@ def utc_bounds(start: date, end: date, zone: ZoneInfo) -> tuple[datetime, dateti
     return utc(start), utc(end + timedelta(days=1))
 
 
-def _local_day(session: Session, column, offset: timedelta):
-    """The shop's calendar day of a stored UTC time (a fixed offset: the one at the range's start)."""
-    seconds = int(offset.total_seconds())
-    if session.get_bind().dialect.name == "sqlite":
-        return func.date(column, f"{seconds:+d} seconds")
-    return func.date(column + literal_column(f"interval '{seconds} seconds'"))
+def _local_day(session: Session, column, zone: ZoneInfo):
+    """The shop's calendar day of a stored (naive UTC) time, in SQL, daylight saving included.
+
+    PostgreSQL converts with the zone's name. SQLite has no time zones, so a
+    small Python function is registered on the connection for the query.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return func.date(func.timezone(zone.key, func.timezone("UTC", column)))
+
+    def local_day(stored: str | None) -> str | None:
+        if stored is None:
+            return None
+        moment = datetime.fromisoformat(stored).replace(tzinfo=timezone.utc)
+        return moment.astimezone(zone).date().isoformat()
+
+    session.connection().connection.driver_connection.create_function(
+        "tsuide_local_day", 1, local_day, deterministic=True
+    )
+    return func.tsuide_local_day(column)
 
 
 def _offer_counts(session: Session, window) -> dict[tuple[str, str | None], dict[str, int]]:
@@ -233,8 +246,8 @@ def _incremental(treated: GroupReport, holdout: GroupReport) -> Incremental | No
     return Incremental(revenue_per_visitor=per_visitor, average_order_value=per_buyer)
 
 
-def _days(session: Session, window, start: date, end: date, offset: timedelta) -> tuple[Day, ...]:
-    day = _local_day(session, Event.created_at, offset).label("day")
+def _days(session: Session, window, start: date, end: date, zone: ZoneInfo) -> tuple[Day, ...]:
+    day = _local_day(session, Event.created_at, zone).label("day")
     held = case((and_(Event.kind.in_(("view", "order")), Event.variant == HOLDOUT), 1), else_=0).label("held")
     figures: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     visits = select(day, held, func.count(distinct(Event.visitor_id))).where(
@@ -316,7 +329,6 @@ def build_report(
     """
     low, high = utc_bounds(start, end, zone)
     window = and_(Event.created_at >= low, Event.created_at < high)
-    offset = datetime.combine(start, time(), zone).utcoffset() or timedelta()
     groups = _groups(session, window)
     return Report(
         start=start,
@@ -326,7 +338,7 @@ def build_report(
         treated=groups[False],
         holdout=groups[True],
         incremental=_incremental(groups[False], groups[True]),
-        days=_days(session, window, start, end, offset),
+        days=_days(session, window, start, end, zone),
     )
 
 

@@ -244,3 +244,16 @@ def test_a_variant_cannot_be_named_holdout_and_accepts_never_count_as_the_holdou
     groups = app.test_client().get(API, query_string=RANGE).json["groups"]
     assert groups["holdout"]["visitors"] == 100 and groups["offers"]["revenue"] == 2_000 + sum(
         expected_visitor_revenue()[0])
+
+
+def test_days_are_the_shops_local_days_across_a_daylight_saving_change(database_url, make_shop):
+    app, db, tsuide, adapter = make_shop(database_url, TSUIDE_TIMEZONE="America/New_York")
+    adapter.admin = True
+    with app.app_context():  # 00:30 on 1 November (EDT), and 23:30 the same day (EST, after the change)
+        db.session.add_all([models.Event(kind="view", visitor_id=visitor, created_at=moment) for visitor, moment in
+                            (("early", datetime(2026, 11, 1, 4, 30)), ("late", datetime(2026, 11, 2, 4, 30)))])
+        db.session.commit()
+    body = app.test_client().get(API, query_string={"start": "2026-10-31", "end": "2026-11-02"}).json
+    assert [(day["day"], day["visitors"]) for day in body["days"]] == [
+        ("2026-10-31", 0), ("2026-11-01", 2), ("2026-11-02", 0)]
+    assert body["groups"]["offers"]["visitors"] == 2
