@@ -147,6 +147,8 @@ def test_the_page_draws_the_charts_and_says_who_won(shop):
     assert response.status_code == 200
     page = BeautifulSoup(response.get_data(as_text=True), "html.parser")
     assert "B" in page.select_one(f'[data-offer="{kit_id}"] [data-verdict]').get_text()
+    comparison = page.select_one(f'[data-offer="{kit_id}"] [data-comparison="A"]').get_text()
+    assert comparison.startswith("B against A: take rate +10.0 points") and "p < 0.001" in comparison
     assert len(page.select("svg.tsuide-chart--line")) == 1
     bars = page.select(f'[data-offer="{kit_id}"] svg.tsuide-chart--bar rect[data-label]')
     assert [bar["data-label"] for bar in bars] == ["A", "B"]
@@ -164,9 +166,10 @@ def test_the_csv_has_the_same_figures(shop):
     assert "tsuide-analytics-2026-11-01-2026-11-30.csv" in response.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     offer_rows = [row for row in rows if row["section"] == "offer"]
-    assert [(r["variant"], r["visitors"], r["takes"], r["take_rate"], r["attributed_revenue"], r["verdict"])
-            for r in offer_rows] == [("A", "400", "40", "0.1000", "400000", "B"),
-                                     ("B", "400", "80", "0.2000", "800000", "B")]
+    assert [(r["variant"], r["visitors"], r["takes"], r["take_rate"], r["attributed_revenue"], r["verdict"],
+             r["leader_minus_this"]) for r in offer_rows] == [("A", "400", "40", "0.1000", "400000", "B", "0.1000"),
+                                                              ("B", "400", "80", "0.2000", "800000", "B", "")]
+    assert float(offer_rows[0]["p_value_holm"]) == pytest.approx(two_proportion_test(80, 400, 40, 400).p_value, rel=1e-5)
     groups = {row["offer"]: row for row in rows if row["section"] == "group"}
     assert groups["holdout"]["visitors"] == "100" and groups["holdout"]["attributed_revenue"] == "50000"
 

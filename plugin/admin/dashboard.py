@@ -175,7 +175,7 @@ def as_json(dashboard: Dashboard) -> dict:
 
 CSV_COLUMNS = ("section", "offer_id", "offer", "page", "variant", "visitors", "clicks", "click_rate", "takes",
                "take_rate", "take_rate_low", "take_rate_high", "declines", "attributed_revenue",
-               "revenue_per_visitor", "verdict")
+               "revenue_per_visitor", "verdict", "leader_minus_this", "p_value_holm")
 
 
 def _rate(value: float) -> str:
@@ -195,15 +195,20 @@ def as_csv(dashboard: Dashboard) -> str:
     writer.writerow(CSV_COLUMNS)
     for offer in dashboard.report.offers:
         verdict = analytics.verdict_text(offer) if offer.verdict is not None else ""
+        against = {c.variant: c for c in offer.verdict.comparisons} if offer.verdict is not None else {}
         for row in _variant_rows(offer):
+            comparison = against.get(row["variant"])
             writer.writerow([
                 "offer", _text(offer.offer_id), _text(dashboard.labels[offer.offer_id]), offer.page,
                 _text(row["variant"]),
                 row["seen"], row["clicks"], _rate(row["click_rate"]), row["takes"], _rate(row["take_rate"]),
                 _rate(row["take_rate_low"]), _rate(row["take_rate_high"]), row["declines"],
                 row["attributed_revenue"], f"{row['revenue_per_visitor']:.2f}", verdict,
+                _rate(comparison.test.difference) if comparison else "",
+                f"{comparison.adjusted_p_value:.6g}" if comparison else "",
             ])
     for group in (dashboard.report.treated, dashboard.report.holdout):
         writer.writerow(["group", "", group.name, "", "", group.visitors, "", "", group.buyers,
-                         _rate(group.conversion), "", "", "", group.revenue, f"{group.revenue_per_visitor:.2f}", ""])
+                         _rate(group.conversion), "", "", "", group.revenue, f"{group.revenue_per_visitor:.2f}", "",
+                         "", ""])
     return out.getvalue()
