@@ -15,7 +15,7 @@ from sqlalchemy import func, insert, select
 from plugin import models as rules
 from plugin import models_post_purchase as thank_you
 from plugin.experiments import in_holdout
-from plugin.variants import choose
+from plugin.variants import VariantSpec, choose
 
 from . import catalogue
 from .extensions import db
@@ -35,7 +35,7 @@ def _tested(label: str, model) -> tuple[str, list]:
     if row is None:
         raise LookupError(f"the demo's {label!r} is missing: seed the rules first")
     prefix = "pp:" if model is thank_you.PostPurchaseOffer else ""
-    return f"{prefix}{row.id}", [variant.to_spec() for variant in row.variants]
+    return f"{prefix}{row.id}", [VariantSpec.of(variant) for variant in row.variants]
 
 
 def seed_ab_tests() -> int:

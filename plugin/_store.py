@@ -128,10 +128,7 @@ def _load_tests(
     for row in session.execute(select(table).order_by(table.c.position, table.c.id)):
         key = str(row.rule_id) if row.rule_id is not None else f"pp:{row.pp_offer_id}"
         if row.rule_id is None or key in rules:
-            specs[key].append(
-                VariantSpec(row.name, row.weight, row.label, row.label_en, row.button_label, row.button_label_en,
-                            row.pricing_value)
-            )
+            specs[key].append(VariantSpec.of(row))
     tests: dict[str, tuple[VariantSpec, ...]] = {}
     variant_rules: dict[tuple[str, str], Rule] = {}
     for rule_id, arms in specs.items():

@@ -236,9 +236,6 @@ class Variant(Base):
     pricing_value: Mapped[int | None] = mapped_column(Integer)
     position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
-    def to_spec(self) -> VariantSpec:
-        return VariantSpec(self.name, 1 if self.weight is None else self.weight, self.label, self.label_en,
-                           self.button_label, self.button_label_en, self.pricing_value)
 
 
 def changed_parents(session: Session, model: type, column: str) -> list:
@@ -254,7 +251,7 @@ def changed_parents(session: Session, model: type, column: str) -> list:
 
 def variant_errors(offer, variants) -> dict[str, list[str]]:
     """What is wrong with an offer's variants (the engine's value ``offer``), as field errors."""
-    specs = [variant.to_spec() for variant in variants]
+    specs = [VariantSpec.of(variant) for variant in variants]
     try:
         check_variants(specs, can_price(offer))
         for spec in specs:
@@ -317,7 +314,9 @@ class Redemption(Base):
 class Event(Base):
     """What a shopper did, for the analytics.
 
-    ``kind`` is one of :data:`EVENT_KINDS`. Offer events name the offer
+    ``kind`` is ``view``, ``impression``, ``click`` or ``dismiss`` (from the
+    widget's beacons, :data:`plugin.schemas.EVENT_KINDS`), or ``add``,
+    ``accept``, ``decline`` or ``order`` (recorded by the server). Offer events name the offer
     (``rule_id``: a rule id, ``pp:<id>`` for a thank-you offer, ``gap:<product>``
     for a free-shipping gap filler) and the ``variant`` the visitor was assigned.
     ``view`` (a visitor saw a page with a panel) and ``order`` (a placed order,
@@ -338,9 +337,6 @@ class Event(Base):
     amount: Mapped[int | None] = mapped_column(BigInteger)  #: minor units: an order in rupiah passes 2**31
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False, index=True)
 
-
-#: Every kind of event; the shopper's browser may send only :data:`plugin.schemas.EVENT_KINDS`.
-EVENT_KINDS = ("view", "impression", "click", "dismiss", "add", "accept", "decline", "order")
 #: The ``variant`` of a view or order by a visitor in the holdout.
 HOLDOUT = "holdout"
 

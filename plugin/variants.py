@@ -19,6 +19,7 @@ from .rules import FixedBundle, RuleError
 
 #: A variant's name: short, shown in the admin and written to every event.
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,31}$")
+NAME_RULE = "1 to 32 letters, digits, spaces, _ or -."
 #: Names events use for something else: a visitor in the holdout.
 RESERVED = frozenset({"holdout"})
 
@@ -43,6 +44,12 @@ class VariantSpec:
             return self.button_label_en or self.button_label
         return self.button_label or self.button_label_en
 
+    @classmethod
+    def of(cls, row) -> VariantSpec:
+        """The spec of a ``tsuide_variants`` row (an ORM object, or a plain row from a query)."""
+        return cls(row.name, 1 if row.weight is None else row.weight, row.label, row.label_en, row.button_label,
+                   row.button_label_en, row.pricing_value)
+
     @property
     def button_pairs(self) -> tuple[tuple[str, str], ...]:
         return tuple((code, text) for code, text in (("ja", self.button_label), ("en", self.button_label_en)) if text)
@@ -58,7 +65,7 @@ def check_variants(specs: Sequence[VariantSpec], can_price: bool) -> None:
         messages.append("Each variant needs its own name.")
     for spec in specs:
         if not NAME.match(spec.name or ""):
-            messages.append(f"{spec.name!r}: a name is 1 to 32 letters, digits, spaces, _ or -.")
+            messages.append(f"{spec.name!r}: a name is {NAME_RULE}")
         elif spec.name.lower() in RESERVED:
             messages.append(f"{spec.name!r} is reserved for the holdout: choose another name.")
         if not isinstance(spec.weight, int) or not 1 <= spec.weight <= 100:

@@ -10,6 +10,9 @@ from datetime import timezone
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from ..variants import NAME as VARIANT_NAME
+from ..variants import NAME_RULE as VARIANT_NAME_RULE
+
 ID = validate.Length(min=1, max=64)
 LABEL = validate.Length(min=1, max=200)
 BUTTON = validate.Length(max=60)
@@ -65,8 +68,7 @@ def _unique_products(items, name="items"):
 class VariantSchema(_Strict):
     """One arm of an A/B test; empty fields keep the offer's own (a variant with none set is the control)."""
 
-    name = fields.String(required=True, validate=validate.Regexp(
-        r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,31}$", error="1 to 32 letters, digits, spaces, _ or -."))
+    name = fields.String(required=True, validate=validate.Regexp(VARIANT_NAME, error=VARIANT_NAME_RULE))
     weight = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100))
     label = fields.String(allow_none=True, validate=validate.Length(max=200))
     label_en = fields.String(allow_none=True, validate=validate.Length(max=200))
@@ -78,18 +80,10 @@ class VariantSchema(_Strict):
 
 
 def _variants():
+    """How many variants and which names or discounts go together is the engine's to check, on save."""
     return fields.List(fields.Nested(VariantSchema), load_default=list, validate=validate.Length(max=5), metadata={
         "description": "A/B variants: none, or 2 to 5. Changing weights or names mid-test moves visitors."})
 
-
-def _unique_variants(data):
-    names = [variant["name"] for variant in data.get("variants", [])]
-    if len(set(names)) != len(names):
-        raise ValidationError("Each variant needs its own name.", "variants")
-    if len(names) == 1:
-        raise ValidationError("An A/B test needs at least two variants (or none).", "variants")
-    if any(name.lower() == "holdout" for name in names):
-        raise ValidationError("'holdout' is reserved for the holdout: choose another name.", "variants")
 
 
 class BundleSchema(RuleTermsSchema):
@@ -101,7 +95,6 @@ class BundleSchema(RuleTermsSchema):
     @validates_schema
     def _items(self, data, **kwargs):
         _unique_products(data.get("items", []))
-        _unique_variants(data)
 
 
 class TierSchema(_Strict):
@@ -117,9 +110,6 @@ class VolumeSchema(RuleTermsSchema):
 
     @validates_schema
     def _collection(self, data, **kwargs):
-        _unique_variants(data)
-        if any(variant.get("pricing_value") is not None for variant in data.get("variants", [])):
-            raise ValidationError("A volume discount's variants test copy only, not the tiers.", "variants")
         if not data.get("product_ids") and not data.get("categories"):
             raise ValidationError("Name the products or categories that count.", "product_ids")
         if len(set(data.get("product_ids", []))) != len(data.get("product_ids", [])):
@@ -185,10 +175,6 @@ class DownsellSchema(OfferBaseSchema):
 class OfferSchema(OfferBaseSchema):
     downsell = fields.Nested(DownsellSchema, allow_none=True)
     variants = _variants()
-
-    @validates_schema
-    def _variant_names(self, data, **kwargs):
-        _unique_variants(data)
 
 
 class SettingsSchema(_Strict):

@@ -282,12 +282,17 @@ def import_all(document) -> dict:
             for row in session.scalars(kind.query(select).where(kind.model.deleted_at.is_(None))):
                 row.deleted_at = now
             session.flush()
-            for data in loaded[kind.name]:
+            for index, data in enumerate(loaded[kind.name]):
                 data.pop("version", None)
                 row = kind.new_row()
                 kind.fill(row, data)
                 session.add(row)
-            session.flush()
+                try:
+                    session.flush()  # one record at a time, so the engine's errors say which
+                except RuleError as error:
+                    session.rollback()
+                    raise InvalidRequest("The import was refused; nothing was changed.",
+                                         {kind.name: {index: _api_names(error.errors)}}) from None
             created[kind.name] = len(loaded[kind.name])
         for name, value in new_settings.items():
             row = session.get(models.Setting, name) or models.Setting(key=name)
