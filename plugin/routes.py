@@ -12,9 +12,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, request
-from flask import session as flask_session
 from flask_wtf.csrf import CSRFError, validate_csrf
 from marshmallow import ValidationError
+from sqlalchemy import select
 from werkzeug.exceptions import HTTPException, default_exceptions
 from wtforms import ValidationError as TokenError
 
@@ -184,28 +184,25 @@ def add_to_cart():
     """
     tsuide = _tsuide()
     data = _validated(AddToCartSchema, form_to_add_request(request.form))
+    taken = None  # (offer id, variant) of an offer taken from the panel, for the analytics
     if "bundle_id" in data:
-        additions = _offer_additions(tsuide._context(tsuide._adapter.current_cart()), data["bundle_id"])
+        context = tsuide._context(tsuide._adapter.current_cart())
+        additions = _offer_additions(context, data["bundle_id"])
+        taken = data["bundle_id"], tsuide.exposure(context.snapshot).variant_of(data["bundle_id"])
     else:
         additions = _product_additions(data["items"])
+        if "offer" in data and data["offer"].split(":", 1)[1] in {product.id for product, _ in additions}:
+            taken = data["offer"], None  # a suggested product (never under test), credited for what it names
     tsuide._adapter.add_to_cart([(product.id, quantity) for product, quantity in additions])
-    offer_id = data.get("bundle_id")
-    if "offer" in data and data["offer"].split(":", 1)[1] in {product.id for product, _ in additions}:
-        offer_id = data["offer"]  # a suggested product, counted only for the product it names
-    if offer_id:  # an offer taken from the panel, for the analytics
+    if taken:
         session = tsuide._state().db.session
-        session.add(models.Event(kind="add", rule_id=offer_id, visitor_id=visitor_id(), page="cart",
-                                 variant=tsuide.exposure().variant_of(offer_id)))
+        session.add(models.Event(kind="add", rule_id=taken[0], variant=taken[1], visitor_id=visitor_id(), page="cart"))
         session.commit()
     message = tsuide.gettext("Added to your cart.")
     if not _wants_json():
         flash(message, "success")
         return redirect(_back(), 303)
     return jsonify(_cart_body(message))
-
-
-#: The session key that remembers the day a visitor's view was last recorded (one a day is enough).
-VIEWED_KEY = "tsuide_viewed"
 
 
 @blueprint.post("/api/events")
@@ -225,11 +222,13 @@ def events():
     exposure = tsuide.exposure(snapshot)
     if data["kind"] != "view" and data["page"] == "thank-you" and data.get("order"):
         exposure = _thank_you.order_exposure(tsuide, data["order"], snapshot)  # the order's shopper's variants
-    if data["kind"] == "view":
-        today = datetime.now(timezone.utc).date().isoformat()
-        if flask_session.get(VIEWED_KEY) == today:
+    if data["kind"] == "view":  # one a visitor and (UTC) day is enough to count visitors
+        today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+        seen = session.scalar(select(models.Event.id).where(
+            models.Event.kind == "view", models.Event.visitor_id == visitor, models.Event.created_at >= today
+        ).limit(1))
+        if seen is not None:
             return "", 204
-        flask_session[VIEWED_KEY] = today
         session.add(models.Event(kind="view", visitor_id=visitor, page=data["page"],
                                  variant=models.HOLDOUT if exposure.holdout else None))
     else:

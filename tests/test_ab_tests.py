@@ -109,6 +109,9 @@ def test_the_server_names_the_variant_of_every_beacon(shop):
         response = client.post("/tsuide/api/events", data={"kind": kind, "offers": offers, "variant": "A",
                                                            "csrf_token": token})
         assert response.status_code == 204
+    client.delete_cookie("session")  # a new session, the same visitor: still one view today
+    token = csrf(cart_body(client))
+    assert client.post("/tsuide/api/events", data={"kind": "view", "csrf_token": token}).status_code == 204
     assert events(shop) == [  # a second view the same day is not counted again; the browser's "A" is ignored
         ("view", None, None, None, None),
         ("impression", kit_id, "B", None, None),
