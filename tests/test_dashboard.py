@@ -195,7 +195,10 @@ def test_a_bad_range_is_a_400_naming_the_field(shop, query, field):
     response = client.get(API, query_string=query)
     assert response.status_code == 400 and field in response.json["error"]["fields"]
     page = client.get(PAGE, query_string=query)
-    assert page.status_code == 400 and 'aria-invalid="true"' in page.get_data(as_text=True) or field == "days"
+    assert page.status_code == 400
+    shown = BeautifulSoup(page.get_data(as_text=True), "html.parser")
+    assert shown.select_one(f".ta-range #{field}-error").get_text()  # what is wrong, next to the range
+    assert bool(shown.select('.ta-range [aria-invalid="true"]')) is (field != "days")
 
 
 def test_the_dashboard_is_closed_until_the_shop_opens_it(shop):
