@@ -3,7 +3,7 @@
 Run it with ``.venv/bin/python bench/analytics.py``. For each size it fills
 ``tsuide_events`` with four weeks of synthetic shoppers (a view each, an
 impression of one of 20 offers under an A/B test for two in three, clicks,
-adds and orders, a 5% holdout) and times :func:`plugin.analytics.build_report`
+adds and orders, a 5% holdout) and times :func:`plugin.insights.analytics.build_report`
 over the 28 days, as the dashboard, its CSV and its JSON API do:
 
 - on a temporary SQLite file (local days through a Python function per row);
@@ -38,8 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from mining import bench_database_url  # noqa: E402
 
-from plugin import migrate  # noqa: E402
-from plugin.analytics import build_report, utc_bounds  # noqa: E402
+from plugin.storage import migrate  # noqa: E402
+from plugin.insights.analytics import build_report, utc_bounds  # noqa: E402
 from plugin.models import Event  # noqa: E402
 
 SIZES = (100_000, 1_000_000)

@@ -2,7 +2,7 @@
 
 Run it with ``.venv/bin/python bench/api_throughput.py`` (about 30 s, 60 s at most). It:
 
-- makes the demo shop on a temporary SQLite file (``plugin.migrate.upgrade`` and
+- makes the demo shop on a temporary SQLite file (``plugin.storage.migrate.upgrade`` and
   ``demo.seed.seed_all()``, so the plugin holds the demo's real rules);
 - serves it with gunicorn (``demo:create_app()``, 2 workers) on 127.0.0.1, fills a
   cart the way a shopper does (GET ``/`` for the CSRF token, POST ``/cart/add`` for
@@ -268,7 +268,7 @@ def make_shop(database_url: str) -> dict[str, int]:
     from demo import create_app
     from demo.extensions import db
     from demo.seed import seed_all
-    from plugin import migrate
+    from plugin.storage import migrate
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": SECRET_KEY})
     with app.app_context():

@@ -6,7 +6,7 @@ synthetic shop table of order lines (4 lines per order, products drawn from
 through Flask's CLI runner, as a shop would:
 
 - on a temporary SQLite file, where the lines are streamed into Python and
-  counted by :mod:`plugin.mining`; the baseline is reading the same lines once
+  counted by :mod:`plugin.insights.mining`; the baseline is reading the same lines once
   (the same ordered SELECT, fetched and thrown away);
 - on PostgreSQL, where the counting is one INSERT ... SELECT inside the
   database; the baseline is a ``SELECT count(*)`` scan of the same table. The
@@ -40,8 +40,9 @@ from sqlalchemy import create_engine, make_url, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from plugin import ShopAdapter, Tsuide, migrate  # noqa: E402
-from plugin.models_mining import MinedPair  # noqa: E402
+from plugin import ShopAdapter, Tsuide
+from plugin.storage import migrate  # noqa: E402
+from plugin.storage.mining import MinedPair  # noqa: E402
 
 SIZES = (100_000, 1_000_000)
 LINES_PER_ORDER = 4

@@ -58,11 +58,11 @@ from plugin import (
     Tsuide,
     VolumeDiscount,
     VolumeTier,
-    migrate,
     models,
     quote_cart,
 )
-from plugin.rules import Rule
+from plugin.storage import migrate
+from plugin.engine.rules import Rule
 
 PRODUCT_COUNT = 20_000
 CATEGORY_COUNT = 200

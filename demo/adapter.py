@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 import plugin
-from plugin.money import allocate
+from plugin.engine.money import allocate
 
 from . import shopper
 from .extensions import db

@@ -13,7 +13,7 @@ from flask.cli import AppGroup
 from sqlalchemy import delete, func, inspect, select
 
 from plugin import models as rules
-from plugin import models_post_purchase as thank_you
+from plugin.storage import post_purchase as thank_you
 
 from . import catalogue
 from .adapter import build_cart

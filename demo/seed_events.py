@@ -13,9 +13,9 @@ from datetime import timedelta
 from sqlalchemy import func, insert, select
 
 from plugin import models as rules
-from plugin import models_post_purchase as thank_you
-from plugin.experiments import in_holdout
-from plugin.variants import VariantSpec, choose
+from plugin.storage import post_purchase as thank_you
+from plugin.engine.assignment import in_holdout
+from plugin.engine.variants import VariantSpec, choose
 
 from . import catalogue
 from .extensions import db

@@ -2,33 +2,30 @@
 
 Mount it with ``Tsuide(app, db=db, adapter=MyShopAdapter())``.
 """
-from . import models_audit, models_mining, models_post_purchase  # noqa: F401  (registers their tables)
 from .adapter import ShopAdapter
 from .bundles import (
+    BundleItem,
     Cart,
     CartLine,
     Customer,
     Discount,
+    FixedBundle,
     FreeShippingProgress,
     Offer,
     Order,
+    PricingMode,
     Product,
     Quote,
-    quote_cart,
-)
-from .errors import CapReached
-from .extension import Tsuide
-from .rules import (
-    BundleItem,
-    FixedBundle,
-    PricingMode,
     Reward,
     RuleBook,
     RuleError,
     ShippingThreshold,
     VolumeDiscount,
     VolumeTier,
+    quote_cart,
 )
+from .errors import CapReached
+from .extension import Tsuide
 
 __all__ = [
     "BundleItem",

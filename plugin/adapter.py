@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
-from .bundles import Cart, Customer, Order, Product
+from .engine.values import Cart, Customer, Order, Product
 
 REQUIRED = ("current_cart", "products", "add_to_cart")
 

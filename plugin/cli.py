@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import migrate
+from .storage import migrate
 
 tsuide_cli = AppGroup("tsuide", help="Tsuide: bundles, tiers and free-shipping offers.")
 db_cli = AppGroup("db", help="The plugin's own tables (tsuide_*); the shop's tables are never touched.")
@@ -66,9 +66,9 @@ def mine(since, table, order_column, product_column, quantity_column, date_colum
     """Find which products are bought together (support, confidence, lift) and store the pairs."""
     from time import perf_counter
 
-    from . import _mining_store as store
+    from .insights import mining_store as store
     from .adapter import _overrides
-    from .models import utcnow
+    from .storage.base import utcnow
 
     state = current_app.extensions["tsuide"]._state()
     engine, started, clock = state.db.engine, utcnow(), perf_counter()
@@ -109,8 +109,8 @@ def mine(since, table, order_column, product_column, quantity_column, date_colum
 
 
 def _mine_in_python(batches, total: int | None, min_support: int, *, sorted_by_order: bool):
-    """Count with :mod:`plugin.mining`, showing a bar over the lines read (batch by batch: cheap to draw)."""
-    from . import mining
+    """Count with :mod:`plugin.insights.mining`, showing a bar over the lines read (batch by batch: cheap to draw)."""
+    from .insights import mining
 
     read = 0
 
@@ -143,7 +143,8 @@ def prune_events(days: int | None) -> None:
 
     from sqlalchemy import delete
 
-    from .models import Event, utcnow
+    from .storage.events import Event
+    from .storage.base import utcnow
 
     days = days or current_app.extensions["tsuide"].setting("TSUIDE_EVENT_RETENTION_DAYS")
     with _engine().begin() as connection:

@@ -10,13 +10,20 @@ from weakref import WeakKeyDictionary
 from flask import Flask, current_app, g, request
 from markupsafe import Markup
 
-from . import _panels, i18n
-from ._exposure import NOBODY, Exposure, exposure_for
-from ._store import RuleStore, Snapshot, Usage, record_order, redeem
+from .storefront import panels as _panels, i18n
+from .storefront.exposure import NOBODY, Exposure, exposure_for
+from .storage.rule_cache import RuleStore, Snapshot, Usage
+from .storage.orders import record_order, redeem
 from .adapter import ShopAdapter, check_adapter, missing_features
+from .admin import pages_analytics  # noqa: F401  (its routes join the admin pages' blueprint)
+from .admin.api import api as admin_api
+from .admin.pages import pages as admin_pages
 from .admin.schemas import SETTING_KEYS
-from .bundles import Cart, Product, Quote, quote_cart
-from .rules import Rule, RuleBook
+from .engine.values import Cart, Product, Quote
+from .engine.quote import quote_cart
+from .engine.rules import Rule, RuleBook
+from .cli import tsuide_cli
+from .routes import blueprint
 
 log = logging.getLogger("tsuide")
 
@@ -115,16 +122,9 @@ class Tsuide:
         self._apps[app] = _AppState(db, adapter, RuleStore(), set())
         app.extensions["tsuide"] = self
 
-        from .cli import tsuide_cli
-        from .routes import blueprint
-
-        from .admin.api import api as admin_api
-
         prefix = app.config["TSUIDE_URL_PREFIX"]
         app.register_blueprint(blueprint, url_prefix=prefix)
         app.register_blueprint(admin_api, url_prefix=f"{prefix}/admin/api")
-        from .admin.pages import pages as admin_pages
-
         app.register_blueprint(admin_pages, url_prefix=f"{prefix}/admin")
         app.add_template_global(self, "tsuide")
         app.cli.add_command(tsuide_cli)

@@ -18,15 +18,22 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException, default_exceptions
 from wtforms import ValidationError as TokenError
 
-from . import models
-from ._json import quote_json
-from ._offers import additions_for
-from . import _thank_you
-from ._panels import log_failure, render_cart_panel, render_thank_you, visitor_id
-from .bundles import Product
+from . import storage as models
+from .storefront.quote_json import quote_json
+from .engine.offers import additions_for
+from .storefront import thank_you as _thank_you
+from .storefront.panels import log_failure, render_cart_panel, render_thank_you
+from .storefront.visitor import visitor_id
+from .engine.values import Product
 from .errors import InvalidRequest, NotAddable, OfferUnavailable, PluginUnavailable, UnknownOffer
-from .rules import FixedBundle, ShippingThreshold
-from .schemas import AcceptSchema, AddToCartSchema, EventSchema, OfferAnswerSchema, form_to_add_request
+from .engine.rules import FixedBundle, ShippingThreshold
+from .storefront.schemas import (
+    AcceptSchema,
+    AddToCartSchema,
+    EventSchema,
+    OfferAnswerSchema,
+    form_to_add_request,
+)
 
 _PACKAGE = Path(__file__).resolve().parent
 

@@ -20,7 +20,7 @@ from live_server import serving  # noqa: E402
 from demo import create_app  # noqa: E402
 from demo.extensions import db  # noqa: E402
 from demo.seed import seed_all  # noqa: E402
-from plugin import migrate  # noqa: E402
+from plugin.storage import migrate  # noqa: E402
 
 CHROME_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]

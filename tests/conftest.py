@@ -116,7 +116,8 @@ def _seeded_demo(url: str, history: bool = False):
     from demo import create_app
     from demo.extensions import db
     from demo.seed import seed_all
-    from plugin import migrate, models
+    from plugin.storage import migrate
+    from plugin import models
 
     # No holdout: a random 5% of test visitors would otherwise see no offers.
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "TSUIDE_HOLDOUT_PERCENT": 0})

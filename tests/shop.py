@@ -11,7 +11,8 @@ import threading
 import time
 from dataclasses import replace
 
-from plugin import Cart, CartLine, Customer, Order, ShopAdapter, Tsuide, migrate
+from plugin import Cart, CartLine, Customer, Order, ShopAdapter, Tsuide
+from plugin.storage import migrate
 
 
 class MemoryAdapter(ShopAdapter):

@@ -5,9 +5,14 @@ import pytest
 from bs4 import BeautifulSoup
 
 from plugin import models
-from plugin.experiments import in_holdout
-from plugin.models_post_purchase import PostPurchaseItem, PostPurchaseOffer, PostPurchaseResponse, PostPurchaseTrigger
-from plugin.variants import VariantSpec, choose
+from plugin.engine.assignment import in_holdout
+from plugin.storage.post_purchase import (
+    PostPurchaseItem,
+    PostPurchaseOffer,
+    PostPurchaseResponse,
+    PostPurchaseTrigger,
+)
+from plugin.engine.variants import VariantSpec, choose
 from shop import OrderingAdapter
 
 CAMERA_KIT = 65_000 + 28_000

@@ -3,7 +3,7 @@ import pytest
 from flask_wtf.csrf import generate_csrf
 
 from plugin import models
-from plugin.models_audit import AuditEntry
+from plugin.storage.audit import AuditEntry
 
 API = "/tsuide/admin/api"
 BUNDLE = {"label": "3袋セット", "label_en": "3-bag set", "items": [{"product_id": "healthfood", "quantity": 3}],

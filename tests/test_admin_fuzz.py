@@ -5,8 +5,8 @@ from hypothesis import HealthCheck, given, settings
 from sqlalchemy import func, select
 
 from plugin import models
-from plugin.models_audit import AuditEntry
-from plugin.models_post_purchase import PostPurchaseOffer
+from plugin.storage.audit import AuditEntry
+from plugin.storage.post_purchase import PostPurchaseOffer
 from shop import make_shop
 
 

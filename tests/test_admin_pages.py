@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from plugin import models
-from plugin.models_post_purchase import PostPurchaseOffer
+from plugin.storage.post_purchase import PostPurchaseOffer
 
 ADMIN = "/tsuide/admin"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -373,7 +373,7 @@ def test_every_admin_message_has_a_japanese_translation():
     from plugin.admin import pages, pages_forms
     from plugin.admin.api import CLOSED
     from plugin.admin.records import KINDS
-    from plugin.i18n import _catalog
+    from plugin.storefront.i18n import _catalog
 
     root = Path(__file__).resolve().parent.parent
     used = set()

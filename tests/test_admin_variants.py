@@ -7,9 +7,9 @@ from bs4 import BeautifulSoup
 from flask_wtf.csrf import generate_csrf
 
 from plugin import models
-from plugin.models_audit import AuditEntry
-from plugin.models_post_purchase import PostPurchaseOffer
-from plugin.variants import VariantSpec, choose
+from plugin.storage.audit import AuditEntry
+from plugin.storage.post_purchase import PostPurchaseOffer
+from plugin.engine.variants import VariantSpec, choose
 from shop import OrderingAdapter
 
 API = "/tsuide/admin/api"

@@ -118,7 +118,7 @@ def test_every_message_has_a_japanese_translation():
     import re
     from pathlib import Path
 
-    from plugin.i18n import _catalog
+    from plugin.storefront.i18n import _catalog
 
     root = Path(__file__).resolve().parent.parent
     sources = [*root.glob("templates/tsuide/*.html"), *root.glob("plugin/*.py")]

@@ -8,7 +8,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from plugin import models
-from plugin.experiments import two_proportion_test, welch_test_values, wilson_interval
+from plugin.insights.experiments import two_proportion_test, welch_test_values, wilson_interval
 
 PAGE = "/tsuide/admin/analytics"
 API = "/tsuide/admin/api/analytics"

@@ -9,7 +9,7 @@ from demo.extensions import db
 from demo.models import Order, Payment
 from demo.seed import seed_all
 from plugin import models
-from plugin.models_post_purchase import PostPurchaseItem, PostPurchaseOffer, PostPurchaseTrigger
+from plugin.storage.post_purchase import PostPurchaseItem, PostPurchaseOffer, PostPurchaseTrigger
 
 TOKEN = "test-token"
 CARD = "4242 4242 4242 4242"

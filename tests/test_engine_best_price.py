@@ -15,10 +15,10 @@ from plugin import (
     RuleBook,
     VolumeDiscount,
     VolumeTier,
-    _best_price,
     quote_cart,
 )
-from plugin.money import percent_of
+from plugin.engine import allocation as _best_price
+from plugin.engine.money import percent_of
 
 PRODUCT_IDS = ["p0", "p1", "p2", "p3", "p4"]
 

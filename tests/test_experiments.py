@@ -10,11 +10,9 @@ import math
 
 import pytest
 
-from plugin.experiments import (
+from plugin.insights.experiments import (
     NOT_ENOUGH_DATA,
     VariantStats,
-    assign,
-    in_holdout,
     incremental,
     two_proportion_test,
     verdict,
@@ -22,6 +20,7 @@ from plugin.experiments import (
     welch_test_values,
     wilson_interval,
 )
+from plugin.engine.assignment import assign, in_holdout
 
 VISITORS = [f"visitor-{number}" for number in range(100_000)]
 FIFTY_FIFTY = [("A", 1), ("B", 1)]

@@ -8,8 +8,9 @@ import pytest
 from shop import MemoryAdapter
 from sqlalchemy import Column, Date, Integer, MetaData, String, Table, insert, select, text
 
-from plugin import mining, models
-from plugin.models_mining import MinedPair, MiningRun
+from plugin.insights import mining
+from plugin import models
+from plugin.storage.mining import MinedPair, MiningRun
 
 # -- the pure counting ---------------------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plugin.money import allocate, divide, percent_of
+from plugin.engine.money import allocate, divide, percent_of
 
 
 def test_divide_rounds_half_up_once():

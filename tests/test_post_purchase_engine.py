@@ -5,7 +5,15 @@ import pytest
 
 from factories import CATALOGUE, NOW
 from plugin import BundleItem, CartLine, Customer, Order, PricingMode, RuleError
-from plugin.post_purchase import OfferKind, PostPurchaseOffer, Segment, Shopper, choose, eligible, price_offer
+from plugin.engine.post_purchase import (
+    OfferKind,
+    PostPurchaseOffer,
+    Segment,
+    Shopper,
+    choose,
+    eligible,
+    price_offer,
+)
 
 TERMS = {"now": NOW, "max_ratio_bp": 5_000, "loyal_orders": 5}
 GUEST = Shopper(None, ())

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from plugin import models
-from plugin.models_post_purchase import PostPurchaseItem, PostPurchaseOffer, PostPurchaseTrigger
+from plugin.storage.post_purchase import PostPurchaseItem, PostPurchaseOffer, PostPurchaseTrigger
 from shop import OrderingAdapter, make_shop
 
 JSON = st.recursive(

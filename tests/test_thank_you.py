@@ -4,7 +4,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from bs4 import BeautifulSoup
 
-from plugin.models_post_purchase import PostPurchaseItem, PostPurchaseOffer, PostPurchaseResponse, PostPurchaseTrigger
+from plugin.storage.post_purchase import (
+    PostPurchaseItem,
+    PostPurchaseOffer,
+    PostPurchaseResponse,
+    PostPurchaseTrigger,
+)
 from shop import OrderingAdapter
 
 NOW = datetime.now(timezone.utc)

@@ -16,10 +16,10 @@ from flask import current_app
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 
-from .. import analytics
-from ..analytics import OfferReport, Report, finite
-from ..models import Rule
-from ..models_post_purchase import PostPurchaseOffer
+from ..insights import analytics
+from ..insights.analytics import OfferReport, Report, finite
+from ..storage.rules import Rule
+from ..storage.post_purchase import PostPurchaseOffer
 from .service import _session, load as load_body
 
 _NUMBER = re.compile(r"[0-9]{1,9}")

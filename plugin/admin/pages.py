@@ -17,8 +17,8 @@ from sqlalchemy import select
 from werkzeug.exceptions import Conflict, HTTPException, default_exceptions
 
 from ..errors import InvalidRequest
-from ..i18n import format_percent
-from ..rules import RuleError
+from ..storefront.i18n import format_percent
+from ..engine.rules import RuleError
 from . import pages_forms as forms
 from . import pages_preview, service
 from .api import guard
@@ -345,5 +345,3 @@ def transfer():
         return _render("transfer.html", 400, values={}, errors=forms.flatten(error.fields, {}), refused=error.description)
     return _render("transfer.html", values={}, errors={}, created=result["created"])
 
-
-from . import pages_analytics  # noqa: E402,F401  (registers the dashboard's routes on this blueprint)

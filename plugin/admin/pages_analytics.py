@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Response, current_app, request, url_for
 from markupsafe import Markup
 
-from ..analytics import NOT_ENOUGH_DATA
+from ..insights.analytics import NOT_ENOUGH_DATA
 from ..errors import InvalidRequest
 from . import dashboard, service
 from .charts import Bar, Series, bar_chart, line_chart, percent_format

@@ -12,14 +12,15 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app
 from markupsafe import Markup
 
-from .. import _panels
-from .. import post_purchase as offers_engine
-from .._best_price import saving_of
-from .._thank_you import Step
-from ..bundles import Cart, CartLine, Order, Product, quote_cart
-from ..money import FULL_BASIS_POINTS, percent_of
-from ..rules import FixedBundle, RuleBook, VolumeDiscount
-from ..variants import VariantSpec, apply_variant
+from ..storefront import panels as _panels
+from ..engine import post_purchase as offers_engine
+from ..engine.allocation import saving_of
+from ..storefront.thank_you import Step
+from ..engine.values import Cart, CartLine, Order, Product
+from ..engine.quote import quote_cart
+from ..engine.money import FULL_BASIS_POINTS, percent_of
+from ..engine.rules import FixedBundle, RuleBook, VolumeDiscount
+from ..engine.variants import VariantSpec, apply_variant
 from .records import Kind
 
 #: Products the preview and the margin check look through when a rule names categories.
@@ -33,7 +34,7 @@ def _tsuide():
 def build(kind: Kind, data: dict):
     """The engine's value for validated form ``data``, from a row that is never added to the session.
 
-    Raises :class:`~plugin.rules.RuleError` with the engine's own per-field errors.
+    Raises :class:`~plugin.engine.rules.RuleError` with the engine's own per-field errors.
     """
     session = _tsuide()._state().db.session
     row = kind.new_row()

@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 
 from marshmallow import Schema
 
-from .. import models
-from ..models import to_storage
-from ..models_post_purchase import PostPurchaseItem, PostPurchaseOffer, PostPurchaseTrigger
+from .. import storage as models
+from ..storage.base import to_storage
+from ..storage.post_purchase import PostPurchaseItem, PostPurchaseOffer, PostPurchaseTrigger
 from . import schemas
 
 TERMS = ("label", "label_en", "starts_at", "ends_at", "priority", "paused")

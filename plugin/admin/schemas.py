@@ -10,8 +10,8 @@ from datetime import timezone
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from ..variants import NAME as VARIANT_NAME
-from ..variants import NAME_RULE as VARIANT_NAME_RULE
+from ..engine.variants import NAME as VARIANT_NAME
+from ..engine.variants import NAME_RULE as VARIANT_NAME_RULE
 
 ID = validate.Length(min=1, max=64)
 LABEL = validate.Length(min=1, max=200)

@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import Conflict, NotFound
 
-from .. import models
+from .. import storage as models
 from ..errors import InvalidRequest
-from ..models_audit import AuditEntry
-from ..rules import RuleError
+from ..storage.audit import AuditEntry
+from ..engine.rules import RuleError
 from .records import KINDS, Kind, status_of
 from .schemas import SETTING_KEYS, SettingsSchema
 
@@ -314,7 +314,7 @@ def import_all(document) -> dict:
 
 def mined_pairs(page: int, per_page: int) -> dict:
     """The pairs from the last ``flask tsuide mine``, strongest lift first, with the products' names."""
-    from ..models_mining import MinedPair
+    from ..storage.mining import MinedPair
 
     session = _session()
     total = session.scalar(select(func.count()).select_from(MinedPair))
@@ -337,7 +337,7 @@ def mined_pairs(page: int, per_page: int) -> dict:
 
 def promote_pair(body) -> dict:
     """Turn a mined pair into a live bundle of the two at 10% off, to edit from there."""
-    from ..models_mining import MinedPair
+    from ..storage.mining import MinedPair
     from .schemas import PairSchema
 
     data = load(PairSchema, body)

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from .experiments import assign
+from .assignment import assign
 from .rules import FixedBundle, RuleError
 
 #: A variant's name: short, shown in the admin and written to every event.
@@ -118,7 +118,7 @@ def choose(visitor_id: str, offer_id: str, specs: Sequence[VariantSpec]) -> Vari
     """The variant ``visitor_id`` sees of ``offer_id``: stable across requests and workers.
 
     The shop-wide holdout is decided before this (see
-    :func:`plugin.experiments.in_holdout`), so here every visitor gets a variant.
+    :func:`plugin.engine.assignment.in_holdout`), so here every visitor gets a variant.
     """
     if not specs:
         return None

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .bundles import Quote
+from ..engine.values import Quote
 
 
 def quote_json(quote: Quote, money: Callable[[int], str]) -> dict:

@@ -13,23 +13,20 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import post_purchase as engine
-from .bundles import Order
-from .errors import NotAddable, OfferUnavailable, PaymentFailed, UnknownOffer
-from .rules import RuleError
-from .variants import apply_variant
-from ._exposure import Exposure, exposure_for
-from ._panels import visitor_id
-from .models import Event, row_id, utcnow
-from .models_post_purchase import PostPurchaseOffer, PostPurchaseResponse
-
-if TYPE_CHECKING:
-    from .extension import Tsuide
+from ..engine import post_purchase as engine
+from ..engine.values import Order
+from ..errors import NotAddable, OfferUnavailable, PaymentFailed, UnknownOffer
+from ..engine.rules import RuleError
+from ..engine.variants import apply_variant
+from .exposure import Exposure, exposure_for
+from .visitor import visitor_id
+from ..storage.events import Event
+from ..storage.base import row_id, utcnow
+from ..storage.post_purchase import PostPurchaseOffer, PostPurchaseResponse
 
 log = logging.getLogger("tsuide")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from .bundles import Cart, CartLine, GapFiller, Offer, Product, Quote
+from .values import Cart, CartLine, GapFiller, Offer, Product, Quote
 from .rules import FixedBundle, Rule, VolumeDiscount, VolumeTier
 
 PriceWith = Callable[[list[tuple[Product, int]]], Quote]

@@ -1,4 +1,4 @@
-"""The per-worker rule cache and the writes that go with a placed order.
+"""The per-worker rule cache: the live rules, their A/B variants and the mined pairs, reloaded on a new stamp.
 
 A warm quote makes one SQL query: it reads the version stamp (and, in the
 same statement, the shopper's use of per-customer capped rules). Only when the
@@ -12,17 +12,14 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
 
-from sqlalchemy import and_, func, literal_column, or_, select, union_all, update
+from sqlalchemy import func, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
-from . import models
-from .models_mining import MinedPair
-from .bundles import Quote
-from .errors import CapReached
-from .rules import FixedBundle, Rule, RuleBook, RuleError, VolumeDiscount
-from .variants import VariantSpec, apply_variant, can_price, check_variants
+from .. import storage as models
+from .mining import MinedPair
+from ..engine.rules import FixedBundle, Rule, RuleBook, RuleError, VolumeDiscount
+from ..engine.variants import VariantSpec, apply_variant, can_price, check_variants
 
 log = logging.getLogger("tsuide")
 
@@ -235,81 +232,3 @@ class RuleStore:
         if version is None:
             raise RuntimeError("tsuide_state is empty: run 'flask tsuide db upgrade'")
         return version, usage
-
-
-def redeem(session: Session, snapshot: Snapshot, order_id: str, quote: Quote, customer_id: str | None) -> None:
-    """Count the capped rules this order used, atomically against their caps.
-
-    Runs in the caller's transaction: commit it with the order. Raises
-    :class:`~plugin.errors.CapReached` (and writes nothing it could not finish
-    once the caller rolls back) when a cap ran out since the quote. Redeeming
-    the same order twice counts it once.
-    """
-    for discount in quote.discounts:
-        rule = snapshot.by_id.get(discount.rule_id)
-        if rule is None or (rule.global_cap is None and rule.per_customer_cap is None):
-            continue
-        rule_id = int(rule.id)
-        already = session.scalar(
-            select(models.Redemption.id).where(
-                models.Redemption.rule_id == rule_id, models.Redemption.order_id == order_id
-            )
-        )
-        if already is not None:
-            continue
-        applications = discount.applications
-        # The conditional update takes the rule's row lock, so concurrent orders queue here.
-        claimed = session.execute(
-            update(models.Rule)
-            .where(
-                models.Rule.id == rule_id,
-                or_(
-                    models.Rule.global_cap.is_(None),
-                    models.Rule.redeemed + applications <= models.Rule.global_cap,
-                ),
-            )
-            .values(redeemed=models.Rule.redeemed + applications)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if not claimed:
-            raise CapReached(rule.label)
-        if rule.per_customer_cap is not None and customer_id is not None:
-            used = session.scalar(
-                select(func.coalesce(func.sum(models.Redemption.applications), 0)).where(
-                    and_(models.Redemption.rule_id == rule_id, models.Redemption.customer_id == customer_id)
-                )
-            )
-            if used + applications > rule.per_customer_cap:
-                raise CapReached(rule.label)
-        session.add(
-            models.Redemption(rule_id=rule_id, order_id=order_id, customer_id=customer_id, applications=applications)
-        )
-    session.flush()
-
-
-#: Offers a visitor took up to this long before an order count toward that order's attributed revenue.
-ATTRIBUTION_DAYS = 7
-
-
-def record_order(session: Session, visitor: str, order_id: str, total: int, holdout: bool) -> None:
-    """Record a placed order for the analytics, in the caller's transaction; once per order.
-
-    The visitor's adds and clicks not yet linked to an order (in the last
-    :data:`ATTRIBUTION_DAYS`) get this order's id: that is what "attributed
-    revenue" adds up.
-    """
-    already = session.scalar(
-        select(models.Event.id).where(models.Event.kind == "order", models.Event.order_id == order_id).limit(1)
-    )
-    if already is not None:
-        return
-    session.add(models.Event(kind="order", visitor_id=visitor, order_id=order_id, amount=total, page="checkout",
-                             variant=models.HOLDOUT if holdout else None))
-    since = models.utcnow() - timedelta(days=ATTRIBUTION_DAYS)
-    session.execute(
-        update(models.Event)
-        .where(models.Event.visitor_id == visitor, models.Event.kind.in_(("add", "click")),
-               models.Event.order_id.is_(None), models.Event.created_at >= since)
-        .values(order_id=order_id)
-        .execution_options(synchronize_session=False)
-    )

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import JSON, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .models import Base, utcnow
+from .base import Base, utcnow
 
 
 class AuditEntry(Base):

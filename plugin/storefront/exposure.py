@@ -4,8 +4,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .experiments import in_holdout
-from .variants import VariantSpec, assignments
+from ..engine.assignment import in_holdout
+from ..engine.variants import VariantSpec, assignments
 
 
 @dataclass(frozen=True)

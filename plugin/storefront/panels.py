@@ -2,55 +2,23 @@
 from __future__ import annotations
 
 import logging
-import re
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
-from flask import after_this_request, current_app, g, render_template, request, session, url_for
+from flask import current_app, render_template, request, url_for
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
-from .bundles import Quote
+from ..engine.values import Quote
 from .i18n import format_percent
+from .thank_you import step_for
+from .visitor import visitor_id
 
-if TYPE_CHECKING:
-    from .extension import Tsuide
 
 log = logging.getLogger("tsuide")
-#: The cookie (and, for visitors from before it, the session key) that holds the visitor id.
-VISITOR_KEY = "tsuide_visitor"
-#: How long a browser keeps its visitor id: 400 days, the longest browsers allow a cookie.
-VISITOR_DAYS = 400
-_VISITOR = re.compile(r"[0-9a-f]{16}")
-
-
-def visitor_id() -> str:
-    """This browser's random id, which A/B variants, the holdout and the analytics count by.
-
-    It lives in a cookie of its own for 400 days, not in the shop's session: a
-    visitor keeps their variant when the browser restarts or the shop clears
-    its session at login, so the discount seen is the discount charged. The
-    cookie is HttpOnly, SameSite=Lax, and Secure on HTTPS.
-    """
-    if "tsuide_visitor" in g:
-        return g.tsuide_visitor
-    found = request.cookies.get(VISITOR_KEY) or ""
-    if not _VISITOR.fullmatch(found):
-        remembered = session.get(VISITOR_KEY) or ""
-        found = remembered if _VISITOR.fullmatch(remembered) else secrets.token_hex(8)
-
-        @after_this_request
-        def _remember(response):
-            response.set_cookie(VISITOR_KEY, found, max_age=VISITOR_DAYS * 86_400, httponly=True,
-                                samesite="Lax", secure=request.is_secure)
-            return response
-
-    g.tsuide_visitor = found
-    return found
 
 
 def log_failure(tsuide: Tsuide, name: str, error: Exception) -> None:
@@ -153,14 +121,10 @@ def render_thank_you(tsuide: Tsuide, step) -> str:
 
 
 def thank_you_panel(tsuide: Tsuide, order_id: str) -> Markup:
-    from ._thank_you import step_for
-
     return safely(tsuide, "thank-you panel", lambda: render_thank_you(tsuide, step_for(tsuide, order_id)))
 
 
 def email_offer(tsuide: Tsuide, order_id: str) -> Markup:
-    from ._thank_you import step_for
-
     def render() -> str:
         step = step_for(tsuide, order_id)
         if step.state != "offer":

@@ -29,8 +29,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Float, and_, case, cast, distinct, func, select
 from sqlalchemy.orm import Session
 
-from .experiments import NOT_ENOUGH_DATA, Incremental, Verdict, VariantStats, verdict, welch_test, wilson_interval
-from .models import HOLDOUT, Event
+from .experiments import (
+    NOT_ENOUGH_DATA,
+    Incremental,
+    Verdict,
+    VariantStats,
+    verdict,
+    welch_test,
+    wilson_interval,
+)
+from ..storage.events import HOLDOUT, Event
 
 OFFER_KINDS = ("impression", "click", "add", "accept", "decline", "dismiss")
 TAKE_KINDS = ("add", "accept")

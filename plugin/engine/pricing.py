@@ -1,7 +1,7 @@
 """How a quote is built: the per-line ledger, the exclusive and stackable rules, and shipping.
 
 The values it builds (``Discount``, ``FreeShippingProgress``...) live in
-:mod:`plugin.bundles`, whose :func:`~plugin.bundles.quote_cart` calls this.
+:mod:`.values`; :func:`.quote.quote_cart` calls this.
 """
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from . import bundles
-from ._best_price import Ladder, UnitRun, best_allocation, bundle_saving, cap_by_floor, margin_floor
+from . import values
+from .allocation import Ladder, UnitRun, best_allocation, bundle_saving, cap_by_floor, margin_floor
 from .money import allocate, percent_of
 from .rules import FixedBundle, Rule, RuleBook, VolumeDiscount
 
@@ -19,10 +19,10 @@ from .rules import FixedBundle, Rule, RuleBook, VolumeDiscount
 class Ledger:
     """Per-line discounts as rules are applied, so that parts add up to each discount."""
 
-    def __init__(self, lines: Sequence[bundles.CartLine]):
+    def __init__(self, lines: Sequence[values.CartLine]):
         self.lines = lines
         self.discount = [0] * len(lines)
-        self.discounts: list[bundles.Discount] = []
+        self.discounts: list[values.Discount] = []
 
     def net(self, index: int) -> int:
         return self.lines[index].subtotal - self.discount[index]
@@ -39,17 +39,17 @@ class Ledger:
             product_units[0] += quantity
             product_units[1] += share
         self.discounts.append(
-            bundles.Discount(
+            values.Discount(
                 rule.id,
                 label,
                 amount,
                 applications,
-                tuple(bundles.DiscountedUnits(pid, quantity, share) for pid, (quantity, share) in units.items()),
+                tuple(values.DiscountedUnits(pid, quantity, share) for pid, (quantity, share) in units.items()),
             )
         )
 
 
-def ladders_of(lines: Sequence[bundles.CartLine]) -> dict[str, Ladder]:
+def ladders_of(lines: Sequence[values.CartLine]) -> dict[str, Ladder]:
     runs: dict[str, list[UnitRun]] = defaultdict(list)
     for index, line in enumerate(lines):
         runs[line.product_id].append(UnitRun(index, line.unit_price, line.quantity))
@@ -111,7 +111,7 @@ def apply_stackable(
     ledger: Ledger,
     ladders: Mapping[str, Ladder],
     rules: list[Rule],
-    products: Mapping[str, bundles.Product],
+    products: Mapping[str, values.Product],
     costs: Mapping[str, int | None],
     limits: Mapping[str, int | None],
     locale: str | None,
@@ -154,7 +154,7 @@ def apply_stackable(
 def shipping(
     rulebook: RuleBook, currency: str, now: datetime, subtotal: int, discount_total: int, has_lines: bool,
     locale: str | None,
-) -> tuple[int, bundles.FreeShippingProgress | None]:
+) -> tuple[int, values.FreeShippingProgress | None]:
     live = [rule for rule in rulebook.shipping_for(currency) if rule.is_live(now)]
     if not live:
         return 0, None
@@ -165,7 +165,7 @@ def shipping(
     unlocked = tuple(reward for reward in rewards if counted >= reward.threshold)
     upcoming = [reward for reward in rewards if counted < reward.threshold]
     next_reward = upcoming[0] if upcoming else None
-    progress = bundles.FreeShippingProgress(
+    progress = values.FreeShippingProgress(
         threshold=rule.threshold,
         counted=counted,
         remaining=remaining,

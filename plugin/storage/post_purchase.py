@@ -6,9 +6,10 @@ from datetime import datetime
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from . import post_purchase as engine
-from .models import Base, Variant, as_utc, changed_parents, utcnow, variant_errors
-from .rules import BundleItem, PricingMode, RuleError
+from ..engine import post_purchase as engine
+from .base import Base, as_utc, utcnow
+from .rules import Variant, changed_parents, variant_errors
+from ..engine.rules import BundleItem, PricingMode, RuleError
 
 
 class PostPurchaseOffer(Base):
@@ -57,7 +58,7 @@ class PostPurchaseOffer(Base):
     __mapper_args__ = {"version_id_col": row_version}
 
     def to_offer(self, with_downsell: bool = True) -> engine.PostPurchaseOffer:
-        """The engine's value for this row; raises :class:`~plugin.rules.RuleError`."""
+        """The engine's value for this row; raises :class:`~plugin.engine.rules.RuleError`."""
 
         def pair(ja: str | None, en: str | None) -> tuple[tuple[str, str], ...]:
             return tuple((code, text) for code, text in (("ja", ja), ("en", en)) if text)

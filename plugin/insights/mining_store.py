@@ -5,7 +5,7 @@ view) the shop names. A named table and its columns are checked against the
 database's inspector and only ever reach SQL as quoted SQLAlchemy identifiers.
 On PostgreSQL a named table is counted inside the database (one INSERT ...
 SELECT), so a large history never passes through Python rows; elsewhere the
-lines are streamed to :mod:`plugin.mining`.
+lines are streamed to :mod:`plugin.insights.mining`.
 
 Either way a run replaces the previous pairs in one transaction: readers see the
 old set until the new one is committed, never half of each.
@@ -23,8 +23,8 @@ from sqlalchemy import table as sql_table
 from sqlalchemy.engine import Connection, Engine
 
 from . import mining
-from .models import State, utcnow
-from .models_mining import MinedPair, MiningRun
+from ..storage.base import State, utcnow
+from ..storage.mining import MinedPair, MiningRun
 
 BATCH = 10_000
 PAIRS = MinedPair.__table__
@@ -178,7 +178,7 @@ def mine_in_database(
     """Count pairs inside PostgreSQL with one INSERT ... SELECT, replacing the last run's pairs atomically.
 
     The statistics are computed with the same double-precision operations, in
-    the same order, as :func:`plugin.mining.pair_statistics`, so both paths
+    the same order, as :func:`plugin.insights.mining.pair_statistics`, so both paths
     store the same numbers.
     """
     shop_table, order, product, where = source.lines(since)

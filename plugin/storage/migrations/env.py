@@ -6,8 +6,7 @@ compares and creates ``tsuide_*`` tables.
 """
 from alembic import context
 
-from plugin import models_audit, models_mining, models_post_purchase  # noqa: F401  (their tables join the metadata)
-from plugin.models import Base
+from plugin.storage import Base  # importing the package registers every tsuide_* table
 
 VERSION_TABLE = "tsuide_alembic_version"
 

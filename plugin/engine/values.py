@@ -1,0 +1,217 @@
+"""The engine's values: what a shop hands the engine (products, carts, orders) and what a quote holds.
+
+All frozen dataclasses, checked on construction; amounts are minor units.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from .rules import Reward, VolumeTier
+
+__all__ = [
+    "Cart",
+    "CartLine",
+    "Customer",
+    "Discount",
+    "DiscountedUnits",
+    "FreeShippingProgress",
+    "GapFiller",
+    "Offer",
+    "Order",
+    "Product",
+    "MAX_LINE_QUANTITY",
+    "Quote",
+    "QuotedLine",
+]
+
+#: Upper bound on one line's quantity: past it a cart is refused rather than priced.
+MAX_LINE_QUANTITY = 9_999
+
+
+@dataclass(frozen=True)
+class Product:
+    """A catalogue entry as the shop's adapter describes it. ``price`` and ``cost`` are minor units."""
+
+    id: str
+    name: str
+    price: int
+    category: str | None = None
+    url: str | None = None
+    image_url: str | None = None
+    in_stock: bool = True
+    cost: int | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.price, int) or self.price < 0:
+            raise ValueError(f"price of product {self.id!r} must be a whole number of minor units, zero or more")
+        if self.cost is not None and (not isinstance(self.cost, int) or self.cost < 0):
+            raise ValueError(f"cost of product {self.id!r} must be a whole number of minor units, zero or more")
+
+
+@dataclass(frozen=True)
+class CartLine:
+    product_id: str
+    quantity: int
+    unit_price: int
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.quantity, int) or not 1 <= self.quantity <= MAX_LINE_QUANTITY:
+            raise ValueError(f"quantity of {self.product_id!r} must be 1 to {MAX_LINE_QUANTITY}")
+        if not isinstance(self.unit_price, int) or self.unit_price < 0:
+            raise ValueError(f"unit_price of {self.product_id!r} must be a whole number, zero or more")
+
+    @property
+    def subtotal(self) -> int:
+        return self.quantity * self.unit_price
+
+
+@dataclass(frozen=True)
+class Cart:
+    lines: tuple[CartLine, ...] = ()
+    customer_id: str | None = None
+
+    def quantity_of(self, product_id: str) -> int:
+        return sum(line.quantity for line in self.lines if line.product_id == product_id)
+
+    def adding(self, items: Iterable[tuple[Product, int]]) -> Cart:
+        """This cart with ``items`` added at catalogue price, merged into a line of the same price."""
+        lines = list(self.lines)
+        for product, quantity in items:
+            for index, line in enumerate(lines):
+                if line.product_id == product.id and line.unit_price == product.price:
+                    lines[index] = replace(line, quantity=line.quantity + quantity)
+                    break
+            else:
+                lines.append(CartLine(product.id, quantity, product.price))
+        return replace(self, lines=tuple(lines))
+
+
+@dataclass(frozen=True)
+class Order:
+    id: str
+    lines: tuple[CartLine, ...]
+    customer_id: str | None
+    placed_at: datetime
+    total: int
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: str
+    orders_count: int = 0
+    total_spent: int = 0
+
+
+@dataclass(frozen=True)
+class DiscountedUnits:
+    """``quantity`` units of a product used by a discount, and the part of it they carry."""
+
+    product_id: str
+    quantity: int
+    amount: int
+
+
+@dataclass(frozen=True)
+class Discount:
+    """One applied rule: ``applications`` sets (or 1 for a volume tier), saving ``amount``."""
+
+    rule_id: str
+    label: str
+    amount: int
+    applications: int
+    units: tuple[DiscountedUnits, ...]
+
+
+@dataclass(frozen=True)
+class QuotedLine:
+    product_id: str
+    quantity: int
+    unit_price: int
+    subtotal: int
+    discount: int
+    total: int
+
+
+@dataclass(frozen=True)
+class FreeShippingProgress:
+    """How far the cart is from free shipping, and from the next reward above it."""
+
+    threshold: int
+    counted: int
+    remaining: int
+    fee: int
+    rewards_unlocked: tuple[Reward, ...] = ()
+    next_reward: Reward | None = None
+    next_reward_remaining: int | None = None
+
+    @property
+    def reached(self) -> bool:
+        return self.remaining == 0
+
+    @property
+    def fraction(self) -> float:
+        """Progress toward the threshold, 0.0 to 1.0, for drawing the bar (not for money)."""
+        return min(1.0, self.counted / self.threshold)
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A nudge whose ``saving`` was found by quoting the cart it would make.
+
+    ``kind`` is ``"complete_bundle"``, ``"reach_tier"`` or ``"bought_together"`` (a product
+    often bought with the cart's; it may save nothing). ``saving`` is how
+    much more discount that cart gets, ``new_total`` what it would cost.
+    """
+
+    kind: str
+    rule_id: str
+    label: str
+    add: tuple[CartLine, ...]
+    added_price: int
+    saving: int
+    new_total: int
+    tier: VolumeTier | None = None
+    products: tuple[Product, ...] = ()  #: the catalogue entries of ``add``, in the same order
+
+    @property
+    def add_quantity(self) -> int:
+        return sum(line.quantity for line in self.add)
+
+
+@dataclass(frozen=True)
+class GapFiller:
+    """A related product that closes the free-shipping gap, with the cart total it would make."""
+
+    product: Product
+    new_total: int
+    remaining_after: int
+
+    @property
+    def reaches_free_shipping(self) -> bool:
+        return self.remaining_after == 0
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What the cart costs. The checkout charges ``total``; panels show the same numbers."""
+
+    currency: str
+    lines: tuple[QuotedLine, ...]
+    subtotal: int
+    discounts: tuple[Discount, ...]
+    shipping_fee: int
+    free_shipping: FreeShippingProgress | None
+    offers: tuple[Offer, ...] = ()
+    gap_fillers: tuple[GapFiller, ...] = ()
+    #: True when the plugin failed and this is the cart at its own prices, with no rules at all.
+    degraded: bool = False
+
+    @property
+    def discount_total(self) -> int:
+        return sum(discount.amount for discount in self.discounts)
+
+    @property
+    def total(self) -> int:
+        return self.subtotal - self.discount_total + self.shipping_fee

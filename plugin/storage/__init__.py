@@ -1,0 +1,63 @@
+"""Storage: the plugin's tables (all ``tsuide_*``) in the shop's database, the per-worker rule cache, the migrations.
+
+Owns: the tables, grouped by what they hold (:mod:`.base` the metadata, stamp
+and settings; :mod:`.rules` the rules and their variants and redemptions;
+:mod:`.events`; :mod:`.post_purchase` the thank-you offers; :mod:`.mining`;
+:mod:`.audit`), :mod:`.rule_cache`, the order-time writes in :mod:`.orders`,
+and :mod:`.migrate` with its Alembic ``migrations``.
+
+May import: :mod:`plugin.engine` (saving a rule validates it there) and the
+leaf :mod:`plugin.errors`; never the storefront, admin, insights or extension.
+Importing this package registers every table on the plugin's metadata.
+"""
+from .audit import AuditEntry
+from .base import NAMING, Base, Setting, State, as_utc, row_id, to_storage, utcnow
+from .events import HOLDOUT, Event
+from .mining import MinedPair, MiningRun
+from .post_purchase import PostPurchaseItem, PostPurchaseOffer, PostPurchaseResponse, PostPurchaseTrigger
+from .rules import (
+    Bundle,
+    Redemption,
+    Rule,
+    RuleCategory,
+    RuleItem,
+    RuleStep,
+    ShippingRule,
+    Variant,
+    VolumeRule,
+    build_rule,
+    changed_parents,
+    variant_errors,
+)
+
+__all__ = [
+    "HOLDOUT",
+    "NAMING",
+    "AuditEntry",
+    "Base",
+    "Bundle",
+    "Event",
+    "MinedPair",
+    "MiningRun",
+    "PostPurchaseItem",
+    "PostPurchaseOffer",
+    "PostPurchaseResponse",
+    "PostPurchaseTrigger",
+    "Redemption",
+    "Rule",
+    "RuleCategory",
+    "RuleItem",
+    "RuleStep",
+    "Setting",
+    "ShippingRule",
+    "State",
+    "Variant",
+    "VolumeRule",
+    "as_utc",
+    "build_rule",
+    "changed_parents",
+    "row_id",
+    "to_storage",
+    "utcnow",
+    "variant_errors",
+]

@@ -1,0 +1,309 @@
+"""The rule tables: bundles, volume discounts, shipping thresholds, their items, steps, variants and redemptions.
+
+Saving any rule validates it through the engine (every error at once) and
+bumps the version stamp in the same transaction, so every worker sees the
+change on its next request.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    event,
+    select,
+    update,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from ..engine import rules as engine
+from ..engine.variants import VariantSpec, apply_variant, can_price, check_variants
+from .base import Base, State, as_utc, utcnow
+
+
+class Rule(Base):
+    """Terms every rule shares; one row per rule, ``kind`` tells which."""
+
+    __tablename__ = "tsuide_rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False, index=True)
+    label: Mapped[str] = mapped_column(String(200), nullable=False)
+    label_en: Mapped[str | None] = mapped_column(String(200))
+    starts_at: Mapped[datetime | None] = mapped_column(DateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime)
+    priority: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    stackable: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    paused: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    per_customer_cap: Mapped[int | None] = mapped_column(Integer)
+    global_cap: Mapped[int | None] = mapped_column(Integer)
+    redeemed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    margin_floor_bp: Mapped[int | None] = mapped_column(Integer)
+    # fixed bundles
+    pricing_mode: Mapped[str | None] = mapped_column(String(16))
+    pricing_value: Mapped[int | None] = mapped_column(Integer)
+    # shipping thresholds
+    currency: Mapped[str | None] = mapped_column(String(3))
+    threshold: Mapped[int | None] = mapped_column(Integer)
+    fee: Mapped[int | None] = mapped_column(Integer)
+    count_before_discounts: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow, nullable=False)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    row_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    items: Mapped[list[RuleItem]] = relationship(
+        cascade="all, delete-orphan", order_by="RuleItem.position", lazy="selectin"
+    )
+    categories: Mapped[list[RuleCategory]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    steps: Mapped[list[RuleStep]] = relationship(
+        cascade="all, delete-orphan", order_by="RuleStep.threshold", lazy="selectin"
+    )
+    variants: Mapped[list[Variant]] = relationship(
+        cascade="all, delete-orphan", order_by="Variant.position", lazy="selectin"
+    )
+
+    __mapper_args__ = {"polymorphic_on": kind, "version_id_col": row_version}
+
+    def to_rule(self) -> engine.Rule:
+        """The engine's frozen value for this row; raises :class:`~plugin.engine.rules.RuleError`."""
+        return build_rule(
+            self,
+            [(item.product_id, 1 if item.quantity is None else item.quantity) for item in self.items],
+            [category.category for category in self.categories],
+            [(step.threshold, step.percent_bp, step.label, step.label_en) for step in self.steps],
+        )
+
+
+class Bundle(Rule):
+    """A fixed bundle: ``items`` together at ``pricing_mode`` / ``pricing_value``."""
+
+    __mapper_args__ = {"polymorphic_identity": "bundle"}
+
+
+class VolumeRule(Rule):
+    """Mix and match over products (``items``) and ``categories``; ``steps`` are the tiers."""
+
+    __mapper_args__ = {"polymorphic_identity": "volume"}
+
+
+class ShippingRule(Rule):
+    """A free-shipping threshold in one currency; ``steps`` are the rewards above it."""
+
+    __mapper_args__ = {"polymorphic_identity": "shipping"}
+
+
+def build_rule(
+    row,
+    items: list[tuple[str, int]],
+    categories: list[str],
+    steps: list[tuple[int, int | None, str | None, str | None]],
+) -> engine.Rule:
+    """The engine's value for a ``tsuide_rules`` row (an ORM object or a plain row) and its children."""
+    terms = {
+        "id": str(row.id) if row.id is not None else "new",
+        "label": row.label,
+        "translations": (("en", row.label_en),) if row.label_en else (),
+        "starts_at": as_utc(row.starts_at),
+        "ends_at": as_utc(row.ends_at),
+        "priority": row.priority or 0,
+        "stackable": bool(row.stackable),
+        "paused": bool(row.paused),
+        "per_customer_cap": row.per_customer_cap,
+        "global_cap": row.global_cap,
+        "redeemed": row.redeemed or 0,
+        "margin_floor_bp": row.margin_floor_bp,
+    }
+    if row.kind == "bundle":
+        try:
+            mode = engine.PricingMode(row.pricing_mode)
+        except ValueError:
+            raise engine.RuleError({"pricing_mode": ["Choose fixed_price, percent_off or amount_off."]}) from None
+        return engine.FixedBundle(
+            **terms,
+            items=tuple(engine.BundleItem(product_id, quantity) for product_id, quantity in items),
+            mode=mode,
+            value=row.pricing_value,
+        )
+    if row.kind == "volume":
+        return engine.VolumeDiscount(
+            **terms,
+            product_ids=frozenset(product_id for product_id, _ in items),
+            categories=frozenset(categories),
+            tiers=tuple(engine.VolumeTier(threshold, percent_bp) for threshold, percent_bp, *_ in steps),
+        )
+    if row.kind == "shipping":
+        return engine.ShippingThreshold(
+            **terms,
+            currency=row.currency,
+            threshold=row.threshold,
+            fee=row.fee,
+            rewards=tuple(
+                engine.Reward(threshold, label or "", (("en", label_en),) if label_en else ())
+                for threshold, _, label, label_en in steps
+            ),
+            count_before_discounts=bool(row.count_before_discounts),
+        )
+    raise engine.RuleError({"kind": [f"Unknown rule kind {row.kind!r}."]})
+
+
+class Variant(Base):
+    """One arm of an A/B test of a bundle, volume discount or thank-you offer.
+
+    Empty fields keep the offer's own: a variant with none set is the control.
+    ``pricing_value`` replaces the offer's (in its own pricing mode); ``weight``
+    is its share of the visitors outside the holdout.
+    """
+
+    __tablename__ = "tsuide_variants"
+    __table_args__ = (UniqueConstraint("rule_id", "name"), UniqueConstraint("pp_offer_id", "name"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("tsuide_rules.id", ondelete="CASCADE"), index=True)
+    pp_offer_id: Mapped[int | None] = mapped_column(ForeignKey("tsuide_pp_offers.id", ondelete="CASCADE"),
+                                                    index=True)
+    name: Mapped[str] = mapped_column(String(32), nullable=False)
+    weight: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    label: Mapped[str | None] = mapped_column(String(200))
+    label_en: Mapped[str | None] = mapped_column(String(200))
+    button_label: Mapped[str | None] = mapped_column(String(60))
+    button_label_en: Mapped[str | None] = mapped_column(String(60))
+    pricing_value: Mapped[int | None] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+
+def changed_parents(session: Session, model: type, column: str) -> list:
+    """Rows of ``model`` saved in this flush, and those whose variants changed (to validate together)."""
+    parents = {id(obj): obj for obj in (*session.new, *session.dirty) if isinstance(obj, model)}
+    for variant in (*session.new, *session.dirty):
+        if isinstance(variant, Variant) and getattr(variant, column) is not None:
+            parent = session.get(model, getattr(variant, column))
+            if parent is not None:
+                parents.setdefault(id(parent), parent)
+    return [parent for parent in parents.values() if parent not in session.deleted]
+
+
+def variant_errors(offer, variants) -> dict[str, list[str]]:
+    """What is wrong with an offer's variants (the engine's value ``offer``), as field errors."""
+    specs = [VariantSpec.of(variant) for variant in variants]
+    try:
+        check_variants(specs, can_price(offer))
+        for spec in specs:
+            apply_variant(offer, spec)
+    except engine.RuleError as error:
+        return dict(error.errors)
+    return {}
+
+
+class RuleItem(Base):
+    """A product in a bundle (with its quantity) or in a volume discount's collection."""
+
+    __tablename__ = "tsuide_rule_items"
+    __table_args__ = (UniqueConstraint("rule_id", "product_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("tsuide_rules.id", ondelete="CASCADE"), nullable=False, index=True)
+    product_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    quantity: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class RuleCategory(Base):
+    __tablename__ = "tsuide_rule_categories"
+    __table_args__ = (UniqueConstraint("rule_id", "category"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("tsuide_rules.id", ondelete="CASCADE"), nullable=False, index=True)
+    category: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class RuleStep(Base):
+    """A volume tier (``threshold`` = minimum quantity) or a shipping reward (``threshold`` = amount)."""
+
+    __tablename__ = "tsuide_rule_steps"
+    __table_args__ = (UniqueConstraint("rule_id", "threshold"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("tsuide_rules.id", ondelete="CASCADE"), nullable=False, index=True)
+    threshold: Mapped[int] = mapped_column(Integer, nullable=False)
+    percent_bp: Mapped[int | None] = mapped_column(Integer)
+    label: Mapped[str | None] = mapped_column(String(200))
+    label_en: Mapped[str | None] = mapped_column(String(200))
+
+
+class Redemption(Base):
+    """Applications of a capped rule in a placed order; one row per rule and order."""
+
+    __tablename__ = "tsuide_redemptions"
+    __table_args__ = (UniqueConstraint("rule_id", "order_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("tsuide_rules.id"), nullable=False)
+    order_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    customer_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    applications: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+
+
+
+def _overlap_errors(session: Session, rule: VolumeRule) -> dict[str, list[str]]:
+    """Two live non-stackable volume discounts may not count the same product or category."""
+    if rule.stackable or rule.paused or rule.deleted_at is not None:
+        return {}  # a paused rule prices nothing; it is checked again when resumed
+    products = {item.product_id for item in rule.items}
+    categories = {category.category for category in rule.categories}
+    with session.no_autoflush:
+        others = session.scalars(
+            select(VolumeRule).where(
+                VolumeRule.deleted_at.is_(None), VolumeRule.stackable.is_(False), VolumeRule.paused.is_(False),
+                VolumeRule.id != (rule.id or -1),
+            )
+        ).all()
+    errors: dict[str, list[str]] = {}
+    for other in others:
+        shared = products & {item.product_id for item in other.items}
+        if shared:
+            errors.setdefault("product_ids", []).append(
+                f"{', '.join(sorted(shared))} already counts toward volume discount {other.label!r}."
+            )
+        shared = categories & {category.category for category in other.categories}
+        if shared:
+            errors.setdefault("categories", []).append(
+                f"{', '.join(sorted(shared))} already counts toward volume discount {other.label!r}."
+            )
+    return errors
+
+
+#: Saving a row of these moves the version stamp, so every worker reloads its cache (which holds the rules,
+#: the settings and every A/B test, thank-you offers' included: clearing an offer's variants touches only it).
+STAMPED_TABLES = frozenset({"tsuide_rules", "tsuide_rule_items", "tsuide_rule_categories", "tsuide_rule_steps",
+                            "tsuide_variants", "tsuide_settings", "tsuide_pp_offers"})
+
+
+@event.listens_for(Session, "before_flush")
+def _validate_and_stamp(session: Session, flush_context, instances) -> None:
+    touched = [obj for obj in (*session.new, *session.dirty, *session.deleted) if isinstance(obj, Base)]
+    if not any(obj.__tablename__ in STAMPED_TABLES for obj in touched):
+        return
+    with session.no_autoflush:
+        changed = changed_parents(session, Rule, "rule_id")
+    for obj in changed:
+        errors: dict[str, list[str]] = {}
+        try:
+            errors.update(variant_errors(obj.to_rule(), obj.variants))
+        except engine.RuleError as error:
+            errors.update(error.errors)
+        if isinstance(obj, VolumeRule):
+            for name, messages in _overlap_errors(session, obj).items():
+                errors.setdefault(name, []).extend(messages)
+        if errors:
+            raise engine.RuleError(errors)
+    session.execute(update(State).where(State.id == 1).values(version=State.version + 1))

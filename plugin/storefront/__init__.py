@@ -1,0 +1,10 @@
+"""The storefront: what the shopper sees and does.
+
+Owns: the server-rendered panels and page helpers (:mod:`.panels`), the
+thank-you funnel (:mod:`.thank_you`), who sees which offer (:mod:`.exposure`,
+:mod:`.visitor`), quotes as JSON (:mod:`.quote_json`), the shopper API's
+request schemas (:mod:`.schemas`), and ja/en copy and money (:mod:`.i18n`).
+
+May import: :mod:`plugin.engine`, :mod:`plugin.storage` and the leaf
+:mod:`plugin.errors`; never the admin, insights or extension.
+"""
