@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from bs4 import BeautifulSoup
 
-from plugin import models
+from plugin import RuleError, models
 from plugin.engine.assignment import in_holdout
 from plugin.storage.post_purchase import (
     PostPurchaseItem,
@@ -196,7 +196,7 @@ def test_a_variant_that_would_price_wrong_is_refused_on_save(shop):
     with app.app_context():
         kit = db.session.query(models.Bundle).one()
         kit.variants[1].pricing_value = 12_000  # 120% off
-        with pytest.raises(models.engine.RuleError) as refused:
+        with pytest.raises(RuleError) as refused:
             db.session.commit()
         db.session.rollback()
         assert "B:" in str(refused.value.errors["variants"])

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from bs4 import BeautifulSoup
 
-from plugin import models
+from plugin import RuleError, models
 from plugin.insights.experiments import two_proportion_test, welch_test_values, wilson_interval
 
 PAGE = "/tsuide/admin/analytics"
@@ -241,7 +241,7 @@ def test_a_variant_cannot_be_named_holdout_and_accepts_never_count_as_the_holdou
     with app.app_context():
         kit = db.session.get(models.Bundle, int(kit_id))
         kit.variants = [models.Variant(name="A"), models.Variant(name="Holdout", position=1)]
-        with pytest.raises(models.engine.RuleError):
+        with pytest.raises(RuleError):
             db.session.commit()
         db.session.rollback()
         db.session.add(models.Event(kind="accept", visitor_id="v1", rule_id="pp:1", variant="holdout",
