@@ -48,7 +48,17 @@ DEFAULTS = {
     "TSUIDE_EVENT_RETENTION_DAYS": 400,
     "TSUIDE_HOLDOUT_PERCENT": 5,
     "TSUIDE_SIGNIFICANCE": 0.05,
+    "TSUIDE_MARGIN_FLOOR_PERCENT": None,
 }
+
+
+def _margin_floor_bp(percent) -> int | None:
+    """``TSUIDE_MARGIN_FLOOR_PERCENT`` as basis points; refuses anything but a number from 0 to 1000."""
+    if percent is None:
+        return None
+    if isinstance(percent, bool) or not isinstance(percent, (int, float)) or not 0 <= percent <= 1_000:
+        raise ValueError(f"TSUIDE_MARGIN_FLOOR_PERCENT must be a number of percent from 0 to 1000, not {percent!r}")
+    return round(percent * 100)
 
 
 @dataclass(frozen=True)
@@ -104,6 +114,8 @@ class Tsuide:
         - ``TSUIDE_THANK_YOU_ENDPOINT`` (``None``): the shop's thank-you page endpoint (taking ``order_id``),
           which the confirmation e-mail block links to.
         - ``TSUIDE_TIMEZONE`` (``"UTC"``): the shop's time zone, for times shown to shoppers.
+        - ``TSUIDE_MARGIN_FLOOR_PERCENT`` (``None``, off): the shop-wide margin floor, in percent over cost,
+          for every rule that sets none of its own: no unit of a product with a cost sells below it.
         - ``TSUIDE_MINED_MIN_SUPPORT`` (``0.01``) and ``TSUIDE_MINED_MIN_LIFT`` (``1.5``): which pairs from
           ``flask tsuide mine`` count as bought together, for cart offers and gap fillers.
         - ``TSUIDE_EVENT_RETENTION_DAYS`` (``400``): ``flask tsuide prune-events`` deletes older events.
@@ -119,6 +131,7 @@ class Tsuide:
         check_adapter(adapter)
         for key, value in DEFAULTS.items():
             app.config.setdefault(key, value)
+        _margin_floor_bp(app.config["TSUIDE_MARGIN_FLOOR_PERCENT"])  # a wrong value stops the app at start-up
         self._apps[app] = _AppState(db, adapter, RuleStore(), set())
         app.extensions["tsuide"] = self
 
@@ -262,6 +275,7 @@ class Tsuide:
             max_gap_fillers=self.setting("TSUIDE_MAX_GAP_FILLERS", context.snapshot),
             companions=context.companions,
             with_offers=with_offers and not exposure.holdout,
+            margin_floor_bp=_margin_floor_bp(config["TSUIDE_MARGIN_FLOOR_PERCENT"]),
         )
 
     def quote(

@@ -28,7 +28,7 @@ NULLABLE = {"label_en", "starts_at", "ends_at", "per_customer_cap", "global_cap"
 
 TERMS = (("label", TEXT), ("label_en", TEXT), ("starts_at", WHEN), ("ends_at", WHEN), ("priority", INT),
          ("paused", BOOL))
-RULE_TERMS = (*TERMS, ("stackable", BOOL), ("per_customer_cap", INT), ("global_cap", INT),
+RULE_TERMS = (*TERMS, ("stackable", BOOL), ("exclusive", BOOL), ("per_customer_cap", INT), ("global_cap", INT),
               ("margin_floor_bp", PERCENT))
 ITEM_ROW = (("product_id", TEXT), ("quantity", INT))
 OFFER_FIELDS = (*TERMS, ("kind", TEXT), ("accept_label", TEXT), ("accept_label_en", TEXT), ("decline_label", TEXT),

@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from ..storefront import panels as _panels
 from ..engine import post_purchase as offers_engine
-from ..engine.allocation import saving_of
+from ..engine.savings import saving_of
 from ..storefront.thank_you import Step
 from ..engine.values import Cart, CartLine, Order, Product
 from ..engine.quote import quote_cart

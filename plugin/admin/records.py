@@ -13,7 +13,7 @@ from ..storage.post_purchase import PostPurchaseItem, PostPurchaseOffer, PostPur
 from . import schemas
 
 TERMS = ("label", "label_en", "starts_at", "ends_at", "priority", "paused")
-RULE_TERMS = (*TERMS, "stackable", "per_customer_cap", "global_cap", "margin_floor_bp")
+RULE_TERMS = (*TERMS, "stackable", "exclusive", "per_customer_cap", "global_cap", "margin_floor_bp")
 
 
 def _iso(value: datetime | None) -> str | None:

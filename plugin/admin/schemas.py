@@ -49,6 +49,7 @@ class TermsSchema(_Strict):
 
 class RuleTermsSchema(TermsSchema):
     stackable = fields.Boolean(load_default=False)
+    exclusive = fields.Boolean(load_default=False)
     per_customer_cap = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=10**6))
     global_cap = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=10**9))
     margin_floor_bp = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=100_000))

@@ -1,262 +1,445 @@
-"""Choose which non-stackable rules use which cart units, saving the shopper the most.
+"""Which rules take which cart units: the allocation that saves the shopper the most, stackable rules included.
 
-A cart unit may be used by at most one non-stackable rule. Fixed bundles
-consume whole sets; a volume discount takes every unit of its collection that
-no bundle took (more units never lower its rate, so taking all is best for
-it). The search is a branch and bound over how many sets of each bundle to
-form, one independent group of overlapping rules at a time. Sets are tried
-largest count first, so the first complete answer is the greedy one, and an
-answer is only replaced by a strictly better one. A node budget bounds absurd
-carts: when it runs out, the best answer found so far stands, which is never
-worse than greedy.
+The cart is a multiset of units. Each product's units stand in a row, most
+expensive first, held as :class:`Run` s (units of one price that the same
+rules touched). An allocation says how many sets each non-stackable bundle
+forms and whether each non-stackable volume discount is on; :func:`apply`
+prices one, and :func:`best_allocation` searches for the one that saves the
+most, one independent group of rules at a time (see ``docs/engine.md``).
+
+The search is a depth-first branch and bound over the non-stackable rules in
+order of importance, trying the most sets first, so its first answer is the
+greedy one, and an answer only gives way to a strictly better one (so among
+equal savings the largest choice vector stands). :data:`SEARCH_BUDGET` bounds
+the nodes one quote may visit: a group the budget cannot finish keeps the best
+answer found, never worse than greedy.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
-from .money import FULL_BASIS_POINTS, percent_of
-from .rules import FixedBundle, PricingMode, Rule, VolumeDiscount
+from .money import allocate, divide, percent_of
+from .rules import FixedBundle, PricingMode, Rule, VolumeDiscount, VolumeTier
+from .savings import saving_of, unit_floor
 
-#: Search nodes per group of overlapping rules before the best answer so far stands.
-NODE_BUDGET = 5_000
-
-
-@dataclass(frozen=True)
-class UnitRun:
-    """``quantity`` units of one product at one price, from one cart line."""
-
-    line_index: int
-    unit_price: int
-    quantity: int
+#: Search nodes one quote may visit over all its groups; past it, the best allocation found stands.
+SEARCH_BUDGET = 300
 
 
 @dataclass(frozen=True)
-class Ladder:
-    """The units of one product in the cart, most expensive first.
+class Run:
+    """``count`` units of one product at list price ``price``, touched by the same rules.
 
-    Non-stackable rules take units from the top, so the units a rule takes
-    are named by their position on the ladder.
+    ``left`` is the price left on them together; ``floor_bp`` the strictest
+    floor of the rules that discounted them; ``locked`` marks units an
+    exclusive rule used; ``owner`` the non-stackable rule that took them.
     """
 
-    runs: tuple[UnitRun, ...]
+    product_id: str
+    price: int
+    count: int
+    left: int
+    floor_bp: int | None = None
+    locked: bool = False
+    owner: str | None = None
 
-    @property
-    def quantity(self) -> int:
-        return sum(run.quantity for run in self.runs)
-
-    def take(self, start: int, count: int) -> list[tuple[UnitRun, int]]:
-        """The runs, and how many units of each, at positions ``start`` to ``start + count``."""
-        taken = []
-        position = 0
-        for run in self.runs:
-            if count <= 0:
-                break
-            run_end = position + run.quantity
-            if run_end > start:
-                begin = max(start, position)
-                units = min(count, run_end - begin)
-                taken.append((run, units))
-                count -= units
-                start = begin + units
-            position = run_end
-        return taken
-
-    def price(self, start: int, count: int) -> int:
-        if len(self.runs) == 1:
-            return self.runs[0].unit_price * count
-        return sum(run.unit_price * units for run, units in self.take(start, count))
-
-
-def margin_floor(rule: Rule, units: Mapping[str, int], costs: Mapping[str, int | None]) -> int | None:
-    """The least these units may sell for under the rule's margin floor, if it can be known."""
-    if rule.margin_floor_bp is None:
-        return None
-    unit_costs = [costs.get(product_id) for product_id in units]
-    if any(cost is None for cost in unit_costs):
-        return None
-    cost = sum(costs[product_id] * quantity for product_id, quantity in units.items())
-    floor_bp = FULL_BASIS_POINTS + rule.margin_floor_bp
-    return -(-cost * floor_bp // FULL_BASIS_POINTS)  # round up: never below the floor
-
-
-def saving_of(mode: PricingMode, value: int, price: int, applications: int = 1) -> int:
-    """What ``applications`` sets priced by ``mode`` and ``value`` save on units costing ``price``.
-
-    Never negative and never more than ``price``; shared by bundles and thank-you offers.
-    """
-    if mode is PricingMode.PERCENT_OFF:
-        saving = percent_of(price, value)
-    elif mode is PricingMode.AMOUNT_OFF:
-        saving = value * applications
-    else:
-        saving = price - value * applications
-    return max(0, min(price, saving))
-
-
-def bundle_saving(bundle: FixedBundle, price: int, applications: int = 1) -> int:
-    """What ``applications`` sets save on units that cost ``price`` together, before any floor."""
-    return saving_of(bundle.mode, bundle.value, price, applications)
-
-
-def cap_by_floor(saving: int, price: int, floor: int | None) -> int:
-    """Lower ``saving`` so the price paid stays at or above ``floor``."""
-    if floor is None:
-        return saving
-    return max(0, min(saving, price - floor))
+    def split(self, count: int) -> tuple[Run, Run]:
+        """The first ``count`` units and the rest; alike units share the price left, rounded once."""
+        first_left = divide(self.left * count, self.count)
+        return replace(self, count=count, left=first_left), replace(self, count=self.count - count,
+                                                                     left=self.left - first_left)
 
 
 @dataclass
-class Allocation:
-    """How many sets of each bundle to form; volume discounts take what is left."""
+class Booking:
+    """One rule's discount in an allocation: its sets, amount, tier, and the units and shares it took."""
 
-    bundle_sets: dict[str, int]
-    saving: int
+    rule: Rule
+    applications: int
+    amount: int
+    tier: VolumeTier | None
+    units: dict[str, list[int]] = field(default_factory=dict)  #: product id -> [quantity, share]
 
 
-class _Group:
-    """One set of non-stackable rules linked by shared products, searched together."""
+@dataclass
+class Priced:
+    """An allocation priced: the rows of runs left after every rule, and the bookings with a saving."""
 
-    def __init__(
-        self,
-        bundles: Sequence[FixedBundle],
-        volumes: Sequence[VolumeDiscount],
-        counted_by: Mapping[str, str],
-        ladders: Mapping[str, Ladder],
-        costs: Mapping[str, int | None],
-        limits: Mapping[str, int | None],
-    ):
-        self.bundles = list(bundles)
-        self.volumes = list(volumes)
-        self.ladders = ladders
-        self.costs = costs
-        self.limits = limits
-        self.products = sorted(
-            {item.product_id for bundle in bundles for item in bundle.items}
-            | {product_id for product_id, rule_id in counted_by.items() if any(v.id == rule_id for v in volumes)}
-        )
-        self.slot = {product_id: index for index, product_id in enumerate(self.products)}
-        self.volume_products = {
-            volume.id: [product_id for product_id, rule_id in counted_by.items() if rule_id == volume.id]
-            for volume in volumes
-        }
-        self.nodes = 0
-        self.best_saving = -1
-        self.best_sets: list[int] = []
+    runs: dict[str, list[Run]]
+    bookings: list[Booking]
 
-    def _used(self, remaining: list[int], product_id: str) -> int:
-        return self.ladders[product_id].quantity - remaining[self.slot[product_id]]
+    @property
+    def saving(self) -> int:
+        return sum(booking.amount for booking in self.bookings)
 
-    def set_saving(self, bundle: FixedBundle, remaining: list[int]) -> int:
-        """The saving of one more set of ``bundle`` taken from ``remaining``, or 0 if it cannot form."""
-        price = 0
-        for item in bundle.items:
-            if remaining[self.slot[item.product_id]] < item.quantity:
-                return 0
-            price += self.ladders[item.product_id].price(self._used(remaining, item.product_id), item.quantity)
-        floor = margin_floor(bundle, {item.product_id: item.quantity for item in bundle.items}, self.costs)
-        return cap_by_floor(bundle_saving(bundle, price), price, floor)
 
-    def max_sets(self, bundle: FixedBundle, remaining: list[int]) -> int:
-        sets = min(remaining[self.slot[item.product_id]] // item.quantity for item in bundle.items)
+@dataclass(frozen=True)
+class Terms:
+    """What pricing a group needs besides its rules: costs, categories, cap limits, the shop-wide floor."""
+
+    costs: Mapping[str, int | None]
+    categories: Mapping[str, str | None]
+    limits: Mapping[str, int | None]
+    default_floor_bp: int | None = None
+
+    def floor_of(self, rule: Rule) -> int | None:
+        return rule.margin_floor_bp if rule.margin_floor_bp is not None else self.default_floor_bp
+
+    def counted(self, volume: VolumeDiscount, product_ids) -> list[str]:
+        return [pid for pid in product_ids if volume.counts(pid, self.categories.get(pid))]
+
+    def max_sets(self, bundle: FixedBundle, free: Mapping[str, int]) -> int:
+        sets = min(free.get(item.product_id, 0) // item.quantity for item in bundle.items)
         limit = self.limits.get(bundle.id)
         return sets if limit is None else min(sets, limit)
 
-    def volume_saving(self, volume: VolumeDiscount, remaining: list[int], with_floor: bool = True) -> int:
-        units = {pid: remaining[self.slot[pid]] for pid in self.volume_products[volume.id]}
-        tier = volume.tier_for(sum(units.values()))
+
+def _raw_saving(rule: Rule, price: int, applications: int, tier: VolumeTier | None) -> int:
+    if isinstance(rule, FixedBundle):
+        return saving_of(rule.mode, rule.value, price, applications)
+    return percent_of(price, tier.percent_bp) if tier else 0
+
+
+def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Run]], applications: int,
+          tier: VolumeTier | None, terms: Terms) -> Booking | None:
+    """Price ``rule`` on the runs ``taken`` ((position, product, count) refs into ``rows``) and write its shares."""
+    runs = [rows[pid][index] for index, pid, _ in taken]
+    price = sum(run.left for run in runs)
+    rule_floor = terms.floor_of(rule)
+    headroom = []
+    for run in runs:
+        cost = terms.costs.get(run.product_id)
+        floors = [bp for bp in (run.floor_bp, rule_floor) if bp is not None]
+        if cost is None or not floors:
+            headroom.append(run.left)
+        else:
+            headroom.append(max(0, run.left - run.count * unit_floor(cost, max(floors))))
+    amount = min(_raw_saving(rule, price, applications, tier), sum(headroom))
+    shares = allocate(amount, headroom) if amount > 0 else [0] * len(runs)
+    booking = Booking(rule, applications, amount, tier)
+    for (index, pid, _), run, share in zip(taken, runs, shares):
+        floor_bp = run.floor_bp
+        if share > 0 and rule_floor is not None:
+            floor_bp = rule_floor if floor_bp is None else max(floor_bp, rule_floor)
+        rows[pid][index] = replace(run, left=run.left - share, floor_bp=floor_bp, locked=run.locked or rule.exclusive)
+        units = booking.units.setdefault(pid, [0, 0])
+        units[0] += run.count
+        units[1] += share
+    return booking if amount > 0 else None
+
+
+def _take(rows: dict[str, list[Run]], product_id: str, count: int, *, free_only: bool, owner: str | None) -> list:
+    """Take the first ``count`` units of a product (free ones only, or any not locked), splitting a run if needed."""
+    row = rows.get(product_id, [])
+    taken = []
+    index = 0
+    while count > 0 and index < len(row):
+        run = row[index]
+        usable = (run.owner is None) if free_only else not run.locked
+        if usable:
+            if run.count > count:
+                first, rest = run.split(count)
+                row[index:index + 1] = [first, rest]
+                run = first
+            if owner is not None:
+                row[index] = replace(run, owner=owner)
+            taken.append((index, product_id, run.count))
+            count -= run.count
+        index += 1
+    return taken
+
+
+def apply(rows: Mapping[str, Sequence[Run]], exclusive_rules: Sequence[Rule], choices: Sequence[int],
+          stackable_rules: Sequence[Rule], terms: Terms) -> Priced:
+    """Price one allocation: ``choices[i]`` sets (or on/off) of ``exclusive_rules[i]``, then the stackable rules."""
+    rows = {pid: list(row) for pid, row in rows.items()}
+    bookings = []
+    for rule, choice in zip(exclusive_rules, choices):
+        if not choice:
+            continue
+        if isinstance(rule, FixedBundle):
+            taken = [ref for item in rule.items
+                     for ref in _take(rows, item.product_id, item.quantity * choice, free_only=True, owner=rule.id)]
+            booking = _book(rule, taken, rows, choice, None, terms)
+        else:
+            taken = [ref for pid in terms.counted(rule, rows)
+                     for ref in _take(rows, pid, _free(rows[pid]), free_only=True, owner=rule.id)]
+            tier = rule.tier_for(sum(count for _, _, count in taken))
+            booking = _book(rule, taken, rows, 1, tier, terms) if tier else None
+        if booking:
+            bookings.append(booking)
+    for rule in stackable_rules:
+        booking = _apply_stackable(rule, rows, terms)
+        if booking:
+            bookings.append(booking)
+    return Priced(rows, bookings)
+
+
+def _free(row: Sequence[Run]) -> int:
+    return sum(run.count for run in row if run.owner is None)
+
+
+def _unlocked(row: Sequence[Run]) -> int:
+    return sum(run.count for run in row if not run.locked)
+
+
+def _apply_stackable(rule: Rule, rows: dict[str, list[Run]], terms: Terms) -> Booking | None:
+    if isinstance(rule, FixedBundle):
+        sets = terms.max_sets(rule, {pid: _unlocked(row) for pid, row in rows.items()})
+        if sets <= 0:
+            return None
+        taken = [ref for item in rule.items
+                 for ref in _take(rows, item.product_id, item.quantity * sets, free_only=False, owner=None)]
+        return _book(rule, taken, rows, sets, None, terms)
+    assert isinstance(rule, VolumeDiscount)
+    counted = terms.counted(rule, rows)
+    tier = rule.tier_for(sum(_unlocked(rows[pid]) for pid in counted))
+    if tier is None:
+        return None
+    taken = [ref for pid in counted for ref in _take(rows, pid, _unlocked(rows[pid]), free_only=False, owner=None)]
+    return _book(rule, taken, rows, 1, tier, terms)
+
+
+class _Search:
+    """Branch and bound over one group's non-stackable rules; the budget is shared by the whole quote."""
+
+    def __init__(self, rows, exclusive_rules, stackable_rules, terms, budget: list[int]):
+        self.rows = rows
+        self.rules = list(exclusive_rules)
+        self.stackable = list(stackable_rules)
+        self.terms = terms
+        self.budget = budget
+        self.prefix = {pid: _prefix_prices(row) for pid, row in rows.items()}
+        self.bound_after: list[int] = []
+        self.stackable_bound = 0
+        if self.stackable:  # only the branch and bound needs bounds
+            bounds = [self._static_bound(rule) for rule in self.rules]
+            self.bound_after = [sum(bounds[index:]) for index in range(len(bounds) + 1)]
+            self.stackable_bound = sum(self._static_bound(rule) for rule in self.stackable)
+        self.best_saving = -1
+        self.best_choices: list[int] = []
+
+    def _static_bound(self, rule: Rule) -> int:
+        """The most ``rule`` could save on this cart, before floors: its most sets on the dearest units."""
+        quantities = {pid: len(prefix) - 1 for pid, prefix in self.prefix.items()}
+        if isinstance(rule, FixedBundle):
+            sets = self.terms.max_sets(rule, quantities)
+            price = sum(self.prefix[item.product_id][item.quantity * sets] for item in rule.items)
+            return price if rule.mode is PricingMode.FIXED_PRICE else saving_of(rule.mode, rule.value, price, sets)
+        counted = self.terms.counted(rule, self.rows)
+        tier = rule.tier_for(sum(quantities[pid] for pid in counted))
+        top = rule.tiers[-1] if tier else None
+        return percent_of(sum(self.prefix[pid][-1] for pid in counted), top.percent_bp) if top else 0
+
+    def run(self) -> list[int]:
+        free = {pid: _free(row) for pid, row in self.rows.items()}
+        if not self.stackable:
+            return self._best_without_stackable(free)
+        self._visit(0, free, {pid: 0 for pid in self.rows}, 0, [])
+        return self.best_choices
+
+    def _best_without_stackable(self, free: dict[str, int]) -> list[int]:
+        """Dynamic programming over (rule, free units): exact when the budget lasts, else greedy past it.
+
+        Without stackable rules, what the rules from ``index`` on can save depends only on the units still
+        free, so each (rule, free units) state is solved once. Most sets are tried first and only a strictly
+        better answer replaces one, so ties keep the larger choices; once the budget is spent each state
+        takes the greedy choice, which keeps every answer at least as good as greedy.
+        """
+        slots = sorted(self.rows)
+        totals = tuple(free[pid] for pid in slots)
+        position = {pid: index for index, pid in enumerate(slots)}
+        moves = []  # per rule: the products (as slots) and units per set it takes
+        for rule in self.rules:
+            if isinstance(rule, FixedBundle):
+                moves.append([(position[item.product_id], item.quantity) for item in rule.items])
+            else:
+                moves.append([(position[pid], 0) for pid in self.terms.counted(rule, self.rows)])
+        memo: dict[tuple[int, tuple[int, ...]], tuple[int, tuple[int, ...]]] = {}
+
+        def solve(index: int, left: tuple[int, ...]) -> tuple[int, tuple[int, ...]]:
+            if index == len(self.rules):
+                return 0, ()
+            key = (index, left)
+            if key in memo:
+                return memo[key]
+            self.budget[0] -= 1
+            rule = self.rules[index]
+            used = {slots[slot]: totals[slot] - left[slot] for slot, _ in moves[index]}
+            best: tuple[int, tuple[int, ...]] | None = None
+            if isinstance(rule, FixedBundle):
+                most = min(left[slot] // quantity for slot, quantity in moves[index])
+                limit = self.terms.limits.get(rule.id)
+                options = range(most if limit is None else min(most, limit), -1, -1)
+            else:
+                options = (1, 0)
+            for choice in options:
+                if best is not None and self.budget[0] <= 0:
+                    break
+                after = list(left)
+                if isinstance(rule, FixedBundle):
+                    taken = {slots[slot]: quantity * choice for slot, quantity in moves[index]}
+                    gain = self._bundle_saving(rule, used, choice) if choice else 0
+                else:
+                    taken = {slots[slot]: left[slot] for slot, _ in moves[index] if left[slot]} if choice else {}
+                    gain = self._volume_saving(rule, used, taken) if choice else 0
+                for pid, count in taken.items():
+                    after[position[pid]] -= count
+                rest, choices = solve(index + 1, tuple(after))
+                if best is None or gain + rest > best[0]:
+                    best = (gain + rest, (choice, *choices))
+            memo[key] = best
+            return best
+
+        return list(solve(0, totals)[1])
+
+    def _visit(self, index: int, free: dict[str, int], used: dict[str, int], saved: int, choices: list[int]) -> None:
+        self.budget[0] -= 1
+        if index == len(self.rules):
+            total = saved
+            if self.stackable:
+                total = apply(self.rows, self.rules, choices, self.stackable, self.terms).saving
+            if total > self.best_saving:
+                self.best_saving, self.best_choices = total, list(choices)
+            return
+        if self.best_saving >= 0:
+            if self.budget[0] <= 0 or saved + self.bound_after[index] + self.stackable_bound <= self.best_saving:
+                return
+        rule = self.rules[index]
+        if isinstance(rule, FixedBundle):
+            for sets in range(self.terms.max_sets(rule, free), -1, -1):
+                if self.best_saving >= 0 and self.budget[0] <= 0:
+                    return
+                gain = self._bundle_saving(rule, used, sets) if sets else 0
+                taken = {item.product_id: item.quantity * sets for item in rule.items}
+                self._visit(index + 1, _minus(free, taken), _plus(used, taken), saved + gain, choices + [sets])
+        else:
+            counted = [pid for pid in self.terms.counted(rule, self.rows) if free[pid]]
+            taken = {pid: free[pid] for pid in counted}
+            gain = self._volume_saving(rule, used, taken)
+            self._visit(index + 1, _minus(free, taken), _plus(used, taken), saved + gain, choices + [1])
+            if self.best_saving < 0 or self.budget[0] > 0:
+                self._visit(index + 1, free, used, saved, choices + [0])
+
+    def _fresh_units(self, rule: Rule, used: Mapping[str, int], taken: Mapping[str, int]) -> tuple[int, int]:
+        """Price and headroom of fresh units ``used[pid]`` to ``used[pid] + taken[pid]`` under ``rule``'s floor."""
+        price = headroom = 0
+        floor_bp = self.terms.floor_of(rule)
+        for pid, count in taken.items():
+            start = used[pid]
+            part = self.prefix[pid][start + count] - self.prefix[pid][start]
+            price += part
+            cost = self.terms.costs.get(pid)
+            if cost is None or floor_bp is None:
+                headroom += part
+            else:
+                floor = unit_floor(cost, floor_bp)
+                headroom += sum(max(0, price_each - floor) * units
+                                for price_each, units in _slice(self.rows[pid], start, count))
+        return price, headroom
+
+    def _bundle_saving(self, rule: FixedBundle, used, sets: int) -> int:
+        price, headroom = self._fresh_units(rule, used, {item.product_id: item.quantity * sets for item in rule.items})
+        return min(saving_of(rule.mode, rule.value, price, sets), headroom)
+
+    def _volume_saving(self, rule: VolumeDiscount, used, taken) -> int:
+        tier = rule.tier_for(sum(taken.values()))
         if tier is None:
             return 0
-        price = sum(self.ladders[pid].price(self._used(remaining, pid), count) for pid, count in units.items())
-        saving = percent_of(price, tier.percent_bp)
-        if not with_floor:
-            return saving
-        return cap_by_floor(saving, price, margin_floor(volume, units, self.costs))
-
-    def take(self, bundle: FixedBundle, remaining: list[int], sets: int) -> None:
-        for item in bundle.items:
-            remaining[self.slot[item.product_id]] -= item.quantity * sets
-
-    def search(self) -> Allocation:
-        remaining = [self.ladders[product_id].quantity for product_id in self.products]
-        self._search(0, remaining, 0, [])
-        return Allocation(
-            {bundle.id: sets for bundle, sets in zip(self.bundles, self.best_sets) if sets},
-            self.best_saving,
-        )
-
-    def _upper_bound(self, index: int, remaining: list[int]) -> int:
-        bound = sum(self.volume_saving(volume, remaining, with_floor=False) for volume in self.volumes)
-        for bundle in self.bundles[index:]:
-            bound += self.max_sets(bundle, remaining) * self.set_saving(bundle, remaining)
-        return bound
-
-    def _search(self, index: int, remaining: list[int], saved: int, sets: list[int]) -> None:
-        self.nodes += 1
-        if index == len(self.bundles):
-            total = saved + sum(self.volume_saving(volume, remaining) for volume in self.volumes)
-            if total > self.best_saving:
-                self.best_saving, self.best_sets = total, list(sets)
-            return
-        if self.best_saving >= 0 and saved + self._upper_bound(index, remaining) <= self.best_saving:
-            return
-        bundle = self.bundles[index]
-        set_savings = []
-        trial = list(remaining)
-        for _ in range(self.max_sets(bundle, remaining)):
-            saving = self.set_saving(bundle, trial)
-            if saving <= 0:
-                break  # later sets take cheaper units and save no more
-            set_savings.append(saving)
-            self.take(bundle, trial, 1)
-        for count in range(len(set_savings), -1, -1):
-            if self.nodes > NODE_BUDGET and self.best_saving >= 0:
-                return
-            after = list(remaining)
-            self.take(bundle, after, count)
-            self._search(index + 1, after, saved + sum(set_savings[:count]), sets + [count])
+        price, headroom = self._fresh_units(rule, used, taken)
+        return min(percent_of(price, tier.percent_bp), headroom)
 
 
-def best_allocation(
-    bundles: Sequence[FixedBundle],
-    volumes: Sequence[VolumeDiscount],
-    counted_by: Mapping[str, str],
-    ladders: Mapping[str, Ladder],
-    costs: Mapping[str, int | None],
-    limits: Mapping[str, int | None],
-) -> Allocation:
-    """The allocation of cart units to non-stackable rules with the largest total saving.
+def _prefix_prices(row: Sequence[Run]) -> list[int]:
+    """Prices of the first k units of a row of fresh runs, for every k."""
+    prefix = [0]
+    for run in row:
+        for _ in range(run.count):
+            prefix.append(prefix[-1] + run.price)
+    return prefix
 
-    ``counted_by`` names, for each product in the cart, the one volume
-    discount its units count toward. ``limits`` caps the sets of a bundle.
-    """
-    parent: dict[str, str] = {}
+
+def _slice(row: Sequence[Run], start: int, count: int) -> list[tuple[int, int]]:
+    """(unit price, units) of positions ``start`` to ``start + count`` of a row of fresh runs."""
+    found = []
+    position = 0
+    for run in row:
+        begin, end = max(start, position), min(start + count, position + run.count)
+        if begin < end:
+            found.append((run.price, end - begin))
+        position += run.count
+    return found
+
+
+def _minus(counts: Mapping[str, int], taken: Mapping[str, int]) -> dict[str, int]:
+    result = dict(counts)
+    for pid, count in taken.items():
+        result[pid] -= count
+    return result
+
+
+def _plus(counts: Mapping[str, int], taken: Mapping[str, int]) -> dict[str, int]:
+    result = dict(counts)
+    for pid, count in taken.items():
+        result[pid] += count
+    return result
+
+
+def groups(rows: Mapping[str, Sequence[Run]], rules: Sequence[Rule], terms: Terms) -> list[tuple[set[str], list[Rule]]]:
+    """Split the rules (in the order given) into independent groups linked by the cart products they touch."""
+    parent: dict[str, str] = {pid: pid for pid in rows}
 
     def find(key: str) -> str:
-        while parent.setdefault(key, key) != key:
+        while parent[key] != key:
             parent[key] = parent[parent[key]]
             key = parent[key]
         return key
 
-    def join(a: str, b: str) -> None:
-        parent[find(a)] = find(b)
+    touched = {}
+    for rule in rules:
+        if isinstance(rule, FixedBundle):
+            products = [item.product_id for item in rule.items if item.product_id in rows]
+        else:
+            products = terms.counted(rule, rows)
+        touched[rule.id] = products
+        for other in products[1:]:
+            parent[find(other)] = find(products[0])
+    found: dict[str, tuple[set[str], list[Rule]]] = {}
+    for rule in rules:
+        if touched[rule.id]:
+            found.setdefault(find(touched[rule.id][0]), (set(), []))[1].append(rule)
+    for pid in rows:
+        if find(pid) in found:
+            found[find(pid)][0].add(pid)
+    return list(found.values())
 
-    for bundle in bundles:
-        for item in bundle.items:
-            join("r:" + bundle.id, "p:" + item.product_id)
-    for product_id, rule_id in counted_by.items():
-        join("r:" + rule_id, "p:" + product_id)
 
-    groups: dict[str, tuple[list[FixedBundle], list[VolumeDiscount]]] = {}
-    for bundle in bundles:
-        groups.setdefault(find("r:" + bundle.id), ([], []))[0].append(bundle)
-    for volume in volumes:
-        groups.setdefault(find("r:" + volume.id), ([], []))[1].append(volume)
+def best_allocation(rows: Mapping[str, Sequence[Run]], rules: Sequence[Rule], terms: Terms,
+                    budget: int | None = None) -> Priced:
+    """Price the cart's units under ``rules`` (live, in order of importance) with the allocation that saves the most.
 
-    result = Allocation({}, 0)
-    for group_bundles, group_volumes in groups.values():
-        group = _Group(group_bundles, group_volumes, counted_by, ladders, costs, limits)
-        found = group.search()
-        result.bundle_sets.update(found.bundle_sets)
-        result.saving += found.saving
-    return result
+    Returns the rows of runs after every discount, and the bookings with a saving: the non-stackable rules'
+    first, then the stackable rules', each in order of importance. ``budget`` overrides :data:`SEARCH_BUDGET`.
+    """
+    remaining = [SEARCH_BUDGET if budget is None else budget]
+    bookings: list[Booking] = []
+    after = {pid: list(row) for pid, row in rows.items()}
+    for products, group_rules in groups(rows, rules, terms):
+        group_rows = {pid: rows[pid] for pid in products}
+        free = {pid: _free(row) for pid, row in group_rows.items()}
+        exclusive = [rule for rule in group_rules if not rule.stackable and _can_apply(rule, group_rows, free, terms)]
+        stackable = [rule for rule in group_rules if rule.stackable]
+        choices = _Search(group_rows, exclusive, stackable, terms, remaining).run()
+        priced = apply(group_rows, exclusive, choices, stackable, terms)
+        after.update(priced.runs)
+        bookings.extend(priced.bookings)
+    order = {rule.id: index for index, rule in enumerate(rules)}
+    bookings.sort(key=lambda booking: (booking.rule.stackable, order[booking.rule.id]))
+    return Priced(after, bookings)
+
+
+def _can_apply(rule: Rule, rows: Mapping[str, Sequence[Run]], free: Mapping[str, int], terms: Terms) -> bool:
+    if isinstance(rule, FixedBundle):
+        return terms.max_sets(rule, free) > 0
+    return bool(terms.counted(rule, rows))

@@ -9,10 +9,12 @@ never as a cross-sell.
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from .values import Cart, CartLine, GapFiller, Offer, Product, Quote
-from .rules import FixedBundle, Rule, VolumeDiscount, VolumeTier
+from .money import percent_of
+from .rules import FixedBundle, PricingMode, Rule, VolumeDiscount, VolumeTier
 
 PriceWith = Callable[[list[tuple[Product, int]]], Quote]
 
@@ -20,6 +22,8 @@ PriceWith = Callable[[list[tuple[Product, int]]], Quote]
 MAX_OVERSHOOT_RATIO = 2
 #: Candidates priced by quoting before the best gap fillers are picked.
 GAP_CANDIDATES = 8
+#: Rule offers quoted at most per cart, in the order of their upper bound: bounded work for any rule set.
+OFFER_CANDIDATES = 6
 
 
 def additions_for(
@@ -60,22 +64,37 @@ def additions_for(
 
 def cart_offers(
     cart: Cart, quote: Quote, live: list[Rule], products: Mapping[str, Product], price_with: PriceWith,
-    locale: str | None, companions: Mapping[str, Sequence[str]] | None = None,
+    locale: str | None, companions: Mapping[str, Sequence[str]] | None = None, max_offers: int | None = None,
 ) -> list[Offer]:
     """Nudges toward live rules the cart touches but does not yet get, ranked by what they save;
-    then products often bought with the cart's (mined from past orders), which may save nothing."""
+    then products often bought with the cart's (mined from past orders), which may save nothing.
+
+    Every figure, and the tier an offer names, comes from quoting the cart it would make. Candidates are
+    quoted in the order of a cheap upper bound on their saving; once ``max_offers`` offers are found
+    that no unquoted candidate could beat, the rest are not quoted.
+    """
     applied = {discount.rule_id for discount in quote.discounts}
-    offers = []
+    candidates = []
     for rule in live:
         if isinstance(rule, FixedBundle) and rule.id in applied:
             continue
         found = additions_for(rule, cart, products)
         if found is None:
             continue
-        additions, tier = found
+        additions, _ = found
+        added = {product.id for product, _ in additions}
+        touching = [other for other in live if _touches(other, added, products)]
+        candidates.append((_saving_bound(cart, additions, touching, products), rule, additions))
+    order = {rule.id: index for index, rule in enumerate(live)}  # ``live`` is in order of importance
+    candidates.sort(key=lambda candidate: (-candidate[0], order[candidate[1].id]))
+    offers: list[Offer] = []
+    for bound, rule, additions in candidates[:OFFER_CANDIDATES]:
+        if max_offers is not None and len(offers) >= max_offers and offers[max_offers - 1].saving >= bound:
+            break  # no candidate left can beat the offers that will be shown
         after = price_with(additions)
         saving = after.discount_total - quote.discount_total
-        if saving <= 0 or rule.id not in {discount.rule_id for discount in after.discounts}:
+        reached = next((discount for discount in after.discounts if discount.rule_id == rule.id), None)
+        if saving <= 0 or reached is None:
             continue
         offers.append(
             Offer(
@@ -86,25 +105,73 @@ def cart_offers(
                 added_price=sum(product.price * quantity for product, quantity in additions),
                 saving=saving,
                 new_total=after.total,
-                tier=tier,
+                tier=reached.tier,
                 products=tuple(product for product, _ in additions),
             )
         )
-    priority = {rule.id: rule.priority for rule in live}
-    offers.sort(key=lambda offer: (-offer.saving, -priority[offer.rule_id], offer.rule_id))
-    return offers + _bought_together(cart, quote, products, price_with, companions or {}, offers)
+        offers.sort(key=lambda offer: (-offer.saving, order[offer.rule_id]))
+    if max_offers is not None and len(offers) >= max_offers:
+        return offers
+    return offers + _bought_together(cart, quote, products, price_with, companions or {}, offers, max_offers)
 
 
-def _bought_together(cart, quote, products, price_with, companions, offers) -> list[Offer]:
-    """One offer per product often bought with the cart's: in stock, not in the cart, not offered already."""
+def _touches(rule: Rule, product_ids: set[str], products: Mapping[str, Product]) -> bool:
+    if isinstance(rule, FixedBundle):
+        return not rule.product_ids.isdisjoint(product_ids)
+    if isinstance(rule, VolumeDiscount):
+        return any(pid in products and rule.counts(pid, products[pid].category) for pid in product_ids)
+    return False
+
+
+def _saving_bound(cart: Cart, additions: list[tuple[Product, int]], live: list[Rule],
+                  products: Mapping[str, Product]) -> int:
+    """At most how much more adding ``additions`` can save: only a rule that counts an added product can
+    gain, and none saves more than its rate of the price of every unit of the new cart it counts."""
+    value: dict[str, int] = defaultdict(int)  # list price of the new cart's units, per product
+    units: dict[str, int] = defaultdict(int)
+    for line in cart.lines:
+        value[line.product_id] += line.subtotal
+        units[line.product_id] += line.quantity
+    for product, quantity in additions:
+        value[product.id] += product.price * quantity
+        units[product.id] += quantity
+    added = {product.id for product, _ in additions}
+    bound = 0
+    for rule in live:
+        if isinstance(rule, FixedBundle):
+            touched = rule.product_ids & value.keys()
+            price = sum(value[pid] for pid in touched)
+            if rule.mode is PricingMode.PERCENT_OFF:
+                price = percent_of(price, rule.value)
+            elif rule.mode is PricingMode.AMOUNT_OFF:
+                sets = min(units[item.product_id] // item.quantity for item in rule.items)
+                price = min(price, rule.value * sets)
+        elif isinstance(rule, VolumeDiscount):
+            touched = {pid for pid in value if pid in products and rule.counts(pid, products[pid].category)}
+            price = percent_of(sum(value[pid] for pid in touched), rule.tiers[-1].percent_bp)
+        else:
+            continue
+        if touched & added:
+            bound += price
+    return bound
+
+
+def _bought_together(cart, quote, products, price_with, companions, offers, max_offers=None) -> list[Offer]:
+    """One offer per product often bought with the cart's: in stock, not in the cart, not offered already.
+
+    With ``max_offers``, only the strongest twice as many as there are places left are quoted.
+    """
     in_cart = {line.product_id for line in cart.lines}
     taken = in_cart | {line.product_id for offer in offers for line in offer.add}
+    most = None if max_offers is None else 2 * (max_offers - len(offers))
     found = []
     for product_id in [line.product_id for line in cart.lines]:
         for other in companions.get(product_id, ()):
             product = products.get(other)
             if other in taken or product is None or not product.in_stock:
                 continue
+            if most is not None and len(found) >= most:
+                break
             taken.add(other)
             after = price_with([(product, 1)])
             found.append(

@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .allocation import saving_of
+from .savings import saving_of
 from .values import CartLine, Customer, Order, Product
 from .money import FULL_BASIS_POINTS
 from .rules import BundleItem, PricingMode, _Errors, _is_whole, _translated

@@ -13,7 +13,8 @@ from datetime import datetime
 
 from . import pricing
 from .offers import cart_offers, gap_fillers
-from .rules import FixedBundle, Rule, RuleBook, VolumeDiscount
+from .allocation import Terms, best_allocation
+from .rules import FixedBundle, Rule, RuleBook, VolumeDiscount, importance
 from .values import Cart, Product, Quote, QuotedLine
 
 
@@ -31,6 +32,7 @@ def quote_cart(
     max_gap_fillers: int = 2,
     companions: Mapping[str, Sequence[str]] | None = None,
     with_offers: bool = True,
+    margin_floor_bp: int | None = None,
 ) -> Quote:
     """Price ``cart`` under the rules live at ``now``, with the best discounts for the shopper.
 
@@ -40,61 +42,50 @@ def quote_cart(
     ``redeemed`` every shopper's applications of "first N" rules (fresher than
     the rules' own ``redeemed``). ``companions`` names, for a cart product, the
     products often bought with it (mined from past orders): they are offered,
-    and may close the free-shipping gap.
+    and may close the free-shipping gap. ``margin_floor_bp`` is the shop-wide
+    floor for rules that set none. ``now`` must be timezone-aware.
     """
+    if not isinstance(now, datetime) or now.utcoffset() is None:
+        raise ValueError("now must be a timezone-aware datetime")
+    if max_offers is not None and (not _is_whole(max_offers) or max_offers < 0):
+        raise ValueError("max_offers must be a whole number, zero or more")
+    if not _is_whole(max_gap_fillers) or max_gap_fillers < 0:
+        raise ValueError("max_gap_fillers must be a whole number, zero or more")
+    if margin_floor_bp is not None and (not _is_whole(margin_floor_bp) or margin_floor_bp < 0):
+        raise ValueError("margin_floor_bp must be a whole number of basis points, zero or more")
     customer_used = customer_used or {}
     redeemed = redeemed or {}
     lines = cart.lines
-    ladders = pricing.ladders_of(lines)
-    categories = {products[pid].category for pid in ladders if pid in products}
+    rows = pricing.rows_of(lines)
+    categories = {pid: products[pid].category if pid in products else None for pid in rows}
     limits: dict[str, int | None] = {}
     live: list[Rule] = []
-    for rule in pricing.by_importance(rulebook.touching(ladders, categories)):
+    for rule in sorted(rulebook.touching(rows, set(categories.values())), key=importance):
         left = rule.applications_left(customer_used.get(rule.id, 0), redeemed.get(rule.id))
         if rule.is_live(now) and left != 0:
             live.append(rule)
             limits[rule.id] = left
-    costs = {pid: products[pid].cost if pid in products else None for pid in ladders}
-
-    exclusive_volumes = [rule for rule in live if isinstance(rule, VolumeDiscount) and not rule.stackable]
-    counted_by = {}
-    for product_id in ladders:
-        category = products[product_id].category if product_id in products else None
-        # A unit counts toward one volume discount: the most important that names it.
-        volume = next((v for v in exclusive_volumes if v.counts(product_id, category)), None)
-        if volume is not None:
-            counted_by[product_id] = volume.id
-
-    ledger = pricing.Ledger(lines)
-    pricing.apply_exclusive(
-        ledger,
-        ladders,
-        [
-            rule
-            for rule in live
-            if isinstance(rule, FixedBundle)
-            and not rule.stackable
-            and all(item.product_id in ladders for item in rule.items)
-        ],
-        exclusive_volumes,
-        counted_by,
-        costs,
-        limits,
-        locale,
+    terms = Terms(
+        costs={pid: products[pid].cost if pid in products else None for pid in rows},
+        categories=categories,
+        limits=limits,
+        default_floor_bp=margin_floor_bp,
     )
-    pricing.apply_stackable(ledger, ladders, [rule for rule in live if rule.stackable], products, costs, limits, locale)
+    priced = best_allocation(rows, [rule for rule in live if isinstance(rule, (FixedBundle, VolumeDiscount))], terms)
+    cuts = pricing.line_discounts(lines, priced.runs)
+    discounts = tuple(pricing.discount_of(booking, locale) for booking in priced.bookings)
 
     subtotal = sum(line.subtotal for line in lines)
-    discount_total = sum(ledger.discount)
+    discount_total = sum(discount.amount for discount in discounts)
     fee, progress = pricing.shipping(rulebook, currency, now, subtotal, discount_total, bool(lines), locale)
     quote = Quote(
         currency=currency,
         lines=tuple(
             QuotedLine(line.product_id, line.quantity, line.unit_price, line.subtotal, cut, line.subtotal - cut)
-            for line, cut in zip(lines, ledger.discount)
+            for line, cut in zip(lines, cuts)
         ),
         subtotal=subtotal,
-        discounts=tuple(ledger.discounts),
+        discounts=discounts,
         shipping_fee=fee,
         free_shipping=progress,
     )
@@ -112,13 +103,17 @@ def quote_cart(
             redeemed=redeemed,
             locale=locale,
             with_offers=False,
+            margin_floor_bp=margin_floor_bp,
         )
 
     companions = companions or {}
-    offers = cart_offers(cart, quote, live, products, price_with, locale, companions)
+    offers = cart_offers(cart, quote, live, products, price_with, locale, companions, max_offers)
     return replace(
         quote,
         offers=tuple(offers[:max_offers] if max_offers is not None else offers),
         gap_fillers=tuple(gap_fillers(cart, quote, live, products, price_with, max_gap_fillers, companions)),
     )
 
+
+def _is_whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

@@ -69,6 +69,20 @@ def _is_whole(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _is_aware(value: object) -> bool:
+    return isinstance(value, datetime) and value.utcoffset() is not None
+
+
+def importance(rule: Rule) -> tuple:
+    """Sort key, most important first: higher priority, then the older rule.
+
+    Ids of digits only are record numbers and compare as numbers (``"2"``
+    before ``"10"``), before any other id, which compares as text.
+    """
+    numeric = rule.id.isascii() and rule.id.isdigit()
+    return (-rule.priority, 0 if numeric else 1, int(rule.id) if numeric else 0, rule.id)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Rule:
     """The terms every rule shares.
@@ -78,8 +92,10 @@ class Rule:
     unit with another non-stackable rule; a stackable one applies on top, to
     the price left after them. ``global_cap`` counts applications across all
     shoppers ("first 100"), ``redeemed`` how many are used; ``per_customer_cap``
-    counts one shopper's. ``margin_floor_bp`` keeps the discounted price at or
-    above cost plus that many basis points, whenever every product has a cost.
+    counts one shopper's. ``margin_floor_bp`` keeps every unit of a product
+    with a known cost at or above cost plus that many basis points.
+    ``exclusive`` keeps stackable rules off the units this rule uses.
+    Datetimes must be timezone-aware.
     """
 
     id: str
@@ -94,6 +110,7 @@ class Rule:
     global_cap: int | None = None
     redeemed: int = 0
     margin_floor_bp: int | None = None
+    exclusive: bool = False
 
     def __post_init__(self) -> None:
         errors = _Errors()
@@ -104,8 +121,14 @@ class Rule:
     def _validate_terms(self, errors: _Errors) -> None:
         errors.check(bool(self.id), "id", "A rule needs an id.")
         errors.check(bool(self.label and self.label.strip()), "label", "A rule needs a name shoppers can read.")
-        if self.starts_at and self.ends_at:
+        for name in ("starts_at", "ends_at"):
+            moment = getattr(self, name)
+            if moment is not None:
+                errors.check(_is_aware(moment), name, "Give a date and time with its time zone.")
+        if _is_aware(self.starts_at) and _is_aware(self.ends_at):
             errors.check(self.starts_at < self.ends_at, "ends_at", "The end must come after the start.")
+        errors.check(isinstance(self.stackable, bool), "stackable", "Must be true or false.")
+        errors.check(isinstance(self.exclusive, bool), "exclusive", "Must be true or false.")
         for name in ("per_customer_cap", "global_cap"):
             cap = getattr(self, name)
             if cap is not None:
@@ -127,7 +150,9 @@ class Rule:
         return _translated(self.label, self.translations, locale)
 
     def is_live(self, now: datetime) -> bool:
-        """Not paused and inside its schedule (start inclusive, end exclusive)."""
+        """Not paused and inside its schedule (start inclusive, end exclusive); ``now`` must be aware."""
+        if not _is_aware(now):
+            raise ValueError("now must be a timezone-aware datetime")
         if self.paused:
             return False
         if self.starts_at is not None and now < self.starts_at:
@@ -138,7 +163,12 @@ class Rule:
         """How many more applications the caps allow, or ``None`` for no limit.
 
         ``redeemed`` is the shop-wide count when it is fresher than the rule's own.
+        Counts must be whole numbers, zero or more.
         """
+        if not _is_whole(customer_used) or customer_used < 0:
+            raise ValueError(f"usage of rule {self.id!r} must be a whole number, zero or more")
+        if redeemed is not None and (not _is_whole(redeemed) or redeemed < 0):
+            raise ValueError(f"redeemed count of rule {self.id!r} must be a whole number, zero or more")
         limits = []
         if self.global_cap is not None:
             limits.append(self.global_cap - (self.redeemed if redeemed is None else redeemed))

@@ -26,6 +26,10 @@ __all__ = [
     "QuotedLine",
 ]
 
+def _is_whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 #: Upper bound on one line's quantity: past it a cart is refused rather than priced.
 MAX_LINE_QUANTITY = 9_999
 
@@ -44,9 +48,9 @@ class Product:
     cost: int | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.price, int) or self.price < 0:
+        if not _is_whole(self.price) or self.price < 0:
             raise ValueError(f"price of product {self.id!r} must be a whole number of minor units, zero or more")
-        if self.cost is not None and (not isinstance(self.cost, int) or self.cost < 0):
+        if self.cost is not None and (not _is_whole(self.cost) or self.cost < 0):
             raise ValueError(f"cost of product {self.id!r} must be a whole number of minor units, zero or more")
 
 
@@ -57,9 +61,9 @@ class CartLine:
     unit_price: int
 
     def __post_init__(self) -> None:
-        if not isinstance(self.quantity, int) or not 1 <= self.quantity <= MAX_LINE_QUANTITY:
-            raise ValueError(f"quantity of {self.product_id!r} must be 1 to {MAX_LINE_QUANTITY}")
-        if not isinstance(self.unit_price, int) or self.unit_price < 0:
+        if not _is_whole(self.quantity) or not 1 <= self.quantity <= MAX_LINE_QUANTITY:
+            raise ValueError(f"quantity of {self.product_id!r} must be a whole number from 1 to {MAX_LINE_QUANTITY}")
+        if not _is_whole(self.unit_price) or self.unit_price < 0:
             raise ValueError(f"unit_price of {self.product_id!r} must be a whole number, zero or more")
 
     @property
@@ -115,13 +119,17 @@ class DiscountedUnits:
 
 @dataclass(frozen=True)
 class Discount:
-    """One applied rule: ``applications`` sets (or 1 for a volume tier), saving ``amount``."""
+    """One applied rule: ``applications`` sets (or 1 for a volume tier), saving ``amount``.
+
+    ``tier`` is the volume tier reached, for a volume discount.
+    """
 
     rule_id: str
     label: str
     amount: int
     applications: int
     units: tuple[DiscountedUnits, ...]
+    tier: VolumeTier | None = None
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     event,
+    false,
     select,
     update,
 )
@@ -39,6 +40,7 @@ class Rule(Base):
     ends_at: Mapped[datetime | None] = mapped_column(DateTime)
     priority: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     stackable: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    exclusive: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
     paused: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     per_customer_cap: Mapped[int | None] = mapped_column(Integer)
     global_cap: Mapped[int | None] = mapped_column(Integer)
@@ -114,6 +116,7 @@ def build_rule(
         "ends_at": as_utc(row.ends_at),
         "priority": row.priority or 0,
         "stackable": bool(row.stackable),
+        "exclusive": bool(row.exclusive),
         "paused": bool(row.paused),
         "per_customer_cap": row.per_customer_cap,
         "global_cap": row.global_cap,

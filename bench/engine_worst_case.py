@@ -1,0 +1,100 @@
+"""The engine's worst cases: overlapping bundles, pair bundles, long carts with chained rules.
+
+Each case times a cart-page quote (offers included, ``max_offers=2``) and prints its median and p99
+next to a baseline measured in the same run: a 10-line cart with one bundle. Run:
+
+    .venv/bin/python bench/engine_worst_case.py [--rounds N]
+
+Targets (issue "Engine: every promise holds for every cart, in bounded time"): under 5 ms median and
+20 ms p99 a quote in every case. Figures go in docs/performance.md.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import statistics
+import time
+from datetime import datetime, timezone
+
+from plugin import BundleItem, Cart, CartLine, FixedBundle, PricingMode, Product, RuleBook, VolumeDiscount, VolumeTier
+from plugin import quote_cart
+
+NOW = datetime(2026, 11, 30, tzinfo=timezone.utc)
+
+
+def timed(cart, rules, products, rounds):
+    book = RuleBook(tuple(rules))
+    samples = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        quote = quote_cart(cart, book, products, now=NOW, max_offers=2)
+        samples.append(time.perf_counter() - started)
+    samples.sort()
+    p99 = samples[min(len(samples) - 1, int(len(samples) * 0.99))]
+    return statistics.median(samples), p99, quote
+
+
+def overlapping(k, missing):
+    products = {f"p{i}": Product(f"p{i}", f"p{i}", 1_000 + 137 * i) for i in range(13)}
+    rules = []
+    for index in range(k):
+        items = sorted({f"p{(index * 7 + j * 3) % (13 if missing else 10)}" for j in range(3)})
+        rules.append(FixedBundle(id=str(index + 1), label=f"b{index}",
+                                 items=tuple(BundleItem(pid, 1 + (index + j) % 2) for j, pid in enumerate(items)),
+                                 mode=PricingMode.PERCENT_OFF, value=500 + (index * 37) % 2_000))
+    cart = Cart(tuple(CartLine(f"p{i}", 3, products[f"p{i}"].price) for i in range(10)))
+    return cart, rules, products
+
+
+def pairs():
+    products = {f"p{i}": Product(f"p{i}", f"p{i}", 1_000 + 137 * i) for i in range(8)}
+    rules = [FixedBundle(id=str(n + 1), label="pair", items=(BundleItem(a), BundleItem(b)),
+                         mode=PricingMode.AMOUNT_OFF, value=100 + 13 * n)
+             for n, (a, b) in enumerate(itertools.combinations(sorted(products), 2))]
+    cart = Cart(tuple(CartLine(f"p{i}", 3, products[f"p{i}"].price) for i in range(6)))
+    return cart, rules, products
+
+
+def long_cart(lines):
+    products = {f"q{i}": Product(f"q{i}", "q", 500 + i, category=f"c{i // 10}") for i in range(lines)}
+    rules = [FixedBundle(id=str(i + 1), label="pair", items=(BundleItem(f"q{i}"), BundleItem(f"q{i + 1}")),
+                         mode=PricingMode.PERCENT_OFF, value=1_000) for i in range(0, lines - 1, 2)]
+    rules += [VolumeDiscount(id=str(10_000 + c), label="v", categories=frozenset({f"c{c}", f"c{c + 1}"}),
+                             tiers=(VolumeTier(2, 500), VolumeTier(5, 800)))
+              for c in range(0, lines // 10 + 1, 2)]
+    cart = Cart(tuple(CartLine(f"q{i}", 1, products[f"q{i}"].price) for i in range(lines)))
+    return cart, rules, products
+
+
+def many_rules():
+    """10,000 rules of which about 80 touch a 10-line cart."""
+    products = {f"r{i}": Product(f"r{i}", "r", 800 + i % 500, category=f"k{i % 50}") for i in range(2_000)}
+    rules = [FixedBundle(id=str(n + 1), label="b", items=(BundleItem(f"r{(n * 7) % 2_000}"), BundleItem(f"r{(n * 13 + 1) % 2_000}")),
+                         mode=PricingMode.PERCENT_OFF, value=500 + n % 1_000) for n in range(10_000)]
+    cart = Cart(tuple(CartLine(f"r{i * 3}", 1 + i % 3, products[f"r{i * 3}"].price) for i in range(10)))
+    return cart, rules, products
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=50)
+    rounds = parser.parse_args().rounds
+    base_cart = Cart(tuple(CartLine(f"p{i}", 1, 1_000) for i in range(10)))
+    base_products = {f"p{i}": Product(f"p{i}", f"p{i}", 1_000) for i in range(10)}
+    base_rule = FixedBundle(id="1", label="b", items=(BundleItem("p0"), BundleItem("p1")), mode=PricingMode.PERCENT_OFF,
+                            value=1_000)
+    baseline, _, _ = timed(base_cart, [base_rule], base_products, rounds)
+    print(f"baseline (10 lines, 1 bundle): {baseline * 1e3:.3f} ms median")
+    cases = [(f"K={k} overlapping bundles{' + 3 missing' if missing else ''}", overlapping(k, missing))
+             for k in (1, 5, 20, 50, 100) for missing in (False, True)]
+    cases += [("28 pair bundles, 2 products missing", pairs())]
+    cases += [(f"{n} lines, pair bundles + chained volumes", long_cart(n)) for n in (1, 10, 50, 200)]
+    cases += [("10 lines, 10,000 rules", many_rules())]
+    print(f"{'case':45s} {'median ms':>10s} {'p99 ms':>8s} {'x base':>8s} {'saving':>8s}")
+    for name, (cart, rules, products) in cases:
+        median, p99, quote = timed(cart, rules, products, rounds)
+        print(f"{name:45s} {median * 1e3:10.3f} {p99 * 1e3:8.3f} {median / baseline:8.1f} {quote.discount_total:8d}")
+
+
+if __name__ == "__main__":
+    main()
