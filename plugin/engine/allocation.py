@@ -24,7 +24,7 @@ from .rules import FixedBundle, PricingMode, Rule, VolumeDiscount, VolumeTier
 from .savings import saving_of, unit_floor
 
 #: Search nodes one quote may visit over all its groups; past it, the best allocation found stands.
-SEARCH_BUDGET = 300
+SEARCH_BUDGET = 400
 
 
 @dataclass(frozen=True)
@@ -211,6 +211,7 @@ class _Search:
         self.terms = terms
         self.budget = budget
         self.prefix = {pid: _prefix_prices(row) for pid, row in rows.items()}
+        self.headroom_prefix: dict[tuple[str, int], list[int]] = {}
         self.bound_after: list[int] = []
         self.stackable_bound = 0
         if self.stackable:  # only the branch and bound needs bounds
@@ -243,33 +244,40 @@ class _Search:
         """Dynamic programming over (rule, free units): exact when the budget lasts, else greedy past it.
 
         Without stackable rules, what the rules from ``index`` on can save depends only on the units still
-        free, so each (rule, free units) state is solved once. Most sets are tried first and only a strictly
-        better answer replaces one, so ties keep the larger choices; once the budget is spent each state
-        takes the greedy choice, which keeps every answer at least as good as greedy.
+        free of the products those rules touch, so each such state is solved once. Most sets are tried
+        first and only a strictly better answer replaces one, so ties keep the larger choices; once the
+        budget is spent each new state takes the greedy choice, which keeps every answer at least as good
+        as greedy.
         """
         slots = sorted(self.rows)
         totals = tuple(free[pid] for pid in slots)
         position = {pid: index for index, pid in enumerate(slots)}
-        moves = []  # per rule: the products (as slots) and units per set it takes
+        moves = []  # per rule: (slot, product, units per set) it takes; 0 units per set: all free (a volume)
         for rule in self.rules:
             if isinstance(rule, FixedBundle):
-                moves.append([(position[item.product_id], item.quantity) for item in rule.items])
+                moves.append([(position[item.product_id], item.product_id, item.quantity) for item in rule.items])
             else:
-                moves.append([(position[pid], 0) for pid in self.terms.counted(rule, self.rows)])
-        memo: dict[tuple[int, tuple[int, ...]], tuple[int, tuple[int, ...]]] = {}
+                moves.append([(position[pid], pid, 0) for pid in self.terms.counted(rule, self.rows)])
+        relevant: list[tuple[int, ...]] = [()] * (len(self.rules) + 1)
+        touched: set[int] = set()
+        for index in range(len(self.rules) - 1, -1, -1):
+            touched |= {slot for slot, _, _ in moves[index]}
+            relevant[index] = tuple(sorted(touched))
+        memo: dict[tuple, tuple[int, tuple[int, ...]]] = {}
 
         def solve(index: int, left: tuple[int, ...]) -> tuple[int, tuple[int, ...]]:
             if index == len(self.rules):
                 return 0, ()
-            key = (index, left)
-            if key in memo:
-                return memo[key]
+            key = (index, *(left[slot] for slot in relevant[index]))
+            found = memo.get(key)
+            if found is not None:
+                return found
             self.budget[0] -= 1
             rule = self.rules[index]
-            used = {slots[slot]: totals[slot] - left[slot] for slot, _ in moves[index]}
+            move = moves[index]
             best: tuple[int, tuple[int, ...]] | None = None
             if isinstance(rule, FixedBundle):
-                most = min(left[slot] // quantity for slot, quantity in moves[index])
+                most = min(left[slot] // quantity for slot, _, quantity in move)
                 limit = self.terms.limits.get(rule.id)
                 options = range(most if limit is None else min(most, limit), -1, -1)
             else:
@@ -278,14 +286,21 @@ class _Search:
                 if best is not None and self.budget[0] <= 0:
                     break
                 after = list(left)
-                if isinstance(rule, FixedBundle):
-                    taken = {slots[slot]: quantity * choice for slot, quantity in moves[index]}
-                    gain = self._bundle_saving(rule, used, choice) if choice else 0
-                else:
-                    taken = {slots[slot]: left[slot] for slot, _ in moves[index] if left[slot]} if choice else {}
-                    gain = self._volume_saving(rule, used, taken) if choice else 0
-                for pid, count in taken.items():
-                    after[position[pid]] -= count
+                gain = 0
+                if choice:
+                    price = headroom = units = 0
+                    floor_bp = self.terms.floor_of(rule)
+                    for slot, pid, quantity in move:
+                        count = quantity * choice if quantity else left[slot]
+                        start = totals[slot] - left[slot]
+                        part, room = self._units_value(pid, start, count, floor_bp)
+                        price, headroom, units = price + part, headroom + room, units + count
+                        after[slot] -= count
+                    if isinstance(rule, FixedBundle):
+                        gain = min(saving_of(rule.mode, rule.value, price, choice), headroom)
+                    else:
+                        tier = rule.tier_for(units)
+                        gain = min(percent_of(price, tier.percent_bp), headroom) if tier else 0
                 rest, choices = solve(index + 1, tuple(after))
                 if best is None or gain + rest > best[0]:
                     best = (gain + rest, (choice, *choices))
@@ -293,6 +308,24 @@ class _Search:
             return best
 
         return list(solve(0, totals)[1])
+
+    def _units_value(self, product_id: str, start: int, count: int, floor_bp: int | None) -> tuple[int, int]:
+        """Price and headroom of fresh units ``start`` to ``start + count`` of a product under ``floor_bp``."""
+        prefix = self.prefix[product_id]
+        price = prefix[start + count] - prefix[start]
+        cost = self.terms.costs.get(product_id)
+        if cost is None or floor_bp is None:
+            return price, price
+        key = (product_id, floor_bp)
+        rooms = self.headroom_prefix.get(key)
+        if rooms is None:
+            floor = unit_floor(cost, floor_bp)
+            rooms = [0]
+            for run in self.rows[product_id]:
+                for _ in range(run.count):
+                    rooms.append(rooms[-1] + max(0, run.price - floor))
+            self.headroom_prefix[key] = rooms
+        return price, rooms[start + count] - rooms[start]
 
     def _visit(self, index: int, free: dict[str, int], used: dict[str, int], saved: int, choices: list[int]) -> None:
         self.budget[0] -= 1

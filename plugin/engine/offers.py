@@ -23,7 +23,7 @@ MAX_OVERSHOOT_RATIO = 2
 #: Candidates priced by quoting before the best gap fillers are picked.
 GAP_CANDIDATES = 8
 #: Rule offers quoted at most per cart, in the order of their upper bound: bounded work for any rule set.
-OFFER_CANDIDATES = 6
+OFFER_CANDIDATES = 4
 
 
 def additions_for(

@@ -19,6 +19,7 @@ import enum
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 
 from .money import FULL_BASIS_POINTS
@@ -218,7 +219,7 @@ class FixedBundle(Rule):
         else:
             errors.check(self.value >= 0, "value", "A bundle price must not be negative.")
 
-    @property
+    @cached_property
     def product_ids(self) -> frozenset[str]:
         return frozenset(item.product_id for item in self.items)
 
