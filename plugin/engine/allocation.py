@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from .money import allocate, divide, percent_of
+from .money import allocate, percent_of
 from .rules import FixedBundle, PricingMode, Rule, VolumeDiscount, VolumeTier
 from .savings import saving_of, unit_floor
 
@@ -29,26 +29,32 @@ SEARCH_BUDGET = 400
 
 @dataclass(frozen=True)
 class Run:
-    """``count`` units of one product at list price ``price``, touched by the same rules.
+    """``count`` alike units of one product at list price ``price``, each with ``unit_left`` still to pay.
 
-    ``left`` is the price left on them together; ``floor_bp`` the strictest
-    floor of the rules that discounted them; ``locked`` marks units an
-    exclusive rule used; ``owner`` the non-stackable rule that took them.
+    ``floor_bp`` is the strictest floor of the rules that discounted them;
+    ``locked`` marks units an exclusive rule used; ``owner`` the
+    non-stackable rule that took them (it does not change their price).
     """
 
     product_id: str
     price: int
     count: int
-    left: int
+    unit_left: int
     floor_bp: int | None = None
     locked: bool = False
     owner: str | None = None
 
+    @property
+    def left(self) -> int:
+        return self.unit_left * self.count
+
     def split(self, count: int) -> tuple[Run, Run]:
-        """The first ``count`` units and the rest; alike units share the price left, rounded once."""
-        first_left = divide(self.left * count, self.count)
-        return replace(self, count=count, left=first_left), replace(self, count=self.count - count,
-                                                                     left=self.left - first_left)
+        """The first ``count`` units and the rest."""
+        return replace(self, count=count), replace(self, count=self.count - count)
+
+    def alike(self) -> tuple:
+        """What makes units interchangeable for pricing: the same product, price, price left, floor and lock."""
+        return (self.product_id, self.price, self.unit_left, self.floor_bp, self.locked)
 
 
 @dataclass
@@ -103,29 +109,68 @@ def _raw_saving(rule: Rule, price: int, applications: int, tier: VolumeTier | No
 
 def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Run]], applications: int,
           tier: VolumeTier | None, terms: Terms) -> Booking | None:
-    """Price ``rule`` on the runs ``taken`` ((position, product, count) refs into ``rows``) and write its shares."""
-    runs = [rows[pid][index] for index, pid, _ in taken]
-    price = sum(run.left for run in runs)
-    rule_floor = terms.floor_of(rule)
-    headroom = []
-    for run in runs:
-        cost = terms.costs.get(run.product_id)
-        floors = [bp for bp in (run.floor_bp, rule_floor) if bp is not None]
-        if cost is None or not floors:
-            headroom.append(run.left)
+    """Price ``rule`` on the runs ``taken`` ((position, product, count) refs into ``rows``) and write its shares.
+
+    The saving is capped by the units' headroom and spread over the groups of alike units in unit order
+    (products by id, most expensive first) in proportion to their headroom; within a group evenly, the
+    first units carrying one more minor unit when the share does not divide.
+    """
+    refs = sorted(taken, key=lambda ref: (ref[1], ref[0]))  # unit order: products by id, then row position
+    groups: list[list[tuple[int, str, Run]]] = []
+    for index, pid, _ in refs:
+        run = rows[pid][index]
+        if groups and groups[-1][-1][2].alike() == run.alike() and groups[-1][-1][1] == pid:
+            groups[-1].append((index, pid, run))
         else:
-            headroom.append(max(0, run.left - run.count * unit_floor(cost, max(floors))))
-    amount = min(_raw_saving(rule, price, applications, tier), sum(headroom))
-    shares = allocate(amount, headroom) if amount > 0 else [0] * len(runs)
+            groups.append([(index, pid, run)])
+    rule_floor = terms.floor_of(rule)
+    price = headroom_total = 0
+    headroom = []
+    for group in groups:
+        first = group[0][2]
+        count = sum(run.count for _, _, run in group)
+        price += first.unit_left * count
+        cost = terms.costs.get(first.product_id)
+        floors = [bp for bp in (first.floor_bp, rule_floor) if bp is not None]
+        per_unit = first.unit_left
+        if cost is not None and floors:
+            per_unit = max(0, first.unit_left - unit_floor(cost, max(floors)))
+        headroom.append(per_unit * count)
+        headroom_total += per_unit * count
+    amount = min(_raw_saving(rule, price, applications, tier), headroom_total)
+    shares = allocate(amount, headroom) if amount > 0 else [0] * len(groups)
     booking = Booking(rule, applications, amount, tier)
-    for (index, pid, _), run, share in zip(taken, runs, shares):
-        floor_bp = run.floor_bp
-        if share > 0 and rule_floor is not None:
-            floor_bp = rule_floor if floor_bp is None else max(floor_bp, rule_floor)
-        rows[pid][index] = replace(run, left=run.left - share, floor_bp=floor_bp, locked=run.locked or rule.exclusive)
-        units = booking.units.setdefault(pid, [0, 0])
-        units[0] += run.count
-        units[1] += share
+    replacements: dict[tuple[str, int], list[Run]] = {}
+    for group, share in zip(groups, shares):
+        count = sum(run.count for _, _, run in group)
+        base, extra = divmod(share, count)
+        for index, pid, run in group:
+            parts = []
+            if extra > 0:
+                heavier = min(extra, run.count)
+                extra -= heavier
+                parts.append((heavier, base + 1))
+                if run.count > heavier:
+                    parts.append((run.count - heavier, base))
+            else:
+                parts.append((run.count, base))
+            pieces = []
+            for units, cut in parts:
+                floor_bp = run.floor_bp
+                if cut > 0 and rule_floor is not None:
+                    floor_bp = rule_floor if floor_bp is None else max(floor_bp, rule_floor)
+                pieces.append(replace(run, count=units, unit_left=run.unit_left - cut, floor_bp=floor_bp,
+                                      locked=run.locked or rule.exclusive))
+            replacements[pid, index] = pieces
+            units_of = booking.units.setdefault(pid, [0, 0])
+            units_of[0] += run.count
+            units_of[1] += sum(units * cut for units, cut in parts)
+    for pid in {pid for pid, _ in replacements}:
+        row = rows[pid]
+        rebuilt = []
+        for index, run in enumerate(row):
+            rebuilt.extend(replacements.get((pid, index), [run]))
+        rows[pid] = rebuilt
     return booking if amount > 0 else None
 
 
@@ -226,6 +271,8 @@ class _Search:
         quantities = {pid: len(prefix) - 1 for pid, prefix in self.prefix.items()}
         if isinstance(rule, FixedBundle):
             sets = self.terms.max_sets(rule, quantities)
+            if sets <= 0:
+                return 0
             price = sum(self.prefix[item.product_id][item.quantity * sets] for item in rule.items)
             return price if rule.mode is PricingMode.FIXED_PRICE else saving_of(rule.mode, rule.value, price, sets)
         counted = self.terms.counted(rule, self.rows)
@@ -462,6 +509,7 @@ def best_allocation(rows: Mapping[str, Sequence[Run]], rules: Sequence[Rule], te
         group_rows = {pid: rows[pid] for pid in products}
         free = {pid: _free(row) for pid, row in group_rows.items()}
         exclusive = [rule for rule in group_rules if not rule.stackable and _can_apply(rule, group_rows, free, terms)]
+        exclusive.sort(key=lambda rule: not isinstance(rule, FixedBundle))  # bundles take units before volumes
         stackable = [rule for rule in group_rules if rule.stackable]
         choices = _Search(group_rows, exclusive, stackable, terms, remaining).run()
         priced = apply(group_rows, exclusive, choices, stackable, terms)

@@ -23,7 +23,7 @@ def rows_of(lines: Sequence[values.CartLine]) -> dict[str, list[Run]]:
         quantities[line.product_id, line.unit_price] += line.quantity
     rows: dict[str, list[Run]] = defaultdict(list)
     for (product_id, price), count in sorted(quantities.items(), key=lambda item: (item[0][0], -item[0][1])):
-        rows[product_id].append(Run(product_id, price, count, price * count))
+        rows[product_id].append(Run(product_id, price, count, price))
     return dict(rows)
 
 

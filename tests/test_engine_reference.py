@@ -1,0 +1,644 @@
+"""A brute-force reference engine written from docs/engine.md alone, and the engine checked against it.
+
+The reference knows nothing of the engine's pricing code: it lays the cart out as units (by product,
+most expensive first), tries every allocation of the non-stackable rules, prices each by the spec's
+three steps, saving table and per-unit margin floor, and keeps the largest saving (ties: the largest
+vector of choices). The first version of the spec left three details open, and ``Reading`` names
+them; the spec now pins each (the default reading), and ``READINGS`` holds only that one:
+
+- the order a rule's saving is spread in: over groups of alike units in unit order, evenly within one;
+- a rule's floor binds only the units it gave something ("the rules that discount that unit");
+- an exclusive rule hides the units it used once it forms a set or reaches a tier, even saving nothing.
+"""
+from __future__ import annotations
+
+import functools
+import importlib
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+
+import pytest
+from hypothesis import HealthCheck, given, note, settings
+from hypothesis import strategies as st
+
+from plugin import (BundleItem, Cart, CartLine, FixedBundle, PricingMode, Product, RuleBook, RuleError,
+                    ShippingThreshold, VolumeDiscount, VolumeTier, quote_cart)
+from plugin.engine.money import allocate
+
+NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
+FULL = 10_000
+PIDS = ("a", "b", "c", "d")
+RULE_IDS = ("1", "2", "10", "11", "a", "b", "B", "x")
+PRICES = (100, 300, 900, 1_000, 1_500)
+#: Past this many allocations the engine may stop searching: then it is only never worse than greedy.
+SEARCH_BUDGET = getattr(importlib.import_module("plugin.engine.allocation"), "SEARCH_BUDGET", None)
+FAST = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+# -- the reference -----------------------------------------------------------------------------------------
+
+def divide(numerator: int, denominator: int) -> int:
+    """The spec's one rounding, half up (numerators here are never negative)."""
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
+def floor_price(cost: int, floor_bp: int) -> int:
+    """The lowest price a unit may end at: ``ceil(cost * (10000 + f) / 10000)``."""
+    return -(-cost * (FULL + floor_bp) // FULL)
+
+
+def importance(rule) -> tuple:
+    """Higher priority first; then all-digit ids as numbers, before other ids as text."""
+    digits = rule.id.isascii() and rule.id.isdigit()
+    return (-rule.priority, (0, int(rule.id), "") if digits else (1, 0, rule.id))
+
+
+def is_live(rule, now: datetime) -> bool:
+    """Not paused; the start inclusive, the end exclusive."""
+    return not rule.paused and (rule.starts_at is None or rule.starts_at <= now) and (
+        rule.ends_at is None or now < rule.ends_at)
+
+
+def applications_left(rule, customer_used) -> int | None:
+    """What the caps leave (``None``: no cap)."""
+    limits = [rule.global_cap - rule.redeemed] if rule.global_cap is not None else []
+    if rule.per_customer_cap is not None:
+        limits.append(rule.per_customer_cap - customer_used.get(rule.id, 0))
+    return max(0, min(limits)) if limits else None
+
+
+def tier_for(rule, count: int):
+    """The highest tier ``count`` units reach, or ``None``."""
+    return max((t for t in rule.tiers if count >= t.min_quantity), key=lambda t: t.min_quantity, default=None)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One reading of the details the spec leaves open (see the module docstring); the default first."""
+
+    reverse_spread: bool = False
+    lift_when_used: bool = False
+    hide_when_saved: bool = False
+
+
+#: docs/engine.md now pins each of these details: the default reading is the spec's.
+READINGS = [Reading()]
+
+
+@dataclass
+class RefQuote:
+    saving: int
+    by_rule: dict  #: rule id -> (amount, applications), for the rules that saved something
+    tiers: dict  #: volume rule id -> the tier it got
+    applied: set  #: rules that formed a set or reached a tier
+    units: list  #: (product, unit price, final price, floor price or None), per unit
+    exact: bool  #: False when the engine may stop at its search budget
+    greedy: int  #: the greedy allocation's saving
+
+
+class _Units:
+    """The cart as units, sorted by product then most expensive first, and its live rules in order."""
+
+    def __init__(self, lines, rules, products, now, margin_floor_bp, customer_used):
+        units = sorted(((l.product_id, l.unit_price) for l in lines for _ in range(l.quantity)),
+                       key=lambda u: (u[0], -u[1]))
+        self.pid, self.price = [p for p, _ in units], [price for _, price in units]
+        self.cost = [products[p].cost for p in self.pid]
+        self.of: dict[str, list[int]] = {}
+        for index, pid in enumerate(self.pid):
+            self.of.setdefault(pid, []).append(index)
+        self.rules = []
+        for rule in sorted((r for r in rules if is_live(r, now)), key=importance):
+            bundle = isinstance(rule, FixedBundle)
+            self.rules.append(SimpleNamespace(
+                obj=rule, bundle=bundle, left=applications_left(rule, customer_used),
+                floor=margin_floor_bp if rule.margin_floor_bp is None else rule.margin_floor_bp,
+                exclusive=getattr(rule, "exclusive", False),
+                counted=[] if bundle else [i for i, p in enumerate(self.pid)
+                                           if p in rule.product_ids or products[p].category in rule.categories]))
+        # Bundles take units before volume discounts; the choice vector lists them in that order.
+        self.fixed = [r for r in self.rules if not r.obj.stackable and r.bundle] + \
+                     [r for r in self.rules if not r.obj.stackable and not r.bundle]
+        self.stackable = [r for r in self.rules if r.obj.stackable]
+
+    def allocations(self, greedy=False):
+        """Every allocation (or the greedy one): sets per bundle, on/off per volume, in order of importance."""
+        def walk(k, free):
+            if k == len(self.fixed):
+                yield ()
+                return
+            rule = self.fixed[k]
+            if rule.bundle:
+                most = min(free[item.product_id] // item.quantity for item in rule.obj.items)
+                most = most if rule.left is None else min(most, rule.left)
+            else:
+                most = int(rule.left != 0)
+            for n in [most] if greedy else range(most + 1):
+                rest = free.copy()
+                if rule.bundle:
+                    rest.subtract({item.product_id: item.quantity * n for item in rule.obj.items})
+                for tail in walk(k + 1, rest):
+                    yield (n,) + tail
+        yield from walk(0, Counter(self.pid))
+
+    def headroom(self, i, floor_bp, left, floors):
+        """Price left on unit ``i`` above its floor under the strictest of ``floor_bp`` and earlier floors."""
+        strictest = max((f for f in (floor_bp, floors[i]) if f is not None), default=None)
+        if self.cost[i] is None or strictest is None:
+            return left[i]
+        return max(0, left[i] - floor_price(self.cost[i], strictest))
+
+    def save(self, rule, used, n, tier, left, floors, hidden, reading):
+        """One rule on ``used`` units: the saving table, at most their headroom, spread over groups of alike units."""
+        price = sum(left[i] for i in used)
+        if tier is not None or rule.obj.mode is PricingMode.PERCENT_OFF:
+            raw = min(price, divide(price * (tier.percent_bp if tier else rule.obj.value), FULL))
+        elif rule.obj.mode is PricingMode.AMOUNT_OFF:
+            raw = min(n * rule.obj.value, price)
+        else:
+            raw = max(0, price - n * rule.obj.value)
+        order = sorted(used, reverse=reading.reverse_spread)
+        # Groups of alike units (the same product, price, price left, floor and exclusivity), in unit order.
+        groups: list[tuple[tuple, list[int]]] = []
+        for i in order:
+            key = (self.pid[i], self.price[i], left[i], floors[i], hidden[i])
+            if groups and groups[-1][0] == key:
+                groups[-1][1].append(i)
+            else:
+                groups.append((key, [i]))
+        heads = [sum(self.headroom(i, rule.floor, left, floors) for i in members) for _, members in groups]
+        saving = min(raw, sum(heads))
+        for (_, members), share in zip(groups, allocate(saving, heads)):
+            base, extra = divmod(share, len(members))
+            for position, i in enumerate(members):
+                part = base + (1 if position < extra else 0)
+                left[i] -= part
+                if rule.floor is not None and (part or reading.lift_when_used):
+                    floors[i] = rule.floor if floors[i] is None else max(floors[i], rule.floor)
+        return saving
+
+    def run(self, choice, reading):
+        """Price one allocation by the spec's steps: (saving, by_rule, tiers, applied, left, floors)."""
+        count = len(self.pid)
+        left, floors, taken, hidden = list(self.price), [None] * count, [False] * count, [False] * count
+        steps = []
+        for rule, n in zip(self.fixed, choice):  # 1. bundles take n sets of the first free units
+            if rule.bundle and n:
+                used = [i for item in rule.obj.items
+                        for i in [i for i in self.of.get(item.product_id, ()) if not taken[i]][: item.quantity * n]]
+                steps.append((rule, used, n, None))
+                for i in used:
+                    taken[i] = True
+        for rule, on in zip(self.fixed, choice):  # 2. volumes that are on take every free unit they count
+            if not rule.bundle and on:
+                used = [i for i in rule.counted if not taken[i]]
+                for i in used:
+                    taken[i] = True
+                if tier_for(rule.obj, len(used)):
+                    steps.append((rule, used, 1, tier_for(rule.obj, len(used))))
+        by_rule, tiers, applied, total = {}, {}, set(), 0
+
+        def apply(rule, used, n, tier):
+            nonlocal total
+            amount = self.save(rule, used, n, tier, left, floors, hidden, reading)
+            total += amount
+            applied.add(rule.obj.id)
+            if amount:
+                by_rule[rule.obj.id] = (amount, n)
+            if tier is not None:
+                tiers[rule.obj.id] = tier
+            if rule.exclusive and (amount or not reading.hide_when_saved):
+                for i in used:
+                    hidden[i] = True
+
+        for step in steps:
+            apply(*step)
+        for rule in self.stackable:  # 3. stackable rules, on the units no exclusive rule used
+            if rule.left == 0:
+                continue
+            if rule.bundle:
+                pools = [([i for i in self.of.get(item.product_id, ()) if not hidden[i]], item.quantity)
+                         for item in rule.obj.items]
+                n = min(len(pool) // quantity for pool, quantity in pools)
+                n = n if rule.left is None else min(n, rule.left)
+                if n:
+                    apply(rule, [i for pool, quantity in pools for i in pool[: quantity * n]], n, None)
+            else:
+                used = [i for i in rule.counted if not hidden[i]]
+                if tier_for(rule.obj, len(used)):
+                    apply(rule, used, 1, tier_for(rule.obj, len(used)))
+        return total, by_rule, tiers, applied, left, floors
+
+
+def reference_quote(lines, rules, products, now=NOW, margin_floor_bp=None, customer_used=None, reading=Reading()):
+    """The spec's quote of ``lines``: the best allocation by brute force, per-rule amounts, tiers, unit prices."""
+    cart = _Units(lines, rules, products, now, margin_floor_bp, customer_used or {})
+    best_key, best, evaluated = None, None, 0
+    for choice in cart.allocations():
+        evaluated += 1
+        out = cart.run(choice, reading)
+        if best_key is None or (out[0], choice) > best_key:
+            best_key, best = (out[0], choice), out
+    saving, by_rule, tiers, applied, left, floors = best
+    units = [(cart.pid[i], cart.price[i], left[i], None if cart.cost[i] is None or floors[i] is None
+              else floor_price(cart.cost[i], floors[i])) for i in range(len(left))]
+    if not reading.lift_when_used:  # the reference's own check: no unit ends below its floor
+        assert all(floor is None or final >= floor for _, _, final, floor in units)
+    greedy = cart.run(next(cart.allocations(greedy=True)), reading)[0]
+    return RefQuote(saving, by_rule, tiers, applied, units, SEARCH_BUDGET is None or evaluated <= SEARCH_BUDGET,
+                    greedy)
+
+
+# -- the engine through its front door, and the shops hypothesis draws ----------------------------------------
+
+def engine_view(quote) -> tuple[int, dict]:
+    """What the reference predicts: the discount total, and (amount, applications) per rule that saved."""
+    assert len({d.rule_id for d in quote.discounts}) == len(quote.discounts), "a rule listed twice"
+    return quote.discount_total, {d.rule_id: (d.amount, d.applications) for d in quote.discounts if d.amount}
+
+
+def build_rule(spec: dict):
+    """A rule from a spec dict; a term the engine does not accept yet fails this test, clearly."""
+    cls = FixedBundle if spec["kind"] == "bundle" else VolumeDiscount
+    try:
+        return cls(**{k: v for k, v in spec.items() if k != "kind"})
+    except TypeError as error:
+        pytest.fail(f"{cls.__name__} refuses a term docs/engine.md defines: {error}")
+
+
+def describe(spec: dict) -> str:
+    """A rule spec in one short line, for failure reports."""
+    if spec["kind"] == "bundle":
+        items = "+".join(f"{i.product_id}×{i.quantity}" for i in spec["items"])
+        what = f"{items} {spec['mode'].value} {spec['value']}"
+    else:
+        tiers = ",".join(f"{t.min_quantity}:{t.percent_bp}" for t in spec["tiers"])
+        what = f"volume {sorted(spec['product_ids']) + sorted(spec['categories'])} {tiers}"
+    shown = sorted(set(spec) - {"id", "label", "kind", "items", "mode", "value", "product_ids", "categories", "tiers"})
+    return f"{spec['id']!r}: {what} {({k: spec[k] for k in shown if spec[k] is not None and spec[k] is not False})}"
+
+
+@dataclass(frozen=True, repr=False)
+class Shop:
+    products: dict
+    lines: tuple
+    specs: tuple
+    customer_used: dict
+    floor_bp: int | None = None
+
+    def __repr__(self):
+        return (f"Shop(products={[(p.id, p.price, p.category, p.cost, p.in_stock) for p in self.products.values()]}, "
+                f"lines={[(l.product_id, l.quantity, l.unit_price) for l in self.lines]}, "
+                f"rules={[describe(s) for s in self.specs]}, used={self.customer_used}, floor={self.floor_bp})")
+
+    def rules(self, specs=None):
+        return [build_rule(spec) for spec in (self.specs if specs is None else specs)]
+
+    def quote(self, lines=None, specs=None, extra=(), **options):
+        """The engine's quote (offers off unless asked); ``margin_floor_bp`` only when the shop has one."""
+        options.setdefault("with_offers", False)
+        if self.floor_bp is not None:
+            options["margin_floor_bp"] = self.floor_bp
+        cart = Cart(tuple(self.lines if lines is None else lines), customer_id="shopper")
+        book = RuleBook(tuple(self.rules(specs)) + tuple(extra))
+        try:
+            return quote_cart(cart, book, self.products, now=NOW, customer_used=self.customer_used, **options)
+        except TypeError as error:
+            if "margin_floor_bp" in str(error):
+                pytest.fail(f"quote_cart refuses margin_floor_bp=, which docs/engine.md defines: {error}")
+            raise
+
+    def check(self, quote, lines=None) -> RefQuote:
+        """The engine's quote agrees with the reference under one reading; returns that reference."""
+        lines, got, first = self.lines if lines is None else lines, engine_view(quote), None
+        for reading in READINGS:
+            ref = reference_quote(lines, self.rules(), self.products, NOW, self.floor_bp, self.customer_used, reading)
+            if (got == (ref.saving, ref.by_rule)) if ref.exact else (ref.greedy <= got[0] <= ref.saving):
+                return ref
+            first = first or ref
+        shop = Shop(self.products, tuple(lines), self.specs, self.customer_used, self.floor_bp)
+        pytest.fail(f"engine {got} != spec {(first.saving, first.by_rule)} for {shop}")
+
+
+# Strategies are built once: building them inside every draw costs more than the draws.
+pick = functools.cache(st.sampled_from)
+SECOND, DAY = timedelta(seconds=1), timedelta(days=1)
+SCHEDULES = ({},) * 9 + ({"paused": True}, {"starts_at": NOW + SECOND}, {"starts_at": NOW - DAY, "ends_at": NOW},
+                         {"starts_at": NOW, "ends_at": NOW + SECOND})  # the start inclusive, the end exclusive
+TERMS = st.tuples(st.integers(0, 2), st.booleans(), st.sampled_from(SCHEDULES),
+                  pick((None,) * 6 + ("customer", "global")), st.integers(1, 3), st.integers(0, 2),
+                  pick((None, 0, 500, 1_000, 3_000)), st.booleans())
+VALUES = {PricingMode.PERCENT_OFF: pick((1, 500, 2_500, 3_333, 5_000, FULL)) | st.integers(1, FULL),
+          PricingMode.AMOUNT_OFF: st.integers(1, 3_000), PricingMode.FIXED_PRICE: st.integers(0, 4_000)}
+STEPS = st.lists(st.tuples(st.integers(2, 6), st.integers(1, FULL)), min_size=1, max_size=3)
+PRODUCT = st.tuples(pick(PRICES), pick(("acc", "bag", None)), pick((True, True, False)),
+                    pick((None, None, 0, 50, 80, 90, 97, 120)))  # cost: a percentage of the price
+LINE = st.tuples(pick(PIDS), st.integers(1, 4), pick((None, None, 0) + PRICES))  # None: the catalogue price
+
+
+@st.composite
+def rule_specs(draw, rule_id, floors=False, exclusive=False, pids=PIDS, categories=("acc", "bag")):
+    """One bundle or volume rule: any pricing, priority, stacking, schedule, cap and (maybe) floor."""
+    priority, stackable, schedule, cap, limit, used, floor, excl = draw(TERMS)
+    spec = dict(id=rule_id, label=f"rule {rule_id}", priority=priority, stackable=stackable, **schedule)
+    if cap == "customer":
+        spec.update(per_customer_cap=limit, _used=used)
+    elif cap == "global":
+        spec.update(global_cap=limit, redeemed=min(used, limit))
+    if floors:
+        spec["margin_floor_bp"] = floor
+    if exclusive:
+        spec["exclusive"] = excl
+    if draw(st.booleans()):
+        items = draw(st.dictionaries(pick(pids), st.integers(1, 2), min_size=1, max_size=2))
+        items = items if sum(items.values()) >= 2 else {pid: 2 for pid in items}
+        mode = draw(pick(tuple(PricingMode)))
+        spec.update(kind="bundle", items=tuple(BundleItem(p, q) for p, q in items.items()), mode=mode,
+                    value=draw(VALUES[mode]))
+    else:
+        product_ids = frozenset(draw(st.lists(pick(pids), max_size=3)))
+        cats = frozenset(draw(st.lists(pick(categories), max_size=1)))
+        steps = draw(STEPS)
+        quantities, bps = sorted({q for q, _ in steps}), sorted({b for _, b in steps})
+        spec.update(kind="volume", product_ids=product_ids or (frozenset() if cats else frozenset(pids[:1])),
+                    categories=cats, tiers=tuple(VolumeTier(q, b) for q, b in zip(quantities, bps)))
+    return spec
+
+
+@st.composite
+def shops(draw, floors=False, exclusive=False, shop_floor=False, max_rules=5):
+    """≤ 6 lines of ≤ 4 units (a product may come at two prices, or split), ≤ ``max_rules`` rules."""
+    products = {}
+    for pid in PIDS + ("e",):  # "e" is never in the cart: offers may suggest it
+        price, category, in_stock, cost = draw(PRODUCT)
+        cost = None if cost is None else price * cost // 100
+        products[pid] = Product(pid, pid.upper(), price, category=category, in_stock=in_stock, cost=cost)
+    lines = tuple(CartLine(pid, quantity, products[pid].price if price is None else price)
+                  for pid, quantity, price in draw(st.lists(LINE, min_size=1, max_size=6)))
+    in_cart = tuple(dict.fromkeys(line.product_id for line in lines))  # rules mostly name the cart's products
+    pids = in_cart + tuple(pid for pid in PIDS if pid not in in_cart)
+    specs = [draw(rule_specs(rule_id, floors, exclusive, pids))
+             for rule_id in draw(st.lists(pick(RULE_IDS), unique=True, min_size=1, max_size=max_rules))]
+    used = {spec["id"]: spec.pop("_used") for spec in specs if "_used" in spec}
+    shop = Shop(products, lines, tuple(specs), used, draw(pick((0, 500, 1_000, 3_000))) if shop_floor else None)
+    note(repr(shop))
+    return shop
+
+
+def assert_parts_add_up(quote, lines):
+    """Lines follow the cart and add up to the discounts; every part stays within its price."""
+    assert [(l.product_id, l.quantity, l.unit_price) for l in quote.lines] == [
+        (l.product_id, l.quantity, l.unit_price) for l in lines]
+    assert sum(line.discount for line in quote.lines) == quote.discount_total
+    for line in quote.lines:
+        assert 0 <= line.discount <= line.subtotal and line.total == line.subtotal - line.discount
+    for discount in quote.discounts:
+        assert sum(units.amount for units in discount.units) == discount.amount >= 0
+    assert quote.total >= 0 and quote.subtotal == sum(l.quantity * l.unit_price for l in lines)
+
+
+def assert_floor_per_line(quote, shop):
+    """Where every rule that could touch a product has a floor, no unit of it ends below the loosest one.
+
+    A line's discount is its group's spread by quantity, each part within one rounding of its share, so
+    ``q`` units whose floors all allow ``room`` off carry at most ``q * room``.
+    """
+    rules = shop.rules()
+    for line in quote.lines:
+        product = shop.products[line.product_id]
+        touching = [r for r in rules if line.product_id in r.product_ids
+                    or product.category in getattr(r, "categories", ())]
+        floors = [shop.floor_bp if r.margin_floor_bp is None else r.margin_floor_bp for r in touching]
+        if product.cost is None or not touching or None in floors:
+            continue
+        room = max(0, line.unit_price - floor_price(product.cost, min(floors)))
+        assert line.discount <= line.quantity * room, f"{line} ends below cost {product.cost} + {min(floors)}bp"
+
+
+# -- properties against the reference -----------------------------------------------------------------------
+
+@settings(max_examples=700, **FAST)
+@given(shops())
+def test_totals_and_discounts_per_rule_match_the_reference(shop):
+    quote = shop.quote()
+    shop.check(quote)
+    assert_parts_add_up(quote, shop.lines)
+
+
+@settings(max_examples=500, **FAST)
+@given(shops(floors=True))
+def test_rule_margin_floors_hold_per_unit(shop):
+    quote = shop.quote()
+    shop.check(quote)
+    assert_parts_add_up(quote, shop.lines)
+    assert_floor_per_line(quote, shop)
+
+
+@settings(max_examples=250, **FAST)
+@given(shops(floors=True, shop_floor=True))
+def test_the_shop_wide_floor_applies_to_rules_without_one(shop):
+    quote = shop.quote()
+    shop.check(quote)
+    assert_floor_per_line(quote, shop)
+
+
+@settings(max_examples=400, **FAST)
+@given(shops(exclusive=True))
+def test_exclusive_rules_hide_their_units_from_later_stackable_rules(shop):
+    quote = shop.quote()
+    shop.check(quote)
+    assert_parts_add_up(quote, shop.lines)
+
+
+# -- metamorphic properties -----------------------------------------------------------------------------------
+
+def summary(quote):
+    """What the layout of the lines must not change: totals, discounts, each price group's discount, offers."""
+    groups = Counter()
+    for line in quote.lines:
+        groups[line.product_id, line.unit_price] += line.discount
+    offers = [(o.kind, o.rule_id, sorted(Counter({(l.product_id, l.unit_price): l.quantity for l in o.add}).items()),
+               o.saving, o.new_total, o.tier) for o in quote.offers]
+    return quote.total, engine_view(quote), +groups, offers
+
+
+@settings(max_examples=250, **FAST)
+@given(shops(floors=True), st.data())
+def test_reordering_splitting_and_merging_lines_change_nothing(shop, data):
+    lines = list(shop.lines)
+    expected = summary(shop.quote(with_offers=True))
+    layouts = [data.draw(st.permutations(lines), label="reordered")]
+    splittable = [i for i, line in enumerate(lines) if line.quantity > 1]
+    if splittable:
+        i = data.draw(st.sampled_from(splittable), label="split line")
+        pid, quantity, price = lines[i].product_id, lines[i].quantity, lines[i].unit_price
+        kept = data.draw(st.integers(1, quantity - 1), label="units kept")
+        split = lines[:i] + [CartLine(pid, kept, price)] + lines[i + 1:]
+        split.insert(data.draw(st.integers(0, len(split)), label="at"), CartLine(pid, quantity - kept, price))
+        layouts.append(split)
+    merged = Counter()
+    for line in lines:
+        merged[line.product_id, line.unit_price] += line.quantity
+    layouts.append([CartLine(pid, quantity, price) for (pid, price), quantity in merged.items()])
+    for layout in layouts:
+        quote = shop.quote(lines=layout, with_offers=True)
+        assert summary(quote) == expected, f"layout {layout} of {lines}"
+        assert_parts_add_up(quote, layout)
+
+
+@settings(max_examples=300, **FAST)
+@given(shops(floors=True, max_rules=4), st.data())
+def test_adding_a_rule_never_lowers_the_saving(shop, data):
+    rule_id = data.draw(st.sampled_from([i for i in RULE_IDS if i not in {s["id"] for s in shop.specs}]))
+    extra = data.draw(rule_specs(rule_id, floors=True))
+    extra.pop("_used", None)
+    if extra["stackable"]:  # a stackable rule with a floor may lift its units' floor under later rules
+        extra["margin_floor_bp"] = None
+    before = shop.quote().discount_total
+    after = shop.quote(specs=shop.specs + (extra,)).discount_total
+    assert after >= before, f"adding {describe(extra)} lowered the saving from {before} to {after}"
+
+
+@settings(max_examples=200, **FAST)
+@given(shops(floors=True), st.data())
+def test_a_rule_on_products_not_in_the_cart_changes_nothing(shop, data):
+    products = dict(shop.products, z1=Product("z1", "Z1", 700, category="other"), z2=Product("z2", "Z2", 400))
+    shop = Shop(products, shop.lines, shop.specs, shop.customer_used, shop.floor_bp)
+    extra = data.draw(rule_specs("u", floors=True, pids=("z1", "z2"), categories=("other",)))
+    extra.pop("_used", None)
+    assert shop.quote(specs=shop.specs + (extra,), with_offers=True) == shop.quote(with_offers=True)
+
+
+@settings(max_examples=250, **FAST)
+@given(shops(), st.booleans())
+def test_offers_are_priced_by_quoting_the_cart_they_make(shop, with_shipping):
+    extra = (ShippingThreshold(id="ship", label="ship", currency="JPY", threshold=5_000, fee=500),)[:with_shipping]
+    quote = shop.quote(extra=extra, with_offers=True, max_offers=3)
+    assert len(quote.offers) <= 3
+    assert [o.saving for o in quote.offers] == sorted((o.saving for o in quote.offers), reverse=True)
+    for offer in quote.offers:
+        assert all(l.product_id in shop.products and shop.products[l.product_id].in_stock for l in offer.add)
+        lines = shop.lines + tuple(offer.add)
+        after = shop.quote(lines=lines, extra=extra)
+        assert offer.new_total == after.total, offer
+        assert offer.saving == after.discount_total - quote.discount_total > 0, offer
+        ref = shop.check(after, lines=lines)
+        assert offer.rule_id in ref.applied, f"{offer} is for a rule its cart does not get"
+        if offer.kind == "reach_tier":
+            assert offer.tier == ref.tiers.get(offer.rule_id), f"{offer}: that cart gets {ref.tiers}"
+
+
+# -- named regressions, computed by hand from docs/engine.md ----------------------------------------------------
+
+def quick(lines, *rules, products, **options):
+    """The engine's view of quoting ``lines`` (tuples) under ``rules``, offers off."""
+    cart = Cart(tuple(CartLine(*line) for line in lines), customer_id="shopper")
+    return engine_view(quote_cart(cart, RuleBook(rules), products, now=NOW, with_offers=False, **options))
+
+
+def bundle(rule_id, items, mode, value, **terms):
+    return FixedBundle(id=rule_id, label=rule_id, items=tuple(BundleItem(p, q) for p, q in items.items()),
+                       mode=PricingMode(mode), value=value, **terms)
+
+
+def test_equal_priorities_go_to_the_older_id_and_never_cost_the_shopper():
+    # "2" before "10" (numbers). Allocations [bundle "2" sets, volume "10" on]: (1, on) and (1, off) save
+    # 20% of 2,000 = 400 (the volume finds no free unit); (0, on) saves 5% of 2,000 = 100. Best: 400.
+    products = {p: Product(p, p, 1_000, category="acc") for p in "ab"}
+    volume = VolumeDiscount(id="10", label="10", categories=frozenset({"acc"}), tiers=(VolumeTier(2, 500),))
+    lines = [("a", 1, 1_000), ("b", 1, 1_000)]
+    assert quick(lines, volume, bundle("2", {"a": 1, "b": 1}, "percent_off", 2_000), products=products) == (
+        400, {"2": (400, 1)})
+    # Two bundles saving 300 each on the same units: vectors ["2", "10"] = (1, 0) > (0, 1), so "2" stands;
+    # "10" (a number) comes before "a" (text), so [10, a] = (1, 0) and "10" stands.
+    rivals = [bundle(i, {"a": 1, "b": 1}, "amount_off", 300) for i in ("10", "2", "a")]
+    assert quick(lines, *rivals[:2], products=products) == (300, {"2": (300, 1)})
+    assert quick(lines, rivals[0], rivals[2], products=products) == (300, {"10": (300, 1)})
+
+
+def test_the_margin_floor_holds_per_unit_not_per_rule():
+    # b (priority 9) before v. (1 set, v on): b 1,500 off x,x; v takes y,y: 50% of 2,000 = 1,000, but y's
+    # headroom is 2 × (1,000 − 900) = 200 → 1,700. (0, v on): v takes all 4 units, 50% of 4,000 = 2,000,
+    # headroom 1,000 + 1,000 + 100 + 100 = 2,200 → 2,000, spread by headroom: the y units get 2,000 × 200 /
+    # 2,200 ≈ 182 and end at ≈ 909 ≥ 900. (1 set, v off): 1,500. Best: 2,000, all from v.
+    products = {"x": Product("x", "x", 1_000, category="c"), "y": Product("y", "y", 1_000, category="c", cost=900)}
+    volume = VolumeDiscount(id="v", label="v", categories=frozenset({"c"}), tiers=(VolumeTier(2, 5_000),),
+                            margin_floor_bp=0)
+    lines = [("x", 2, 1_000), ("y", 2, 1_000)]
+    assert quick(lines, volume, bundle("b", {"x": 2}, "amount_off", 1_500, priority=9), products=products) == (
+        2_000, {"v": (2_000, 1)})
+
+
+def test_the_layout_of_the_same_units_never_changes_the_total():
+    # X (3 × p free) takes the first 3 units: 900 off. S (stackable, 3 × p ¥1,000 off) forms 1 set of the
+    # first 3 units regardless of X: price left 0, saves 0. Without X, S saves min(1,000, 900) = 900. Same
+    # saving; the larger vector (X = 1) stands: 900 off, 300 to pay, however the lines are laid out.
+    products = {"p": Product("p", "p", 300)}
+    rules = (bundle("X", {"p": 3}, "percent_off", FULL), bundle("S", {"p": 3}, "amount_off", 1_000, stackable=True))
+    views = [quick(lines, *rules, products=products)
+             for lines in ([("p", 1, 300), ("p", 3, 300)], [("p", 3, 300), ("p", 1, 300)], [("p", 4, 300)])]
+    assert views == [(900, {"X": (900, 1)})] * 3
+
+
+def test_one_product_at_two_prices_fills_sets_most_expensive_first():
+    # 2 sets over 900, 900, 100, 100: min(2 × 500, 2,000) = 1,000 (1 set: 500).
+    products = {"a": Product("a", "a", 900)}
+    assert quick([("a", 2, 900), ("a", 2, 100)], bundle("k", {"a": 2}, "amount_off", 500), products=products) == (
+        1_000, {"k": (1_000, 2)})
+
+
+def test_a_discount_is_rounded_once_per_rule_not_per_set():
+    # 3 sets: divide(6 × 2,500, 10,000) = divide(15,000, 10,000) = 2 (per set: 3 × divide(5,000, 10,000) = 3).
+    products = {"a": Product("a", "a", 1)}
+    assert quick([("a", 6, 1)], bundle("q", {"a": 2}, "percent_off", 2_500), products=products) == (2, {"q": (2, 3)})
+
+
+@pytest.mark.parametrize("where", ["rule", "shop-wide"])
+@pytest.mark.parametrize("cost, floor", [(999, 1_049), (1_001, 1_052)])
+def test_a_floor_that_is_not_a_whole_yen_rounds_up(cost, floor, where):
+    # ceil(999 × 10,500 / 10,000) = ceil(1,048.95) = 1,049; ceil(1,051.05) = 1,052 (half up would say 1,051).
+    # 2 units at 2,000, 100% off with a 5% floor: 2 × (2,000 − floor) off. "shop-wide": the 5% comes from
+    # quote_cart(margin_floor_bp=500), as the rule sets none.
+    products = {"a": Product("a", "a", 2_000, cost=cost)}
+    floor_bp = {"margin_floor_bp": 500}
+    rule = bundle("f", {"a": 2}, "percent_off", FULL, **(floor_bp if where == "rule" else {}))
+    off = 2 * (2_000 - floor)
+    assert quick([("a", 2, 2_000)], rule, products=products, **(floor_bp if where != "rule" else {})) == (
+        off, {"f": (off, 1)})
+
+
+def test_a_stackable_amount_off_bundle_with_two_sets_saves_twice_its_value():
+    # 4 × a: 2 sets, min(2 × 300, 4,000) = 600.
+    products = {"a": Product("a", "a", 1_000)}
+    rule = bundle("s", {"a": 2}, "amount_off", 300, stackable=True)
+    assert quick([("a", 4, 1_000)], rule, products=products) == (600, {"s": (600, 2)})
+
+
+@pytest.mark.parametrize("terms, used", [({"per_customer_cap": 2}, {"s": 1}), ({"global_cap": 5, "redeemed": 4}, {})])
+def test_a_capped_stackable_bundle_with_one_application_left_applies_once(terms, used):
+    # 2 sets fit, 1 application is left: min(1 × 300, 2,000) = 300.
+    products = {"a": Product("a", "a", 1_000)}
+    rule = bundle("s", {"a": 2}, "amount_off", 300, stackable=True, **terms)
+    assert quick([("a", 4, 1_000)], rule, products=products, customer_used=used) == (300, {"s": (300, 1)})
+
+
+# -- bad input ---------------------------------------------------------------------------------------------------
+
+def test_a_bool_quantity_is_refused():
+    with pytest.raises(ValueError):
+        CartLine("a", True, 100)
+
+
+def test_a_naive_start_with_an_aware_end_is_a_rule_error():
+    with pytest.raises(RuleError):
+        bundle("n", {"a": 2}, "amount_off", 100, starts_at=datetime(2025, 1, 1), ends_at=NOW)
+
+
+@pytest.mark.parametrize("options", [{"now": datetime(2025, 6, 1, 12)}, {"customer_used": {"b": -5}},
+                                     {"max_offers": -1}], ids=["naive now", "negative usage", "negative max_offers"])
+def test_bad_quote_arguments_are_refused(options):
+    cart, book = Cart((CartLine("a", 2, 100),)), RuleBook((bundle("b", {"a": 2}, "amount_off", 50),))
+    with pytest.raises(ValueError):
+        quote_cart(cart, book, {"a": Product("a", "a", 100)}, **{"now": NOW, **options})
