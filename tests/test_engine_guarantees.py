@@ -233,3 +233,45 @@ def test_now_moves_a_rule_out_of_its_schedule_exactly_at_its_end():
     rule = bundle("two", {"socks": 2}, "amount_off", 300, ends_at=NOW + timedelta(hours=1))
     assert quote(cart(("socks", 2)), rule, now=NOW + timedelta(minutes=59)).discount_total == 300
     assert quote(cart(("socks", 2)), rule, now=NOW + timedelta(hours=1)).discount_total == 0
+
+
+def test_a_stackable_rule_skips_the_units_an_exclusive_rule_used_and_takes_the_free_ones():
+    """An exclusive bundle (one left) takes the dear a; a stackable a+b bundle must use the cheap a, not the dear one."""
+    products = {"a": Product("a", "A", 1_000), "b": Product("b", "B", 500)}
+    lines = Cart((CartLine("a", 1, 1_000), CartLine("a", 1, 400), CartLine("b", 2, 500)))
+    exclusive = FixedBundle(id="1", label="a+b", items=(BundleItem("a"), BundleItem("b")), mode=PricingMode.AMOUNT_OFF,
+                            value=1_000, exclusive=True, priority=5, global_cap=1)
+    stacked = FixedBundle(id="2", label="a+b 50%", items=(BundleItem("a"), BundleItem("b")),
+                          mode=PricingMode.PERCENT_OFF, value=5_000, stackable=True)
+    q = quote_cart(lines, RuleBook((exclusive, stacked)), products, now=NOW, with_offers=False)
+    # The exclusive set: a ¥1,000 + b ¥500, ¥1,000 off. The stackable set: the other a (¥400) + b (¥500), 50% = ¥450.
+    # Together ¥1,450, more than the stackable rule alone on everything (50% of ¥2,400 = ¥1,200).
+    assert [(d.rule_id, d.amount) for d in q.discounts] == [("1", 1_000), ("2", 450)]
+
+
+def test_the_search_weighs_what_a_bundle_really_saves_under_its_floor():
+    """y costs ¥900: a floored 50% bundle can only save ¥200 on two; the 15% volume (¥300) is the better choice."""
+    products = {"y": Product("y", "Y", 1_000, cost=900)}
+    capped = FixedBundle(id="1", label="2y 50%", items=(BundleItem("y", 2),), mode=PricingMode.PERCENT_OFF, value=5_000,
+                         margin_floor_bp=0)
+    volume = VolumeDiscount(id="2", label="y 15%", product_ids=frozenset({"y"}), tiers=(VolumeTier(2, 1_500),))
+    q = quote_cart(Cart((CartLine("y", 2, 1_000),)), RuleBook((capped, volume)), products, now=NOW, with_offers=False)
+    assert [(d.rule_id, d.amount) for d in q.discounts] == [("2", 300)]
+
+
+def test_offers_are_priced_under_the_shop_wide_floor_like_the_cart_they_make():
+    products = {"y": Product("y", "Y", 1_000, cost=900), "z": Product("z", "Z", 1_000, cost=900)}
+    pair = FixedBundle(id="1", label="y+z 50%", items=(BundleItem("y"), BundleItem("z")), mode=PricingMode.PERCENT_OFF,
+                       value=5_000)
+    q = quote_cart(Cart((CartLine("y", 1, 1_000),)), RuleBook((pair,)), products, now=NOW, margin_floor_bp=500)
+    (offer,) = q.offers
+    after = quote_cart(Cart((CartLine("y", 1, 1_000), *offer.add)), RuleBook((pair,)), products, now=NOW,
+                       margin_floor_bp=500, with_offers=False)
+    assert (offer.saving, offer.new_total) == (after.discount_total, after.total) == (110, 1_890)  # floor ¥945 each
+
+
+def test_a_reach_tier_offer_prefers_a_product_not_yet_in_the_cart():
+    products = {"a": Product("a", "A", 300), "b": Product("b", "B", 800)}
+    volume = VolumeDiscount(id="v", label="v", product_ids=frozenset(products), tiers=(VolumeTier(2, 1_000),))
+    q = quote_cart(Cart((CartLine("a", 1, 300),)), RuleBook((volume,)), products, now=NOW)
+    assert [line.product_id for offer in q.offers for line in offer.add] == ["b"]
