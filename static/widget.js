@@ -13,6 +13,7 @@
   var TIMEOUT_MS = 8000;
   var TICK_MS = 1000;
   var GONE = 410;
+  var VIEW_KEY = "tsuide:view";  // the UTC day this browser's view was last counted
 
   var script = document.currentScript;
   if (!script || !window.fetch || !window.DOMParser || !window.FormData || !window.CustomEvent ||
@@ -210,6 +211,16 @@
     if (focused) root.focus({ preventScroll: true });
   }
 
+  // Views are counted once a visitor and day: send the beacon only on this browser's first view today.
+  function firstViewToday() {
+    var today = new Date().toISOString().slice(0, 10);  // the UTC day, as the server counts
+    try {
+      if (window.localStorage.getItem(VIEW_KEY) === today) return false;
+      window.localStorage.setItem(VIEW_KEY, today);
+    } catch (error) { /* no storage here: send it, the server keeps one a day anyway */ }
+    return true;
+  }
+
   document.addEventListener("submit", function (event) {
     var form = event.target.closest(FORMS);
     if (!form || !form.closest(PANEL)) return;
@@ -219,12 +230,13 @@
   document.addEventListener("tsuide:cart-changed", refresh);
 
   function start() {
-    document.querySelectorAll(PANEL).forEach(function (root) {
+    var roots = document.querySelectorAll(PANEL);
+    roots.forEach(function (root) {
       if (!root.hasAttribute("tabindex")) root.setAttribute("tabindex", "-1");
-      beacon(root, "view", []);
       reportImpressions(root);
       startCountdown(root);
     });
+    if (roots.length && firstViewToday()) beacon(roots[0], "view", []);
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
