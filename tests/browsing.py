@@ -83,9 +83,12 @@ def parse_color(text: str) -> tuple[float, float, float, float]:
     return numbers[0], numbers[1], numbers[2], numbers[3] if len(numbers) > 3 else 1.0
 
 
-def contrast(first: str, second: str) -> float:
-    """The WCAG contrast ratio of two opaque computed colours."""
-    lighter, darker = sorted((_luminance(parse_color(c)[:3]) for c in (first, second)), reverse=True)
+def contrast(colour: str, backdrop: str) -> float:
+    """The WCAG contrast ratio of a computed colour, as painted over an opaque ``backdrop``, against it."""
+    *rgb, alpha = parse_color(colour)
+    behind = parse_color(backdrop)[:3]
+    painted = tuple(alpha * front + (1 - alpha) * back for front, back in zip(rgb, behind))
+    lighter, darker = sorted((_luminance(painted), _luminance(behind)), reverse=True)
     return (lighter + 0.05) / (darker + 0.05)
 
 
