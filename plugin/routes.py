@@ -22,6 +22,7 @@ from . import storage as models
 from .storefront.quote_json import quote_json
 from .engine.offers import additions_for
 from .storefront import thank_you as _thank_you
+from .storefront.assets import send_asset
 from .storefront.panels import log_failure, render_cart_panel, render_thank_you
 from .storefront.visitor import visitor_id
 from .engine.values import Product
@@ -44,7 +45,13 @@ def _shipped(name: str) -> str:
     return str(inside if inside.is_dir() else _PACKAGE.parent / name)
 
 
-blueprint = Blueprint(
+class _Blueprint(Blueprint):
+    def send_static_file(self, filename: str):
+        """``widget.js?v=<hash>`` and the like: cached for a year when the version is current (see assets)."""
+        return send_asset(self.static_folder, filename, lambda: super(_Blueprint, self).send_static_file(filename))
+
+
+blueprint = _Blueprint(
     "tsuide",
     __name__,
     static_folder=_shipped("static"),

@@ -3,13 +3,17 @@
 (function () {
   "use strict";
   var CART = '[data-tsuide="cart"]';
+  var THANK_YOU = '[data-tsuide="thank-you"]';
   var PANEL = "[data-tsuide]";
   var BODY = "[data-tsuide-body]";
   var OFFER = "[data-tsuide-offer]";
   var FORMS = "[data-tsuide-add-form], [data-tsuide-accept-form], [data-tsuide-decline-form]";
+  var ERROR = "data-tsuide-error";
+  var ACTIONS = "[data-tsuide-actions]";
   var TIMEOUT_MS = 8000;
   var TICK_MS = 1000;
   var GONE = 410;
+  var VIEW_KEY = "tsuide:view";  // the UTC day this browser's view was last counted
 
   var script = document.currentScript;
   if (!script || !window.fetch || !window.DOMParser || !window.FormData || !window.CustomEvent ||
@@ -18,6 +22,7 @@
   var eventsApi = script.getAttribute("data-tsuide-events");
   var warned = false;
   var seen = {};
+  var errors = 0;
 
   function warnOnce(error) {
     if (warned) return;
@@ -76,16 +81,23 @@
     if (live) live.textContent = text || "";
   }
 
+  // The offer's eyebrow and title: what a screen reader hears when a new offer (a downsell) takes the place.
+  function headline(root) {
+    return [].map.call(root.querySelectorAll("[data-tsuide-announce]"), function (element) {
+      return element.textContent.trim();
+    }).join(" ");
+  }
+
   function show(root, body) {
     var parsed = new DOMParser().parseFromString(body.panel_html || "", "text/html");
-    var fresh = parsed.querySelector(BODY);
+    var fresh = parsed.querySelector(PANEL);
+    fresh = fresh && !fresh.hidden && fresh.querySelector(BODY);
     var current = root.querySelector(BODY);
-    if (!fresh) {
-      root.hidden = true;  // nothing more to offer: the panel goes
-    } else if (current) {
+    if (fresh && current) {
       current.replaceWith(document.importNode(fresh, true));
       startCountdown(root);
     }
+    root.hidden = !(fresh && current);  // nothing (more) to offer: the panel goes, or stays away
     reportImpressions(root);
     document.dispatchEvent(new CustomEvent("tsuide:" + (body.state ? "order-updated" : "cart-updated"),
                                            { detail: body }));
@@ -110,9 +122,32 @@
     return items;
   }
 
+  function clearError(form) {
+    var next = form.nextElementSibling;
+    if (next && next.hasAttribute(ERROR)) next.parentNode.removeChild(next);
+  }
+
+  // Shown next to the button that caused it, and described by it; the live region announces it.
+  function showError(form, button, text) {
+    var error = document.createElement("p");
+    error.className = "tsuide-error";
+    error.id = "tsuide-error-" + (errors += 1);
+    error.setAttribute(ERROR, "");
+    error.textContent = text;
+    form.parentNode.insertBefore(error, form.nextSibling);
+    button.setAttribute("aria-describedby", error.id);
+  }
+
+  // Focus went nowhere (a disabled button loses it): put it back where the shopper was.
+  function refocus(target, button) {
+    var active = document.activeElement;
+    if (!active || active === document.body || active === button) target.focus({ preventScroll: true });
+  }
+
   function send(form, button) {
     var root = form.closest(PANEL);
     if (!root || button.disabled) return;
+    clearError(form);
     button.disabled = true;
     button.setAttribute("aria-busy", "true");
     if (button.hasAttribute("data-tsuide-offer")) beacon(root, "click", [button.getAttribute("data-tsuide-offer")]);
@@ -122,20 +157,21 @@
       body: JSON.stringify(payload(form))
     }).then(function (body) {
       show(root, body);
-      announce(root, body.message);
+      announce(root, body.message || headline(root));
       root.focus({ preventScroll: true });
     }).catch(function (error) {
-      button.disabled = false;
       button.removeAttribute("aria-busy");
+      button.disabled = false;
       if (!error.fromServer) return warnOnce(error);
+      showError(form, button, error.message);
       announce(root, error.message);
-      if (error.status === GONE && root.matches('[data-tsuide="thank-you"]')) hideLater(root);
+      if (error.status !== GONE) return refocus(button, button);
+      // Gone (ended, sold out): this button, or on the thank-you page the whole offer, cannot be taken.
+      (root.matches(THANK_YOU) ? root : form).querySelectorAll("button").forEach(function (each) {
+        each.disabled = true;
+      });
+      refocus(root, button);
     });
-  }
-
-  function hideLater(root) {
-    var body = root.querySelector(BODY);
-    if (body) body.hidden = true;  // the offer is over; the message stays for screen readers
   }
 
   function pad(number) {
@@ -151,11 +187,38 @@
     var endsAt = Date.now() + Number(clock.getAttribute("data-tsuide-seconds-left")) * 1000;
     var timer = setInterval(function () {
       var left = Math.max(0, Math.round((endsAt - Date.now()) / 1000));
-      clock.textContent = format.replace("{time}", Math.floor(left / 60) + ":" + pad(left % 60));
-      if (left > 0 && clock.isConnected) return;
+      if (!clock.isConnected) return clearInterval(timer);
+      if (left > 0) {
+        clock.textContent = format.replace("{time}", Math.floor(left / 60) + ":" + pad(left % 60));
+        return;
+      }
       clearInterval(timer);
-      if (left === 0) root.hidden = true;
+      endOffer(root, clock);
     }, TICK_MS);
+  }
+
+  // At 0:00 the server refuses the offer: take its buttons away and say so, on screen and aloud.
+  function endOffer(root, clock) {
+    var ended = clock.getAttribute("data-tsuide-ended") || "";
+    var line = clock.closest("[data-tsuide-urgency]") || clock;
+    var actions = root.querySelector(ACTIONS);
+    var focused = actions && actions.contains(document.activeElement);
+    line.textContent = ended;
+    line.classList.add("tsuide-thank-you__urgency--ended");
+    root.querySelectorAll(ACTIONS + " button").forEach(function (button) { button.disabled = true; });
+    if (actions) actions.hidden = true;
+    announce(root, ended);
+    if (focused) root.focus({ preventScroll: true });
+  }
+
+  // Views are counted once a visitor and day: send the beacon only on this browser's first view today.
+  function firstViewToday() {
+    var today = new Date().toISOString().slice(0, 10);  // the UTC day, as the server counts
+    try {
+      if (window.localStorage.getItem(VIEW_KEY) === today) return false;
+      window.localStorage.setItem(VIEW_KEY, today);
+    } catch (error) { /* no storage here: send it, the server keeps one a day anyway */ }
+    return true;
   }
 
   document.addEventListener("submit", function (event) {
@@ -167,12 +230,13 @@
   document.addEventListener("tsuide:cart-changed", refresh);
 
   function start() {
-    document.querySelectorAll(PANEL).forEach(function (root) {
+    var roots = document.querySelectorAll(PANEL);
+    roots.forEach(function (root) {
       if (!root.hasAttribute("tabindex")) root.setAttribute("tabindex", "-1");
-      beacon(root, "view", []);
       reportImpressions(root);
       startCountdown(root);
     });
+    if (roots.length && firstViewToday()) beacon(roots[0], "view", []);
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();

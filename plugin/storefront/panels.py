@@ -13,6 +13,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from ..engine.values import Quote
+from .assets import asset_url
 from .i18n import format_percent
 from .thank_you import step_for
 from .visitor import visitor_id
@@ -80,7 +81,7 @@ def widget_script(tsuide: Tsuide) -> Markup:
     def render() -> str:
         return str(
             Markup('<script src="{}" defer data-tsuide-api="{}" data-tsuide-events="{}"></script>').format(
-                url_for("tsuide.static", filename="widget.js"), url_for("tsuide.cart_api"), url_for("tsuide.events")
+                asset_url("widget.js"), url_for("tsuide.cart_api"), url_for("tsuide.events")
             )
         )
 
@@ -89,7 +90,7 @@ def widget_script(tsuide: Tsuide) -> Markup:
 
 def stylesheet(tsuide: Tsuide) -> Markup:
     def render() -> str:
-        return str(Markup('<link rel="stylesheet" href="{}">').format(url_for("tsuide.static", filename="tsuide.css")))
+        return str(Markup('<link rel="stylesheet" href="{}">').format(asset_url("tsuide.css")))
 
     return safely(tsuide, "stylesheet", render)
 
