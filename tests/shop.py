@@ -50,15 +50,24 @@ class MemoryAdapter(ShopAdapter):
         return [p for p in self.catalogue.values() if query.lower() in (p.id + p.name).lower()][:limit]
 
 
+class WorkerKilled(SystemExit):
+    """What gunicorn raises in a worker it kills for a timeout (``sys.exit(1)``): no ``except Exception`` sees it."""
+
+
 class OrderingAdapter(MemoryAdapter):
-    """Also keeps placed orders and their charges, for thank-you page offers."""
+    """Also keeps placed orders and their charges, for thank-you page offers.
+
+    Like a payment API, ``amend_order`` charges at most once per idempotency key.
+    """
 
     def __init__(self, catalogue=CATALOGUE):
         super().__init__(catalogue)
         self.orders: dict[str, Order] = {}
         self.charges: list[tuple[str, int, str]] = []  # (order id, amount, idempotency key)
         self.amend_calls = 0
+        self.calls: list[tuple] = []  # every amend_order call: (order id, add, remove, charge, key)
         self.charge_fails = False
+        self.dies: str | None = None  # "before" or "after" charging: the worker is killed inside the next call
         self.charge_delay = 0.0  # seconds the payment provider takes: widens races in the tests
         self.orders_count = 1
         self._lock = threading.Lock()
@@ -80,6 +89,12 @@ class OrderingAdapter(MemoryAdapter):
         time.sleep(self.charge_delay)
         with self._lock:
             self.amend_calls += 1
+            self.calls.append((order_id, tuple(add), tuple(remove), charge, idempotency_key))
+            dies, self.dies = self.dies, None
+            if dies == "before":
+                raise WorkerKilled(1)
+            if any(key == idempotency_key for *_, key in self.charges):
+                return True  # charged under this key already: never twice
             if self.charge_fails:
                 return False
             order = self.orders[order_id]
@@ -87,6 +102,8 @@ class OrderingAdapter(MemoryAdapter):
             lines = tuple(line for line in order.lines if line.product_id not in removed) + tuple(add)
             self.orders[order_id] = replace(order, lines=lines, total=order.total + charge)
             self.charges.append((order_id, charge, idempotency_key))
+            if dies == "after":
+                raise WorkerKilled(1)
             return True
 
 

@@ -1,7 +1,8 @@
 """The storefront: what the shopper sees and does.
 
 Owns: the server-rendered panels and page helpers (:mod:`.panels`), the
-thank-you funnel (:mod:`.thank_you`), who sees which offer (:mod:`.exposure`,
+thank-you funnel (:mod:`.thank_you`) and its claims with a lease
+(:mod:`.claims`), who sees which offer (:mod:`.exposure`,
 :mod:`.visitor`), quotes as JSON (:mod:`.quote_json`), the shopper API's
 request schemas (:mod:`.schemas`), and ja/en copy and money (:mod:`.i18n`).
 

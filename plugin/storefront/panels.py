@@ -100,7 +100,7 @@ def _label(pairs: tuple[tuple[str, str], ...], default: str, locale: str) -> str
 
 
 def render_thank_you(tsuide: Tsuide, step) -> str:
-    if step.state not in ("offer", "accepted"):
+    if step.state not in ("offer", "processing", "accepted"):
         return ""  # nothing to offer, or the offer's time is up: the panel disappears
     locale = tsuide.locale()
     replaced = {line.product_id for line in step.amendment.remove} if step.amendment else set()
