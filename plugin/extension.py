@@ -301,7 +301,9 @@ class Tsuide:
 
         Call it in the checkout before committing the order. In the shopper's
         request it also records the order for the analytics: its total, and
-        the offers this shopper added to the cart on the way. Raises
+        the offers this shopper added to the cart on the way. That happens in
+        a savepoint: if the events cannot be written, the failure is logged
+        once and the order and its caps still commit. Raises
         :class:`~plugin.CapReached` when a "first N" or per-customer cap ran out
         since the quote: roll back, quote again and show the shopper the new total.
         """

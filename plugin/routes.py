@@ -24,6 +24,7 @@ from .engine.offers import additions_for
 from .storefront import thank_you as _thank_you
 from .storefront.panels import log_failure, render_cart_panel, render_thank_you
 from .storefront.visitor import visitor_id
+from .storage.events import analytics_savepoint
 from .engine.values import Product
 from .errors import InvalidRequest, NotAddable, OfferUnavailable, PluginUnavailable, UnknownOffer
 from .engine.rules import FixedBundle, ShippingThreshold
@@ -203,7 +204,9 @@ def add_to_cart():
     tsuide._adapter.add_to_cart([(product.id, quantity) for product, quantity in additions])
     if taken:
         session = tsuide._state().db.session
-        session.add(models.Event(kind="add", rule_id=taken[0], variant=taken[1], visitor_id=visitor_id(), page="cart"))
+        with analytics_savepoint(session):  # the cart has the items already: analytics never undo that
+            session.add(models.Event(kind="add", rule_id=taken[0], variant=taken[1], visitor_id=visitor_id(),
+                                     page="cart"))
         session.commit()
     message = tsuide.gettext("Added to your cart.")
     if not _wants_json():
