@@ -49,6 +49,7 @@ DEFAULTS = {
     "TSUIDE_EVENT_RETENTION_DAYS": 400,
     "TSUIDE_HOLDOUT_PERCENT": 5,
     "TSUIDE_SIGNIFICANCE": 0.05,
+    "TSUIDE_ASSIGNMENT_SALT": None,
 }
 
 
@@ -114,7 +115,11 @@ class Tsuide:
         - ``TSUIDE_HOLDOUT_PERCENT`` (``5``): the share of visitors who see no offers at all, the baseline
           the analytics measure what offers add against. ``0`` turns the holdout off.
         - ``TSUIDE_SIGNIFICANCE`` (``0.05``): the analytics name an A/B test's winner only below this p-value.
-        - ``SECRET_KEY`` must be set: the plugin's forms and JSON writes carry a CSRF token.
+        - ``TSUIDE_ASSIGNMENT_SALT`` (``None``): the shop's secret salt for A/B assignment and the holdout, so
+          nobody can work out which visitor ids land in which variant. ``None`` derives one from
+          ``SECRET_KEY``; set it to keep visitors in their variants when the key changes.
+        - ``SECRET_KEY`` must be set: the plugin's forms and JSON writes carry a CSRF token, and visitor
+          ids are signed with it (``SECRET_KEY_FALLBACKS`` are accepted too).
         """
         db = db if db is not None else self.db
         adapter = adapter if adapter is not None else self.adapter

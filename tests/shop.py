@@ -12,7 +12,10 @@ import time
 from dataclasses import replace
 
 from plugin import Cart, CartLine, Customer, Order, ShopAdapter, Tsuide
+from plugin.engine.assignment import in_holdout
+from plugin.engine.variants import VariantSpec, choose
 from plugin.storage import migrate
+from plugin.storefront.visitor import assignment_salt, visitor_cookie
 
 
 class MemoryAdapter(ShopAdapter):
@@ -137,3 +140,31 @@ def make_shop(database_url: str, *, migrate_tables: bool = True, adapter: ShopAd
         if migrate_tables:
             migrate.upgrade(db.engine)
     return app, db, tsuide, adapter
+
+
+ARMS = (VariantSpec("A"), VariantSpec("B"))
+
+
+def visitor_for(app, offer_id: str, variant: str, holdout_bp: int = 0, specs=ARMS) -> str:
+    """A visitor id this shop's salted hash puts in ``variant`` of ``offer_id`` (and outside the holdout)."""
+    with app.app_context():
+        salt = assignment_salt()
+    for number in range(1_000):
+        visitor = f"{number:016x}"  # ids are 16 hex digits, as the plugin draws them
+        if not in_holdout(visitor, holdout_bp, salt=salt) and choose(visitor, offer_id, specs, salt=salt).name == variant:
+            return visitor
+    raise AssertionError("no such visitor")  # pragma: no cover
+
+
+def held_out_visitor(app, holdout_bp: int) -> str:
+    """A visitor id this shop's salted hash puts in the holdout."""
+    with app.app_context():
+        salt = assignment_salt()
+    return next(f"{n:016x}" for n in range(1_000) if in_holdout(f"{n:016x}", holdout_bp, salt=salt))
+
+
+def as_visitor(app, client, visitor: str):
+    """``client`` with the signed cookie the shop would have issued to ``visitor``."""
+    with app.app_context():
+        client.set_cookie("tsuide_visitor", visitor_cookie(visitor))
+    return client
