@@ -3,7 +3,7 @@
 Owns: the server-rendered panels and page helpers (:mod:`.panels`), the
 thank-you funnel (:mod:`.thank_you`) and its claims with a lease
 (:mod:`.claims`), who sees which offer (:mod:`.exposure`,
-:mod:`.visitor`), quotes as JSON (:mod:`.quote_json`), the shopper API's
+:mod:`.visitor`), which beacons are stored (:mod:`.beacons`), quotes as JSON (:mod:`.quote_json`), the shopper API's
 request schemas (:mod:`.schemas`), and ja/en copy and money (:mod:`.i18n`).
 
 May import: :mod:`plugin.engine`, :mod:`plugin.storage` and the leaf

@@ -13,6 +13,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from ..engine.values import Quote
+from .beacons import beacon_token, cart_offer_ids, thank_you_offer_ids
 from .i18n import format_percent
 from .thank_you import step_for
 from .visitor import visitor_id
@@ -64,6 +65,7 @@ def render_cart_panel(tsuide: Tsuide, quote: Quote) -> str:
         add_url=url_for("tsuide.add_to_cart"),
         next_url=_local_next(),
         visitor=visitor_id(),
+        beacon_token=beacon_token(cart_offer_ids(quote)),
     )
 
 
@@ -117,6 +119,7 @@ def render_thank_you(tsuide: Tsuide, step) -> str:
         idempotency_key=secrets.token_urlsafe(18),
         seconds_left=step.seconds_left(datetime.now(timezone.utc)),
         next_url=_local_next(),
+        beacon_token=beacon_token(thank_you_offer_ids(step), step.order.id),
     )
 
 

@@ -34,10 +34,15 @@ def _secret_key() -> bytes:
     return key.encode("utf-8") if isinstance(key, str) else key
 
 
+def signing_keys(with_fallbacks: bool = True) -> list:
+    """For itsdangerous: ``SECRET_KEY_FALLBACKS`` then ``SECRET_KEY`` (it signs with the last, accepts all)."""
+    fallbacks = list(current_app.config.get("SECRET_KEY_FALLBACKS") or ()) if with_fallbacks else []
+    return [*fallbacks, _secret_key()]
+
+
 def _signer(with_fallbacks: bool = True) -> Signer:
     """Signs with ``SECRET_KEY``; also accepts ``SECRET_KEY_FALLBACKS``, so rotating the key keeps visitors."""
-    fallbacks = list(current_app.config.get("SECRET_KEY_FALLBACKS") or ()) if with_fallbacks else []
-    return Signer([*fallbacks, _secret_key()], salt=_SIGNING_SALT)
+    return Signer(signing_keys(with_fallbacks), salt=_SIGNING_SALT)
 
 
 def visitor_cookie(visitor: str) -> str:
