@@ -15,7 +15,8 @@ USE_INSTALLED = textwrap.dedent(
     import plugin
     from flask import Flask
     from flask_sqlalchemy import SQLAlchemy
-    from plugin import Cart, CartLine, Product, ShopAdapter, Tsuide, migrate
+    from plugin import Cart, CartLine, Product, ShopAdapter, Tsuide
+    from plugin.storage import migrate
 
     class Shop(ShopAdapter):
         def current_cart(self):
@@ -56,8 +57,8 @@ def test_the_wheel_installs_and_serves_templates_and_widget(tmp_path):
     assert "plugin/static/widget.js" in names
     assert "plugin/templates/tsuide/cart_panel.html" in names
     assert "plugin/static/tsuide.css" in names
-    assert "plugin/translations/ja/LC_MESSAGES/messages.po" in names
-    assert "plugin/migrations/versions/0001_initial.py" in names
+    assert "plugin/storefront/translations/ja/LC_MESSAGES/messages.po" in names
+    assert "plugin/storage/migrations/versions/0001_initial.py" in names
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
