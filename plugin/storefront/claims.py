@@ -84,6 +84,7 @@ def claim(tsuide, order: Order, amendment: engine.Amendment, key: str) -> Claim 
     try:
         session.add(row)
         session.flush()
+        claimed = Claim.of(row)
         taken = update(PostPurchaseOffer).where(PostPurchaseOffer.id == int(offer.id))
         if offer.global_cap is not None:
             taken = taken.where(PostPurchaseOffer.accepted < PostPurchaseOffer.global_cap)
@@ -97,7 +98,7 @@ def claim(tsuide, order: Order, amendment: engine.Amendment, key: str) -> Claim 
     except IntegrityError:
         session.rollback()
         return None
-    return Claim.of(row)
+    return claimed
 
 
 def charge(tsuide, claim: Claim) -> bool:
