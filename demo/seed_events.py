@@ -1,7 +1,7 @@
 """Four weeks of shoppers' events for the demo's analytics dashboard, drawn the way live visitors are.
 
-Each synthetic visitor is assigned to the holdout and to A/B variants by the plugin's own hash, exactly as
-a real visitor with that id would be, and behaves with the rates below: variant B of the shoe-care trio
+Each synthetic visitor is assigned to the holdout and to A/B variants by the plugin's own hash under the
+shop's assignment salt, exactly as a real visitor with that id would be, and behaves with the rates below: variant B of the shoe-care trio
 really is taken more often, the thank-you test's difference is too small to call, and visitors in the
 holdout spend a little less. The dashboard then has something honest to show.
 """
@@ -16,6 +16,7 @@ from plugin import models as rules
 from plugin.storage import post_purchase as thank_you
 from plugin.engine.assignment import in_holdout
 from plugin.engine.variants import VariantSpec, choose
+from plugin.storefront.visitor import assignment_salt
 
 from . import catalogue
 from .extensions import db
@@ -61,11 +62,12 @@ def _events(rng: random.Random) -> list[dict]:
     care_id, care_arms = _tested("シューケアセット", thank_you.PostPurchaseOffer)
     volume_id = str(db.session.scalar(select(rules.Rule.id).where(rules.Rule.kind == "volume")))
     now = utcnow()
+    salt = assignment_salt()
     rows: list[dict] = []
     for number in range(VISITORS):
         visitor = f"demo-{number:05d}"
         at = now - timedelta(days=rng.randrange(DAYS), hours=rng.randrange(24), minutes=rng.randrange(60))
-        held = in_holdout(visitor, HISTORY_HOLDOUT_BP)
+        held = in_holdout(visitor, HISTORY_HOLDOUT_BP, salt=salt)
 
         def event(kind: str, offer: str | None = None, variant: str | None = None, **values) -> None:
             rows.append({"kind": kind, "rule_id": offer, "visitor_id": visitor, "variant": variant,
@@ -78,7 +80,7 @@ def _events(rng: random.Random) -> list[dict]:
         took = False
         if not held:
             if rng.random() < 0.5:  # a shoe shopper: the trio is offered
-                arm = choose(visitor, trio_id, trio_arms).name
+                arm = choose(visitor, trio_id, trio_arms, salt=salt).name
                 event("impression", trio_id, arm)
                 took = rng.random() < TAKE_RATES["trio"][arm]
                 if took or rng.random() < TAKE_RATES["trio"][arm] * (CLICK_SHARE - 1):
@@ -97,7 +99,7 @@ def _events(rng: random.Random) -> list[dict]:
         total = basket + (2_700 if took else 0)
         event("order", order_id=order_id, amount=total, variant="holdout" if held else None, page="checkout")
         if not held and rng.random() < 0.6:  # the thank-you page offers the shoe-care set
-            arm = choose(visitor, care_id, care_arms).name
+            arm = choose(visitor, care_id, care_arms, salt=salt).name
             event("impression", care_id, arm, page="thank-you")
             if rng.random() < TAKE_RATES["shoe-care"][arm]:
                 event("click", care_id, arm, order_id=order_id, page="thank-you")

@@ -38,6 +38,7 @@ DEFAULTS = {
     "TSUIDE_MAX_CART_OFFERS": 2,
     "TSUIDE_MAX_GAP_FILLERS": 2,
     "TSUIDE_POST_PURCHASE_MINUTES": 15,
+    "TSUIDE_CLAIM_LEASE_SECONDS": 30,
     "TSUIDE_DECLINE_DAYS": 30,
     "TSUIDE_UPSELL_MAX_RATIO": 0.5,
     "TSUIDE_LOYAL_ORDERS": 5,
@@ -49,6 +50,7 @@ DEFAULTS = {
     "TSUIDE_HOLDOUT_PERCENT": 5,
     "TSUIDE_SIGNIFICANCE": 0.05,
     "TSUIDE_MARGIN_FLOOR_PERCENT": None,
+    "TSUIDE_ASSIGNMENT_SALT": None,
 }
 
 
@@ -108,6 +110,9 @@ class Tsuide:
         - ``TSUIDE_MAX_CART_OFFERS`` (``2``): offers shown on a cart page at most.
         - ``TSUIDE_MAX_GAP_FILLERS`` (``2``): products suggested to close the free-shipping gap.
         - ``TSUIDE_POST_PURCHASE_MINUTES`` (``15``): how long a thank-you offer stays open after the order.
+        - ``TSUIDE_CLAIM_LEASE_SECONDS`` (``30``): an accepted offer whose charge has not finished after this
+          long is taken to be interrupted (the worker died inside ``amend_order``); whoever looks next
+          retries the charge once under the same idempotency key, then marks it accepted or releases it.
         - ``TSUIDE_DECLINE_DAYS`` (``30``): a declined thank-you offer is not shown to that shopper again for this long.
         - ``TSUIDE_UPSELL_MAX_RATIO`` (``0.5``): a thank-you offer never charges more than this share of the order.
         - ``TSUIDE_LOYAL_ORDERS`` (``5``): orders that make a customer "loyal" for targeting.
@@ -122,7 +127,11 @@ class Tsuide:
         - ``TSUIDE_HOLDOUT_PERCENT`` (``5``): the share of visitors who see no offers at all, the baseline
           the analytics measure what offers add against. ``0`` turns the holdout off.
         - ``TSUIDE_SIGNIFICANCE`` (``0.05``): the analytics name an A/B test's winner only below this p-value.
-        - ``SECRET_KEY`` must be set: the plugin's forms and JSON writes carry a CSRF token.
+        - ``TSUIDE_ASSIGNMENT_SALT`` (``None``): the shop's secret salt for A/B assignment and the holdout, so
+          nobody can work out which visitor ids land in which variant. ``None`` derives one from
+          ``SECRET_KEY``; set it to keep visitors in their variants when the key changes.
+        - ``SECRET_KEY`` must be set: the plugin's forms and JSON writes carry a CSRF token, and visitor
+          ids are signed with it (``SECRET_KEY_FALLBACKS`` are accepted too).
         """
         db = db if db is not None else self.db
         adapter = adapter if adapter is not None else self.adapter
@@ -311,7 +320,9 @@ class Tsuide:
 
         Call it in the checkout before committing the order. In the shopper's
         request it also records the order for the analytics: its total, and
-        the offers this shopper added to the cart on the way. Raises
+        the offers this shopper added to the cart on the way. That happens in
+        a savepoint: if the events cannot be written, the failure is logged
+        once and the order and its caps still commit. Raises
         :class:`~plugin.CapReached` when a "first N" or per-customer cap ran out
         since the quote: roll back, quote again and show the shopper the new total.
         """

@@ -14,17 +14,17 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, jsonify, redirect, request
 from flask_wtf.csrf import CSRFError, validate_csrf
 from marshmallow import ValidationError
-from sqlalchemy import select
 from werkzeug.exceptions import HTTPException, default_exceptions
 from wtforms import ValidationError as TokenError
 
 from . import storage as models
 from .storefront.quote_json import quote_json
 from .engine.offers import additions_for
-from .storefront import thank_you as _thank_you
+from .storefront import beacons, thank_you as _thank_you
 from .storefront.assets import send_asset
 from .storefront.panels import log_failure, render_cart_panel, render_thank_you
 from .storefront.visitor import visitor_id
+from .storage.events import analytics_savepoint
 from .engine.values import Product
 from .errors import InvalidRequest, NotAddable, OfferUnavailable, PluginUnavailable, UnknownOffer
 from .engine.rules import FixedBundle, ShippingThreshold
@@ -138,6 +138,7 @@ def _cart_body(message: str | None = None) -> dict:
     quote = tsuide.quote()
     body = quote_json(quote, tsuide.format_money)
     body["panel_html"] = render_cart_panel(tsuide, quote)
+    body["beacon_token"] = beacons.beacon_token(beacons.cart_offer_ids(quote))
     if message:
         body["message"] = message
     return body
@@ -210,7 +211,9 @@ def add_to_cart():
     tsuide._adapter.add_to_cart([(product.id, quantity) for product, quantity in additions])
     if taken:
         session = tsuide._state().db.session
-        session.add(models.Event(kind="add", rule_id=taken[0], variant=taken[1], visitor_id=visitor_id(), page="cart"))
+        with analytics_savepoint(session):  # the cart has the items already: analytics never undo that
+            session.add(models.Event(kind="add", rule_id=taken[0], variant=taken[1], visitor_id=visitor_id(),
+                                     page="cart"))
         session.commit()
     message = tsuide.gettext("Added to your cart.")
     if not _wants_json():
@@ -223,34 +226,36 @@ def add_to_cart():
 def events():
     """View, impression, click and dismiss beacons (sent with ``navigator.sendBeacon``).
 
-    The server, not the browser, says which A/B variant each offer was and
-    whether the visitor is in the holdout.
+    Only offers the panel's signed beacon token says the server showed this
+    visitor are stored, once a visitor, offer, kind and day (see
+    :mod:`plugin.storefront.beacons`). The server, not the browser, says which
+    A/B variant each offer was and whether the visitor is in the holdout.
     """
     form = {"kind": request.form.get("kind"), "offers": request.form.getlist("offers"),
-            "page": request.form.get("page"), "order": request.form.get("order")}
+            "page": request.form.get("page"), "beacon_token": request.form.get("beacon_token")}
     data = _validated(EventSchema, {key: value for key, value in form.items() if value is not None})
     tsuide = _tsuide()
     session = tsuide._state().db.session
     visitor = visitor_id()
     snapshot, _ = tsuide._state().store.current(session, None)
-    exposure = tsuide.exposure(snapshot)
-    if data["kind"] != "view" and data["page"] == "thank-you" and data.get("order"):
-        exposure = _thank_you.order_exposure(tsuide, data["order"], snapshot)  # the order's shopper's variants
+    recorded = beacons.recorded_today(session, visitor, data["kind"])
     if data["kind"] == "view":  # one a visitor and (UTC) day is enough to count visitors
-        today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
-        seen = session.scalar(select(models.Event.id).where(
-            models.Event.kind == "view", models.Event.visitor_id == visitor, models.Event.created_at >= today
-        ).limit(1))
-        if seen is not None:
+        if None in recorded:
             return "", 204
         session.add(models.Event(kind="view", visitor_id=visitor, page=data["page"],
-                                 variant=models.HOLDOUT if exposure.holdout else None))
+                                 variant=models.HOLDOUT if tsuide.exposure(snapshot).holdout else None))
     else:
+        shown = beacons.shown(data["beacon_token"])
+        if shown is None:  # not a panel the server rendered for this visitor (or one over a day old)
+            return "", 204
+        exposure = tsuide.exposure(snapshot)
+        if shown.order_id is not None:  # a thank-you panel: the variants of the order's shopper
+            exposure = _thank_you.order_exposure(tsuide, shown.order_id, snapshot)
         session.add_all(
             models.Event(kind=data["kind"], rule_id=offer, visitor_id=visitor, page=data["page"],
                          variant=exposure.variant_of(offer))
-            for offer in data["offers"]
-            if not offer.isdigit() or offer in snapshot.by_id  # a rule id must name a rule
+            for offer in dict.fromkeys(data["offers"])
+            if offer in shown.offers and offer not in recorded
         )
     session.commit()
     return "", 204
@@ -266,6 +271,7 @@ def _step_body(step, message: str | None = None) -> dict:
         "seconds_left": step.seconds_left(datetime.now(timezone.utc)),
         "offer": None,
         "panel_html": render_thank_you(tsuide, step),
+        "beacon_token": beacons.beacon_token(beacons.thank_you_offer_ids(step), step.order.id),
     }
     if amendment is not None:
         body["offer"] = {

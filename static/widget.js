@@ -59,7 +59,8 @@
     data.append("kind", kind);
     data.append("page", root.getAttribute("data-tsuide"));
     data.append("csrf_token", token(root));
-    if (root.getAttribute("data-tsuide-order")) data.append("order", root.getAttribute("data-tsuide-order"));
+    var body = root.querySelector(BODY);  // what the server showed, signed: beacons count nothing else
+    if (body) data.append("beacon_token", body.getAttribute("data-tsuide-beacon-token") || "");
     offers.forEach(function (offer) { data.append("offers", offer); });
     navigator.sendBeacon(eventsApi, data);
   }

@@ -12,7 +12,10 @@ import time
 from dataclasses import replace
 
 from plugin import Cart, CartLine, Customer, Order, ShopAdapter, Tsuide
+from plugin.engine.assignment import in_holdout
+from plugin.engine.variants import VariantSpec, choose
 from plugin.storage import migrate
+from plugin.storefront.visitor import assignment_salt, visitor_cookie
 
 
 class MemoryAdapter(ShopAdapter):
@@ -50,15 +53,24 @@ class MemoryAdapter(ShopAdapter):
         return [p for p in self.catalogue.values() if query.lower() in (p.id + p.name).lower()][:limit]
 
 
+class WorkerKilled(SystemExit):
+    """What gunicorn raises in a worker it kills for a timeout (``sys.exit(1)``): no ``except Exception`` sees it."""
+
+
 class OrderingAdapter(MemoryAdapter):
-    """Also keeps placed orders and their charges, for thank-you page offers."""
+    """Also keeps placed orders and their charges, for thank-you page offers.
+
+    Like a payment API, ``amend_order`` charges at most once per idempotency key.
+    """
 
     def __init__(self, catalogue=CATALOGUE):
         super().__init__(catalogue)
         self.orders: dict[str, Order] = {}
         self.charges: list[tuple[str, int, str]] = []  # (order id, amount, idempotency key)
         self.amend_calls = 0
+        self.calls: list[tuple] = []  # every amend_order call: (order id, add, remove, charge, key)
         self.charge_fails = False
+        self.dies: str | None = None  # "before" or "after" charging: the worker is killed inside the next call
         self.charge_delay = 0.0  # seconds the payment provider takes: widens races in the tests
         self.orders_count = 1
         self._lock = threading.Lock()
@@ -80,6 +92,12 @@ class OrderingAdapter(MemoryAdapter):
         time.sleep(self.charge_delay)
         with self._lock:
             self.amend_calls += 1
+            self.calls.append((order_id, tuple(add), tuple(remove), charge, idempotency_key))
+            dies, self.dies = self.dies, None
+            if dies == "before":
+                raise WorkerKilled(1)
+            if any(key == idempotency_key for *_, key in self.charges):
+                return True  # charged under this key already: never twice
             if self.charge_fails:
                 return False
             order = self.orders[order_id]
@@ -87,6 +105,8 @@ class OrderingAdapter(MemoryAdapter):
             lines = tuple(line for line in order.lines if line.product_id not in removed) + tuple(add)
             self.orders[order_id] = replace(order, lines=lines, total=order.total + charge)
             self.charges.append((order_id, charge, idempotency_key))
+            if dies == "after":
+                raise WorkerKilled(1)
             return True
 
 
@@ -120,3 +140,31 @@ def make_shop(database_url: str, *, migrate_tables: bool = True, adapter: ShopAd
         if migrate_tables:
             migrate.upgrade(db.engine)
     return app, db, tsuide, adapter
+
+
+ARMS = (VariantSpec("A"), VariantSpec("B"))
+
+
+def visitor_for(app, offer_id: str, variant: str, holdout_bp: int = 0, specs=ARMS) -> str:
+    """A visitor id this shop's salted hash puts in ``variant`` of ``offer_id`` (and outside the holdout)."""
+    with app.app_context():
+        salt = assignment_salt()
+    for number in range(1_000):
+        visitor = f"{number:016x}"  # ids are 16 hex digits, as the plugin draws them
+        if not in_holdout(visitor, holdout_bp, salt=salt) and choose(visitor, offer_id, specs, salt=salt).name == variant:
+            return visitor
+    raise AssertionError("no such visitor")  # pragma: no cover
+
+
+def held_out_visitor(app, holdout_bp: int) -> str:
+    """A visitor id this shop's salted hash puts in the holdout."""
+    with app.app_context():
+        salt = assignment_salt()
+    return next(f"{n:016x}" for n in range(1_000) if in_holdout(f"{n:016x}", holdout_bp, salt=salt))
+
+
+def as_visitor(app, client, visitor: str):
+    """``client`` with the signed cookie the shop would have issued to ``visitor``."""
+    with app.app_context():
+        client.set_cookie("tsuide_visitor", visitor_cookie(visitor))
+    return client

@@ -5,18 +5,17 @@ import pytest
 from bs4 import BeautifulSoup
 
 from plugin import RuleError, models
-from plugin.engine.assignment import in_holdout
 from plugin.storage.post_purchase import (
     PostPurchaseItem,
     PostPurchaseOffer,
     PostPurchaseResponse,
     PostPurchaseTrigger,
 )
-from plugin.engine.variants import VariantSpec, choose
-from shop import OrderingAdapter
+from plugin.engine.variants import choose
+from plugin.storefront.visitor import assignment_salt
+from shop import ARMS, OrderingAdapter, as_visitor, held_out_visitor, visitor_for
 
 CAMERA_KIT = 65_000 + 28_000
-ARMS = [VariantSpec("A"), VariantSpec("B")]
 
 
 def camera_kit(**terms) -> models.Bundle:
@@ -30,20 +29,6 @@ def camera_kit(**terms) -> models.Bundle:
                                  button_label="セットにする", button_label_en="Make it a kit", pricing_value=1_500)],
         **terms,
     )
-
-
-def visitor_for(offer_id: str, variant: str, holdout_bp: int = 0) -> str:
-    """A visitor id the hash puts in ``variant`` of ``offer_id`` (and outside the holdout)."""
-    for number in range(1_000):
-        visitor = f"{number:016x}"  # ids are 16 hex digits, as the plugin draws them
-        if not in_holdout(visitor, holdout_bp) and choose(visitor, offer_id, ARMS).name == variant:
-            return visitor
-    raise AssertionError("no such visitor")  # pragma: no cover
-
-
-def as_visitor(client, visitor: str):
-    client.set_cookie("tsuide_visitor", visitor)
-    return client
 
 
 @pytest.fixture
@@ -88,7 +73,7 @@ def events(shop):
 def test_each_visitor_sees_and_pays_their_own_variant(shop, variant, label, button, saving):
     app, db, tsuide, adapter, kit_id = shop
     adapter.lines = {"camera": 1}
-    client = as_visitor(app.test_client(), visitor_for(kit_id, variant))
+    client = as_visitor(app, app.test_client(), visitor_for(app, kit_id, variant))
     for _ in range(3):  # the same variant on every request
         body = cart_body(client, "en")
         [offer] = body["offers"]
@@ -108,11 +93,12 @@ def test_each_visitor_sees_and_pays_their_own_variant(shop, variant, label, butt
 def test_the_server_names_the_variant_of_every_beacon(shop):
     app, db, tsuide, adapter, kit_id = shop
     adapter.lines = {"camera": 1}
-    client = as_visitor(app.test_client(), visitor_for(kit_id, "B"))
-    token = csrf(cart_body(client))
-    for kind, offers in (("view", []), ("impression", [kit_id, "gap:socks"]), ("click", [kit_id]), ("view", [])):
+    client = as_visitor(app, app.test_client(), visitor_for(app, kit_id, "B"))
+    body = cart_body(client)
+    token = csrf(body)
+    for kind, offers in (("view", []), ("impression", [kit_id]), ("click", [kit_id]), ("view", [])):
         response = client.post("/tsuide/api/events", data={"kind": kind, "offers": offers, "variant": "A",
-                                                           "csrf_token": token})
+                                                           "csrf_token": token, "beacon_token": body["beacon_token"]})
         assert response.status_code == 204
     client.delete_cookie("session")  # a new session, the same visitor: still one view today
     token = csrf(cart_body(client))
@@ -120,7 +106,6 @@ def test_the_server_names_the_variant_of_every_beacon(shop):
     assert events(shop) == [  # a second view the same day is not counted again; the browser's "A" is ignored
         ("view", None, None, None, None),
         ("impression", kit_id, "B", None, None),
-        ("impression", "gap:socks", None, None, None),
         ("click", kit_id, "B", None, None),
     ]
 
@@ -178,7 +163,7 @@ def thank_you_shop(database_url, make_shop, **config):
 
 def test_thank_you_variants_change_copy_button_and_charge(database_url, make_shop):
     app, db, adapter, offer_id = thank_you_shop(database_url, make_shop)
-    client = as_visitor(app.test_client(), visitor_for(offer_id, "B"))
+    client = as_visitor(app, app.test_client(), visitor_for(app, offer_id, "B"))
     body = client.get("/tsuide/api/orders/A-1/offer", headers={"Accept-Language": "en"}).json
     assert body["offer"]["label"] == "Keep them dry"
     assert body["offer"]["charge"]["amount"] == 1_050  # 1,500 less 30%
@@ -208,7 +193,7 @@ def test_a_warm_cart_api_call_under_a_test_and_a_holdout_still_makes_one_query(s
 
     app, db, tsuide, adapter, kit_id = shop
     adapter.lines = {"camera": 1}
-    client = as_visitor(app.test_client(), visitor_for(kit_id, "B"))
+    client = as_visitor(app, app.test_client(), visitor_for(app, kit_id, "B"))
     cart_body(client)  # warms the rule cache
     with app.app_context():
         engine = db.engine
@@ -235,12 +220,77 @@ def test_the_visitor_id_is_a_cookie_of_its_own_and_survives_a_cleared_session(sh
     assert again.json["offers"][0]["saving"]["amount"] == saving
 
 
-def test_a_forged_visitor_cookie_is_replaced(shop):
-    app, *_ = shop
+@pytest.mark.parametrize("forged", [
+    "<script>",
+    "00000000000000a7",  # a well-formed id the shopper chose (the old, unsigned cookie)
+    "00000000000000a7.bm90LW91ci1zaWduYXR1cmU",  # signed by someone else
+])
+def test_a_visitor_id_the_server_did_not_sign_is_replaced_by_a_fresh_one(shop, forged):
+    app, db, tsuide, adapter, kit_id = shop
+    adapter.lines = {"camera": 1}
     client = app.test_client()
-    client.set_cookie("tsuide_visitor", "<script>")
+    client.set_cookie("tsuide_visitor", forged)
+    token = csrf(cart_body(client))
+    issued = client.get_cookie("tsuide_visitor").value
+    assert issued != forged and not issued.startswith("00000000000000a7")
+    client.post("/tsuide/api/cart/items", json={"bundle_id": kit_id}, headers={"X-CSRFToken": token})
+    with app.app_context():
+        [event] = db.session.query(models.Event).all()
+        assert event.visitor_id == issued.split(".")[0] != "00000000000000a7"  # the analytics count the fresh id
+
+
+def test_ids_forged_for_the_cheaper_arm_never_reach_the_test(shop):
+    """The attack that flipped a verdict: one browser, a hand-made id for the arm it wants on every add.
+
+    Even ids that the shop's own salted hash puts in B (as if the salt had leaked) do not count: each is
+    replaced by a fresh id the server draws, so the adds are split between the arms, not all B.
+    """
+    app, db, tsuide, adapter, kit_id = shop
+    with app.app_context():
+        salt = assignment_salt()
+    wanted = [visitor for visitor in (f"{n:016x}" for n in range(1_000))
+              if choose(visitor, kit_id, ARMS, salt=salt).name == "B"][:100]
+    client = app.test_client()
+    token = csrf(cart_body(client))
+    for forged in wanted:
+        adapter.lines = {"camera": 1}
+        client.set_cookie("tsuide_visitor", forged)
+        client.post("/tsuide/api/cart/items", json={"bundle_id": kit_id}, headers={"X-CSRFToken": token})
+    with app.app_context():
+        adds = db.session.query(models.Event.visitor_id, models.Event.variant).filter_by(kind="add").all()
+    assert len(adds) == 100 and not {visitor for visitor, _ in adds} & set(wanted)
+    assert {variant for _, variant in adds} == {"A", "B"}
+
+
+def test_a_signed_id_survives_a_new_secret_key_listed_as_a_fallback(shop):
+    app, db, tsuide, adapter, kit_id = shop
+    client = app.test_client()
     client.get("/tsuide/api/cart")
-    assert client.get_cookie("tsuide_visitor").value != "<script>"
+    visitor = client.get_cookie("tsuide_visitor").value.split(".")[0]
+    app.config.update(SECRET_KEY="rotated", SECRET_KEY_FALLBACKS=["test"])
+    client.get("/tsuide/api/cart")
+    cookie = client.get_cookie("tsuide_visitor").value
+    assert cookie.split(".")[0] == visitor
+    with app.app_context():
+        assert cookie == as_visitor(app, app.test_client(), visitor).get_cookie("tsuide_visitor").value
+
+
+def test_assignment_is_salted_per_shop(shop):
+    """A visitor lands in the variant the shop's secret salt puts them in: TSUIDE_ASSIGNMENT_SALT, or SECRET_KEY's."""
+    app, db, tsuide, adapter, kit_id = shop
+    adapter.lines = {"camera": 1}
+    salts = {"salt one": "A", "salt two": "B"}
+    visitor = next(f"{n:016x}" for n in range(1_000)
+                   if all(choose(f"{n:016x}", kit_id, ARMS, salt=salt).name == arm for salt, arm in salts.items()))
+    client = as_visitor(app, app.test_client(), visitor)
+    for salt, label in (("salt one", "Camera and lens"), ("salt two", "Lens too: 15% off")):
+        app.config["TSUIDE_ASSIGNMENT_SALT"] = salt
+        assert cart_body(client, "en")["offers"][0]["label"] == label
+    app.config["TSUIDE_ASSIGNMENT_SALT"] = None
+    with app.app_context():
+        ours = assignment_salt()
+        app.config["SECRET_KEY"] = "another shop"
+        assert assignment_salt() != ours  # derived from the key: another shop draws other variants
 
 
 def test_a_suggestion_is_credited_only_for_the_product_it_names(shop):
@@ -257,22 +307,22 @@ def test_a_suggestion_is_credited_only_for_the_product_it_names(shop):
 
 def test_the_thank_you_page_follows_the_shopper_who_placed_the_order_on_any_device(database_url, make_shop):
     app, db, adapter, offer_id = thank_you_shop(database_url, make_shop, TSUIDE_HOLDOUT_PERCENT=50)
-    checkout_browser = visitor_for(offer_id, "B", holdout_bp=5_000)
-    phone = visitor_for(offer_id, "A", holdout_bp=5_000)
+    checkout_browser = visitor_for(app, offer_id, "B", holdout_bp=5_000)
+    phone = visitor_for(app, offer_id, "A", holdout_bp=5_000)
     with app.app_context():
         db.session.add(models.Event(kind="order", order_id="A-1", visitor_id=checkout_browser, amount=12_000))
         db.session.commit()
-    client = as_visitor(app.test_client(), phone)  # the e-mail's link, opened on a phone
+    client = as_visitor(app, app.test_client(), phone)  # the e-mail's link, opened on a phone
     body = client.get("/tsuide/api/orders/A-1/offer", headers={"Accept-Language": "en"}).json
     assert (body["offer"]["label"], body["offer"]["charge"]["amount"]) == ("Keep them dry", 1_050)
     client.post("/tsuide/api/events", data={"kind": "impression", "offers": offer_id, "page": "thank-you",
-                                            "order": "A-1", "csrf_token": csrf(body)})
+                                            "csrf_token": csrf(body), "beacon_token": body["beacon_token"]})
     client.post("/tsuide/api/orders/A-1/offer/decline", json={"offer_id": offer_id[3:]},
                 headers={"X-CSRFToken": csrf(body)})
     assert [(kind, variant) for kind, _, variant, *_ in events((app, db))][1:] == [("impression", "B"),
                                                                                   ("decline", "B")]
 
-    held_out = next(f"{n:016x}" for n in range(1_000) if in_holdout(f"{n:016x}", 5_000))
+    held_out = held_out_visitor(app, 5_000)
     with app.app_context():
         db.session.query(models.Event).filter_by(kind="order").update({"visitor_id": held_out})
         db.session.query(PostPurchaseResponse).delete()  # forget the decline: the offer would be open again

@@ -51,6 +51,18 @@ def test_a_write_without_the_csrf_token_is_400(shop):
     assert rows(shop, models.Rule) == 0
 
 
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_a_change_or_delete_without_the_csrf_token_is_400_and_changes_nothing(shop, admin, method):
+    created = admin.post(f"{API}/bundles", json=BUNDLE).json
+    admin.environ_base.pop("HTTP_X_CSRFTOKEN")  # the admin's own session, a forged request without the token
+    response = getattr(admin, method)(f"{API}/bundles/{created['id']}",
+                                      json=dict(BUNDLE, label="forged", version=created["version"]))
+    assert response.status_code == 400
+    assert "CSRF" in response.json["error"]["message"]
+    after = admin.get(f"{API}/bundles/{created['id']}").json
+    assert (after["label"], after["status"], after["version"]) == ("3袋セット", "active", 1)
+
+
 def test_create_read_and_price_with_a_bundle(shop, admin):
     response = admin.post(f"{API}/bundles", json=BUNDLE)
     assert response.status_code == 201, response.json

@@ -9,8 +9,7 @@ from flask_wtf.csrf import generate_csrf
 from plugin import models
 from plugin.storage.audit import AuditEntry
 from plugin.storage.post_purchase import PostPurchaseOffer
-from plugin.engine.variants import VariantSpec, choose
-from shop import OrderingAdapter
+from shop import OrderingAdapter, visitor_for
 
 API = "/tsuide/admin/api"
 ADMIN = "/tsuide/admin"
@@ -69,11 +68,6 @@ def count(shop, model):
 def form_post(client, url, data, **kwargs):
     token = TOKEN.search(client.get(f"{ADMIN}/bundles/new").get_data(as_text=True)).group(1)
     return client.post(url, data={"csrf_token": token, **data}, **kwargs)
-
-
-def visitor_for(offer_id, variant, specs=(VariantSpec("A"), VariantSpec("B"))):
-    """A visitor id the hash puts in ``variant`` of ``offer_id`` (no holdout in the test shop)."""
-    return next(f"{n:016x}" for n in range(1_000) if choose(f"{n:016x}", offer_id, specs).name == variant)
 
 
 # -- the JSON API ----------------------------------------------------------------------------------------
@@ -196,7 +190,7 @@ def test_variants_saved_in_the_admin_reach_the_shoppers_cart_at_once(shop, admin
     shopper_a = app.test_client()
     for client, variant in ((shopper_b, "B"), (shopper_a, "A")):
         with client.session_transaction() as session:
-            session["tsuide_visitor"] = visitor_for(created["id"], variant)
+            session["tsuide_visitor"] = visitor_for(app, created["id"], variant)
 
     def seen(client):
         body = client.get("/tsuide/api/cart").json
@@ -227,7 +221,7 @@ def test_ending_a_thank_you_offers_test_reaches_the_thank_you_page_at_once(datab
                                                                  variants=variants)).json
     shopper = app.test_client()
     with shopper.session_transaction() as session:
-        session["tsuide_visitor"] = visitor_for(f"pp:{created['id']}", "B")
+        session["tsuide_visitor"] = visitor_for(app, f"pp:{created['id']}", "B")
 
     def seen():
         offer = shopper.get("/tsuide/api/orders/A-1/offer", headers={"Accept-Language": "en"}).json["offer"]

@@ -181,16 +181,20 @@ def test_a_refused_form_comes_back_with_the_reason_and_never_leaves_the_shop(sho
 
 
 def test_beacons_are_stored_per_offer_and_visitor(shop, client):
-    app, db, *_ = shop
+    app, db, tsuide, adapter = shop
+    adapter.lines = {"healthfood": 1}
     token = csrf_headers(client)["X-CSRFToken"]
-    response = client.post("/tsuide/api/events", data={"kind": "impression", "offers": ["3", "gap:socks", "99"],
-                                                       "csrf_token": token})
-    assert response.status_code == 204  # rule 99 does not exist: that one is left out
-    assert client.post("/tsuide/api/events", data={"kind": "click", "offers": "3", "csrf_token": token}).status_code == 204
+    shown = client.get("/tsuide/api/cart").json["beacon_token"]  # the panel shows the 3-bag set
+    set_id = rule_id(shop, "3袋セット")
+    response = client.post("/tsuide/api/events", data={"kind": "impression", "offers": [set_id, "gap:socks", "99"],
+                                                       "csrf_token": token, "beacon_token": shown})
+    assert response.status_code == 204  # socks and rule 99 were not shown: those are left out
+    assert client.post("/tsuide/api/events", data={"kind": "click", "offers": set_id, "csrf_token": token,
+                                                   "beacon_token": shown}).status_code == 204
     with app.app_context():
         rows = db.session.query(models.Event).order_by(models.Event.id).all()
         assert [(row.kind, row.rule_id, row.page) for row in rows] == [
-            ("impression", "3", "cart"), ("impression", "gap:socks", "cart"), ("click", "3", "cart")
+            ("impression", set_id, "cart"), ("click", set_id, "cart")
         ]
         assert len({row.visitor_id for row in rows}) == 1 and rows[0].visitor_id
 
@@ -203,8 +207,10 @@ def test_a_bad_beacon_is_400_and_stores_nothing(shop, client):
     assert "kind" in response.json["error"]["fields"]
     for forged in ("²", "pp:²", "=HYPERLINK(1)", "gap:" + "x" * 61):
         response = client.post("/tsuide/api/events", data={"kind": "impression", "offers": forged,
-                                                           "csrf_token": token})
+                                                           "csrf_token": token, "beacon_token": "x"})
         assert response.status_code == 400 and "offers" in response.json["error"]["fields"], forged
+    response = client.post("/tsuide/api/events", data={"kind": "impression", "offers": "3", "csrf_token": token})
+    assert response.status_code == 400 and "beacon_token" in response.json["error"]["fields"]
     with app.app_context():
         assert db.session.query(models.Event).count() == 0
 

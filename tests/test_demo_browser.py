@@ -149,3 +149,24 @@ def test_the_panel_causes_no_layout_shift(shop_page, base):
         setTimeout(() => resolve(total), 500);
     })""")
     assert shift < 0.01
+
+
+def test_the_widgets_beacons_count_what_the_page_showed(shop_page, base, demo_app):
+    add_from_product_page(shop_page, base, "toner")
+    add_from_product_page(shop_page, base, "brush")
+    shop_page.goto(f"{base}/cart")
+    shown = set(shop_page.eval_on_selector_all("[data-tsuide='cart'] [data-tsuide-offer]",
+                                               "elements => elements.map(e => e.dataset.tsuideOffer)"))
+    assert "gap:cleaner" in shown
+    visitor = next(c["value"] for c in shop_page.context.cookies() if c["name"] == "tsuide_visitor").split(".")[0]
+
+    def impressions():
+        with demo_app.app_context():
+            return {e.rule_id for e in db.session.query(models.Event).filter_by(kind="impression", visitor_id=visitor)}
+
+    shop_page.wait_for_timeout(100)
+    for _ in range(50):  # sendBeacon is sent in the background
+        if impressions():
+            break
+        shop_page.wait_for_timeout(100)
+    assert impressions() == shown

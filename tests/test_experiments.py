@@ -6,6 +6,7 @@ to each) or taken from published output, not from this module.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import math
 
 import pytest
@@ -24,6 +25,7 @@ from plugin.engine.assignment import assign, in_holdout
 
 VISITORS = [f"visitor-{number}" for number in range(100_000)]
 FIFTY_FIFTY = [("A", 1), ("B", 1)]
+SALT = "the shop's secret salt"
 
 
 # Textbook values -----------------------------------------------------------
@@ -130,24 +132,32 @@ def test_incremental_without_enough_buyers_has_no_order_value():
 # Assignment ----------------------------------------------------------------
 
 def test_assignment_is_stable():
-    first = [assign(visitor, "exp-1", FIFTY_FIFTY) for visitor in VISITORS[:1_000]]
-    again = [assign(visitor, "exp-1", FIFTY_FIFTY) for visitor in VISITORS[:1_000]]
+    first = [assign(visitor, "exp-1", FIFTY_FIFTY, salt=SALT) for visitor in VISITORS[:1_000]]
+    again = [assign(visitor, "exp-1", FIFTY_FIFTY, salt=SALT) for visitor in VISITORS[:1_000]]
     assert first == again
 
 
 def test_assignment_follows_the_documented_hash():
     # The scheme is part of the contract: changing it would reshuffle running experiments.
-    # Bucket = first 8 bytes of SHA-256("exp-1:visitor-N") mod 10_000; below 500 is the
-    # holdout, and the other 9_500 buckets split evenly: 500..5_249 is A, 5_250..9_999 is B.
+    # Bucket = first 8 bytes of HMAC-SHA256(key=salt, "exp-1:visitor-N") mod 10_000; below 500 is
+    # the holdout, and the other 9_500 buckets split evenly: 500..5_249 is A, 5_250..9_999 is B.
     for visitor in VISITORS[:2_000]:
-        digest = hashlib.sha256(f"exp-1:{visitor}".encode()).digest()
+        digest = hmac.new(SALT.encode(), f"exp-1:{visitor}".encode(), hashlib.sha256).digest()
         bucket = int.from_bytes(digest[:8], "big") % 10_000
         expected = None if bucket < 500 else "A" if bucket < 5_250 else "B"
-        assert assign(visitor, "exp-1", FIFTY_FIFTY) == expected
+        assert assign(visitor, "exp-1", FIFTY_FIFTY, salt=SALT) == expected
+
+
+def test_without_the_shops_salt_assignments_cannot_be_precomputed():
+    ours = [assign(visitor, "exp-1", FIFTY_FIFTY, salt=SALT) for visitor in VISITORS[:10_000]]
+    guessed = [assign(visitor, "exp-1", FIFTY_FIFTY, salt="a guess") for visitor in VISITORS[:10_000]]
+    assert sum(1 for one, two in zip(ours, guessed) if one != two) / 10_000 > 0.4
+    with pytest.raises(TypeError):
+        assign("v", "exp-1", FIFTY_FIFTY)  # no salt, no assignment
 
 
 def test_assignment_follows_the_configured_split():
-    results = [assign(visitor, "exp-1", FIFTY_FIFTY, holdout_bp=500) for visitor in VISITORS]
+    results = [assign(visitor, "exp-1", FIFTY_FIFTY, holdout_bp=500, salt=SALT) for visitor in VISITORS]
     held_out = results.count(None) / len(results)
     assert held_out == pytest.approx(0.05, abs=0.003)
     shown = len(results) - results.count(None)
@@ -156,15 +166,15 @@ def test_assignment_follows_the_configured_split():
 
 
 def test_assignment_follows_uneven_weights():
-    results = [assign(visitor, "exp-2", [("A", 1), ("B", 3), ("off", 0)], holdout_bp=0) for visitor in VISITORS]
+    results = [assign(visitor, "exp-2", [("A", 1), ("B", 3), ("off", 0)], holdout_bp=0, salt=SALT) for visitor in VISITORS]
     assert results.count(None) == 0
     assert results.count("off") == 0
     assert results.count("A") / len(results) == pytest.approx(0.25, abs=0.005)
 
 
 def test_assignment_is_independent_across_experiments():
-    first = [assign(visitor, "exp-1", FIFTY_FIFTY) for visitor in VISITORS]
-    second = [assign(visitor, "exp-2", FIFTY_FIFTY) for visitor in VISITORS]
+    first = [assign(visitor, "exp-1", FIFTY_FIFTY, salt=SALT) for visitor in VISITORS]
+    second = [assign(visitor, "exp-2", FIFTY_FIFTY, salt=SALT) for visitor in VISITORS]
     share_first = first.count("A") / len(VISITORS)
     share_second = second.count("A") / len(VISITORS)
     share_both = sum(1 for one, two in zip(first, second) if one == two == "A") / len(VISITORS)
@@ -174,23 +184,23 @@ def test_assignment_is_independent_across_experiments():
 
 
 def test_edge_holdouts():
-    assert all(assign(visitor, "exp-1", FIFTY_FIFTY, holdout_bp=10_000) is None for visitor in VISITORS[:100])
-    assert all(assign(visitor, "exp-1", FIFTY_FIFTY, holdout_bp=0) is not None for visitor in VISITORS[:1_000])
+    assert all(assign(visitor, "exp-1", FIFTY_FIFTY, holdout_bp=10_000, salt=SALT) is None for visitor in VISITORS[:100])
+    assert all(assign(visitor, "exp-1", FIFTY_FIFTY, holdout_bp=0, salt=SALT) is not None for visitor in VISITORS[:1_000])
     for bad in (-1, 10_001, 5.0):
         with pytest.raises(ValueError):
-            assign("v", "exp-1", FIFTY_FIFTY, holdout_bp=bad)
+            assign("v", "exp-1", FIFTY_FIFTY, holdout_bp=bad, salt=SALT)
     for variants in ([], [("A", 0)], [("A", -1), ("B", 2)], [("A", 1), ("A", 1)]):
         with pytest.raises(ValueError):
-            assign("v", "exp-1", variants)
+            assign("v", "exp-1", variants, salt=SALT)
 
 
 def test_shop_wide_holdout():
-    held = [visitor for visitor in VISITORS if in_holdout(visitor, 500)]
+    held = [visitor for visitor in VISITORS if in_holdout(visitor, 500, salt=SALT)]
     assert len(held) / len(VISITORS) == pytest.approx(0.05, abs=0.003)
-    assert held == [visitor for visitor in VISITORS if in_holdout(visitor, 500)]
+    assert held == [visitor for visitor in VISITORS if in_holdout(visitor, 500, salt=SALT)]
     # A wider holdout contains the narrower one, so raising it never lets anyone back in.
-    assert set(held) <= {visitor for visitor in VISITORS if in_holdout(visitor, 1_000)}
-    reshuffled = {visitor for visitor in VISITORS if in_holdout(visitor, 500, salt="2025")}
+    assert set(held) <= {visitor for visitor in VISITORS if in_holdout(visitor, 1_000, salt=SALT)}
+    reshuffled = {visitor for visitor in VISITORS if in_holdout(visitor, 500, salt="another shop")}
     assert len(reshuffled & set(held)) / len(held) == pytest.approx(0.05, abs=0.02)
 
 

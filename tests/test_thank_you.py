@@ -279,3 +279,99 @@ def test_accepts_declines_and_cart_adds_are_recorded_for_the_analytics(shop):
         visitors = {e.visitor_id for e in db.session.query(Event)}
     assert events == [("decline", f"pp:{offer_id}", "A-1", "thank-you"), ("accept", f"pp:{downsell_id}", "A-1", "thank-you")]
     assert len(visitors) == 1 and None not in visitors
+
+
+# -- edges the suite must hold (each one caught a one-line bug in a mutation run) ---------------------------
+
+def test_an_offer_deleted_in_the_admin_is_neither_shown_nor_charged(shop):
+    app, db, tsuide, adapter = shop
+    offer_id, _ = add_offer(shop, shoe_care_offer())
+    client = app.test_client()
+    token, body = token_and_offer(client)
+    assert body["state"] == "offer"
+    adapter.admin = True
+    deleted = client.delete(f"/tsuide/admin/api/post-purchase-offers/{offer_id}", headers={"X-CSRFToken": token})
+    assert deleted.status_code == 200, deleted.json
+    assert client.get("/tsuide/api/orders/A-1/offer").json["state"] == "none"
+    with app.test_request_context():
+        assert str(tsuide.thank_you_panel("A-1")) == ""
+    response = client.post("/tsuide/api/orders/A-1/offer/accept",
+                           json={"offer_id": offer_id, "idempotency_key": "deleted-key-01"},
+                           headers={"X-CSRFToken": token})
+    assert response.status_code == 409 and adapter.amend_calls == 0 and adapter.charges == []
+
+
+def test_a_multi_item_add_on_is_not_offered_when_one_of_its_items_was_just_bought(shop):
+    app, db, tsuide, adapter = shop
+    add_offer(shop, shoe_care_offer())  # spray, brush and cleaner
+    adapter.place("WITH-BRUSH", [("sneakers", 1), ("brush", 1)], NOW - timedelta(minutes=1))
+    client = app.test_client()
+    assert client.get("/tsuide/api/orders/WITH-BRUSH/offer").json["state"] == "none"
+    assert client.get("/tsuide/api/orders/A-1/offer").json["state"] == "offer"
+
+
+@pytest.mark.parametrize(("declined_days_ago", "shown"), [(30 + 1 / 24, True), (30 - 1 / 24, False)])
+def test_a_decline_hides_the_offer_for_exactly_the_decline_days(shop, declined_days_ago, shown):
+    app, db, tsuide, adapter = shop
+    offer_id, _ = add_offer(shop, shoe_care_offer())
+    with app.app_context():  # the same shopper declined it on an earlier order
+        db.session.add(PostPurchaseResponse(
+            order_id="EARLIER", offer_id=int(offer_id), customer_id="c-1", status="declined",
+            created_at=(NOW - timedelta(days=declined_days_ago)).replace(tzinfo=None)))
+        db.session.commit()
+    state = app.test_client().get("/tsuide/api/orders/A-1/offer").json["state"]  # TSUIDE_DECLINE_DAYS = 30
+    assert state == ("offer" if shown else "none")
+
+
+@pytest.mark.parametrize(("minimum", "shown"), [(12_000, True), (12_001, False)])
+def test_an_order_exactly_at_the_minimum_total_gets_the_offer_and_one_yen_under_does_not(shop, minimum, shown):
+    app, db, tsuide, adapter = shop
+    add_offer(shop, shoe_care_offer(min_order_total=minimum))  # A-1 is a 12,000 order
+    assert app.test_client().get("/tsuide/api/orders/A-1/offer").json["state"] == ("offer" if shown else "none")
+
+
+def test_the_last_first_n_slot_taken_between_the_check_and_the_claim_is_not_sold_twice(shop, monkeypatch):
+    from plugin.storefront import thank_you
+
+    app, db, tsuide, adapter = shop
+    offer_id, _ = add_offer(shop, shoe_care_offer(global_cap=1))
+    client = app.test_client()
+    token, body = token_and_offer(client)
+    assert body["offer"]["left"] == 1
+    checked = thank_you._offered
+
+    def another_shopper_takes_the_last_slot(*args):
+        amendment = checked(*args)  # the check passed: one left
+        with app.app_context():  # ...and right now someone else's accept commits
+            db.session.get(PostPurchaseOffer, int(offer_id)).accepted = 1
+            db.session.commit()
+        return amendment
+
+    monkeypatch.setattr(thank_you, "_offered", another_shopper_takes_the_last_slot)
+    response = client.post("/tsuide/api/orders/A-1/offer/accept",
+                           json={"offer_id": offer_id, "idempotency_key": "last-slot-key"},
+                           headers={"X-CSRFToken": token, "Accept-Language": "en"})
+    assert response.status_code == 410
+    assert response.json["error"]["message"] == "Sorry, this offer has just sold out."
+    assert adapter.amend_calls == 0
+    with app.app_context():
+        assert db.session.query(PostPurchaseResponse).count() == 0
+        assert db.session.get(PostPurchaseOffer, int(offer_id)).accepted == 1
+
+
+@pytest.mark.parametrize("token", [None, "stale-token"])
+def test_a_form_post_without_a_valid_csrf_token_never_charges(shop, token):
+    app, db, tsuide, adapter = shop
+    offer_id, _ = add_offer(shop, shoe_care_offer())
+    client = app.test_client()
+    token_and_offer(client)  # the shopper has a session and a token; a forged form does not send it
+    form = {"offer_id": offer_id, "idempotency_key": "forged-form-01", "next": "/orders/A-1/thanks"}
+    if token:
+        form["csrf_token"] = token
+    response = client.post("/tsuide/api/orders/A-1/offer/accept", data=form)
+    assert response.status_code in (303, 400)
+    assert adapter.amend_calls == 0 and adapter.charges == []
+    with app.app_context():
+        assert db.session.query(PostPurchaseResponse).count() == 0
+    response = client.post("/tsuide/api/orders/A-1/offer/decline", data={"offer_id": offer_id})
+    assert client.get("/tsuide/api/orders/A-1/offer").json["state"] == "offer"  # the decline did not count

@@ -39,7 +39,8 @@ def shop(postgres_url, make_shop):
 def client_with_token(app):
     client = app.test_client()
     body = client.get("/tsuide/api/orders/A-0/offer").json
-    token = BeautifulSoup(body["panel_html"], "html.parser").select_one("[name=csrf_token]")["value"]
+    # The panel carries the token in every state: another worker may have accepted A-0 already.
+    token = BeautifulSoup(body["panel_html"], "html.parser").select_one("[data-tsuide-csrf]")["data-tsuide-csrf"]
     return client, token
 
 
@@ -106,3 +107,33 @@ def test_the_same_key_sent_20_times_at_once_charges_once(shop):
     assert adapter.amend_calls == 1
     assert adapter.charges == [("A-0", 2_800, "same-key-0001")]
     assert adapter.orders["A-0"].total == 14_800
+
+
+def test_two_settlers_of_an_interrupted_charge_never_charge_twice(shop):
+    """A worker died inside amend_order; its claim's lease ran out; 10 shoppers' pages look at once."""
+    from shop import WorkerKilled
+
+    app, db, adapter, offer_id = shop
+    adapter.place("A-0", [("sneakers", 1)], NOW - timedelta(minutes=1))
+    client, token = client_with_token(app)
+    adapter.dies = "before"
+    with pytest.raises(WorkerKilled):
+        client.post("/tsuide/api/orders/A-0/offer/accept", json={"offer_id": offer_id, "idempotency_key": "dead-key-01"},
+                    headers={"X-CSRFToken": token})
+    with app.app_context():
+        db.session.query(PostPurchaseResponse).update({"claimed_at": datetime.now(timezone.utc).replace(tzinfo=None)
+                                                       - timedelta(minutes=5)})
+        db.session.commit()
+    adapter.charge_delay = 0.3  # the retried charge is slow: the others look while it runs
+
+    def look(_):
+        return app.test_client().get("/tsuide/api/orders/A-0/offer").json["state"]
+
+    states = run_together(10, look)
+    assert set(states) <= {"processing", "accepted"} and "accepted" in states
+    assert adapter.amend_calls == 2  # the killed call and one retry
+    assert adapter.charges == [("A-0", 2_800, "dead-key-01")]
+    with app.app_context():
+        assert [(r.status, r.idempotency_key) for r in db.session.query(PostPurchaseResponse)] == [
+            ("accepted", "dead-key-01")]
+        assert db.session.get(PostPurchaseOffer, int(offer_id)).accepted == 1

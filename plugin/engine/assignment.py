@@ -1,12 +1,15 @@
 """Who sees what: a visitor's A/B variant of an offer, and the shop-wide holdout.
 
-Assignment hashes the visitor, so a visitor keeps their variant across
-requests and servers without storing anything. Pure: the standard library's
-:mod:`hashlib` only, so the engine and the storefront share it.
+Assignment hashes the visitor with a secret salt of the shop's, so a visitor
+keeps their variant across requests and servers without storing anything,
+and nobody without the salt can work out which ids land in which variant
+(or outside the holdout). Pure: the standard library's :mod:`hashlib` and
+:mod:`hmac` only, so the engine and the storefront share it.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Sequence
 
 from .money import FULL_BASIS_POINTS
@@ -14,14 +17,15 @@ from .money import FULL_BASIS_POINTS
 __all__ = ["assign", "in_holdout"]
 
 
-def _bucket(key: str) -> int:
-    """A stable bucket in ``[0, 10_000)``: the first 8 bytes of SHA-256 of ``key``.
+def _bucket(key: str, salt: str) -> int:
+    """A stable bucket in ``[0, 10_000)``: the first 8 bytes of HMAC-SHA256 of ``key`` under ``salt``.
 
     Python's ``hash()`` is salted per process, so it would move visitors
-    between variants on every restart; SHA-256 does not. The modulo bias of
+    between variants on every restart; a keyed SHA-256 does not, and without
+    the salt its buckets cannot be precomputed. The modulo bias of
     ``2**64 % 10_000`` over ``2**64`` values is below ``1e-15``.
     """
-    digest = hashlib.sha256(key.encode("utf-8")).digest()
+    digest = hmac.new(salt.encode("utf-8"), key.encode("utf-8"), hashlib.sha256).digest()
     return int.from_bytes(digest[:8], "big") % FULL_BASIS_POINTS
 
 
@@ -35,10 +39,13 @@ def assign(
     experiment_id: str,
     variants: Sequence[tuple[str, int]],
     holdout_bp: int = 500,
+    *,
+    salt: str,
 ) -> str | None:
     """The variant ``visitor_id`` sees in ``experiment_id``, or ``None`` for the holdout.
 
-    The visitor's bucket is :func:`_bucket` of ``"{experiment_id}:{visitor_id}"``.
+    The visitor's bucket is :func:`_bucket` of ``"{experiment_id}:{visitor_id}"``
+    under the shop's secret ``salt``.
     Buckets below ``holdout_bp`` are the holdout (no offers at all, the
     baseline for :func:`incremental`); the rest are split between
     ``variants`` in proportion to their integer weights, in the order given.
@@ -62,7 +69,7 @@ def assign(
     if total_weight == 0:
         raise ValueError("at least one variant needs a positive weight")
 
-    bucket = _bucket(f"{experiment_id}:{visitor_id}")
+    bucket = _bucket(f"{experiment_id}:{visitor_id}", salt)
     if bucket < holdout_bp:
         return None
     # Scale the bucket's place in the non-holdout range onto [0, total_weight).
@@ -75,12 +82,12 @@ def assign(
     raise AssertionError("unreachable: position is below total_weight")  # pragma: no cover
 
 
-def in_holdout(visitor_id: str, holdout_bp: int, salt: str = "tsuide-holdout") -> bool:
+def in_holdout(visitor_id: str, holdout_bp: int, *, salt: str) -> bool:
     """Whether ``visitor_id`` is in the shop-wide holdout that sees no offers at all.
 
-    The bucket depends on the visitor and ``salt`` only, so a held-out
-    visitor is held out of every offer and every experiment; change ``salt``
-    to draw a fresh holdout.
+    The bucket depends on the visitor and the shop's ``salt`` only, so a
+    held-out visitor is held out of every offer and every experiment; a new
+    ``salt`` draws a fresh holdout (and fresh variants).
     """
     _check_holdout(holdout_bp)
-    return _bucket(f"{salt}:{visitor_id}") < holdout_bp
+    return _bucket(f"tsuide-holdout:{visitor_id}", salt) < holdout_bp

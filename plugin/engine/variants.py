@@ -114,18 +114,20 @@ def can_price(offer: object) -> bool:
     return isinstance(offer, FixedBundle) or (hasattr(offer, "accept_label") and hasattr(offer, "value"))
 
 
-def choose(visitor_id: str, offer_id: str, specs: Sequence[VariantSpec]) -> VariantSpec | None:
+def choose(visitor_id: str, offer_id: str, specs: Sequence[VariantSpec], *, salt: str) -> VariantSpec | None:
     """The variant ``visitor_id`` sees of ``offer_id``: stable across requests and workers.
 
-    The shop-wide holdout is decided before this (see
-    :func:`plugin.engine.assignment.in_holdout`), so here every visitor gets a variant.
+    ``salt`` is the shop's secret assignment salt. The shop-wide holdout is
+    decided before this (see :func:`plugin.engine.assignment.in_holdout`), so
+    here every visitor gets a variant.
     """
     if not specs:
         return None
-    name = assign(visitor_id, f"offer:{offer_id}", [(spec.name, spec.weight) for spec in specs], holdout_bp=0)
+    name = assign(visitor_id, f"offer:{offer_id}", [(spec.name, spec.weight) for spec in specs], holdout_bp=0,
+                  salt=salt)
     return next(spec for spec in specs if spec.name == name)
 
 
-def assignments(visitor_id: str, tests: Mapping[str, Sequence[VariantSpec]]) -> dict[str, VariantSpec]:
+def assignments(visitor_id: str, tests: Mapping[str, Sequence[VariantSpec]], *, salt: str) -> dict[str, VariantSpec]:
     """The variant of every offer under test, for one visitor."""
-    return {offer_id: choose(visitor_id, offer_id, specs) for offer_id, specs in tests.items() if specs}
+    return {offer_id: choose(visitor_id, offer_id, specs, salt=salt) for offer_id, specs in tests.items() if specs}

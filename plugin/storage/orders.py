@@ -1,6 +1,7 @@
 """The writes that go with a placed order: its use of capped rules, and its order event for the analytics.
 
-Both run in the caller's transaction, so they commit (or roll back) with the order.
+Both run in the caller's transaction, so they commit (or roll back) with the order; the order event in a
+savepoint of it, so a failure of the analytics never stops the order.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from ..engine.values import Quote
 from ..errors import CapReached
 from .base import utcnow
-from .events import HOLDOUT, Event
+from .events import HOLDOUT, Event, analytics_savepoint
 from .rule_cache import Snapshot
 from .rules import Redemption, Rule
 
@@ -72,24 +73,26 @@ ATTRIBUTION_DAYS = 7
 
 
 def record_order(session: Session, visitor: str, order_id: str, total: int, holdout: bool) -> None:
-    """Record a placed order for the analytics, in the caller's transaction; once per order.
+    """Record a placed order for the analytics, in a savepoint of the caller's transaction; once per order.
 
     The visitor's adds and clicks not yet linked to an order (in the last
     :data:`ATTRIBUTION_DAYS`) get this order's id: that is what "attributed
-    revenue" adds up.
+    revenue" adds up. If the events cannot be written, the failure is logged
+    and the order still commits: analytics never block a sale.
     """
-    already = session.scalar(
-        select(Event.id).where(Event.kind == "order", Event.order_id == order_id).limit(1)
-    )
-    if already is not None:
-        return
-    session.add(Event(kind="order", visitor_id=visitor, order_id=order_id, amount=total, page="checkout",
-                             variant=HOLDOUT if holdout else None))
-    since = utcnow() - timedelta(days=ATTRIBUTION_DAYS)
-    session.execute(
-        update(Event)
-        .where(Event.visitor_id == visitor, Event.kind.in_(("add", "click")),
-               Event.order_id.is_(None), Event.created_at >= since)
-        .values(order_id=order_id)
-        .execution_options(synchronize_session=False)
-    )
+    with analytics_savepoint(session):
+        already = session.scalar(
+            select(Event.id).where(Event.kind == "order", Event.order_id == order_id).limit(1)
+        )
+        if already is not None:
+            return
+        session.add(Event(kind="order", visitor_id=visitor, order_id=order_id, amount=total, page="checkout",
+                          variant=HOLDOUT if holdout else None))
+        since = utcnow() - timedelta(days=ATTRIBUTION_DAYS)
+        session.execute(
+            update(Event)
+            .where(Event.visitor_id == visitor, Event.kind.in_(("add", "click")),
+                   Event.order_id.is_(None), Event.created_at >= since)
+            .values(order_id=order_id)
+            .execution_options(synchronize_session=False)
+        )

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint, event
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..engine import post_purchase as engine
 from .base import Base, as_utc, utcnow
 from .rules import Variant, changed_parents, variant_errors
 from ..engine.rules import BundleItem, PricingMode, RuleError
+from ..engine.values import CartLine
 
 
 class PostPurchaseOffer(Base):
@@ -126,11 +127,14 @@ class PostPurchaseTrigger(Base):
 
 
 class PostPurchaseResponse(Base):
-    """A shopper's answer to an offer for one order.
+    """A shopper's answer to an offer for one order: ``declined``, or an accept's claim, ``pending`` then ``accepted``.
 
     ``idempotency_key`` is unique, so a retried or doubled accept is one amendment.
     ``accepted_order_id`` is set only while an accept is pending or done and is
     unique too, so an order takes at most one offer, however many tabs race.
+    A pending claim holds a lease from ``claimed_at``; ``lines`` keeps what it
+    adds and removes, so whoever settles a claim whose worker died retries the
+    very amendment that was claimed, under the same key.
     """
 
     __tablename__ = "tsuide_pp_responses"
@@ -145,6 +149,19 @@ class PostPurchaseResponse(Base):
     accepted_order_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     charge: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime)  #: when the claim's lease last started
+    lines: Mapped[dict | None] = mapped_column(JSON)  #: ``{"add": [[product, quantity, unit price]], "remove": [...]}``
+
+    @staticmethod
+    def lines_of(add: tuple[CartLine, ...], remove: tuple[CartLine, ...]) -> dict:
+        """The ``lines`` value of an amendment."""
+        return {name: [[line.product_id, line.quantity, line.unit_price] for line in lines]
+                for name, lines in (("add", add), ("remove", remove))}
+
+    def amendment_lines(self) -> tuple[tuple[CartLine, ...], tuple[CartLine, ...]]:
+        """What the claim adds and removes, as the shop's ``amend_order`` was (or will be) asked."""
+        lines = self.lines or {}
+        return tuple(tuple(CartLine(*line) for line in lines.get(name, ())) for name in ("add", "remove"))
 
 
 @event.listens_for(Session, "before_flush")

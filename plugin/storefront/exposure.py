@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from ..engine.assignment import in_holdout
 from ..engine.variants import VariantSpec, assignments
+from .visitor import assignment_salt
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,8 @@ NOBODY = Exposure(None)
 
 
 def exposure_for(visitor: str, tests: Mapping[str, tuple[VariantSpec, ...]], holdout_percent: float) -> Exposure:
-    """Where ``visitor`` stands: the holdout is drawn first, then one variant per test."""
-    if in_holdout(visitor, round(holdout_percent * 100)):
+    """Where ``visitor`` stands: the holdout is drawn first, then one variant per test (under the shop's salt)."""
+    salt = assignment_salt()
+    if in_holdout(visitor, round(holdout_percent * 100), salt=salt):
         return Exposure(visitor, holdout=True)
-    return Exposure(visitor, chosen=assignments(visitor, tests))
+    return Exposure(visitor, chosen=assignments(visitor, tests, salt=salt))

@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from ..engine.values import Quote
 from .assets import asset_url
+from .beacons import beacon_token, cart_offer_ids, thank_you_offer_ids
 from .i18n import format_percent
 from .thank_you import step_for
 from .visitor import visitor_id
@@ -65,6 +66,7 @@ def render_cart_panel(tsuide: Tsuide, quote: Quote) -> str:
         add_url=url_for("tsuide.add_to_cart"),
         next_url=_local_next(),
         visitor=visitor_id(),
+        beacon_token=beacon_token(cart_offer_ids(quote)),
     )
 
 
@@ -101,7 +103,7 @@ def _label(pairs: tuple[tuple[str, str], ...], default: str, locale: str) -> str
 
 
 def render_thank_you(tsuide: Tsuide, step) -> str:
-    if step.state not in ("offer", "accepted"):
+    if step.state not in ("offer", "processing", "accepted"):
         return ""  # nothing to offer, or the offer's time is up: the panel disappears
     locale = tsuide.locale()
     replaced = {line.product_id for line in step.amendment.remove} if step.amendment else set()
@@ -118,6 +120,7 @@ def render_thank_you(tsuide: Tsuide, step) -> str:
         idempotency_key=secrets.token_urlsafe(18),
         seconds_left=step.seconds_left(datetime.now(timezone.utc)),
         next_url=_local_next(),
+        beacon_token=beacon_token(thank_you_offer_ids(step), step.order.id),
     )
 
 

@@ -45,13 +45,15 @@ class EventSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(EVENT_KINDS))
     offers = fields.List(fields.String(validate=OFFER_ID), load_default=list, validate=validate.Length(max=10))
     page = fields.String(load_default="cart", validate=validate.OneOf(("cart", "thank-you")))
-    order = fields.String(validate=validate.Length(min=1, max=64),
-                          metadata={"description": "On the thank-you page: the order it is for."})
+    beacon_token = fields.String(validate=validate.Length(min=1, max=2_000),
+                                 metadata={"description": "The beacon token of the panel that showed the offers."})
 
     @validates_schema
     def _offers(self, data, **kwargs):
         if data.get("kind") != "view" and not data.get("offers"):
             raise ValidationError("Name the offers this is about.", "offers")
+        if data.get("kind") != "view" and not data.get("beacon_token"):
+            raise ValidationError("Send the beacon_token of the panel that showed these offers.", "beacon_token")
 
 
 def form_to_add_request(form) -> dict:

@@ -1,11 +1,11 @@
 """The thank-you page funnel: what an order is offered now, and accepting or declining it.
 
-Accepting claims the offer in the database first (a unique idempotency key,
-a unique "accepted" mark per order, and a conditional update of the
-"first N" count, all in one transaction), and only then asks the shop to
-amend the order and charge it. A second click, a retry or a second tab finds
-the claim and charges nothing. If the shop's charge fails, the claim is
-removed again, so nothing is recorded and a retry is safe.
+Accepting claims the offer in the database first and only then asks the
+shop to amend the order and charge it (see :mod:`.claims`). A second click,
+a retry or a second tab finds the claim and charges nothing; while a claim
+is pending the panel says "processing", and a claim whose worker died is
+settled by whoever looks at it next. If the shop's charge fails, the claim
+is released, so nothing is recorded and a retry is safe.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..engine import post_purchase as engine
@@ -22,9 +22,10 @@ from ..engine.values import Order
 from ..errors import NotAddable, OfferUnavailable, PaymentFailed, UnknownOffer
 from ..engine.rules import RuleError
 from ..engine.variants import apply_variant
+from . import claims
 from .exposure import Exposure, exposure_for
 from .visitor import visitor_id
-from ..storage.events import Event
+from ..storage.events import Event, analytics_savepoint
 from ..storage.base import row_id, utcnow
 from ..storage.post_purchase import PostPurchaseOffer, PostPurchaseResponse
 
@@ -37,7 +38,8 @@ CLAIM_POLL_SECONDS = 0.05
 
 @dataclass(frozen=True)
 class Step:
-    """Where an order's funnel stands: ``offer`` (with its amendment), ``accepted``, ``expired`` or ``none``."""
+    """Where an order's funnel stands: ``offer`` (with its amendment), ``processing`` (an accept is being
+    charged), ``accepted``, ``expired`` or ``none``."""
 
     state: str
     order: Order
@@ -45,7 +47,7 @@ class Step:
     amendment: engine.Amendment | None = None
     is_downsell: bool = False
     left: int | None = None  #: "first N": how many shoppers may still accept
-    charge: int | None = None  #: what an accepted offer charged
+    charge: int | None = None  #: what an accepted (or processing) offer charges
     variant: str | None = None  #: the offer's A/B variant, as the order's shopper is assigned
 
     def seconds_left(self, now: datetime) -> int:
@@ -71,9 +73,34 @@ def _load_offers(session) -> list[PostPurchaseOffer]:
     return list(rows)
 
 
+def _responses(session, order_id: str) -> list[PostPurchaseResponse]:
+    return list(session.scalars(select(PostPurchaseResponse).where(PostPurchaseResponse.order_id == order_id)))
+
+
+def _taken(responses: list[PostPurchaseResponse]) -> PostPurchaseResponse | None:
+    """The order's claim (pending or accepted), if it has one: an order takes at most one offer."""
+    return next((r for r in responses if r.status in ("pending", "accepted")), None)
+
+
 def current_step(tsuide: Tsuide, order: Order, now: datetime | None = None) -> Step:
-    """What the thank-you panel shows for ``order`` right now."""
-    now = now or _now()
+    """What the thank-you panel shows for ``order`` right now (settling first a claim whose lease ran out)."""
+    session = tsuide._state().db.session
+    responses = _responses(session, order.id)
+    taken = _taken(responses)
+    if taken is not None and claims.lease_expired(taken):
+        _settle(tsuide, taken)
+        order = _order(tsuide, order.id)  # the retried charge may have amended it
+        responses = _responses(session, order.id)
+    return _step(tsuide, order, responses, now or _now())
+
+
+def _settle(tsuide: Tsuide, row: PostPurchaseResponse) -> None:
+    snapshot, _ = tsuide._state().store.current(tsuide._state().db.session, None)
+    variant = order_exposure(tsuide, row.order_id, snapshot).variant_of(f"pp:{row.offer_id}")
+    claims.settle(tsuide, row, variant)
+
+
+def _step(tsuide: Tsuide, order: Order, responses: list[PostPurchaseResponse], now: datetime) -> Step:
     state = tsuide._state()
     session = state.db.session
     snapshot, _ = state.store.current(session, None)  # the admin's settings, read once
@@ -82,10 +109,9 @@ def current_step(tsuide: Tsuide, order: Order, now: datetime | None = None) -> S
         return tsuide.setting(key, snapshot)
 
     expires = engine.expires_at(order, setting("TSUIDE_POST_PURCHASE_MINUTES"))
-    responses = session.scalars(select(PostPurchaseResponse).where(PostPurchaseResponse.order_id == order.id)).all()
-    taken = next((r for r in responses if r.status in ("pending", "accepted")), None)
-    if taken is not None:
-        return Step("accepted", order, expires, charge=taken.charge)
+    taken = _taken(responses)
+    if taken is not None:  # "added" only once the charge went through
+        return Step("accepted" if taken.status == "accepted" else "processing", order, expires, charge=taken.charge)
     if now >= expires:
         return Step("expired", order, expires)
     exposure = order_exposure(tsuide, order.id, snapshot)
@@ -145,9 +171,12 @@ def order_exposure(tsuide: Tsuide, order_id: str, snapshot) -> Exposure:
     nothing for the holdout) that the checkout's browser was shown.
     """
     current = tsuide.exposure(snapshot)
-    placed_by = tsuide._state().db.session.scalar(
-        select(Event.visitor_id).where(Event.kind == "order", Event.order_id == order_id).limit(1)
-    )
+    placed_by = None
+    session = tsuide._state().db.session
+    with analytics_savepoint(session):  # without its events, the order's page still sells
+        placed_by = session.scalar(
+            select(Event.visitor_id).where(Event.kind == "order", Event.order_id == order_id).limit(1)
+        )
     if placed_by is None or placed_by == current.visitor:
         return current
     return exposure_for(placed_by, snapshot.tests, tsuide.setting("TSUIDE_HOLDOUT_PERCENT", snapshot))
@@ -184,80 +213,31 @@ def _offered(tsuide: Tsuide, step: Step, offer_id: str) -> engine.Amendment:
 def accept(tsuide: Tsuide, order_id: str, offer_id: str, key: str) -> Step:
     """Accept the order's current offer: claim it, then have the shop amend the order and charge once."""
     order = _order(tsuide, order_id)
-    session = tsuide._state().db.session
     step = current_step(tsuide, order)
-    if step.state == "accepted":
+    if step.state in ("accepted", "processing"):
         return _replay(tsuide, order, key)
     amendment = _offered(tsuide, step, offer_id)
-    offer = amendment.offer
-    try:
-        session.add(
-            PostPurchaseResponse(
-                order_id=order.id, offer_id=int(offer.id), customer_id=order.customer_id, status="pending",
-                idempotency_key=key, accepted_order_id=order.id, charge=amendment.charge,
-            )
-        )
-        session.flush()
-        if offer.global_cap is not None:
-            claimed = session.execute(
-                update(PostPurchaseOffer)
-                .where(PostPurchaseOffer.id == int(offer.id), PostPurchaseOffer.accepted < PostPurchaseOffer.global_cap)
-                .values(accepted=PostPurchaseOffer.accepted + 1)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if not claimed:
-                session.rollback()
-                raise OfferUnavailable(tsuide.gettext("Sorry, this offer has just sold out."))
-        session.commit()
-    except IntegrityError:
-        session.rollback()
+    claim = claims.claim(tsuide, order, amendment, key)
+    if claim is None:  # the key or the order was claimed by another request
         return _replay(tsuide, order, key)
-
-    charged = False
-    try:
-        charged = bool(
-            tsuide._adapter.amend_order(order.id, amendment.add, amendment.remove, amendment.charge, key)
-        )
-    except Exception:
-        log.exception("tsuide: amending order %s failed", order.id)
+    charged = claims.charge(tsuide, claim)
+    claims.conclude(tsuide, claim, charged, step.variant)
     if not charged:
-        _release(session, order.id, offer)
         raise PaymentFailed(tsuide.gettext("The payment did not go through, so nothing was charged. Please try again."))
-    session.execute(
-        update(PostPurchaseResponse).where(PostPurchaseResponse.idempotency_key == key).values(status="accepted")
-    )
-    session.add(_event("accept", offer, order, step.variant, amount=amendment.charge))
-    session.commit()
     return Step("accepted", _order(tsuide, order_id), step.expires_at, charge=amendment.charge)
 
 
-def _event(kind: str, offer: engine.PostPurchaseOffer, order: Order, variant: str | None,
-           amount: int | None = None) -> Event:
+def _event(kind: str, offer: engine.PostPurchaseOffer, order: Order, variant: str | None) -> Event:
     """What the shopper did with a thank-you offer, for the analytics (the server records these itself)."""
     return Event(kind=kind, rule_id=f"pp:{offer.id}", visitor_id=visitor_id(), order_id=order.id, page="thank-you",
-                 variant=variant, amount=amount)
-
-
-def _release(session, order_id: str, offer: engine.PostPurchaseOffer) -> None:
-    """Undo a claim whose charge failed, so the offer can be accepted again."""
-    session.rollback()
-    session.execute(
-        delete(PostPurchaseResponse).where(
-            PostPurchaseResponse.order_id == order_id, PostPurchaseResponse.offer_id == int(offer.id)
-        )
-    )
-    if offer.global_cap is not None:
-        session.execute(
-            update(PostPurchaseOffer)
-            .where(PostPurchaseOffer.id == int(offer.id))
-            .values(accepted=PostPurchaseOffer.accepted - 1)
-            .execution_options(synchronize_session=False)
-        )
-    session.commit()
+                 variant=variant)
 
 
 def _replay(tsuide: Tsuide, order: Order, key: str) -> Step:
-    """Another request holds or finished the claim: wait for it, then answer as it did. Never charge again."""
+    """Another request holds or finished the claim: wait for it, then answer as it did. Never charge again.
+
+    A claim whose lease runs out meanwhile is settled here (see :mod:`.claims`).
+    """
     session = tsuide._state().db.session
     deadline = time.monotonic() + CLAIM_WAIT_SECONDS
     while True:
@@ -265,7 +245,12 @@ def _replay(tsuide: Tsuide, order: Order, key: str) -> Step:
         taken = session.scalars(
             select(PostPurchaseResponse).where(PostPurchaseResponse.accepted_order_id == order.id)
         ).first()
-        if taken is None or taken.status == "accepted" or time.monotonic() > deadline:
+        if taken is None or taken.status == "accepted":
+            break
+        if claims.lease_expired(taken):
+            _settle(tsuide, taken)
+            continue
+        if time.monotonic() > deadline:
             break
         time.sleep(CLAIM_POLL_SECONDS)
     if taken is None:
@@ -287,8 +272,9 @@ def decline(tsuide: Tsuide, order_id: str, offer_id: str) -> Step:
         PostPurchaseResponse(order_id=order.id, offer_id=int(offer.id), customer_id=order.customer_id,
                              status="declined", created_at=utcnow())
     )
-    session.add(_event("decline", offer, order, step.variant))
     try:
+        with analytics_savepoint(session):
+            session.add(_event("decline", offer, order, step.variant))
         session.commit()
     except IntegrityError:  # declined twice: once is enough
         session.rollback()

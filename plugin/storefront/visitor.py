@@ -1,36 +1,96 @@
-"""The visitor id: the random id A/B variants, the holdout and the analytics count a browser by."""
+"""The visitor id: a random id the server issues and signs, which variants, the holdout and the analytics count by.
+
+A shopper can neither choose their id nor work out which ids land where:
+
+- the cookie holds the id and its signature (itsdangerous, with the app's
+  ``SECRET_KEY`` and the salt ``"tsuide-visitor"``); a cookie without a valid
+  signature, an unsigned id from an older version among them, gets a fresh
+  id, so forged ids never reach an A/B test, the holdout or the analytics;
+- assignment hashes the id under a secret salt of the shop's
+  (:func:`assignment_salt`), so ids cannot be precomputed for a variant.
+"""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
 
-from flask import after_this_request, g, request, session
+from flask import after_this_request, current_app, g, request, session
+from itsdangerous import BadSignature, Signer
 
 #: The cookie (and, for visitors from before it, the session key) that holds the visitor id.
 VISITOR_KEY = "tsuide_visitor"
 #: How long a browser keeps its visitor id: 400 days, the longest browsers allow a cookie.
 VISITOR_DAYS = 400
 _VISITOR = re.compile(r"[0-9a-f]{16}")
+_SIGNING_SALT = "tsuide-visitor"
+
+
+def _secret_key() -> bytes:
+    key = current_app.secret_key
+    if not key:
+        raise RuntimeError("Tsuide signs visitor ids with the app's SECRET_KEY: set app.config['SECRET_KEY'].")
+    return key.encode("utf-8") if isinstance(key, str) else key
+
+
+def signing_keys(with_fallbacks: bool = True) -> list:
+    """For itsdangerous: ``SECRET_KEY_FALLBACKS`` then ``SECRET_KEY`` (it signs with the last, accepts all)."""
+    fallbacks = list(current_app.config.get("SECRET_KEY_FALLBACKS") or ()) if with_fallbacks else []
+    return [*fallbacks, _secret_key()]
+
+
+def _signer(with_fallbacks: bool = True) -> Signer:
+    """Signs with ``SECRET_KEY``; also accepts ``SECRET_KEY_FALLBACKS``, so rotating the key keeps visitors."""
+    return Signer(signing_keys(with_fallbacks), salt=_SIGNING_SALT)
+
+
+def visitor_cookie(visitor: str) -> str:
+    """The cookie value that carries ``visitor``: the id and the server's signature of it."""
+    return _signer().sign(visitor).decode("ascii")
+
+
+def _verified(cookie: str) -> str | None:
+    """The id in a cookie the server signed, else ``None``."""
+    try:
+        visitor = _signer().unsign(cookie).decode("ascii")
+    except BadSignature:
+        return None
+    return visitor if _VISITOR.fullmatch(visitor) else None
+
+
+def assignment_salt() -> str:
+    """The shop's secret salt for A/B assignment and the holdout: ``TSUIDE_ASSIGNMENT_SALT``, else one
+    derived from ``SECRET_KEY`` (so a new key draws visitors afresh; set the setting to keep them)."""
+    configured = current_app.config.get("TSUIDE_ASSIGNMENT_SALT")
+    if configured:
+        return str(configured)
+    return hmac.new(_secret_key(), b"tsuide-assignment", hashlib.sha256).hexdigest()
 
 
 def visitor_id() -> str:
     """This browser's random id, which A/B variants, the holdout and the analytics count by.
 
-    It lives in a cookie of its own for 400 days, not in the shop's session: a
-    visitor keeps their variant when the browser restarts or the shop clears
-    its session at login, so the discount seen is the discount charged. The
-    cookie is HttpOnly, SameSite=Lax, and Secure on HTTPS.
+    It lives in a signed cookie of its own for 400 days, not in the shop's
+    session: a visitor keeps their variant when the browser restarts or the
+    shop clears its session at login, so the discount seen is the discount
+    charged. The cookie is HttpOnly, SameSite=Lax, and Secure on HTTPS. An id
+    kept in the shop's (signed) session by an older version is re-issued in
+    the cookie, signed.
     """
     if "tsuide_visitor" in g:
         return g.tsuide_visitor
-    found = request.cookies.get(VISITOR_KEY) or ""
-    if not _VISITOR.fullmatch(found):
+    cookie = request.cookies.get(VISITOR_KEY) or ""
+    found = _verified(cookie)
+    if found is None:
         remembered = session.get(VISITOR_KEY) or ""
         found = remembered if _VISITOR.fullmatch(remembered) else secrets.token_hex(8)
+    if not _signer(with_fallbacks=False).validate(cookie):
+        value = visitor_cookie(found)  # a new id, one from the session, or one signed with an old key
 
         @after_this_request
         def _remember(response):
-            response.set_cookie(VISITOR_KEY, found, max_age=VISITOR_DAYS * 86_400, httponly=True,
+            response.set_cookie(VISITOR_KEY, value, max_age=VISITOR_DAYS * 86_400, httponly=True,
                                 samesite="Lax", secure=request.is_secure)
             return response
 

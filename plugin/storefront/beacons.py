@@ -1,0 +1,83 @@
+"""Which beacons are stored: only offers the server showed this visitor, once a visitor, offer, kind and day.
+
+Every panel the server renders carries a *beacon token*: the ids of the
+offers it shows, with the visitor id (and, on the thank-you page, the order),
+signed with the app's ``SECRET_KEY`` (itsdangerous, salt ``"tsuide-beacon"``)
+and good for :data:`TOKEN_MAX_AGE`. The widget sends it back with each
+impression, click and dismiss beacon, and only the offers it names are
+stored, under the visitor it names. So a browser can report on what the
+shop's own rules and catalogue put on its page, and nothing else: no made-up
+``gap:`` text on the dashboard, no offers for someone else's id.
+
+A visitor's beacons of one kind are stored once a (UTC) day per offer; a
+view, once a day per visitor. One query on the visitor's indexed events
+finds what is stored already.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from itsdangerous import BadData, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..engine.values import Quote
+from ..storage.events import Event
+from .visitor import signing_keys, visitor_id
+
+#: How long a rendered panel's beacons are accepted: a day, the span beacons are de-duplicated over.
+TOKEN_MAX_AGE = 86_400
+_SALT = "tsuide-beacon"
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What a valid beacon token says the server showed this visitor."""
+
+    offers: frozenset[str]
+    order_id: str | None = None  #: the order a thank-you panel was for
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(signing_keys(), salt=_SALT)
+
+
+def beacon_token(offer_ids: Iterable[str], order_id: str | None = None) -> str:
+    """The token a panel carries for the offers it shows this visitor."""
+    return _serializer().dumps({"visitor": visitor_id(), "offers": sorted(set(offer_ids)), "order": order_id})
+
+
+def shown(token: str | None) -> Shown | None:
+    """What ``token`` says the server showed this visitor, or ``None`` if it is not a valid token of theirs."""
+    if not token:
+        return None
+    try:
+        data = _serializer().loads(token, max_age=TOKEN_MAX_AGE)
+    except BadData:
+        return None
+    if not isinstance(data, dict) or data.get("visitor") != visitor_id():
+        return None
+    return Shown(frozenset(data.get("offers") or ()), data.get("order"))
+
+
+def cart_offer_ids(quote: Quote) -> list[str]:
+    """The offers a cart panel shows: its offers, and the gap fillers under the free-shipping bar."""
+    ids = [offer.rule_id for offer in quote.offers]
+    if quote.free_shipping:
+        ids += [f"gap:{filler.product.id}" for filler in quote.gap_fillers]
+    return ids
+
+
+def thank_you_offer_ids(step) -> list[str]:
+    """The offer a thank-you panel shows, if it shows one."""
+    return [f"pp:{step.amendment.offer.id}"] if step.state == "offer" and step.amendment is not None else []
+
+
+def recorded_today(session: Session, visitor: str, kind: str) -> set[str | None]:
+    """The offers (``None`` for a view) this visitor has a ``kind`` event for since midnight UTC."""
+    today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+    return set(session.scalars(select(Event.rule_id).where(
+        Event.visitor_id == visitor, Event.kind == kind, Event.created_at >= today
+    )))
