@@ -17,7 +17,7 @@ answer found, never worse than greedy.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from .money import allocate, percent_of
 from .rules import FixedBundle, PricingMode, Rule, VolumeDiscount, VolumeTier
@@ -50,7 +50,15 @@ class Run:
 
     def split(self, count: int) -> tuple[Run, Run]:
         """The first ``count`` units and the rest."""
-        return replace(self, count=count), replace(self, count=self.count - count)
+        return self.changed(count=count), self.changed(count=self.count - count)
+
+    def changed(self, *, count=None, unit_left=None, floor_bp=None, locked=None, owner=None) -> Run:
+        """This run with some fields changed (``dataclasses.replace`` costs several times more on this hot path)."""
+        return Run(self.product_id, self.price, self.count if count is None else count,
+                   self.unit_left if unit_left is None else unit_left,
+                   self.floor_bp if floor_bp is None else floor_bp,
+                   self.locked if locked is None else locked,
+                   self.owner if owner is None else owner)
 
     def alike(self) -> tuple:
         """What makes units interchangeable for pricing: the same product, price, price left, floor and lock."""
@@ -159,7 +167,7 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
                 floor_bp = run.floor_bp
                 if cut > 0 and rule_floor is not None:
                     floor_bp = rule_floor if floor_bp is None else max(floor_bp, rule_floor)
-                pieces.append(replace(run, count=units, unit_left=run.unit_left - cut, floor_bp=floor_bp,
+                pieces.append(run.changed(count=units, unit_left=run.unit_left - cut, floor_bp=floor_bp,
                                       locked=run.locked or rule.exclusive))
             replacements[pid, index] = pieces
             units_of = booking.units.setdefault(pid, [0, 0])
@@ -188,7 +196,7 @@ def _take(rows: dict[str, list[Run]], product_id: str, count: int, *, free_only:
                 row[index:index + 1] = [first, rest]
                 run = first
             if owner is not None:
-                row[index] = replace(run, owner=owner)
+                row[index] = run.changed(owner=owner)
             taken.append((index, product_id, run.count))
             count -= run.count
         index += 1
@@ -265,6 +273,7 @@ class _Search:
             self.stackable_bound = sum(self._static_bound(rule) for rule in self.stackable)
         self.best_saving = -1
         self.best_choices: list[int] = []
+        self.best_priced: Priced | None = None  #: the branch and bound's best leaf, priced already
 
     def _static_bound(self, rule: Rule) -> int:
         """The most ``rule`` could save on this cart, before floors: its most sets on the dearest units."""
@@ -377,11 +386,9 @@ class _Search:
     def _visit(self, index: int, free: dict[str, int], used: dict[str, int], saved: int, choices: list[int]) -> None:
         self.budget[0] -= 1
         if index == len(self.rules):
-            total = saved
-            if self.stackable:
-                total = apply(self.rows, self.rules, choices, self.stackable, self.terms).saving
-            if total > self.best_saving:
-                self.best_saving, self.best_choices = total, list(choices)
+            priced = apply(self.rows, self.rules, choices, self.stackable, self.terms)
+            if priced.saving > self.best_saving:
+                self.best_saving, self.best_choices, self.best_priced = priced.saving, list(choices), priced
             return
         if self.best_saving >= 0:
             if self.budget[0] <= 0 or saved + self.bound_after[index] + self.stackable_bound <= self.best_saving:
@@ -511,8 +518,9 @@ def best_allocation(rows: Mapping[str, Sequence[Run]], rules: Sequence[Rule], te
         exclusive = [rule for rule in group_rules if not rule.stackable and _can_apply(rule, group_rows, free, terms)]
         exclusive.sort(key=lambda rule: not isinstance(rule, FixedBundle))  # bundles take units before volumes
         stackable = [rule for rule in group_rules if rule.stackable]
-        choices = _Search(group_rows, exclusive, stackable, terms, remaining).run()
-        priced = apply(group_rows, exclusive, choices, stackable, terms)
+        search = _Search(group_rows, exclusive, stackable, terms, remaining)
+        choices = search.run()
+        priced = search.best_priced or apply(group_rows, exclusive, choices, stackable, terms)
         after.update(priced.runs)
         bookings.extend(priced.bookings)
     order = {rule.id: index for index, rule in enumerate(rules)}
