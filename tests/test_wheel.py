@@ -1,4 +1,5 @@
 """A wheel built from the repository carries static/ and templates/, and works installed."""
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -47,8 +48,12 @@ USE_INSTALLED = textwrap.dedent(
 
 @pytest.mark.slow
 def test_the_wheel_installs_and_serves_templates_and_widget(tmp_path):
+    # Built from a copy of the sources: an in-tree build/ left by an earlier layout would leak old modules in.
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".hypothesis", "instance"))
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(source)],
         check=True,
         cwd=tmp_path,
     )
