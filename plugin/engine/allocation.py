@@ -11,8 +11,8 @@ The search is a depth-first branch and bound over the non-stackable rules in
 order of importance, trying the most sets first, so its first answer is the
 greedy one, and an answer only gives way to a strictly better one (so among
 equal savings the largest choice vector stands). :data:`SEARCH_BUDGET` bounds
-the nodes one quote may visit: a group the budget cannot finish keeps the best
-answer found, never worse than greedy.
+the states one group of rules may visit: a group the budget cannot finish keeps
+the best answer found, never worse than greedy.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from .money import allocate, percent_of
 from .rules import FixedBundle, PricingMode, Rule, VolumeDiscount, VolumeTier
 from .savings import saving_of, unit_floor
 
-#: Search nodes one quote may visit over all its groups; past it, the best allocation found stands.
+#: Search states one group of rules may visit; past it, the best allocation found stands.
 SEARCH_BUDGET = 400
 
 
@@ -60,9 +60,10 @@ class Run:
                    self.locked if locked is None else locked,
                    self.owner if owner is None else owner)
 
-    def alike(self) -> tuple:
-        """What makes units interchangeable for pricing: the same product, price, price left, floor and lock."""
-        return (self.product_id, self.price, self.unit_left, self.floor_bp, self.locked)
+    def alike_as(self, other: Run) -> bool:
+        """Interchangeable for pricing: the same product, price, price left, floor and lock."""
+        return (self.unit_left == other.unit_left and self.price == other.price and self.product_id == other.product_id
+                and self.floor_bp == other.floor_bp and self.locked == other.locked)
 
 
 @dataclass
@@ -96,12 +97,18 @@ class Terms:
     categories: Mapping[str, str | None]
     limits: Mapping[str, int | None]
     default_floor_bp: int | None = None
+    _counted: dict[str, list[str]] = field(default_factory=dict, compare=False, repr=False)
 
     def floor_of(self, rule: Rule) -> int | None:
         return rule.margin_floor_bp if rule.margin_floor_bp is not None else self.default_floor_bp
 
     def counted(self, volume: VolumeDiscount, product_ids) -> list[str]:
-        return [pid for pid in product_ids if volume.counts(pid, self.categories.get(pid))]
+        """The cart products ``volume`` counts (worked out once a quote: every caller passes the cart's products
+        or a group of them that holds all the products the volume counts)."""
+        found = self._counted.get(volume.id)
+        if found is None:
+            found = self._counted[volume.id] = [pid for pid in product_ids if volume.counts(pid, self.categories.get(pid))]
+        return found
 
     def max_sets(self, bundle: FixedBundle, free: Mapping[str, int]) -> int:
         sets = min(free.get(item.product_id, 0) // item.quantity for item in bundle.items)
@@ -125,12 +132,14 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
     """
     refs = sorted(taken, key=lambda ref: (ref[1], ref[0]))  # unit order: products by id, then row position
     groups: list[list[tuple[int, str, Run]]] = []
+    last = None
     for index, pid, _ in refs:
         run = rows[pid][index]
-        if groups and groups[-1][-1][2].alike() == run.alike() and groups[-1][-1][1] == pid:
+        if last is not None and run.alike_as(last):
             groups[-1].append((index, pid, run))
         else:
             groups.append([(index, pid, run)])
+        last = run
     rule_floor = terms.floor_of(rule)
     price = headroom_total = 0
     headroom = []
@@ -146,9 +155,11 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
         headroom.append(per_unit * count)
         headroom_total += per_unit * count
     amount = min(_raw_saving(rule, price, applications, tier), headroom_total)
+    if amount <= 0 and not rule.exclusive:
+        return None  # nothing to write: no unit's price, floor or lock changes
     shares = allocate(amount, headroom) if amount > 0 else [0] * len(groups)
     booking = Booking(rule, applications, amount, tier)
-    replacements: dict[tuple[str, int], list[Run]] = {}
+    split: dict[tuple[str, int], list[Run]] = {}
     for group, share in zip(groups, shares):
         count = sum(run.count for _, _, run in group)
         base, extra = divmod(share, count)
@@ -169,15 +180,17 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
                     floor_bp = rule_floor if floor_bp is None else max(floor_bp, rule_floor)
                 pieces.append(run.changed(count=units, unit_left=run.unit_left - cut, floor_bp=floor_bp,
                                       locked=run.locked or rule.exclusive))
-            replacements[pid, index] = pieces
+            if len(pieces) == 1:
+                rows[pid][index] = pieces[0]
+            else:
+                split[pid, index] = pieces
             units_of = booking.units.setdefault(pid, [0, 0])
             units_of[0] += run.count
             units_of[1] += sum(units * cut for units, cut in parts)
-    for pid in {pid for pid, _ in replacements}:
-        row = rows[pid]
+    for pid in {pid for pid, _ in split}:  # rows where a run split in two are rebuilt once
         rebuilt = []
-        for index, run in enumerate(row):
-            rebuilt.extend(replacements.get((pid, index), [run]))
+        for index, run in enumerate(rows[pid]):
+            rebuilt.extend(split.get((pid, index), (run,)))
         rows[pid] = rebuilt
     return booking if amount > 0 else None
 
@@ -255,7 +268,7 @@ def _apply_stackable(rule: Rule, rows: dict[str, list[Run]], terms: Terms) -> Bo
 
 
 class _Search:
-    """Branch and bound over one group's non-stackable rules; the budget is shared by the whole quote."""
+    """Dynamic programming, or branch and bound with stackable rules, over one group's non-stackable rules."""
 
     def __init__(self, rows, exclusive_rules, stackable_rules, terms, budget: list[int]):
         self.rows = rows
@@ -263,7 +276,7 @@ class _Search:
         self.stackable = list(stackable_rules)
         self.terms = terms
         self.budget = budget
-        self.prefix = {pid: _prefix_prices(row) for pid, row in rows.items()}
+        self.prefix = _PrefixPrices(rows)
         self.headroom_prefix: dict[tuple[str, int], list[int]] = {}
         self.bound_after: list[int] = []
         self.stackable_bound = 0
@@ -277,7 +290,7 @@ class _Search:
 
     def _static_bound(self, rule: Rule) -> int:
         """The most ``rule`` could save on this cart, before floors: its most sets on the dearest units."""
-        quantities = {pid: len(prefix) - 1 for pid, prefix in self.prefix.items()}
+        quantities = {pid: _free(row) for pid, row in self.rows.items()}
         if isinstance(rule, FixedBundle):
             sets = self.terms.max_sets(rule, quantities)
             if sets <= 0:
@@ -291,6 +304,8 @@ class _Search:
 
     def run(self) -> list[int]:
         free = {pid: _free(row) for pid, row in self.rows.items()}
+        if not self.stackable and len(self.rules) == 1:
+            return [self._best_alone(self.rules[0], free)]
         if not self.stackable:
             return self._best_without_stackable(free)
         self._visit(0, free, {pid: 0 for pid in self.rows}, 0, [])
@@ -365,6 +380,22 @@ class _Search:
 
         return list(solve(0, totals)[1])
 
+    def _best_alone(self, rule: Rule, free: Mapping[str, int]) -> int:
+        """The choice for a rule with nothing to compete with: the sets that save the most (ties: more sets),
+        or a volume discount on."""
+        self.budget[0] -= 1
+        if not isinstance(rule, FixedBundle):
+            return 1
+        used = {item.product_id: 0 for item in rule.items}
+        best_sets, best_gain = 0, 0
+        for sets in range(self.terms.max_sets(rule, free), 0, -1):
+            gain = self._bundle_saving(rule, used, sets)
+            if gain > best_gain:
+                best_sets, best_gain = sets, gain
+            elif best_sets == 0 and gain == best_gain:
+                best_sets = max(best_sets, sets)
+        return best_sets
+
     def _units_value(self, product_id: str, start: int, count: int, floor_bp: int | None) -> tuple[int, int]:
         """Price and headroom of fresh units ``start`` to ``start + count`` of a product under ``floor_bp``."""
         prefix = self.prefix[product_id]
@@ -438,13 +469,20 @@ class _Search:
         return min(percent_of(price, tier.percent_bp), headroom)
 
 
-def _prefix_prices(row: Sequence[Run]) -> list[int]:
-    """Prices of the first k units of a row of fresh runs, for every k."""
-    prefix = [0]
-    for run in row:
-        for _ in range(run.count):
-            prefix.append(prefix[-1] + run.price)
-    return prefix
+class _PrefixPrices(dict):
+    """Per product, the price of its first k fresh units for every k, worked out when first asked for."""
+
+    def __init__(self, rows: Mapping[str, Sequence[Run]]):
+        super().__init__()
+        self.rows = rows
+
+    def __missing__(self, product_id: str) -> list[int]:
+        prefix = [0]
+        for run in self.rows[product_id]:
+            for _ in range(run.count):
+                prefix.append(prefix[-1] + run.price)
+        self[product_id] = prefix
+        return prefix
 
 
 def _slice(row: Sequence[Run], start: int, count: int) -> list[tuple[int, int]]:
@@ -475,57 +513,88 @@ def _plus(counts: Mapping[str, int], taken: Mapping[str, int]) -> dict[str, int]
 
 def groups(rows: Mapping[str, Sequence[Run]], rules: Sequence[Rule], terms: Terms) -> list[tuple[set[str], list[Rule]]]:
     """Split the rules (in the order given) into independent groups linked by the cart products they touch."""
-    parent: dict[str, str] = {pid: pid for pid in rows}
-
-    def find(key: str) -> str:
-        while parent[key] != key:
-            parent[key] = parent[parent[key]]
-            key = parent[key]
-        return key
-
-    touched = {}
+    group_of: dict[str, int] = {}  # product -> group number
+    members: list[tuple[set[str], list[Rule]] | None] = []
     for rule in rules:
         if isinstance(rule, FixedBundle):
             products = [item.product_id for item in rule.items if item.product_id in rows]
         else:
             products = terms.counted(rule, rows)
-        touched[rule.id] = products
-        for other in products[1:]:
-            parent[find(other)] = find(products[0])
-    found: dict[str, tuple[set[str], list[Rule]]] = {}
-    for rule in rules:
-        if touched[rule.id]:
-            found.setdefault(find(touched[rule.id][0]), (set(), []))[1].append(rule)
-    for pid in rows:
-        if find(pid) in found:
-            found[find(pid)][0].add(pid)
-    return list(found.values())
+        if not products:
+            continue
+        joined = sorted({group_of[pid] for pid in products if pid in group_of})
+        if joined:
+            target = joined[0]
+            for other in joined[1:]:  # this rule links groups: fold them into the first
+                folded_products, folded_rules = members[other]
+                members[target][0].update(folded_products)
+                members[target][1].extend(folded_rules)
+                for pid in folded_products:
+                    group_of[pid] = target
+                members[other] = None
+        else:
+            target = len(members)
+            members.append((set(), []))
+        members[target][0].update(products)
+        members[target][1].append(rule)
+        for pid in products:
+            group_of[pid] = target
+    order = {rule.id: index for index, rule in enumerate(rules)}
+    found = []
+    for group in members:
+        if group is not None:
+            group[1].sort(key=lambda rule: order[rule.id])
+            found.append(group)
+    return found
 
 
 def best_allocation(rows: Mapping[str, Sequence[Run]], rules: Sequence[Rule], terms: Terms,
-                    budget: int | None = None) -> Priced:
+                    budget: int | None = None, cache: dict | None = None) -> Priced:
     """Price the cart's units under ``rules`` (live, in order of importance) with the allocation that saves the most.
 
     Returns the rows of runs after every discount, and the bookings with a saving: the non-stackable rules'
-    first, then the stackable rules', each in order of importance. ``budget`` overrides :data:`SEARCH_BUDGET`.
+    first, then the stackable rules', each in order of importance. Each group of rules gets ``budget`` search
+    states (default :data:`SEARCH_BUDGET`), so a group's answer depends on that group alone, and ``cache``
+    (shared by quotes with the same rules and terms, such as a cart and the carts its offers make) keeps it.
     """
-    remaining = [SEARCH_BUDGET if budget is None else budget]
     bookings: list[Booking] = []
     after = {pid: list(row) for pid, row in rows.items()}
     for products, group_rules in groups(rows, rules, terms):
-        group_rows = {pid: rows[pid] for pid in products}
-        free = {pid: _free(row) for pid, row in group_rows.items()}
-        exclusive = [rule for rule in group_rules if not rule.stackable and _can_apply(rule, group_rows, free, terms)]
-        exclusive.sort(key=lambda rule: not isinstance(rule, FixedBundle))  # bundles take units before volumes
-        stackable = [rule for rule in group_rules if rule.stackable]
-        search = _Search(group_rows, exclusive, stackable, terms, remaining)
-        choices = search.run()
-        priced = search.best_priced or apply(group_rows, exclusive, choices, stackable, terms)
-        after.update(priced.runs)
+        key = (tuple(rule.id for rule in group_rules), tuple((pid, tuple(rows[pid])) for pid in sorted(products)))
+        priced = cache.get(key) if cache is not None else None
+        if priced is None:
+            priced = _price_group({pid: rows[pid] for pid in products}, group_rules, terms,
+                                  SEARCH_BUDGET if budget is None else budget)
+            if cache is not None:
+                cache[key] = priced
+        after.update({pid: list(row) for pid, row in priced.runs.items()})
         bookings.extend(priced.bookings)
     order = {rule.id: index for index, rule in enumerate(rules)}
     bookings.sort(key=lambda booking: (booking.rule.stackable, order[booking.rule.id]))
     return Priced(after, bookings)
+
+
+def _price_group(group_rows: Mapping[str, Sequence[Run]], group_rules: Sequence[Rule], terms: Terms,
+                 budget: int) -> Priced:
+    free = {pid: _free(row) for pid, row in group_rows.items()}
+    exclusive = [rule for rule in group_rules if not rule.stackable and _can_apply(rule, group_rows, free, terms)]
+    exclusive.sort(key=lambda rule: not isinstance(rule, FixedBundle))  # bundles take units before volumes
+    stackable = [rule for rule in group_rules if rule.stackable]
+    if not exclusive and not stackable:
+        return Priced({}, [])  # no rule can apply: the group's units keep their prices
+    if not stackable and len(exclusive) == 1 and _more_never_saves_less(exclusive[0]):
+        # Alone, a volume discount is on, and a percent- or amount-off bundle takes all the sets it can.
+        rule = exclusive[0]
+        choices = [terms.max_sets(rule, free) if isinstance(rule, FixedBundle) else 1]
+        return apply(group_rows, exclusive, choices, stackable, terms)
+    search = _Search(group_rows, exclusive, stackable, terms, [budget])
+    choices = search.run()
+    return search.best_priced or apply(group_rows, exclusive, choices, stackable, terms)
+
+
+def _more_never_saves_less(rule: Rule) -> bool:
+    """Whether more sets (or units) never lower this rule's saving: true of all but fixed-price bundles."""
+    return not (isinstance(rule, FixedBundle) and rule.mode is PricingMode.FIXED_PRICE)
 
 
 def _can_apply(rule: Rule, rows: Mapping[str, Sequence[Run]], free: Mapping[str, int], terms: Terms) -> bool:

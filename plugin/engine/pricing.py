@@ -5,7 +5,6 @@ The values it builds (``Discount``, ``FreeShippingProgress``...) live in
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -18,29 +17,37 @@ from .rules import RuleBook, importance
 
 def rows_of(lines: Sequence[values.CartLine]) -> dict[str, list[Run]]:
     """The cart's units, per product, most expensive first: one fresh run per price (lines of a price merged)."""
-    quantities: dict[tuple[str, int], int] = defaultdict(int)
+    quantities: dict[tuple[str, int], int] = {}
     for line in lines:
-        quantities[line.product_id, line.unit_price] += line.quantity
-    rows: dict[str, list[Run]] = defaultdict(list)
+        key = (line.product_id, line.unit_price)
+        quantities[key] = quantities.get(key, 0) + line.quantity
+    rows: dict[str, list[Run]] = {}
     for (product_id, price), count in sorted(quantities.items(), key=lambda item: (item[0][0], -item[0][1])):
-        rows[product_id].append(Run(product_id, price, count, price))
-    return dict(rows)
+        rows.setdefault(product_id, []).append(Run(product_id, price, count, price))
+    return rows
 
 
 def line_discounts(lines: Sequence[values.CartLine], rows: dict[str, list[Run]]) -> list[int]:
     """Each line's discount: its price group's discount spread over the group's lines by quantity, in line order."""
-    group_discount: dict[tuple[str, int], int] = defaultdict(int)
+    group_discount: dict[tuple[str, int], int] = {}
     for product_id, row in rows.items():
         for run in row:
-            group_discount[product_id, run.price] += run.price * run.count - run.left
-    members: dict[tuple[str, int], list[int]] = defaultdict(list)
-    for index, line in enumerate(lines):
-        members[line.product_id, line.unit_price].append(index)
+            if run.unit_left != run.price:
+                key = (product_id, run.price)
+                group_discount[key] = group_discount.get(key, 0) + (run.price - run.unit_left) * run.count
     discounts = [0] * len(lines)
+    if not group_discount:
+        return discounts
+    members: dict[tuple[str, int], list[int]] = {}
+    for index, line in enumerate(lines):
+        key = (line.product_id, line.unit_price)
+        if key in group_discount:
+            members.setdefault(key, []).append(index)
     for key, indexes in members.items():
-        amount = group_discount.get(key, 0)
-        if amount:
-            for index, share in zip(indexes, allocate(amount, [lines[i].quantity for i in indexes])):
+        if len(indexes) == 1:
+            discounts[indexes[0]] = group_discount[key]
+        else:
+            for index, share in zip(indexes, allocate(group_discount[key], [lines[i].quantity for i in indexes])):
                 discounts[index] = share
     return discounts
 

@@ -33,6 +33,7 @@ def quote_cart(
     companions: Mapping[str, Sequence[str]] | None = None,
     with_offers: bool = True,
     margin_floor_bp: int | None = None,
+    _groups: dict | None = None,
 ) -> Quote:
     """Price ``cart`` under the rules live at ``now``, with the best discounts for the shopper.
 
@@ -71,7 +72,11 @@ def quote_cart(
         limits=limits,
         default_floor_bp=margin_floor_bp,
     )
-    priced = best_allocation(rows, [rule for rule in live if isinstance(rule, (FixedBundle, VolumeDiscount))], terms)
+    # The carts offers make share this quote's rules and terms, so a group of rules they leave alone is
+    # priced once for all of them (``_groups``).
+    cache = {} if _groups is None else _groups
+    priced = best_allocation(rows, [rule for rule in live if isinstance(rule, (FixedBundle, VolumeDiscount))], terms,
+                             cache=cache)
     cuts = pricing.line_discounts(lines, priced.runs)
     discounts = tuple(pricing.discount_of(booking, locale) for booking in priced.bookings)
 
@@ -104,6 +109,7 @@ def quote_cart(
             locale=locale,
             with_offers=False,
             margin_floor_bp=margin_floor_bp,
+            _groups=cache,
         )
 
     companions = companions or {}
