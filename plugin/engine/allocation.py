@@ -130,7 +130,8 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
     (products by id, most expensive first) in proportion to their headroom; within a group evenly, the
     first units carrying one more minor unit when the share does not divide.
     """
-    refs = sorted(taken, key=lambda ref: (ref[1], ref[0]))  # unit order: products by id, then row position
+    refs = sorted(taken) if len(taken) > 1 else taken
+    refs.sort(key=_by_product)  # unit order: products by id, then row position (a stable sort of sorted refs)
     groups: list[list[tuple[int, str, Run]]] = []
     last = None
     for index, pid, _ in refs:
@@ -141,50 +142,51 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
             groups.append([(index, pid, run)])
         last = run
     rule_floor = terms.floor_of(rule)
-    price = headroom_total = 0
+    price = 0
     headroom = []
+    counts = []
     for group in groups:
         first = group[0][2]
-        count = sum(run.count for _, _, run in group)
+        count = first.count if len(group) == 1 else sum(run.count for _, _, run in group)
+        counts.append(count)
         price += first.unit_left * count
-        cost = terms.costs.get(first.product_id)
-        floors = [bp for bp in (first.floor_bp, rule_floor) if bp is not None]
         per_unit = first.unit_left
-        if cost is not None and floors:
-            per_unit = max(0, first.unit_left - unit_floor(cost, max(floors)))
+        cost = terms.costs.get(first.product_id)
+        if cost is not None:
+            floor_bp = first.floor_bp if rule_floor is None else (
+                rule_floor if first.floor_bp is None else max(first.floor_bp, rule_floor))
+            if floor_bp is not None:
+                per_unit = max(0, per_unit - unit_floor(cost, floor_bp))
         headroom.append(per_unit * count)
-        headroom_total += per_unit * count
-    amount = min(_raw_saving(rule, price, applications, tier), headroom_total)
+    amount = min(_raw_saving(rule, price, applications, tier), sum(headroom))
     if amount <= 0 and not rule.exclusive:
         return None  # nothing to write: no unit's price, floor or lock changes
     shares = allocate(amount, headroom) if amount > 0 else [0] * len(groups)
     booking = Booking(rule, applications, amount, tier)
     split: dict[tuple[str, int], list[Run]] = {}
-    for group, share in zip(groups, shares):
-        count = sum(run.count for _, _, run in group)
+    locked = rule.exclusive
+    for group, count, share in zip(groups, counts, shares):
         base, extra = divmod(share, count)
         for index, pid, run in group:
-            parts = []
             if extra > 0:
                 heavier = min(extra, run.count)
                 extra -= heavier
-                parts.append((heavier, base + 1))
-                if run.count > heavier:
-                    parts.append((run.count - heavier, base))
+                parts = [(heavier, base + 1)] + ([(run.count - heavier, base)] if run.count > heavier else [])
             else:
-                parts.append((run.count, base))
+                parts = [(run.count, base)]
             pieces = []
             for units, cut in parts:
                 floor_bp = run.floor_bp
                 if cut > 0 and rule_floor is not None:
                     floor_bp = rule_floor if floor_bp is None else max(floor_bp, rule_floor)
-                pieces.append(run.changed(count=units, unit_left=run.unit_left - cut, floor_bp=floor_bp,
-                                      locked=run.locked or rule.exclusive))
+                pieces.append(Run(pid, run.price, units, run.unit_left - cut, floor_bp, run.locked or locked, run.owner))
             if len(pieces) == 1:
                 rows[pid][index] = pieces[0]
             else:
                 split[pid, index] = pieces
-            units_of = booking.units.setdefault(pid, [0, 0])
+            units_of = booking.units.get(pid)
+            if units_of is None:
+                units_of = booking.units[pid] = [0, 0]
             units_of[0] += run.count
             units_of[1] += sum(units * cut for units, cut in parts)
     for pid in {pid for pid, _ in split}:  # rows where a run split in two are rebuilt once
@@ -193,6 +195,10 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
             rebuilt.extend(split.get((pid, index), (run,)))
         rows[pid] = rebuilt
     return booking if amount > 0 else None
+
+
+def _by_product(ref: tuple[int, str, int]) -> str:
+    return ref[1]
 
 
 def _take(rows: dict[str, list[Run]], product_id: str, count: int, *, free_only: bool, owner: str | None) -> list:
@@ -580,8 +586,8 @@ def _price_group(group_rows: Mapping[str, Sequence[Run]], group_rules: Sequence[
     exclusive = [rule for rule in group_rules if not rule.stackable and _can_apply(rule, group_rows, free, terms)]
     exclusive.sort(key=lambda rule: not isinstance(rule, FixedBundle))  # bundles take units before volumes
     stackable = [rule for rule in group_rules if rule.stackable]
-    if not exclusive and not stackable:
-        return Priced({}, [])  # no rule can apply: the group's units keep their prices
+    if not exclusive:  # nothing to choose: only stackable rules (or none that can apply)
+        return apply(group_rows, [], [], stackable, terms) if stackable else Priced({}, [])
     if not stackable and len(exclusive) == 1 and _more_never_saves_less(exclusive[0]):
         # Alone, a volume discount is on, and a percent- or amount-off bundle takes all the sets it can.
         rule = exclusive[0]
