@@ -340,12 +340,13 @@ class _Search:
         for index in range(len(self.rules) - 1, -1, -1):
             touched |= {slot for slot, _, _ in moves[index]}
             relevant[index] = tuple(sorted(touched))
+        whole = [len(slots_left) == len(slots) for slots_left in relevant]  # every product still matters
         memo: dict[tuple, tuple[int, tuple[int, ...]]] = {}
 
         def solve(index: int, left: tuple[int, ...]) -> tuple[int, tuple[int, ...]]:
             if index == len(self.rules):
                 return 0, ()
-            key = (index, *(left[slot] for slot in relevant[index]))
+            key = (index, left) if whole[index] else (index, *(left[slot] for slot in relevant[index]))
             found = memo.get(key)
             if found is not None:
                 return found
