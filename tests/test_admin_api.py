@@ -247,3 +247,28 @@ def test_removing_a_downsell_never_turns_it_into_an_offer_of_its_own(shop, admin
     assert admin.get(f"{API}/post-purchase-offers").json["total"] == 1
     back = admin.patch(f"{API}/post-purchase-offers/{created['id']}", json={"downsell": offer["downsell"]})
     assert back.json["downsell"]["label"] == "Brush"
+
+
+def test_an_exclusive_bundle_keeps_a_stackable_discount_off_its_units(shop, admin):
+    pair = {"label": "靴ケアセット", "items": [{"product_id": "spray", "quantity": 1}, {"product_id": "brush", "quantity": 1}],
+            "pricing_mode": "amount_off", "pricing_value": 300}
+    created = admin.post(f"{API}/bundles", json=dict(pair, exclusive=True))
+    assert created.status_code == 201, created.json
+    assert created.json["exclusive"] is True
+    stacked = {"label": "シューケア10%", "categories": ["shoe-care"], "stackable": True,
+               "tiers": [{"min_quantity": 2, "percent_bp": 1000}]}
+    assert admin.post(f"{API}/volume-discounts", json=stacked).status_code == 201
+    app, db, tsuide, adapter = shop
+    adapter.lines = {"spray": 1, "brush": 1}
+    with app.test_request_context():
+        exclusive_quote = tsuide.quote(with_offers=False)
+    assert exclusive_quote.discount_total == 300  # the 10% never stacks on the set's units
+    version = admin.get(f"{API}/bundles/{created.json['id']}").json["version"]
+    edited = admin.patch(f"{API}/bundles/{created.json['id']}", json={"exclusive": False},
+                         headers={"If-Match": f'"{version}"'})
+    assert edited.status_code == 200, edited.json
+    with app.test_request_context():
+        stacked_quote = tsuide.quote(with_offers=False)
+    # ¥2,300 less ¥300 leaves ¥2,000 on the two units; 10% of that stacks: ¥200.
+    assert stacked_quote.discount_total == 500
+    assert "exclusive" in admin.get(f"{API}/export").json["bundles"][0]
