@@ -52,7 +52,11 @@ def _tsuide():
     return current_app.extensions["tsuide"]
 
 
-def _render(template: str, status: int = 200, **context) -> tuple[str, int]:
+def _render(template: str, http_status: int = 200, /, **context) -> tuple[str, int]:
+    """``template`` with the admin's helpers, answered with ``http_status``.
+
+    The status is positional-only, so a template variable of any name (a list's ``status`` filter) stays one.
+    """
     tsuide = _tsuide()
     for name in ("errors", "fields"):
         if context.get(name):
@@ -61,7 +65,7 @@ def _render(template: str, status: int = 200, **context) -> tuple[str, int]:
         f"tsuide/admin/{template}", _=tsuide.gettext, money=tsuide.format_money, locale=tsuide.locale(),
         csrf_token=generate_csrf(), kinds=KINDS, notice=NOTICES.get(request.args.get("notice", "")),
         local_time=_local_time, percent=format_percent, **context,
-    ), status
+    ), http_status
 
 
 def _local_time(value) -> str:
