@@ -48,6 +48,7 @@ DEFAULTS = {
     "TSUIDE_EVENT_RETENTION_DAYS": 400,
     "TSUIDE_HOLDOUT_PERCENT": 5,
     "TSUIDE_SIGNIFICANCE": 0.05,
+    "TSUIDE_SHOP_URL": "/",
 }
 
 
@@ -110,6 +111,8 @@ class Tsuide:
         - ``TSUIDE_HOLDOUT_PERCENT`` (``5``): the share of visitors who see no offers at all, the baseline
           the analytics measure what offers add against. ``0`` turns the holdout off.
         - ``TSUIDE_SIGNIFICANCE`` (``0.05``): the analytics name an A/B test's winner only below this p-value.
+        - ``TSUIDE_SHOP_URL`` (``"/"``): the shop's home page, where a form goes back to when it names no page
+          of the shop, and the link on the closed admin's 403 page.
         - ``SECRET_KEY`` must be set: the plugin's forms and JSON writes carry a CSRF token.
         """
         db = db if db is not None else self.db

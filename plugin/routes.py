@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, request
 from flask_wtf.csrf import CSRFError, validate_csrf
@@ -23,6 +22,7 @@ from .storefront.quote_json import quote_json
 from .engine.offers import additions_for
 from .storefront import thank_you as _thank_you
 from .storefront.panels import log_failure, render_cart_panel, render_thank_you
+from .storefront.safe_urls import back_url, link_url
 from .storefront.visitor import visitor_id
 from .engine.values import Product
 from .errors import InvalidRequest, NotAddable, OfferUnavailable, PluginUnavailable, UnknownOffer
@@ -50,6 +50,8 @@ blueprint = Blueprint(
     static_folder=_shipped("static"),
     template_folder=_shipped("templates"),
 )
+# Panels pass the adapter's product links through this: only http(s) and paths become an href or src.
+blueprint.add_app_template_filter(link_url, "tsuide_link")
 
 
 #: Endpoints the panels' no-JavaScript forms post to: they answer with a redirect back to the page.
@@ -104,15 +106,9 @@ for _code in default_exceptions:
 
 
 def _back() -> str:
-    """The local page a form asked to come back to, else the page it came from, else the shop's root."""
-    for target in (request.form.get("next"), request.referrer):
-        if target:
-            parts = urlsplit(target)
-            if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
-                return target
-            if parts.netloc == request.host:
-                return parts.path + (f"?{parts.query}" if parts.query else "")
-    return "/"
+    """The page of this shop a form asked to come back to, else the page it came from, else the shop's home."""
+    return back_url((request.form.get("next"), request.referrer), request.host,
+                    current_app.config["TSUIDE_SHOP_URL"])
 
 
 def _validated(schema: type, form: dict) -> dict:

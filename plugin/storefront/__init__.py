@@ -3,7 +3,8 @@
 Owns: the server-rendered panels and page helpers (:mod:`.panels`), the
 thank-you funnel (:mod:`.thank_you`), who sees which offer (:mod:`.exposure`,
 :mod:`.visitor`), quotes as JSON (:mod:`.quote_json`), the shopper API's
-request schemas (:mod:`.schemas`), and ja/en copy and money (:mod:`.i18n`).
+request schemas (:mod:`.schemas`), ja/en copy and money (:mod:`.i18n`), and the
+checks of URLs from outside before a redirect or a page (:mod:`.safe_urls`).
 
 May import: :mod:`plugin.engine`, :mod:`plugin.storage` and the leaf
 :mod:`plugin.errors`; never the admin, insights or extension.
