@@ -48,6 +48,8 @@ DEFAULTS = {
     "TSUIDE_EVENT_RETENTION_DAYS": 400,
     "TSUIDE_HOLDOUT_PERCENT": 5,
     "TSUIDE_SIGNIFICANCE": 0.05,
+    "TSUIDE_MAX_REQUEST_BYTES": 64 * 1024,
+    "TSUIDE_MAX_IMPORT_BYTES": 4 * 1024 * 1024,
     "TSUIDE_SHOP_URL": "/",
 }
 
@@ -111,6 +113,9 @@ class Tsuide:
         - ``TSUIDE_HOLDOUT_PERCENT`` (``5``): the share of visitors who see no offers at all, the baseline
           the analytics measure what offers add against. ``0`` turns the holdout off.
         - ``TSUIDE_SIGNIFICANCE`` (``0.05``): the analytics name an A/B test's winner only below this p-value.
+        - ``TSUIDE_MAX_REQUEST_BYTES`` (``65536``): the largest body any of the plugin's endpoints reads; a
+          larger one is a 413 before it is read.
+        - ``TSUIDE_MAX_IMPORT_BYTES`` (``4194304``): the same, for the admin's import (API and upload page).
         - ``TSUIDE_SHOP_URL`` (``"/"``): the shop's home page, where a form goes back to when it names no page
           of the shop, and the link on the closed admin's 403 page.
         - ``SECRET_KEY`` must be set: the plugin's forms and JSON writes carry a CSRF token.

@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, flash, jsonify, redirect, request
 from flask_wtf.csrf import CSRFError, validate_csrf
 from marshmallow import ValidationError
 from sqlalchemy import select
-from werkzeug.exceptions import HTTPException, default_exceptions
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, default_exceptions
 from wtforms import ValidationError as TokenError
 
 from . import storage as models
@@ -22,6 +22,7 @@ from .storefront.quote_json import quote_json
 from .engine.offers import additions_for
 from .storefront import thank_you as _thank_you
 from .storefront.panels import log_failure, render_cart_panel, render_thank_you
+from .storefront.request_limits import limit_request
 from .storefront.safe_urls import back_url, link_url
 from .storefront.visitor import visitor_id
 from .engine.values import Product
@@ -67,6 +68,12 @@ def _wants_json() -> bool:
 
 
 @blueprint.before_request
+def _limit_request() -> None:
+    """Before anything reads the body (the CSRF check below reads the form): its size, and a JSON body's shape."""
+    limit_request(current_app.config["TSUIDE_MAX_REQUEST_BYTES"])
+
+
+@blueprint.before_request
 def _check_csrf() -> None:
     if request.method != "POST" or not current_app.config.get("WTF_CSRF_ENABLED", True):
         return
@@ -81,7 +88,8 @@ def _check_csrf() -> None:
 def _shopper_error(error: HTTPException):
     """JSON for the widget; for a plain form, the message as a flash and back to the page."""
     message = error.description
-    if _wants_json() or request.endpoint not in FORM_ENDPOINTS:
+    # A body refused for its size is never read, not even for the form's ``next``: no way back but JSON.
+    if _wants_json() or request.endpoint not in FORM_ENDPOINTS or isinstance(error, RequestEntityTooLarge):
         body = {"error": {"message": message}}
         if isinstance(error, InvalidRequest):
             body["error"]["fields"] = error.fields

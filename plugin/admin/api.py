@@ -11,6 +11,7 @@ from werkzeug.exceptions import Forbidden, HTTPException, default_exceptions
 from wtforms import ValidationError as TokenError
 
 from ..errors import InvalidRequest
+from ..storefront.request_limits import limit_request
 from . import openapi, service
 from .schemas import PageSchema
 
@@ -26,10 +27,16 @@ def _tsuide():
     return current_app.extensions["tsuide"]
 
 
+#: The admin's endpoints that take a whole export: ``TSUIDE_MAX_IMPORT_BYTES`` instead of ``TSUIDE_MAX_REQUEST_BYTES``.
+IMPORT_ENDPOINTS = frozenset({"tsuide_admin_api.import_", "tsuide_admin.transfer"})
+
+
 def guard() -> None:
-    """Admin only, and every write carries the CSRF token."""
+    """Admin only; then the body's size and shape (before the CSRF check reads it); every write carries the token."""
     if not _tsuide()._adapter.is_admin():
         raise Forbidden(CLOSED)
+    limit = "TSUIDE_MAX_IMPORT_BYTES" if request.endpoint in IMPORT_ENDPOINTS else "TSUIDE_MAX_REQUEST_BYTES"
+    limit_request(current_app.config[limit])
     if request.method in ("POST", "PUT", "PATCH", "DELETE") and current_app.config.get("WTF_CSRF_ENABLED", True):
         token = request.headers.get("X-CSRFToken") or request.form.get("csrf_token")
         try:

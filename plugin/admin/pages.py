@@ -16,8 +16,9 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 from werkzeug.exceptions import Conflict, HTTPException, default_exceptions
 
-from ..errors import InvalidRequest
+from ..errors import InvalidRequest, JSONTooComplex
 from ..storefront.i18n import format_percent
+from ..storefront.request_limits import load_json
 from ..engine.rules import RuleError
 from . import pages_forms as forms
 from . import pages_preview, service
@@ -339,10 +340,12 @@ def transfer():
         return _render("transfer.html", 400, values={}, errors={"confirm_replace": [_("Tick the box to replace everything.")]})
     if upload is None or not upload.filename:
         return _render("transfer.html", 400, values={}, errors={"document": [_("Choose the exported JSON file.")]})
-    try:
-        document = json.loads(upload.read(10 * 1024 * 1024 + 1).decode("utf-8-sig"))
+    try:  # the whole request is at most TSUIDE_MAX_IMPORT_BYTES (see the guard)
+        document = load_json(upload.read().decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError):
         return _render("transfer.html", 400, values={}, errors={"document": [_("This file is not JSON.")]})
+    except JSONTooComplex as error:
+        return _render("transfer.html", 400, values={}, errors={"document": [error.description]})
     try:
         result = service.import_all(document)
     except InvalidRequest as error:

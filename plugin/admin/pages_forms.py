@@ -339,6 +339,16 @@ _PATTERNS = (
     (re.compile(r"^(.+) is listed twice\.$"), "%(first)s is listed twice."),
     (re.compile(r"^(.+) already counts toward volume discount (.+)\.$"),
      "%(first)s already counts toward volume discount %(second)s."),
+    (re.compile(r"^The request is too large: this address takes at most ([0-9,]+) bytes\.$"),
+     "The request is too large: this address takes at most %(first)s bytes."),
+    (re.compile(r"^The JSON is nested too deeply: at most ([0-9,]+) levels\.$"),
+     "The JSON is nested too deeply: at most %(first)s levels."),
+    (re.compile(r"^A list or object in the JSON has too many members: at most ([0-9,]+)\.$"),
+     "A list or object in the JSON has too many members: at most %(first)s."),
+    (re.compile(r"^At most ([0-9,]+) records can be imported at once; this document has ([0-9,]+)\.$"),
+     "At most %(first)s records can be imported at once; this document has %(second)s."),
+    (re.compile(r"^Checking stopped after ([0-9,]+) records with errors: fix these and import again\.$"),
+     "Checking stopped after %(first)s records with errors: fix these and import again."),
 )
 
 
