@@ -1,4 +1,5 @@
 """The admin under an attacker's probe: status tabs, odd values, the CSV, headers and the closed door."""
+import json
 import re
 
 import pytest
@@ -59,3 +60,84 @@ def test_every_status_tab_of_every_list_answers_200(shop, client, kind):
         current = BeautifulSoup(response.data, "html.parser").select_one('.ta-filters [aria-current="page"]')
         assert f"status={status}" in current["href"]
     assert client.get(f"{ADMIN}/{kind}/", query_string={"status": "bogus"}).status_code == 200
+
+
+# -- odd values in the forms and the API ----------------------------------------------------------------------
+
+ODD_FORM_VALUES = [
+    ("pricing_value", "1e999999"), ("pricing_value", "Infinity"), ("pricing_value", "-Infinity"),
+    ("pricing_value", "NaN"), ("pricing_value", "sNaN"), ("margin_floor_bp", "Infinity"),
+    ("margin_floor_bp", "1e999999"), ("priority", "²"), ("priority", "1e3"), ("global_cap", "9" * 40),
+    ("starts_at", "0001-01-01T00:00"), ("ends_at", "9999-12-31T23:59"), ("starts_at", "0001-01-01T00:00+14:00"),
+    ("ends_at", "9999-12-31T23:59-14:00"), ("starts_at", "1999-12-31T23:59+00:00"),
+    ("label", "3袋\x00セット"), ("label_en", "\x00"), ("items-0-product_id", "health\x00food"),
+]
+
+
+@pytest.mark.parametrize(("field", "value"), ODD_FORM_VALUES, ids=[f"{f}={v!r}" for f, v in ODD_FORM_VALUES])
+def test_an_odd_value_in_the_form_is_a_400_next_to_its_field(shop, client, field, value):
+    before = counts(shop)
+    response = client.post(f"{ADMIN}/bundles/new", data=dict(BUNDLE_FORM, csrf_token=token(client), **{field: value}))
+    assert response.status_code == 400, response.get_data(as_text=True)[:500]
+    page = BeautifulSoup(response.data, "html.parser")
+    assert page.select_one(f"[id='{field}-error']") is not None, page.select(".ta-error")
+    assert counts(shop) == before
+
+
+@pytest.mark.parametrize(("field", "value"), [("holdout_percent", "Infinity"), ("upsell_max_ratio", "1e999999"),
+                                              ("significance", "NaN"), ("max_cart_offers", "²"),
+                                              ("event_retention_days", "1e3")])
+def test_an_odd_value_in_the_settings_form_is_a_400_next_to_its_field(shop, client, field, value):
+    response = client.post(f"{ADMIN}/settings", data=dict(SETTINGS_FORM, csrf_token=token(client), **{field: value}))
+    assert response.status_code == 400
+    assert BeautifulSoup(response.data, "html.parser").select_one(f"#{field}-error") is not None
+    assert counts(shop) == (0, 0, 0, 0)
+
+
+def test_full_width_digits_an_owner_types_are_still_read(shop, client):
+    response = client.post(f"{ADMIN}/bundles/new", data=dict(BUNDLE_FORM, csrf_token=token(client),
+                                                              pricing_value="１０", **{"items-0-quantity": "３"}))
+    assert response.status_code == 302
+    assert client.get(f"{API}/bundles").json["items"][0]["pricing_value"] == 1000
+
+
+ODD_JSON = [
+    ('"label"', '"a\\u0000b"'), ('"label"', '"a\\ud800b"'), ('"label_en"', '"\\udfff"'),
+    ('"starts_at"', '"0001-01-01T00:00:00+14:00"'), ('"ends_at"', '"9999-12-31T23:59:59-14:00"'),
+    ('"starts_at"', '"2150-01-01T00:00:00+00:00"'), ('"pricing_value"', "1.5"), ('"pricing_value"', "Infinity"),
+    ('"pricing_value"', "1e400"), ('"pricing_value"', "NaN"), ('"pricing_value"', '"1000"'), ('"priority"', "-1e400"),
+    ('"items"', '[{"product_id": "a\\u0000", "quantity": 1}]'),
+    ('"items"', '[{"product_id": "healthfood", "quantity": 2.5}]'),
+    ('"variants"', '[{"name": "A\\u0000"}, {"name": "B"}]'),
+]
+
+
+@pytest.mark.parametrize(("field", "value"), ODD_JSON, ids=[f"{f}={v}" for f, v in ODD_JSON])
+def test_an_odd_value_in_the_api_is_a_400_naming_its_field(shop, client, field, value):
+    body = json.dumps(BUNDLE)[:-1] + f", {field}: {value}}}"
+    response = client.post(f"{API}/bundles", data=body, content_type="application/json",
+                           headers={"X-CSRFToken": token(client)})
+    assert response.status_code == 400, response.get_data(as_text=True)[:300]
+    assert json.loads(field) in response.json["error"]["fields"]
+    assert counts(shop) == (0, 0, 0, 0)
+
+
+@pytest.mark.parametrize("body", ['{"holdout_percent": Infinity}', '{"holdout_percent": NaN}',
+                                  '{"significance": 1e400}', '{"max_cart_offers": 1.5}', '{"decline_days": "3"}'])
+def test_an_odd_setting_in_the_api_is_a_400_naming_it(shop, client, body):
+    response = client.put(f"{API}/settings", data=body, content_type="application/json",
+                          headers={"X-CSRFToken": token(client)})
+    assert response.status_code == 400
+    assert list(response.json["error"]["fields"]) == list(json.loads(body))
+    assert counts(shop) == (0, 0, 0, 0)
+
+
+def test_the_product_search_refuses_what_no_database_can_search_for(database_url, demo):
+    client = demo.test_client()
+    with client.session_transaction() as session:
+        session["admin"] = True
+    assert client.get(f"{ADMIN}/products", query_string={"q": "sneak"}).status_code == 200
+    for url in (f"{ADMIN}/products", f"{API}/products"):
+        response = client.get(url, query_string={"q": "a\x00b"})
+        assert response.status_code == 400, url
+    assert "q" in client.get(f"{API}/products", query_string={"q": "\x00"}).json["error"]["fields"]

@@ -13,7 +13,7 @@ from wtforms import ValidationError as TokenError
 from ..errors import InvalidRequest
 from ..storefront.request_limits import limit_request
 from . import openapi, service
-from .schemas import PageSchema
+from .schemas import PageSchema, SearchSchema
 
 api = Blueprint("tsuide_admin_api", __name__)
 
@@ -62,6 +62,11 @@ for _code in default_exceptions:  # ahead of a shop's own error pages
 
 def _page_args() -> dict:
     return service.load(PageSchema, request.args.to_dict())
+
+
+def search_query() -> str:
+    """The product picker's ``?q=``, at most 100 characters; 400 if it holds what no database can search for."""
+    return service.load(SearchSchema, {"q": request.args.get("q", "")})["q"][:100]
 
 
 def _if_match() -> int | None:
@@ -165,8 +170,7 @@ def products():
     tsuide = _tsuide()
     if "search_products" in tsuide.missing_features():
         return jsonify({"items": [], "message": "The product picker needs search_products() in the adapter."})
-    query = request.args.get("q", "")[:100]
-    found = tsuide._adapter.search_products(query, 20)
+    found = tsuide._adapter.search_products(search_query(), 20)
     return jsonify({"items": [
         {"id": p.id, "name": p.name, "price": p.price, "category": p.category, "in_stock": p.in_stock,
          "cost": p.cost, "image_url": p.image_url} for p in found

@@ -22,7 +22,7 @@ from ..storefront.request_limits import load_json
 from ..engine.rules import RuleError
 from . import pages_forms as forms
 from . import pages_preview, service
-from .api import guard
+from .api import guard, search_query
 from .records import KINDS, status_of
 from .schemas import SettingsSchema
 
@@ -80,7 +80,8 @@ def _local_time(value) -> str:
 
 
 def _error_page(error: HTTPException):
-    return _render("error.html", error.code or 500, error=error)
+    fields = forms.flatten(error.fields, {}) if isinstance(error, InvalidRequest) else None
+    return _render("error.html", error.code or 500, error=error, fields=fields)
 
 
 pages.register_error_handler(HTTPException, _error_page)
@@ -252,7 +253,7 @@ def save(kind: str, record_id: str | None):
 
 @pages.get("/products")
 def products():
-    query = request.args.get("q", "")[:100]
+    query = search_query()
     tsuide = _tsuide()
     off = "search_products" in tsuide.missing_features()
     found = [] if off else tsuide._adapter.search_products(query, 50)

@@ -13,10 +13,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+
+from .schemas import EARLIEST, LATEST, OUT_OF_RANGE
 
 TEXT, INT, MONEY, PERCENT, BOOL, WHEN, LIST = "text", "int", "money", "percent", "bool", "when", "list"
 PRICE = "price"  # percent or money, by the pricing mode next to it
@@ -77,20 +79,30 @@ def _zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["TSUIDE_TIMEZONE"])
 
 
+#: Full-width digits and signs an owner may type with a Japanese input method, as ASCII.
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９．，－＋", "0123456789.,-+")
+#: What the forms read as numbers: ASCII digits with an optional sign (and decimals for a percentage), no
+#: exponents, ``Infinity`` or ``NaN``, and short enough that converting them costs nothing.
+_WHOLE = re.compile(r"[+-]?[0-9]{1,15}")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]{1,12}(?:\.[0-9]{0,12})?|\.[0-9]{1,12})")
+
+
 def parse_percent(text: str) -> int:
     """ "10" -> 1000 basis points; "12.5" -> 1250."""
-    try:
-        points = Decimal(text.replace("%", "").replace("％", "").strip()) * 100
-    except InvalidOperation:
-        raise Unreadable("Enter a percentage, like 10.") from None
+    cleaned = text.translate(_FULL_WIDTH).replace("%", "").replace("％", "").strip()
+    if not _DECIMAL.fullmatch(cleaned):
+        raise Unreadable("Enter a percentage, like 10.")
+    points = Decimal(cleaned) * 100
     if points != points.to_integral_value():
         raise Unreadable("Use at most two decimals.")
     return int(points)
 
 
 def parse_amount(text: str) -> int:
-    cleaned = text.replace(",", "").replace("¥", "").replace("￥", "").replace("円", "").strip()
-    if not cleaned.lstrip("-").isdigit() or len(cleaned) > 15:
+    cleaned = text.translate(_FULL_WIDTH)
+    for sign in (",", "¥", "￥", "円"):
+        cleaned = cleaned.replace(sign, "")
+    if not _WHOLE.fullmatch(cleaned.strip()):
         raise Unreadable("Enter a whole number.")
     return int(cleaned)
 
@@ -99,9 +111,15 @@ def parse_when(text: str) -> str:
     """A ``datetime-local`` value in the shop's time zone -> an ISO time with its offset."""
     try:
         local = datetime.fromisoformat(text.strip())
+        moment = local.replace(tzinfo=_zone()) if local.tzinfo is None else local
+        in_utc = moment.astimezone(timezone.utc)
     except ValueError:
         raise Unreadable("Enter a date and time.") from None
-    return local.replace(tzinfo=_zone()).isoformat() if local.tzinfo is None else local.isoformat()
+    except OverflowError:  # year 1 east of Greenwich, year 9999 west of it
+        raise Unreadable(OUT_OF_RANGE) from None
+    if not EARLIEST <= in_utc < LATEST:
+        raise Unreadable(OUT_OF_RANGE)
+    return moment.isoformat()
 
 
 def show_when(value: str | None) -> str:
