@@ -1,6 +1,9 @@
 """The admin under an attacker's probe: status tabs, odd values, the CSV, headers and the closed door."""
+import csv
+import io
 import json
 import re
+from datetime import datetime
 
 import pytest
 from bs4 import BeautifulSoup
@@ -141,3 +144,22 @@ def test_the_product_search_refuses_what_no_database_can_search_for(database_url
         response = client.get(url, query_string={"q": "a\x00b"})
         assert response.status_code == 400, url
     assert "q" in client.get(f"{API}/products", query_string={"q": "\x00"}).json["error"]["fields"]
+
+
+# -- the CSV --------------------------------------------------------------------------------------------------
+
+def test_a_carriage_return_in_a_label_stays_inside_its_csv_cell(shop, client):
+    app, db, *_ = shop
+    with app.app_context():
+        kit = models.Bundle(label="Camera\rLens", pricing_mode="percent_off", pricing_value=1_000,
+                            items=[models.RuleItem(product_id="camera"), models.RuleItem(product_id="lens")])
+        db.session.add(kit)
+        db.session.commit()
+        db.session.add(models.Event(kind="impression", visitor_id="v1", rule_id=str(kit.id),
+                                    created_at=datetime(2026, 11, 10, 3, 0)))
+        db.session.commit()
+    text = client.get(f"{ADMIN}/analytics.csv", query_string={"start": "2026-11-01", "end": "2026-11-30"}).get_data(
+        as_text=True)
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert all(len(row) == len(rows[0]) for row in rows)
+    assert [row[2] for row in rows if row[0] == "offer"] == ["Camera\rLens"]
