@@ -163,3 +163,33 @@ def test_a_carriage_return_in_a_label_stays_inside_its_csv_cell(shop, client):
     rows = list(csv.reader(io.StringIO(text, newline="")))
     assert all(len(row) == len(rows[0]) for row in rows)
     assert [row[2] for row in rows if row[0] == "offer"] == ["Camera\rLens"]
+
+
+# -- headers on every admin answer, and a bare closed door ----------------------------------------------------
+
+def test_every_admin_answer_forbids_framing_and_sniffing(shop, client):
+    app, db, tsuide, adapter = shop
+    client.post(f"{API}/bundles", json=BUNDLE, headers={"X-CSRFToken": token(client)})
+    answers = [client.get(url) for url in (f"{ADMIN}/", f"{ADMIN}/bundles/", f"{ADMIN}/bundles/1", f"{ADMIN}/settings",
+                                          f"{ADMIN}/audit", f"{ADMIN}/analytics", f"{ADMIN}/analytics.csv",
+                                          f"{ADMIN}/export.json", f"{ADMIN}/bundles/999", f"{API}/bundles",
+                                          f"{API}/bundles/1", f"{API}/nope", f"{API}/openapi.json")]
+    answers.append(client.post(f"{ADMIN}/bundles/new", data=BUNDLE_FORM))  # no CSRF token: 400
+    answers.append(client.post(f"{API}/bundles", json=BUNDLE))
+    adapter.admin = False
+    answers += [client.get(f"{ADMIN}/"), client.get(f"{API}/bundles")]
+    assert {answer.status_code for answer in answers} == {200, 400, 403, 404}
+    for answer in answers:
+        assert {name: answer.headers.get(name) for name in SECURITY_HEADERS} == SECURITY_HEADERS, answer.request.path
+
+
+@pytest.mark.parametrize("shop_url", [None, "https://shop.example/"])
+def test_the_closed_admin_shows_nothing_of_itself_only_the_way_back(database_url, make_shop, shop_url):
+    app, db, tsuide, adapter = make_shop(database_url, **({"TSUIDE_SHOP_URL": shop_url} if shop_url else {}))
+    for url in (f"{ADMIN}/", f"{ADMIN}/bundles/", f"{ADMIN}/settings"):
+        response = app.test_client().get(url)
+        assert response.status_code == 403
+        page = BeautifulSoup(response.data, "html.parser")
+        assert page.select("nav") == []
+        assert [link["href"] for link in page.select("a[href]")] == [shop_url or "/"]
+        assert "is_admin()" in page.get_text()

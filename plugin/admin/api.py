@@ -29,6 +29,12 @@ def _tsuide():
 
 #: The admin's endpoints that take a whole export: ``TSUIDE_MAX_IMPORT_BYTES`` instead of ``TSUIDE_MAX_REQUEST_BYTES``.
 IMPORT_ENDPOINTS = frozenset({"tsuide_admin_api.import_", "tsuide_admin.transfer"})
+#: On every admin answer, page or JSON: never inside another site's frame, never sniffed as another type.
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 def guard() -> None:
@@ -46,6 +52,16 @@ def guard() -> None:
 
 
 api.before_request(guard)
+
+
+def security_headers(response):
+    """:data:`SECURITY_HEADERS` on the response, unless the view set its own."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+api.after_request(security_headers)
 
 
 def _error(error: HTTPException):

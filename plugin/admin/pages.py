@@ -14,7 +14,7 @@ from babel.dates import format_datetime
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
-from werkzeug.exceptions import Conflict, HTTPException, default_exceptions
+from werkzeug.exceptions import Conflict, Forbidden, HTTPException, default_exceptions
 
 from ..errors import InvalidRequest, JSONTooComplex
 from ..storefront.i18n import format_percent
@@ -22,12 +22,13 @@ from ..storefront.request_limits import load_json
 from ..engine.rules import RuleError
 from . import pages_forms as forms
 from . import pages_preview, service
-from .api import guard, search_query
+from .api import guard, search_query, security_headers
 from .records import KINDS, status_of
 from .schemas import SettingsSchema
 
 pages = Blueprint("tsuide_admin", __name__)
 pages.before_request(guard)
+pages.after_request(security_headers)
 
 KIND_NAMES = tuple(KINDS)
 KIND_URL = "<any({}):kind>".format(", ".join(f'"{name}"' for name in KIND_NAMES))
@@ -80,6 +81,8 @@ def _local_time(value) -> str:
 
 
 def _error_page(error: HTTPException):
+    if isinstance(error, Forbidden):  # the admin is closed: nothing of it shows, only the way back to the shop
+        return _render("closed.html", 403, error=error, shop_url=current_app.config["TSUIDE_SHOP_URL"])
     fields = forms.flatten(error.fields, {}) if isinstance(error, InvalidRequest) else None
     return _render("error.html", error.code or 500, error=error, fields=fields)
 
