@@ -103,6 +103,16 @@ def test_a_body_without_a_length_is_cut_off_at_the_limit(shop):
         assert endless.read_bytes <= limit + 64 * 1024  # a chunk past the limit at most, not the endless rest
 
 
+def test_a_shops_own_stricter_limit_stays_in_force(shop):
+    app, adapter = shop
+    app.config["MAX_CONTENT_LENGTH"] = 100
+    try:
+        for url in ("/tsuide/api/cart/items", "/tsuide/admin/api/bundles"):
+            assert send(app.test_client(), url, CountingStream(101), 101).status_code == 413
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = None
+
+
 def test_a_plain_form_too_large_is_413_too_not_a_redirect(shop):
     app, adapter = shop
     response = app.test_client().post("/tsuide/api/cart/items",

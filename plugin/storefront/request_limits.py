@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import json
 
-from flask import request
+from flask import current_app, request
 
 from ..errors import JSONTooComplex, RequestTooLarge
 
@@ -26,7 +26,13 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def limit_request(max_bytes: int) -> None:
-    """Refuse a body over ``max_bytes`` (413), or JSON too deep or too long (400), before a view reads it."""
+    """Refuse a body over ``max_bytes`` (413), or JSON too deep or too long (400), before a view reads it.
+
+    A shop's own, stricter ``MAX_CONTENT_LENGTH`` stays in force.
+    """
+    shop_limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if shop_limit is not None:
+        max_bytes = min(max_bytes, shop_limit)
     length = request.content_length
     if length is not None and length > max_bytes:
         raise _too_large(max_bytes)
