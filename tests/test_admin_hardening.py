@@ -135,6 +135,27 @@ def test_an_odd_setting_in_the_api_is_a_400_naming_it(shop, client, body):
     assert counts(shop) == (0, 0, 0, 0)
 
 
+@pytest.mark.parametrize("number", ["²", "٣", "１", "9" * 30])
+def test_a_number_in_a_url_form_or_header_that_int_cannot_read_is_never_a_500(shop, client, number):
+    client.post(f"{API}/bundles", json=BUNDLE, headers={"X-CSRFToken": token(client)})
+    assert client.get(f"{ADMIN}/bundles/", query_string={"page": number}).status_code == 200
+    assert client.get(f"{ADMIN}/bundles/{number}").status_code == 404
+    assert client.get(f"{API}/bundles/{number}").status_code == 404
+    response = client.patch(f"{API}/bundles/1", json={"label": "x"}, headers={"If-Match": number,
+                                                                              "X-CSRFToken": token(client)})
+    assert response.status_code == 400 and "If-Match" in response.json["error"]["fields"]
+    form = dict(BUNDLE_FORM, csrf_token=token(client), version=number, **{f"items-{number}-product_id": "spray"})
+    assert client.post(f"{ADMIN}/bundles/1", data=form).status_code == 302  # the odd version and row are ignored
+    response = client.post(f"{ADMIN}/bundles/1/delete", data={"version": number, "csrf_token": token(client)})
+    assert response.status_code == 302
+    assert client.get(f"{API}/bundles/1").json["deleted_at"] is not None
+
+
+def test_an_order_number_int_cannot_read_is_a_404_in_the_demo(demo):
+    for number in ("²", "٣", "9" * 30):
+        assert demo.test_client().get(f"/tsuide/api/orders/{number}/offer").status_code == 404
+
+
 def test_the_product_search_refuses_what_no_database_can_search_for(database_url, demo):
     client = demo.test_client()
     with client.session_transaction() as session:

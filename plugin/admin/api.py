@@ -11,6 +11,7 @@ from werkzeug.exceptions import Forbidden, HTTPException, default_exceptions
 from wtforms import ValidationError as TokenError
 
 from ..errors import InvalidRequest
+from ..storage import plain_number
 from ..storefront.request_limits import limit_request
 from . import openapi, service
 from .schemas import PageSchema, SearchSchema
@@ -90,9 +91,10 @@ def _if_match() -> int | None:
     raw = request.headers.get("If-Match", "").strip().strip('"').removeprefix("W/").strip('"')
     if not raw:
         return None
-    if not raw.isdigit():
+    version = plain_number(raw)
+    if version is None:
         raise InvalidRequest("If-Match must be the record's version.", {"If-Match": ["Not a version."]})
-    return int(raw)
+    return version
 
 
 def _record(body: dict, status: int = 200):

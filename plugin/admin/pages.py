@@ -17,6 +17,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import Conflict, Forbidden, HTTPException, default_exceptions
 
 from ..errors import InvalidRequest, JSONTooComplex
+from ..storage import plain_number
 from ..storefront.i18n import format_percent
 from ..storefront.request_limits import load_json
 from ..engine.rules import RuleError
@@ -110,8 +111,8 @@ def home():
 # -- lists and row actions -------------------------------------------------------------------------------
 
 def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    return min(int(raw), 10**6) if raw.isdigit() and int(raw) >= 1 else 1
+    number = plain_number(request.args.get("page"), 7)
+    return min(number, 10**6) if number else 1
 
 
 @pages.get(f"/{KIND_URL}/")
@@ -137,7 +138,7 @@ def act(kind: str, record_id: str, action: str):
     version = request.form.get("version", "")
     try:
         if action == "delete":
-            service.delete(records, record_id, int(version) if version.isdigit() else None)
+            service.delete(records, record_id, plain_number(version))
         elif action == "restore":
             service.restore(records, record_id)
         elif action == "duplicate":

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
+from ..storage import plain_number
 from .schemas import EARLIEST, LATEST, OUT_OF_RANGE
 
 TEXT, INT, MONEY, PERCENT, BOOL, WHEN, LIST = "text", "int", "money", "percent", "bool", "when", "list"
@@ -187,9 +188,9 @@ def row_numbers(values: Mapping[str, str], group: str) -> list[int]:
     numbers = set()
     for key in values:
         if key.startswith(f"{group}-"):
-            head = key[len(group) + 1:].split("-", 1)[0]
-            if head.isdigit() and len(head) < 4:
-                numbers.add(int(head))
+            number = plain_number(key[len(group) + 1:].split("-", 1)[0], 3)
+            if number is not None:
+                numbers.add(number)
     return sorted(numbers)
 
 
@@ -236,8 +237,9 @@ def read_form(kind_name: str, values: Mapping[str, str]) -> Parsed:
     parsed.body = part("")
     if spec.downsell:
         parsed.body["downsell"] = part("downsell-") if values.get("has_downsell") else None
-    if values.get("version", "").isdigit():
-        parsed.body["version"] = int(values["version"])
+    version = plain_number(values.get("version"))
+    if version is not None:
+        parsed.body["version"] = version
     return parsed
 
 
