@@ -18,6 +18,8 @@ from .adapter import DemoAdapter
 from .extensions import db, tsuide
 
 HERE = Path(__file__).resolve().parent
+#: The session key the demo falls back to: public (it is in this file), so anyone can forge a session with it.
+DEFAULT_SECRET_KEY = "tsumugi-demo-not-secret"
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -25,7 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(HERE / "instance"))
     default_database = f"sqlite:///{Path(app.instance_path) / 'shop.sqlite'}"
     app.config.update(
-        SECRET_KEY=os.environ.get("DEMO_SECRET_KEY", "tsumugi-demo-not-secret"),
+        SECRET_KEY=os.environ.get("DEMO_SECRET_KEY", DEFAULT_SECRET_KEY),
         SQLALCHEMY_DATABASE_URI=os.environ.get("DEMO_DATABASE_URL") or default_database,
         SESSION_COOKIE_SAMESITE="Lax",
         #: Lets the footer's switcher open Tsuide's admin (``/tsuide/admin/``) for this session. Demo only:
@@ -37,6 +39,8 @@ def create_app(config: dict | None = None) -> Flask:
         TSUIDE_TIMEZONE="Asia/Tokyo",
     )
     app.config.update(config or {})
+    if app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
+        _warn_default_secret_key(app)
     if app.config["SQLALCHEMY_DATABASE_URI"] == default_database:
         os.makedirs(app.instance_path, exist_ok=True)
 
@@ -50,6 +54,16 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(shop)
     app.cli.add_command(demo_cli)
     return app
+
+
+def _warn_default_secret_key(app: Flask) -> None:
+    """Loudly, at every start: sessions (carts, the admin switch, CSRF tokens) signed with a public key."""
+    app.logger.warning(
+        "\n%s\nTHE DEMO RUNS ON ITS DEFAULT SECRET_KEY, which is public: anyone can forge its sessions, and so\n"
+        "open the admin. Fine on 127.0.0.1; anywhere else set DEMO_SECRET_KEY, e.g.\n"
+        "  export DEMO_SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))')\n%s",
+        "!" * 78, "!" * 78,
+    )
 
 
 @tsuide.locale_selector

@@ -91,7 +91,7 @@ class DemoAdapter(plugin.ShopAdapter):
         return [to_plugin_product(row, lang) for row in rows]
 
     def order(self, order_id: str) -> plugin.Order | None:
-        if not order_id.isdigit():
+        if not (order_id.isascii() and order_id.isdigit() and len(order_id) <= 9):  # "²" is a digit to isdigit()
             return None
         row = db.session.get(Order, int(order_id))
         if row is None or row.customer_id is None or row.customer_id != shopper.customer_id():
@@ -118,7 +118,7 @@ class DemoAdapter(plugin.ShopAdapter):
         added lines, so the lines still add up to the order's total. Nothing changes unless the charge
         goes through.
         """
-        if not order_id.isdigit():
+        if not (order_id.isascii() and order_id.isdigit() and len(order_id) <= 9):
             return False
         order = db.session.get(Order, int(order_id), with_for_update=True, populate_existing=True)
         if order is None or order.customer_id is None or order.customer_id != shopper.customer_id():

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
 from plugin import CapReached
+from plugin.storefront.safe_urls import back_url
 
 from . import shopper
 from .adapter import build_cart
@@ -67,10 +67,8 @@ def _shoppers() -> list[Customer]:
 
 
 def _local_path(target: str | None, fallback: str) -> str:
-    """Only redirect within the shop, so ``next`` cannot send a shopper elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return fallback
+    """Only redirect within the shop, so ``next`` cannot send a shopper elsewhere (the plugin's own check)."""
+    return back_url([target], request.host, fallback)
 
 
 def _quantity(raw: str | None, default: int = 1) -> int:

@@ -7,7 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from werkzeug.exceptions import BadRequest, Conflict, Gone, HTTPException, NotFound, ServiceUnavailable
+from werkzeug.exceptions import (
+    BadRequest,
+    Conflict,
+    Gone,
+    HTTPException,
+    NotFound,
+    RequestEntityTooLarge,
+    ServiceUnavailable,
+)
 
 
 class CapReached(Conflict):
@@ -24,6 +32,17 @@ class InvalidRequest(BadRequest):
     def __init__(self, description: str, fields: Mapping[str, object]):
         super().__init__(description)
         self.fields = dict(fields)
+
+
+class RequestTooLarge(RequestEntityTooLarge):
+    """The body is larger than the endpoint takes (``TSUIDE_MAX_REQUEST_BYTES``); refused before it is read."""
+
+
+class JSONTooComplex(InvalidRequest):
+    """A JSON body nested too deeply, or with too many members in one list or object."""
+
+    def __init__(self, description: str):
+        super().__init__(description, {"_schema": [description]})
 
 
 class UnknownOffer(NotFound):

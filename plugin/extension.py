@@ -51,6 +51,9 @@ DEFAULTS = {
     "TSUIDE_SIGNIFICANCE": 0.05,
     "TSUIDE_MARGIN_FLOOR_PERCENT": None,
     "TSUIDE_ASSIGNMENT_SALT": None,
+    "TSUIDE_MAX_REQUEST_BYTES": 64 * 1024,
+    "TSUIDE_MAX_IMPORT_BYTES": 4 * 1024 * 1024,
+    "TSUIDE_SHOP_URL": "/",
 }
 
 
@@ -130,6 +133,11 @@ class Tsuide:
         - ``TSUIDE_ASSIGNMENT_SALT`` (``None``): the shop's secret salt for A/B assignment and the holdout, so
           nobody can work out which visitor ids land in which variant. ``None`` derives one from
           ``SECRET_KEY``; set it to keep visitors in their variants when the key changes.
+        - ``TSUIDE_MAX_REQUEST_BYTES`` (``65536``): the largest body any of the plugin's endpoints reads; a
+          larger one is a 413 before it is read.
+        - ``TSUIDE_MAX_IMPORT_BYTES`` (``4194304``): the same, for the admin's import (API and upload page).
+        - ``TSUIDE_SHOP_URL`` (``"/"``): the shop's home page, where a form goes back to when it names no page
+          of the shop, and the link on the closed admin's 403 page.
         - ``SECRET_KEY`` must be set: the plugin's forms and JSON writes carry a CSRF token, and visitor
           ids are signed with it (``SECRET_KEY_FALLBACKS`` are accepted too).
         """

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, request
 from flask_wtf.csrf import CSRFError, validate_csrf
 from marshmallow import ValidationError
-from werkzeug.exceptions import HTTPException, default_exceptions
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, default_exceptions
 from wtforms import ValidationError as TokenError
 
 from . import storage as models
@@ -23,6 +22,8 @@ from .engine.offers import additions_for
 from .storefront import beacons, thank_you as _thank_you
 from .storefront.assets import send_asset
 from .storefront.panels import log_failure, render_cart_panel, render_thank_you
+from .storefront.request_limits import limit_request
+from .storefront.safe_urls import back_url, link_url
 from .storefront.visitor import visitor_id
 from .storage.events import analytics_savepoint
 from .engine.values import Product
@@ -57,6 +58,8 @@ blueprint = _Blueprint(
     static_folder=_shipped("static"),
     template_folder=_shipped("templates"),
 )
+# Panels pass the adapter's product links through this: only http(s) and paths become an href or src.
+blueprint.add_app_template_filter(link_url, "tsuide_link")
 
 
 #: Endpoints the panels' no-JavaScript forms post to: they answer with a redirect back to the page.
@@ -69,6 +72,12 @@ def _tsuide():
 
 def _wants_json() -> bool:
     return request.is_json or request.accept_mimetypes.best == "application/json"
+
+
+@blueprint.before_request
+def _limit_request() -> None:
+    """Before anything reads the body (the CSRF check below reads the form): its size, and a JSON body's shape."""
+    limit_request(current_app.config["TSUIDE_MAX_REQUEST_BYTES"])
 
 
 @blueprint.before_request
@@ -86,7 +95,8 @@ def _check_csrf() -> None:
 def _shopper_error(error: HTTPException):
     """JSON for the widget; for a plain form, the message as a flash and back to the page."""
     message = error.description
-    if _wants_json() or request.endpoint not in FORM_ENDPOINTS:
+    # A body refused for its size is never read, not even for the form's ``next``: no way back but JSON.
+    if _wants_json() or request.endpoint not in FORM_ENDPOINTS or isinstance(error, RequestEntityTooLarge):
         body = {"error": {"message": message}}
         if isinstance(error, InvalidRequest):
             body["error"]["fields"] = error.fields
@@ -111,15 +121,9 @@ for _code in default_exceptions:
 
 
 def _back() -> str:
-    """The local page a form asked to come back to, else the page it came from, else the shop's root."""
-    for target in (request.form.get("next"), request.referrer):
-        if target:
-            parts = urlsplit(target)
-            if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
-                return target
-            if parts.netloc == request.host:
-                return parts.path + (f"?{parts.query}" if parts.query else "")
-    return "/"
+    """The page of this shop a form asked to come back to, else the page it came from, else the shop's home."""
+    return back_url((request.form.get("next"), request.referrer), request.host,
+                    current_app.config["TSUIDE_SHOP_URL"])
 
 
 def _validated(schema: type, form: dict) -> dict:

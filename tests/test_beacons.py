@@ -137,3 +137,15 @@ def test_a_thank_you_beacon_counts_for_the_order_its_panel_was_for(database_url,
     with app.app_context():
         assert [(e.kind, e.rule_id, e.page) for e in db.session.query(models.Event)] == [
             ("impression", offer_id, "thank-you")]
+
+
+@pytest.mark.parametrize("offer", ["gap:\x00", "pair:a\ud800", "gap:a\x1fb"])
+def test_an_offer_id_no_database_could_store_is_a_400_not_a_503(shop, offer):
+    app, *_ = shop
+    browser = Browser(app)
+    response = browser.client.post(EVENTS, json={"kind": "impression", "offers": [offer],
+                                                 "beacon_token": browser.beacon_token},
+                                   headers={"X-CSRFToken": browser.csrf})
+    assert response.status_code == 400
+    assert "offers" in response.get_data(as_text=True)
+    assert stored(shop) == []

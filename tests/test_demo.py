@@ -131,3 +131,27 @@ def test_a_visitor_in_the_holdout_sees_no_offers_and_the_demo_says_why(demo, sho
     assert bool(page.select(".tsuide-offer")) is offers_shown
     assert bool(page.select("[data-holdout-note]")) is not offers_shown
     assert amount(page, "#summary-total") == 3_000 + 600  # the same price either way
+
+
+def test_the_demo_warns_loudly_when_it_runs_on_its_public_secret_key(caplog, monkeypatch, tmp_path):
+    monkeypatch.delenv("DEMO_SECRET_KEY", raising=False)
+    url = f"sqlite:///{tmp_path / 'shop.sqlite'}"
+    with caplog.at_level("WARNING"):
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    assert app.config["SECRET_KEY"] == "tsumugi-demo-not-secret"
+    assert [record.levelname for record in caplog.records if "DEMO_SECRET_KEY" in record.getMessage()] == ["WARNING"]
+    caplog.clear()
+    monkeypatch.setenv("DEMO_SECRET_KEY", "a-key-of-its-own")
+    with caplog.at_level("WARNING"):
+        create_app({"SQLALCHEMY_DATABASE_URI": url})
+        create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "set-by-config"})
+    assert [record for record in caplog.records if "DEMO_SECRET_KEY" in record.getMessage()] == []
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "/\\evil.example/", "/%2F%2Fevil.example/",
+                                    "http://localhost//evil.example/"])
+def test_the_demos_own_forms_never_redirect_off_the_shop(shopper, target):
+    assert shopper.get("/lang/en", query_string={"next": target}).headers["Location"] == "/"
+    response = shopper.post("/cart/add", data={"product_id": "sneakers", "csrf_token": TOKEN, "next": target})
+    assert response.headers["Location"] == "/cart"
+    assert shopper.get("/lang/ja", query_string={"next": "/cart"}).headers["Location"] == "/cart"

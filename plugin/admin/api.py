@@ -11,8 +11,10 @@ from werkzeug.exceptions import Forbidden, HTTPException, default_exceptions
 from wtforms import ValidationError as TokenError
 
 from ..errors import InvalidRequest
+from ..storage import plain_number
+from ..storefront.request_limits import limit_request
 from . import openapi, service
-from .schemas import PageSchema
+from .schemas import PageSchema, SearchSchema
 
 api = Blueprint("tsuide_admin_api", __name__)
 
@@ -26,10 +28,22 @@ def _tsuide():
     return current_app.extensions["tsuide"]
 
 
+#: The admin's endpoints that take a whole export: ``TSUIDE_MAX_IMPORT_BYTES`` instead of ``TSUIDE_MAX_REQUEST_BYTES``.
+IMPORT_ENDPOINTS = frozenset({"tsuide_admin_api.import_", "tsuide_admin.transfer"})
+#: On every admin answer, page or JSON: never inside another site's frame, never sniffed as another type.
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
 def guard() -> None:
-    """Admin only, and every write carries the CSRF token."""
+    """Admin only; then the body's size and shape (before the CSRF check reads it); every write carries the token."""
     if not _tsuide()._adapter.is_admin():
         raise Forbidden(CLOSED)
+    limit = "TSUIDE_MAX_IMPORT_BYTES" if request.endpoint in IMPORT_ENDPOINTS else "TSUIDE_MAX_REQUEST_BYTES"
+    limit_request(current_app.config[limit])
     if request.method in ("POST", "PUT", "PATCH", "DELETE") and current_app.config.get("WTF_CSRF_ENABLED", True):
         token = request.headers.get("X-CSRFToken") or request.form.get("csrf_token")
         try:
@@ -39,6 +53,16 @@ def guard() -> None:
 
 
 api.before_request(guard)
+
+
+def security_headers(response):
+    """:data:`SECURITY_HEADERS` on the response, unless the view set its own."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+api.after_request(security_headers)
 
 
 def _error(error: HTTPException):
@@ -57,14 +81,20 @@ def _page_args() -> dict:
     return service.load(PageSchema, request.args.to_dict())
 
 
+def search_query() -> str:
+    """The product picker's ``?q=``, at most 100 characters; 400 if it holds what no database can search for."""
+    return service.load(SearchSchema, {"q": request.args.get("q", "")})["q"][:100]
+
+
 def _if_match() -> int | None:
     """The version from ``If-Match: "3"``, if sent."""
     raw = request.headers.get("If-Match", "").strip().strip('"').removeprefix("W/").strip('"')
     if not raw:
         return None
-    if not raw.isdigit():
+    version = plain_number(raw)
+    if version is None:
         raise InvalidRequest("If-Match must be the record's version.", {"If-Match": ["Not a version."]})
-    return int(raw)
+    return version
 
 
 def _record(body: dict, status: int = 200):
@@ -158,8 +188,7 @@ def products():
     tsuide = _tsuide()
     if "search_products" in tsuide.missing_features():
         return jsonify({"items": [], "message": "The product picker needs search_products() in the adapter."})
-    query = request.args.get("q", "")[:100]
-    found = tsuide._adapter.search_products(query, 20)
+    found = tsuide._adapter.search_products(search_query(), 20)
     return jsonify({"items": [
         {"id": p.id, "name": p.name, "price": p.price, "category": p.category, "in_stock": p.in_stock,
          "cost": p.cost, "image_url": p.image_url} for p in found

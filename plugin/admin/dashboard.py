@@ -191,7 +191,9 @@ def _text(value: str | None) -> str:
 def as_csv(dashboard: Dashboard) -> str:
     """The same figures as the page: one row per offer and variant, then the offers and holdout groups."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    # RFC 4180's CRLF: the writer quotes a cell holding any character of its line terminator, so a bare CR
+    # (or LF) in a label stays inside its quoted cell instead of breaking the row in a spreadsheet.
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for offer in dashboard.report.offers:
         verdict = analytics.verdict_text(offer) if offer.verdict is not None else ""

@@ -14,19 +14,22 @@ from babel.dates import format_datetime
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
-from werkzeug.exceptions import Conflict, HTTPException, default_exceptions
+from werkzeug.exceptions import Conflict, Forbidden, HTTPException, default_exceptions
 
-from ..errors import InvalidRequest
+from ..errors import InvalidRequest, JSONTooComplex
+from ..storage import plain_number
 from ..storefront.i18n import format_percent
+from ..storefront.request_limits import load_json
 from ..engine.rules import RuleError
 from . import pages_forms as forms
 from . import pages_preview, service
-from .api import guard
+from .api import guard, search_query, security_headers
 from .records import KINDS, status_of
 from .schemas import SettingsSchema
 
 pages = Blueprint("tsuide_admin", __name__)
 pages.before_request(guard)
+pages.after_request(security_headers)
 
 KIND_NAMES = tuple(KINDS)
 KIND_URL = "<any({}):kind>".format(", ".join(f'"{name}"' for name in KIND_NAMES))
@@ -52,7 +55,11 @@ def _tsuide():
     return current_app.extensions["tsuide"]
 
 
-def _render(template: str, status: int = 200, **context) -> tuple[str, int]:
+def _render(template: str, http_status: int = 200, /, **context) -> tuple[str, int]:
+    """``template`` with the admin's helpers, answered with ``http_status``.
+
+    The status is positional-only, so a template variable of any name (a list's ``status`` filter) stays one.
+    """
     tsuide = _tsuide()
     for name in ("errors", "fields"):
         if context.get(name):
@@ -61,7 +68,7 @@ def _render(template: str, status: int = 200, **context) -> tuple[str, int]:
         f"tsuide/admin/{template}", _=tsuide.gettext, money=tsuide.format_money, locale=tsuide.locale(),
         csrf_token=generate_csrf(), kinds=KINDS, notice=NOTICES.get(request.args.get("notice", "")),
         local_time=_local_time, percent=format_percent, **context,
-    ), status
+    ), http_status
 
 
 def _local_time(value) -> str:
@@ -75,7 +82,10 @@ def _local_time(value) -> str:
 
 
 def _error_page(error: HTTPException):
-    return _render("error.html", error.code or 500, error=error)
+    if isinstance(error, Forbidden):  # the admin is closed: nothing of it shows, only the way back to the shop
+        return _render("closed.html", 403, error=error, shop_url=current_app.config["TSUIDE_SHOP_URL"])
+    fields = forms.flatten(error.fields, {}) if isinstance(error, InvalidRequest) else None
+    return _render("error.html", error.code or 500, error=error, fields=fields)
 
 
 pages.register_error_handler(HTTPException, _error_page)
@@ -101,8 +111,8 @@ def home():
 # -- lists and row actions -------------------------------------------------------------------------------
 
 def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    return min(int(raw), 10**6) if raw.isdigit() and int(raw) >= 1 else 1
+    number = plain_number(request.args.get("page"), 7)
+    return min(number, 10**6) if number else 1
 
 
 @pages.get(f"/{KIND_URL}/")
@@ -128,7 +138,7 @@ def act(kind: str, record_id: str, action: str):
     version = request.form.get("version", "")
     try:
         if action == "delete":
-            service.delete(records, record_id, int(version) if version.isdigit() else None)
+            service.delete(records, record_id, plain_number(version))
         elif action == "restore":
             service.restore(records, record_id)
         elif action == "duplicate":
@@ -247,7 +257,7 @@ def save(kind: str, record_id: str | None):
 
 @pages.get("/products")
 def products():
-    query = request.args.get("q", "")[:100]
+    query = search_query()
     tsuide = _tsuide()
     off = "search_products" in tsuide.missing_features()
     found = [] if off else tsuide._adapter.search_products(query, 50)
@@ -335,10 +345,12 @@ def transfer():
         return _render("transfer.html", 400, values={}, errors={"confirm_replace": [_("Tick the box to replace everything.")]})
     if upload is None or not upload.filename:
         return _render("transfer.html", 400, values={}, errors={"document": [_("Choose the exported JSON file.")]})
-    try:
-        document = json.loads(upload.read(10 * 1024 * 1024 + 1).decode("utf-8-sig"))
+    try:  # the whole request is at most TSUIDE_MAX_IMPORT_BYTES (see the guard)
+        document = load_json(upload.read().decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError):
         return _render("transfer.html", 400, values={}, errors={"document": [_("This file is not JSON.")]})
+    except JSONTooComplex as error:
+        return _render("transfer.html", 400, values={}, errors={"document": [error.description]})
     try:
         result = service.import_all(document)
     except InvalidRequest as error:

@@ -13,10 +13,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+
+from ..storage import plain_number
+from .schemas import EARLIEST, LATEST, OUT_OF_RANGE
 
 TEXT, INT, MONEY, PERCENT, BOOL, WHEN, LIST = "text", "int", "money", "percent", "bool", "when", "list"
 PRICE = "price"  # percent or money, by the pricing mode next to it
@@ -77,20 +80,30 @@ def _zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["TSUIDE_TIMEZONE"])
 
 
+#: Full-width digits and signs an owner may type with a Japanese input method, as ASCII.
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９．，－＋", "0123456789.,-+")
+#: What the forms read as numbers: ASCII digits with an optional sign (and decimals for a percentage), no
+#: exponents, ``Infinity`` or ``NaN``, and short enough that converting them costs nothing.
+_WHOLE = re.compile(r"[+-]?[0-9]{1,15}")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]{1,12}(?:\.[0-9]{0,12})?|\.[0-9]{1,12})")
+
+
 def parse_percent(text: str) -> int:
     """ "10" -> 1000 basis points; "12.5" -> 1250."""
-    try:
-        points = Decimal(text.replace("%", "").replace("％", "").strip()) * 100
-    except InvalidOperation:
-        raise Unreadable("Enter a percentage, like 10.") from None
+    cleaned = text.translate(_FULL_WIDTH).replace("%", "").replace("％", "").strip()
+    if not _DECIMAL.fullmatch(cleaned):
+        raise Unreadable("Enter a percentage, like 10.")
+    points = Decimal(cleaned) * 100
     if points != points.to_integral_value():
         raise Unreadable("Use at most two decimals.")
     return int(points)
 
 
 def parse_amount(text: str) -> int:
-    cleaned = text.replace(",", "").replace("¥", "").replace("￥", "").replace("円", "").strip()
-    if not cleaned.lstrip("-").isdigit() or len(cleaned) > 15:
+    cleaned = text.translate(_FULL_WIDTH)
+    for sign in (",", "¥", "￥", "円"):
+        cleaned = cleaned.replace(sign, "")
+    if not _WHOLE.fullmatch(cleaned.strip()):
         raise Unreadable("Enter a whole number.")
     return int(cleaned)
 
@@ -99,9 +112,15 @@ def parse_when(text: str) -> str:
     """A ``datetime-local`` value in the shop's time zone -> an ISO time with its offset."""
     try:
         local = datetime.fromisoformat(text.strip())
+        moment = local.replace(tzinfo=_zone()) if local.tzinfo is None else local
+        in_utc = moment.astimezone(timezone.utc)
     except ValueError:
         raise Unreadable("Enter a date and time.") from None
-    return local.replace(tzinfo=_zone()).isoformat() if local.tzinfo is None else local.isoformat()
+    except OverflowError:  # year 1 east of Greenwich, year 9999 west of it
+        raise Unreadable(OUT_OF_RANGE) from None
+    if not EARLIEST <= in_utc < LATEST:
+        raise Unreadable(OUT_OF_RANGE)
+    return moment.isoformat()
 
 
 def show_when(value: str | None) -> str:
@@ -169,9 +188,9 @@ def row_numbers(values: Mapping[str, str], group: str) -> list[int]:
     numbers = set()
     for key in values:
         if key.startswith(f"{group}-"):
-            head = key[len(group) + 1:].split("-", 1)[0]
-            if head.isdigit() and len(head) < 4:
-                numbers.add(int(head))
+            number = plain_number(key[len(group) + 1:].split("-", 1)[0], 3)
+            if number is not None:
+                numbers.add(number)
     return sorted(numbers)
 
 
@@ -218,8 +237,9 @@ def read_form(kind_name: str, values: Mapping[str, str]) -> Parsed:
     parsed.body = part("")
     if spec.downsell:
         parsed.body["downsell"] = part("downsell-") if values.get("has_downsell") else None
-    if values.get("version", "").isdigit():
-        parsed.body["version"] = int(values["version"])
+    version = plain_number(values.get("version"))
+    if version is not None:
+        parsed.body["version"] = version
     return parsed
 
 
@@ -339,6 +359,16 @@ _PATTERNS = (
     (re.compile(r"^(.+) is listed twice\.$"), "%(first)s is listed twice."),
     (re.compile(r"^(.+) already counts toward volume discount (.+)\.$"),
      "%(first)s already counts toward volume discount %(second)s."),
+    (re.compile(r"^The request is too large: this address takes at most ([0-9,]+) bytes\.$"),
+     "The request is too large: this address takes at most %(first)s bytes."),
+    (re.compile(r"^The JSON is nested too deeply: at most ([0-9,]+) levels\.$"),
+     "The JSON is nested too deeply: at most %(first)s levels."),
+    (re.compile(r"^A list or object in the JSON has too many members: at most ([0-9,]+)\.$"),
+     "A list or object in the JSON has too many members: at most %(first)s."),
+    (re.compile(r"^At most ([0-9,]+) records can be imported at once; this document has ([0-9,]+)\.$"),
+     "At most %(first)s records can be imported at once; this document has %(second)s."),
+    (re.compile(r"^Checking stopped after ([0-9,]+) records with errors: fix these and import again\.$"),
+     "Checking stopped after %(first)s records with errors: fix these and import again."),
 )
 
 

@@ -3,15 +3,23 @@
 They check the shape of a request (every wrong field reported at once);
 saving then runs the engine's own checks, whose errors name fields the same
 way. Unknown fields are refused, so a typo never passes silently.
+
+This is where odd values become a 400 naming the field, on every database
+alike, for the JSON API and (through :mod:`.pages_forms`) the HTML forms:
+text is :class:`Text` (no NUL, control character or lone surrogate), whole
+numbers are :class:`Whole` (``1.5`` or ``Infinity`` is refused, never cut or
+overflowed), and times are :class:`When` (from :data:`EARLIEST` to before
+:data:`LATEST`, whatever their offset).
 """
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import datetime, timezone
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from ..engine.variants import NAME as VARIANT_NAME
 from ..engine.variants import NAME_RULE as VARIANT_NAME_RULE
+from ..storefront.schemas import Text
 
 ID = validate.Length(min=1, max=64)
 LABEL = validate.Length(min=1, max=200)
@@ -20,25 +28,54 @@ PRICING_MODES = ("fixed_price", "percent_off", "amount_off")
 MONEY = validate.Range(min=0, max=10**12)
 
 
+#: Schedules run from here to before ``LATEST`` (in UTC): far enough for any offer, and never past what
+#: a ``datetime`` can hold after its time zone is taken off.
+EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+OUT_OF_RANGE = "Choose a time from 2000 to 2099."
+
+
 class _Strict(Schema):
     class Meta:
         unknown = RAISE
 
 
-def _when(**kwargs):
-    return fields.AwareDateTime(allow_none=True, default_timezone=timezone.utc, **kwargs)
+class Whole(fields.Integer):
+    """A JSON integer: ``1.5``, ``"5"`` or ``Infinity`` is refused, never cut to a whole number."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+
+class When(fields.AwareDateTime):
+    """An ISO time with its offset (UTC if none), from :data:`EARLIEST` to before :data:`LATEST`."""
+
+    default_error_messages = {"out_of_range": OUT_OF_RANGE}
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_none=True, default_timezone=timezone.utc, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            in_utc = moment.astimezone(timezone.utc)
+        except OverflowError:  # year 1 at +14:00, year 9999 at -14:00
+            raise self.make_error("out_of_range") from None
+        if not EARLIEST <= in_utc < LATEST:
+            raise self.make_error("out_of_range")
+        return moment
 
 
 class TermsSchema(_Strict):
     """What every rule and offer has: names, schedule, priority, pause; ``version`` guards updates."""
 
-    label = fields.String(required=True, validate=LABEL)
-    label_en = fields.String(allow_none=True, validate=validate.Length(max=200))
-    starts_at = _when()
-    ends_at = _when()
-    priority = fields.Integer(load_default=0, validate=validate.Range(min=-1000, max=1000))
+    label = Text(required=True, validate=LABEL)
+    label_en = Text(allow_none=True, validate=validate.Length(max=200))
+    starts_at = When()
+    ends_at = When()
+    priority = Whole(load_default=0, validate=validate.Range(min=-1000, max=1000))
     paused = fields.Boolean(load_default=False)
-    version = fields.Integer(load_only=True, metadata={"description": "The version you edited (409 if stale)."})
+    version = Whole(load_only=True, metadata={"description": "The version you edited (409 if stale)."})
 
     @validates_schema
     def _schedule(self, data, **kwargs):
@@ -50,14 +87,14 @@ class TermsSchema(_Strict):
 class RuleTermsSchema(TermsSchema):
     stackable = fields.Boolean(load_default=False)
     exclusive = fields.Boolean(load_default=False)
-    per_customer_cap = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=10**6))
-    global_cap = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=10**9))
-    margin_floor_bp = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=100_000))
+    per_customer_cap = Whole(allow_none=True, validate=validate.Range(min=1, max=10**6))
+    global_cap = Whole(allow_none=True, validate=validate.Range(min=1, max=10**9))
+    margin_floor_bp = Whole(allow_none=True, validate=validate.Range(min=0, max=100_000))
 
 
 class ItemSchema(_Strict):
-    product_id = fields.String(required=True, validate=ID)
-    quantity = fields.Integer(load_default=1, validate=validate.Range(min=1, max=999))
+    product_id = Text(required=True, validate=ID)
+    quantity = Whole(load_default=1, validate=validate.Range(min=1, max=999))
 
 
 def _unique_products(items, name="items"):
@@ -69,13 +106,13 @@ def _unique_products(items, name="items"):
 class VariantSchema(_Strict):
     """One arm of an A/B test; empty fields keep the offer's own (a variant with none set is the control)."""
 
-    name = fields.String(required=True, validate=validate.Regexp(VARIANT_NAME, error=VARIANT_NAME_RULE))
-    weight = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100))
-    label = fields.String(allow_none=True, validate=validate.Length(max=200))
-    label_en = fields.String(allow_none=True, validate=validate.Length(max=200))
-    button_label = fields.String(allow_none=True, validate=BUTTON)
-    button_label_en = fields.String(allow_none=True, validate=BUTTON)
-    pricing_value = fields.Integer(allow_none=True, validate=MONEY, metadata={
+    name = Text(required=True, validate=validate.Regexp(VARIANT_NAME, error=VARIANT_NAME_RULE))
+    weight = Whole(load_default=1, validate=validate.Range(min=1, max=100))
+    label = Text(allow_none=True, validate=validate.Length(max=200))
+    label_en = Text(allow_none=True, validate=validate.Length(max=200))
+    button_label = Text(allow_none=True, validate=BUTTON)
+    button_label_en = Text(allow_none=True, validate=BUTTON)
+    pricing_value = Whole(allow_none=True, validate=MONEY, metadata={
         "description": "The discount this variant tests, in the offer's own pricing mode (bundles and thank-you "
                        "offers only)."})
 
@@ -89,8 +126,8 @@ def _variants():
 
 class BundleSchema(RuleTermsSchema):
     items = fields.List(fields.Nested(ItemSchema), required=True, validate=validate.Length(min=1, max=50))
-    pricing_mode = fields.String(required=True, validate=validate.OneOf(PRICING_MODES))
-    pricing_value = fields.Integer(required=True, validate=MONEY)
+    pricing_mode = Text(required=True, validate=validate.OneOf(PRICING_MODES))
+    pricing_value = Whole(required=True, validate=MONEY)
     variants = _variants()
 
     @validates_schema
@@ -99,13 +136,13 @@ class BundleSchema(RuleTermsSchema):
 
 
 class TierSchema(_Strict):
-    min_quantity = fields.Integer(required=True, validate=validate.Range(min=2, max=9999))
-    percent_bp = fields.Integer(required=True, validate=validate.Range(min=1, max=10_000))
+    min_quantity = Whole(required=True, validate=validate.Range(min=2, max=9999))
+    percent_bp = Whole(required=True, validate=validate.Range(min=1, max=10_000))
 
 
 class VolumeSchema(RuleTermsSchema):
-    product_ids = fields.List(fields.String(validate=ID), load_default=list, validate=validate.Length(max=500))
-    categories = fields.List(fields.String(validate=ID), load_default=list, validate=validate.Length(max=50))
+    product_ids = fields.List(Text(validate=ID), load_default=list, validate=validate.Length(max=500))
+    categories = fields.List(Text(validate=ID), load_default=list, validate=validate.Length(max=50))
     tiers = fields.List(fields.Nested(TierSchema), required=True, validate=validate.Length(min=1, max=10))
     variants = _variants()
 
@@ -121,15 +158,15 @@ class VolumeSchema(RuleTermsSchema):
 
 
 class RewardSchema(_Strict):
-    threshold = fields.Integer(required=True, validate=validate.Range(min=1, max=10**12))
-    label = fields.String(required=True, validate=LABEL)
-    label_en = fields.String(allow_none=True, validate=validate.Length(max=200))
+    threshold = Whole(required=True, validate=validate.Range(min=1, max=10**12))
+    label = Text(required=True, validate=LABEL)
+    label_en = Text(allow_none=True, validate=validate.Length(max=200))
 
 
 class ShippingSchema(TermsSchema):
-    currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}$", error="Use a code like JPY."))
-    threshold = fields.Integer(required=True, validate=validate.Range(min=1, max=10**12))
-    fee = fields.Integer(required=True, validate=MONEY)
+    currency = Text(required=True, validate=validate.Regexp(r"^[A-Z]{3}$", error="Use a code like JPY."))
+    threshold = Whole(required=True, validate=validate.Range(min=1, max=10**12))
+    fee = Whole(required=True, validate=MONEY)
     count_before_discounts = fields.Boolean(load_default=False)
     rewards = fields.List(fields.Nested(RewardSchema), load_default=list, validate=validate.Length(max=10))
 
@@ -141,21 +178,21 @@ class ShippingSchema(TermsSchema):
 
 
 class OfferBaseSchema(TermsSchema):
-    kind = fields.String(required=True, validate=validate.OneOf(("add_on", "upgrade")))
-    accept_label = fields.String(allow_none=True, validate=BUTTON)
-    accept_label_en = fields.String(allow_none=True, validate=BUTTON)
-    decline_label = fields.String(allow_none=True, validate=BUTTON)
-    decline_label_en = fields.String(allow_none=True, validate=BUTTON)
-    trigger_products = fields.List(fields.String(validate=ID), load_default=list, validate=validate.Length(max=200))
-    trigger_categories = fields.List(fields.String(validate=ID), load_default=list, validate=validate.Length(max=50))
+    kind = Text(required=True, validate=validate.OneOf(("add_on", "upgrade")))
+    accept_label = Text(allow_none=True, validate=BUTTON)
+    accept_label_en = Text(allow_none=True, validate=BUTTON)
+    decline_label = Text(allow_none=True, validate=BUTTON)
+    decline_label_en = Text(allow_none=True, validate=BUTTON)
+    trigger_products = fields.List(Text(validate=ID), load_default=list, validate=validate.Length(max=200))
+    trigger_categories = fields.List(Text(validate=ID), load_default=list, validate=validate.Length(max=50))
     items = fields.List(fields.Nested(ItemSchema), required=True, validate=validate.Length(min=1, max=20))
-    replaces_product_id = fields.String(allow_none=True, validate=ID)
-    pricing_mode = fields.String(load_default="percent_off", validate=validate.OneOf(PRICING_MODES))
-    pricing_value = fields.Integer(load_default=0, validate=MONEY)
-    min_order_total = fields.Integer(allow_none=True, validate=MONEY)
-    max_order_total = fields.Integer(allow_none=True, validate=MONEY)
-    segment = fields.String(load_default="any", validate=validate.OneOf(("any", "new", "returning", "loyal")))
-    global_cap = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=10**9))
+    replaces_product_id = Text(allow_none=True, validate=ID)
+    pricing_mode = Text(load_default="percent_off", validate=validate.OneOf(PRICING_MODES))
+    pricing_value = Whole(load_default=0, validate=MONEY)
+    min_order_total = Whole(allow_none=True, validate=MONEY)
+    max_order_total = Whole(allow_none=True, validate=MONEY)
+    segment = Text(load_default="any", validate=validate.OneOf(("any", "new", "returning", "loyal")))
+    global_cap = Whole(allow_none=True, validate=validate.Range(min=1, max=10**9))
 
     @validates_schema
     def _offer(self, data, **kwargs):
@@ -181,17 +218,17 @@ class OfferSchema(OfferBaseSchema):
 class SettingsSchema(_Strict):
     """Shop-wide settings that override the ``TSUIDE_*`` defaults without a deploy."""
 
-    max_cart_offers = fields.Integer(validate=validate.Range(min=0, max=10))
-    max_gap_fillers = fields.Integer(validate=validate.Range(min=0, max=10))
-    post_purchase_minutes = fields.Integer(validate=validate.Range(min=1, max=24 * 60))
-    decline_days = fields.Integer(validate=validate.Range(min=0, max=365))
+    max_cart_offers = Whole(validate=validate.Range(min=0, max=10))
+    max_gap_fillers = Whole(validate=validate.Range(min=0, max=10))
+    post_purchase_minutes = Whole(validate=validate.Range(min=1, max=24 * 60))
+    decline_days = Whole(validate=validate.Range(min=0, max=365))
     upsell_max_ratio = fields.Float(validate=validate.Range(min=0.05, max=1.0))
-    loyal_orders = fields.Integer(validate=validate.Range(min=2, max=1000))
+    loyal_orders = Whole(validate=validate.Range(min=2, max=1000))
     holdout_percent = fields.Float(validate=validate.Range(min=0, max=50),
                                    metadata={"description": "Share of visitors who see no offers (%)."})
     significance = fields.Float(validate=validate.Range(min=0.001, max=0.2),
                                 metadata={"description": "p-value below which an A/B test names a winner."})
-    event_retention_days = fields.Integer(validate=validate.Range(min=30, max=3650))
+    event_retention_days = Whole(validate=validate.Range(min=30, max=3650))
 
 
 #: Setting name -> the config key it overrides.
@@ -224,10 +261,19 @@ class PageSchema(Schema):
 class PairSchema(_Strict):
     """A mined pair to make a bundle of."""
 
-    product_a = fields.String(required=True, validate=ID)
-    product_b = fields.String(required=True, validate=ID)
+    product_a = Text(required=True, validate=ID)
+    product_b = Text(required=True, validate=ID)
 
     @validates_schema
     def _two(self, data, **kwargs):
         if data.get("product_a") == data.get("product_b"):
             raise ValidationError("A pair is two different products.", "product_b")
+
+
+class SearchSchema(Schema):
+    """The product picker's query: any text a database can search for."""
+
+    class Meta:
+        unknown = RAISE
+
+    q = Text(load_default="")

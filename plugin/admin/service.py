@@ -24,6 +24,10 @@ from .records import KINDS, Kind, status_of
 from .schemas import SETTING_KEYS, SettingsSchema
 
 EXPORT_FORMAT = "tsuide-settings"
+#: An import holds at most this many records in all; a larger one is refused before any is checked.
+MAX_IMPORT_RECORDS = 2_000
+#: Records whose errors a refused import names; checking stops there, so a bad document answers fast and small.
+MAX_IMPORT_ERRORS = 50
 _NOT_EXPORTED = {"id", "version", "created_at", "updated_at", "deleted_at", "accepted"}
 
 
@@ -254,7 +258,12 @@ def import_all(document) -> dict:
     if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT:
         raise InvalidRequest("This is not a Tsuide export.", {"format": [f"Expected {EXPORT_FORMAT!r}."]})
     errors: dict = {}
+    counted = sum(len(records) for records in (document.get(kind, []) for kind in KINDS) if isinstance(records, list))
+    if counted > MAX_IMPORT_RECORDS:
+        raise InvalidRequest("The import was refused; nothing was changed.", {"_schema": [
+            f"At most {MAX_IMPORT_RECORDS:,} records can be imported at once; this document has {counted:,}."]})
     loaded: dict[str, list[dict]] = {}
+    wrong = 0
     for kind in KINDS.values():
         records = document.get(kind.name, [])
         if not isinstance(records, list):
@@ -262,10 +271,15 @@ def import_all(document) -> dict:
             continue
         loaded[kind.name] = []
         for index, record in enumerate(records):
+            if wrong == MAX_IMPORT_ERRORS:
+                errors["_schema"] = [f"Checking stopped after {MAX_IMPORT_ERRORS} records with errors: fix these "
+                                     "and import again."]
+                break
             try:
                 loaded[kind.name].append(kind.schema().load(record))
             except (ValidationError, TypeError) as error:
                 errors.setdefault(kind.name, {})[index] = getattr(error, "messages", [str(error)])
+                wrong += 1
     try:
         new_settings = SettingsSchema().load(document.get("settings", {}))
     except ValidationError as error:

@@ -11,7 +11,7 @@ leaf :mod:`plugin.errors`; never the storefront, admin, insights or extension.
 Importing this package registers every table on the plugin's metadata.
 """
 from .audit import AuditEntry
-from .base import NAMING, Base, Setting, State, as_utc, row_id, to_storage, utcnow
+from .base import NAMING, Base, Setting, State, as_utc, plain_number, row_id, to_storage, utcnow
 from .events import HOLDOUT, Event
 from .mining import MinedPair, MiningRun
 from .post_purchase import PostPurchaseItem, PostPurchaseOffer, PostPurchaseResponse, PostPurchaseTrigger
@@ -54,6 +54,7 @@ __all__ = [
     "Variant",
     "VolumeRule",
     "as_utc",
+    "plain_number",
     "build_rule",
     "changed_parents",
     "row_id",

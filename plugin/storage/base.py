@@ -36,11 +36,20 @@ def to_storage(value: datetime | None) -> datetime | None:
     return value
 
 
-def row_id(text: str) -> int | None:
-    """A record id from a URL or a form, or ``None`` if it cannot be one (never an overflow in SQL)."""
-    if not text.isdigit() or len(text) > 9:
+def plain_number(text: str | None, max_digits: int = 9) -> int | None:
+    """``text`` as a number if it is 1 to ``max_digits`` ASCII digits, else ``None``.
+
+    For numbers in URLs, forms and headers: ``"²"`` and ``"٣"`` pass ``str.isdigit()`` but not ``int()``,
+    and more digits would overflow a SQL integer.
+    """
+    if not text or len(text) > max_digits or not (text.isascii() and text.isdigit()):
         return None
     return int(text)
+
+
+def row_id(text: str) -> int | None:
+    """A record id from a URL or a form, or ``None`` if it cannot be one (never an overflow in SQL)."""
+    return plain_number(text)
 
 
 class Base(DeclarativeBase):

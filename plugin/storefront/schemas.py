@@ -1,6 +1,8 @@
 """marshmallow schemas for what shoppers' browsers send. Unknown fields, prices among them, are ignored."""
 from __future__ import annotations
 
+import re
+
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 #: At most this many of one product per request.
@@ -8,16 +10,38 @@ MAX_QUANTITY = 99
 #: What a browser may report; adds, accepts, declines and orders are recorded by the server itself.
 EVENT_KINDS = ("view", "impression", "click", "dismiss")
 #: How offers are named: a rule id, ``pp:<id>`` (thank-you), ``gap:<product>``, ``pair:<product>``.
-OFFER_ID = validate.Regexp(r"^(?:[0-9]{1,9}|pp:[0-9]{1,9}|gap:\S{1,60}|pair:\S{1,59})$",
+#: A product id in an offer id: printable, no spaces, no control characters or lone surrogates (which a
+#: database refuses).
+_PRODUCT = r"[^\s\x00-\x1f\x7f\ud800-\udfff]"
+OFFER_ID = validate.Regexp(rf"^(?:[0-9]{{1,9}}|pp:[0-9]{{1,9}}|gap:{_PRODUCT}{{1,60}}|pair:{_PRODUCT}{{1,59}})$",
                            error="Not an offer of this shop.")
+
+
+#: What no database column should hold: control characters (tab and line breaks aside), lone surrogates.
+UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+#: A quantity as a form sends it: ASCII digits only (not "1.5", not a full-width "５").
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
+
+
+class Text(fields.String):
+    """A string every database stores as sent: a NUL, another control character or a lone surrogate is a 400."""
+
+    default_error_messages = {"unstorable": "Contains a character that cannot be saved (a control character)."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if UNSTORABLE.search(text):
+            raise self.make_error("unstorable")
+        return text
 
 
 class ItemSchema(Schema):
     class Meta:
         unknown = EXCLUDE  # a price sent by the client is ignored: the server prices everything
 
-    product_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    quantity = fields.Integer(load_default=1, strict=False, validate=validate.Range(min=1, max=MAX_QUANTITY))
+    product_id = Text(required=True, validate=validate.Length(min=1, max=64))
+    # strict: 1.5 is refused, not cut to 1 (a form's text is turned into a number first, see form_to_add_request)
+    quantity = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=MAX_QUANTITY))
 
 
 class AddToCartSchema(Schema):
@@ -26,9 +50,9 @@ class AddToCartSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    bundle_id = fields.String(validate=validate.Length(min=1, max=64))
+    bundle_id = Text(validate=validate.Length(min=1, max=64))
     items = fields.List(fields.Nested(ItemSchema), validate=validate.Length(min=1, max=20))
-    offer = fields.String(validate=validate.Regexp(r"^(?:gap|pair):\S{1,60}$", error="Not an offer of this shop."),
+    offer = Text(validate=validate.Regexp(r"^(?:gap|pair):\S{1,60}$", error="Not an offer of this shop."),
                           metadata={"description": "The suggestion these items come from (gap:<product> or "
                                                    "pair:<product>), for the analytics."})
 
@@ -61,7 +85,10 @@ def form_to_add_request(form) -> dict:
     if form.get("bundle_id"):
         return {"bundle_id": form["bundle_id"]}
     if form.get("product_id"):
-        request = {"items": [{"product_id": form["product_id"], "quantity": form.get("quantity", 1)}]}
+        quantity = form.get("quantity", "1")
+        if _WHOLE_NUMBER.fullmatch(quantity):
+            quantity = int(quantity)  # anything else stays text, which the schema refuses, naming the field
+        request = {"items": [{"product_id": form["product_id"], "quantity": quantity}]}
         if form.get("offer"):
             request["offer"] = form["offer"]
         return request
@@ -74,7 +101,7 @@ class OfferAnswerSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    offer_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    offer_id = Text(required=True, validate=validate.Length(min=1, max=64))
 
 
 class AcceptSchema(OfferAnswerSchema):
