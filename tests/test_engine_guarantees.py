@@ -275,3 +275,8 @@ def test_a_reach_tier_offer_prefers_a_product_not_yet_in_the_cart():
     volume = VolumeDiscount(id="v", label="v", product_ids=frozenset(products), tiers=(VolumeTier(2, 1_000),))
     q = quote_cart(Cart((CartLine("a", 1, 300),)), RuleBook((volume,)), products, now=NOW)
     assert [line.product_id for offer in q.offers for line in offer.add] == ["b"]
+
+
+def test_no_offer_places_means_no_offers_and_no_quoting():
+    rule = bundle("two", {"socks": 2}, "amount_off", 300)
+    assert quote(cart(("socks", 1)), rule, max_offers=0).offers == ()

@@ -73,6 +73,8 @@ def cart_offers(
     quoted in the order of a cheap upper bound on their saving; once ``max_offers`` offers are found
     that no unquoted candidate could beat, the rest are not quoted.
     """
+    if max_offers == 0:
+        return []
     applied = {discount.rule_id for discount in quote.discounts}
     candidates = []
     for rule in live:
