@@ -13,7 +13,8 @@ from datetime import datetime
 
 from . import pricing
 from .offers import cart_offers, gap_fillers
-from .allocation import Terms, best_allocation
+from .allocation import best_allocation
+from .units import Terms
 from .rules import FixedBundle, Rule, RuleBook, VolumeDiscount, importance
 from .values import Cart, Product, Quote, QuotedLine
 
