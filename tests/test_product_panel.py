@@ -180,3 +180,17 @@ def test_an_adapter_that_raises_leaves_the_product_page_working(database_url, ma
     assert soup.select_one("[data-tsuide]") is None and soup.select_one("#footer").get_text() == "ok"
     assert "catalogue service down" in caplog.text
     assert offers_json(client, "spray").status_code == 503
+
+
+def test_the_panels_impressions_are_stored_for_the_offers_it_showed(database_url, make_shop):
+    app, db, tsuide, adapter = product_shop(database_url, make_shop, WTF_CSRF_ENABLED=False)
+    client = app.test_client()
+    body = offers_json(client, "spray").json
+    shown = [offer_id for offer in body["offers"] for offer_id in offer["offer_ids"]]
+    response = client.post("/tsuide/api/events", data=MultiDict(
+        [("kind", "impression"), ("page", "product"), ("beacon_token", body["beacon_token"])]
+        + [("offers", offer_id) for offer_id in [*shown, "pair:scarf"]]))
+    assert response.status_code == 204
+    with app.app_context():
+        events = db.session.execute(select(Event.rule_id, Event.page).where(Event.kind == "impression")).all()
+    assert sorted(events) == sorted((offer_id, "product") for offer_id in shown)  # never the unshown scarf
