@@ -351,6 +351,11 @@ class Tsuide:
         """
         return _panels.cart_panel(self, quote)
 
+    def product_panel(self, product_id: str) -> Markup:
+        """The sets, volume tier and companions of a product, priced for the current cart; works without
+        JavaScript. Empty for an unknown product, for the holdout, or (logged) when the plugin fails."""
+        return _panels.product_panel(self, str(product_id))
+
     def thank_you_panel(self, order_id: str) -> Markup:
         """The one-click offer for the order just placed (or nothing); works without JavaScript."""
         return _panels.thank_you_panel(self, str(order_id))

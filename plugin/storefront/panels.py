@@ -16,6 +16,7 @@ from ..engine.values import Quote
 from .assets import asset_url
 from .beacons import beacon_token, cart_offer_ids, thank_you_offer_ids
 from .i18n import format_percent
+from .product_page import ProductPage, product_page
 from .thank_you import step_for
 from .visitor import visitor_id
 
@@ -77,6 +78,29 @@ def cart_panel(tsuide: Tsuide, quote: Quote | None) -> Markup:
         return render_cart_panel(tsuide, quote if quote is not None else tsuide.quote())
 
     return safely(tsuide, "cart panel", render)
+
+
+def render_product_panel(tsuide: Tsuide, page: ProductPage) -> str:
+    return render_template(
+        "tsuide/product_panel.html",
+        page=page,
+        holdout=page.holdout,
+        _=tsuide.gettext,
+        money=tsuide.format_money,
+        percent=format_percent,
+        csrf_token=generate_csrf(),
+        add_url=url_for("tsuide.add_to_cart"),
+        next_url=_local_next(),
+        beacon_token=beacon_token(page.offer_ids),
+    )
+
+
+def product_panel(tsuide: Tsuide, product_id: str) -> Markup:
+    def render() -> str:
+        page = product_page(tsuide, product_id)
+        return "" if page is None else render_product_panel(tsuide, page)
+
+    return safely(tsuide, "product panel", render)
 
 
 def widget_script(tsuide: Tsuide) -> Markup:
