@@ -171,8 +171,8 @@ def _form(records, values, record_id=None, errors=None, status=200, warnings=(),
                    products=_product_choices(), picker="search_products" not in _tsuide().missing_features())
 
 
-def _try_preview(records, data):
-    """The rule, its preview and margin warnings; or the engine's errors, keyed like the form."""
+def _try_preview(records, data, record_id=None):
+    """The rule, its preview (of the form's sample cart) and margin warnings; or the engine's errors."""
     try:
         rule = pages_preview.build(records, data)
     except RuleError as error:
@@ -182,7 +182,7 @@ def _try_preview(records, data):
         warnings += pages_preview.variant_margin_warnings(rule, data.get("variants", []))
     except RuleError as error:
         return None, None, forms.flatten(service._api_names(error.errors), {})
-    return pages_preview.preview(rule), warnings, {}
+    return pages_preview.preview(rule, record_id, request.values.get("sample_cart")), warnings, {}
 
 
 @pages.get(f"/{KIND_URL}/new")
@@ -207,7 +207,7 @@ def edit(kind: str, record_id: str):
     result, warnings = None, []
     try:
         data = service.load(records.schema, parsed.body)
-        result, warnings, _ = _try_preview(records, data)
+        result, warnings, _ = _try_preview(records, data, record_id)
     except InvalidRequest:
         pass  # a record saved before a rule tightened: the form shows it, saving will say what to fix
     return _form(records, values, record_id, warnings=warnings, result=result, record=record)
@@ -228,7 +228,7 @@ def save(kind: str, record_id: str | None):
         return _form(records, values, record_id, errors, 400, record=record)
     if parsed.errors:
         return _form(records, values, record_id, parsed.errors, 400, record=record)
-    result, warnings, errors = _try_preview(records, data)
+    result, warnings, errors = _try_preview(records, data, record_id)
     if errors:
         return _form(records, values, record_id, errors, 400, record=record)
     if request.form.get("action") == "preview":

@@ -1,0 +1,90 @@
+"""Admin previews price what the shop would: the live rules plus the edited one, shipping, caps and ceilings."""
+import re
+
+import pytest
+
+from test_admin_pages import ADMIN, BUNDLE_FORM, OFFER_FORM, post
+
+SHIPPING_FORM = {"label": "5,000円以上で送料無料", "currency": "JPY", "threshold": "5,000", "fee": "600",
+                 "priority": "0", "action": "save"}
+
+
+@pytest.fixture
+def shop(admin_shop):
+    return admin_shop
+
+
+@pytest.fixture
+def client(shop):
+    return shop[0].test_client()
+
+
+def preview_of(html):
+    return html[html.index('<aside class="ta-preview"'):html.index("</aside>")]
+
+
+def facts(html):
+    """The preview's figures, term -> text, as the owner reads them."""
+    return dict(re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", preview_of(html)))
+
+
+def cart_total(shop, client, lines):
+    shop[3].lines = dict(lines)
+    page = client.get("/cart").get_data(as_text=True)
+    return re.search(r'<p id="total">(.*?)</p>', page).group(1)
+
+
+def test_the_preview_total_is_the_cart_pages_total_with_shipping(shop, client):
+    assert post(client, f"{ADMIN}/shipping-thresholds/new", SHIPPING_FORM).status_code == 302
+    # A brush alone pays ¥600 shipping, in the preview as at the shop.
+    form = dict(BUNDLE_FORM, **{"items-0-product_id": "spray", "items-0-quantity": "1", "items-1-product_id": "brush",
+                                "items-1-quantity": "1", "pricing_mode": "amount_off", "pricing_value": "300"})
+    shown = facts(post(client, f"{ADMIN}/bundles/new", dict(form, action="preview", sample_cart="brush×1"))
+                  .get_data(as_text=True))
+    assert (shown["送料"], shown["カートの合計"]) == ("￥600", "￥1,400")
+    # The set plus a pair of socks: the preview's figures are the cart page's once the rule is saved.
+    sample = "spray×1, brush×1, socks×2"
+    shown = facts(post(client, f"{ADMIN}/bundles/new", dict(form, action="preview", sample_cart=sample))
+                  .get_data(as_text=True))
+    assert shown["割引"] == "-￥300" and shown["送料"] == "￥600"
+    assert post(client, f"{ADMIN}/bundles/new", form).status_code == 302
+    assert cart_total(shop, client, {"spray": 1, "brush": 1, "socks": 2}) == shown["カートの合計"] == "￥4,600"
+    assert cart_total(shop, client, {"brush": 1}) == "￥1,400"
+
+
+def test_a_thank_you_preview_never_shows_an_offer_over_the_upsell_ceiling(shop, client):
+    # The ¥12,000 sneakers as an add-on to a ¥800 brush: far over 50% of the order, so no order gets it.
+    form = dict(OFFER_FORM, **{"trigger_products-0": "brush", "items-0-product_id": "sneakers", "pricing_value": "10"})
+    form = {key: value for key, value in form.items() if not key.startswith("downsell") and key != "has_downsell"}
+    html = post(client, f"{ADMIN}/post-purchase-offers/new", dict(form, action="preview")).get_data(as_text=True)
+    preview = preview_of(html)
+    assert 'data-tsuide="thank-you"' not in preview
+    assert "請求額￥10,800が注文金額の50%（追加購入の上限）を超えます。" in preview
+    # A bigger sample order fits under the ceiling, and then the offer shows.
+    html = post(client, f"{ADMIN}/post-purchase-offers/new",
+                dict(form, action="preview", sample_cart="brush×1, camera×1")).get_data(as_text=True)
+    assert preview_of(html).count('data-tsuide="thank-you"') == 1
+    assert facts(html)["承諾時の請求額"] == "￥10,800"
+
+
+def test_no_downsell_is_mentioned_without_one(shop, client):
+    form = {key: value for key, value in OFFER_FORM.items() if not key.startswith("downsell") and key != "has_downsell"}
+    preview = preview_of(post(client, f"{ADMIN}/post-purchase-offers/new", dict(form, action="preview"))
+                         .get_data(as_text=True))
+    assert preview.count('data-tsuide="thank-you"') == 1
+    assert "ダウンセル" not in preview and "downsell" not in preview.lower()
+    with_one = preview_of(post(client, f"{ADMIN}/post-purchase-offers/new", dict(OFFER_FORM, action="preview"))
+                          .get_data(as_text=True))
+    assert with_one.count('data-tsuide="thank-you"') == 2 and "ダウンセル" in with_one
+
+
+def test_the_sample_cart_leaves_out_what_is_out_of_stock(shop, client):
+    form = dict(SHIPPING_FORM, action="preview")
+    html = post(client, f"{ADMIN}/shipping-thresholds/new", form).get_data(as_text=True)
+    assert "Scarf" not in facts(html)["サンプルのカート"]  # ¥3,500 but out of stock: not the default
+    assert facts(html)["送料"] == "￥600"
+    html = post(client, f"{ADMIN}/shipping-thresholds/new", dict(form, sample_cart="scarf×1, brush×2"))
+    html = html.get_data(as_text=True)
+    assert facts(html)["サンプルのカート"] == "Brush × 2"
+    assert "除外した商品（不明または在庫切れ）: scarf。" in preview_of(html)
+    assert 'value="scarf×1, brush×2"' in html  # what the owner typed stays in the field
