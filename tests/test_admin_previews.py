@@ -3,6 +3,7 @@ import re
 
 import pytest
 
+from test_admin_api import admin  # noqa: F401  (a client whose JSON writes carry the CSRF token)
 from test_admin_pages import ADMIN, BUNDLE_FORM, OFFER_FORM, post
 
 SHIPPING_FORM = {"label": "5,000円以上で送料無料", "currency": "JPY", "threshold": "5,000", "fee": "600",
@@ -88,3 +89,56 @@ def test_the_sample_cart_leaves_out_what_is_out_of_stock(shop, client):
     assert facts(html)["サンプルのカート"] == "Brush × 2"
     assert "除外した商品（不明または在庫切れ）: scarf。" in preview_of(html)
     assert 'value="scarf×1, brush×2"' in html  # what the owner typed stays in the field
+
+
+# -- copy from values ------------------------------------------------------------------------------------
+
+def test_labels_are_written_from_the_values_in_japanese_and_english():
+    from plugin.admin.copy import label_for
+
+    shipping = {"threshold": 5000, "fee": 600, "currency": "JPY"}
+    bundle = {"items": [{"product_id": "a", "quantity": 2}, {"product_id": "b", "quantity": 1}],
+              "pricing_mode": "fixed_price", "pricing_value": 2900}
+    volume = {"tiers": [{"min_quantity": 2, "percent_bp": 1000}]}
+    assert label_for("shipping-thresholds", shipping, "ja") == "¥5,000以上で送料無料"
+    assert label_for("shipping-thresholds", shipping, "en") == "Free shipping from ¥5,000"
+    assert label_for("bundles", bundle, "ja") == "3点で¥2,900"
+    assert label_for("bundles", bundle, "en") == "3 for ¥2,900"
+    assert label_for("volume-discounts", volume, "ja") == "2点以上で10%オフ"
+    assert label_for("volume-discounts", volume, "en") == "10% off 2 or more"
+
+
+def test_an_empty_label_is_written_from_the_values_and_follows_them(shop, admin):
+    client = admin
+    api = f"{ADMIN}/api/shipping-thresholds"
+    created = client.post(api, json={"currency": "JPY", "threshold": 5000, "fee": 600})
+    assert created.status_code == 201, created.get_json()
+    body = created.get_json()
+    assert (body["label"], body["label_en"], body["warnings"]) == ("¥5,000以上で送料無料", "Free shipping from ¥5,000", [])
+    moved = client.patch(f"{api}/{body['id']}", json={"threshold": 4000}).get_json()
+    assert (moved["label"], moved["label_en"], moved["warnings"]) == ("¥4,000以上で送料無料", "Free shipping from ¥4,000", [])
+    response = post(client, f"{ADMIN}/volume-discounts/new", {
+        "categories": "accessories", "tiers-0-min_quantity": "2", "tiers-0-percent_bp": "10", "priority": "0",
+        "action": "save"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    listing = client.get(f"{ADMIN}/volume-discounts/").get_data(as_text=True)
+    assert "2点以上で10%オフ" in listing
+
+
+def test_custom_copy_that_contradicts_the_values_is_a_warning(shop, admin):
+    client = admin
+    api = f"{ADMIN}/api/shipping-thresholds"
+    body = client.post(api, json={"label": "5,000円以上で送料無料", "currency": "JPY", "threshold": 5000,
+                                  "fee": 600}).get_json()
+    assert body["warnings"] == []
+    changed = client.patch(f"{api}/{body['id']}", json={"threshold": 4000}, headers={"Accept-Language": "ja"})
+    assert changed.status_code == 200
+    [warning] = changed.get_json()["warnings"]
+    assert warning["field"] == "label" and "5,000" in warning["message"]
+    assert changed.get_json()["label"] == "5,000円以上で送料無料"  # the owner's copy stays theirs
+    # On the form: saved, and back on the form with the warning.
+    form = dict(SHIPPING_FORM, threshold="4,000", version=str(changed.get_json()["version"]))
+    response = post(client, f"{ADMIN}/shipping-thresholds/{body['id']}", form)
+    assert response.status_code == 302 and "saved-check-copy" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "表示名“5,000円以上で送料無料”にある「5,000」は、このルールの設定値と一致しません。" in page

@@ -48,6 +48,7 @@ NOTICES = {
     "conflict": "Someone else changed this record meanwhile. Reload it and make your change again.",
     "settings": "Settings saved.",
     "imported": "Imported.",
+    "saved-check-copy": "Saved. Check the label: it mentions a number that is none of the rule's values.",
 }
 
 
@@ -165,9 +166,9 @@ def _product_choices():
 
 
 def _form(records, values, record_id=None, errors=None, status=200, warnings=(), result=None, conflict=None,
-          record=None):
+          record=None, copy_warnings=()):
     return _render("edit.html", status, kind=records, values=values, record_id=record_id, errors=errors or {},
-                   warnings=warnings, preview=result, conflict=conflict, record=record, rows=forms.rows_to_show,
+                   warnings=warnings, copy_warnings=copy_warnings, preview=result, conflict=conflict, record=record, rows=forms.rows_to_show,
                    products=_product_choices(), picker="search_products" not in _tsuide().missing_features())
 
 
@@ -210,7 +211,9 @@ def edit(kind: str, record_id: str):
         result, warnings, _ = _try_preview(records, data, record_id)
     except InvalidRequest:
         pass  # a record saved before a rule tightened: the form shows it, saving will say what to fix
-    return _form(records, values, record_id, warnings=warnings, result=result, record=record)
+    copy_warnings = service.label_warnings(records, record, _tsuide().gettext)
+    return _form(records, values, record_id, warnings=warnings, result=result, record=record,
+                 copy_warnings=copy_warnings)
 
 
 @pages.post(f"/{KIND_URL}/new", defaults={"record_id": None})
@@ -220,6 +223,7 @@ def save(kind: str, record_id: str | None):
     record = service.get_record(records, record_id) if record_id else None
     values = request.form.to_dict()
     parsed = forms.read_form(kind, values)
+    parsed.body = service.with_labels(records, parsed.body, record)
     try:
         data = service.load(records.schema, parsed.body)
     except InvalidRequest as error:
@@ -231,8 +235,10 @@ def save(kind: str, record_id: str | None):
     result, warnings, errors = _try_preview(records, data, record_id)
     if errors:
         return _form(records, values, record_id, errors, 400, record=record)
+    copy_warnings = service.label_warnings(records, data, _tsuide().gettext)
     if request.form.get("action") == "preview":
-        return _form(records, values, record_id, warnings=warnings, result=result, record=record)
+        return _form(records, values, record_id, warnings=warnings, result=result, record=record,
+                     copy_warnings=copy_warnings)
     if warnings and not request.form.get("confirm_margin"):
         errors = {"confirm_margin": [_tsuide().gettext("Tick the box to save a discount below the margin.")]}
         return _form(records, values, record_id, errors, 400, warnings, result, record=record)
@@ -249,6 +255,8 @@ def save(kind: str, record_id: str | None):
             "Someone else changed this record meanwhile, so nothing was saved. Reload it and make your change again."
         )
         return _form(records, values, record_id, {}, 409, warnings, result, conflict=conflict, record=record)
+    if copy_warnings:  # saved, but back to the form, which says what to check
+        return redirect(url_for(".edit", kind=kind, record_id=saved["id"], notice="saved-check-copy"))
     notice = "created" if record_id is None else "saved"
     return redirect(url_for(".list_records", kind=kind, notice=notice, _anchor=f"record-{saved['id']}"))
 
