@@ -142,3 +142,16 @@ def test_custom_copy_that_contradicts_the_values_is_a_warning(shop, admin):
     assert response.status_code == 302 and "saved-check-copy" in response.headers["Location"]
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "表示名“5,000円以上で送料無料”にある「5,000」は、このルールの設定値と一致しません。" in page
+
+
+def test_the_audit_log_shows_labels_yen_and_percent(shop, client):
+    assert post(client, f"{ADMIN}/shipping-thresholds/new", SHIPPING_FORM).status_code == 302
+    post(client, f"{ADMIN}/settings", {"max_cart_offers": "2", "max_gap_fillers": "2", "post_purchase_minutes": "15",
+                                       "decline_days": "30", "upsell_max_ratio": "40", "loyal_orders": "5",
+                                       "holdout_percent": "2.5", "significance": "5", "event_retention_days": "400"})
+    html = client.get(f"{ADMIN}/audit").get_data(as_text=True)
+    rows = dict(re.findall(r'<th scope="row">(.*?)</th><td class="ta-diff__old">.*?</td><td aria-hidden="true">→</td>'
+                           r'<td class="ta-diff__new">(.*?)</td>', html))
+    assert rows["送料無料になる金額"] == "￥5,000" and rows["金額未満の送料"] == "￥600"
+    assert '<th scope="row">threshold</th>' not in html and '<th scope="row">fee</th>' not in html
+    assert "2.5%" in rows.values() and "40%" in rows.values() and "0.4" not in rows.values()

@@ -22,7 +22,7 @@ from ..storefront.i18n import format_percent
 from ..storefront.request_limits import load_json
 from ..engine.rules import RuleError
 from . import pages_forms as forms
-from . import pages_preview, service
+from . import pages_audit, pages_preview, service
 from .api import guard, search_query, security_headers
 from .records import KINDS, status_of
 from .schemas import SettingsSchema
@@ -292,25 +292,6 @@ def settings():
     return redirect(url_for(".settings", notice="settings"))
 
 
-_NOT_DIFFED = {"id", "version", "created_at", "updated_at", "status"}
-
-
-def _diff(before, after) -> list[tuple[str, str, str]]:
-    """(field, before, after) for each field an audit entry changed."""
-    before, after = before or {}, after or {}
-    if not isinstance(before, dict) or not isinstance(after, dict):
-        return []
-
-    def show(value) -> str:
-        if value is None:
-            return "—"
-        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-    return [(name, show(before.get(name)), show(after.get(name)))
-            for name in sorted(set(before) | set(after) - _NOT_DIFFED)
-            if name not in _NOT_DIFFED and before.get(name) != after.get(name)]
-
-
 @pages.get("/pairs")
 def pairs():
     """What is bought together (from ``flask tsuide mine``), each a click away from being a bundle."""
@@ -331,7 +312,10 @@ def promote_pair():
 def audit():
     page = _page_number()
     log = service.audit_log(page, AUDIT_PER_PAGE)
-    entries = [dict(entry, changes=_diff(entry["before"], entry["after"])) for entry in log["items"]]
+    tsuide = _tsuide()
+    entries = [dict(entry, changes=pages_audit.changes(entry["before"], entry["after"], tsuide.gettext,
+                                                       tsuide.format_money, _local_time))
+               for entry in log["items"]]
     pages_count = max(1, -(-log["total"] // AUDIT_PER_PAGE))
     return _render("audit.html", entries=entries, page=page, pages_count=pages_count)
 
