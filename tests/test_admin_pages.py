@@ -197,7 +197,7 @@ def test_the_edit_page_previews_the_saved_record(shop, client):
     [bundle] = query(shop, models.Bundle)
     html = client.get(f"{ADMIN}/bundles/{bundle.id}").get_data(as_text=True)
     assert 'name="version" value="1"' in html and 'value="300"' in html
-    assert "<dd>-￥300</dd>" in html[html.index('<aside class="ta-preview"'):]  # the set itself, at its price
+    assert "￥300お得" in html[html.index('<aside class="ta-preview"'):]
 
 
 def test_a_discount_below_the_margin_needs_confirming(shop, client):

@@ -155,3 +155,19 @@ def test_the_audit_log_shows_labels_yen_and_percent(shop, client):
     assert rows["送料無料になる金額"] == "￥5,000" and rows["金額未満の送料"] == "￥600"
     assert '<th scope="row">threshold</th>' not in html and '<th scope="row">fee</th>' not in html
     assert "2.5%" in rows.values() and "40%" in rows.values() and "0.4" not in rows.values()
+
+
+# -- accessible admin ------------------------------------------------------------------------------------
+
+def test_the_admin_links_back_to_the_shop_and_speaks_japanese_on_a_wrong_range(shop, client):
+    page = client.get(f"{ADMIN}/analytics?start=2026-05-10&end=2026-05-01").get_data(as_text=True)
+    assert "終了日は開始日より前にできません。" in page and "The end must not be before the start." not in page
+    assert '<a class="ta-shop" href="/">ショップに戻る</a>' in page
+
+
+def test_the_revenue_chart_has_its_figures_in_a_table(shop, client):
+    page = client.get(f"{ADMIN}/analytics").get_data(as_text=True)
+    table = page[page.index("<details class=\"ta-chart-data\""):]
+    table = table[:table.index("</details>")]
+    assert "<caption>" in table and '<th scope="col">日付</th>' in table
+    assert table.count('<th scope="row">') >= 7  # one row per day of the default range

@@ -109,18 +109,22 @@ def _as_if_live(rule, rule_id: str | None):
 
 
 def _default_cart(rule) -> tuple[list[tuple[str, int]], str]:
-    """The rule's own smallest cart, of products in stock, and what it is."""
+    """The rule's own smallest cart where a shopper meets it, of products in stock, and what it is."""
     _ = _tsuide().gettext
     if isinstance(rule, FixedBundle):
-        return [(item.product_id, item.quantity) for item in rule.items], _("The set itself.")
+        items = list(rule.items)
+        wanted = [(item.product_id, item.quantity) for item in items[:-1]]
+        if len(items) == 1:
+            wanted = [(items[0].product_id, items[0].quantity - 1)] if items[0].quantity > 1 else []
+        return wanted, _("A sample cart with the set minus one item: the shopper is offered the rest.")
     if isinstance(rule, VolumeDiscount):
         products = _products(rule.product_ids) | {p.id: p for p in _catalogue(rule.categories)}
         candidates = sorted((p for p in products.values() if p.in_stock), key=lambda p: (p.price, p.id))
         first = rule.tiers[0].min_quantity if rule.tiers else 2
-        return ([(candidates[0].id, first)] if candidates else []), _("The cheapest product at the first tier.")
+        return ([(candidates[0].id, first - 1)] if candidates else []), _("A sample cart one item short of the first tier.")
     below = [p for p in _catalogue_all() if p.in_stock and p.price < rule.threshold]
     pick = max(below, key=lambda p: (p.price, p.id), default=None)
-    return ([(pick.id, 1)] if pick else []), _("A product in stock, below the threshold.")
+    return ([(pick.id, 1)] if pick else []), _("A sample cart below the threshold.")
 
 
 def _in_stock(wanted, products) -> tuple[list[tuple[str, int]], list[str]]:
