@@ -276,9 +276,10 @@ class Tsuide:
             _panels.log_failure(self, "holdout check", error)
             return False
 
-    def _price(self, context: PricingContext, now: datetime | None, with_offers: bool = True) -> Quote:
+    def _price(self, context: PricingContext, now: datetime | None, with_offers: bool = True,
+               exposure: Exposure | None = None) -> Quote:
         config = current_app.config
-        exposure = self.exposure(context.snapshot)
+        exposure = exposure or self.exposure(context.snapshot)
         return quote_cart(
             context.cart,
             context.snapshot.rulebook_for(exposure.chosen),
@@ -322,6 +323,31 @@ class Tsuide:
                 currency=current_app.config["TSUIDE_CURRENCY"], with_offers=False,
             )
             return replace(plain, degraded=True)
+
+    def _quote_as_saved(self, cart: Cart, rule: Rule, now: datetime | None = None) -> Quote:
+        """Price ``cart`` as the shop would with ``rule`` saved (replacing the rule of its id) next to the live
+        rules: the same catalogue look-up, caps, shipping and margin floor as :meth:`quote`, for the admin's
+        preview. No A/B variant and no holdout: the owner sees the offer as most shoppers do.
+        """
+        state = self._state()
+        edited: dict[int, Snapshot] = {}
+
+        def with_rule(snapshot: Snapshot) -> Snapshot:
+            if snapshot.version not in edited:
+                rules = tuple(r for r in snapshot.rulebook.rules if r.id != rule.id) + (rule,)
+                edited[snapshot.version] = replace(snapshot, rulebook=RuleBook(rules),
+                                                   by_id={**snapshot.by_id, rule.id: rule})
+            return edited[snapshot.version]
+
+        def capped_rules(snapshot: Snapshot) -> list[str]:
+            return [r.id for r in with_rule(snapshot).rulebook.rules if r.global_cap is not None]
+
+        snapshot, usage = state.store.current(state.db.session, cart.customer_id, capped_rules)
+        snapshot = with_rule(snapshot)
+        products, touching = self._catalogue(cart, snapshot)
+        companions = self._companions(snapshot, {line.product_id for line in cart.lines})
+        context = PricingContext(cart, snapshot, usage, products, touching, companions)
+        return self._price(context, now, exposure=NOBODY)
 
     def redeem(self, order_id: str, quote: Quote, customer_id: str | None = None) -> None:
         """Count the capped rules ``quote`` used for order ``order_id``, in the caller's transaction.

@@ -113,7 +113,8 @@ def list_records(kind: str):
 
 @api.post("/<kind>")
 def create(kind: str):
-    return _record(service.create(service.kind_named(kind), request.get_json(silent=True)), 201)
+    records = service.kind_named(kind)
+    return _record(_warned(records, service.create(records, request.get_json(silent=True))), 201)
 
 
 @api.get("/<kind>/<record_id>")
@@ -124,8 +125,14 @@ def get(kind: str, record_id: str):
 @api.put("/<kind>/<record_id>")
 @api.patch("/<kind>/<record_id>")
 def update(kind: str, record_id: str):
-    return _record(service.update(service.kind_named(kind), record_id, request.get_json(silent=True), _if_match(),
-                                  partial=request.method == "PATCH"))
+    records = service.kind_named(kind)
+    return _record(_warned(records, service.update(records, record_id, request.get_json(silent=True), _if_match(),
+                                                   partial=request.method == "PATCH")))
+
+
+def _warned(records, body: dict) -> dict:
+    """The saved record with ``warnings``: what was saved but may be a mistake (copy that contradicts values)."""
+    return dict(body, warnings=service.label_warnings(records, body, _tsuide().gettext))
 
 
 @api.delete("/<kind>/<record_id>")

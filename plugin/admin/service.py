@@ -20,6 +20,7 @@ from .. import storage as models
 from ..errors import InvalidRequest
 from ..storage.audit import AuditEntry
 from ..engine.rules import RuleError
+from . import copy
 from .records import KINDS, Kind, status_of
 from .schemas import SETTING_KEYS, SettingsSchema
 
@@ -118,7 +119,31 @@ def get_record(kind: Kind, record_id: str) -> dict:
     return dict(kind.dump(row), status=status_of(row, _now()))
 
 
+def with_labels(kind: Kind, body, before: dict | None = None):
+    """``body`` with the labels left empty written from its values (see :mod:`.copy`); odd input as it came."""
+    if not isinstance(body, dict):
+        return body
+    body = dict(body)
+    config = current_app.config
+    try:
+        copy.fill_labels(kind.name, body, config["TSUIDE_DEFAULT_LOCALE"], config["TSUIDE_CURRENCY"], before)
+    except (TypeError, KeyError, ValueError, AttributeError, ArithmeticError):
+        pass  # malformed values: the schema names what is wrong
+    return body
+
+
+def label_warnings(kind: Kind, record: dict, gettext) -> list[dict]:
+    """Custom labels that contradict the record's values, as warnings for the API and the form."""
+    return [
+        {"field": found["field"], "message": gettext(
+            "The label %(label)s mentions %(numbers)s, which is none of this rule's values: check the copy.",
+            label=f"“{found['label']}”", numbers=", ".join(found["numbers"]))}
+        for found in copy.contradictions(kind.name, record)
+    ]
+
+
 def create(kind: Kind, body) -> dict:
+    body = with_labels(kind, body)
     data = load(kind.schema, body)
     data.pop("version", None)
     row = kind.new_row()
@@ -137,7 +162,7 @@ def _check_version(row, expected: int | None) -> None:
 
 def update(kind: Kind, record_id: str, body, expected_version: int | None, partial: bool) -> dict:
     row = get_row(kind, record_id)
-    data = load(kind.schema, body, partial=partial)
+    data = load(kind.schema, with_labels(kind, body, kind.dump(row)), partial=partial)
     _check_version(row, data.pop("version", expected_version))
     _check_variant_pricing(row, data)
     before = kind.dump(row)
