@@ -38,6 +38,7 @@ DEFAULTS = {
     "TSUIDE_MAX_CART_OFFERS": 2,
     "TSUIDE_MAX_GAP_FILLERS": 2,
     "TSUIDE_POST_PURCHASE_MINUTES": 15,
+    "TSUIDE_EMAIL_OFFER_HOURS": 24,
     "TSUIDE_CLAIM_LEASE_SECONDS": 30,
     "TSUIDE_DECLINE_DAYS": 30,
     "TSUIDE_UPSELL_MAX_RATIO": 0.5,
@@ -124,6 +125,8 @@ class Tsuide:
         - ``TSUIDE_MAX_CART_OFFERS`` (``2``): offers shown on a cart page at most.
         - ``TSUIDE_MAX_GAP_FILLERS`` (``2``): products suggested to close the free-shipping gap.
         - ``TSUIDE_POST_PURCHASE_MINUTES`` (``15``): how long a thank-you offer stays open after the order.
+        - ``TSUIDE_EMAIL_OFFER_HOURS`` (``24``): how long the confirmation e-mail's offer stays open after the
+          order; its signed link opens the thank-you page with the offer's window extended to this.
         - ``TSUIDE_CLAIM_LEASE_SECONDS`` (``30``): an accepted offer whose charge has not finished after this
           long is taken to be interrupted (the worker died inside ``amend_order``); whoever looks next
           retries the charge once under the same idempotency key, then marks it accepted or releases it.
