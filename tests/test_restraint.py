@@ -71,7 +71,8 @@ def test_the_extension_passes_the_cart_offer_ceiling(database_url, make_shop):
                                                                       for n in range(10)]
     history += [(f"O-{n}", "brush", 1, today) for n in range(10)] + [(f"P-{n}", "socks", 1, today)
                                                                        for n in range(60)]
-    app, db, tsuide, adapter = make_shop(database_url, adapter=MiningAdapter(history))
+    app, db, tsuide, adapter = make_shop(database_url, adapter=MiningAdapter(history),
+                                         TSUIDE_CART_OFFER_MAX_RATIO=1.0)  # the shop default (tests/shop.py: off)
     assert mine(app).exit_code == 0
     # ¥1,500 of spray: the ¥800 brush is offered, the ¥12,000 sneakers are not (追加後の合計 ¥14,000 no more).
     assert _offered(app, tsuide, adapter, {"spray": 1})[0] == ["brush"]
