@@ -38,14 +38,17 @@ DEFAULTS = {
     "TSUIDE_MAX_CART_OFFERS": 2,
     "TSUIDE_MAX_GAP_FILLERS": 2,
     "TSUIDE_POST_PURCHASE_MINUTES": 15,
+    "TSUIDE_EMAIL_OFFER_HOURS": 24,
     "TSUIDE_CLAIM_LEASE_SECONDS": 30,
     "TSUIDE_DECLINE_DAYS": 30,
     "TSUIDE_UPSELL_MAX_RATIO": 0.5,
+    "TSUIDE_CART_OFFER_MAX_RATIO": 1.0,
     "TSUIDE_LOYAL_ORDERS": 5,
     "TSUIDE_THANK_YOU_ENDPOINT": None,
     "TSUIDE_TIMEZONE": "UTC",
     "TSUIDE_MINED_MIN_SUPPORT": 0.01,
     "TSUIDE_MINED_MIN_LIFT": 1.5,
+    "TSUIDE_MINED_MIN_ORDERS": 5,
     "TSUIDE_EVENT_RETENTION_DAYS": 400,
     "TSUIDE_HOLDOUT_PERCENT": 5,
     "TSUIDE_SIGNIFICANCE": 0.05,
@@ -64,6 +67,15 @@ def _margin_floor_bp(percent) -> int | None:
     if isinstance(percent, bool) or not isinstance(percent, (int, float)) or not 0 <= percent <= 1_000:
         raise ValueError(f"TSUIDE_MARGIN_FLOOR_PERCENT must be a number of percent from 0 to 1000, not {percent!r}")
     return round(percent * 100)
+
+
+def _ratio_bp(ratio) -> int | None:
+    """``TSUIDE_CART_OFFER_MAX_RATIO`` as basis points (``None``: no ceiling); refuses a negative or odd value."""
+    if ratio is None:
+        return None
+    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 <= ratio <= 1_000:
+        raise ValueError(f"TSUIDE_CART_OFFER_MAX_RATIO must be a number from 0 to 1000, or None, not {ratio!r}")
+    return round(ratio * 10_000)
 
 
 @dataclass(frozen=True)
@@ -113,11 +125,15 @@ class Tsuide:
         - ``TSUIDE_MAX_CART_OFFERS`` (``2``): offers shown on a cart page at most.
         - ``TSUIDE_MAX_GAP_FILLERS`` (``2``): products suggested to close the free-shipping gap.
         - ``TSUIDE_POST_PURCHASE_MINUTES`` (``15``): how long a thank-you offer stays open after the order.
+        - ``TSUIDE_EMAIL_OFFER_HOURS`` (``24``): how long the confirmation e-mail's offer stays open after the
+          order; its signed link opens the thank-you page with the offer's window extended to this.
         - ``TSUIDE_CLAIM_LEASE_SECONDS`` (``30``): an accepted offer whose charge has not finished after this
           long is taken to be interrupted (the worker died inside ``amend_order``); whoever looks next
           retries the charge once under the same idempotency key, then marks it accepted or releases it.
         - ``TSUIDE_DECLINE_DAYS`` (``30``): a declined thank-you offer is not shown to that shopper again for this long.
         - ``TSUIDE_UPSELL_MAX_RATIO`` (``0.5``): a thank-you offer never charges more than this share of the order.
+        - ``TSUIDE_CART_OFFER_MAX_RATIO`` (``1.0``): a cart offer or gap filler never adds more than this
+          share of the cart's subtotal (1.0: never more than doubling the cart); ``None`` for no ceiling.
         - ``TSUIDE_LOYAL_ORDERS`` (``5``): orders that make a customer "loyal" for targeting.
         - ``TSUIDE_THANK_YOU_ENDPOINT`` (``None``): the shop's thank-you page endpoint (taking ``order_id``),
           which the confirmation e-mail block links to.
@@ -126,6 +142,7 @@ class Tsuide:
           for every rule that sets none of its own: no unit of a product with a cost sells below it.
         - ``TSUIDE_MINED_MIN_SUPPORT`` (``0.01``) and ``TSUIDE_MINED_MIN_LIFT`` (``1.5``): which pairs from
           ``flask tsuide mine`` count as bought together, for cart offers and gap fillers.
+        - ``TSUIDE_MINED_MIN_ORDERS`` (``5``): ...and only from this many orders holding both products.
         - ``TSUIDE_EVENT_RETENTION_DAYS`` (``400``): ``flask tsuide prune-events`` deletes older events.
         - ``TSUIDE_HOLDOUT_PERCENT`` (``5``): the share of visitors who see no offers at all, the baseline
           the analytics measure what offers add against. ``0`` turns the holdout off.
@@ -149,6 +166,7 @@ class Tsuide:
         for key, value in DEFAULTS.items():
             app.config.setdefault(key, value)
         _margin_floor_bp(app.config["TSUIDE_MARGIN_FLOOR_PERCENT"])  # a wrong value stops the app at start-up
+        _ratio_bp(app.config["TSUIDE_CART_OFFER_MAX_RATIO"])
         self._apps[app] = _AppState(db, adapter, RuleStore(), set())
         app.extensions["tsuide"] = self
 
@@ -227,7 +245,8 @@ class Tsuide:
 
     def _companions(self, snapshot: Snapshot, product_ids) -> dict[str, list[str]]:
         config = current_app.config
-        return snapshot.companions_of(product_ids, config["TSUIDE_MINED_MIN_SUPPORT"], config["TSUIDE_MINED_MIN_LIFT"])
+        return snapshot.companions_of(product_ids, config["TSUIDE_MINED_MIN_SUPPORT"], config["TSUIDE_MINED_MIN_LIFT"],
+                                      config["TSUIDE_MINED_MIN_ORDERS"])
 
     def _context(self, cart: Cart) -> PricingContext:
         """Everything a quote of ``cart`` needs, for one SQL query when the rule cache is warm."""
@@ -294,6 +313,7 @@ class Tsuide:
             companions=context.companions,
             with_offers=with_offers and not exposure.holdout,
             margin_floor_bp=_margin_floor_bp(config["TSUIDE_MARGIN_FLOOR_PERCENT"]),
+            max_added_ratio_bp=_ratio_bp(config["TSUIDE_CART_OFFER_MAX_RATIO"]),
         )
 
     def quote(

@@ -215,6 +215,16 @@ def promote_pair():
     return _record(service.promote_pair(request.get_json(silent=True)), 201)
 
 
+@api.post("/mined-pairs/block")
+def block_pair():
+    """Never offer these two products together; ``{"blocked": false}`` lifts the block."""
+    body = request.get_json(silent=True)
+    blocked = body.pop("blocked", True) if isinstance(body, dict) else True
+    if not isinstance(blocked, bool):
+        raise InvalidRequest("Some fields need fixing.", {"blocked": ["Must be true or false."]})
+    return jsonify(service.block_pair(body, blocked))
+
+
 @api.get("/analytics")
 def analytics():
     """Per offer and variant over ``?start=&end=`` (the shop's local days), and offers against the holdout."""

@@ -308,6 +308,13 @@ def promote_pair():
     return redirect(url_for(".edit", kind="bundles", record_id=created["id"], notice="created"))
 
 
+@pages.post("/pairs/block")
+def block_pair():
+    service.block_pair({"product_a": request.form.get("product_a", ""),
+                        "product_b": request.form.get("product_b", "")}, request.form.get("blocked", "1") == "1")
+    return redirect(url_for(".pairs"))
+
+
 @pages.get("/audit")
 def audit():
     page = _page_number()

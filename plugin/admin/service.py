@@ -353,9 +353,10 @@ def import_all(document) -> dict:
 
 def mined_pairs(page: int, per_page: int) -> dict:
     """The pairs from the last ``flask tsuide mine``, strongest lift first, with the products' names."""
-    from ..storage.mining import MinedPair
+    from ..storage.mining import BlockedPair, MinedPair
 
     session = _session()
+    blocked = {(row.product_a, row.product_b) for row in session.scalars(select(BlockedPair))}
     total = session.scalar(select(func.count()).select_from(MinedPair))
     rows = session.scalars(
         select(MinedPair).order_by(MinedPair.lift.desc(), MinedPair.orders_together.desc())
@@ -368,7 +369,7 @@ def mined_pairs(page: int, per_page: int) -> dict:
         {"product_a": row.product_a, "product_b": row.product_b, "name_a": names.get(row.product_a, row.product_a),
          "name_b": names.get(row.product_b, row.product_b), "orders_together": row.orders_together,
          "support": row.support, "confidence_ab": row.confidence_ab, "confidence_ba": row.confidence_ba,
-         "lift": row.lift}
+         "lift": row.lift, "blocked": (row.product_a, row.product_b) in blocked}
         for row in rows
     ]
     return {"items": items, "page": page, "per_page": per_page, "total": total}
@@ -390,3 +391,27 @@ def promote_pair(body) -> dict:
         "label": label[:200], "pricing_mode": "percent_off", "pricing_value": 1000,
         "items": [{"product_id": first, "quantity": 1}, {"product_id": second, "quantity": 1}],
     })
+
+
+def block_pair(body, blocked: bool = True) -> dict:
+    """Never offer (or stop never offering) two products together, as "bought together" or a gap filler.
+
+    The block outlives re-mining; the rule caches of every worker reload on their next request.
+    """
+    from ..storage.mining import BlockedPair
+    from .schemas import PairSchema
+
+    data = load(PairSchema, body)
+    first, second = sorted((data["product_a"], data["product_b"]))
+    session = _session()
+    row = session.get(BlockedPair, (first, second))
+    if blocked and row is None:
+        session.add(BlockedPair(product_a=first, product_b=second))
+    elif not blocked and row is not None:
+        session.delete(row)
+    else:
+        return {"product_a": first, "product_b": second, "blocked": blocked}
+    session.add(AuditEntry(actor=_actor(), action="block" if blocked else "unblock", entity="mined_pairs",
+                           entity_id=f"{first}+{second}", before=None, after={"blocked": blocked}))
+    session.commit()
+    return {"product_a": first, "product_b": second, "blocked": blocked}

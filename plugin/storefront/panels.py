@@ -14,6 +14,8 @@ from markupsafe import Markup
 
 from ..engine.values import Quote
 from .assets import asset_url
+from .button_labels import offer_button_label
+from .email_links import PARAMETER, link_token, opened_from_email
 from .beacons import beacon_token, cart_offer_ids, thank_you_offer_ids
 from .i18n import format_percent
 from .product_page import ProductPage, product_page
@@ -59,7 +61,7 @@ def render_cart_panel(tsuide: Tsuide, quote: Quote) -> str:
         "tsuide/cart_panel.html",
         quote=quote,
         holdout=exposure.holdout,
-        button=lambda offer_id: exposure.button_for(offer_id, locale) or tsuide.gettext("Add"),
+        button=lambda offer: offer_button_label(offer, exposure.button_for(offer.rule_id, locale), tsuide.gettext),
         _=tsuide.gettext,
         money=tsuide.format_money,
         percent=format_percent,
@@ -149,12 +151,17 @@ def render_thank_you(tsuide: Tsuide, step) -> str:
 
 
 def thank_you_panel(tsuide: Tsuide, order_id: str) -> Markup:
-    return safely(tsuide, "thank-you panel", lambda: render_thank_you(tsuide, step_for(tsuide, order_id)))
+    def render() -> str:
+        if opened_from_email(order_id, datetime.now(timezone.utc)) == "ended":  # the e-mail's link, too late
+            return render_template("tsuide/offer_ended.html", _=tsuide.gettext)
+        return render_thank_you(tsuide, step_for(tsuide, order_id))
+
+    return safely(tsuide, "thank-you panel", render)
 
 
 def email_offer(tsuide: Tsuide, order_id: str) -> Markup:
     def render() -> str:
-        step = step_for(tsuide, order_id)
+        step = step_for(tsuide, order_id, email=True)
         if step.state != "offer":
             return ""
         endpoint = current_app.config["TSUIDE_THANK_YOU_ENDPOINT"]
@@ -171,7 +178,7 @@ def email_offer(tsuide: Tsuide, order_id: str) -> Markup:
             _=tsuide.gettext,
             money=tsuide.format_money,
             until=until,
-            link=url_for(endpoint, order_id=order_id, _external=True),
+            link=url_for(endpoint, order_id=order_id, _external=True, **{PARAMETER: link_token(step.order)}),
         )
 
     return safely(tsuide, "e-mail offer", render)
