@@ -66,11 +66,13 @@ def load(schema, data, partial: bool = False) -> dict:
         raise InvalidRequest("Some fields need fixing.", error.messages) from None
 
 
-def _commit(kind: Kind, action: str, row, before: dict | None) -> dict:
-    """Validate (the engine checks at flush), audit and commit; on any error nothing is written."""
+def _commit(kind: Kind, action: str, row, before: dict | None, after_flush=None) -> dict:
+    """Validate (the engine checks at flush, then ``after_flush``), audit and commit; on any error nothing is written."""
     session = _session()
     try:
         session.flush()
+        if after_flush is not None:
+            after_flush()
         session.add(AuditEntry(actor=_actor(), action=action, entity=kind.name, entity_id=str(row.id),
                                before=before, after=kind.dump(row)))
         session.commit()
@@ -129,9 +131,9 @@ def create(kind: Kind, body) -> dict:
     confirmed = data.pop("confirm_price_test", False)
     row = kind.new_row()
     kind.fill(row, data)
-    vet(kind, kind.dump(row), data, confirmed)
+    vet(kind, kind.dump(row), data)
     _session().add(row)
-    return _with_warnings(kind, _commit(kind, "create", row, None))
+    return _with_warnings(kind, _commit(kind, "create", row, None, _price_test_check(kind, row, data, confirmed)))
 
 
 def _check_version(row, expected: int | None) -> None:
@@ -151,11 +153,11 @@ def update(kind: Kind, record_id: str, body, expected_version: int | None, parti
     before = kind.dump(row)
     kind.fill(row, data)
     try:
-        vet(kind, kind.dump(row), data, confirmed)
+        vet(kind, kind.dump(row), data)
     except InvalidRequest:
         _session().rollback()
         raise
-    return _with_warnings(kind, _commit(kind, "update", row, before))
+    return _with_warnings(kind, _commit(kind, "update", row, before, _price_test_check(kind, row, data, confirmed)))
 
 
 def _check_variant_pricing(row, data: dict) -> None:
@@ -408,17 +410,23 @@ def is_price_test(record: dict) -> bool:
     return linter.price_test(record.get("pricing_value"), specs)
 
 
-def vet(kind: Kind, record: dict, data: dict, confirmed: bool) -> None:
-    """Refuse (400, per field) unknown products and categories, untrue urgency, and an unconfirmed price test."""
+def _price_test_check(kind: Kind, row, data: dict, confirmed: bool):
+    """After the engine accepted the variants: variants with different discounts need ``confirm_price_test``."""
+    def check() -> None:
+        touches_prices = any(name in data for name in ("variants", "pricing_value", "pricing_mode"))
+        if touches_prices and is_price_test(kind.dump(row)) and not confirmed:
+            raise InvalidRequest("Some fields need fixing.", {"confirm_price_test": [
+                "Variants with different discounts show shoppers different prices for the same products: send "
+                "confirm_price_test: true to save this price test."]})
+    return check
+
+
+def vet(kind: Kind, record: dict, data: dict) -> None:
+    """Refuse (400, per field) unknown products and categories, and untrue urgency."""
     errors = catalogue_errors(record) if any(name in data for name in (
         *_PRODUCT_ROWS, *_PRODUCT_LISTS, *_CATEGORY_LISTS, "replaces_product_id", "downsell")) else {}
     for name, messages in urgency_errors(record, _now(), _urgency_days()).items():
         errors.setdefault(name, messages)
-    touches_prices = any(name in data for name in ("variants", "pricing_value", "pricing_mode"))
-    if touches_prices and is_price_test(record) and not confirmed:
-        errors["confirm_price_test"] = [
-            "Variants with different discounts show shoppers different prices for the same products: send "
-            "confirm_price_test: true to save this price test."]
     if errors:
         raise InvalidRequest("Some fields need fixing.", errors)
 
