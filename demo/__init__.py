@@ -37,6 +37,9 @@ def create_app(config: dict | None = None) -> Flask:
         # its "open until" time is shown in the shop's own time zone.
         TSUIDE_THANK_YOU_ENDPOINT="shop.thanks",
         TSUIDE_TIMEZONE="Asia/Tokyo",
+        # The demo's headline nudge is "2 more bags for the 3-bag set" from one bag: twice the cart, so the
+        # demo allows offers up to 2x its subtotal (the plugin's default, 1.0, would hide it).
+        TSUIDE_CART_OFFER_MAX_RATIO=2.0,
     )
     app.config.update(config or {})
     if app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY:

@@ -38,14 +38,17 @@ DEFAULTS = {
     "TSUIDE_MAX_CART_OFFERS": 2,
     "TSUIDE_MAX_GAP_FILLERS": 2,
     "TSUIDE_POST_PURCHASE_MINUTES": 15,
+    "TSUIDE_EMAIL_OFFER_HOURS": 24,
     "TSUIDE_CLAIM_LEASE_SECONDS": 30,
     "TSUIDE_DECLINE_DAYS": 30,
     "TSUIDE_UPSELL_MAX_RATIO": 0.5,
+    "TSUIDE_CART_OFFER_MAX_RATIO": 1.0,
     "TSUIDE_LOYAL_ORDERS": 5,
     "TSUIDE_THANK_YOU_ENDPOINT": None,
     "TSUIDE_TIMEZONE": "UTC",
     "TSUIDE_MINED_MIN_SUPPORT": 0.01,
     "TSUIDE_MINED_MIN_LIFT": 1.5,
+    "TSUIDE_MINED_MIN_ORDERS": 5,
     "TSUIDE_EVENT_RETENTION_DAYS": 400,
     "TSUIDE_HOLDOUT_PERCENT": 5,
     "TSUIDE_SIGNIFICANCE": 0.05,
@@ -65,6 +68,15 @@ def _margin_floor_bp(percent) -> int | None:
     if isinstance(percent, bool) or not isinstance(percent, (int, float)) or not 0 <= percent <= 1_000:
         raise ValueError(f"TSUIDE_MARGIN_FLOOR_PERCENT must be a number of percent from 0 to 1000, not {percent!r}")
     return round(percent * 100)
+
+
+def _ratio_bp(ratio) -> int | None:
+    """``TSUIDE_CART_OFFER_MAX_RATIO`` as basis points (``None``: no ceiling); refuses a negative or odd value."""
+    if ratio is None:
+        return None
+    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 <= ratio <= 1_000:
+        raise ValueError(f"TSUIDE_CART_OFFER_MAX_RATIO must be a number from 0 to 1000, or None, not {ratio!r}")
+    return round(ratio * 10_000)
 
 
 @dataclass(frozen=True)
@@ -114,11 +126,15 @@ class Tsuide:
         - ``TSUIDE_MAX_CART_OFFERS`` (``2``): offers shown on a cart page at most.
         - ``TSUIDE_MAX_GAP_FILLERS`` (``2``): products suggested to close the free-shipping gap.
         - ``TSUIDE_POST_PURCHASE_MINUTES`` (``15``): how long a thank-you offer stays open after the order.
+        - ``TSUIDE_EMAIL_OFFER_HOURS`` (``24``): how long the confirmation e-mail's offer stays open after the
+          order; its signed link opens the thank-you page with the offer's window extended to this.
         - ``TSUIDE_CLAIM_LEASE_SECONDS`` (``30``): an accepted offer whose charge has not finished after this
           long is taken to be interrupted (the worker died inside ``amend_order``); whoever looks next
           retries the charge once under the same idempotency key, then marks it accepted or releases it.
         - ``TSUIDE_DECLINE_DAYS`` (``30``): a declined thank-you offer is not shown to that shopper again for this long.
         - ``TSUIDE_UPSELL_MAX_RATIO`` (``0.5``): a thank-you offer never charges more than this share of the order.
+        - ``TSUIDE_CART_OFFER_MAX_RATIO`` (``1.0``): a cart offer or gap filler never adds more than this
+          share of the cart's subtotal (1.0: never more than doubling the cart); ``None`` for no ceiling.
         - ``TSUIDE_LOYAL_ORDERS`` (``5``): orders that make a customer "loyal" for targeting.
         - ``TSUIDE_THANK_YOU_ENDPOINT`` (``None``): the shop's thank-you page endpoint (taking ``order_id``),
           which the confirmation e-mail block links to.
@@ -129,6 +145,7 @@ class Tsuide:
           unless it ends within this many days or has a limit in total (景品表示法: the claim must be true).
         - ``TSUIDE_MINED_MIN_SUPPORT`` (``0.01``) and ``TSUIDE_MINED_MIN_LIFT`` (``1.5``): which pairs from
           ``flask tsuide mine`` count as bought together, for cart offers and gap fillers.
+        - ``TSUIDE_MINED_MIN_ORDERS`` (``5``): ...and only from this many orders holding both products.
         - ``TSUIDE_EVENT_RETENTION_DAYS`` (``400``): ``flask tsuide prune-events`` deletes older events.
         - ``TSUIDE_HOLDOUT_PERCENT`` (``5``): the share of visitors who see no offers at all, the baseline
           the analytics measure what offers add against. ``0`` turns the holdout off.
@@ -156,6 +173,7 @@ class Tsuide:
         for key, value in DEFAULTS.items():
             app.config.setdefault(key, value)
         _margin_floor_bp(app.config["TSUIDE_MARGIN_FLOOR_PERCENT"])  # a wrong value stops the app at start-up
+        _ratio_bp(app.config["TSUIDE_CART_OFFER_MAX_RATIO"])
         self._apps[app] = _AppState(db, adapter, RuleStore(), set())
         app.extensions["tsuide"] = self
 
@@ -234,7 +252,8 @@ class Tsuide:
 
     def _companions(self, snapshot: Snapshot, product_ids) -> dict[str, list[str]]:
         config = current_app.config
-        return snapshot.companions_of(product_ids, config["TSUIDE_MINED_MIN_SUPPORT"], config["TSUIDE_MINED_MIN_LIFT"])
+        return snapshot.companions_of(product_ids, config["TSUIDE_MINED_MIN_SUPPORT"], config["TSUIDE_MINED_MIN_LIFT"],
+                                      config["TSUIDE_MINED_MIN_ORDERS"])
 
     def _context(self, cart: Cart) -> PricingContext:
         """Everything a quote of ``cart`` needs, for one SQL query when the rule cache is warm."""
@@ -283,9 +302,10 @@ class Tsuide:
             _panels.log_failure(self, "holdout check", error)
             return False
 
-    def _price(self, context: PricingContext, now: datetime | None, with_offers: bool = True) -> Quote:
+    def _price(self, context: PricingContext, now: datetime | None, with_offers: bool = True,
+               exposure: Exposure | None = None) -> Quote:
         config = current_app.config
-        exposure = self.exposure(context.snapshot)
+        exposure = exposure or self.exposure(context.snapshot)
         return quote_cart(
             context.cart,
             context.snapshot.rulebook_for(exposure.chosen),
@@ -300,6 +320,7 @@ class Tsuide:
             companions=context.companions,
             with_offers=with_offers and not exposure.holdout,
             margin_floor_bp=_margin_floor_bp(config["TSUIDE_MARGIN_FLOOR_PERCENT"]),
+            max_added_ratio_bp=_ratio_bp(config["TSUIDE_CART_OFFER_MAX_RATIO"]),
         )
 
     def quote(
@@ -330,6 +351,31 @@ class Tsuide:
             )
             return replace(plain, degraded=True)
 
+    def _quote_as_saved(self, cart: Cart, rule: Rule, now: datetime | None = None) -> Quote:
+        """Price ``cart`` as the shop would with ``rule`` saved (replacing the rule of its id) next to the live
+        rules: the same catalogue look-up, caps, shipping and margin floor as :meth:`quote`, for the admin's
+        preview. No A/B variant and no holdout: the owner sees the offer as most shoppers do.
+        """
+        state = self._state()
+        edited: dict[int, Snapshot] = {}
+
+        def with_rule(snapshot: Snapshot) -> Snapshot:
+            if snapshot.version not in edited:
+                rules = tuple(r for r in snapshot.rulebook.rules if r.id != rule.id) + (rule,)
+                edited[snapshot.version] = replace(snapshot, rulebook=RuleBook(rules),
+                                                   by_id={**snapshot.by_id, rule.id: rule})
+            return edited[snapshot.version]
+
+        def capped_rules(snapshot: Snapshot) -> list[str]:
+            return [r.id for r in with_rule(snapshot).rulebook.rules if r.global_cap is not None]
+
+        snapshot, usage = state.store.current(state.db.session, cart.customer_id, capped_rules)
+        snapshot = with_rule(snapshot)
+        products, touching = self._catalogue(cart, snapshot)
+        companions = self._companions(snapshot, {line.product_id for line in cart.lines})
+        context = PricingContext(cart, snapshot, usage, products, touching, companions)
+        return self._price(context, now, exposure=NOBODY)
+
     def redeem(self, order_id: str, quote: Quote, customer_id: str | None = None) -> None:
         """Count the capped rules ``quote`` used for order ``order_id``, in the caller's transaction.
 
@@ -357,6 +403,11 @@ class Tsuide:
         If anything fails inside the plugin, the panel renders empty and the error is logged once.
         """
         return _panels.cart_panel(self, quote)
+
+    def product_panel(self, product_id: str) -> Markup:
+        """The sets, volume tier and companions of a product, priced for the current cart; works without
+        JavaScript. Empty for an unknown product, for the holdout, or (logged) when the plugin fails."""
+        return _panels.product_panel(self, str(product_id))
 
     def thank_you_panel(self, order_id: str) -> Markup:
         """The one-click offer for the order just placed (or nothing); works without JavaScript."""

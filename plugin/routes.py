@@ -21,14 +21,15 @@ from .storefront.quote_json import quote_json
 from .engine.offers import additions_for
 from .storefront import beacons, thank_you as _thank_you
 from .storefront.assets import send_asset
-from .storefront.panels import log_failure, render_cart_panel, render_thank_you
+from .storefront.panels import log_failure, render_cart_panel, render_product_panel, render_thank_you
+from .storefront.product_page import product_page
 from .storefront.request_limits import limit_request
 from .storefront.safe_urls import back_url, link_url
 from .storefront.visitor import visitor_id
 from .storage.events import analytics_savepoint
 from .engine.values import Product
 from .errors import InvalidRequest, NotAddable, OfferUnavailable, PluginUnavailable, UnknownOffer
-from .engine.rules import FixedBundle, ShippingThreshold
+from .engine.rules import FixedBundle, ShippingThreshold, VolumeDiscount
 from .storefront.schemas import (
     AcceptSchema,
     AddToCartSchema,
@@ -154,6 +155,40 @@ def cart_api():
     return jsonify(_cart_body())
 
 
+@blueprint.get("/api/products/<product_id>/offers")
+def product_offers_api(product_id: str):
+    """The sets, volume tier and companions of a product, each priced by quoting the cart it would make."""
+    tsuide = _tsuide()
+    page = product_page(tsuide, product_id)
+    if page is None:
+        raise UnknownOffer(tsuide.gettext("This product does not exist."))
+
+    def amount(value: int) -> dict:
+        return {"amount": value, "display": tsuide.format_money(value)}
+
+    return jsonify({
+        "product_id": page.product.id,
+        "total": amount(page.quote.total),
+        "offers": [
+            {
+                "kind": offer.kind,
+                "offer_id": offer.offer_id,
+                "offer_ids": list(offer.offer_ids),
+                "label": offer.label,
+                "add": [{"product_id": line.product_id, "quantity": line.quantity} for line in offer.add],
+                "added_price": amount(offer.added_price),
+                "saving": amount(offer.saving),
+                "new_total": amount(offer.new_total),
+                "tier": None if offer.tier is None else {"min_quantity": offer.tier.min_quantity,
+                                                         "percent_bp": offer.tier.percent_bp},
+            }
+            for offer in page.offers
+        ],
+        "panel_html": render_product_panel(tsuide, page),
+        "beacon_token": beacons.beacon_token(page.offer_ids),
+    })
+
+
 def _offer_additions(context, bundle_id: str) -> list[tuple[Product, int]]:
     tsuide = _tsuide()
     rule = context.snapshot.by_id.get(bundle_id)
@@ -195,6 +230,23 @@ def _product_additions(items: list[dict]) -> list[tuple[Product, int]]:
     return additions
 
 
+def _product_page_offers(offers, added: set[str]) -> list[tuple[str, str | None]]:
+    """The product page's offers these items are credited to: a companion it names, a tier that counts them."""
+    tsuide = _tsuide()
+    credited = [(offer, None) for offer in offers if offer.startswith("pair:") and offer[5:] in added]
+    rule_ids = [offer for offer in offers if offer.isdigit()]
+    if rule_ids:
+        state = tsuide._state()
+        snapshot, _ = state.store.current(state.db.session, None)
+        exposure = tsuide.exposure(snapshot)
+        products = tsuide._adapter.products(added)
+        for rule_id in rule_ids:
+            rule = snapshot.by_id.get(rule_id)
+            if isinstance(rule, VolumeDiscount) and any(rule.counts(p.id, p.category) for p in products.values()):
+                credited.append((rule_id, exposure.variant_of(rule_id)))
+    return credited
+
+
 @blueprint.post("/api/cart/items")
 def add_to_cart():
     """Add an offer (``bundle_id``) or products (``items``); answer with the new quote.
@@ -203,21 +255,23 @@ def add_to_cart():
     """
     tsuide = _tsuide()
     data = _validated(AddToCartSchema, form_to_add_request(request.form))
-    taken = None  # (offer id, variant) of an offer taken from the panel, for the analytics
+    taken = []  # (offer id, variant) of the offers taken from a panel, for the analytics
     if "bundle_id" in data:
         context = tsuide._context(tsuide._adapter.current_cart())
         additions = _offer_additions(context, data["bundle_id"])
-        taken = data["bundle_id"], tsuide.exposure(context.snapshot).variant_of(data["bundle_id"])
+        taken.append((data["bundle_id"], tsuide.exposure(context.snapshot).variant_of(data["bundle_id"])))
     else:
         additions = _product_additions(data["items"])
-        if "offer" in data and data["offer"].split(":", 1)[1] in {product.id for product, _ in additions}:
-            taken = data["offer"], None  # a suggested product (never under test), credited for what it names
+        added = {product.id for product, _ in additions}
+        if "offer" in data and data["offer"].split(":", 1)[1] in added:
+            taken.append((data["offer"], None))  # a suggested product (never under test), credited for what it names
+        taken += _product_page_offers(data.get("offers", ()), added)
     tsuide._adapter.add_to_cart([(product.id, quantity) for product, quantity in additions])
     if taken:
         session = tsuide._state().db.session
         with analytics_savepoint(session):  # the cart has the items already: analytics never undo that
-            session.add(models.Event(kind="add", rule_id=taken[0], variant=taken[1], visitor_id=visitor_id(),
-                                     page="cart"))
+            session.add_all(models.Event(kind="add", rule_id=offer, variant=variant, visitor_id=visitor_id(),
+                                         page=data["page"]) for offer, variant in dict.fromkeys(taken))
         session.commit()
     message = tsuide.gettext("Added to your cart.")
     if not _wants_json():

@@ -71,6 +71,12 @@ def main(only: set[str]) -> None:
                 place_order(page, base, "sneakers")
                 page.screenshot(path=str(ROOT / "docs" / "thank-you.png"), full_page=True)
                 page.close()
+            if wanted("product"):
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                page.goto(f"{base}/lang/ja")
+                page.goto(f"{base}/products/spray")
+                page.screenshot(path=str(ROOT / "docs" / "product.png"), full_page=True)
+                page.close()
             browser.close()
 
 

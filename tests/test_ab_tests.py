@@ -67,7 +67,7 @@ def events(shop):
 
 
 @pytest.mark.parametrize("variant, label, button, saving", [
-    ("A", "Camera and lens", "Add", 9_300),
+    ("A", "Camera and lens", "Add 1 item", 9_300),
     ("B", "Lens too: 15% off", "Make it a kit", 13_950),
 ])
 def test_each_visitor_sees_and_pays_their_own_variant(shop, variant, label, button, saving):

@@ -275,3 +275,39 @@ def test_a_reach_tier_offer_prefers_a_product_not_yet_in_the_cart():
     volume = VolumeDiscount(id="v", label="v", product_ids=frozenset(products), tiers=(VolumeTier(2, 1_000),))
     q = quote_cart(Cart((CartLine("a", 1, 300),)), RuleBook((volume,)), products, now=NOW)
     assert [line.product_id for offer in q.offers for line in offer.add] == ["b"]
+
+
+def test_no_offer_places_means_no_offers_and_no_quoting():
+    rule = bundle("two", {"socks": 2}, "amount_off", 300)
+    assert quote(cart(("socks", 1)), rule, max_offers=0).offers == ()
+
+
+def test_a_floor_binds_only_the_units_its_rule_discounted():
+    """V (floor 50%) can give b nothing (its floor is above b's price) and so leaves b free of that floor: the
+    stackable 90% after it owes b's units no floor (docs/engine.md: the rules that gave a unit more than 0)."""
+    products = {"a": Product("a", "A", 1_000), "b": Product("b", "B", 1_000, cost=890)}
+    floored = VolumeDiscount(id="1", label="V", product_ids=frozenset({"a", "b"}), tiers=(VolumeTier(2, 5_000),),
+                             margin_floor_bp=5_000)
+    deep = VolumeDiscount(id="2", label="S", product_ids=frozenset({"b"}), tiers=(VolumeTier(2, 9_000),),
+                          stackable=True)
+    q = quote_cart(Cart((CartLine("a", 1, 1_000), CartLine("b", 2, 1_000))), RuleBook((floored, deep)), products,
+                   now=NOW, with_offers=False)
+    # V: 50% of ¥3,000 = ¥1,500, capped by headroom: a (no cost) ¥1,000, the b's none (floor ¥1,335): ¥1,000, all
+    # on a. S on the b's: 90% of ¥2,000 = ¥1,800. Together ¥2,800, more than S alone (¥1,800).
+    assert [(d.rule_id, d.amount) for d in q.discounts] == [("1", 1_000), ("2", 1_800)]
+
+
+def test_offers_are_ranked_by_what_they_save_even_when_their_bound_said_more():
+    """Two 50% sets whose floors leave ¥20 each, and a ¥300-off set: the ¥300 set is shown first."""
+    products = {
+        "a": Product("a", "A", 1_000, cost=990),
+        "p1": Product("p1", "P1", 1_000, cost=990),
+        "p2": Product("p2", "P2", 1_000, cost=990),
+        "p3": Product("p3", "P3", 1_000),
+    }
+    half = [FixedBundle(id=str(n), label=f"a+p{n}", items=(BundleItem("a"), BundleItem(f"p{n}")),
+                        mode=PricingMode.PERCENT_OFF, value=5_000, margin_floor_bp=0) for n in (1, 2)]
+    amount = FixedBundle(id="3", label="a+p3", items=(BundleItem("a"), BundleItem("p3")),
+                         mode=PricingMode.AMOUNT_OFF, value=300)
+    q = quote_cart(Cart((CartLine("a", 1, 1_000),)), RuleBook((*half, amount)), products, now=NOW, max_offers=2)
+    assert [(offer.rule_id, offer.saving) for offer in q.offers] == [("3", 300), ("1", 20)]

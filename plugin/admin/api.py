@@ -113,7 +113,8 @@ def list_records(kind: str):
 
 @api.post("/<kind>")
 def create(kind: str):
-    return _record(service.create(service.kind_named(kind), request.get_json(silent=True)), 201)
+    records = service.kind_named(kind)
+    return _record(_warned(records, service.create(records, request.get_json(silent=True))), 201)
 
 
 @api.get("/<kind>/<record_id>")
@@ -124,8 +125,15 @@ def get(kind: str, record_id: str):
 @api.put("/<kind>/<record_id>")
 @api.patch("/<kind>/<record_id>")
 def update(kind: str, record_id: str):
-    return _record(service.update(service.kind_named(kind), record_id, request.get_json(silent=True), _if_match(),
-                                  partial=request.method == "PATCH"))
+    records = service.kind_named(kind)
+    return _record(_warned(records, service.update(records, record_id, request.get_json(silent=True), _if_match(),
+                                                   partial=request.method == "PATCH")))
+
+
+def _warned(records, body: dict) -> dict:
+    """The saved record with ``warnings``: what was saved but may be a mistake, the linter's findings and copy that
+    contradicts the values, each as ``{code, severity, fields, message: {ja, en}}``."""
+    return dict(body, warnings=[*body.get("warnings", []), *service.label_findings(records, body)])
 
 
 @api.delete("/<kind>/<record_id>")
@@ -206,6 +214,16 @@ def mined_pairs():
 def promote_pair():
     """One click: a live bundle of the two products at 10% off."""
     return _record(service.promote_pair(request.get_json(silent=True)), 201)
+
+
+@api.post("/mined-pairs/block")
+def block_pair():
+    """Never offer these two products together; ``{"blocked": false}`` lifts the block."""
+    body = request.get_json(silent=True)
+    blocked = body.pop("blocked", True) if isinstance(body, dict) else True
+    if not isinstance(blocked, bool):
+        raise InvalidRequest("Some fields need fixing.", {"blocked": ["Must be true or false."]})
+    return jsonify(service.block_pair(body, blocked))
 
 
 @api.get("/analytics")

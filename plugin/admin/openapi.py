@@ -101,6 +101,12 @@ def document(base: str) -> dict:
     spec.path(path="/mined-pairs/promote", operations={"post": {
         "summary": "Make a live bundle of a mined pair (10% off)", "requestBody": _json_body("Pair"),
         "security": CSRF, "responses": _responses("201", "404")}})
+    spec.path(path="/mined-pairs/block", operations={"post": {
+        "summary": "Never offer a mined pair together (\"blocked\": false lifts the block)",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "properties": {
+            "product_a": {"type": "string"}, "product_b": {"type": "string"}, "blocked": {"type": "boolean"}},
+            "required": ["product_a", "product_b"]}}}},
+        "security": CSRF, "responses": _responses("200")}})
     spec.path(path="/analytics", operations={"get": {
         "summary": "Per offer and A/B variant over a date range, and offers against the holdout",
         "parameters": [{"name": name, "in": "query", "schema": {"type": "string", "format": "date"},

@@ -22,7 +22,7 @@ from ..storefront.i18n import format_percent
 from ..storefront.request_limits import load_json
 from ..engine.rules import RuleError
 from . import pages_forms as forms
-from . import pages_preview, service
+from . import pages_audit, pages_preview, service
 from .api import guard, search_query, security_headers
 from .records import KINDS, status_of
 from .schemas import SettingsSchema
@@ -49,6 +49,7 @@ NOTICES = {
     "settings": "Settings saved.",
     "imported": "Imported.",
     "linted": "Saved. The rule linter found something to check: see below.",
+    "saved-check-copy": "Saved. Check the label: it mentions a number that is none of the rule's values.",
 }
 #: Form fields a category picker sends as several values, read as one comma-separated list.
 CATEGORY_FIELDS = ("categories", "trigger_categories", "downsell-trigger_categories")
@@ -168,15 +169,16 @@ def _product_choices():
 
 
 def _form(records, values, record_id=None, errors=None, status=200, warnings=(), result=None, conflict=None,
-          record=None):
+          record=None, copy_warnings=()):
     return _render("edit.html", status, kind=records, values=values, record_id=record_id, errors=errors or {},
-                   warnings=warnings, preview=result, conflict=conflict, record=record, rows=forms.rows_to_show,
-                   products=_product_choices(), picker="search_products" not in _tsuide().missing_features(),
+                   warnings=warnings, copy_warnings=copy_warnings, preview=result, conflict=conflict,
+                   record=record, rows=forms.rows_to_show, products=_product_choices(),
+                   picker="search_products" not in _tsuide().missing_features(),
                    categories=service.shop_categories(), lint=(record or {}).get("warnings", []))
 
 
-def _try_preview(records, data):
-    """The rule, its preview and margin warnings; or the engine's errors, keyed like the form."""
+def _try_preview(records, data, record_id=None):
+    """The rule, its preview (of the form's sample cart) and margin warnings; or the engine's errors."""
     try:
         rule = pages_preview.build(records, data)
     except RuleError as error:
@@ -186,7 +188,7 @@ def _try_preview(records, data):
         warnings += pages_preview.variant_margin_warnings(rule, data.get("variants", []))
     except RuleError as error:
         return None, None, forms.flatten(service._api_names(error.errors), {})
-    return pages_preview.preview(rule), warnings, {}
+    return pages_preview.preview(rule, record_id, request.values.get("sample_cart")), warnings, {}
 
 
 @pages.get(f"/{KIND_URL}/new")
@@ -211,10 +213,12 @@ def edit(kind: str, record_id: str):
     result, warnings = None, []
     try:
         data = service.load(records.schema, parsed.body)
-        result, warnings, _ = _try_preview(records, data)
+        result, warnings, _ = _try_preview(records, data, record_id)
     except InvalidRequest:
         pass  # a record saved before a rule tightened: the form shows it, saving will say what to fix
-    return _form(records, values, record_id, warnings=warnings, result=result, record=record)
+    copy_warnings = service.label_warnings(records, record, _tsuide().gettext)
+    return _form(records, values, record_id, warnings=warnings, result=result, record=record,
+                 copy_warnings=copy_warnings)
 
 
 @pages.post(f"/{KIND_URL}/new", defaults={"record_id": None})
@@ -229,6 +233,7 @@ def save(kind: str, record_id: str | None):
     parsed = forms.read_form(kind, values)
     if request.form.get("confirm_price_test"):
         parsed.body["confirm_price_test"] = True
+    parsed.body = service.with_labels(records, parsed.body, record)
     try:
         data = service.load(records.schema, parsed.body)
     except InvalidRequest as error:
@@ -237,11 +242,13 @@ def save(kind: str, record_id: str | None):
         return _form(records, values, record_id, errors, 400, record=record)
     if parsed.errors:
         return _form(records, values, record_id, parsed.errors, 400, record=record)
-    result, warnings, errors = _try_preview(records, data)
+    result, warnings, errors = _try_preview(records, data, record_id)
     if errors:
         return _form(records, values, record_id, errors, 400, record=record)
+    copy_warnings = service.label_warnings(records, data, _tsuide().gettext)
     if request.form.get("action") == "preview":
-        return _form(records, values, record_id, warnings=warnings, result=result, record=record)
+        return _form(records, values, record_id, warnings=warnings, result=result, record=record,
+                     copy_warnings=copy_warnings)
     if warnings and not request.form.get("confirm_margin"):
         errors = {"confirm_margin": [_tsuide().gettext("Tick the box to save a discount below the margin.")]}
         return _form(records, values, record_id, errors, 400, warnings, result, record=record)
@@ -258,6 +265,8 @@ def save(kind: str, record_id: str | None):
             "Someone else changed this record meanwhile, so nothing was saved. Reload it and make your change again."
         )
         return _form(records, values, record_id, {}, 409, warnings, result, conflict=conflict, record=record)
+    if copy_warnings:  # saved, but back to the form, which says what to check
+        return redirect(url_for(".edit", kind=kind, record_id=saved["id"], notice="saved-check-copy"))
     if saved.get("warnings"):  # saved all the same: the edit page shows what the linter found
         return redirect(url_for(".edit", kind=kind, record_id=saved["id"], notice="linted"))
     notice = "created" if record_id is None else "saved"
@@ -295,25 +304,6 @@ def settings():
     return redirect(url_for(".settings", notice="settings"))
 
 
-_NOT_DIFFED = {"id", "version", "created_at", "updated_at", "status"}
-
-
-def _diff(before, after) -> list[tuple[str, str, str]]:
-    """(field, before, after) for each field an audit entry changed."""
-    before, after = before or {}, after or {}
-    if not isinstance(before, dict) or not isinstance(after, dict):
-        return []
-
-    def show(value) -> str:
-        if value is None:
-            return "—"
-        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-    return [(name, show(before.get(name)), show(after.get(name)))
-            for name in sorted(set(before) | set(after) - _NOT_DIFFED)
-            if name not in _NOT_DIFFED and before.get(name) != after.get(name)]
-
-
 @pages.get("/pairs")
 def pairs():
     """What is bought together (from ``flask tsuide mine``), each a click away from being a bundle."""
@@ -330,11 +320,21 @@ def promote_pair():
     return redirect(url_for(".edit", kind="bundles", record_id=created["id"], notice="created"))
 
 
+@pages.post("/pairs/block")
+def block_pair():
+    service.block_pair({"product_a": request.form.get("product_a", ""),
+                        "product_b": request.form.get("product_b", "")}, request.form.get("blocked", "1") == "1")
+    return redirect(url_for(".pairs"))
+
+
 @pages.get("/audit")
 def audit():
     page = _page_number()
     log = service.audit_log(page, AUDIT_PER_PAGE)
-    entries = [dict(entry, changes=_diff(entry["before"], entry["after"])) for entry in log["items"]]
+    tsuide = _tsuide()
+    entries = [dict(entry, changes=pages_audit.changes(entry["before"], entry["after"], tsuide.gettext,
+                                                       tsuide.format_money, _local_time))
+               for entry in log["items"]]
     pages_count = max(1, -(-log["total"] // AUDIT_PER_PAGE))
     return _render("audit.html", entries=entries, page=page, pages_count=pages_count)
 

@@ -27,18 +27,31 @@ def _running(pairs) -> tuple[float | None, ...]:
     return tuple(points)
 
 
-def _revenue_chart(report) -> Markup:
+def _revenue_series(report) -> tuple[list[str], list[Series]]:
     """Revenue per visitor so far, day by day: visitors who saw offers against the holdout."""
     tsuide = _tsuide()
+    return ([day.day.strftime("%m/%d") for day in report.days],
+            [Series(tsuide.gettext("Saw offers"), _running((d.revenue, d.new_visitors) for d in report.days)),
+             Series(tsuide.gettext("Holdout (no offers)"),
+                    _running((d.holdout_revenue, d.new_holdout_visitors) for d in report.days))])
+
+
+def _revenue_chart(report) -> Markup:
+    tsuide = _tsuide()
     return line_chart(
-        tsuide.gettext("Revenue per visitor so far, by day"),
-        [day.day.strftime("%m/%d") for day in report.days],
-        [Series(tsuide.gettext("Saw offers"), _running((d.revenue, d.new_visitors) for d in report.days)),
-         Series(tsuide.gettext("Holdout (no offers)"),
-                _running((d.holdout_revenue, d.new_holdout_visitors) for d in report.days))],
+        tsuide.gettext("Revenue per visitor so far, by day"), *_revenue_series(report),
         y_format=lambda value: tsuide.format_money(round(value)),
         no_data=tsuide.gettext("No data yet"),
     )
+
+
+def _revenue_table(report) -> dict:
+    """The chart's series as a table: its text alternative."""
+    tsuide = _tsuide()
+    labels, series = _revenue_series(report)
+    shown = [[("—" if line.points[index] is None else tsuide.format_money(round(line.points[index])))
+              for line in series] for index in range(len(labels))]
+    return {"names": [line.name for line in series], "rows": list(zip(labels, shown))}
 
 
 def _take_chart(offer, label: str) -> Markup:
@@ -65,7 +78,7 @@ def analytics_page():
     return _render(
         "analytics.html", 400 if errors else 200,
         board=board, report=report, errors=errors, values=args, not_enough=NOT_ENOUGH_DATA,
-        revenue_chart=_revenue_chart(report),
+        revenue_chart=_revenue_chart(report), revenue_table=_revenue_table(report),
         take_charts={offer.offer_id: _take_chart(offer, board.labels[offer.offer_id]) for offer in report.offers},
         pairs=service.mined_pairs(1, TOP_PAIRS)["items"],
         csv_url=url_for(".analytics_csv", start=report.start.isoformat(), end=report.end.isoformat()),

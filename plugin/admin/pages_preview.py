@@ -6,21 +6,24 @@ the checkout uses. Nothing touches the database.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
+from sqlalchemy import select
 from markupsafe import Markup
 
 from ..storefront import panels as _panels
 from ..engine import post_purchase as offers_engine
 from ..engine.savings import saving_of
 from ..storefront.thank_you import Step
-from ..engine.values import Cart, CartLine, Order, Product
-from ..engine.quote import quote_cart
+from ..engine.values import Cart, CartLine, Customer, Order, Product
+from ..storefront.i18n import format_percent
 from ..engine.money import FULL_BASIS_POINTS, percent_of
-from ..engine.rules import FixedBundle, RuleBook, VolumeDiscount
+from ..engine.rules import FixedBundle, VolumeDiscount
 from ..engine.variants import VariantSpec, apply_variant
+from ..storage.post_purchase import PostPurchaseOffer as Row
 from .records import Kind
 
 #: Products the preview and the margin check look through when a rule names categories.
@@ -64,61 +67,102 @@ def _products(ids) -> dict[str, Product]:
 
 @dataclass
 class Preview:
-    """The rendered panel (or ``None``) and a note for the owner on what it shows."""
+    """The rendered panel (or ``None``) and a note for the owner on what it shows.
+
+    ``sample`` is the sample cart (or order) priced, as the form's field writes it.
+    """
 
     html: Markup | None
     note: str
     facts: list[tuple[str, str]]
+    sample: str = ""
 
 
-def _as_if_live(rule):
-    """Preview the rule as if it ran now, whatever its schedule, pause or caps."""
-    return replace(rule, paused=False, starts_at=None, ends_at=None, global_cap=None, per_customer_cap=None)
+#: "brush×2" / "brush * 2" / "brush:2" / "brush x 2" / "brush 2" / "brush": a product id and a quantity.
+_SAMPLE_ITEM = re.compile(r"^\s*(\S+?)\s*(?:(?:[×*:]|\s[xX]|\s)\s*(\d+))?\s*$")
+MAX_SAMPLE_LINES = 20
+MAX_SAMPLE_QUANTITY = 999
 
 
-def preview(rule) -> Preview:
+def parse_sample(text: str | None) -> list[tuple[str, int]]:
+    """The form's sample cart as (product id, quantity) pairs; unreadable parts are skipped, ids merged."""
+    wanted: dict[str, int] = {}
+    for part in re.split(r"[,、\n;]+", text or ""):
+        if not part.strip():
+            continue
+        match = _SAMPLE_ITEM.match(part)
+        if not match:
+            continue
+        quantity = min(int(match.group(2) or 1), MAX_SAMPLE_QUANTITY)
+        if quantity >= 1:
+            wanted[match.group(1)] = wanted.get(match.group(1), 0) + quantity
+    return list(wanted.items())[:MAX_SAMPLE_LINES]
+
+
+def show_sample(wanted) -> str:
+    return ", ".join(f"{pid}×{quantity}" for pid, quantity in wanted)
+
+
+def _as_if_live(rule, rule_id: str | None):
+    """The rule as if it ran now, whatever its schedule or pause; its caps still count, as in the shop."""
+    return replace(rule, id=rule_id or "preview", paused=False, starts_at=None, ends_at=None)
+
+
+def _default_cart(rule) -> tuple[list[tuple[str, int]], str]:
+    """The rule's own smallest cart where a shopper meets it, of products in stock, and what it is."""
+    _ = _tsuide().gettext
+    if isinstance(rule, FixedBundle):
+        items = list(rule.items)
+        wanted = [(item.product_id, item.quantity) for item in items[:-1]]
+        if len(items) == 1:
+            wanted = [(items[0].product_id, items[0].quantity - 1)] if items[0].quantity > 1 else []
+        return wanted, _("A sample cart with the set minus one item: the shopper is offered the rest.")
+    if isinstance(rule, VolumeDiscount):
+        products = _products(rule.product_ids) | {p.id: p for p in _catalogue(rule.categories)}
+        candidates = sorted((p for p in products.values() if p.in_stock), key=lambda p: (p.price, p.id))
+        first = rule.tiers[0].min_quantity if rule.tiers else 2
+        return ([(candidates[0].id, first - 1)] if candidates else []), _("A sample cart one item short of the first tier.")
+    below = [p for p in _catalogue_all() if p.in_stock and p.price < rule.threshold]
+    pick = max(below, key=lambda p: (p.price, p.id), default=None)
+    return ([(pick.id, 1)] if pick else []), _("A sample cart below the threshold.")
+
+
+def _in_stock(wanted, products) -> tuple[list[tuple[str, int]], list[str]]:
+    """The wanted lines the shop could sell, and the ids left out (unknown or out of stock)."""
+    kept = [(pid, quantity) for pid, quantity in wanted if pid in products and products[pid].in_stock]
+    return kept, [pid for pid, _q in wanted if pid not in products or not products[pid].in_stock]
+
+
+def preview(rule, rule_id: str | None = None, sample: str | None = None) -> Preview:
+    """What the cart page (or thank-you page) would show for a sample cart with ``rule`` saved and live.
+
+    Priced by :meth:`Tsuide._quote_as_saved`: the shop's live rules plus this one, with shipping, caps and
+    the margin floor, exactly as the cart page quotes it.
+    """
     tsuide = _tsuide()
     _ = tsuide.gettext
     if isinstance(rule, offers_engine.PostPurchaseOffer):
-        return _thank_you(rule)
-    rule = _as_if_live(rule)
-    now = datetime.now(timezone.utc)
-    if isinstance(rule, FixedBundle):
-        items = list(rule.items)
-        products = _products(item.product_id for item in items)
-        wanted = [(item.product_id, item.quantity) for item in items[:-1]]
-        if len(items) == 1:
-            wanted = [(items[0].product_id, items[0].quantity - 1)]
-        note = _("A sample cart with the set minus one item: the shopper is offered the rest.")
-    elif isinstance(rule, VolumeDiscount):
-        found = _catalogue(rule.categories)
-        products = _products(rule.product_ids) | {p.id: p for p in found}
-        candidates = sorted((p for p in products.values() if p.in_stock), key=lambda p: (p.price, p.id))
-        first = rule.tiers[0].min_quantity if rule.tiers else 2
-        wanted = [(candidates[0].id, first - 1)] if candidates else []
-        note = _("A sample cart one item short of the first tier.")
+        return _thank_you(rule, rule_id, sample)
+    rule = _as_if_live(rule, rule_id)
+    if sample and sample.strip():
+        wanted, note = parse_sample(sample), _("Your sample cart.")
     else:
-        products = {p.id: p for p in _catalogue_all()}
-        below = [p for p in products.values() if p.price < rule.threshold]
-        pick = max(below, key=lambda p: (p.price, p.id), default=None)
-        wanted = [(pick.id, 1)] if pick else []
-        note = _("A sample cart below the threshold.")
-    lines = tuple(CartLine(pid, quantity, products[pid].price) for pid, quantity in wanted if pid in products)
-    if not lines:
-        return Preview(None, _("No sample cart could be made: check the product ids."), [])
-    quote = quote_cart(
-        Cart(lines), RuleBook((rule,)), products, now=now, currency=current_app.config["TSUIDE_CURRENCY"],
-        locale=tsuide.locale(), max_offers=tsuide.setting("TSUIDE_MAX_CART_OFFERS"),
-        max_gap_fillers=tsuide.setting("TSUIDE_MAX_GAP_FILLERS"),
-    )
-    facts = [(_("Sample cart"), ", ".join(f"{products[line.product_id].name} × {line.quantity}" for line in lines)),
-             (_("Cart total"), tsuide.format_money(quote.total))]
-    if isinstance(rule, FixedBundle) and all(item.product_id in products for item in rule.items):
-        full = sum(products[item.product_id].price * item.quantity for item in rule.items)
-        saving = saving_of(rule.mode, rule.value, full)
-        facts.append((_("The whole set"), _("%(price)s instead of %(list)s", price=tsuide.format_money(full - saving),
-                                            list=tsuide.format_money(full))))
-    return Preview(Markup(_panels.render_cart_panel(tsuide, quote)), note, facts)
+        wanted, note = _default_cart(rule)
+    products = _products(pid for pid, _q in wanted)
+    wanted, left_out = _in_stock(wanted, products)
+    if left_out:
+        note += " " + _("Left out (unknown or out of stock): %(ids)s.", ids=", ".join(left_out))
+    if not wanted:
+        return Preview(None, _("No sample cart could be made: check the product ids."), [], sample or "")
+    cart = Cart(tuple(CartLine(pid, quantity, products[pid].price) for pid, quantity in wanted))
+    quote = tsuide._quote_as_saved(cart, rule)
+    money = tsuide.format_money
+    facts = [(_("Sample cart"), ", ".join(f"{products[pid].name} × {quantity}" for pid, quantity in wanted)),
+             (_("Subtotal"), money(quote.subtotal)),
+             (_("Discounts"), money(-quote.discount_total) if quote.discount_total else money(0)),
+             (_("Shipping"), money(quote.shipping_fee)),
+             (_("Cart total"), money(quote.total))]
+    return Preview(Markup(_panels.render_cart_panel(tsuide, quote)), note, facts, show_sample(wanted))
 
 
 def _catalogue_all() -> list[Product]:
@@ -128,40 +172,92 @@ def _catalogue_all() -> list[Product]:
     return list(tsuide._adapter.search_products("", CATALOGUE_SAMPLE))
 
 
-def _thank_you(offer) -> Preview:
+def _sample_customer(segment: offers_engine.Segment, loyal_orders: int) -> Customer:
+    orders = {offers_engine.Segment.RETURNING: 2, offers_engine.Segment.LOYAL: loyal_orders}.get(segment, 1)
+    return Customer("preview", orders_count=orders)
+
+
+def _thank_you(offer, rule_id: str | None, sample: str | None) -> Preview:
+    """The thank-you panel a sample order gets, chosen and capped exactly as :mod:`plugin.storefront.thank_you`
+    chooses: the live offers plus this one, the upsell ceiling, the order-total bounds and the segment."""
     tsuide = _tsuide()
     _ = tsuide.gettext
-    offer = replace(offer, paused=False, starts_at=None, ends_at=None, global_cap=None,
-                    downsell=replace(offer.downsell, paused=False, starts_at=None, ends_at=None, global_cap=None)
-                    if offer.downsell else None)
-    trigger = offer.replaces or next(iter(sorted(offer.trigger_products)), None)
-    extra = [p.id for p in _catalogue(offer.trigger_categories)] if trigger is None else []
-    trigger = trigger or (extra[0] if extra else None)
-    ids = {item.product_id for item in offer.items} | ({trigger} if trigger else set())
+    live = {"paused": False, "starts_at": None, "ends_at": None}
+    offer = replace(offer, id=rule_id or "preview", **live,
+                    downsell=replace(offer.downsell, **live) if offer.downsell else None)
+    if sample and sample.strip():
+        wanted, note = parse_sample(sample), _("Your sample order.")
+    else:
+        trigger = offer.replaces or next(iter(sorted(offer.trigger_products)), None)
+        if trigger is None:
+            trigger = next((p.id for p in _catalogue(offer.trigger_categories) if p.in_stock), None)
+        wanted, note = ([(trigger, 1)] if trigger else []), _("A sample order with the trigger product.")
+    ids = {pid for pid, _q in wanted} | {item.product_id for item in offer.items}
     if offer.downsell:
         ids |= {item.product_id for item in offer.downsell.items}
     products = _products(ids)
-    if trigger not in products:
-        return Preview(None, _("No sample order could be made: check the trigger products."), [])
+    wanted, left_out = _in_stock(wanted, products)
+    if left_out:
+        note += " " + _("Left out (unknown or out of stock): %(ids)s.", ids=", ".join(left_out))
+    if not wanted:
+        return Preview(None, _("No sample order could be made: check the trigger products."), [], sample or "")
     now = datetime.now(timezone.utc)
-    line = CartLine(trigger, 1, products[trigger].price)
-    order = Order("preview", (line,), None, now, line.subtotal)
+    lines = tuple(CartLine(pid, quantity, products[pid].price) for pid, quantity in wanted)
+    order = Order("preview", lines, None, now, sum(line.subtotal for line in lines))
+    ratio = tsuide.setting("TSUIDE_UPSELL_MAX_RATIO")
+    terms = {"now": now, "max_ratio_bp": round(ratio * FULL_BASIS_POINTS),
+             "loyal_orders": tsuide.setting("TSUIDE_LOYAL_ORDERS")}
+    shopper = offers_engine.Shopper(_sample_customer(offer.segment, terms["loyal_orders"]), ())
+    others = [row.to_offer() for row in _live_offers() if str(row.id) != offer.id]
+    products |= _products({item.product_id for other in others for item in other.items} - products.keys())
     expires = now + timedelta(minutes=tsuide.setting("TSUIDE_POST_PURCHASE_MINUTES"))
-    html = []
-    for candidate, is_downsell in ((offer, False), (offer.downsell, True)):
-        if candidate is None:
-            continue
-        amendment = offers_engine.price_offer(candidate, order, products)
-        if amendment is None:
-            continue
-        step = Step("offer", order, expires, amendment, is_downsell=is_downsell, left=candidate.left())
-        html.append(_panels.render_thank_you(tsuide, step))
-    if not html:
-        note = _("The sample order cannot take this offer: a product is unknown, out of stock or in the order.")
-        return Preview(None, note, [])
-    facts = [(_("Sample order"), f"{products[trigger].name} × 1"), (_("Order total"), tsuide.format_money(order.total))]
-    note = _("A sample order with the trigger product; after it, the downsell shown when the offer is declined.")
-    return Preview(Markup("".join(html)), note, facts)
+    money = tsuide.format_money
+    facts = [(_("Sample order"), ", ".join(f"{products[pid].name} × {quantity}" for pid, quantity in wanted)),
+             (_("Order total"), money(order.total))]
+    chosen = offers_engine.choose([offer, *others], order, products, shopper, **terms)
+    if chosen is None:
+        return Preview(None, note + " " + _why_not(offer, order, products, ratio), facts, show_sample(wanted))
+    html = [_panels.render_thank_you(tsuide, Step("offer", order, expires, chosen, left=chosen.offer.left()))]
+    facts.append((_("Charged on accepting"), money(chosen.charge)))
+    if chosen.offer is not offer:
+        note += " " + _("This order gets another offer, %(label)s, which comes first.", label=chosen.offer.label)
+    elif offer.downsell is not None:
+        downsell = offers_engine.eligible(offer.downsell, order, products, shopper, **terms)
+        if downsell is not None:
+            html.append(_panels.render_thank_you(tsuide, Step("offer", order, expires, downsell, is_downsell=True,
+                                                              left=offer.downsell.left())))
+            note += " " + _("After it, the downsell shown when the offer is declined.")
+        else:
+            note += " " + _("This order would not get the downsell: %(why)s",
+                            why=_why_not(offer.downsell, order, products, ratio))
+    return Preview(Markup("".join(html)), note, facts, show_sample(wanted))
+
+
+def _live_offers():
+    session = _tsuide()._state().db.session
+    rows = session.scalars(select(Row).where(Row.parent_id.is_(None), Row.deleted_at.is_(None))).all()
+    return [row for row in rows if not row.paused]
+
+
+def _why_not(offer, order, products, ratio: float) -> str:
+    """Why the thank-you page would not show ``offer`` for ``order``, in the owner's words."""
+    _ = _tsuide().gettext
+    money = _tsuide().format_money
+    priced = offers_engine.price_offer(offer, order, products)
+    if priced is None:
+        return _("a product is unknown, out of stock or already in the order.")
+    if offer.min_order_total is not None and order.total < offer.min_order_total:
+        return _("the order is below the minimum order total (%(amount)s).", amount=money(offer.min_order_total))
+    if offer.max_order_total is not None and order.total > offer.max_order_total:
+        return _("the order is above the maximum order total (%(amount)s).", amount=money(offer.max_order_total))
+    if not offer.triggered_by(order, products):
+        return _("the order has none of its trigger products or categories.")
+    if priced.charge <= 0:
+        return _("accepting it would charge nothing.")
+    if priced.charge * FULL_BASIS_POINTS > order.total * round(ratio * FULL_BASIS_POINTS):
+        return _("it would charge %(charge)s, more than %(ratio)s of the order (the upsell ceiling).",
+                 charge=money(priced.charge), ratio=format_percent(round(ratio * FULL_BASIS_POINTS)))
+    return _("it is sold out.")
 
 
 # -- margin ----------------------------------------------------------------------------------------------

@@ -21,7 +21,9 @@ from ..errors import InvalidRequest
 from ..storage.audit import AuditEntry
 from ..engine.rules import RuleError
 from ..engine.variants import VariantSpec
+from ..storefront import i18n
 from . import linter
+from . import copy
 from .records import KINDS, Kind, status_of
 from .urgency import urgency_errors
 from .schemas import SETTING_KEYS, SettingsSchema
@@ -125,7 +127,42 @@ def get_record(kind: Kind, record_id: str) -> dict:
     return dict(kind.dump(row), status=status_of(row, _now()), warnings=warnings_for(kind, str(row.id)))
 
 
+def with_labels(kind: Kind, body, before: dict | None = None):
+    """``body`` with the labels left empty written from its values (see :mod:`.copy`); odd input as it came."""
+    if not isinstance(body, dict):
+        return body
+    body = dict(body)
+    config = current_app.config
+    try:
+        copy.fill_labels(kind.name, body, config["TSUIDE_DEFAULT_LOCALE"], config["TSUIDE_CURRENCY"], before)
+    except (TypeError, KeyError, ValueError, AttributeError, ArithmeticError):
+        pass  # malformed values: the schema names what is wrong
+    return body
+
+
+def label_warnings(kind: Kind, record: dict, gettext) -> list[dict]:
+    """Custom labels that contradict the record's values, as warnings for the API and the form."""
+    return [
+        {"field": found["field"], "message": gettext(
+            "The label %(label)s mentions %(numbers)s, which is none of this rule's values: check the copy.",
+            label=f"“{found['label']}”", numbers=", ".join(found["numbers"]))}
+        for found in copy.contradictions(kind.name, record)
+    ]
+
+
+def label_findings(kind: Kind, record: dict) -> list[dict]:
+    """:func:`label_warnings` in the linter's shape, with the message in Japanese and English."""
+    by_language = {lang: label_warnings(kind, record, lambda text, _lang=lang, **values: i18n.gettext(text, _lang, **values))
+                   for lang in ("ja", "en")}
+    return [
+        {"code": "label_contradicts_values", "severity": "warning", "fields": [ja["field"]],
+         "message": {"ja": ja["message"], "en": en["message"]}}
+        for ja, en in zip(by_language["ja"], by_language["en"])
+    ]
+
+
 def create(kind: Kind, body) -> dict:
+    body = with_labels(kind, body)
     data = load(kind.schema, body)
     data.pop("version", None)
     confirmed = data.pop("confirm_price_test", False)
@@ -146,7 +183,7 @@ def _check_version(row, expected: int | None) -> None:
 
 def update(kind: Kind, record_id: str, body, expected_version: int | None, partial: bool) -> dict:
     row = get_row(kind, record_id)
-    data = load(kind.schema, body, partial=partial)
+    data = load(kind.schema, with_labels(kind, body, kind.dump(row)), partial=partial)
     _check_version(row, data.pop("version", expected_version))
     _check_variant_pricing(row, data)
     confirmed = data.pop("confirm_price_test", False)
@@ -482,9 +519,10 @@ def _with_warnings(kind: Kind, record: dict) -> dict:
 
 def mined_pairs(page: int, per_page: int) -> dict:
     """The pairs from the last ``flask tsuide mine``, strongest lift first, with the products' names."""
-    from ..storage.mining import MinedPair
+    from ..storage.mining import BlockedPair, MinedPair
 
     session = _session()
+    blocked = {(row.product_a, row.product_b) for row in session.scalars(select(BlockedPair))}
     total = session.scalar(select(func.count()).select_from(MinedPair))
     rows = session.scalars(
         select(MinedPair).order_by(MinedPair.lift.desc(), MinedPair.orders_together.desc())
@@ -497,7 +535,7 @@ def mined_pairs(page: int, per_page: int) -> dict:
         {"product_a": row.product_a, "product_b": row.product_b, "name_a": names.get(row.product_a, row.product_a),
          "name_b": names.get(row.product_b, row.product_b), "orders_together": row.orders_together,
          "support": row.support, "confidence_ab": row.confidence_ab, "confidence_ba": row.confidence_ba,
-         "lift": row.lift}
+         "lift": row.lift, "blocked": (row.product_a, row.product_b) in blocked}
         for row in rows
     ]
     return {"items": items, "page": page, "per_page": per_page, "total": total}
@@ -519,3 +557,27 @@ def promote_pair(body) -> dict:
         "label": label[:200], "pricing_mode": "percent_off", "pricing_value": 1000,
         "items": [{"product_id": first, "quantity": 1}, {"product_id": second, "quantity": 1}],
     })
+
+
+def block_pair(body, blocked: bool = True) -> dict:
+    """Never offer (or stop never offering) two products together, as "bought together" or a gap filler.
+
+    The block outlives re-mining; the rule caches of every worker reload on their next request.
+    """
+    from ..storage.mining import BlockedPair
+    from .schemas import PairSchema
+
+    data = load(PairSchema, body)
+    first, second = sorted((data["product_a"], data["product_b"]))
+    session = _session()
+    row = session.get(BlockedPair, (first, second))
+    if blocked and row is None:
+        session.add(BlockedPair(product_a=first, product_b=second))
+    elif not blocked and row is not None:
+        session.delete(row)
+    else:
+        return {"product_a": first, "product_b": second, "blocked": blocked}
+    session.add(AuditEntry(actor=_actor(), action="block" if blocked else "unblock", entity="mined_pairs",
+                           entity_id=f"{first}+{second}", before=None, after={"blocked": blocked}))
+    session.commit()
+    return {"product_a": first, "product_b": second, "blocked": blocked}

@@ -1,7 +1,8 @@
 """The engine: pure pricing and eligibility, the one place money is computed.
 
 Owns: the values (:mod:`.values`), rules (:mod:`.rules`), exact money
-(:mod:`.money`), which non-stackable rules take which units
+(:mod:`.money`, :mod:`.savings`), the cart's units and one rule applied to
+them (:mod:`.units`), which non-stackable rules take which units
 (:mod:`.allocation`), building a quote (:mod:`.pricing`, :mod:`.quote`), the
 nudges priced by quoting the cart they make (:mod:`.offers`), A/B variants
 and their assignment (:mod:`.variants`, :mod:`.assignment`), and the pricing

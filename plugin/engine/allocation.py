@@ -1,276 +1,30 @@
 """Which rules take which cart units: the allocation that saves the shopper the most, stackable rules included.
 
-The cart is a multiset of units. Each product's units stand in a row, most
-expensive first, held as :class:`Run` s (units of one price that the same
-rules touched). An allocation says how many sets each non-stackable bundle
-forms and whether each non-stackable volume discount is on; :func:`apply`
-prices one, and :func:`best_allocation` searches for the one that saves the
-most, one independent group of rules at a time (see ``docs/engine.md``).
+An allocation says how many sets each non-stackable bundle forms and whether
+each non-stackable volume discount is on; :func:`.units.apply` prices one, and
+:func:`best_allocation` searches for the one that saves the most, one
+independent group of rules at a time (see ``docs/engine.md``).
 
-The search is a depth-first branch and bound over the non-stackable rules in
-order of importance, trying the most sets first, so its first answer is the
-greedy one, and an answer only gives way to a strictly better one (so among
-equal savings the largest choice vector stands). :data:`SEARCH_BUDGET` bounds
+Without stackable rules the search is dynamic programming over the units
+still free; with them, a depth-first branch and bound. Both go over the
+non-stackable rules (bundles, then volume discounts, each in order of
+importance) trying the most sets first, so the first answer is the greedy
+one, and an answer only gives way to a strictly better one (so among equal
+savings the largest choice vector stands). :data:`SEARCH_BUDGET` bounds
 the states one group of rules may visit: a group the budget cannot finish keeps
 the best answer found, never worse than greedy.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
-from .money import allocate, percent_of
-from .rules import FixedBundle, PricingMode, Rule, VolumeDiscount, VolumeTier
+from .money import percent_of
+from .rules import FixedBundle, PricingMode, Rule, VolumeDiscount
 from .savings import saving_of, unit_floor
+from .units import Booking, Priced, Run, Terms, apply, free_units
 
 #: Search states one group of rules may visit; past it, the best allocation found stands.
 SEARCH_BUDGET = 400
-
-
-@dataclass(frozen=True)
-class Run:
-    """``count`` alike units of one product at list price ``price``, each with ``unit_left`` still to pay.
-
-    ``floor_bp`` is the strictest floor of the rules that discounted them;
-    ``locked`` marks units an exclusive rule used; ``owner`` the
-    non-stackable rule that took them (it does not change their price).
-    """
-
-    product_id: str
-    price: int
-    count: int
-    unit_left: int
-    floor_bp: int | None = None
-    locked: bool = False
-    owner: str | None = None
-
-    @property
-    def left(self) -> int:
-        return self.unit_left * self.count
-
-    def split(self, count: int) -> tuple[Run, Run]:
-        """The first ``count`` units and the rest."""
-        return self.changed(count=count), self.changed(count=self.count - count)
-
-    def changed(self, *, count=None, unit_left=None, floor_bp=None, locked=None, owner=None) -> Run:
-        """This run with some fields changed (``dataclasses.replace`` costs several times more on this hot path)."""
-        return Run(self.product_id, self.price, self.count if count is None else count,
-                   self.unit_left if unit_left is None else unit_left,
-                   self.floor_bp if floor_bp is None else floor_bp,
-                   self.locked if locked is None else locked,
-                   self.owner if owner is None else owner)
-
-    def alike_as(self, other: Run) -> bool:
-        """Interchangeable for pricing: the same product, price, price left, floor and lock."""
-        return (self.unit_left == other.unit_left and self.price == other.price and self.product_id == other.product_id
-                and self.floor_bp == other.floor_bp and self.locked == other.locked)
-
-
-@dataclass
-class Booking:
-    """One rule's discount in an allocation: its sets, amount, tier, and the units and shares it took."""
-
-    rule: Rule
-    applications: int
-    amount: int
-    tier: VolumeTier | None
-    units: dict[str, list[int]] = field(default_factory=dict)  #: product id -> [quantity, share]
-
-
-@dataclass
-class Priced:
-    """An allocation priced: the rows of runs left after every rule, and the bookings with a saving."""
-
-    runs: dict[str, list[Run]]
-    bookings: list[Booking]
-
-    @property
-    def saving(self) -> int:
-        return sum(booking.amount for booking in self.bookings)
-
-
-@dataclass(frozen=True)
-class Terms:
-    """What pricing a group needs besides its rules: costs, categories, cap limits, the shop-wide floor."""
-
-    costs: Mapping[str, int | None]
-    categories: Mapping[str, str | None]
-    limits: Mapping[str, int | None]
-    default_floor_bp: int | None = None
-    _counted: dict[str, list[str]] = field(default_factory=dict, compare=False, repr=False)
-
-    def floor_of(self, rule: Rule) -> int | None:
-        return rule.margin_floor_bp if rule.margin_floor_bp is not None else self.default_floor_bp
-
-    def counted(self, volume: VolumeDiscount, product_ids) -> list[str]:
-        """The cart products ``volume`` counts (worked out once a quote: every caller passes the cart's products
-        or a group of them that holds all the products the volume counts)."""
-        found = self._counted.get(volume.id)
-        if found is None:
-            found = self._counted[volume.id] = [pid for pid in product_ids if volume.counts(pid, self.categories.get(pid))]
-        return found
-
-    def max_sets(self, bundle: FixedBundle, free: Mapping[str, int]) -> int:
-        sets = min(free.get(item.product_id, 0) // item.quantity for item in bundle.items)
-        limit = self.limits.get(bundle.id)
-        return sets if limit is None else min(sets, limit)
-
-
-def _raw_saving(rule: Rule, price: int, applications: int, tier: VolumeTier | None) -> int:
-    if isinstance(rule, FixedBundle):
-        return saving_of(rule.mode, rule.value, price, applications)
-    return percent_of(price, tier.percent_bp) if tier else 0
-
-
-def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Run]], applications: int,
-          tier: VolumeTier | None, terms: Terms) -> Booking | None:
-    """Price ``rule`` on the runs ``taken`` ((position, product, count) refs into ``rows``) and write its shares.
-
-    The saving is capped by the units' headroom and spread over the groups of alike units in unit order
-    (products by id, most expensive first) in proportion to their headroom; within a group evenly, the
-    first units carrying one more minor unit when the share does not divide.
-    """
-    refs = sorted(taken) if len(taken) > 1 else taken
-    refs.sort(key=_by_product)  # unit order: products by id, then row position (a stable sort of sorted refs)
-    groups: list[list[tuple[int, str, Run]]] = []
-    last = None
-    for index, pid, _ in refs:
-        run = rows[pid][index]
-        if last is not None and run.alike_as(last):
-            groups[-1].append((index, pid, run))
-        else:
-            groups.append([(index, pid, run)])
-        last = run
-    rule_floor = terms.floor_of(rule)
-    price = 0
-    headroom = []
-    counts = []
-    for group in groups:
-        first = group[0][2]
-        count = first.count if len(group) == 1 else sum(run.count for _, _, run in group)
-        counts.append(count)
-        price += first.unit_left * count
-        per_unit = first.unit_left
-        cost = terms.costs.get(first.product_id)
-        if cost is not None:
-            floor_bp = first.floor_bp if rule_floor is None else (
-                rule_floor if first.floor_bp is None else max(first.floor_bp, rule_floor))
-            if floor_bp is not None:
-                per_unit = max(0, per_unit - unit_floor(cost, floor_bp))
-        headroom.append(per_unit * count)
-    amount = min(_raw_saving(rule, price, applications, tier), sum(headroom))
-    if amount <= 0 and not rule.exclusive:
-        return None  # nothing to write: no unit's price, floor or lock changes
-    shares = allocate(amount, headroom) if amount > 0 else [0] * len(groups)
-    booking = Booking(rule, applications, amount, tier)
-    split: dict[tuple[str, int], list[Run]] = {}
-    locked = rule.exclusive
-    for group, count, share in zip(groups, counts, shares):
-        base, extra = divmod(share, count)
-        for index, pid, run in group:
-            if extra > 0:
-                heavier = min(extra, run.count)
-                extra -= heavier
-                parts = [(heavier, base + 1)] + ([(run.count - heavier, base)] if run.count > heavier else [])
-            else:
-                parts = [(run.count, base)]
-            pieces = []
-            for units, cut in parts:
-                floor_bp = run.floor_bp
-                if cut > 0 and rule_floor is not None:
-                    floor_bp = rule_floor if floor_bp is None else max(floor_bp, rule_floor)
-                pieces.append(Run(pid, run.price, units, run.unit_left - cut, floor_bp, run.locked or locked, run.owner))
-            if len(pieces) == 1:
-                rows[pid][index] = pieces[0]
-            else:
-                split[pid, index] = pieces
-            units_of = booking.units.get(pid)
-            if units_of is None:
-                units_of = booking.units[pid] = [0, 0]
-            units_of[0] += run.count
-            units_of[1] += sum(units * cut for units, cut in parts)
-    for pid in {pid for pid, _ in split}:  # rows where a run split in two are rebuilt once
-        rebuilt = []
-        for index, run in enumerate(rows[pid]):
-            rebuilt.extend(split.get((pid, index), (run,)))
-        rows[pid] = rebuilt
-    return booking if amount > 0 else None
-
-
-def _by_product(ref: tuple[int, str, int]) -> str:
-    return ref[1]
-
-
-def _take(rows: dict[str, list[Run]], product_id: str, count: int, *, free_only: bool, owner: str | None) -> list:
-    """Take the first ``count`` units of a product (free ones only, or any not locked), splitting a run if needed."""
-    row = rows.get(product_id, [])
-    taken = []
-    index = 0
-    while count > 0 and index < len(row):
-        run = row[index]
-        usable = (run.owner is None) if free_only else not run.locked
-        if usable:
-            if run.count > count:
-                first, rest = run.split(count)
-                row[index:index + 1] = [first, rest]
-                run = first
-            if owner is not None:
-                row[index] = run.changed(owner=owner)
-            taken.append((index, product_id, run.count))
-            count -= run.count
-        index += 1
-    return taken
-
-
-def apply(rows: Mapping[str, Sequence[Run]], exclusive_rules: Sequence[Rule], choices: Sequence[int],
-          stackable_rules: Sequence[Rule], terms: Terms) -> Priced:
-    """Price one allocation: ``choices[i]`` sets (or on/off) of ``exclusive_rules[i]``, then the stackable rules."""
-    rows = {pid: list(row) for pid, row in rows.items()}
-    bookings = []
-    for rule, choice in zip(exclusive_rules, choices):
-        if not choice:
-            continue
-        if isinstance(rule, FixedBundle):
-            taken = [ref for item in rule.items
-                     for ref in _take(rows, item.product_id, item.quantity * choice, free_only=True, owner=rule.id)]
-            booking = _book(rule, taken, rows, choice, None, terms)
-        else:
-            taken = [ref for pid in terms.counted(rule, rows)
-                     for ref in _take(rows, pid, _free(rows[pid]), free_only=True, owner=rule.id)]
-            tier = rule.tier_for(sum(count for _, _, count in taken))
-            booking = _book(rule, taken, rows, 1, tier, terms) if tier else None
-        if booking:
-            bookings.append(booking)
-    for rule in stackable_rules:
-        booking = _apply_stackable(rule, rows, terms)
-        if booking:
-            bookings.append(booking)
-    return Priced(rows, bookings)
-
-
-def _free(row: Sequence[Run]) -> int:
-    return sum(run.count for run in row if run.owner is None)
-
-
-def _unlocked(row: Sequence[Run]) -> int:
-    return sum(run.count for run in row if not run.locked)
-
-
-def _apply_stackable(rule: Rule, rows: dict[str, list[Run]], terms: Terms) -> Booking | None:
-    if isinstance(rule, FixedBundle):
-        sets = terms.max_sets(rule, {pid: _unlocked(row) for pid, row in rows.items()})
-        if sets <= 0:
-            return None
-        taken = [ref for item in rule.items
-                 for ref in _take(rows, item.product_id, item.quantity * sets, free_only=False, owner=None)]
-        return _book(rule, taken, rows, sets, None, terms)
-    assert isinstance(rule, VolumeDiscount)
-    counted = terms.counted(rule, rows)
-    tier = rule.tier_for(sum(_unlocked(rows[pid]) for pid in counted))
-    if tier is None:
-        return None
-    taken = [ref for pid in counted for ref in _take(rows, pid, _unlocked(rows[pid]), free_only=False, owner=None)]
-    return _book(rule, taken, rows, 1, tier, terms)
 
 
 class _Search:
@@ -296,7 +50,7 @@ class _Search:
 
     def _static_bound(self, rule: Rule) -> int:
         """The most ``rule`` could save on this cart, before floors: its most sets on the dearest units."""
-        quantities = {pid: _free(row) for pid, row in self.rows.items()}
+        quantities = {pid: free_units(row) for pid, row in self.rows.items()}
         if isinstance(rule, FixedBundle):
             sets = self.terms.max_sets(rule, quantities)
             if sets <= 0:
@@ -309,7 +63,7 @@ class _Search:
         return percent_of(sum(self.prefix[pid][-1] for pid in counted), top.percent_bp) if top else 0
 
     def run(self) -> list[int]:
-        free = {pid: _free(row) for pid, row in self.rows.items()}
+        free = {pid: free_units(row) for pid, row in self.rows.items()}
         if not self.stackable and len(self.rules) == 1:
             return [self._best_alone(self.rules[0], free)]
         if not self.stackable:
@@ -452,16 +206,8 @@ class _Search:
         price = headroom = 0
         floor_bp = self.terms.floor_of(rule)
         for pid, count in taken.items():
-            start = used[pid]
-            part = self.prefix[pid][start + count] - self.prefix[pid][start]
-            price += part
-            cost = self.terms.costs.get(pid)
-            if cost is None or floor_bp is None:
-                headroom += part
-            else:
-                floor = unit_floor(cost, floor_bp)
-                headroom += sum(max(0, price_each - floor) * units
-                                for price_each, units in _slice(self.rows[pid], start, count))
+            part, room = self._units_value(pid, used[pid], count, floor_bp)
+            price, headroom = price + part, headroom + room
         return price, headroom
 
     def _bundle_saving(self, rule: FixedBundle, used, sets: int) -> int:
@@ -490,18 +236,6 @@ class _PrefixPrices(dict):
                 prefix.append(prefix[-1] + run.price)
         self[product_id] = prefix
         return prefix
-
-
-def _slice(row: Sequence[Run], start: int, count: int) -> list[tuple[int, int]]:
-    """(unit price, units) of positions ``start`` to ``start + count`` of a row of fresh runs."""
-    found = []
-    position = 0
-    for run in row:
-        begin, end = max(start, position), min(start + count, position + run.count)
-        if begin < end:
-            found.append((run.price, end - begin))
-        position += run.count
-    return found
 
 
 def _minus(counts: Mapping[str, int], taken: Mapping[str, int]) -> dict[str, int]:
@@ -583,7 +317,7 @@ def best_allocation(rows: Mapping[str, Sequence[Run]], rules: Sequence[Rule], te
 
 def _price_group(group_rows: Mapping[str, Sequence[Run]], group_rules: Sequence[Rule], terms: Terms,
                  budget: int) -> Priced:
-    free = {pid: _free(row) for pid, row in group_rows.items()}
+    free = {pid: free_units(row) for pid, row in group_rows.items()}
     exclusive = [rule for rule in group_rules if not rule.stackable and _can_apply(rule, group_rows, free, terms)]
     exclusive.sort(key=lambda rule: not isinstance(rule, FixedBundle))  # bundles take units before volumes
     stackable = [rule for rule in group_rules if rule.stackable]

@@ -65,14 +65,19 @@ def additions_for(
 def cart_offers(
     cart: Cart, quote: Quote, live: list[Rule], products: Mapping[str, Product], price_with: PriceWith,
     locale: str | None, companions: Mapping[str, Sequence[str]] | None = None, max_offers: int | None = None,
+    max_added: int | None = None,
 ) -> list[Offer]:
     """Nudges toward live rules the cart touches but does not yet get, ranked by what they save;
     then products often bought with the cart's (mined from past orders), which may save nothing.
 
     Every figure, and the tier an offer names, comes from quoting the cart it would make. Candidates are
     quoted in the order of a cheap upper bound on their saving; once ``max_offers`` offers are found
-    that no unquoted candidate could beat, the rest are not quoted.
+    that no unquoted candidate could beat, the rest are not quoted. With ``max_added``, an offer whose
+    additions cost more than that at list price is dropped before it is quoted (restraint: a ¥1,500 cart is
+    not first offered ¥12,000 of shoes).
     """
+    if max_offers == 0:
+        return []
     applied = {discount.rule_id for discount in quote.discounts}
     candidates = []
     for rule in live:
@@ -82,6 +87,8 @@ def cart_offers(
         if found is None:
             continue
         additions, _ = found
+        if not _within(additions, max_added):
+            continue
         added = {product.id for product, _ in additions}
         touching = [other for other in live if _touches(other, added, products)]
         candidates.append((_saving_bound(cart, additions, touching, products), rule, additions))
@@ -112,7 +119,13 @@ def cart_offers(
         offers.sort(key=lambda offer: (-offer.saving, order[offer.rule_id]))
     if max_offers is not None and len(offers) >= max_offers:
         return offers
-    return offers + _bought_together(cart, quote, products, price_with, companions or {}, offers, max_offers)
+    return offers + _bought_together(cart, quote, products, price_with, companions or {}, offers, max_offers,
+                                     max_added)
+
+
+def _within(additions: Iterable[tuple[Product, int]], max_added: int | None) -> bool:
+    """Whether ``additions`` cost at most ``max_added`` at list price (always, without a ceiling)."""
+    return max_added is None or sum(product.price * quantity for product, quantity in additions) <= max_added
 
 
 def _touches(rule: Rule, product_ids: set[str], products: Mapping[str, Product]) -> bool:
@@ -156,7 +169,8 @@ def _saving_bound(cart: Cart, additions: list[tuple[Product, int]], live: list[R
     return bound
 
 
-def _bought_together(cart, quote, products, price_with, companions, offers, max_offers=None) -> list[Offer]:
+def _bought_together(cart, quote, products, price_with, companions, offers, max_offers=None,
+                     max_added=None) -> list[Offer]:
     """One offer per product often bought with the cart's: in stock, not in the cart, not offered already.
 
     With ``max_offers``, only the strongest twice as many as there are places left are quoted.
@@ -168,7 +182,7 @@ def _bought_together(cart, quote, products, price_with, companions, offers, max_
     for product_id in [line.product_id for line in cart.lines]:
         for other in companions.get(product_id, ()):
             product = products.get(other)
-            if other in taken or product is None or not product.in_stock:
+            if other in taken or product is None or not product.in_stock or not _within([(product, 1)], max_added):
                 continue
             if most is not None and len(found) >= most:
                 break
@@ -202,11 +216,12 @@ def _related(live: Iterable[Rule], products: Mapping[str, Product]) -> set[str]:
 
 def gap_fillers(
     cart: Cart, quote: Quote, live: list[Rule], products: Mapping[str, Product], price_with: PriceWith,
-    limit: int, companions: Mapping[str, Sequence[str]] | None = None,
+    limit: int, companions: Mapping[str, Sequence[str]] | None = None, max_added: int | None = None,
 ) -> list[GapFiller]:
     """Related, in-stock products not in the cart whose price best closes the free-shipping gap.
 
-    Related: named by a live rule the cart touches, or often bought with a product in the cart.
+    Related: named by a live rule the cart touches, or often bought with a product in the cart. None costs
+    more than ``max_added``, when given.
     """
     progress = quote.free_shipping
     if limit <= 0 or progress is None or progress.remaining == 0 or not cart.lines:
@@ -218,6 +233,7 @@ def gap_fillers(
         products[pid]
         for pid in related - in_cart
         if pid in products and products[pid].in_stock and products[pid].price <= remaining * MAX_OVERSHOOT_RATIO
+        and _within([(products[pid], 1)], max_added)
     ]
     # Those that close the gap with the least overshoot first, then the closest of those that do not.
     candidates.sort(key=lambda p: (p.price < remaining, abs(p.price - remaining), p.id))

@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from . import values
-from .allocation import Booking, Run
+from .units import Booking, Run
 from .money import allocate
 from .rules import RuleBook, importance
 

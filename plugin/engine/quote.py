@@ -13,7 +13,8 @@ from datetime import datetime
 
 from . import pricing
 from .offers import cart_offers, gap_fillers
-from .allocation import Terms, best_allocation
+from .allocation import best_allocation
+from .units import Terms
 from .rules import FixedBundle, Rule, RuleBook, VolumeDiscount, importance
 from .values import Cart, Product, Quote, QuotedLine
 
@@ -33,6 +34,7 @@ def quote_cart(
     companions: Mapping[str, Sequence[str]] | None = None,
     with_offers: bool = True,
     margin_floor_bp: int | None = None,
+    max_added_ratio_bp: int | None = None,
     _groups: dict | None = None,
 ) -> Quote:
     """Price ``cart`` under the rules live at ``now``, with the best discounts for the shopper.
@@ -44,7 +46,9 @@ def quote_cart(
     the rules' own ``redeemed``). ``companions`` names, for a cart product, the
     products often bought with it (mined from past orders): they are offered,
     and may close the free-shipping gap. ``margin_floor_bp`` is the shop-wide
-    floor for rules that set none. ``now`` must be timezone-aware.
+    floor for rules that set none. ``max_added_ratio_bp`` (basis points of the
+    subtotal, ``None`` for no ceiling) bounds what an offer or gap filler adds to
+    the cart at list price. ``now`` must be timezone-aware.
     """
     if not isinstance(now, datetime) or now.utcoffset() is None:
         raise ValueError("now must be a timezone-aware datetime")
@@ -54,6 +58,8 @@ def quote_cart(
         raise ValueError("max_gap_fillers must be a whole number, zero or more")
     if margin_floor_bp is not None and (not _is_whole(margin_floor_bp) or margin_floor_bp < 0):
         raise ValueError("margin_floor_bp must be a whole number of basis points, zero or more")
+    if max_added_ratio_bp is not None and (not _is_whole(max_added_ratio_bp) or max_added_ratio_bp < 0):
+        raise ValueError("max_added_ratio_bp must be a whole number of basis points, zero or more")
     customer_used = customer_used or {}
     redeemed = redeemed or {}
     lines = cart.lines
@@ -113,11 +119,13 @@ def quote_cart(
         )
 
     companions = companions or {}
-    offers = cart_offers(cart, quote, live, products, price_with, locale, companions, max_offers)
+    max_added = None if max_added_ratio_bp is None else subtotal * max_added_ratio_bp // 10_000
+    offers = cart_offers(cart, quote, live, products, price_with, locale, companions, max_offers, max_added)
     return replace(
         quote,
         offers=tuple(offers[:max_offers] if max_offers is not None else offers),
-        gap_fillers=tuple(gap_fillers(cart, quote, live, products, price_with, max_gap_fillers, companions)),
+        gap_fillers=tuple(gap_fillers(cart, quote, live, products, price_with, max_gap_fillers, companions,
+                                      max_added)),
     )
 
 

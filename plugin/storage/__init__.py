@@ -13,7 +13,7 @@ Importing this package registers every table on the plugin's metadata.
 from .audit import AuditEntry
 from .base import NAMING, Base, Setting, State, as_utc, plain_number, row_id, to_storage, utcnow
 from .events import HOLDOUT, Event
-from .mining import MinedPair, MiningRun
+from .mining import BlockedPair, MinedPair, MiningRun
 from .post_purchase import PostPurchaseItem, PostPurchaseOffer, PostPurchaseResponse, PostPurchaseTrigger
 from .rules import (
     Bundle,
@@ -37,6 +37,7 @@ __all__ = [
     "Base",
     "Bundle",
     "Event",
+    "BlockedPair",
     "MinedPair",
     "MiningRun",
     "PostPurchaseItem",

@@ -42,3 +42,16 @@ class MinedPair(Base):
     confidence_ab: Mapped[float] = mapped_column(Float, nullable=False)
     confidence_ba: Mapped[float] = mapped_column(Float, nullable=False)
     lift: Mapped[float] = mapped_column(Float, nullable=False)
+
+
+class BlockedPair(Base):
+    """Two products an admin never wants offered together ("bought together" or a gap filler).
+
+    Kept apart from :class:`MinedPair`, whose set each run replaces whole, so a block outlives re-mining.
+    ``product_a`` sorts before ``product_b``, as in :class:`MinedPair`.
+    """
+
+    __tablename__ = "tsuide_blocked_pairs"
+    product_a: Mapped[str] = mapped_column(String(64), primary_key=True)
+    product_b: Mapped[str] = mapped_column(String(64), primary_key=True)
+    blocked_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)

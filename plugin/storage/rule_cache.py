@@ -17,7 +17,7 @@ from sqlalchemy import func, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from .. import storage as models
-from .mining import MinedPair
+from .mining import BlockedPair, MinedPair
 from ..engine.rules import FixedBundle, Rule, RuleBook, RuleError, VolumeDiscount
 from ..engine.variants import VariantSpec, apply_variant, can_price, check_variants
 
@@ -34,8 +34,9 @@ class Snapshot:
     has_customer_caps: bool
     problems: tuple[str, ...] = ()
     settings: dict[str, object] = field(default_factory=dict)  #: saved in the admin; override TSUIDE_* config
-    #: Mined "bought together" pairs: product -> (other product, support, lift), best lift first.
-    companions: dict[str, tuple[tuple[str, float, float], ...]] = field(default_factory=dict)
+    #: Mined "bought together" pairs not blocked by an admin: product -> (other product, support, lift,
+    #: orders together), best lift first.
+    companions: dict[str, tuple[tuple[str, float, float, int], ...]] = field(default_factory=dict)
     #: A/B tests: rule id -> its variants, and (rule id, variant name) -> the rule as that variant prices it.
     tests: dict[str, tuple[VariantSpec, ...]] = field(default_factory=dict)
     variant_rules: dict[tuple[str, str], Rule] = field(default_factory=dict)
@@ -48,11 +49,14 @@ class Snapshot:
         }
         return self.rulebook.with_overrides(overrides) if overrides else self.rulebook
 
-    def companions_of(self, product_ids: Iterable[str], min_support: float, min_lift: float) -> dict[str, list[str]]:
-        """For each product, the products often bought with it, above both thresholds."""
+    def companions_of(
+        self, product_ids: Iterable[str], min_support: float, min_lift: float, min_orders: int = 0
+    ) -> dict[str, list[str]]:
+        """For each product, the products often bought with it: above both thresholds and seen together in
+        at least ``min_orders`` orders (2 of 30 orders is chance, not a habit)."""
         return {
-            pid: [other for other, support, lift in self.companions.get(pid, ()) if support >= min_support
-                  and lift >= min_lift]
+            pid: [other for other, support, lift, together in self.companions.get(pid, ())
+                  if support >= min_support and lift >= min_lift and together >= min_orders]
             for pid in product_ids
         }
 
@@ -147,16 +151,22 @@ def _load_tests(
 COMPANIONS_PER_PRODUCT = 8
 
 
-def _load_companions(session: Session) -> dict[str, tuple[tuple[str, float, float], ...]]:
-    pairs = MinedPair.__table__
-    found: dict[str, list[tuple[str, float, float]]] = defaultdict(list)
-    rows = session.execute(
-        select(pairs.c.product_a, pairs.c.product_b, pairs.c.support, pairs.c.lift).order_by(pairs.c.lift.desc())
+def _load_companions(session: Session) -> dict[str, tuple[tuple[str, float, float, int], ...]]:
+    pairs, blocked = MinedPair.__table__, BlockedPair.__table__
+    found: dict[str, list[tuple[str, float, float, int]]] = defaultdict(list)
+    is_blocked = (
+        select(blocked.c.product_a)
+        .where(blocked.c.product_a == pairs.c.product_a, blocked.c.product_b == pairs.c.product_b)
+        .exists()
     )
-    for product_a, product_b, support, lift in rows:
+    rows = session.execute(
+        select(pairs.c.product_a, pairs.c.product_b, pairs.c.support, pairs.c.lift, pairs.c.orders_together)
+        .where(~is_blocked).order_by(pairs.c.lift.desc())
+    )
+    for product_a, product_b, support, lift, together in rows:
         for one, other in ((product_a, product_b), (product_b, product_a)):
             if len(found[one]) < COMPANIONS_PER_PRODUCT:
-                found[one].append((other, support, lift))
+                found[one].append((other, support, lift, together))
     return {pid: tuple(others) for pid, others in found.items()}
 
 

@@ -288,7 +288,8 @@ def _overlap_errors(session: Session, rule: VolumeRule) -> dict[str, list[str]]:
 #: Saving a row of these moves the version stamp, so every worker reloads its cache (which holds the rules,
 #: the settings and every A/B test, thank-you offers' included: clearing an offer's variants touches only it).
 STAMPED_TABLES = frozenset({"tsuide_rules", "tsuide_rule_items", "tsuide_rule_categories", "tsuide_rule_steps",
-                            "tsuide_variants", "tsuide_settings", "tsuide_pp_offers"})
+                            "tsuide_variants", "tsuide_settings", "tsuide_pp_offers",
+                            "tsuide_blocked_pairs"})
 
 
 @event.listens_for(Session, "before_flush")

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from flask import g
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -45,8 +46,17 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def beacon_token(offer_ids: Iterable[str], order_id: str | None = None) -> str:
-    """The token a panel carries for the offers it shows this visitor."""
-    return _serializer().dumps({"visitor": visitor_id(), "offers": sorted(set(offer_ids)), "order": order_id})
+    """The token a panel carries for the offers it shows this visitor.
+
+    Made once a request for the same offers, so a panel's HTML and the JSON around it carry the same token
+    even when the clock's second turns between the two.
+    """
+    payload = {"visitor": visitor_id(), "offers": sorted(set(offer_ids)), "order": order_id}
+    made = g.setdefault("tsuide_beacon_tokens", {})
+    key = (payload["visitor"], tuple(payload["offers"]), order_id)
+    if key not in made:
+        made[key] = _serializer().dumps(payload)
+    return made[key]
 
 
 def shown(token: str | None) -> Shown | None:

@@ -14,8 +14,11 @@ from markupsafe import Markup
 
 from ..engine.values import Quote
 from .assets import asset_url
+from .button_labels import offer_button_label
+from .email_links import PARAMETER, link_token, opened_from_email
 from .beacons import beacon_token, cart_offer_ids, thank_you_offer_ids
 from .i18n import format_percent
+from .product_page import ProductPage, product_page
 from .thank_you import step_for
 from .visitor import visitor_id
 
@@ -58,7 +61,7 @@ def render_cart_panel(tsuide: Tsuide, quote: Quote) -> str:
         "tsuide/cart_panel.html",
         quote=quote,
         holdout=exposure.holdout,
-        button=lambda offer_id: exposure.button_for(offer_id, locale) or tsuide.gettext("Add"),
+        button=lambda offer: offer_button_label(offer, exposure.button_for(offer.rule_id, locale), tsuide.gettext),
         _=tsuide.gettext,
         money=tsuide.format_money,
         percent=format_percent,
@@ -77,6 +80,29 @@ def cart_panel(tsuide: Tsuide, quote: Quote | None) -> Markup:
         return render_cart_panel(tsuide, quote if quote is not None else tsuide.quote())
 
     return safely(tsuide, "cart panel", render)
+
+
+def render_product_panel(tsuide: Tsuide, page: ProductPage) -> str:
+    return render_template(
+        "tsuide/product_panel.html",
+        page=page,
+        holdout=page.holdout,
+        _=tsuide.gettext,
+        money=tsuide.format_money,
+        percent=format_percent,
+        csrf_token=generate_csrf(),
+        add_url=url_for("tsuide.add_to_cart"),
+        next_url=_local_next(),
+        beacon_token=beacon_token(page.offer_ids),
+    )
+
+
+def product_panel(tsuide: Tsuide, product_id: str) -> Markup:
+    def render() -> str:
+        page = product_page(tsuide, product_id)
+        return "" if page is None else render_product_panel(tsuide, page)
+
+    return safely(tsuide, "product panel", render)
 
 
 def widget_script(tsuide: Tsuide) -> Markup:
@@ -125,12 +151,17 @@ def render_thank_you(tsuide: Tsuide, step) -> str:
 
 
 def thank_you_panel(tsuide: Tsuide, order_id: str) -> Markup:
-    return safely(tsuide, "thank-you panel", lambda: render_thank_you(tsuide, step_for(tsuide, order_id)))
+    def render() -> str:
+        if opened_from_email(order_id, datetime.now(timezone.utc)) == "ended":  # the e-mail's link, too late
+            return render_template("tsuide/offer_ended.html", _=tsuide.gettext)
+        return render_thank_you(tsuide, step_for(tsuide, order_id))
+
+    return safely(tsuide, "thank-you panel", render)
 
 
 def email_offer(tsuide: Tsuide, order_id: str) -> Markup:
     def render() -> str:
-        step = step_for(tsuide, order_id)
+        step = step_for(tsuide, order_id, email=True)
         if step.state != "offer":
             return ""
         endpoint = current_app.config["TSUIDE_THANK_YOU_ENDPOINT"]
@@ -147,7 +178,7 @@ def email_offer(tsuide: Tsuide, order_id: str) -> Markup:
             _=tsuide.gettext,
             money=tsuide.format_money,
             until=until,
-            link=url_for(endpoint, order_id=order_id, _external=True),
+            link=url_for(endpoint, order_id=order_id, _external=True, **{PARAMETER: link_token(step.order)}),
         )
 
     return safely(tsuide, "e-mail offer", render)

@@ -55,6 +55,11 @@ class AddToCartSchema(Schema):
     offer = Text(validate=validate.Regexp(r"^(?:gap|pair):\S{1,60}$", error="Not an offer of this shop."),
                           metadata={"description": "The suggestion these items come from (gap:<product> or "
                                                    "pair:<product>), for the analytics."})
+    offers = fields.List(Text(validate=OFFER_ID), validate=validate.Length(max=10),
+                         metadata={"description": "The suggestions these items come from (a rule id or "
+                                                  "pair:<product>), from a product page, for the analytics."})
+    page = fields.String(load_default="cart", validate=validate.OneOf(("cart", "product")),
+                         metadata={"description": "The page the items were added from, for the analytics."})
 
     @validates_schema
     def _one_of(self, data, **kwargs):
@@ -68,7 +73,7 @@ class EventSchema(Schema):
 
     kind = fields.String(required=True, validate=validate.OneOf(EVENT_KINDS))
     offers = fields.List(fields.String(validate=OFFER_ID), load_default=list, validate=validate.Length(max=10))
-    page = fields.String(load_default="cart", validate=validate.OneOf(("cart", "thank-you")))
+    page = fields.String(load_default="cart", validate=validate.OneOf(("cart", "thank-you", "product")))
     beacon_token = fields.String(validate=validate.Length(min=1, max=2_000),
                                  metadata={"description": "The beacon token of the panel that showed the offers."})
 
@@ -80,15 +85,28 @@ class EventSchema(Schema):
             raise ValidationError("Send the beacon_token of the panel that showed these offers.", "beacon_token")
 
 
+def _form_quantity(quantity: str):
+    """A form's quantity as a number; anything else stays text, which the schema refuses, naming the field."""
+    return int(quantity) if _WHOLE_NUMBER.fullmatch(quantity) else quantity
+
+
 def form_to_add_request(form) -> dict:
-    """The no-JavaScript form (one bundle, or one product and quantity) in the JSON shape."""
+    """The no-JavaScript form (one bundle, one product and quantity, or a product page's several) in the
+    JSON shape."""
+    page = {"page": form["page"]} if form.get("page") else {}
+    if len(form.getlist("product_id")) > 1 or form.getlist("offers"):  # a product page's form: several items
+        quantities = form.getlist("quantity")
+        items = [{"product_id": product_id,
+                  "quantity": _form_quantity(quantities[index] if index < len(quantities) else "1")}
+                 for index, product_id in enumerate(form.getlist("product_id"))]
+        return {"items": items, "offers": form.getlist("offers"), **page}
     if form.get("bundle_id"):
-        return {"bundle_id": form["bundle_id"]}
+        return {"bundle_id": form["bundle_id"], **page}
     if form.get("product_id"):
         quantity = form.get("quantity", "1")
         if _WHOLE_NUMBER.fullmatch(quantity):
             quantity = int(quantity)  # anything else stays text, which the schema refuses, naming the field
-        request = {"items": [{"product_id": form["product_id"], "quantity": quantity}]}
+        request = {"items": [{"product_id": form["product_id"], "quantity": quantity}], **page}
         if form.get("offer"):
             request["offer"] = form["offer"]
         return request

@@ -23,6 +23,7 @@ from ..errors import NotAddable, OfferUnavailable, PaymentFailed, UnknownOffer
 from ..engine.rules import RuleError
 from ..engine.variants import apply_variant
 from . import claims
+from .email_links import email_deadline, email_window
 from .exposure import Exposure, exposure_for
 from .visitor import visitor_id
 from ..storage.events import Event, analytics_savepoint
@@ -58,6 +59,14 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _expires(order: Order, minutes: int, email: bool = False) -> datetime:
+    """The end of the order's offer window: the thank-you page's, or the e-mail's when the e-mail's link
+    opened it (or ``email`` asks for it, as the e-mail block does)."""
+    standard = engine.expires_at(order, minutes)
+    extended = email_deadline(order) if email else email_window(order.id)
+    return max(standard, extended) if extended is not None else standard
+
+
 def _order(tsuide: Tsuide, order_id: str) -> Order:
     """The order, only if the current shopper owns it (the adapter decides)."""
     order = None if "order" in tsuide.missing_features() else tsuide._adapter.order(order_id)
@@ -82,7 +91,7 @@ def _taken(responses: list[PostPurchaseResponse]) -> PostPurchaseResponse | None
     return next((r for r in responses if r.status in ("pending", "accepted")), None)
 
 
-def current_step(tsuide: Tsuide, order: Order, now: datetime | None = None) -> Step:
+def current_step(tsuide: Tsuide, order: Order, now: datetime | None = None, email: bool = False) -> Step:
     """What the thank-you panel shows for ``order`` right now (settling first a claim whose lease ran out)."""
     session = tsuide._state().db.session
     responses = _responses(session, order.id)
@@ -91,7 +100,7 @@ def current_step(tsuide: Tsuide, order: Order, now: datetime | None = None) -> S
         _settle(tsuide, taken)
         order = _order(tsuide, order.id)  # the retried charge may have amended it
         responses = _responses(session, order.id)
-    return _step(tsuide, order, responses, now or _now())
+    return _step(tsuide, order, responses, now or _now(), email)
 
 
 def _settle(tsuide: Tsuide, row: PostPurchaseResponse) -> None:
@@ -100,7 +109,8 @@ def _settle(tsuide: Tsuide, row: PostPurchaseResponse) -> None:
     claims.settle(tsuide, row, variant)
 
 
-def _step(tsuide: Tsuide, order: Order, responses: list[PostPurchaseResponse], now: datetime) -> Step:
+def _step(tsuide: Tsuide, order: Order, responses: list[PostPurchaseResponse], now: datetime,
+          email: bool = False) -> Step:
     state = tsuide._state()
     session = state.db.session
     snapshot, _ = state.store.current(session, None)  # the admin's settings, read once
@@ -108,7 +118,7 @@ def _step(tsuide: Tsuide, order: Order, responses: list[PostPurchaseResponse], n
     def setting(key: str):
         return tsuide.setting(key, snapshot)
 
-    expires = engine.expires_at(order, setting("TSUIDE_POST_PURCHASE_MINUTES"))
+    expires = _expires(order, setting("TSUIDE_POST_PURCHASE_MINUTES"), email)
     taken = _taken(responses)
     if taken is not None:  # "added" only once the charge went through
         return Step("accepted" if taken.status == "accepted" else "processing", order, expires, charge=taken.charge)
@@ -194,8 +204,8 @@ def _as_seen(offer: engine.PostPurchaseOffer, exposure) -> engine.PostPurchaseOf
         return offer
 
 
-def step_for(tsuide: Tsuide, order_id: str) -> Step:
-    return current_step(tsuide, _order(tsuide, order_id))
+def step_for(tsuide: Tsuide, order_id: str, email: bool = False) -> Step:
+    return current_step(tsuide, _order(tsuide, order_id), email=email)
 
 
 def _offered(tsuide: Tsuide, step: Step, offer_id: str) -> engine.Amendment:
@@ -258,7 +268,7 @@ def _replay(tsuide: Tsuide, order: Order, key: str) -> Step:
         raise PaymentFailed(tsuide.gettext("The payment did not go through, so nothing was charged. Please try again."))
     if taken.status != "accepted":
         raise NotAddable(tsuide.gettext("Your order is being updated. Please wait a moment."))
-    expires = engine.expires_at(order, tsuide.setting("TSUIDE_POST_PURCHASE_MINUTES"))
+    expires = _expires(order, tsuide.setting("TSUIDE_POST_PURCHASE_MINUTES"))
     return Step("accepted", _order(tsuide, order.id), expires, charge=taken.charge)
 
 

@@ -1,0 +1,110 @@
+"""Shopper copy made from a rule's values, and the numbers in custom copy checked against them.
+
+A label left empty is written from the values, in ja and en ("¥5,000以上で送料無料" /
+"Free shipping from ¥5,000"). A label the owner wrote stays theirs, but when a number in it
+is none of the rule's values (the threshold moved to ¥4,000, the label still says 5,000円),
+:func:`contradictions` says so, as a warning on save.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+
+from ..storefront.i18n import format_money, format_percent
+
+#: Kinds whose labels can be written from their values (a thank-you offer's name is the owner's to choose).
+GENERATED = ("bundles", "volume-discounts", "shipping-thresholds")
+
+_NUMBER = re.compile(r"\d[\d,，]*(?:\.\d+)?")
+
+
+def _money(amount: int, currency: str) -> str:
+    # Halfwidth "¥" in both languages, as Japanese shops write it in copy.
+    return f"¥{amount:,}" if currency == "JPY" else format_money(amount, currency, "en")
+
+
+def _count(data: Mapping) -> int:
+    return sum(item.get("quantity", 1) for item in data.get("items", []))
+
+
+def label_for(kind: str, data: Mapping, locale: str, currency: str = "JPY") -> str | None:
+    """The label ``data`` (validated form or API values) reads as in ``locale`` ("ja" or "en"), or ``None``."""
+    ja = locale != "en"
+    if kind == "shipping-thresholds" and data.get("threshold"):
+        amount = _money(data["threshold"], data.get("currency") or currency)
+        return f"{amount}以上で送料無料" if ja else f"Free shipping from {amount}"
+    if kind == "bundles" and data.get("items") and data.get("pricing_value") is not None:
+        count, value, mode = _count(data), data["pricing_value"], data.get("pricing_mode")
+        if mode == "fixed_price":
+            return f"{count}点で{_money(value, currency)}" if ja else f"{count} for {_money(value, currency)}"
+        if mode == "amount_off":
+            return f"{count}点で{_money(value, currency)}引き" if ja else f"{_money(value, currency)} off {count}"
+        percent = format_percent(value)
+        return f"{count}点で{percent}オフ" if ja else f"{percent} off {count}"
+    if kind == "volume-discounts" and data.get("tiers"):
+        tiers = sorted(data["tiers"], key=lambda tier: tier["min_quantity"])
+        if ja:
+            return "、".join(f"{t['min_quantity']}点以上で{format_percent(t['percent_bp'])}オフ" for t in tiers)
+        return ", ".join(f"{format_percent(t['percent_bp'])} off {t['min_quantity']} or more" for t in tiers)
+    return None
+
+
+def fill_labels(kind: str, data: dict, default_locale: str, currency: str, before: Mapping | None = None) -> None:
+    """Write from the values each label the owner left empty, or left as it was generated from ``before``.
+
+    ``data`` is changed in place; ``before`` is the record as saved (for an update).
+    """
+    if kind not in GENERATED:
+        return
+    main = "en" if default_locale == "en" else "ja"
+    merged = {**(before or {}), **data}
+    for field, locale in (("label", main), ("label_en", "en")):
+        if field == "label_en" and main == "en":
+            continue
+        current = data[field] if field in data else (before or {}).get(field)
+        was_generated = before is not None and current == label_for(kind, before, locale, currency)
+        if current and not was_generated:
+            continue
+        generated = label_for(kind, merged, locale, currency)
+        if generated:
+            data[field] = generated
+
+
+def _numbers(text: str) -> set[Decimal]:
+    return {Decimal(found.replace(",", "").replace("，", "")) for found in _NUMBER.findall(text or "")}
+
+
+def _values(kind: str, data: Mapping) -> set[Decimal]:
+    """Every number the rule's copy may rightly mention."""
+    found: set[Decimal] = set()
+
+    def percent(bp: int) -> None:
+        found.add(Decimal(bp) / 100)
+
+    if kind == "shipping-thresholds":
+        found |= {Decimal(data.get("threshold") or 0), Decimal(data.get("fee") or 0)}
+        found |= {Decimal(reward["threshold"]) for reward in data.get("rewards", [])}
+    elif kind in ("bundles", "post-purchase-offers"):
+        found |= {Decimal(item.get("quantity", 1)) for item in data.get("items", [])} | {Decimal(_count(data))}
+        if data.get("pricing_value") is not None:
+            if data.get("pricing_mode", "percent_off") == "percent_off":
+                percent(data["pricing_value"])
+            else:
+                found.add(Decimal(data["pricing_value"]))
+    elif kind == "volume-discounts":
+        for tier in data.get("tiers", []):
+            found.add(Decimal(tier["min_quantity"]))
+            percent(tier["percent_bp"])
+    return found
+
+
+def contradictions(kind: str, data: Mapping) -> list[dict]:
+    """Custom labels with a number that is none of the rule's values: ``[{"field", "label", "numbers"}]``."""
+    allowed = _values(kind, data)
+    found = []
+    for field in ("label", "label_en"):
+        wrong = sorted(number for number in _numbers(data.get(field) or "") if number not in allowed)
+        if wrong:
+            found.append({"field": field, "label": data[field], "numbers": [f"{number:,}" for number in wrong]})
+    return found
