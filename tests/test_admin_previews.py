@@ -171,3 +171,12 @@ def test_the_revenue_chart_has_its_figures_in_a_table(shop, client):
     table = table[:table.index("</details>")]
     assert "<caption>" in table and '<th scope="col">日付</th>' in table
     assert table.count('<th scope="row">') >= 7  # one row per day of the default range
+
+
+def test_a_tenth_written_the_japanese_way_is_read_as_its_percent():
+    from plugin.admin.copy import contradictions
+
+    bundle = {"label": "3袋で7割引き", "items": [{"product_id": "healthfood", "quantity": 3}],
+              "pricing_mode": "percent_off", "pricing_value": 7_000}
+    assert contradictions("bundles", bundle) == []
+    assert contradictions("bundles", dict(bundle, pricing_value=6_000))[0]["numbers"] == ["70"]
