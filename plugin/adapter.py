@@ -20,6 +20,7 @@ OPTIONAL = {
     "customer": "targeting and per-customer caps",
     "order_lines": "mining what is bought together",
     "admin_name": "naming who changed what in the admin's audit log",
+    "categories": "the admin's category picker, and refusing rules on categories the shop does not have",
 }
 
 
@@ -39,6 +40,10 @@ class ShopAdapter:
         raise NotImplementedError
 
     def search_products(self, query: str, limit: int) -> Sequence[Product]:
+        raise NotImplementedError
+
+    def categories(self) -> Sequence[tuple[str, str]]:
+        """(category id, display name) pairs: the admin's category picker, and refusing unknown categories."""
         raise NotImplementedError
 
     def order(self, order_id: str) -> Order | None:

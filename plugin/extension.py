@@ -53,6 +53,7 @@ DEFAULTS = {
     "TSUIDE_HOLDOUT_PERCENT": 5,
     "TSUIDE_SIGNIFICANCE": 0.05,
     "TSUIDE_MARGIN_FLOOR_PERCENT": None,
+    "TSUIDE_URGENCY_MAX_DAYS": 14,
     "TSUIDE_ASSIGNMENT_SALT": None,
     "TSUIDE_MAX_REQUEST_BYTES": 64 * 1024,
     "TSUIDE_MAX_IMPORT_BYTES": 4 * 1024 * 1024,
@@ -140,6 +141,8 @@ class Tsuide:
         - ``TSUIDE_TIMEZONE`` (``"UTC"``): the shop's time zone, for times shown to shoppers.
         - ``TSUIDE_MARGIN_FLOOR_PERCENT`` (``None``, off): the shop-wide margin floor, in percent over cost,
           for every rule that sets none of its own: no unit of a product with a cost sells below it.
+        - ``TSUIDE_URGENCY_MAX_DAYS`` (``14``): urgency wording ("今だけ", "limited time") is refused on an offer
+          unless it ends within this many days or has a limit in total (景品表示法: the claim must be true).
         - ``TSUIDE_MINED_MIN_SUPPORT`` (``0.01``) and ``TSUIDE_MINED_MIN_LIFT`` (``1.5``): which pairs from
           ``flask tsuide mine`` count as bought together, for cart offers and gap fillers.
         - ``TSUIDE_MINED_MIN_ORDERS`` (``5``): ...and only from this many orders holding both products.
@@ -157,6 +160,10 @@ class Tsuide:
           of the shop, and the link on the closed admin's 403 page.
         - ``SECRET_KEY`` must be set: the plugin's forms and JSON writes carry a CSRF token, and visitor
           ids are signed with it (``SECRET_KEY_FALLBACKS`` are accepted too).
+
+        The adapter's optional ``categories()`` (``(category id, display name)`` pairs) gives the admin a
+        category picker, and refuses rules on categories the shop does not have; without it, categories are
+        typed and not checked.
         """
         db = db if db is not None else self.db
         adapter = adapter if adapter is not None else self.adapter

@@ -130,11 +130,11 @@ def test_custom_copy_that_contradicts_the_values_is_a_warning(shop, admin):
     api = f"{ADMIN}/api/shipping-thresholds"
     body = client.post(api, json={"label": "5,000円以上で送料無料", "currency": "JPY", "threshold": 5000,
                                   "fee": 600}).get_json()
-    assert body["warnings"] == []
+    assert [w for w in body["warnings"] if w["code"] == "label_contradicts_values"] == []
     changed = client.patch(f"{api}/{body['id']}", json={"threshold": 4000}, headers={"Accept-Language": "ja"})
     assert changed.status_code == 200
-    [warning] = changed.get_json()["warnings"]
-    assert warning["field"] == "label" and "5,000" in warning["message"]
+    [warning] = [w for w in changed.get_json()["warnings"] if w["code"] == "label_contradicts_values"]
+    assert warning["fields"] == ["label"] and "5,000" in warning["message"]["ja"] and "5,000" in warning["message"]["en"]
     assert changed.get_json()["label"] == "5,000円以上で送料無料"  # the owner's copy stays theirs
     # On the form: saved, and back on the form with the warning.
     form = dict(SHIPPING_FORM, threshold="4,000", version=str(changed.get_json()["version"]))
@@ -171,3 +171,12 @@ def test_the_revenue_chart_has_its_figures_in_a_table(shop, client):
     table = table[:table.index("</details>")]
     assert "<caption>" in table and '<th scope="col">日付</th>' in table
     assert table.count('<th scope="row">') >= 7  # one row per day of the default range
+
+
+def test_a_tenth_written_the_japanese_way_is_read_as_its_percent():
+    from plugin.admin.copy import contradictions
+
+    bundle = {"label": "3袋で7割引き", "items": [{"product_id": "healthfood", "quantity": 3}],
+              "pricing_mode": "percent_off", "pricing_value": 7_000}
+    assert contradictions("bundles", bundle) == []
+    assert contradictions("bundles", dict(bundle, pricing_value=6_000))[0]["numbers"] == ["70"]

@@ -14,7 +14,7 @@ from shop import OrderingAdapter, visitor_for
 API = "/tsuide/admin/api"
 ADMIN = "/tsuide/admin"
 BUNDLE = {"label": "3袋セット", "label_en": "3-bag set", "items": [{"product_id": "healthfood", "quantity": 3}],
-          "pricing_mode": "percent_off", "pricing_value": 1000}
+          "pricing_mode": "percent_off", "pricing_value": 1000, "confirm_price_test": True}
 CONTROL = {"name": "A"}
 CHALLENGER = {"name": "B", "label": "まとめ買いで15%オフ", "label_en": "15% off the set",
               "button_label": "3袋にする", "button_label_en": "Make it three", "pricing_value": 1500}
@@ -22,10 +22,10 @@ EMPTY = {"weight": 1, "label": None, "label_en": None, "button_label": None, "bu
          "pricing_value": None}
 VOLUME = {"label": "Tiers", "categories": ["accessories"], "tiers": [{"min_quantity": 2, "percent_bp": 1000}]}
 OFFER = {"label": "Care", "kind": "add_on", "items": [{"product_id": "spray"}], "trigger_products": ["sneakers"],
-         "pricing_value": 2000}
+         "pricing_value": 2000, "confirm_price_test": True}
 BUNDLE_FORM = {"label": "3袋セット", "label_en": "3-bag set", "items-0-product_id": "healthfood",
                "items-0-quantity": "3", "pricing_mode": "percent_off", "pricing_value": "10", "priority": "0",
-               "action": "save"}
+               "action": "save", "confirm_price_test": "1"}
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -281,7 +281,7 @@ def test_changing_the_pricing_mode_needs_the_variants_discounts_in_the_new_mode(
     assert refused.status_code == 400 and "variants" in refused.json["error"]["fields"]
     assert [row[4] for row in variant_rows(shop)] == [None, 1500]
     with_variants = admin.patch(f"{API}/bundles/{created['id']}", json={
-        "pricing_mode": "fixed_price", "pricing_value": 8000,
+        "pricing_mode": "fixed_price", "pricing_value": 8000, "confirm_price_test": True,
         "variants": [CONTROL, dict(CHALLENGER, pricing_value=7500)]})
     assert with_variants.status_code == 200, with_variants.json
     assert [row[4] for row in variant_rows(shop)] == [None, 7500]

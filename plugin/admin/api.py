@@ -131,8 +131,9 @@ def update(kind: str, record_id: str):
 
 
 def _warned(records, body: dict) -> dict:
-    """The saved record with ``warnings``: what was saved but may be a mistake (copy that contradicts values)."""
-    return dict(body, warnings=service.label_warnings(records, body, _tsuide().gettext))
+    """The saved record with ``warnings``: what was saved but may be a mistake, the linter's findings and copy that
+    contradicts the values, each as ``{code, severity, fields, message: {ja, en}}``."""
+    return dict(body, warnings=[*body.get("warnings", []), *service.label_findings(records, body)])
 
 
 @api.delete("/<kind>/<record_id>")

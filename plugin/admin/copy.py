@@ -72,7 +72,12 @@ def fill_labels(kind: str, data: dict, default_locale: str, currency: str, befor
 
 
 def _numbers(text: str) -> set[Decimal]:
-    return {Decimal(found.replace(",", "").replace("，", "")) for found in _NUMBER.findall(text or "")}
+    """The numbers a label mentions; "7割" is 70 (percent), as Japanese copy writes a tenth."""
+    found = set()
+    for match in _NUMBER.finditer(text or ""):
+        number = Decimal(match.group(0).replace(",", "").replace("，", ""))
+        found.add(number * 10 if (text or "")[match.end():match.end() + 1] == "割" else number)
+    return found
 
 
 def _values(kind: str, data: Mapping) -> set[Decimal]:

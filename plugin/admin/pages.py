@@ -48,8 +48,11 @@ NOTICES = {
     "conflict": "Someone else changed this record meanwhile. Reload it and make your change again.",
     "settings": "Settings saved.",
     "imported": "Imported.",
+    "linted": "Saved. The rule linter found something to check: see below.",
     "saved-check-copy": "Saved. Check the label: it mentions a number that is none of the rule's values.",
 }
+#: Form fields a category picker sends as several values, read as one comma-separated list.
+CATEGORY_FIELDS = ("categories", "trigger_categories", "downsell-trigger_categories")
 
 
 def _tsuide():
@@ -168,8 +171,10 @@ def _product_choices():
 def _form(records, values, record_id=None, errors=None, status=200, warnings=(), result=None, conflict=None,
           record=None, copy_warnings=()):
     return _render("edit.html", status, kind=records, values=values, record_id=record_id, errors=errors or {},
-                   warnings=warnings, copy_warnings=copy_warnings, preview=result, conflict=conflict, record=record, rows=forms.rows_to_show,
-                   products=_product_choices(), picker="search_products" not in _tsuide().missing_features())
+                   warnings=warnings, copy_warnings=copy_warnings, preview=result, conflict=conflict,
+                   record=record, rows=forms.rows_to_show, products=_product_choices(),
+                   picker="search_products" not in _tsuide().missing_features(),
+                   categories=service.shop_categories(), lint=(record or {}).get("warnings", []))
 
 
 def _try_preview(records, data, record_id=None):
@@ -222,7 +227,12 @@ def save(kind: str, record_id: str | None):
     records = KINDS[kind]
     record = service.get_record(records, record_id) if record_id else None
     values = request.form.to_dict()
+    for name in CATEGORY_FIELDS:  # a category picker sends one value per chosen category
+        if len(request.form.getlist(name)) > 1:
+            values[name] = ", ".join(request.form.getlist(name))
     parsed = forms.read_form(kind, values)
+    if request.form.get("confirm_price_test"):
+        parsed.body["confirm_price_test"] = True
     parsed.body = service.with_labels(records, parsed.body, record)
     try:
         data = service.load(records.schema, parsed.body)
@@ -257,6 +267,8 @@ def save(kind: str, record_id: str | None):
         return _form(records, values, record_id, {}, 409, warnings, result, conflict=conflict, record=record)
     if copy_warnings:  # saved, but back to the form, which says what to check
         return redirect(url_for(".edit", kind=kind, record_id=saved["id"], notice="saved-check-copy"))
+    if saved.get("warnings"):  # saved all the same: the edit page shows what the linter found
+        return redirect(url_for(".edit", kind=kind, record_id=saved["id"], notice="linted"))
     notice = "created" if record_id is None else "saved"
     return redirect(url_for(".list_records", kind=kind, notice=notice, _anchor=f"record-{saved['id']}"))
 

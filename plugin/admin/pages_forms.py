@@ -367,6 +367,14 @@ _PATTERNS = (
      "A list or object in the JSON has too many members: at most %(first)s."),
     (re.compile(r"^At most ([0-9,]+) records can be imported at once; this document has ([0-9,]+)\.$"),
      "At most %(first)s records can be imported at once; this document has %(second)s."),
+    (re.compile(r"^An urgency claim must be true \(景品表示法\): give the offer an end date within (\d+) days, or a "
+                r"limit in total \(first N\), or remove the wording\.$"),
+     "An urgency claim must be true (景品表示法): give the offer an end date within %(first)s days, or a limit in "
+     "total (first N), or remove the wording."),
+    (re.compile(r"^Your shop does not sell (.+): pick a product id from your catalogue\.$"),
+     "Your shop does not sell %(first)s: pick a product id from your catalogue."),
+    (re.compile(r"^Your shop has no category (.+): choose one of its categories \(the id, not the display name\)\.$"),
+     "Your shop has no category %(first)s: choose one of its categories (the id, not the display name)."),
     (re.compile(r"^Checking stopped after ([0-9,]+) records with errors: fix these and import again\.$"),
      "Checking stopped after %(first)s records with errors: fix these and import again."),
 )

@@ -66,6 +66,17 @@ class When(fields.AwareDateTime):
         return moment
 
 
+class WarningSchema(Schema):
+    """One finding of the rule linter (:mod:`plugin.admin.linter`) about a saved record."""
+
+    code = fields.String(metadata={"description": "e.g. unknown_product, out_of_stock, unknown_category, unreachable, "
+                                                  "shadowed, duplicate, below_margin, starved_variant, price_test"})
+    severity = fields.String(metadata={"enum": ["error", "warning"]})
+    fields_ = fields.List(fields.String(), data_key="fields", metadata={"description": "The fields it concerns."})
+    message = fields.Dict(keys=fields.String(), values=fields.String(),
+                          metadata={"description": "The message in ja and en."})
+
+
 class TermsSchema(_Strict):
     """What every rule and offer has: names, schedule, priority, pause; ``version`` guards updates."""
 
@@ -76,6 +87,8 @@ class TermsSchema(_Strict):
     priority = Whole(load_default=0, validate=validate.Range(min=-1000, max=1000))
     paused = fields.Boolean(load_default=False)
     version = Whole(load_only=True, metadata={"description": "The version you edited (409 if stale)."})
+    warnings = fields.List(fields.Nested(WarningSchema), dump_only=True, metadata={
+        "description": "What the rule linter finds wrong with the saved record; they never block a save."})
 
     @validates_schema
     def _schedule(self, data, **kwargs):
@@ -124,11 +137,17 @@ def _variants():
 
 
 
+def _confirm_price_test():
+    return fields.Boolean(load_only=True, load_default=False, metadata={
+        "description": "Send true to save variants with different discounts (shoppers see different prices)."})
+
+
 class BundleSchema(RuleTermsSchema):
     items = fields.List(fields.Nested(ItemSchema), required=True, validate=validate.Length(min=1, max=50))
     pricing_mode = Text(required=True, validate=validate.OneOf(PRICING_MODES))
     pricing_value = Whole(required=True, validate=MONEY)
     variants = _variants()
+    confirm_price_test = _confirm_price_test()
 
     @validates_schema
     def _items(self, data, **kwargs):
@@ -213,6 +232,7 @@ class DownsellSchema(OfferBaseSchema):
 class OfferSchema(OfferBaseSchema):
     downsell = fields.Nested(DownsellSchema, allow_none=True)
     variants = _variants()
+    confirm_price_test = _confirm_price_test()
 
 
 class SettingsSchema(_Strict):

@@ -20,8 +20,12 @@ from .. import storage as models
 from ..errors import InvalidRequest
 from ..storage.audit import AuditEntry
 from ..engine.rules import RuleError
+from ..engine.variants import VariantSpec
+from ..storefront import i18n
+from . import linter
 from . import copy
 from .records import KINDS, Kind, status_of
+from .urgency import urgency_errors
 from .schemas import SETTING_KEYS, SettingsSchema
 
 EXPORT_FORMAT = "tsuide-settings"
@@ -64,11 +68,13 @@ def load(schema, data, partial: bool = False) -> dict:
         raise InvalidRequest("Some fields need fixing.", error.messages) from None
 
 
-def _commit(kind: Kind, action: str, row, before: dict | None) -> dict:
-    """Validate (the engine checks at flush), audit and commit; on any error nothing is written."""
+def _commit(kind: Kind, action: str, row, before: dict | None, after_flush=None) -> dict:
+    """Validate (the engine checks at flush, then ``after_flush``), audit and commit; on any error nothing is written."""
     session = _session()
     try:
         session.flush()
+        if after_flush is not None:
+            after_flush()
         session.add(AuditEntry(actor=_actor(), action=action, entity=kind.name, entity_id=str(row.id),
                                before=before, after=kind.dump(row)))
         session.commit()
@@ -102,7 +108,9 @@ def list_records(kind: Kind, status: str | None, page: int, per_page: int) -> di
     else:
         rows = [row for row in rows if status_of(row, now) == status]
     start = (page - 1) * per_page
-    items = [dict(kind.dump(row), status=status_of(row, now)) for row in rows[start:start + per_page]]
+    warnings = lint_shop().get(kind.name, {})
+    items = [dict(kind.dump(row), status=status_of(row, now), warnings=warnings.get(str(row.id), []))
+             for row in rows[start:start + per_page]]
     return {"items": items, "page": page, "per_page": per_page, "total": len(rows)}
 
 
@@ -116,7 +124,7 @@ def get_row(kind: Kind, record_id: str):
 
 def get_record(kind: Kind, record_id: str) -> dict:
     row = get_row(kind, record_id)
-    return dict(kind.dump(row), status=status_of(row, _now()))
+    return dict(kind.dump(row), status=status_of(row, _now()), warnings=warnings_for(kind, str(row.id)))
 
 
 def with_labels(kind: Kind, body, before: dict | None = None):
@@ -142,14 +150,27 @@ def label_warnings(kind: Kind, record: dict, gettext) -> list[dict]:
     ]
 
 
+def label_findings(kind: Kind, record: dict) -> list[dict]:
+    """:func:`label_warnings` in the linter's shape, with the message in Japanese and English."""
+    by_language = {lang: label_warnings(kind, record, lambda text, _lang=lang, **values: i18n.gettext(text, _lang, **values))
+                   for lang in ("ja", "en")}
+    return [
+        {"code": "label_contradicts_values", "severity": "warning", "fields": [ja["field"]],
+         "message": {"ja": ja["message"], "en": en["message"]}}
+        for ja, en in zip(by_language["ja"], by_language["en"])
+    ]
+
+
 def create(kind: Kind, body) -> dict:
     body = with_labels(kind, body)
     data = load(kind.schema, body)
     data.pop("version", None)
+    confirmed = data.pop("confirm_price_test", False)
     row = kind.new_row()
     kind.fill(row, data)
+    vet(kind, kind.dump(row), data)
     _session().add(row)
-    return _commit(kind, "create", row, None)
+    return _with_warnings(kind, _commit(kind, "create", row, None, _price_test_check(kind, row, data, confirmed)))
 
 
 def _check_version(row, expected: int | None) -> None:
@@ -165,9 +186,15 @@ def update(kind: Kind, record_id: str, body, expected_version: int | None, parti
     data = load(kind.schema, with_labels(kind, body, kind.dump(row)), partial=partial)
     _check_version(row, data.pop("version", expected_version))
     _check_variant_pricing(row, data)
+    confirmed = data.pop("confirm_price_test", False)
     before = kind.dump(row)
     kind.fill(row, data)
-    return _commit(kind, "update", row, before)
+    try:
+        vet(kind, kind.dump(row), data)
+    except InvalidRequest:
+        _session().rollback()
+        raise
+    return _with_warnings(kind, _commit(kind, "update", row, before, _price_test_check(kind, row, data, confirmed)))
 
 
 def _check_variant_pricing(row, data: dict) -> None:
@@ -305,6 +332,11 @@ def import_all(document) -> dict:
             except (ValidationError, TypeError) as error:
                 errors.setdefault(kind.name, {})[index] = getattr(error, "messages", [str(error)])
                 wrong += 1
+                continue
+            refused = urgency_errors(loaded[kind.name][-1], _now(), _urgency_days())
+            if refused:
+                errors.setdefault(kind.name, {})[index] = refused
+                wrong += 1
     try:
         new_settings = SettingsSchema().load(document.get("settings", {}))
     except ValidationError as error:
@@ -346,7 +378,141 @@ def import_all(document) -> dict:
     except Exception:
         session.rollback()
         raise
-    return {"created": created, "settings": settings()}
+    return {"created": created, "settings": settings(), "warnings": {
+        name: {record_id: found for record_id, found in by_id.items() if found} for name, by_id in lint_shop().items()}}
+
+
+# -- catalogue checks, urgency and the linter ------------------------------------------------------------
+
+def _urgency_days() -> int:
+    return int(current_app.config["TSUIDE_URGENCY_MAX_DAYS"])
+
+
+def shop_categories() -> dict[str, str] | None:
+    """The shop's categories (id -> display name), or ``None`` when the adapter cannot list them."""
+    tsuide = current_app.extensions["tsuide"]
+    if "categories" in tsuide.missing_features():
+        return None
+    return {str(key): str(name) for key, name in tsuide._adapter.categories()}
+
+
+#: Fields naming products and categories, per record body (a downsell's are checked inside it).
+_PRODUCT_ROWS = ("items",)
+_PRODUCT_LISTS = ("product_ids", "trigger_products")
+_CATEGORY_LISTS = ("categories", "trigger_categories")
+
+
+def _named_products(record: dict) -> set[str]:
+    ids = {row["product_id"] for name in _PRODUCT_ROWS for row in record.get(name) or []}
+    ids |= {pid for name in _PRODUCT_LISTS for pid in record.get(name) or []}
+    if record.get("replaces_product_id"):
+        ids.add(record["replaces_product_id"])
+    return ids
+
+
+def catalogue_errors(record: dict) -> dict:
+    """Products ``products(ids)`` does not know, and categories ``categories()`` does not list, per field."""
+    tsuide = current_app.extensions["tsuide"]
+    named = _named_products(record)
+    known = tsuide._adapter.products(named) if named else {}
+    categories = shop_categories()
+    errors: dict = {}
+    unknown_message = "Your shop does not sell %s: pick a product id from your catalogue."
+    for name in _PRODUCT_ROWS:
+        unknown = [row["product_id"] for row in record.get(name) or [] if row["product_id"] not in known]
+        if unknown:
+            errors[name] = [unknown_message % ", ".join(unknown)]
+    for name in _PRODUCT_LISTS:
+        unknown = [pid for pid in record.get(name) or [] if pid not in known]
+        if unknown:
+            errors[name] = [unknown_message % ", ".join(unknown)]
+    if record.get("replaces_product_id") and record["replaces_product_id"] not in known:
+        errors["replaces_product_id"] = [unknown_message % record["replaces_product_id"]]
+    if categories is not None:
+        for name in _CATEGORY_LISTS:
+            unknown = [category for category in record.get(name) or [] if category not in categories]
+            if unknown:
+                errors[name] = [f"Your shop has no category {', '.join(unknown)}: choose one of its categories "
+                                "(the id, not the display name)."]
+    if isinstance(record.get("downsell"), dict):
+        nested = catalogue_errors(record["downsell"])
+        if nested:
+            errors["downsell"] = nested
+    return errors
+
+
+def is_price_test(record: dict) -> bool:
+    specs = [VariantSpec(v["name"], v.get("weight") or 1, pricing_value=v.get("pricing_value"))
+             for v in record.get("variants") or []]
+    return linter.price_test(record.get("pricing_value"), specs)
+
+
+def _price_test_check(kind: Kind, row, data: dict, confirmed: bool):
+    """After the engine accepted the variants: variants with different discounts need ``confirm_price_test``."""
+    def check() -> None:
+        touches_prices = any(name in data for name in ("variants", "pricing_value", "pricing_mode"))
+        if touches_prices and is_price_test(kind.dump(row)) and not confirmed:
+            raise InvalidRequest("Some fields need fixing.", {"confirm_price_test": [
+                "Variants with different discounts show shoppers different prices for the same products: send "
+                "confirm_price_test: true to save this price test."]})
+    return check
+
+
+def vet(kind: Kind, record: dict, data: dict) -> None:
+    """Refuse (400, per field) unknown products and categories, and untrue urgency."""
+    errors = catalogue_errors(record) if any(name in data for name in (
+        *_PRODUCT_ROWS, *_PRODUCT_LISTS, *_CATEGORY_LISTS, "replaces_product_id", "downsell")) else {}
+    for name, messages in urgency_errors(record, _now(), _urgency_days()).items():
+        errors.setdefault(name, messages)
+    if errors:
+        raise InvalidRequest("Some fields need fixing.", errors)
+
+
+def _margin_floor_bp() -> int | None:
+    percent = current_app.config.get("TSUIDE_MARGIN_FLOOR_PERCENT")
+    return None if percent is None else round(float(percent) * 100)
+
+
+def lint_shop() -> dict[str, dict[str, list[dict]]]:
+    """The linter's findings for every record that is not deleted: kind name -> record id -> warnings (JSON)."""
+    session = _session()
+    tsuide = current_app.extensions["tsuide"]
+    rows = session.scalars(select(models.Rule).where(models.Rule.deleted_at.is_(None))).all()
+    rules, tests, kinds = [], {}, {}
+    for row in rows:
+        try:
+            rule = row.to_rule()
+        except RuleError:
+            continue
+        rules.append(rule)
+        kinds[rule.id] = {"bundle": "bundles", "volume": "volume-discounts"}.get(row.kind, "shipping-thresholds")
+        if row.variants:
+            tests[rule.id] = tuple(VariantSpec.of(variant) for variant in row.variants)
+    offer_kind = KINDS["post-purchase-offers"]
+    offers = [offer_kind.dump(row) for row in session.scalars(offer_kind.query(select)) if row.deleted_at is None]
+    named = {pid for rule in rules for pid in getattr(rule, "product_ids", ())}
+    named |= {pid for offer in offers for pid in _named_products(offer)}
+    products = dict(tsuide._adapter.products(named)) if named else {}
+    if "search_products" not in tsuide.missing_features() and any(getattr(r, "categories", ()) for r in rules):
+        for product in tsuide._adapter.search_products("", 500):
+            products.setdefault(product.id, product)
+    found = linter.lint(rules, products, now=_now(), categories=shop_categories(), tests=tests,
+                        margin_floor_bp=_margin_floor_bp(), currency=current_app.config["TSUIDE_CURRENCY"])
+    result: dict[str, dict[str, list[dict]]] = {name: {} for name in KINDS}
+    for rule_id, findings in found.items():
+        result[kinds[rule_id]][rule_id] = [finding.as_json() for finding in findings]
+    for offer in offers:
+        result["post-purchase-offers"][offer["id"]] = [
+            finding.as_json() for finding in linter.lint_offer(offer, products)]
+    return result
+
+
+def warnings_for(kind: Kind, record_id: str) -> list[dict]:
+    return lint_shop().get(kind.name, {}).get(record_id, [])
+
+
+def _with_warnings(kind: Kind, record: dict) -> dict:
+    return dict(record, warnings=warnings_for(kind, record["id"]))
 
 
 # -- mined pairs -----------------------------------------------------------------------------------------

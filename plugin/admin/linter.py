@@ -1,0 +1,294 @@
+"""The rule linter: what is wrong with a shop's rules that saving cannot refuse on its own.
+
+:func:`lint` is a pure function of the shop's rules (engine values), the
+catalogue the adapter answers with, its categories and the settings: for each
+rule it returns :class:`Finding` values, each with a code, the fields it
+concerns and a message (an English message id of the shared catalogue, so the
+admin shows it in Japanese or English). It finds
+
+- dead rules (``unknown_product``, ``out_of_stock``, ``unknown_category``,
+  ``unreachable``): products the shop does not know (or no longer sells),
+  categories it does not have, thresholds no cart can reach;
+- ``shadowed`` rules: the rule's own smallest cart (one set of a bundle; the
+  first tier's quantity of the cheapest counted product), priced by the engine
+  with every live rule, gets no discount from it;
+- ``duplicate`` rules: the same kind, products, categories and pricing, with
+  overlapping schedules;
+- ``below_margin``: a discounted unit price under cost plus the margin floor;
+- ``starved_variant``: an A/B variant with weight 0, or whose rule is shadowed;
+- ``price_test``: variants with different discounts, so shoppers see different
+  prices; saving one needs ``confirm_price_test``.
+
+May import the engine and :mod:`plugin.storefront.i18n` (for the messages).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from ..engine.money import FULL_BASIS_POINTS, percent_of
+from ..engine.quote import quote_cart
+from ..engine.rules import FixedBundle, Rule, RuleBook, RuleError, VolumeDiscount
+from ..engine.savings import saving_of
+from ..engine.values import MAX_LINE_QUANTITY, Cart, CartLine, Product
+from ..engine.variants import VariantSpec, apply_variant
+from ..storefront.i18n import format_money, gettext
+
+#: Findings an admin must fix (saving refuses them); the rest are warnings that never block a save.
+ERRORS = frozenset({"unknown_product", "unknown_category", "unreachable"})
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing wrong with a rule. ``message`` is an English message id with ``%(name)s`` in ``values``."""
+
+    code: str
+    fields: tuple[str, ...]
+    message: str
+    values: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def severity(self) -> str:
+        return "error" if self.code in ERRORS else "warning"
+
+    def text(self, locale: str) -> str:
+        return gettext(self.message, locale, **self.values)
+
+    def as_json(self) -> dict:
+        return {"code": self.code, "severity": self.severity, "fields": list(self.fields),
+                "message": {"ja": self.text("ja"), "en": self.text("en")}}
+
+
+def _products_of(rule: Rule) -> frozenset[str]:
+    return rule.product_ids if isinstance(rule, (FixedBundle, VolumeDiscount)) else frozenset()
+
+
+def _counted(rule: VolumeDiscount, products: Mapping[str, Product]) -> list[Product]:
+    found = {pid: products[pid] for pid in rule.product_ids if pid in products}
+    found.update({p.id: p for p in products.values() if p.category is not None and p.category in rule.categories})
+    return sorted(found.values(), key=lambda p: (p.price, p.id))
+
+
+def smallest_cart(rule: Rule, products: Mapping[str, Product]) -> Cart | None:
+    """The rule's own smallest cart: one set of a bundle, or the first tier of the cheapest counted product."""
+    if isinstance(rule, FixedBundle):
+        if any(item.product_id not in products for item in rule.items):
+            return None
+        return Cart(tuple(CartLine(item.product_id, item.quantity, products[item.product_id].price)
+                          for item in rule.items))
+    if isinstance(rule, VolumeDiscount) and rule.tiers:
+        counted = [p for p in _counted(rule, products) if p.in_stock] or _counted(rule, products)
+        quantity = rule.tiers[0].min_quantity
+        if not counted or quantity > MAX_LINE_QUANTITY:
+            return None
+        return Cart((CartLine(counted[0].id, quantity, counted[0].price),))
+    return None
+
+
+def _dead(rule: Rule, products: Mapping[str, Product], categories: Mapping[str, str] | None) -> list[Finding]:
+    found: list[Finding] = []
+    if not isinstance(rule, (FixedBundle, VolumeDiscount)):
+        return found
+    where = ("items",) if isinstance(rule, FixedBundle) else ("product_ids",)
+    unknown = sorted(pid for pid in rule.product_ids if pid not in products)
+    if unknown:
+        found.append(Finding("unknown_product", where, "Your shop does not sell %(first)s (unknown or deleted).",
+                             {"first": ", ".join(unknown)}))
+    sold_out = sorted(pid for pid in rule.product_ids if pid in products and not products[pid].in_stock)
+    if sold_out:
+        found.append(Finding("out_of_stock", where, "%(first)s is out of stock.", {"first": ", ".join(sold_out)}))
+    if isinstance(rule, VolumeDiscount) and categories is not None:
+        missing = sorted(c for c in rule.categories if c not in categories)
+        if missing:
+            found.append(Finding("unknown_category", ("categories",),
+                                 "Your shop has no category %(first)s.", {"first": ", ".join(missing)}))
+    if isinstance(rule, FixedBundle) and unknown:
+        found.append(Finding("unreachable", ("items",), "No cart can hold this bundle: it names products your "
+                                                        "shop does not sell."))
+    elif isinstance(rule, VolumeDiscount) and rule.tiers:
+        counted = _counted(rule, products)
+        reach = len(counted) * MAX_LINE_QUANTITY
+        if not counted or rule.tiers[0].min_quantity > reach:
+            found.append(Finding("unreachable", ("tiers",),
+                                 "No cart can reach the first tier: no product your shop sells counts toward it."))
+    return found
+
+
+def _gets_discount(rule: Rule, book: RuleBook, cart: Cart, products, now: datetime, floor_bp, currency) -> bool:
+    quote = quote_cart(cart, book, products, now=now, currency=currency, with_offers=False, margin_floor_bp=floor_bp)
+    return any(discount.rule_id == rule.id and discount.amount > 0 for discount in quote.discounts)
+
+
+def _when(rule: Rule, now: datetime) -> datetime:
+    return max(now, rule.starts_at) if rule.starts_at is not None else now
+
+
+def _shadowed(rule: Rule, live: Sequence[Rule], products, now, floor_bp, currency) -> Finding | None:
+    cart = smallest_cart(rule, products)
+    if cart is None or rule.paused:
+        return None
+    at = _when(rule, now)
+    if not _gets_discount(rule, RuleBook((rule,)), cart, products, at, floor_bp, currency):
+        return None  # it saves nothing even alone (a margin floor, say): not another rule's doing
+    others = [other for other in live if other.id != rule.id]
+    book = RuleBook((rule, *others))
+    quote = quote_cart(cart, book, products, now=at, currency=currency, with_offers=False, margin_floor_bp=floor_bp)
+    if any(d.rule_id == rule.id and d.amount > 0 for d in quote.discounts):
+        return None
+    winners = ", ".join(d.label for d in quote.discounts) or "?"
+    return Finding("shadowed", ("priority", "stackable"),
+                   "Never applies: on its own smallest cart, %(first)s gives the discount instead.", {"first": winners})
+
+
+def _signature(rule: Rule) -> tuple | None:
+    if isinstance(rule, FixedBundle):
+        return ("bundle", frozenset((i.product_id, i.quantity) for i in rule.items), rule.mode, rule.value)
+    if isinstance(rule, VolumeDiscount):
+        return ("volume", rule.product_ids, rule.categories, rule.tiers)
+    return None
+
+
+def _overlap(first: Rule, second: Rule) -> bool:
+    def before(end, start) -> bool:
+        return end is not None and start is not None and end <= start
+    return not (before(first.ends_at, second.starts_at) or before(second.ends_at, first.starts_at))
+
+
+def _duplicates(rules: Sequence[Rule]) -> dict[str, list[Finding]]:
+    found: dict[str, list[Finding]] = {}
+    active = [rule for rule in rules if not rule.paused and _signature(rule) is not None]
+    for index, rule in enumerate(active):
+        for other in active[index + 1:]:
+            if _signature(rule) == _signature(other) and _overlap(rule, other):
+                for one, two in ((rule, other), (other, rule)):
+                    found.setdefault(one.id, []).append(Finding(
+                        "duplicate", ("label",), "Duplicates %(first)s: same products, same pricing, same time.",
+                        {"first": two.label}))
+    return found
+
+
+def _margin(rule: Rule, products, shop_floor_bp: int | None, variants: Sequence[VariantSpec],
+            currency: str) -> list[Finding]:
+    floor_bp = rule.margin_floor_bp if rule.margin_floor_bp is not None else (shop_floor_bp or 0)
+    found: list[Finding] = []
+
+    def minimum(cost: int) -> int:
+        return cost + (cost * floor_bp + FULL_BASIS_POINTS // 2) // FULL_BASIS_POINTS
+
+    if isinstance(rule, FixedBundle):
+        chosen = [(products.get(i.product_id), i.quantity) for i in rule.items]
+        if any(p is None or p.cost is None for p, _ in chosen):
+            return found
+        price = sum(p.price * q for p, q in chosen)
+        floor = sum(minimum(p.cost) * q for p, q in chosen)
+        checks = [("pricing_value", rule.value)] + [("variants", v.pricing_value) for v in variants
+                                                    if v.pricing_value is not None]
+        for where, value in checks:
+            sale = price - saving_of(rule.mode, value, price)
+            if sale < floor and not any(where in f.fields for f in found):
+                found.append(Finding("below_margin", (where,), "Sells a set for %(first)s, below cost plus the "
+                                     "margin floor (%(second)s).", {"first": format_money(sale, currency, "ja"), "second": format_money(floor, currency, "ja")}))
+    elif isinstance(rule, VolumeDiscount) and rule.tiers:
+        deepest = max(tier.percent_bp for tier in rule.tiers)
+        for product in _counted(rule, products):
+            if product.cost is None:
+                continue
+            sale = product.price - percent_of(product.price, deepest)
+            if sale < minimum(product.cost):
+                found.append(Finding("below_margin", ("tiers",), "%(first)s would sell for %(second)s, below cost "
+                                     "plus the margin floor.", {"first": product.name, "second": format_money(sale, currency, "ja")}))
+                break
+    return found
+
+
+def price_test(rule_value: int | None, variants: Sequence[VariantSpec]) -> bool:
+    """Whether visitors of these variants would see different prices."""
+    prices = {rule_value if v.pricing_value is None else v.pricing_value for v in variants}
+    return len(variants) > 1 and len(prices) > 1
+
+
+def _variants(rule: Rule, specs, live, products, now, floor_bp, currency) -> list[Finding]:
+    found: list[Finding] = []
+    if not specs:
+        return found
+    starved = [spec.name for spec in specs if not spec.weight]
+    cart = smallest_cart(rule, products)
+    if cart is not None and not rule.paused:
+        at = _when(rule, now)
+        others = tuple(other for other in live if other.id != rule.id)
+        for spec in specs:
+            if spec.name in starved:
+                continue
+            try:
+                variant = apply_variant(rule, spec)
+            except RuleError:
+                continue
+            alone = _gets_discount(variant, RuleBook((variant,)), cart, products, at, floor_bp, currency)
+            if alone and not _gets_discount(variant, RuleBook((variant, *others)), cart, products, at, floor_bp,
+                                            currency):
+                starved.append(spec.name)
+    if starved:
+        found.append(Finding("starved_variant", ("variants",), "Variant %(first)s gets no visitors or never applies: "
+                             "the test cannot tell a winner.", {"first": ", ".join(starved)}))
+    if price_test(getattr(rule, "value", None), specs):
+        found.append(Finding("price_test", ("variants",), "Variants test different discounts: shoppers see different "
+                             "prices for the same products. Saving needs confirm_price_test."))
+    return found
+
+
+def lint(
+    rules: Sequence[Rule],
+    products: Mapping[str, Product],
+    *,
+    now: datetime,
+    categories: Mapping[str, str] | None = None,
+    tests: Mapping[str, Sequence[VariantSpec]] | None = None,
+    margin_floor_bp: int | None = None,
+    currency: str = "JPY",
+) -> dict[str, list[Finding]]:
+    """Findings per rule id for the shop's (not deleted) ``rules``, priced as at ``now``.
+
+    ``products`` holds the catalogue entries the adapter knows of, at least
+    those the rules name (and, for categories, a sample of the catalogue);
+    ``categories`` maps category id to name, or is ``None`` when the adapter
+    cannot list them; ``tests`` the A/B variants of each rule under test.
+    """
+    tests = tests or {}
+    live = [rule for rule in rules if not rule.paused and (rule.ends_at is None or rule.ends_at > now)]
+    findings: dict[str, list[Finding]] = {rule.id: [] for rule in rules}
+    for rule in rules:
+        found = findings[rule.id]
+        found += _dead(rule, products, categories)
+        shadow = _shadowed(rule, live, products, now, margin_floor_bp, currency)
+        if shadow is not None:
+            found.append(shadow)
+        found += _margin(rule, products, margin_floor_bp, tests.get(rule.id, ()), currency)
+        found += _variants(rule, tests.get(rule.id, ()), live, products, now, margin_floor_bp, currency)
+    for rule_id, found in _duplicates(rules).items():
+        findings[rule_id] += found
+    return findings
+
+
+def with_id(rule: Rule, rule_id: str) -> Rule:
+    """``rule`` under another id (a record not saved yet is linted as ``"new"``)."""
+    return replace(rule, id=rule_id)
+
+
+def lint_offer(record: Mapping, products: Mapping[str, Product]) -> list[Finding]:
+    """A thank-you offer (as the admin dumps it): products it offers that the shop does not sell, and price tests."""
+    found: list[Finding] = []
+    ids = [item["product_id"] for item in record.get("items") or []]
+    unknown = sorted(pid for pid in ids if pid not in products)
+    if unknown:
+        found.append(Finding("unknown_product", ("items",), "Your shop does not sell %(first)s (unknown or deleted).",
+                             {"first": ", ".join(unknown)}))
+    sold_out = sorted(pid for pid in ids if pid in products and not products[pid].in_stock)
+    if sold_out:
+        found.append(Finding("out_of_stock", ("items",), "%(first)s is out of stock.", {"first": ", ".join(sold_out)}))
+    specs = [VariantSpec(v["name"], v.get("weight") or 1, pricing_value=v.get("pricing_value"))
+             for v in record.get("variants") or []]
+    if price_test(record.get("pricing_value"), specs):
+        found.append(Finding("price_test", ("variants",), "Variants test different discounts: shoppers see different "
+                             "prices for the same products. Saving needs confirm_price_test."))
+    return found
