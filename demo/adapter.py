@@ -12,7 +12,9 @@ import plugin
 from plugin.engine.money import allocate
 
 from . import shopper
+from .catalogue import CATEGORIES
 from .extensions import db
+from .text import category_name
 from .models import Order, OrderLine, Payment, Product
 from .text import tr
 
@@ -78,6 +80,10 @@ class DemoAdapter(plugin.ShopAdapter):
             if row.in_stock
         }
         shopper.add_items((pid, quantity) for pid, quantity in items if pid in known and quantity > 0)
+
+    def categories(self) -> Sequence[tuple[str, str]]:
+        """The shop's categories (id, name in the shopper's language), for the admin's picker and its checks."""
+        return [(category, category_name(category)) for category in CATEGORIES]
 
     def search_products(self, query: str, limit: int) -> Sequence[plugin.Product]:
         pattern = f"%{query.strip()}%"

@@ -155,3 +155,10 @@ def test_the_demos_own_forms_never_redirect_off_the_shop(shopper, target):
     response = shopper.post("/cart/add", data={"product_id": "sneakers", "csrf_token": TOKEN, "next": target})
     assert response.headers["Location"] == "/cart"
     assert shopper.get("/lang/ja", query_string={"next": "/cart"}).headers["Location"] == "/cart"
+
+
+def test_the_demo_lists_its_categories_for_the_admins_picker(demo, shopper):
+    assert shopper.post("/account/admin", data={"admin": "1", "csrf_token": TOKEN}).status_code == 302
+    assert "categories" not in shopper.get("/tsuide/admin/api/features").json["off"]
+    page = shopper.get("/tsuide/admin/volume-discounts/new").get_data(as_text=True)
+    assert 'value="shoe-care"' in page and "シューケア" in page
