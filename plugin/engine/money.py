@@ -13,6 +13,11 @@ from collections.abc import Sequence
 FULL_BASIS_POINTS = 10_000
 
 
+def is_whole(value: object) -> bool:
+    """A whole number of minor units, counts or basis points: an ``int``, never a ``bool``."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def divide(numerator: int, denominator: int) -> int:
     """Divide and round half up (away from zero for halves): the only rounding in Tsuide."""
     if denominator <= 0:

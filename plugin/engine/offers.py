@@ -81,7 +81,7 @@ def cart_offers(
     applied = {discount.rule_id for discount in quote.discounts}
     candidates = []
     for rule in live:
-        if isinstance(rule, FixedBundle) and rule.id in applied:
+        if isinstance(rule, FixedBundle) and rule.id in applied:  # a shortcut: additions_for would find nothing missing
             continue
         found = additions_for(rule, cart, products)
         if found is None:

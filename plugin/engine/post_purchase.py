@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 
 from .savings import saving_of
 from .values import CartLine, Customer, Order, Product
-from .money import FULL_BASIS_POINTS
-from .rules import BundleItem, PricingMode, _Errors, _is_whole, _translated
+from .money import FULL_BASIS_POINTS, is_whole
+from .rules import BundleItem, PricingMode, _Errors, _translated
 
 
 class OfferKind(str, enum.Enum):
@@ -74,7 +74,7 @@ class PostPurchaseOffer:
         errors.check(bool(self.label and self.label.strip()), "label", "An offer needs a name shoppers can read.")
         errors.check(bool(self.items), "items", "An offer needs at least one product.")
         for item in self.items:
-            errors.check(_is_whole(item.quantity) and item.quantity >= 1, "items", "Quantities start at 1.")
+            errors.check(is_whole(item.quantity) and item.quantity >= 1, "items", "Quantities start at 1.")
         if self.kind is OfferKind.UPGRADE:
             errors.check(bool(self.replaces), "replaces", "An upgrade names the product it replaces.")
         else:
@@ -87,7 +87,7 @@ class PostPurchaseOffer:
         if self.mode is PricingMode.PERCENT_OFF:
             errors.check(0 <= self.value <= FULL_BASIS_POINTS, "value", "A percentage off is 0% to 100%.")
         else:
-            errors.check(_is_whole(self.value) and self.value >= 0, "value", "Must not be negative.")
+            errors.check(is_whole(self.value) and self.value >= 0, "value", "Must not be negative.")
         if self.min_order_total is not None and self.max_order_total is not None:
             errors.check(
                 self.min_order_total <= self.max_order_total, "max_order_total", "Must not be below the minimum."
@@ -95,7 +95,7 @@ class PostPurchaseOffer:
         if self.starts_at and self.ends_at:
             errors.check(self.starts_at < self.ends_at, "ends_at", "The end must come after the start.")
         if self.global_cap is not None:
-            errors.check(_is_whole(self.global_cap) and self.global_cap >= 1, "global_cap", "At least 1.")
+            errors.check(is_whole(self.global_cap) and self.global_cap >= 1, "global_cap", "At least 1.")
         if self.downsell is not None:
             errors.check(self.downsell.downsell is None, "downsell", "A downsell has no downsell of its own.")
         errors.raise_if_any()

@@ -14,6 +14,7 @@ from datetime import datetime
 from . import pricing
 from .offers import cart_offers, gap_fillers
 from .allocation import best_allocation
+from .money import is_whole
 from .units import Terms
 from .rules import FixedBundle, Rule, RuleBook, VolumeDiscount, importance
 from .values import Cart, Product, Quote, QuotedLine
@@ -52,13 +53,13 @@ def quote_cart(
     """
     if not isinstance(now, datetime) or now.utcoffset() is None:
         raise ValueError("now must be a timezone-aware datetime")
-    if max_offers is not None and (not _is_whole(max_offers) or max_offers < 0):
+    if max_offers is not None and (not is_whole(max_offers) or max_offers < 0):
         raise ValueError("max_offers must be a whole number, zero or more")
-    if not _is_whole(max_gap_fillers) or max_gap_fillers < 0:
+    if not is_whole(max_gap_fillers) or max_gap_fillers < 0:
         raise ValueError("max_gap_fillers must be a whole number, zero or more")
-    if margin_floor_bp is not None and (not _is_whole(margin_floor_bp) or margin_floor_bp < 0):
+    if margin_floor_bp is not None and (not is_whole(margin_floor_bp) or margin_floor_bp < 0):
         raise ValueError("margin_floor_bp must be a whole number of basis points, zero or more")
-    if max_added_ratio_bp is not None and (not _is_whole(max_added_ratio_bp) or max_added_ratio_bp < 0):
+    if max_added_ratio_bp is not None and (not is_whole(max_added_ratio_bp) or max_added_ratio_bp < 0):
         raise ValueError("max_added_ratio_bp must be a whole number of basis points, zero or more")
     customer_used = customer_used or {}
     redeemed = redeemed or {}
@@ -127,7 +128,3 @@ def quote_cart(
         gap_fillers=tuple(gap_fillers(cart, quote, live, products, price_with, max_gap_fillers, companions,
                                       max_added)),
     )
-
-
-def _is_whole(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)

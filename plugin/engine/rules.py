@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import datetime
 
-from .money import FULL_BASIS_POINTS
+from .money import FULL_BASIS_POINTS, is_whole
 
 
 class RuleError(ValueError):
@@ -64,10 +64,6 @@ def _translated(default: str, translations: tuple[tuple[str, str], ...], locale:
             if code in (locale, language):
                 return text
     return default
-
-
-def _is_whole(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _is_aware(value: object) -> bool:
@@ -133,12 +129,12 @@ class Rule:
         for name in ("per_customer_cap", "global_cap"):
             cap = getattr(self, name)
             if cap is not None:
-                errors.check(_is_whole(cap) and cap >= 1, name, "A cap must be a whole number of at least 1.")
-        errors.check(_is_whole(self.redeemed) and self.redeemed >= 0, "redeemed", "Must not be negative.")
-        errors.check(_is_whole(self.priority), "priority", "Must be a whole number.")
+                errors.check(is_whole(cap) and cap >= 1, name, "A cap must be a whole number of at least 1.")
+        errors.check(is_whole(self.redeemed) and self.redeemed >= 0, "redeemed", "Must not be negative.")
+        errors.check(is_whole(self.priority), "priority", "Must be a whole number.")
         if self.margin_floor_bp is not None:
             errors.check(
-                _is_whole(self.margin_floor_bp) and self.margin_floor_bp >= 0,
+                is_whole(self.margin_floor_bp) and self.margin_floor_bp >= 0,
                 "margin_floor_bp",
                 "A margin floor must be a whole number of basis points, zero or more.",
             )
@@ -166,9 +162,9 @@ class Rule:
         ``redeemed`` is the shop-wide count when it is fresher than the rule's own.
         Counts must be whole numbers, zero or more.
         """
-        if not _is_whole(customer_used) or customer_used < 0:
+        if not is_whole(customer_used) or customer_used < 0:
             raise ValueError(f"usage of rule {self.id!r} must be a whole number, zero or more")
-        if redeemed is not None and (not _is_whole(redeemed) or redeemed < 0):
+        if redeemed is not None and (not is_whole(redeemed) or redeemed < 0):
             raise ValueError(f"redeemed count of rule {self.id!r} must be a whole number, zero or more")
         limits = []
         if self.global_cap is not None:
@@ -200,15 +196,15 @@ class FixedBundle(Rule):
             errors.check(item.product_id not in seen, "items", f"{item.product_id} is listed twice.")
             seen.add(item.product_id)
             errors.check(
-                _is_whole(item.quantity) and item.quantity >= 1,
+                is_whole(item.quantity) and item.quantity >= 1,
                 "items",
                 f"The quantity of {item.product_id} must be a whole number of at least 1.",
             )
         if len(self.items) == 1 and self.items[0].quantity == 1:
             errors.by_field["items"].append("A bundle needs more than one unit.")
         errors.check(isinstance(self.mode, PricingMode), "mode", "Choose fixed_price, percent_off or amount_off.")
-        errors.check(_is_whole(self.value), "value", "Must be a whole number.")
-        if not _is_whole(self.value):
+        errors.check(is_whole(self.value), "value", "Must be a whole number.")
+        if not is_whole(self.value):
             return
         if self.mode is PricingMode.PERCENT_OFF:
             errors.check(
@@ -249,11 +245,11 @@ class VolumeDiscount(Rule):
         errors.check(bool(self.tiers), "tiers", "A volume discount needs at least one tier.")
         previous: VolumeTier | None = None
         for tier in self.tiers:
-            if not (_is_whole(tier.min_quantity) and tier.min_quantity >= 2):
+            if not (is_whole(tier.min_quantity) and tier.min_quantity >= 2):
                 errors.by_field["tiers"].append("A tier starts at 2 items or more.")
-            if not (_is_whole(tier.percent_bp) and 0 < tier.percent_bp <= FULL_BASIS_POINTS):
+            if not (is_whole(tier.percent_bp) and 0 < tier.percent_bp <= FULL_BASIS_POINTS):
                 errors.by_field["tiers"].append("A tier's percentage must be above 0% and at most 100%.")
-            if previous is not None and _is_whole(tier.min_quantity) and _is_whole(tier.percent_bp):
+            if previous is not None and is_whole(tier.min_quantity) and is_whole(tier.percent_bp):
                 if tier.min_quantity <= previous.min_quantity:
                     errors.by_field["tiers"].append(
                         "Tiers overlap: list them by quantity, each starting above the last."
@@ -308,11 +304,11 @@ class ShippingThreshold(Rule):
             "currency",
             "Use a three-letter currency code such as JPY.",
         )
-        errors.check(_is_whole(self.threshold) and self.threshold > 0, "threshold", "Must be more than zero.")
-        errors.check(_is_whole(self.fee) and self.fee >= 0, "fee", "A shipping fee must not be negative.")
-        last = self.threshold if _is_whole(self.threshold) else 0
+        errors.check(is_whole(self.threshold) and self.threshold > 0, "threshold", "Must be more than zero.")
+        errors.check(is_whole(self.fee) and self.fee >= 0, "fee", "A shipping fee must not be negative.")
+        last = self.threshold if is_whole(self.threshold) else 0
         for reward in self.rewards:
-            if not (_is_whole(reward.threshold) and reward.threshold > last):
+            if not (is_whole(reward.threshold) and reward.threshold > last):
                 errors.by_field["rewards"].append(
                     "Each reward needs a threshold above free shipping and above the reward before it."
                 )

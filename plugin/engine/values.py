@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from .money import is_whole
 from .rules import Reward, VolumeTier
 
 __all__ = [
@@ -25,9 +26,6 @@ __all__ = [
     "Quote",
     "QuotedLine",
 ]
-
-def _is_whole(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 #: Upper bound on one line's quantity: past it a cart is refused rather than priced.
@@ -48,9 +46,9 @@ class Product:
     cost: int | None = None
 
     def __post_init__(self) -> None:
-        if not _is_whole(self.price) or self.price < 0:
+        if not is_whole(self.price) or self.price < 0:
             raise ValueError(f"price of product {self.id!r} must be a whole number of minor units, zero or more")
-        if self.cost is not None and (not _is_whole(self.cost) or self.cost < 0):
+        if self.cost is not None and (not is_whole(self.cost) or self.cost < 0):
             raise ValueError(f"cost of product {self.id!r} must be a whole number of minor units, zero or more")
 
 
@@ -61,9 +59,9 @@ class CartLine:
     unit_price: int
 
     def __post_init__(self) -> None:
-        if not _is_whole(self.quantity) or not 1 <= self.quantity <= MAX_LINE_QUANTITY:
+        if not is_whole(self.quantity) or not 1 <= self.quantity <= MAX_LINE_QUANTITY:
             raise ValueError(f"quantity of {self.product_id!r} must be a whole number from 1 to {MAX_LINE_QUANTITY}")
-        if not _is_whole(self.unit_price) or self.unit_price < 0:
+        if not is_whole(self.unit_price) or self.unit_price < 0:
             raise ValueError(f"unit_price of {self.product_id!r} must be a whole number, zero or more")
 
     @property
