@@ -1,7 +1,8 @@
 """The engine's worst cases: overlapping bundles, pair bundles, long carts with chained rules.
 
 Each case times a cart-page quote (offers included, ``max_offers=2``) and prints its median and p99
-next to a baseline measured in the same run: a 10-line cart with one bundle. Run:
+next to a baseline measured in the same run: a 10-line cart with one bundle, and how many of the
+quote's group searches the budget stopped before they proved their answer best (``cut``). Run:
 
     .venv/bin/python bench/engine_worst_case.py [--rounds N]
 
@@ -18,6 +19,7 @@ from datetime import datetime, timezone
 
 from plugin import BundleItem, Cart, CartLine, FixedBundle, PricingMode, Product, RuleBook, VolumeDiscount, VolumeTier
 from plugin import quote_cart
+from plugin.engine import allocation, search
 
 NOW = datetime(2026, 11, 30, tzinfo=timezone.utc)
 
@@ -34,6 +36,23 @@ def timed(cart, rules, products, rounds):
     return statistics.median(samples), p99, quote
 
 
+def cut_searches(cart, rules, products) -> tuple[int, int]:
+    """How many group searches one cart-page quote runs, and how many of them the budget stopped."""
+    searches = []
+    original = search.GroupSearch.__init__
+
+    def keeping(group_search, *args, **kwargs):
+        original(group_search, *args, **kwargs)
+        searches.append(group_search)
+
+    search.GroupSearch.__init__ = keeping
+    try:
+        quote_cart(cart, RuleBook(tuple(rules)), products, now=NOW, max_offers=2)
+    finally:
+        search.GroupSearch.__init__ = original
+    return len(searches), sum(found.budget[0] <= 0 for found in searches)
+
+
 def overlapping(k, missing):
     products = {f"p{i}": Product(f"p{i}", f"p{i}", 1_000 + 137 * i) for i in range(13)}
     rules = []
@@ -42,6 +61,18 @@ def overlapping(k, missing):
         rules.append(FixedBundle(id=str(index + 1), label=f"b{index}",
                                  items=tuple(BundleItem(pid, 1 + (index + j) % 2) for j, pid in enumerate(items)),
                                  mode=PricingMode.PERCENT_OFF, value=500 + (index * 37) % 2_000))
+    cart = Cart(tuple(CartLine(f"p{i}", 3, products[f"p{i}"].price) for i in range(10)))
+    return cart, rules, products
+
+
+def distinct(k):
+    """K bundles over 10 products, no two with the same items: nothing is dominated, the search must cut."""
+    products = {f"p{i}": Product(f"p{i}", f"p{i}", 1_000 + 137 * i) for i in range(10)}
+    shapes = list(itertools.combinations(sorted(products), 3))
+    rules = [FixedBundle(id=str(index + 1), label=f"d{index}",
+                         items=tuple(BundleItem(pid, 1 + (index + j) % 2) for j, pid in enumerate(shapes[index])),
+                         mode=PricingMode.PERCENT_OFF, value=500 + (index * 37) % 2_000)
+             for index in range(k)]
     cart = Cart(tuple(CartLine(f"p{i}", 3, products[f"p{i}"].price) for i in range(10)))
     return cart, rules, products
 
@@ -87,13 +118,16 @@ def main() -> None:
     print(f"baseline (10 lines, 1 bundle): {baseline * 1e3:.3f} ms median")
     cases = [(f"K={k} overlapping bundles{' + 3 missing' if missing else ''}", overlapping(k, missing))
              for k in (1, 5, 20, 50, 100) for missing in (False, True)]
+    cases += [(f"K={k} distinct overlapping bundles", distinct(k)) for k in (20, 50, 100)]
     cases += [("28 pair bundles, 2 products missing", pairs())]
     cases += [(f"{n} lines, pair bundles + chained volumes", long_cart(n)) for n in (1, 10, 50, 200)]
     cases += [("10 lines, 10,000 rules", many_rules())]
-    print(f"{'case':45s} {'median ms':>10s} {'p99 ms':>8s} {'x base':>8s} {'saving':>8s}")
+    print(f"{'case':45s} {'median ms':>10s} {'p99 ms':>8s} {'x base':>8s} {'saving':>8s} {'cut/searches':>13s}")
     for name, (cart, rules, products) in cases:
         median, p99, quote = timed(cart, rules, products, rounds)
-        print(f"{name:45s} {median * 1e3:10.3f} {p99 * 1e3:8.3f} {median / baseline:8.1f} {quote.discount_total:8d}")
+        searched, cut = cut_searches(cart, rules, products)
+        print(f"{name:45s} {median * 1e3:10.3f} {p99 * 1e3:8.3f} {median / baseline:8.1f} {quote.discount_total:8d}"
+              f" {cut:>6d}/{searched:<6d}")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from plugin import (
     VolumeTier,
     quote_cart,
 )
-from plugin.engine import allocation
+from plugin.engine import allocation, search
 from plugin.engine.savings import saving_of
 from plugin.engine.money import percent_of
 
@@ -123,16 +123,18 @@ def test_an_absurd_cart_is_priced_within_the_search_budget(monkeypatch):
         for i in range(40)
     ]
     cart = Cart(tuple(CartLine(pid, 99, product.price) for pid, product in products.items()))
-    visited = []
-    original = allocation._Search._visit
+    searches = []
+    original = search.GroupSearch.__init__
 
-    def counting(search, *args):
-        visited.append(1)
-        return original(search, *args)
+    def keeping(group_search, *args, **kwargs):
+        original(group_search, *args, **kwargs)
+        searches.append(group_search)
 
-    monkeypatch.setattr(allocation._Search, "_visit", counting)
+    monkeypatch.setattr(search.GroupSearch, "__init__", keeping)
     q = quote_cart(cart, RuleBook(tuple(bundles)), products, now=NOW, with_offers=False)
-    assert len(visited) <= allocation.SEARCH_BUDGET + 50 * len(bundles)
+    assert searches
+    for found in searches:  # past the budget, only the greedy path under the states still open
+        assert allocation.SEARCH_BUDGET - found.budget[0] <= allocation.SEARCH_BUDGET + 2 * len(found.rules)
     # With no budget the search stops at its first answer, which is the greedy one.
     monkeypatch.setattr(allocation, "SEARCH_BUDGET", 0)
     greedy = quote_cart(cart, RuleBook(tuple(bundles)), products, now=NOW, with_offers=False)

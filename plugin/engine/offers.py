@@ -79,6 +79,16 @@ def cart_offers(
     if max_offers == 0:
         return []
     applied = {discount.rule_id for discount in quote.discounts}
+    touching_product: dict[str, list[Rule]] = {}  # product -> the live rules that count it, in order
+
+    def touching(product: Product) -> list[Rule]:
+        found = touching_product.get(product.id)
+        if found is None:
+            found = touching_product[product.id] = [other for other in live if _touches(other, {product.id}, products)]
+        return found
+
+    base = _per_product(cart)
+    bounds: dict[tuple, int] = {}
     candidates = []
     for rule in live:
         if isinstance(rule, FixedBundle) and rule.id in applied:  # a shortcut: additions_for would find nothing missing
@@ -89,9 +99,12 @@ def cart_offers(
         additions, _ = found
         if not _within(additions, max_added):
             continue
-        added = {product.id for product, _ in additions}
-        touching = [other for other in live if _touches(other, added, products)]
-        candidates.append((_saving_bound(cart, additions, touching, products), rule, additions))
+        key = tuple(sorted((product.id, quantity) for product, quantity in additions))
+        bound = bounds.get(key)
+        if bound is None:  # rules needing the same additions share their bound
+            touched = {other.id: other for product, _ in additions for other in touching(product)}
+            bound = bounds[key] = _saving_bound(cart, additions, list(touched.values()), products, base)
+        candidates.append((bound, rule, additions))
     order = {rule.id: index for index, rule in enumerate(live)}  # ``live`` is in order of importance
     candidates.sort(key=lambda candidate: (-candidate[0], order[candidate[1].id]))
     offers: list[Offer] = []
@@ -137,36 +150,49 @@ def _touches(rule: Rule, product_ids: set[str], products: Mapping[str, Product])
 
 
 def _saving_bound(cart: Cart, additions: list[tuple[Product, int]], live: list[Rule],
-                  products: Mapping[str, Product]) -> int:
+                  products: Mapping[str, Product], base: tuple[dict[str, int], dict[str, int]] | None = None) -> int:
     """At most how much more adding ``additions`` can save: only a rule that counts an added product can
-    gain, and none saves more than its rate of the price of every unit of the new cart it counts."""
-    value: dict[str, int] = defaultdict(int)  # list price of the new cart's units, per product
-    units: dict[str, int] = defaultdict(int)
-    for line in cart.lines:
-        value[line.product_id] += line.subtotal
-        units[line.product_id] += line.quantity
+    gain, and none saves more than its rate of the price of every unit of the new cart it counts.
+
+    ``base`` is the cart's list price and units per product (:func:`_per_product`), worked out once for
+    every candidate of a quote.
+    """
+    base_value, base_units = base or _per_product(cart)
+    value = dict.fromkeys(base_value.keys(), 0)
+    value.update(base_value)
+    units = dict(base_units)
     for product, quantity in additions:
-        value[product.id] += product.price * quantity
-        units[product.id] += quantity
+        value[product.id] = value.get(product.id, 0) + product.price * quantity
+        units[product.id] = units.get(product.id, 0) + quantity
     added = {product.id for product, _ in additions}
     bound = 0
     for rule in live:
         if isinstance(rule, FixedBundle):
-            touched = rule.product_ids & value.keys()
+            touched = [pid for pid in rule.product_ids if pid in value]
             price = sum(value[pid] for pid in touched)
             if rule.mode is PricingMode.PERCENT_OFF:
                 price = percent_of(price, rule.value)
             elif rule.mode is PricingMode.AMOUNT_OFF:
-                sets = min(units[item.product_id] // item.quantity for item in rule.items)
+                sets = min(units.get(item.product_id, 0) // item.quantity for item in rule.items)
                 price = min(price, rule.value * sets)
         elif isinstance(rule, VolumeDiscount):
-            touched = {pid for pid in value if pid in products and rule.counts(pid, products[pid].category)}
+            touched = [pid for pid in value if pid in products and rule.counts(pid, products[pid].category)]
             price = percent_of(sum(value[pid] for pid in touched), rule.tiers[-1].percent_bp)
         else:
             continue
-        if touched & added:
+        if not added.isdisjoint(touched):
             bound += price
     return bound
+
+
+def _per_product(cart: Cart) -> tuple[dict[str, int], dict[str, int]]:
+    """The cart's list price and units, per product."""
+    value: dict[str, int] = defaultdict(int)
+    units: dict[str, int] = defaultdict(int)
+    for line in cart.lines:
+        value[line.product_id] += line.subtotal
+        units[line.product_id] += line.quantity
+    return dict(value), dict(units)
 
 
 def _bought_together(cart, quote, products, price_with, companions, offers, max_offers=None,

@@ -66,11 +66,19 @@ def quote_cart(
     lines = cart.lines
     rows = pricing.rows_of(lines)
     categories = {pid: products[pid].category if pid in products else None for pid in rows}
+    # The carts offers make share this quote's rules and terms, so a group of rules they leave alone is
+    # priced once for all of them, and each rule's schedule and cap are read once (``_groups``).
+    cache = {} if _groups is None else _groups
+    checked = cache.setdefault("live", {})  # rule id -> applications left, or 0 when not live
     limits: dict[str, int | None] = {}
     live: list[Rule] = []
     for rule in sorted(rulebook.touching(rows, set(categories.values())), key=importance):
-        left = rule.applications_left(customer_used.get(rule.id, 0), redeemed.get(rule.id))
-        if rule.is_live(now) and left != 0:
+        if rule.id in checked:
+            left = checked[rule.id]
+        else:
+            left = rule.applications_left(customer_used.get(rule.id, 0), redeemed.get(rule.id))
+            left = checked[rule.id] = left if rule.is_live(now) else 0
+        if left != 0:
             live.append(rule)
             limits[rule.id] = left
     terms = Terms(
@@ -79,9 +87,6 @@ def quote_cart(
         limits=limits,
         default_floor_bp=margin_floor_bp,
     )
-    # The carts offers make share this quote's rules and terms, so a group of rules they leave alone is
-    # priced once for all of them (``_groups``).
-    cache = {} if _groups is None else _groups
     priced = best_allocation(rows, [rule for rule in live if isinstance(rule, (FixedBundle, VolumeDiscount))], terms,
                              cache=cache)
     cuts = pricing.line_discounts(lines, priced.runs)

@@ -1,0 +1,469 @@
+"""Searching one group of rules for the allocation that saves the most: bounds, memory, and a budget.
+
+:class:`GroupSearch` chooses how many sets each non-stackable bundle of a group
+forms and whether each non-stackable volume discount is on, in the order
+:mod:`.allocation` gives (bundles, then volumes, each in order of importance).
+
+Without stackable rules it is a branch and bound with memory over the units
+still free (:meth:`GroupSearch._best_without_stackable`): it starts from the
+better of two greedy allocations, cuts a state when an upper bound on what its
+rules can save (a best rate per product, then shadow prices per unit) cannot
+beat the answer in hand, and remembers each state's answer. With stackable
+rules it is a depth-first branch and bound that prices every leaf in full. Both
+try the most sets first and let an answer give way only to a strictly better
+one, so among equal savings the largest choice vector stands, and both stop
+after :data:`.allocation.SEARCH_BUDGET` states, keeping an answer never worse
+than the documented greedy one.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from .money import FULL_BASIS_POINTS, percent_of
+from .rules import FixedBundle, PricingMode, Rule, VolumeDiscount
+from .savings import saving_of, unit_floor
+from .units import Priced, Run, apply, free_units
+
+#: States a search visits on the rates' bound alone before it works out the tighter shadow prices.
+DUAL_AFTER = 24
+
+
+class GroupSearch:
+    """Dynamic programming, or branch and bound with stackable rules, over one group's non-stackable rules."""
+
+    def __init__(self, rows, exclusive_rules, stackable_rules, terms, budget: list[int]):
+        self.rows = rows
+        self.rules = list(exclusive_rules)
+        self.stackable = list(stackable_rules)
+        self.terms = terms
+        self.budget = budget
+        self.prefix = _PrefixPrices(rows)
+        self.headroom_prefix: dict[tuple[str, int], list[int]] = {}
+        self.bound_after: list[int] = []
+        self.stackable_bound = 0
+        if self.stackable:  # only the branch and bound needs bounds
+            bounds = [self._static_bound(rule) for rule in self.rules]
+            self.bound_after = [sum(bounds[index:]) for index in range(len(bounds) + 1)]
+            self.stackable_bound = sum(self._static_bound(rule) for rule in self.stackable)
+        self.rates: dict[str, float] = {}
+        self.best_saving = -1
+        self.best_choices: list[int] = []
+        self.best_priced: Priced | None = None  #: the branch and bound's best leaf, priced already
+
+    def _static_bound(self, rule: Rule) -> int:
+        """The most ``rule`` could save on this cart, before floors: its most sets on the dearest units."""
+        quantities = {pid: free_units(row) for pid, row in self.rows.items()}
+        if isinstance(rule, FixedBundle):
+            sets = self.terms.max_sets(rule, quantities)
+            if sets <= 0:
+                return 0
+            price = sum(self.prefix[item.product_id][item.quantity * sets] for item in rule.items)
+            return price if rule.mode is PricingMode.FIXED_PRICE else saving_of(rule.mode, rule.value, price, sets)
+        counted = self.terms.counted(rule, self.rows)
+        tier = rule.tier_for(sum(quantities[pid] for pid in counted))
+        top = rule.tiers[-1] if tier else None
+        return percent_of(sum(self.prefix[pid][-1] for pid in counted), top.percent_bp) if top else 0
+
+    def run(self) -> list[int]:
+        free = {pid: free_units(row) for pid, row in self.rows.items()}
+        if not self.stackable and len(self.rules) == 1:
+            return [self._best_alone(self.rules[0], free)]
+        if not self.stackable:
+            return self._best_without_stackable(free)
+        self._visit(0, free, {pid: 0 for pid in self.rows}, 0, [])
+        return self.best_choices
+
+    def _best_without_stackable(self, free: dict[str, int]) -> list[int]:
+        """Branch and bound with memory over (rule, free units): exact when the budget lasts, else greedy past it.
+
+        Without stackable rules, what the rules from ``index`` on can save depends only on the units still
+        free of the products those rules touch, so each such state is solved once: its best, or the proof
+        that it cannot beat what was needed of it, is remembered. A state is cut when the most its rules
+        could save (a price per free unit, :meth:`_shadow_prices`) cannot beat the best answer found. The
+        search starts from the better of two greedy allocations (:meth:`_seeds`) and looks for that saving or
+        more; most sets are tried first and only a strictly better answer replaces one, so among equal
+        savings the larger choices stand. Once the budget is spent each new state takes the greedy choice
+        only, so the answer is never worse than the seeds, the documented greedy among them.
+        """
+        slots = sorted(self.rows)
+        totals = tuple(free[pid] for pid in slots)
+        position = {pid: index for index, pid in enumerate(slots)}
+        moves = []  # per rule: (slot, product, units per set) it takes; 0 units per set: all free (a volume)
+        for rule in self.rules:
+            if isinstance(rule, FixedBundle):
+                moves.append([(position[item.product_id], item.product_id, item.quantity) for item in rule.items])
+            else:
+                moves.append([(position[pid], pid, 0) for pid in self.terms.counted(rule, self.rows)])
+        count = len(self.rules)
+        relevant: list[tuple[int, ...]] = [()] * (count + 1)
+        touched: set[int] = set()
+        for index in range(count - 1, -1, -1):
+            touched |= {slot for slot, _, _ in moves[index]}
+            relevant[index] = tuple(sorted(touched))
+        whole = [len(slots_left) == len(slots) for slots_left in relevant]  # every product still matters
+        dual: list = []  # the shadow prices and suffix, worked out when the rates' bound first fails to cut
+        # What the rules from ``index`` on may gain from rounding: half a unit each, for those that round.
+        slack = [0.0] * (count + 1)
+        for index in range(count - 1, -1, -1):
+            rule = self.rules[index]
+            rounds = not isinstance(rule, FixedBundle) or rule.mode is PricingMode.PERCENT_OFF
+            slack[index] = slack[index + 1] + (0.5 if rounds else 0.0)
+        steps = [(isinstance(rule, FixedBundle), moves[index], self.terms.limits.get(rule.id),
+                  self.terms.floor_of(rule), rule) for index, rule in enumerate(self.rules)]
+        # The price of the last ``k`` units of each product: what its ``k`` free units cost.
+        tails = []
+        for slot, pid in enumerate(slots):
+            prefix, total = self.prefix[pid], totals[slot]
+            tails.append([prefix[total] - prefix[total - k] for k in range(total + 1)])
+        rates = self._rates_from(moves, tails)
+        exact: dict[tuple, tuple[int, tuple[int, ...]]] = {}
+        at_most: dict[tuple, float] = {}  # states proved to save no more than this
+        budget = self.budget
+        dual_after = budget[0] - DUAL_AFTER
+        units_value = self._units_value
+
+        def gain_of(step, left: Sequence[int], choice: int, after: list[int]) -> int:
+            """What ``choice`` sets of a rule save from ``left``, writing the units left in ``after``."""
+            is_bundle, move, _, floor_bp, rule = step
+            price = headroom = units = 0
+            for slot, pid, quantity in move:
+                taken = quantity * choice if quantity else left[slot]
+                if taken:
+                    part, room = units_value(pid, totals[slot] - left[slot], taken, floor_bp)
+                    price += part
+                    headroom += room
+                    units += taken
+                    after[slot] -= taken
+            if is_bundle:
+                saved = saving_of(rule.mode, rule.value, price, choice)
+            else:
+                tier = rule.tier_for(units)
+                saved = percent_of(price, tier.percent_bp) if tier else 0
+            return saved if saved < headroom else headroom
+
+        def solve(index: int, left: tuple[int, ...], need: float) -> tuple[int, tuple[int, ...]] | None:
+            """The best this state saves, if more than ``need`` (else ``None``), with its choices."""
+            if index == count:
+                return (0, ()) if need < 0 else None
+            key = (index, left) if whole[index] else (index, *[left[slot] for slot in relevant[index]])
+            found = exact.get(key)
+            if found is not None:
+                return found if found[0] > need else None
+            known = at_most.get(key)
+            if known is not None and known <= need:
+                return None
+            most = slack[index] + 1e-6  # at most: each unit's price at the best rate left for it...
+            for slot, rate, tail in rates[index]:
+                most += rate * tail[left[slot]]
+            if most >= need + 1 and budget[0] < dual_after:  # ... or, once the search is not small, the
+                if not dual:                                     # shadow prices of the units left
+                    dual.extend(self._shadow_prices(moves, totals, len(slots)))
+                shadow, suffix = dual
+                priced = suffix[index] + slack[index] + 1e-6
+                for slot in relevant[index]:
+                    priced += shadow[slot] * left[slot]
+                if priced < most:
+                    most = priced
+            if most < need + 1:  # savings are whole: nothing here reaches need + 1
+                at_most[key] = most if known is None or most < known else known
+                return None
+            budget[0] -= 1
+            step = steps[index]
+            is_bundle, move, limit = step[0], step[1], step[2]
+            if is_bundle:
+                most_sets = min([left[slot] // quantity for slot, _, quantity in move])
+                options = range(most_sets if limit is None or limit > most_sets else limit, -1, -1)
+            else:
+                options = (1, 0)
+            best = None
+            tried = False
+            for choice in options:
+                if tried and budget[0] <= 0:
+                    break
+                tried = True
+                if choice:
+                    after = list(left)
+                    gain = gain_of(step, left, choice, after)
+                    rest = solve(index + 1, tuple(after), need - gain)
+                else:
+                    gain = 0
+                    rest = solve(index + 1, left, need)
+                if rest is not None:
+                    best = (gain + rest[0], (choice, *rest[1]))
+                    need = best[0]
+            if best is None:
+                at_most[key] = need if known is None or need < known else known
+                return None
+            exact[key] = best
+            return best
+
+        def evaluate(choices: Sequence[int]) -> int:
+            left = list(totals)
+            saved = 0
+            for step, choice in zip(steps, choices):
+                if choice:
+                    before = tuple(left)
+                    saved += gain_of(step, before, choice, left)
+            return saved
+
+        seeds = self._seeds(moves, totals)
+        values = [evaluate(choices) for choices in seeds]
+        top = max(range(len(seeds)), key=lambda index: (values[index], seeds[index]))
+        found = solve(0, totals, values[top] - 1)  # the seed's saving or more, largest choices first
+        if found is None:  # the budget ran out before the search met the seed again
+            return list(seeds[top])
+        return list(found[1])
+
+    def _seeds(self, moves, totals: tuple[int, ...]) -> list[list[int]]:
+        """Allocations to start from: the documented greedy (rules in order of importance, each taking all the
+        sets it can, volumes on), and the same taking the rules with the richest rate first."""
+        found = []
+        for order in (range(len(self.rules)),
+                      sorted(range(len(self.rules)), key=lambda index: -self._rate_of(self.rules[index]))):
+            left = list(totals)
+            choices = [0] * len(self.rules)
+            for index in order:
+                rule = self.rules[index]
+                if isinstance(rule, FixedBundle):
+                    most = min(left[slot] // quantity for slot, _, quantity in moves[index])
+                    limit = self.terms.limits.get(rule.id)
+                    sets = most if limit is None else min(most, limit)
+                    for slot, _, quantity in moves[index]:
+                        left[slot] -= quantity * sets
+                    choices[index] = sets
+                else:
+                    choices[index] = 1
+                    for slot, _, _ in moves[index]:
+                        left[slot] = 0
+            found.append(choices)
+        return found
+
+    def _shadow_prices(self, moves, totals: tuple[int, ...], slot_count: int) -> tuple[list[float], list[float]]:
+        """A price per free unit of each product, and per rule index what the rules from there on can save above
+        those prices: together an upper bound on what a state saves (a Lagrangian relaxation of the units
+        each product has; any prices give a bound, and a few sweeps of coordinate descent make it tight).
+
+        Relaxed, a bundle may take up to its most sets at the start whatever the others take, each set saving
+        at most ``gain`` (its rate of its dearest set, or its amount); a volume discount its top rate of each
+        free unit at its dearest price.
+        """
+        count = len(self.rules)
+        gains: list[float] = []  # per rule: the most one set saves (bundles), unused for volumes
+        sets: list[int] = []
+        dearest = [max((run.price for run in self.rows[pid]), default=0) for pid in sorted(self.rows)]
+        for index, rule in enumerate(self.rules):
+            if isinstance(rule, FixedBundle):
+                price = sum(quantity * dearest[slot] for slot, _, quantity in moves[index])
+                if rule.mode is PricingMode.PERCENT_OFF:
+                    gain = price * rule.value / FULL_BASIS_POINTS
+                elif rule.mode is PricingMode.AMOUNT_OFF:
+                    gain = min(price, rule.value)
+                else:
+                    gain = max(0, price - rule.value)
+                most = min(totals[slot] // quantity for slot, _, quantity in moves[index])
+                limit = self.terms.limits.get(rule.id)
+                gains.append(gain)
+                sets.append(most if limit is None else min(most, limit))
+            else:
+                gains.append(rule.tiers[-1].percent_bp / FULL_BASIS_POINTS)
+                sets.append(0)
+        shadow = [0.0] * slot_count
+        for index, rule in enumerate(self.rules):  # start feasible: every rule's gain covered by its units
+            rate = self._rate_of(rule)
+            for slot, _, _ in moves[index]:
+                shadow[slot] = max(shadow[slot], rate * dearest[slot])
+        members: list[list[tuple[int, int]]] = [[] for _ in range(slot_count)]  # slot -> (rule index, quantity)
+        for index, move in enumerate(moves):
+            for slot, _, quantity in move:
+                members[slot].append((index, quantity))
+        covered = [sum(quantity * shadow[slot] for slot, _, quantity in move) for move in moves]
+        for _ in range(3):
+            for slot in range(slot_count):
+                units = totals[slot]
+                slope = float(units)
+                breaks: list[tuple[float, float]] = []
+                for index, quantity in members[slot]:
+                    if quantity:  # a bundle: it stops paying once this unit price covers what is left of its gain
+                        others = covered[index] - quantity * shadow[slot]
+                        point = (gains[index] - others) / quantity
+                        weight = sets[index] * quantity
+                    else:  # a volume: each unit saves at most its top rate of the unit's price
+                        point = gains[index] * dearest[slot]
+                        weight = units
+                    if point > 0 and weight:
+                        slope -= weight
+                        breaks.append((point, weight))
+                best = 0.0
+                if slope < 0:
+                    breaks.sort()
+                    for point, weight in breaks:
+                        slope += weight
+                        if slope >= 0:
+                            best = point
+                            break
+                change = best - shadow[slot]
+                if change:
+                    shadow[slot] = best
+                    for index, quantity in members[slot]:
+                        covered[index] += quantity * change
+        suffix = [0.0] * (count + 1)
+        for index in range(count - 1, -1, -1):
+            rule = self.rules[index]
+            if isinstance(rule, FixedBundle):
+                above = sets[index] * max(0.0, gains[index] - covered[index])
+            else:
+                above = sum(totals[slot] * max(0.0, gains[index] * dearest[slot] - shadow[slot])
+                            for slot, _, _ in moves[index])
+            suffix[index] = suffix[index + 1] + above
+        return shadow, suffix
+
+    def _rates_from(self, moves, tails: list[list[int]]) -> list[list[tuple[int, float, list[int]]]]:
+        """Per rule index: each product slot's best rate among the rules from there on, with its ``tails``.
+
+        The rate is the most a rule saves per yen of the units it takes: a percentage (or a volume's top
+        tier) its rate; an amount off at most ``value / cheapest set``; a fixed price at most
+        ``1 - price / dearest set``.
+        """
+        per_slot = [0.0] * len(tails)
+        rates: list[list[tuple[int, float, list[int]]]] = [[] for _ in range(len(self.rules) + 1)]
+        for index in range(len(self.rules) - 1, -1, -1):
+            rate = self._rate_of(self.rules[index])
+            changed = False
+            for slot, _, _ in moves[index]:
+                if rate > per_slot[slot]:
+                    per_slot[slot] = rate
+                    changed = True
+            rates[index] = [(slot, rate, tails[slot]) for slot, rate in enumerate(per_slot) if rate > 0] \
+                if changed or index == len(self.rules) - 1 else rates[index + 1]
+        return rates
+
+    def _rate_of(self, rule: Rule) -> float:
+        rate = self.rates.get(rule.id)
+        if rate is None:
+            rate = self.rates[rule.id] = self._work_out_rate(rule)
+        return rate
+
+    def _work_out_rate(self, rule: Rule) -> float:
+        """The most ``rule`` saves per yen of the units it takes (see :meth:`_rates_from`)."""
+        if isinstance(rule, VolumeDiscount):
+            return rule.tiers[-1].percent_bp / FULL_BASIS_POINTS
+        if rule.mode is PricingMode.PERCENT_OFF:
+            return rule.value / FULL_BASIS_POINTS
+        dearest = cheapest = 0
+        for item in rule.items:
+            prices = [run.price for run in self.rows[item.product_id]]
+            dearest += item.quantity * max(prices)
+            cheapest += item.quantity * min(prices)
+        if rule.mode is PricingMode.AMOUNT_OFF:
+            return 1.0 if cheapest <= rule.value else rule.value / cheapest
+        return 0.0 if dearest <= rule.value else 1.0 - rule.value / dearest
+
+    def _best_alone(self, rule: Rule, free: Mapping[str, int]) -> int:
+        """The choice for a rule with nothing to compete with: the sets that save the most (ties: more sets),
+        or a volume discount on."""
+        self.budget[0] -= 1
+        if not isinstance(rule, FixedBundle):
+            return 1
+        used = {item.product_id: 0 for item in rule.items}
+        best_sets, best_gain = 0, 0
+        for sets in range(self.terms.max_sets(rule, free), 0, -1):
+            gain = self._bundle_saving(rule, used, sets)
+            if gain > best_gain:
+                best_sets, best_gain = sets, gain
+            elif best_sets == 0 and gain == best_gain:
+                best_sets = max(best_sets, sets)
+        return best_sets
+
+    def _units_value(self, product_id: str, start: int, count: int, floor_bp: int | None) -> tuple[int, int]:
+        """Price and headroom of fresh units ``start`` to ``start + count`` of a product under ``floor_bp``."""
+        prefix = self.prefix[product_id]
+        price = prefix[start + count] - prefix[start]
+        cost = self.terms.costs.get(product_id)
+        if cost is None or floor_bp is None:
+            return price, price
+        key = (product_id, floor_bp)
+        rooms = self.headroom_prefix.get(key)
+        if rooms is None:
+            floor = unit_floor(cost, floor_bp)
+            rooms = [0]
+            for run in self.rows[product_id]:
+                for _ in range(run.count):
+                    rooms.append(rooms[-1] + max(0, run.price - floor))
+            self.headroom_prefix[key] = rooms
+        return price, rooms[start + count] - rooms[start]
+
+    def _visit(self, index: int, free: dict[str, int], used: dict[str, int], saved: int, choices: list[int]) -> None:
+        self.budget[0] -= 1
+        if index == len(self.rules):
+            priced = apply(self.rows, self.rules, choices, self.stackable, self.terms)
+            if priced.saving > self.best_saving:
+                self.best_saving, self.best_choices, self.best_priced = priced.saving, list(choices), priced
+            return
+        if self.best_saving >= 0:
+            if self.budget[0] <= 0 or saved + self.bound_after[index] + self.stackable_bound <= self.best_saving:
+                return
+        rule = self.rules[index]
+        if isinstance(rule, FixedBundle):
+            for sets in range(self.terms.max_sets(rule, free), -1, -1):
+                if self.best_saving >= 0 and self.budget[0] <= 0:
+                    return
+                gain = self._bundle_saving(rule, used, sets) if sets else 0
+                taken = {item.product_id: item.quantity * sets for item in rule.items}
+                self._visit(index + 1, _minus(free, taken), _plus(used, taken), saved + gain, choices + [sets])
+        else:
+            counted = [pid for pid in self.terms.counted(rule, self.rows) if free[pid]]
+            taken = {pid: free[pid] for pid in counted}
+            gain = self._volume_saving(rule, used, taken)
+            self._visit(index + 1, _minus(free, taken), _plus(used, taken), saved + gain, choices + [1])
+            if self.best_saving < 0 or self.budget[0] > 0:
+                self._visit(index + 1, free, used, saved, choices + [0])
+
+    def _fresh_units(self, rule: Rule, used: Mapping[str, int], taken: Mapping[str, int]) -> tuple[int, int]:
+        """Price and headroom of fresh units ``used[pid]`` to ``used[pid] + taken[pid]`` under ``rule``'s floor."""
+        price = headroom = 0
+        floor_bp = self.terms.floor_of(rule)
+        for pid, count in taken.items():
+            part, room = self._units_value(pid, used[pid], count, floor_bp)
+            price, headroom = price + part, headroom + room
+        return price, headroom
+
+    def _bundle_saving(self, rule: FixedBundle, used, sets: int) -> int:
+        price, headroom = self._fresh_units(rule, used, {item.product_id: item.quantity * sets for item in rule.items})
+        return min(saving_of(rule.mode, rule.value, price, sets), headroom)
+
+    def _volume_saving(self, rule: VolumeDiscount, used, taken) -> int:
+        tier = rule.tier_for(sum(taken.values()))
+        if tier is None:
+            return 0
+        price, headroom = self._fresh_units(rule, used, taken)
+        return min(percent_of(price, tier.percent_bp), headroom)
+
+
+class _PrefixPrices(dict):
+    """Per product, the price of its first k fresh units for every k, worked out when first asked for."""
+
+    def __init__(self, rows: Mapping[str, Sequence[Run]]):
+        super().__init__()
+        self.rows = rows
+
+    def __missing__(self, product_id: str) -> list[int]:
+        prefix = [0]
+        for run in self.rows[product_id]:
+            for _ in range(run.count):
+                prefix.append(prefix[-1] + run.price)
+        self[product_id] = prefix
+        return prefix
+
+
+def _minus(counts: Mapping[str, int], taken: Mapping[str, int]) -> dict[str, int]:
+    result = dict(counts)
+    for pid, count in taken.items():
+        result[pid] -= count
+    return result
+
+
+def _plus(counts: Mapping[str, int], taken: Mapping[str, int]) -> dict[str, int]:
+    result = dict(counts)
+    for pid, count in taken.items():
+        result[pid] += count
+    return result

@@ -1,0 +1,189 @@
+"""The allocation search is exact wherever it finishes: checked against every allocation, on groups larger than
+the reference's (up to 9 rules), where its bounds, its memory and its dominated-bundle pruning do cut.
+
+Each case builds one group of non-stackable rules over a few products (with duplicated item lists, so that
+some bundles are dominated, two prices per product, costs and floors, caps) and compares the search with
+an exhaustive walk over every choice vector, priced by :func:`plugin.engine.units.apply`. Ties go to the
+largest choice vector, as ``docs/engine.md`` says.
+"""
+import itertools
+
+import pytest
+from factories import NOW
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from plugin import BundleItem, Cart, CartLine, FixedBundle, PricingMode, Product, RuleBook, VolumeDiscount, VolumeTier
+from plugin import quote_cart
+from plugin.engine import allocation, pricing, search
+from plugin.engine.rules import importance
+from plugin.engine.units import Terms, apply, free_units
+
+PIDS = ["a", "b", "c", "d"]
+SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@st.composite
+def groups(draw, floors=True):
+    prices = {pid: draw(st.sampled_from([100, 299, 1_000, 1_499, 2_500])) for pid in PIDS}
+    lines = []
+    for pid in PIDS:
+        lines.append(CartLine(pid, draw(st.integers(1, 4)), prices[pid]))
+        if draw(st.integers(0, 3)) == 0:  # a second price for the same product
+            lines.append(CartLine(pid, draw(st.integers(1, 2)), draw(st.sampled_from([50, 700, 1_800]))))
+    costs = {pid: draw(st.sampled_from([None, 0, 40, 600])) if floors else None for pid in PIDS}
+    shapes = draw(st.lists(st.dictionaries(st.sampled_from(PIDS), st.integers(1, 2), min_size=1, max_size=3),
+                           min_size=1, max_size=4))
+    rules = []
+    for index in range(draw(st.integers(2, 8))):
+        items = draw(st.sampled_from(shapes))  # shapes repeat: the same items at other values
+        if len(items) == 1 and next(iter(items.values())) == 1:
+            items = {next(iter(items)): 2}
+        mode = draw(st.sampled_from(list(PricingMode)))
+        value = {PricingMode.PERCENT_OFF: draw(st.sampled_from([1, 500, 1_000, 1_001, 1_050, 2_500, 10_000])),
+                 PricingMode.AMOUNT_OFF: draw(st.sampled_from([1, 99, 100, 101, 500, 3_000])),
+                 PricingMode.FIXED_PRICE: draw(st.sampled_from([0, 150, 900, 2_000]))}[mode]
+        rules.append(FixedBundle(
+            id=str(index + 1), label="b", items=tuple(BundleItem(pid, q) for pid, q in sorted(items.items())),
+            mode=mode, value=value, priority=draw(st.integers(0, 1)),
+            margin_floor_bp=draw(st.sampled_from([None, 0, 2_000])) if floors else None,
+            per_customer_cap=draw(st.sampled_from([None, None, 1, 2])),
+        ))
+    if draw(st.booleans()):
+        counted = draw(st.lists(st.sampled_from(PIDS), min_size=1, max_size=4, unique=True))
+        rules.append(VolumeDiscount(id=str(len(rules) + 1), label="v", product_ids=frozenset(counted),
+                                    tiers=(VolumeTier(2, draw(st.sampled_from([500, 1_000]))), VolumeTier(5, 2_000)),
+                                    margin_floor_bp=draw(st.sampled_from([None, 0])) if floors else None))
+    products = {pid: Product(pid, pid, prices[pid], cost=costs[pid]) for pid in PIDS}
+    shop_floor = draw(st.sampled_from([None, None, 1_000])) if floors else None
+    return Cart(tuple(lines)), rules, products, shop_floor
+
+
+def exhaustive(rows, rules, terms):
+    """Every allocation of ``rules`` (in the search's order), the best saving, ties to the largest choices."""
+    free = {pid: free_units(row) for pid, row in rows.items()}
+    ranges = []
+    for rule in rules:
+        if isinstance(rule, FixedBundle):
+            ranges.append(range(terms.max_sets(rule, free) + 1))
+        else:
+            ranges.append(range(2))
+    best = None
+    for choices in itertools.product(*ranges):
+        needed = {}
+        for rule, sets in zip(rules, choices):
+            if isinstance(rule, FixedBundle):
+                for item in rule.items:
+                    needed[item.product_id] = needed.get(item.product_id, 0) + item.quantity * sets
+        if any(count > free[pid] for pid, count in needed.items()):
+            continue
+        saving = apply(rows, rules, choices, [], terms).saving
+        if best is None or (saving, choices) > best:
+            best = (saving, choices)
+    return best
+
+
+def engine_and_exhaustive(cart, rules, products, shop_floor):
+    rows = pricing.rows_of(cart.lines)
+    terms = Terms(costs={pid: products[pid].cost for pid in rows}, categories={pid: None for pid in rows},
+                  limits={rule.id: rule.per_customer_cap for rule in rules}, default_floor_bp=shop_floor)
+    ordered = sorted(rules, key=importance)
+    priced = allocation.best_allocation(rows, ordered, terms, budget=10 ** 9)
+    searched = sorted(ordered, key=lambda rule: not isinstance(rule, FixedBundle))  # bundles before volumes
+    saving, choices = exhaustive(rows, searched, terms)
+    return priced, saving, apply(rows, searched, choices, [], terms)
+
+
+@settings(max_examples=300, **SETTINGS)
+@given(groups())
+def test_the_search_finds_what_every_allocation_tried_finds(group):
+    priced, saving, best = engine_and_exhaustive(*group)
+    assert priced.saving == saving
+    assert bookings(priced) == bookings(best)
+
+
+@settings(max_examples=150, **SETTINGS)
+@given(groups())
+def test_the_shadow_prices_bound_never_cuts_the_best(group):
+    """With the shadow prices used from the first state on, the answer is the same."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search, "DUAL_AFTER", 0)
+        priced, saving, best = engine_and_exhaustive(*group)
+    assert priced.saving == saving
+    assert bookings(priced) == bookings(best)
+
+
+@settings(max_examples=200, **SETTINGS)
+@given(groups(floors=False))
+def test_ties_go_to_the_largest_choices_even_among_duplicated_bundles(group):
+    """Without floors whole bundles can be pruned as dominated: the bookings must still be the exhaustive ones."""
+    cart, rules, products, _ = group
+    priced, saving, best = engine_and_exhaustive(cart, rules, products, None)
+    assert priced.saving == saving
+    assert bookings(priced) == bookings(best)
+
+
+def bookings(priced):
+    return sorted((booking.rule.id, booking.applications, booking.amount) for booking in priced.bookings)
+
+
+def test_a_dominated_bundle_is_not_searched_but_a_near_tie_is():
+    """Two 3-unit sets of the same items: 10% beats 9% by more than rounding can move, 10.00% and 10.01% do not."""
+    products = {pid: Product(pid, pid, 1_000) for pid in "ab"}
+    cart = Cart((CartLine("a", 3, 1_000), CartLine("b", 3, 1_000)))
+    items = (BundleItem("a"), BundleItem("b"))
+    rows = pricing.rows_of(cart.lines)
+    terms = Terms(costs={"a": None, "b": None}, categories={"a": None, "b": None}, limits={})
+    low = FixedBundle(id="1", label="9%", items=items, mode=PricingMode.PERCENT_OFF, value=900)
+    high = FixedBundle(id="2", label="10%", items=items, mode=PricingMode.PERCENT_OFF, value=1_000)
+    near = FixedBundle(id="3", label="10.01%", items=items, mode=PricingMode.PERCENT_OFF, value=1_001)
+    assert allocation._without_dominated([low, high], rows, terms) == [high]
+    assert allocation._without_dominated([high, near], rows, terms) == [high, near]
+    capped = FixedBundle(id="4", label="10% once", items=items, mode=PricingMode.PERCENT_OFF, value=1_000)
+    assert allocation._without_dominated([low, capped], rows, Terms(costs={}, categories={}, limits={"4": 1})) \
+        == [low, capped]
+    q = quote_cart(cart, RuleBook((low, high)), products, now=NOW, with_offers=False)
+    assert [(d.rule_id, d.amount, d.applications) for d in q.discounts] == [("2", 600, 3)]
+
+
+def test_overlapping_bundles_past_the_old_budget_are_priced_exactly():
+    """The issue's K overlapping bundles on 10 products: the answer no longer drops as bundles are added."""
+    products = {f"p{i}": Product(f"p{i}", f"p{i}", 1_000 + 137 * i) for i in range(13)}
+
+    def rules(k):
+        found = []
+        for index in range(k):
+            items = sorted({f"p{(index * 7 + j * 3) % 13}" for j in range(3)})
+            found.append(FixedBundle(id=str(index + 1), label="b",
+                                     items=tuple(BundleItem(pid, 1 + (index + j) % 2) for j, pid in enumerate(items)),
+                                     mode=PricingMode.PERCENT_OFF, value=500 + (index * 37) % 2_000))
+        return found
+
+    cart = Cart(tuple(CartLine(f"p{i}", 3, products[f"p{i}"].price) for i in range(10)))
+    savings = [quote_cart(cart, RuleBook(tuple(rules(k))), products, now=NOW, with_offers=False).discount_total
+               for k in (5, 15, 20, 50, 100)]
+    assert savings == sorted(savings)
+
+
+@pytest.mark.parametrize("dual_after", [0, 24])
+def test_the_bounds_leave_room_for_rounding(dual_after, monkeypatch):
+    """Two 25% sets of 2 one-yen units save ¥1 each (half a yen rounded up), one set of 4 saves ¥1 in all:
+    a bound without the half yen a rule may round up would cut the better answer."""
+    monkeypatch.setattr(search, "DUAL_AFTER", dual_after)
+    products = {"a": Product("a", "A", 1)}
+    first = FixedBundle(id="1", label="x", items=(BundleItem("a", 2),), mode=PricingMode.PERCENT_OFF, value=2_500)
+    second = FixedBundle(id="2", label="y", items=(BundleItem("a", 2),), mode=PricingMode.PERCENT_OFF, value=2_500)
+    q = quote_cart(Cart((CartLine("a", 4, 1),)), RuleBook((first, second)), products, now=NOW, with_offers=False)
+    assert q.discount_total == 2
+    assert [(d.rule_id, d.applications) for d in q.discounts] == [("1", 1), ("2", 1)]
+
+
+def test_an_amount_off_is_bounded_by_its_cheapest_set_not_its_dearest():
+    """a at ¥1,000 and ¥100. A 60% pair takes the dear ones (¥1,200); ¥150 off the cheap pair adds ¥150, more than
+    60% of all four (¥1,320). A bound of ¥150 over the dearest set's price would think the cheap pair worth ¥15."""
+    products = {"a": Product("a", "A", 1_000)}
+    percent = FixedBundle(id="1", label="60%", items=(BundleItem("a", 2),), mode=PricingMode.PERCENT_OFF, value=6_000)
+    amount = FixedBundle(id="2", label="¥150", items=(BundleItem("a", 2),), mode=PricingMode.AMOUNT_OFF, value=150)
+    cart = Cart((CartLine("a", 2, 1_000), CartLine("a", 2, 100)))
+    q = quote_cart(cart, RuleBook((percent, amount)), products, now=NOW, with_offers=False)
+    assert [(d.rule_id, d.amount, d.applications) for d in q.discounts] == [("1", 1_200, 1), ("2", 150, 1)]
