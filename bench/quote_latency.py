@@ -363,7 +363,7 @@ def profile_engine(cart: Cart, rules: Sequence[Rule], catalogue: Mapping[str, Pr
         quote_cart(cart, rulebook, products, now=NOW, locale=LOCALE, max_offers=MAX_OFFERS)
     profiler.disable()
     print(f"\ncProfile of {runs:,} engine quotes against {TARGET_RULES:,} rules (cumulative time):")
-    pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+    pstats.Stats(profiler).sort_stats(os.environ.get("TSUIDE_PROFILE_SORT", "cumulative")).print_stats(25)
 
 
 # -- the extension on SQLite ---------------------------------------------------------------------

@@ -25,7 +25,9 @@ from .savings import saving_of, unit_floor
 from .units import Priced, Run, apply, free_units
 
 #: States a search visits on the rates' bound alone before it works out the tighter shadow prices.
-DUAL_AFTER = 24
+DUAL_AFTER = 8
+#: A group with at most this many allocations in all is walked whole, without bounds or seeds.
+SMALL_GROUP = 32
 
 
 class GroupSearch:
@@ -101,7 +103,7 @@ class GroupSearch:
             touched |= {slot for slot, _, _ in moves[index]}
             relevant[index] = tuple(sorted(touched))
         whole = [len(slots_left) == len(slots) for slots_left in relevant]  # every product still matters
-        dual: list = []  # the shadow prices and suffix, worked out when the rates' bound first fails to cut
+        dual: list = []  # the shadow prices, and what rules save above them: worked out when first needed
         # What the rules from ``index`` on may gain from rounding: half a unit each, for those that round.
         slack = [0.0] * (count + 1)
         for index in range(count - 1, -1, -1):
@@ -110,12 +112,20 @@ class GroupSearch:
             slack[index] = slack[index + 1] + (0.5 if rounds else 0.0)
         steps = [(isinstance(rule, FixedBundle), moves[index], self.terms.limits.get(rule.id),
                   self.terms.floor_of(rule), rule) for index, rule in enumerate(self.rules)]
+        # A small group (few choices in all) is walked whole, with no bounds to work out.
+        choices_in_all = 1
+        for index, rule in enumerate(self.rules):
+            choices_in_all *= 2 if not isinstance(rule, FixedBundle) else 1 + min(
+                totals[slot] // quantity for slot, _, quantity in moves[index])
+            if choices_in_all > SMALL_GROUP:
+                break
+        small = choices_in_all <= SMALL_GROUP
         # The price of the last ``k`` units of each product: what its ``k`` free units cost.
         tails = []
         for slot, pid in enumerate(slots):
             prefix, total = self.prefix[pid], totals[slot]
             tails.append([prefix[total] - prefix[total - k] for k in range(total + 1)])
-        rates = self._rates_from(moves, tails)
+        rates = [[] for _ in range(count + 1)] if small else self._rates_from(moves, tails)
         exact: dict[tuple, tuple[int, tuple[int, ...]]] = {}
         at_most: dict[tuple, float] = {}  # states proved to save no more than this
         budget = self.budget
@@ -155,13 +165,19 @@ class GroupSearch:
             most = slack[index] + 1e-6  # at most: each unit's price at the best rate left for it...
             for slot, rate, tail in rates[index]:
                 most += rate * tail[left[slot]]
-            if most >= need + 1 and budget[0] < dual_after:  # ... or, once the search is not small, the
+            if small:
+                most = need + 1
+            elif most >= need + 1 and budget[0] < dual_after:  # ... or, once the search is not small, the
                 if not dual:                                     # shadow prices of the units left
                     dual.extend(self._shadow_prices(moves, totals, len(slots)))
-                shadow, suffix = dual
-                priced = suffix[index] + slack[index] + 1e-6
+                shadow, above = dual
+                priced = slack[index] + 1e-6
                 for slot in relevant[index]:
                     priced += shadow[slot] * left[slot]
+                for rule_index, extra, needs, most_sets in above:  # what rules save above those prices
+                    if rule_index >= index:
+                        sets = min([left[slot] // quantity for slot, quantity in needs])
+                        priced += extra * (sets if most_sets is None or sets < most_sets else most_sets)
                 if priced < most:
                     most = priced
             if most < need + 1:  # savings are whole: nothing here reaches need + 1
@@ -206,6 +222,10 @@ class GroupSearch:
                     saved += gain_of(step, before, choice, left)
             return saved
 
+        if small:
+            found = solve(0, totals, -1)
+            assert found is not None  # any allocation saves at least 0 > -1
+            return list(found[1])
         seeds = self._seeds(moves, totals)
         values = [evaluate(choices) for choices in seeds]
         top = max(range(len(seeds)), key=lambda index: (values[index], seeds[index]))
@@ -238,14 +258,15 @@ class GroupSearch:
             found.append(choices)
         return found
 
-    def _shadow_prices(self, moves, totals: tuple[int, ...], slot_count: int) -> tuple[list[float], list[float]]:
-        """A price per free unit of each product, and per rule index what the rules from there on can save above
-        those prices: together an upper bound on what a state saves (a Lagrangian relaxation of the units
-        each product has; any prices give a bound, and a few sweeps of coordinate descent make it tight).
+    def _shadow_prices(self, moves, totals: tuple[int, ...], slot_count: int):
+        """A price per free unit of each product, and what each rule can save above the prices of the units it
+        takes: together an upper bound on what a state saves (a Lagrangian relaxation of the units each
+        product has; any prices give a bound, and a few sweeps of coordinate descent make it tight).
 
-        Relaxed, a bundle may take up to its most sets at the start whatever the others take, each set saving
-        at most ``gain`` (its rate of its dearest set, or its amount); a volume discount its top rate of each
-        free unit at its dearest price.
+        Relaxed, a bundle takes as many sets as the units still free allow, whatever the others take, each set
+        saving at most ``gain`` (its rate of its dearest set, or its amount); a volume discount its top rate of
+        each free unit at its dearest price. Returns the prices, and ``(rule index, saving above the prices
+        per set or unit, (slot, units) a set needs, most sets or None)`` for the rules with something above.
         """
         count = len(self.rules)
         gains: list[float] = []  # per rule: the most one set saves (bundles), unused for volumes
@@ -306,16 +327,17 @@ class GroupSearch:
                     shadow[slot] = best
                     for index, quantity in members[slot]:
                         covered[index] += quantity * change
-        suffix = [0.0] * (count + 1)
-        for index in range(count - 1, -1, -1):
-            rule = self.rules[index]
+        above: list[tuple[int, float, list[tuple[int, int]], int | None]] = []
+        for index, rule in enumerate(self.rules):
             if isinstance(rule, FixedBundle):
-                above = sets[index] * max(0.0, gains[index] - covered[index])
+                if gains[index] > covered[index]:  # per set, above the prices of its units
+                    above.append((index, gains[index] - covered[index],
+                                  [(slot, quantity) for slot, _, quantity in moves[index]], sets[index]))
             else:
-                above = sum(totals[slot] * max(0.0, gains[index] * dearest[slot] - shadow[slot])
-                            for slot, _, _ in moves[index])
-            suffix[index] = suffix[index + 1] + above
-        return shadow, suffix
+                for slot, _, _ in moves[index]:  # per free unit counted
+                    if gains[index] * dearest[slot] > shadow[slot]:
+                        above.append((index, gains[index] * dearest[slot] - shadow[slot], [(slot, 1)], None))
+        return shadow, above
 
     def _rates_from(self, moves, tails: list[list[int]]) -> list[list[tuple[int, float, list[int]]]]:
         """Per rule index: each product slot's best rate among the rules from there on, with its ``tails``.

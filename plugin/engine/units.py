@@ -82,7 +82,7 @@ class Terms:
     categories: Mapping[str, str | None]
     limits: Mapping[str, int | None]
     default_floor_bp: int | None = None
-    _counted: dict[str, list[str]] = field(default_factory=dict, compare=False, repr=False)
+    _counted: dict = field(default_factory=dict, compare=False, repr=False)  #: volume id -> products; "" -> index
 
     def floor_of(self, rule: Rule) -> int | None:
         return rule.margin_floor_bp if rule.margin_floor_bp is not None else self.default_floor_bp
@@ -92,7 +92,15 @@ class Terms:
         or a group of them that holds all the products the volume counts)."""
         found = self._counted.get(volume.id)
         if found is None:
-            found = self._counted[volume.id] = [pid for pid in product_ids if volume.counts(pid, self.categories.get(pid))]
+            by_category = self._counted.get("")  # category -> the cart's products in it, worked out once
+            if by_category is None:
+                by_category = self._counted[""] = {}
+                for pid, category in self.categories.items():
+                    by_category.setdefault(category, set()).add(pid)
+            members = set(volume.product_ids)
+            for category in volume.categories:
+                members |= by_category.get(category, set())
+            found = self._counted[volume.id] = [pid for pid in product_ids if pid in members]
         return found
 
     def max_sets(self, bundle: FixedBundle, free: Mapping[str, int]) -> int:
