@@ -2,6 +2,10 @@
 from datetime import timedelta
 
 from factories import CATALOGUE, NOW, bundle, cart, quote, shipping, volume
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from plugin import Cart, CartLine, Product, RuleBook, VolumeDiscount, VolumeTier, quote_cart
 
 HEALTH_SET = bundle("health-set", {"healthfood": 3}, "percent_off", 1_000, label="3袋セット")
 SHOE_CARE = bundle("shoe-care", {"spray": 1, "brush": 1, "cleaner": 1}, "fixed_price", 2_900)
@@ -213,3 +217,32 @@ def test_labels_follow_the_shoppers_language():
                    translations=(("en", "3-bag set"),))
     assert quote(cart(("healthfood", 3)), named, locale="en").discounts[0].label == "3-bag set"
     assert quote(cart(("healthfood", 3)), named, locale="ja").discounts[0].label == "3袋セット"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 4_999), st.integers(0, 599)), max_size=3), st.integers(1, 12),
+       st.integers(0, 2_000))
+def test_shipping_steps_charge_the_fee_of_the_last_step_reached(raw_steps, units, discount):
+    """docs/engine.md: the fee of the last step the counted amount reaches, the base fee below the first, 0 from
+    the threshold; the next step is the first above the counted amount."""
+    from plugin import ShippingStep, ShippingThreshold
+
+    steps, last_threshold, last_fee = [], 0, 600
+    for threshold, fee in sorted(raw_steps):
+        if threshold > last_threshold and fee < last_fee:
+            steps.append(ShippingStep(threshold, fee))
+            last_threshold, last_fee = threshold, fee
+    rule = ShippingThreshold(id="s", label="送料", currency="JPY", threshold=5_000, fee=600, steps=tuple(steps))
+    rules = [rule]
+    if discount:
+        rules.append(VolumeDiscount(id="v", label="v", product_ids=frozenset({"a"}), tiers=(VolumeTier(1, 1_000),)))
+    cart = Cart((CartLine("a", units, 500),))
+    q = quote_cart(cart, RuleBook(tuple(rules)), {"a": Product("a", "A", 500)}, now=NOW, with_offers=False)
+    counted = q.subtotal - q.discount_total
+    reached = [step.fee for step in steps if counted >= step.threshold]
+    expected = 0 if counted >= 5_000 else (reached[-1] if reached else 600)
+    assert q.shipping_fee == q.free_shipping.fee == expected
+    ahead = [step for step in steps if step.threshold > counted]
+    assert q.free_shipping.next_step == (ahead[0] if ahead else None)
+    assert q.free_shipping.next_step_remaining == (ahead[0].threshold - counted if ahead else None)
+    assert q.total == counted + expected

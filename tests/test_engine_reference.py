@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from plugin import (BundleItem, Cart, CartLine, FixedBundle, PricingMode, Product, RuleBook, RuleError,
-                    ShippingThreshold, VolumeDiscount, VolumeTier, quote_cart)
+                    ShippingStep, ShippingThreshold, VolumeDiscount, VolumeTier, quote_cart)
 from plugin.engine.money import allocate
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
@@ -332,7 +332,7 @@ TERMS = st.tuples(st.integers(0, 2), st.booleans(), st.sampled_from(SCHEDULES),
                   pick((None, 0, 500, 1_000, 3_000)), st.booleans())
 VALUES = {PricingMode.PERCENT_OFF: pick((1, 500, 2_500, 3_333, 5_000, FULL)) | st.integers(1, FULL),
           PricingMode.AMOUNT_OFF: st.integers(1, 3_000), PricingMode.FIXED_PRICE: st.integers(0, 4_000)}
-STEPS = st.lists(st.tuples(st.integers(2, 6), st.integers(1, FULL)), min_size=1, max_size=3)
+STEPS = st.lists(st.tuples(st.integers(1, 6), st.integers(1, FULL)), min_size=1, max_size=3)
 PRODUCT = st.tuples(pick(PRICES), pick(("acc", "bag", None)), pick((True, True, False)),
                     pick((None, None, 0, 50, 80, 90, 97, 120)))  # cost: a percentage of the price
 LINE = st.tuples(pick(PIDS), st.integers(1, 4), pick((None, None, 0) + PRICES))  # None: the catalogue price
@@ -353,7 +353,7 @@ def rule_specs(draw, rule_id, floors=False, exclusive=False, pids=PIDS, categori
         spec["exclusive"] = excl
     if draw(st.booleans()):
         items = draw(st.dictionaries(pick(pids), st.integers(1, 2), min_size=1, max_size=2))
-        items = items if sum(items.values()) >= 2 else {pid: 2 for pid in items}
+        # A rule may start at one unit ("この商品10%オフ"): a one-unit bundle is a set of one.
         mode = draw(pick(tuple(PricingMode)))
         spec.update(kind="bundle", items=tuple(BundleItem(p, q) for p, q in items.items()), mode=mode,
                     value=draw(VALUES[mode]))
@@ -514,7 +514,8 @@ def test_a_rule_on_products_not_in_the_cart_changes_nothing(shop, data):
 @settings(max_examples=250, **FAST)
 @given(shops(), st.booleans())
 def test_offers_are_priced_by_quoting_the_cart_they_make(shop, with_shipping):
-    extra = (ShippingThreshold(id="ship", label="ship", currency="JPY", threshold=5_000, fee=500),)[:with_shipping]
+    extra = (ShippingThreshold(id="ship", label="ship", currency="JPY", threshold=5_000, fee=500,
+                               steps=(ShippingStep(2_000, 300),)),)[:with_shipping]
     quote = shop.quote(extra=extra, with_offers=True, max_offers=3)
     assert len(quote.offers) <= 3
     assert [o.saving for o in quote.offers] == sorted((o.saving for o in quote.offers), reverse=True)

@@ -61,8 +61,27 @@ def test_shipping_needs_a_currency_code_and_positive_threshold():
     assert {"threshold", "fee", "currency"} <= errors.keys()
 
 
-def test_a_single_unit_is_not_a_bundle():
-    assert "items" in errors_of(lambda: bundle("b", {"brush": 1}, "amount_off", 100))
+def test_a_rule_may_start_at_one_unit():
+    """"この商品10%オフ": one unit is a set, and a tier may start at 1; zero units never are."""
+    one = bundle("b", {"brush": 1}, "percent_off", 1_000)
+    assert one.items[0].quantity == 1
+    VolumeDiscount(id="v", label="1点から", product_ids=frozenset({"socks"}), tiers=(VolumeTier(1, 1_000),))
+    assert "items" in errors_of(lambda: bundle("b", {"brush": 0}, "amount_off", 100))
+    assert "tiers" in errors_of(lambda: VolumeDiscount(id="v", label="0", product_ids=frozenset({"socks"}),
+                                                       tiers=(VolumeTier(0, 1_000),)))
+
+
+def test_shipping_steps_go_up_in_threshold_and_down_in_fee_below_free_shipping():
+    from plugin import ShippingStep, ShippingThreshold
+
+    def threshold(*steps):
+        return ShippingThreshold(id="s", label="送料", currency="JPY", threshold=5_000, fee=600, steps=steps)
+
+    assert threshold(ShippingStep(3_000, 300), ShippingStep(4_000, 0)).fee_at(4_500) == 0
+    for steps in [(ShippingStep(5_000, 300),), (ShippingStep(0, 300),), (ShippingStep(3_000, 600),),
+                  (ShippingStep(3_000, 300), ShippingStep(2_000, 200)), (ShippingStep(3_000, -1),),
+                  (ShippingStep(3_000, True),)]:
+        assert "steps" in errors_of(lambda: threshold(*steps)), steps
 
 
 def test_error_message_names_the_field():

@@ -77,14 +77,17 @@ def shipping(
     unlocked = tuple(reward for reward in rewards if counted >= reward.threshold)
     upcoming = [reward for reward in rewards if counted < reward.threshold]
     next_reward = upcoming[0] if upcoming else None
+    next_step = rule.next_step(counted)
+    fee = rule.fee_at(counted) if has_lines else 0
     progress = values.FreeShippingProgress(
         threshold=rule.threshold,
         counted=counted,
         remaining=remaining,
-        fee=rule.fee,
+        fee=fee,
         rewards_unlocked=unlocked,
         next_reward=next_reward,
         next_reward_remaining=next_reward.threshold - counted if next_reward else None,
+        next_step=next_step,
+        next_step_remaining=next_step.threshold - counted if next_step else None,
     )
-    fee = rule.fee if has_lines and remaining > 0 else 0
     return fee, progress

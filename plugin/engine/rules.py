@@ -200,8 +200,6 @@ class FixedBundle(Rule):
                 "items",
                 f"The quantity of {item.product_id} must be a whole number of at least 1.",
             )
-        if len(self.items) == 1 and self.items[0].quantity == 1:
-            errors.by_field["items"].append("A bundle needs more than one unit.")
         errors.check(isinstance(self.mode, PricingMode), "mode", "Choose fixed_price, percent_off or amount_off.")
         errors.check(is_whole(self.value), "value", "Must be a whole number.")
         if not is_whole(self.value):
@@ -245,8 +243,8 @@ class VolumeDiscount(Rule):
         errors.check(bool(self.tiers), "tiers", "A volume discount needs at least one tier.")
         previous: VolumeTier | None = None
         for tier in self.tiers:
-            if not (is_whole(tier.min_quantity) and tier.min_quantity >= 2):
-                errors.by_field["tiers"].append("A tier starts at 2 items or more.")
+            if not (is_whole(tier.min_quantity) and tier.min_quantity >= 1):
+                errors.by_field["tiers"].append("A tier starts at 1 item or more.")
             if not (is_whole(tier.percent_bp) and 0 < tier.percent_bp <= FULL_BASIS_POINTS):
                 errors.by_field["tiers"].append("A tier's percentage must be above 0% and at most 100%.")
             if previous is not None and is_whole(tier.min_quantity) and is_whole(tier.percent_bp):
@@ -284,12 +282,21 @@ class Reward:
         return _translated(self.label, self.translations, locale)
 
 
+@dataclass(frozen=True)
+class ShippingStep:
+    """A reduced fee from ``threshold``, below free shipping: "¥3,000以上で送料¥300"."""
+
+    threshold: int
+    fee: int
+
+
 @dataclass(frozen=True, kw_only=True)
 class ShippingThreshold(Rule):
     """Shipping costs ``fee`` below ``threshold`` and nothing from it, in one currency.
 
-    The threshold is counted on the subtotal after discounts unless
-    ``count_before_discounts`` is set. Never converted by exchange rate.
+    ``steps`` lower the fee on the way (each from its own threshold, below free shipping). The thresholds
+    are counted on the subtotal after discounts unless ``count_before_discounts`` is set. Never converted
+    by exchange rate.
     """
 
     currency: str
@@ -297,6 +304,21 @@ class ShippingThreshold(Rule):
     fee: int
     rewards: tuple[Reward, ...] = ()
     count_before_discounts: bool = False
+    steps: tuple[ShippingStep, ...] = ()
+
+    def fee_at(self, counted: int) -> int:
+        """The fee for a cart counted at ``counted``: the last step reached, nothing from the threshold."""
+        if counted >= self.threshold:
+            return 0
+        fee = self.fee
+        for step in self.steps:
+            if counted >= step.threshold:
+                fee = step.fee
+        return fee
+
+    def next_step(self, counted: int) -> ShippingStep | None:
+        """The next reduced fee ahead of ``counted``, if one comes before free shipping."""
+        return next((step for step in self.steps if step.threshold > counted), None)
 
     def _validate(self, errors: _Errors) -> None:
         errors.check(
@@ -315,6 +337,20 @@ class ShippingThreshold(Rule):
                 break
             last = reward.threshold
         errors.check(all(reward.label.strip() for reward in self.rewards), "rewards", "Each reward needs a name.")
+        last_threshold, last_fee = 0, self.fee if is_whole(self.fee) else None
+        for step in self.steps:
+            if not (isinstance(step, ShippingStep) and is_whole(step.threshold) and is_whole(step.fee)):
+                errors.by_field["steps"].append("Each step needs a whole threshold and fee.")
+                break
+            if not last_threshold < step.threshold < (self.threshold if is_whole(self.threshold) else step.threshold + 1):
+                errors.by_field["steps"].append(
+                    "Each step's threshold must be above the step before it and below free shipping."
+                )
+                break
+            if not (0 <= step.fee and (last_fee is None or step.fee < last_fee)):
+                errors.by_field["steps"].append("Each step's fee must be below the fee before it, and not negative.")
+                break
+            last_threshold, last_fee = step.threshold, step.fee
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from .money import is_whole
-from .rules import Reward, VolumeTier
+from .rules import Reward, ShippingStep, VolumeTier
 
 __all__ = [
     "Cart",
@@ -142,7 +142,11 @@ class QuotedLine:
 
 @dataclass(frozen=True)
 class FreeShippingProgress:
-    """How far the cart is from free shipping, and from the next reward above it."""
+    """How far the cart is from free shipping, from the next reduced fee before it, and from the next reward.
+
+    ``fee`` is the fee the cart pays now (0 from the threshold); ``next_step`` the next reduced fee on the
+    way, with ``next_step_remaining`` still to spend to reach it.
+    """
 
     threshold: int
     counted: int
@@ -151,6 +155,8 @@ class FreeShippingProgress:
     rewards_unlocked: tuple[Reward, ...] = ()
     next_reward: Reward | None = None
     next_reward_remaining: int | None = None
+    next_step: ShippingStep | None = None
+    next_step_remaining: int | None = None
 
     @property
     def reached(self) -> bool:
