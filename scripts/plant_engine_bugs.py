@@ -84,7 +84,7 @@ BUGS = [
      'return rule.margin_floor_bp if rule.margin_floor_bp is not None else self.default_floor_bp',
      'return rule.margin_floor_bp'),
     ('plugin/engine/values.py',
-     'if not _is_whole(self.quantity) or not 1 <= self.quantity <= MAX_LINE_QUANTITY:',
+     'if not is_whole(self.quantity) or not 1 <= self.quantity <= MAX_LINE_QUANTITY:',
      'if not isinstance(self.quantity, int) or not 1 <= self.quantity <= MAX_LINE_QUANTITY:'),
     ('plugin/engine/offers.py',
      'pick = min(fresh or eligible, key=lambda p: (p.price, p.id), default=None)',

@@ -187,3 +187,24 @@ def test_an_amount_off_is_bounded_by_its_cheapest_set_not_its_dearest():
     cart = Cart((CartLine("a", 2, 1_000), CartLine("a", 2, 100)))
     q = quote_cart(cart, RuleBook((percent, amount)), products, now=NOW, with_offers=False)
     assert [(d.rule_id, d.amount, d.applications) for d in q.discounts] == [("1", 1_200, 1), ("2", 150, 1)]
+
+
+def test_ties_with_the_richest_rate_seed_still_go_to_the_largest_choices():
+    """Four a at ¥1,000: 9.99% on each unit, or ¥100 off each, save ¥400 either way (or mixed). The richest-rate
+    seed is all ¥100-off; the answer must be the largest choice vector, all 9.99% (rule 2 before rule 3)."""
+    products = {"a": Product("a", "A", 1_000)}
+    pair = FixedBundle(id="1", label="pair", items=(BundleItem("a", 2),), mode=PricingMode.AMOUNT_OFF, value=100)
+    percent = FixedBundle(id="2", label="9.99%", items=(BundleItem("a"),), mode=PricingMode.PERCENT_OFF, value=999)
+    amount = FixedBundle(id="3", label="¥100", items=(BundleItem("a"),), mode=PricingMode.AMOUNT_OFF, value=100)
+    q = quote_cart(Cart((CartLine("a", 4, 1_000),)), RuleBook((pair, percent, amount)), products, now=NOW,
+                   with_offers=False)
+    assert [(d.rule_id, d.amount, d.applications) for d in q.discounts] == [("2", 400, 4)]
+
+
+def test_two_amounts_off_that_both_take_the_whole_set_price_tie_and_the_older_stands():
+    """A ¥300 and a ¥500 discount on a ¥200 set both save ¥200: neither beats the other, the older stands."""
+    products = {"a": Product("a", "A", 100)}
+    older = FixedBundle(id="1", label="¥300", items=(BundleItem("a", 2),), mode=PricingMode.AMOUNT_OFF, value=300)
+    newer = FixedBundle(id="2", label="¥500", items=(BundleItem("a", 2),), mode=PricingMode.AMOUNT_OFF, value=500)
+    q = quote_cart(Cart((CartLine("a", 2, 100),)), RuleBook((older, newer)), products, now=NOW, with_offers=False)
+    assert [(d.rule_id, d.amount) for d in q.discounts] == [("1", 200)]
