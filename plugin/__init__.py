@@ -24,6 +24,7 @@ from .bundles import (
     VolumeTier,
     quote_cart,
 )
+from .engine.subscriptions import CycleUnit, Plan, Subscription
 from .errors import CapReached
 from .extension import Tsuide
 
@@ -33,11 +34,13 @@ __all__ = [
     "Cart",
     "CartLine",
     "Customer",
+    "CycleUnit",
     "Discount",
     "FixedBundle",
     "FreeShippingProgress",
     "Offer",
     "Order",
+    "Plan",
     "PricingMode",
     "Product",
     "Quote",
@@ -46,6 +49,7 @@ __all__ = [
     "RuleError",
     "ShippingThreshold",
     "ShopAdapter",
+    "Subscription",
     "Tsuide",
     "VolumeDiscount",
     "VolumeTier",

@@ -22,6 +22,7 @@ from .engine.offers import additions_for
 from .storefront import beacons, thank_you as _thank_you
 from .storefront.assets import send_asset
 from .storefront.panels import log_failure, render_cart_panel, render_product_panel, render_thank_you
+from .storefront.plan_copy import cycle_text, day_text
 from .storefront.product_page import product_page
 from .storefront.request_limits import limit_request
 from .storefront.safe_urls import back_url, link_url
@@ -341,10 +342,36 @@ def _step_body(step, message: str | None = None) -> dict:
             "charge": {"amount": amendment.charge, "display": tsuide.format_money(amendment.charge)},
             "new_total": {"amount": amendment.new_total, "display": tsuide.format_money(amendment.new_total)},
             "left": step.left,
+            "kind": amendment.offer.kind.value,
+            "plan": _plan_body(amendment.plan),
         }
+    if step.plan is not None:
+        body["plan"] = _plan_body(step.plan)
     if message:
         body["message"] = message
     return body
+
+
+def _plan_body(plan) -> dict | None:
+    """A 定期 plan as JSON: every amount and date the panel words (``None`` for other offers)."""
+    if plan is None:
+        return None
+    tsuide = _tsuide()
+
+    def amount(value: int) -> dict:
+        return {"amount": value, "display": tsuide.format_money(value)}
+
+    locale = tsuide.locale()
+    return {
+        "product_id": plan.product_id, "every": plan.every, "unit": plan.unit.value,
+        "deliver": [{"product_id": line.product_id, "quantity": line.quantity} for line in plan.lines],
+        "quantity": plan.quantity, "first_price": amount(plan.first_price), "refund": amount(plan.refund),
+        "recurring_price": amount(plan.recurring_price), "list_price": amount(plan.list_price),
+        "min_deliveries": plan.min_deliveries, "commitment_total": amount(plan.commitment_total),
+        "next_delivery_on": plan.next_delivery_on.isoformat(),
+        "commitment_ends_on": plan.commitment_ends_on.isoformat() if plan.commitment_ends_on else None,
+        "payment_terms": plan.payment_for(locale), "cancel_terms": plan.cancel_for(locale),
+    }
 
 
 def _answered(step, message: str | None):
@@ -367,6 +394,11 @@ def accept_offer(order_id: str):
     data = _validated(AcceptSchema, request.form.to_dict())
     tsuide = _tsuide()
     step = _thank_you.accept(tsuide, order_id, data["offer_id"], data["idempotency_key"])
+    if step.plan is not None:
+        return _answered(step, tsuide.gettext(
+            "Switched to a subscription, delivered %(cycle)s. Next delivery around %(day)s.",
+            cycle=cycle_text(step.plan.every, step.plan.unit, tsuide.gettext),
+            day=day_text(step.plan.next_delivery_on, tsuide.locale())))
     return _answered(step, tsuide.gettext("Added to your order. New order total %(amount)s.",
                                           amount=tsuide.format_money(step.order.total)))
 
