@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, request
-from flask_wtf.csrf import CSRFError, validate_csrf
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request
+from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, default_exceptions
 from wtforms import ValidationError as TokenError
@@ -19,7 +19,7 @@ from wtforms import ValidationError as TokenError
 from . import storage as models
 from .storefront.quote_json import quote_json
 from .engine.offers import additions_for
-from .storefront import beacons, thank_you as _thank_you
+from .storefront import beacons, renewals as _renewals, thank_you as _thank_you
 from .storefront.assets import send_asset
 from .storefront.panels import log_failure, render_cart_panel, render_product_panel, render_thank_you
 from .storefront.plan_copy import cycle_text, day_text
@@ -65,7 +65,8 @@ blueprint.add_app_template_filter(link_url, "tsuide_link")
 
 
 #: Endpoints the panels' no-JavaScript forms post to: they answer with a redirect back to the page.
-FORM_ENDPOINTS = {"tsuide.add_to_cart", "tsuide.accept_offer", "tsuide.decline_offer"}
+FORM_ENDPOINTS = {"tsuide.add_to_cart", "tsuide.accept_offer", "tsuide.decline_offer", "tsuide.renewal_add",
+                  "tsuide.renewal_decline"}
 
 
 def _tsuide():
@@ -408,3 +409,58 @@ def decline_offer(order_id: str):
     """Decline; the answer may carry a cheaper alternative (the downsell), shown once."""
     data = _validated(OfferAnswerSchema, request.form.to_dict())
     return _answered(_thank_you.decline(_tsuide(), order_id, data["offer_id"]), None)
+
+
+# -- renewal add-ons: a subscription's next delivery ------------------------------------------------------
+
+def _renewal_token() -> str:
+    body = request.get_json(silent=True) if request.is_json else request.form
+    token = body.get("token") if isinstance(body, dict) or hasattr(body, "get") else None
+    if not isinstance(token, str) or not token or len(token) > 2000:
+        raise InvalidRequest(_tsuide().gettext("Please check what you sent."), {"token": ["Missing or too long."]})
+    return token
+
+
+def _renewal_answer(addition, message: str | None):
+    if not _wants_json():
+        if message:
+            flash(message, "success")
+        return redirect(_back(), 303)
+    tsuide = _tsuide()
+    body = {"subscription_id": addition.subscription_id, "delivery_on": addition.delivery_on.isoformat(),
+            "items": [{"product_id": line.product_id, "quantity": line.quantity,
+                       "unit_price": {"amount": line.unit_price, "display": tsuide.format_money(line.unit_price)}}
+                      for line in addition.items],
+            "price": {"amount": addition.price, "display": tsuide.format_money(addition.price)}}
+    if message:
+        body["message"] = message
+    return jsonify(body)
+
+
+@blueprint.get("/renewals/<token>")
+def renewal_confirm(token: str):
+    """The e-mail's link: a page that names the addition and its price, with one button (a GET adds nothing,
+    so a mail scanner that follows links never adds to a delivery)."""
+    tsuide = _tsuide()
+    addition = _renewals.read(tsuide, token)
+    products = tsuide._adapter.products({line.product_id for line in addition.items})
+    return render_template("tsuide/renewal_confirm.html", addition=addition, products=products, token=token,
+                           _=tsuide.gettext, money=tsuide.format_money, csrf_token=generate_csrf(),
+                           day=day_text(addition.delivery_on, tsuide.locale()),
+                           shop_url=current_app.config["TSUIDE_SHOP_URL"], lang=tsuide.locale())
+
+
+@blueprint.post("/api/renewals/add")
+def renewal_add():
+    """One click: add a suggested product to the subscription's next delivery, once per token."""
+    tsuide = _tsuide()
+    addition = _renewals.add(tsuide, _renewal_token())
+    return _renewal_answer(addition, tsuide.gettext("Added to your next delivery (%(day)s) for %(amount)s.",
+                                                    day=day_text(addition.delivery_on, tsuide.locale()),
+                                                    amount=tsuide.format_money(addition.price)))
+
+
+@blueprint.post("/api/renewals/decline")
+def renewal_decline():
+    """Not these, thanks: the suggestion is not made to this subscription again for a while."""
+    return _renewal_answer(_renewals.decline(_tsuide(), _renewal_token()), None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
@@ -20,6 +20,7 @@ from .beacons import beacon_token, cart_offer_ids, thank_you_offer_ids
 from .i18n import format_percent
 from .plan_copy import cycle_text, day_text, plan_terms
 from .product_page import ProductPage, product_page
+from .renewals import renewal_offers
 from .thank_you import step_for
 from .visitor import visitor_id
 
@@ -200,3 +201,33 @@ def email_offer(tsuide: Tsuide, order_id: str) -> Markup:
         )
 
     return safely(tsuide, "e-mail offer", render)
+
+
+def renewal_panel(tsuide: Tsuide, subscription) -> Markup:
+    def render() -> str:
+        renewal = renewal_offers(tsuide, subscription)
+        if not renewal.enabled:
+            return ""
+        return render_template(
+            "tsuide/renewal_panel.html", renewal=renewal, _=tsuide.gettext, money=tsuide.format_money,
+            csrf_token=generate_csrf(), next_url=_local_next(),
+            day=day_text(subscription.next_delivery_on, tsuide.locale()),
+            closes=day_text(renewal.closes_at.date() - timedelta(days=1), tsuide.locale()),
+        )
+
+    return safely(tsuide, "renewal panel", render)
+
+
+def renewal_email(tsuide: Tsuide, subscription) -> Markup:
+    def render() -> str:
+        renewal = renewal_offers(tsuide, subscription)
+        if not renewal.offers:
+            return ""
+        return render_template(
+            "tsuide/renewal_email.html", renewal=renewal, _=tsuide.gettext, money=tsuide.format_money,
+            link=lambda offer: url_for("tsuide.renewal_confirm", token=offer.token, _external=True),
+            day=day_text(subscription.next_delivery_on, tsuide.locale()),
+            closes=day_text(renewal.closes_at.date() - timedelta(days=1), tsuide.locale()),
+        )
+
+    return safely(tsuide, "renewal e-mail", render)
