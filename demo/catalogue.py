@@ -65,7 +65,7 @@ BUNDLES = [
     ("ノートPCデスクセット", "Laptop desk set", "amount_off", 3_000, {"laptop": 1, "mouse": 1, "keyboard": 1}, 500),
     ("美容液＋化粧水セット", "Serum + toner set", "fixed_price", 7_200, {"serum": 1, "toner": 1}, None),
     # Inside and out: what a 定期 of green juice is offered for its next delivery (renewal add-ons).
-    ("青汁＋化粧水 うちそとケア", "Green juice + toner care pair", "amount_off", 500, {"healthfood": 1, "toner": 1},
+    ("青汁＋美容液 うちそとケア", "Green juice + serum care pair", "amount_off", 500, {"healthfood": 1, "serum": 1},
      None),
 ]
 
