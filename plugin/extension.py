@@ -306,7 +306,7 @@ class Tsuide:
             return False
 
     def _price(self, context: PricingContext, now: datetime | None, with_offers: bool = True,
-               exposure: Exposure | None = None) -> Quote:
+               exposure: Exposure | None = None, max_offers: int | None = None) -> Quote:
         config = current_app.config
         exposure = exposure or self.exposure(context.snapshot)
         return quote_cart(
@@ -318,7 +318,7 @@ class Tsuide:
             customer_used=context.usage.customer_used,
             redeemed=context.usage.redeemed,
             locale=self.locale() if request else None,
-            max_offers=self.setting("TSUIDE_MAX_CART_OFFERS", context.snapshot),
+            max_offers=self.setting("TSUIDE_MAX_CART_OFFERS", context.snapshot) if max_offers is None else max_offers,
             max_gap_fillers=self.setting("TSUIDE_MAX_GAP_FILLERS", context.snapshot),
             companions=context.companions,
             with_offers=with_offers and not exposure.holdout,

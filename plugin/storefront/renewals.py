@@ -32,6 +32,8 @@ from .visitor import signing_keys, visitor_id
 
 log = logging.getLogger("tsuide")
 _SALT = "tsuide-renewal-offer"
+#: Offers the engine is asked for before those the delivery cannot take are left out.
+CANDIDATES = 10
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,9 @@ def renewal_offers(tsuide, subscription: Subscription, now: datetime | None = No
     if now >= closing:
         return Renewal(subscription, (), closing, tuple(sorted(added)))
     held = {line.product_id for line in subscription.lines}
-    quote = tsuide.quote(Cart(subscription.lines, subscription.customer_id), now=now)
+    # Candidates beyond the cart's few: some add what the delivery holds and are left out below.
+    cart = Cart(subscription.lines, subscription.customer_id)
+    quote = tsuide._price(tsuide._context(cart), now, max_offers=CANDIDATES)
     wanted = {line.product_id for offer in quote.offers for line in offer.add}
     catalogue = tsuide._adapter.products(wanted) if wanted else {}
     found = []
@@ -109,7 +113,8 @@ def renewal_offers(tsuide, subscription: Subscription, now: datetime | None = No
             "u": int(closing.timestamp())})
         found.append(RenewalOffer(offer, tuple(catalogue[line.product_id] for line in offer.add), items,
                                   offer.added_price, price, token))
-    return Renewal(subscription, tuple(found), closing, tuple(sorted(added)))
+    shown = tsuide.setting("TSUIDE_MAX_CART_OFFERS")
+    return Renewal(subscription, tuple(found[:shown]), closing, tuple(sorted(added)))
 
 
 @dataclass(frozen=True)
