@@ -10,7 +10,6 @@ from plugin.storage.post_purchase import PostPurchaseOffer, PostPurchaseResponse
 from shop import SubscribingAdapter, WorkerKilled
 
 pytestmark = pytest.mark.postgresql
-NOW = datetime.now(timezone.utc)
 
 
 @pytest.fixture
@@ -19,7 +18,7 @@ def shop(postgres_url, make_shop):
     app, db, tsuide, _ = make_shop(postgres_url, adapter=adapter,
                                    SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 25, "max_overflow": 0})
     adapter.customer_id = "c-1"
-    adapter.place("A-0", [("healthfood", 1)], NOW - timedelta(minutes=1))
+    adapter.place("A-0", [("healthfood", 1)], datetime.now(timezone.utc) - timedelta(minutes=1))
     with app.app_context():
         offer = healthfood_plan()
         db.session.add(offer)

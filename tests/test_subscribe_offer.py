@@ -9,7 +9,6 @@ from plugin.storage.events import Event
 from plugin.storage.post_purchase import PostPurchaseOffer, PostPurchaseResponse
 from shop import OrderingAdapter, SubscribingAdapter, WorkerKilled
 
-NOW = datetime.now(timezone.utc)
 
 
 @pytest.fixture
@@ -17,7 +16,7 @@ def shop(database_url, make_shop):
     adapter = SubscribingAdapter()
     app, db, tsuide, _ = make_shop(database_url, adapter=adapter)
     adapter.customer_id = "c-1"
-    adapter.place("A-1", [("healthfood", 2)], NOW - timedelta(minutes=2))
+    adapter.place("A-1", [("healthfood", 2)], datetime.now(timezone.utc) - timedelta(minutes=2))
     return app, db, tsuide, adapter
 
 
@@ -155,7 +154,7 @@ def test_declining_shows_the_longer_cycle_once_then_nothing(shop):
                 headers={"X-CSRFToken": token})
     assert client.get("/tsuide/api/orders/A-1/offer").json["state"] == "none"
     # Declined: the same shopper's next order is not asked again.
-    adapter.place("A-2", [("healthfood", 1)], NOW - timedelta(minutes=1))
+    adapter.place("A-2", [("healthfood", 1)], datetime.now(timezone.utc) - timedelta(minutes=1))
     assert client.get("/tsuide/api/orders/A-2/offer").json["state"] == "none"
     assert adapter.start_calls == 0
 
@@ -174,7 +173,7 @@ def test_the_downsell_starts_its_own_plan(shop):
 def test_an_expired_offer_starts_nothing(shop):
     app, db, tsuide, adapter = shop
     offer_id, _ = add(shop, healthfood_plan())
-    adapter.place("OLD", [("healthfood", 1)], NOW - timedelta(minutes=30))
+    adapter.place("OLD", [("healthfood", 1)], datetime.now(timezone.utc) - timedelta(minutes=30))
     client = app.test_client()
     _, _, token = offer_body(client)
     response = accept(client, token, offer_id, order_id="OLD")
@@ -185,7 +184,7 @@ def test_an_expired_offer_starts_nothing(shop):
 def test_a_first_n_cap_is_respected(shop):
     app, db, tsuide, adapter = shop
     offer_id, _ = add(shop, healthfood_plan(downsell=False, global_cap=1))
-    adapter.place("A-2", [("healthfood", 1)], NOW - timedelta(minutes=1))
+    adapter.place("A-2", [("healthfood", 1)], datetime.now(timezone.utc) - timedelta(minutes=1))
     client = app.test_client()
     _, _, token = offer_body(client)
     assert accept(client, token, offer_id).status_code == 200
@@ -218,7 +217,7 @@ def test_without_start_subscription_the_offer_is_off_and_named(database_url, mak
     adapter = OrderingAdapter()
     app, db, tsuide, _ = make_shop(database_url, adapter=adapter)
     adapter.customer_id = "c-1"
-    adapter.place("A-1", [("healthfood", 1)], NOW - timedelta(minutes=2))
+    adapter.place("A-1", [("healthfood", 1)], datetime.now(timezone.utc) - timedelta(minutes=2))
     add((app, db), healthfood_plan())
     assert app.test_client().get("/tsuide/api/orders/A-1/offer").json["state"] == "none"
     with app.app_context():
@@ -228,7 +227,7 @@ def test_without_start_subscription_the_offer_is_off_and_named(database_url, mak
 
 def test_the_whole_order_can_switch(shop):
     app, db, tsuide, adapter = shop
-    adapter.place("A-3", [("healthfood", 1), ("socks", 2)], NOW - timedelta(minutes=1))
+    adapter.place("A-3", [("healthfood", 1), ("socks", 2)], datetime.now(timezone.utc) - timedelta(minutes=1))
     from plans import trigger
     offer_id, _ = add(shop, healthfood_plan(downsell=False, replaces_product_id=None, triggers=[trigger("socks")]))
     client = app.test_client()

@@ -258,9 +258,7 @@ class OfferBaseSchema(TermsSchema):
 
 def _subscription_plan(data: dict) -> None:
     """A subscribe offer's plan and terms, every missing or wrong field named at once."""
-    errors: dict[str, list[str]] = {}
-    if data.get("items"):
-        errors["items"] = ["A subscription switches what was bought: it adds no products."]
+    errors: dict[str, list[str]] = {}  # (products it should not add are refused by the engine, on save)
     if data.get("cycle_unit") is None:
         errors["cycle_unit"] = ["Choose weeks or months."]
     if data.get("cycle_every") is None:
