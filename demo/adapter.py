@@ -15,7 +15,7 @@ from . import shopper
 from .catalogue import CATEGORIES
 from .extensions import db
 from .text import category_name
-from .models import Order, OrderLine, Payment, Product
+from .models import Order, OrderLine, Payment, Product, Subscription
 from .text import tr
 
 #: The pretend payment provider declines extra charges to a card ending in these digits (for demos and tests).
@@ -167,6 +167,49 @@ class DemoAdapter(plugin.ShopAdapter):
         except IntegrityError:  # the same key, charged by a concurrent request
             db.session.rollback()
             return db.session.scalar(select(Payment).where(Payment.idempotency_key == idempotency_key)) is not None
+        return True
+
+    def start_subscription(self, order_id: str, product_id: str | None, plan: plugin.Plan,
+                           idempotency_key: str) -> bool:
+        """Switch the order's health food to 定期: store the plan as shown, refund a first-delivery discount."""
+        if not (order_id.isascii() and order_id.isdigit() and len(order_id) <= 9):
+            return False
+        order = db.session.get(Order, int(order_id))
+        if order is None or order.customer_id is None or order.customer_id != shopper.customer_id():
+            return False
+        already = db.session.scalar(select(Subscription).where(Subscription.idempotency_key == idempotency_key))
+        if already is not None:
+            return already.order_id == order.id  # started before under this key: never twice
+        db.session.add(Subscription(
+            customer_id=order.customer_id, order_id=order.id,
+            lines=[[line.product_id, line.quantity, line.unit_price] for line in plan.lines], every=plan.every,
+            unit=plan.unit.value, recurring_price=plan.recurring_price, min_deliveries=plan.min_deliveries,
+            next_delivery_on=plan.next_delivery_on, idempotency_key=idempotency_key))
+        if plan.refund:
+            db.session.add(Payment(order_id=order.id, amount=-plan.refund, card_last4=order.card_last4,
+                                   idempotency_key=idempotency_key))
+            order.total -= plan.refund
+        try:
+            db.session.commit()
+        except IntegrityError:  # the same key, by a concurrent request
+            db.session.rollback()
+            return db.session.scalar(
+                select(Subscription).where(Subscription.idempotency_key == idempotency_key)) is not None
+        return True
+
+    def add_to_next_delivery(self, subscription_id: str, items: Sequence[plugin.CartLine],
+                             idempotency_key: str) -> bool:
+        """Put renewal add-ons in the subscription's next delivery, at the prices Tsuide quoted, once per key."""
+        if not (subscription_id.isascii() and subscription_id.isdigit() and len(subscription_id) <= 9):
+            return False
+        row = db.session.get(Subscription, int(subscription_id), with_for_update=True, populate_existing=True)
+        if row is None or row.customer_id != shopper.customer_id():
+            return False
+        if any(extra[3] == idempotency_key for extra in row.additions):
+            return True
+        row.additions = [*row.additions, *([line.product_id, line.quantity, line.unit_price, idempotency_key]
+                                           for line in items)]
+        db.session.commit()
         return True
 
     def customer(self) -> plugin.Customer | None:

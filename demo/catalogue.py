@@ -64,6 +64,9 @@ BUNDLES = [
      {"camera": 1, "lens": 1, "tripod": 1, "sdcard": 1}, 1_000),
     ("ノートPCデスクセット", "Laptop desk set", "amount_off", 3_000, {"laptop": 1, "mouse": 1, "keyboard": 1}, 500),
     ("美容液＋化粧水セット", "Serum + toner set", "fixed_price", 7_200, {"serum": 1, "toner": 1}, None),
+    # Inside and out: what a 定期 of green juice is offered for its next delivery (renewal add-ons).
+    ("青汁＋美容液 うちそとケア", "Green juice + serum care pair", "amount_off", 500, {"healthfood": 1, "serum": 1},
+     None),
 ]
 
 # (label ja, label en, categories, {minimum quantity: basis points off})
@@ -89,6 +92,15 @@ PAIRS = [
 
 #: Thank-you page offers (Tsuide's post-purchase offers), shown once right after an order. Percentages are
 #: basis points. An order gets at most one, and a declined offer's ``downsell`` once after it.
+#: What the demo's 定期 plans say about payment and cancelling, shown before the button (特定商取引法).
+SUBSCRIPTION_TERMS = {
+    "payment_terms": "各回のお届けの発送時に、今回と同じカードで決済します",
+    "payment_terms_en": "Each delivery is charged to today's card when it ships",
+    "cancel_terms": "次回お届け日の7日前までに、「ご注文履歴」の定期便ページまたはお電話（0120-000-000）で解約できます",
+    "cancel_terms_en": "Cancel on the subscription page under Orders, or by phone (0120-000-000), "
+                       "up to 7 days before the next delivery",
+}
+
 THANK_YOU_OFFERS = [
     {
         "kind": "add_on", "label": "シューケアセット", "label_en": "Shoe-care set",
@@ -102,6 +114,19 @@ THANK_YOU_OFFERS = [
             "decline_label": "今回は見送る", "decline_label_en": "No thanks",
             "trigger_products": ["sneakers"], "items": {"spray": 1},
             "pricing_mode": "percent_off", "pricing_value": 1_000,
+        },
+    },
+    {
+        # 定期: one bag (where the 3-bag upgrade is too much) may switch to a monthly delivery at 10% off.
+        "kind": "subscribe", "label": "毎月お届けの定期便なら10%オフ", "label_en": "Monthly delivery, 10% off",
+        "trigger_products": ["healthfood"], "replaces": "healthfood", "items": {},
+        "pricing_mode": "percent_off", "pricing_value": 1_000,
+        "plan": {"cycle_every": 1, "cycle_unit": "month", "min_deliveries": 3, **SUBSCRIPTION_TERMS},
+        "downsell": {
+            "kind": "subscribe", "label": "3ヶ月ごとのお届けなら", "label_en": "Or every 3 months",
+            "trigger_products": ["healthfood"], "replaces": "healthfood", "items": {},
+            "pricing_mode": "percent_off", "pricing_value": 500,
+            "plan": {"cycle_every": 3, "cycle_unit": "month", **SUBSCRIPTION_TERMS},
         },
     },
     {

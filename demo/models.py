@@ -5,9 +5,9 @@ Prices and costs are whole yen.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -109,4 +109,29 @@ class Payment(db.Model):
     amount: Mapped[int] = mapped_column(Integer, nullable=False)
     card_last4: Mapped[str] = mapped_column(String(4), nullable=False, default="")
     idempotency_key: Mapped[str] = mapped_column(String(100), nullable=False, unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+
+
+class Subscription(db.Model):
+    """A 定期 subscription started from a thank-you offer: what each delivery holds and when the next comes.
+
+    ``idempotency_key`` is unique, so a retried start makes one subscription; ``additions`` are the next
+    delivery's extras, added through Tsuide's renewal add-ons (each once, by its own key).
+    """
+
+    __tablename__ = "shop_subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("shop_orders.id", ondelete="CASCADE"), nullable=False)
+    #: [[product id, quantity, unit price at list]] of each delivery
+    lines: Mapped[list] = mapped_column(db.JSON, nullable=False)
+    every: Mapped[int] = mapped_column(Integer, nullable=False)
+    unit: Mapped[str] = mapped_column(String(8), nullable=False)
+    recurring_price: Mapped[int] = mapped_column(Integer, nullable=False)
+    min_deliveries: Mapped[int | None] = mapped_column(Integer)
+    next_delivery_on: Mapped[date] = mapped_column(Date, nullable=False)
+    idempotency_key: Mapped[str] = mapped_column(String(100), nullable=False, unique=True)
+    #: [[product id, quantity, unit price, idempotency key]] added to the next delivery
+    additions: Mapped[list] = mapped_column(db.JSON, nullable=False, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)

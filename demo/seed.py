@@ -112,6 +112,7 @@ def _thank_you_offer(spec: dict) -> thank_you.PostPurchaseOffer:
         triggers=[thank_you.PostPurchaseTrigger(product_id=pid) for pid in spec.get("trigger_products", ())]
         + [thank_you.PostPurchaseTrigger(category=name) for name in spec.get("trigger_categories", ())],
         downsell=_thank_you_offer(downsell) if downsell else None,
+        **spec.get("plan", {}),
     )
 
 

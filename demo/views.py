@@ -6,7 +6,9 @@ import re
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
+import plugin
 from plugin import CapReached
+from plugin.engine.subscriptions import priced_items
 from plugin.storefront.safe_urls import back_url
 
 from . import shopper
@@ -14,7 +16,7 @@ from .adapter import build_cart
 from .catalogue import CATEGORIES
 from .extensions import db, tsuide
 from .images import product_svg
-from .models import Customer, Order, Product
+from .models import Customer, Order, Product, Subscription
 from .seed import place_order
 from .text import category_name, tr
 
@@ -243,7 +245,42 @@ def orders():
     rows = db.session.scalars(
         select(Order).where(Order.customer_id == shopper.customer_id()).order_by(Order.placed_at.desc())
     ).all()
-    return render_template("orders.html", orders=rows)
+    subscriptions = db.session.scalars(
+        select(Subscription).where(Subscription.customer_id == shopper.customer_id()).order_by(Subscription.id.desc())
+    ).all() if shopper.customer_id() else []
+    return render_template("orders.html", orders=rows, subscriptions=subscriptions)
+
+
+def _my_subscription(subscription_id: int) -> Subscription:
+    row = db.session.get(Subscription, subscription_id)
+    if row is None or row.customer_id is None or row.customer_id != shopper.customer_id():
+        abort(404)
+    return row
+
+
+def _next_delivery(row: Subscription) -> plugin.Subscription:
+    """The subscription as Tsuide sees it: the next delivery's lines at what that delivery charges."""
+    at_list = tuple(plugin.CartLine(pid, quantity, price) for pid, quantity, price in row.lines)
+    extras = tuple(plugin.CartLine(pid, quantity, price) for pid, quantity, price, _key in row.additions)
+    return plugin.Subscription(str(row.id), priced_items(at_list, row.recurring_price) + extras,
+                               row.next_delivery_on, row.customer_id)
+
+
+@shop.get("/subscriptions/<int:subscription_id>")
+def next_delivery(subscription_id: int):
+    """The "次回のお届け" page: what comes next, and Tsuide's add-ons for that delivery."""
+    row = _my_subscription(subscription_id)
+    return render_template("next_delivery.html", row=row, subscription=_next_delivery(row),
+                           names=_catalogue({line[0] for line in row.lines + row.additions}))
+
+
+@shop.get("/subscriptions/<int:subscription_id>/email")
+def next_delivery_email(subscription_id: int):
+    """A preview of the delivery notice e-mail, with Tsuide's add-ons block in it."""
+    row = _my_subscription(subscription_id)
+    customer = db.session.get(Customer, row.customer_id) if row.customer_id else None
+    return render_template("next_delivery_email.html", row=row, subscription=_next_delivery(row),
+                           recipient=customer, names=_catalogue({line[0] for line in row.lines}))
 
 
 # -- the demo's shopper switcher -----------------------------------------------------------------------

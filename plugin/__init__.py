@@ -25,6 +25,7 @@ from .bundles import (
     VolumeTier,
     quote_cart,
 )
+from .engine.subscriptions import CycleUnit, Plan, Subscription
 from .errors import CapReached
 from .extension import Tsuide
 
@@ -34,11 +35,13 @@ __all__ = [
     "Cart",
     "CartLine",
     "Customer",
+    "CycleUnit",
     "Discount",
     "FixedBundle",
     "FreeShippingProgress",
     "Offer",
     "Order",
+    "Plan",
     "PricingMode",
     "Product",
     "Quote",
@@ -48,6 +51,7 @@ __all__ = [
     "ShippingStep",
     "ShippingThreshold",
     "ShopAdapter",
+    "Subscription",
     "Tsuide",
     "VolumeDiscount",
     "VolumeTier",

@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
-from .engine.values import Cart, Customer, Order, Product
+from .engine.subscriptions import Plan
+from .engine.values import Cart, CartLine, Customer, Order, Product
 
 REQUIRED = ("current_cart", "products", "add_to_cart")
 
@@ -21,6 +22,8 @@ OPTIONAL = {
     "order_lines": "mining what is bought together",
     "admin_name": "naming who changed what in the admin's audit log",
     "categories": "the admin's category picker, and refusing rules on categories the shop does not have",
+    "start_subscription": "定期 (subscription) offers on the thank-you page",
+    "add_to_next_delivery": "renewal add-ons for a subscription's next delivery",
 }
 
 
@@ -54,6 +57,22 @@ class ShopAdapter:
         self, order_id: str, add: Sequence[tuple[str, int]], remove: Sequence[tuple[str, int]], charge: int,
         idempotency_key: str,
     ) -> bool:
+        raise NotImplementedError
+
+    def start_subscription(self, order_id: str, product_id: str | None, plan: Plan, idempotency_key: str) -> bool:
+        """Switch the order's line of ``product_id`` (``None``: the whole order) to ``plan``; ``True`` once it is.
+
+        The order is the plan's first delivery: refund ``plan.refund`` to its payment if it is above 0, then
+        deliver ``plan.lines`` every ``plan.every`` ``plan.unit`` from ``plan.next_delivery_on``, charging
+        ``plan.recurring_price`` for each, on the terms shown (``plan.payment_for(locale)``,
+        ``plan.cancel_for(locale)``). Idempotent per ``idempotency_key``: called again with the same key, start
+        nothing more and answer as the first call did.
+        """
+        raise NotImplementedError
+
+    def add_to_next_delivery(self, subscription_id: str, items: Sequence[CartLine], idempotency_key: str) -> bool:
+        """Add ``items`` (at the unit prices given: the engine's, for that delivery) to the subscription's next
+        delivery and its charge; ``True`` once they are. Idempotent per ``idempotency_key``."""
         raise NotImplementedError
 
     def customer(self) -> Customer | None:

@@ -10,7 +10,7 @@ from weakref import WeakKeyDictionary
 from flask import Flask, current_app, g, request
 from markupsafe import Markup
 
-from .storefront import panels as _panels, i18n
+from .storefront import panels as _panels, i18n, renewals as _renewals
 from .storefront.exposure import NOBODY, Exposure, exposure_for
 from .storage.rule_cache import RuleStore, Snapshot, Usage
 from .storage.orders import record_order, redeem
@@ -58,6 +58,7 @@ DEFAULTS = {
     "TSUIDE_MAX_REQUEST_BYTES": 64 * 1024,
     "TSUIDE_MAX_IMPORT_BYTES": 4 * 1024 * 1024,
     "TSUIDE_SHOP_URL": "/",
+    "TSUIDE_RENEWAL_CUTOFF_DAYS": 2,
 }
 
 
@@ -156,6 +157,8 @@ class Tsuide:
         - ``TSUIDE_MAX_REQUEST_BYTES`` (``65536``): the largest body any of the plugin's endpoints reads; a
           larger one is a 413 before it is read.
         - ``TSUIDE_MAX_IMPORT_BYTES`` (``4194304``): the same, for the admin's import (API and upload page).
+        - ``TSUIDE_RENEWAL_CUTOFF_DAYS`` (``2``): add-ons for a subscription's next delivery close this many
+          days before it (the e-mail's links too).
         - ``TSUIDE_SHOP_URL`` (``"/"``): the shop's home page, where a form goes back to when it names no page
           of the shop, and the link on the closed admin's 403 page.
         - ``SECRET_KEY`` must be set: the plugin's forms and JSON writes carry a CSRF token, and visitor
@@ -303,7 +306,7 @@ class Tsuide:
             return False
 
     def _price(self, context: PricingContext, now: datetime | None, with_offers: bool = True,
-               exposure: Exposure | None = None) -> Quote:
+               exposure: Exposure | None = None, max_offers: int | None = None) -> Quote:
         config = current_app.config
         exposure = exposure or self.exposure(context.snapshot)
         return quote_cart(
@@ -315,7 +318,7 @@ class Tsuide:
             customer_used=context.usage.customer_used,
             redeemed=context.usage.redeemed,
             locale=self.locale() if request else None,
-            max_offers=self.setting("TSUIDE_MAX_CART_OFFERS", context.snapshot),
+            max_offers=self.setting("TSUIDE_MAX_CART_OFFERS", context.snapshot) if max_offers is None else max_offers,
             max_gap_fillers=self.setting("TSUIDE_MAX_GAP_FILLERS", context.snapshot),
             companions=context.companions,
             with_offers=with_offers and not exposure.holdout,
@@ -419,6 +422,19 @@ class Tsuide:
         Empty when the order has no open offer. Links to ``TSUIDE_THANK_YOU_ENDPOINT``.
         """
         return _panels.email_offer(self, str(order_id))
+
+    def renewal_offers(self, subscription):
+        """The add-ons for a subscription's next delivery (:class:`plugin.Subscription`), priced for it by the
+        engine: a :class:`~plugin.storefront.renewals.Renewal` whose ``offers`` each carry a signed ``token``."""
+        return _renewals.renewal_offers(self, subscription)
+
+    def renewal_panel(self, subscription) -> Markup:
+        """The "次回のお届け" page's add-ons, server-rendered forms that work without JavaScript."""
+        return _panels.renewal_panel(self, subscription)
+
+    def renewal_email_html(self, subscription) -> Markup:
+        """A self-contained HTML block for the delivery notice e-mail: each add-on with a signed link."""
+        return _panels.renewal_email(self, subscription)
 
     def widget_script(self) -> Markup:
         """The ``<script defer>`` tag that loads ``widget.js``, which enhances the panels in place."""

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, request
-from flask_wtf.csrf import CSRFError, validate_csrf
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request
+from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, default_exceptions
 from wtforms import ValidationError as TokenError
@@ -19,9 +19,10 @@ from wtforms import ValidationError as TokenError
 from . import storage as models
 from .storefront.quote_json import quote_json
 from .engine.offers import additions_for
-from .storefront import beacons, thank_you as _thank_you
+from .storefront import beacons, renewals as _renewals, thank_you as _thank_you
 from .storefront.assets import send_asset
 from .storefront.panels import log_failure, render_cart_panel, render_product_panel, render_thank_you
+from .storefront.plan_copy import cycle_text, day_text
 from .storefront.product_page import product_page
 from .storefront.request_limits import limit_request
 from .storefront.safe_urls import back_url, link_url
@@ -64,7 +65,8 @@ blueprint.add_app_template_filter(link_url, "tsuide_link")
 
 
 #: Endpoints the panels' no-JavaScript forms post to: they answer with a redirect back to the page.
-FORM_ENDPOINTS = {"tsuide.add_to_cart", "tsuide.accept_offer", "tsuide.decline_offer"}
+FORM_ENDPOINTS = {"tsuide.add_to_cart", "tsuide.accept_offer", "tsuide.decline_offer", "tsuide.renewal_add",
+                  "tsuide.renewal_decline"}
 
 
 def _tsuide():
@@ -341,10 +343,36 @@ def _step_body(step, message: str | None = None) -> dict:
             "charge": {"amount": amendment.charge, "display": tsuide.format_money(amendment.charge)},
             "new_total": {"amount": amendment.new_total, "display": tsuide.format_money(amendment.new_total)},
             "left": step.left,
+            "kind": amendment.offer.kind.value,
+            "plan": _plan_body(amendment.plan),
         }
+    if step.plan is not None:
+        body["plan"] = _plan_body(step.plan)
     if message:
         body["message"] = message
     return body
+
+
+def _plan_body(plan) -> dict | None:
+    """A 定期 plan as JSON: every amount and date the panel words (``None`` for other offers)."""
+    if plan is None:
+        return None
+    tsuide = _tsuide()
+
+    def amount(value: int) -> dict:
+        return {"amount": value, "display": tsuide.format_money(value)}
+
+    locale = tsuide.locale()
+    return {
+        "product_id": plan.product_id, "every": plan.every, "unit": plan.unit.value,
+        "deliver": [{"product_id": line.product_id, "quantity": line.quantity} for line in plan.lines],
+        "quantity": plan.quantity, "first_price": amount(plan.first_price), "refund": amount(plan.refund),
+        "recurring_price": amount(plan.recurring_price), "list_price": amount(plan.list_price),
+        "min_deliveries": plan.min_deliveries, "commitment_total": amount(plan.commitment_total),
+        "next_delivery_on": plan.next_delivery_on.isoformat(),
+        "commitment_ends_on": plan.commitment_ends_on.isoformat() if plan.commitment_ends_on else None,
+        "payment_terms": plan.payment_for(locale), "cancel_terms": plan.cancel_for(locale),
+    }
 
 
 def _answered(step, message: str | None):
@@ -367,6 +395,11 @@ def accept_offer(order_id: str):
     data = _validated(AcceptSchema, request.form.to_dict())
     tsuide = _tsuide()
     step = _thank_you.accept(tsuide, order_id, data["offer_id"], data["idempotency_key"])
+    if step.plan is not None:
+        return _answered(step, tsuide.gettext(
+            "Switched to a subscription, delivered %(cycle)s. Next delivery around %(day)s.",
+            cycle=cycle_text(step.plan.every, step.plan.unit, tsuide.gettext),
+            day=day_text(step.plan.next_delivery_on, tsuide.locale())))
     return _answered(step, tsuide.gettext("Added to your order. New order total %(amount)s.",
                                           amount=tsuide.format_money(step.order.total)))
 
@@ -376,3 +409,58 @@ def decline_offer(order_id: str):
     """Decline; the answer may carry a cheaper alternative (the downsell), shown once."""
     data = _validated(OfferAnswerSchema, request.form.to_dict())
     return _answered(_thank_you.decline(_tsuide(), order_id, data["offer_id"]), None)
+
+
+# -- renewal add-ons: a subscription's next delivery ------------------------------------------------------
+
+def _renewal_token() -> str:
+    body = request.get_json(silent=True) if request.is_json else request.form
+    token = body.get("token") if isinstance(body, dict) or hasattr(body, "get") else None
+    if not isinstance(token, str) or not token or len(token) > 2000:
+        raise InvalidRequest(_tsuide().gettext("Please check what you sent."), {"token": ["Missing or too long."]})
+    return token
+
+
+def _renewal_answer(addition, message: str | None):
+    if not _wants_json():
+        if message:
+            flash(message, "success")
+        return redirect(_back(), 303)
+    tsuide = _tsuide()
+    body = {"subscription_id": addition.subscription_id, "delivery_on": addition.delivery_on.isoformat(),
+            "items": [{"product_id": line.product_id, "quantity": line.quantity,
+                       "unit_price": {"amount": line.unit_price, "display": tsuide.format_money(line.unit_price)}}
+                      for line in addition.items],
+            "price": {"amount": addition.price, "display": tsuide.format_money(addition.price)}}
+    if message:
+        body["message"] = message
+    return jsonify(body)
+
+
+@blueprint.get("/renewals/<token>")
+def renewal_confirm(token: str):
+    """The e-mail's link: a page that names the addition and its price, with one button (a GET adds nothing,
+    so a mail scanner that follows links never adds to a delivery)."""
+    tsuide = _tsuide()
+    addition = _renewals.read(tsuide, token)
+    products = tsuide._adapter.products({line.product_id for line in addition.items})
+    return render_template("tsuide/renewal_confirm.html", addition=addition, products=products, token=token,
+                           _=tsuide.gettext, money=tsuide.format_money, csrf_token=generate_csrf(),
+                           day=day_text(addition.delivery_on, tsuide.locale()),
+                           shop_url=current_app.config["TSUIDE_SHOP_URL"], lang=tsuide.locale())
+
+
+@blueprint.post("/api/renewals/add")
+def renewal_add():
+    """One click: add a suggested product to the subscription's next delivery, once per token."""
+    tsuide = _tsuide()
+    addition = _renewals.add(tsuide, _renewal_token())
+    return _renewal_answer(addition, tsuide.gettext("Added to your next delivery (%(day)s) for %(amount)s.",
+                                                    day=day_text(addition.delivery_on, tsuide.locale()),
+                                                    amount=tsuide.format_money(addition.price)))
+
+
+@blueprint.post("/api/renewals/decline")
+def renewal_decline():
+    """Not these, thanks: the suggestion is not made to this subscription again for a while."""
+    return _renewal_answer(_renewals.decline(_tsuide(), _renewal_token()), None)

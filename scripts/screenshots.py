@@ -1,6 +1,7 @@
 """Take the README's screenshots of the demo shop: `.venv/bin/python scripts/screenshots.py [NAME ...]`.
 
-With names (`cart`, `cart-en`, `cart-375`, `thank-you`), only those are taken again.
+With names (`cart`, `cart-en`, `cart-375`, `thank-you`, `product`, `subscribe`, `subscribe-en`, `next-delivery`,
+`next-delivery-email`), only those are taken again.
 
 Needs Debian's Chromium and a Japanese font (`apt-get install chromium fonts-ipafont-gothic`).
 """
@@ -77,6 +78,24 @@ def main(only: set[str]) -> None:
                 page.goto(f"{base}/products/spray")
                 page.screenshot(path=str(ROOT / "docs" / "product.png"), full_page=True)
                 page.close()
+            for name, language in [("subscribe", "ja"), ("subscribe-en", "en")]:
+                if wanted(name) or (name == "subscribe" and any(wanted(n) for n in ("next-delivery",
+                                                                                    "next-delivery-email"))):
+                    page = browser.new_page(viewport={"width": 1280, "height": 900})
+                    page.goto(f"{base}/lang/{language}")
+                    place_order(page, base, "healthfood")  # one bag: the 定期 switch, its terms before the button
+                    page.screenshot(path=str(ROOT / "docs" / f"{name}.png"), full_page=True)
+                    if name == "subscribe" and (wanted("next-delivery") or wanted("next-delivery-email")):
+                        page.locator('[data-tsuide="thank-you"] button[type=submit]').first.click()
+                        page.wait_for_selector(".tsuide-thank-you__done")
+                        page.goto(f"{base}/orders")
+                        page.click("#subscriptions a")
+                        page.wait_for_selector('[data-tsuide="renewal"]')
+                        page.screenshot(path=str(ROOT / "docs" / "next-delivery.png"), full_page=True)
+                        page.click(".email-link")
+                        page.wait_for_load_state()
+                        page.screenshot(path=str(ROOT / "docs" / "next-delivery-email.png"), full_page=True)
+                    page.close()
             browser.close()
 
 

@@ -110,6 +110,50 @@ class OrderingAdapter(MemoryAdapter):
             return True
 
 
+class SubscribingAdapter(OrderingAdapter):
+    """Also starts 定期 subscriptions (once per idempotency key, like a payment API) and adds to next deliveries."""
+
+    def __init__(self, catalogue=CATALOGUE):
+        super().__init__(catalogue)
+        self.subscriptions: list[tuple[str, str | None, object, str]] = []  # (order, product, plan, key)
+        self.start_calls = 0
+        self.next_deliveries: dict[str, list] = {}  # subscription id -> added CartLines
+        self.delivery_keys: set[str] = set()
+        self.add_calls = 0
+
+    def start_subscription(self, order_id, product_id, plan, idempotency_key):
+        time.sleep(self.charge_delay)
+        with self._lock:
+            self.start_calls += 1
+            self.calls.append((order_id, product_id, plan, idempotency_key))
+            dies, self.dies = self.dies, None
+            if dies == "before":
+                raise WorkerKilled(1)
+            if any(key == idempotency_key for *_, key in self.subscriptions):
+                return True  # started under this key already: never twice
+            if self.charge_fails:
+                return False
+            self.subscriptions.append((order_id, product_id, plan, idempotency_key))
+            if plan.refund:
+                order = self.orders[order_id]
+                self.orders[order_id] = replace(order, total=order.total - plan.refund)
+                self.charges.append((order_id, -plan.refund, idempotency_key))
+            if dies == "after":
+                raise WorkerKilled(1)
+            return True
+
+    def add_to_next_delivery(self, subscription_id, items, idempotency_key):
+        with self._lock:
+            self.add_calls += 1
+            if idempotency_key in self.delivery_keys:
+                return True
+            if self.charge_fails:
+                return False
+            self.delivery_keys.add(idempotency_key)
+            self.next_deliveries.setdefault(subscription_id, []).extend(items)
+            return True
+
+
 CART_PAGE = """<main><h1>Cart</h1>
 <p id="total">{{ tsuide.format_money(quote.total) }}</p>
 {{ tsuide.cart_panel(quote) }}

@@ -13,7 +13,7 @@ MAX_BYTES, MAX_IMPORT_BYTES = 1_000, 5_000
 IMPORTS = {"tsuide_admin_api.import_", "tsuide_admin.transfer"}
 #: A value for each URL argument of the plugin's routes.
 ARGUMENTS = {"kind": "bundles", "record_id": "1", "action": "pause", "order_id": "A-1", "filename": "widget.js",
-             "product_id": "spray"}
+             "product_id": "spray", "token": "x"}
 BUNDLE = {"label": "Set", "pricing_mode": "percent_off", "pricing_value": 1000,
           "items": [{"product_id": "healthfood", "quantity": 3}]}
 

@@ -36,7 +36,12 @@ from ..engine.variants import VariantSpec, apply_variant
 from ..storefront.i18n import format_money, gettext
 
 #: Findings an admin must fix (saving refuses them); the rest are warnings that never block a save.
-ERRORS = frozenset({"unknown_product", "unknown_category", "unreachable"})
+ERRORS = frozenset({"unknown_product", "unknown_category", "unreachable", "terms_incomplete"})
+
+#: A subscribe offer's terms the law asks for in the shop's words (the rest the engine computes).
+PLAN_TERMS = ("cycle_every", "cycle_unit", "payment_terms", "payment_terms_en", "cancel_terms", "cancel_terms_en")
+#: Wording that promises cancelling whenever the shopper likes: untrue while a minimum commitment runs.
+ANY_TIME = ("いつでも", "any time", "anytime", "at any time")
 
 
 @dataclass(frozen=True)
@@ -291,4 +296,24 @@ def lint_offer(record: Mapping, products: Mapping[str, Product]) -> list[Finding
     if price_test(record.get("pricing_value"), specs):
         found.append(Finding("price_test", ("variants",), "Variants test different discounts: shoppers see different "
                              "prices for the same products. Saving needs confirm_price_test."))
+    for prefix, offer in (("", record), ("downsell.", record.get("downsell") or {})):
+        if offer.get("kind") == "subscribe":
+            found += _plan_findings(offer, prefix)
+    return found
+
+
+def _plan_findings(offer: Mapping, prefix: str) -> list[Finding]:
+    """Terms complete: a 定期 offer shows every term before its button, and its cancel wording is true."""
+    found = []
+    missing = [name for name in PLAN_TERMS if not str(offer.get(name) or "").strip()]
+    if missing:
+        found.append(Finding("terms_incomplete", tuple(prefix + name for name in missing),
+                             "Terms incomplete: a 定期 offer must show %(first)s before its button (特定商取引法).",
+                             {"first": ", ".join(missing)}))
+    minimum = offer.get("min_deliveries") or 1
+    wording = " ".join(str(offer.get(name) or "") for name in ("cancel_terms", "cancel_terms_en")).lower()
+    if minimum > 1 and any(phrase in wording for phrase in ANY_TIME):
+        found.append(Finding("cancel_contradicts_minimum", (prefix + "cancel_terms",),
+                             "The cancel terms say any time, but the plan asks for %(first)s deliveries at least.",
+                             {"first": minimum}))
     return found

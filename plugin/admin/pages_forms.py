@@ -23,11 +23,13 @@ from .schemas import EARLIEST, LATEST, OUT_OF_RANGE
 
 TEXT, INT, MONEY, PERCENT, BOOL, WHEN, LIST = "text", "int", "money", "percent", "bool", "when", "list"
 PRICE = "price"  # percent or money, by the pricing mode next to it
+FIRST_PRICE = "first_price"  # the same, by a subscription's first-delivery pricing mode
 
 #: Empty means "none" (sent as null, so an edit can clear it); other empty fields are left out.
 NULLABLE = {"label_en", "starts_at", "ends_at", "per_customer_cap", "global_cap", "margin_floor_bp", "accept_label",
             "accept_label_en", "decline_label", "decline_label_en", "replaces_product_id", "min_order_total",
-            "max_order_total"}
+            "max_order_total", "cycle_every", "cycle_unit", "first_pricing_mode", "first_pricing_value", "min_deliveries",
+            "payment_terms", "payment_terms_en", "cancel_terms", "cancel_terms_en"}
 
 TERMS = (("label", TEXT), ("label_en", TEXT), ("starts_at", WHEN), ("ends_at", WHEN), ("priority", INT),
          ("paused", BOOL))
@@ -37,7 +39,11 @@ ITEM_ROW = (("product_id", TEXT), ("quantity", INT))
 OFFER_FIELDS = (*TERMS, ("kind", TEXT), ("accept_label", TEXT), ("accept_label_en", TEXT), ("decline_label", TEXT),
                 ("decline_label_en", TEXT), ("replaces_product_id", TEXT), ("pricing_mode", TEXT),
                 ("pricing_value", PRICE), ("min_order_total", MONEY), ("max_order_total", MONEY),
-                ("segment", TEXT), ("global_cap", INT), ("trigger_categories", LIST))
+                ("segment", TEXT), ("global_cap", INT), ("trigger_categories", LIST),
+                # a subscription's plan and terms (shown when the kind is "subscribe")
+                ("cycle_every", INT), ("cycle_unit", TEXT), ("first_pricing_mode", TEXT),
+                ("first_pricing_value", FIRST_PRICE), ("min_deliveries", INT), ("payment_terms", TEXT),
+                ("payment_terms_en", TEXT), ("cancel_terms", TEXT), ("cancel_terms_en", TEXT))
 
 
 VARIANT_COPY = (("name", TEXT), ("weight", INT), ("label", TEXT), ("label_en", TEXT), ("button_label", TEXT),
@@ -177,7 +183,10 @@ def _fields(values: Mapping[str, str], spec_fields, prefix: str, parsed: Parsed)
             body[name] = [part.strip() for part in text.replace("、", ",").split(",") if part.strip()]
             continue
         try:
-            body[name] = _read(kind, text, mode)
+            if kind == FIRST_PRICE:
+                body[name] = _read(PRICE, text, values.get(f"{prefix}first_pricing_mode") or None)
+            else:
+                body[name] = _read(kind, text, mode)
         except Unreadable as error:
             parsed.errors[key] = [str(error)]
     return body
@@ -265,6 +274,8 @@ def form_values(kind_name: str, record: Mapping) -> dict[str, str]:
             if kind == BOOL:
                 if data.get(name):
                     values[f"{prefix}{name}"] = "1"
+            elif name in data and kind == FIRST_PRICE:
+                values[f"{prefix}{name}"] = _show(PRICE, data[name], data.get("first_pricing_mode"))
             elif name in data:
                 values[f"{prefix}{name}"] = _show(kind, data[name], data.get("pricing_mode"))
         for group, columns in spec.rows.items():

@@ -219,6 +219,9 @@ def _thank_you(offer, rule_id: str | None, sample: str | None) -> Preview:
         return Preview(None, note + " " + _why_not(offer, order, products, ratio), facts, show_sample(wanted))
     html = [_panels.render_thank_you(tsuide, Step("offer", order, expires, chosen, left=chosen.offer.left()))]
     facts.append((_("Charged on accepting"), money(chosen.charge)))
+    if chosen.plan is not None:  # a 定期 switch: what it costs per delivery and over its minimum
+        facts += [(_("Price per delivery"), money(chosen.plan.recurring_price)),
+                  (_("Minimum commitment"), money(chosen.plan.commitment_total))]
     if chosen.offer is not offer:
         note += " " + _("This order gets another offer, %(label)s, which comes first.", label=chosen.offer.label)
     elif offer.downsell is not None:

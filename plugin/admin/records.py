@@ -169,7 +169,7 @@ def _dump_shipping(row: models.ShippingRule) -> dict:
 
 OFFER_FIELDS = ("kind", "accept_label", "accept_label_en", "decline_label", "decline_label_en",
                 "replaces_product_id", "pricing_mode", "pricing_value", "min_order_total", "max_order_total",
-                "segment", "global_cap")
+                "segment", "global_cap", *schemas.PLAN_FIELDS)
 
 
 def _fill_offer(row: PostPurchaseOffer, data: dict) -> None:

@@ -196,16 +196,39 @@ class ShippingSchema(TermsSchema):
             raise ValidationError("Each reward needs its own threshold.", "rewards")
 
 
+#: A subscribe offer's plan: the cycle, the first delivery's pricing, the minimum, and the terms in ja and en.
+PLAN_FIELDS = ("cycle_every", "cycle_unit", "first_pricing_mode", "first_pricing_value", "min_deliveries",
+               "payment_terms", "payment_terms_en", "cancel_terms", "cancel_terms_en")
+#: The terms 特定商取引法 asks a 定期 offer to show before its button, in the shop's own words.
+TERM_FIELDS = {"payment_terms": "Say when payment happens (shown before the button, as the law asks).",
+               "payment_terms_en": "Say when payment happens (shown before the button, as the law asks).",
+               "cancel_terms": "Say how to cancel (解約方法, shown before the button, as the law asks).",
+               "cancel_terms_en": "Say how to cancel (解約方法, shown before the button, as the law asks)."}
+TERMS_TEXT = validate.Length(max=1000)
+
+
 class OfferBaseSchema(TermsSchema):
-    kind = Text(required=True, validate=validate.OneOf(("add_on", "upgrade")))
+    kind = Text(required=True, validate=validate.OneOf(("add_on", "upgrade", "subscribe")))
     accept_label = Text(allow_none=True, validate=BUTTON)
     accept_label_en = Text(allow_none=True, validate=BUTTON)
     decline_label = Text(allow_none=True, validate=BUTTON)
     decline_label_en = Text(allow_none=True, validate=BUTTON)
     trigger_products = fields.List(Text(validate=ID), load_default=list, validate=validate.Length(max=200))
     trigger_categories = fields.List(Text(validate=ID), load_default=list, validate=validate.Length(max=50))
-    items = fields.List(fields.Nested(ItemSchema), required=True, validate=validate.Length(min=1, max=20))
+    items = fields.List(fields.Nested(ItemSchema), load_default=list, validate=validate.Length(max=20))
     replaces_product_id = Text(allow_none=True, validate=ID)
+    cycle_every = Whole(allow_none=True, validate=validate.Range(min=1, max=26),
+                        metadata={"description": "A subscription's cycle: every N weeks (up to 26) or months (up to 12)."})
+    cycle_unit = Text(allow_none=True, validate=validate.OneOf(("week", "month")))
+    first_pricing_mode = Text(allow_none=True, validate=validate.OneOf(PRICING_MODES),
+                              metadata={"description": "How this order (the first delivery) is priced; null: as paid."})
+    first_pricing_value = Whole(allow_none=True, validate=MONEY)
+    min_deliveries = Whole(allow_none=True, validate=validate.Range(min=1, max=24),
+                           metadata={"description": "Deliveries the shopper commits to; null: none."})
+    payment_terms = Text(allow_none=True, validate=TERMS_TEXT, metadata={"description": "When payment happens (ja)."})
+    payment_terms_en = Text(allow_none=True, validate=TERMS_TEXT, metadata={"description": "When payment happens (en)."})
+    cancel_terms = Text(allow_none=True, validate=TERMS_TEXT, metadata={"description": "How to cancel, 解約方法 (ja)."})
+    cancel_terms_en = Text(allow_none=True, validate=TERMS_TEXT, metadata={"description": "How to cancel (en)."})
     pricing_mode = Text(load_default="percent_off", validate=validate.OneOf(PRICING_MODES))
     pricing_value = Whole(load_default=0, validate=MONEY)
     min_order_total = Whole(allow_none=True, validate=MONEY)
@@ -220,9 +243,33 @@ class OfferBaseSchema(TermsSchema):
             raise ValidationError("An upgrade names the product it replaces.", "replaces_product_id")
         if data.get("kind") == "add_on" and data.get("replaces_product_id"):
             raise ValidationError("Only an upgrade replaces a product.", "replaces_product_id")
+        if data.get("kind") not in (None, "subscribe") and not data.get("items"):
+            raise ValidationError("An offer needs at least one product.", "items")
         low, high = data.get("min_order_total"), data.get("max_order_total")
         if low is not None and high is not None and high < low:
             raise ValidationError("Must not be below the minimum.", "max_order_total")
+
+    @validates_schema(skip_on_field_errors=False)
+    def _plan(self, data, **kwargs):
+        """Checked even when other fields are wrong (a downsell's, say): every missing term is named at once."""
+        if data.get("kind") == "subscribe":
+            _subscription_plan(data)
+
+
+def _subscription_plan(data: dict) -> None:
+    """A subscribe offer's plan and terms, every missing or wrong field named at once."""
+    errors: dict[str, list[str]] = {}  # (products it should not add are refused by the engine, on save)
+    if data.get("cycle_unit") is None:
+        errors["cycle_unit"] = ["Choose weeks or months."]
+    if data.get("cycle_every") is None:
+        errors["cycle_every"] = ["Say how often it is delivered: every N weeks or months."]
+    elif data.get("cycle_unit") == "month" and data["cycle_every"] > 12:
+        errors["cycle_every"] = ["Every 1 to 12 months."]
+    for name, message in TERM_FIELDS.items():
+        if not (data.get(name) or "").strip():
+            errors[name] = [message]
+    if errors:
+        raise ValidationError(errors)
 
 
 class DownsellSchema(OfferBaseSchema):

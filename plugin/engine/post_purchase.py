@@ -15,11 +15,13 @@ from .savings import saving_of
 from .values import CartLine, Customer, Order, Product
 from .money import FULL_BASIS_POINTS, is_whole
 from .rules import BundleItem, PricingMode, _Errors, _translated
+from .subscriptions import Plan, PlanTerms, price_plan
 
 
 class OfferKind(str, enum.Enum):
     ADD_ON = "add_on"  #: add these products to the order
     UPGRADE = "upgrade"  #: replace the order's line of ``replaces`` with these products, charging the difference
+    SUBSCRIBE = "subscribe"  #: switch the order's line of ``replaces`` (``None``: the whole order) to ``plan``
 
 
 class Segment(str, enum.Enum):
@@ -67,16 +69,24 @@ class PostPurchaseOffer:
     global_cap: int | None = None
     accepted: int = 0
     downsell: PostPurchaseOffer | None = None
+    plan: PlanTerms | None = None  #: a subscribe offer's terms; its ``mode`` and ``value`` price later deliveries
 
     def __post_init__(self) -> None:
         errors = _Errors()
         errors.check(bool(self.id), "id", "An offer needs an id.")
         errors.check(bool(self.label and self.label.strip()), "label", "An offer needs a name shoppers can read.")
-        errors.check(bool(self.items), "items", "An offer needs at least one product.")
+        if self.kind is OfferKind.SUBSCRIBE:
+            errors.check(not self.items, "items", "A subscription switches what was bought: it adds no products.")
+            errors.check(self.plan is not None, "cycle_every", "A subscription needs its plan and terms.")
+        else:
+            errors.check(bool(self.items), "items", "An offer needs at least one product.")
+            errors.check(self.plan is None, "cycle_every", "Only a subscription has a plan.")
         for item in self.items:
             errors.check(is_whole(item.quantity) and item.quantity >= 1, "items", "Quantities start at 1.")
         if self.kind is OfferKind.UPGRADE:
             errors.check(bool(self.replaces), "replaces", "An upgrade names the product it replaces.")
+        elif self.kind is OfferKind.SUBSCRIBE:
+            pass  # the line it switches, or none: the whole order
         else:
             errors.check(self.replaces is None, "replaces", "Only an upgrade replaces a product.")
         errors.check(
@@ -98,6 +108,9 @@ class PostPurchaseOffer:
             errors.check(is_whole(self.global_cap) and self.global_cap >= 1, "global_cap", "At least 1.")
         if self.downsell is not None:
             errors.check(self.downsell.downsell is None, "downsell", "A downsell has no downsell of its own.")
+            if self.kind is OfferKind.SUBSCRIBE:
+                errors.check(self.downsell.kind is OfferKind.SUBSCRIBE, "downsell",
+                             "A subscription's alternative is another plan (say, a longer cycle).")
         errors.raise_if_any()
 
     def label_for(self, locale: str | None) -> str:
@@ -137,6 +150,7 @@ class Amendment:
     price: int
     credit: int  #: what the replaced line cost in the order
     order_total: int
+    plan: Plan | None = None  #: a subscribe offer's plan as priced for this order (``charge`` is minus its refund)
 
     @property
     def charge(self) -> int:
@@ -155,6 +169,8 @@ def price_offer(offer: PostPurchaseOffer, order: Order, products: Mapping[str, P
     """Price ``offer`` against ``order``, or ``None`` if it does not fit (missing, out of stock, in the order)."""
     in_order = {line.product_id for line in order.lines}
     remove: tuple[CartLine, ...] = ()
+    if offer.kind is OfferKind.SUBSCRIBE:
+        return _price_switch(offer, order, products)
     if offer.kind is OfferKind.UPGRADE:
         remove = tuple(line for line in order.lines if line.product_id == offer.replaces)
         if not remove:
@@ -180,6 +196,18 @@ def price_offer(offer: PostPurchaseOffer, order: Order, products: Mapping[str, P
         credit=sum(line.subtotal for line in remove),
         order_total=order.total,
     )
+
+
+def _price_switch(offer: PostPurchaseOffer, order: Order, products: Mapping[str, Product]) -> Amendment | None:
+    """A subscribe offer as an amendment: no lines change; the first delivery's discount, if any, is refunded."""
+    switched = tuple(line for line in order.lines if offer.replaces in (None, line.product_id))
+    plan = price_plan(offer.id, offer.plan, offer.mode, offer.value, switched, products, order.placed_at,
+                      offer.replaces)
+    if plan is None:
+        return None
+    return Amendment(offer=offer, add=(), remove=(), products=tuple(products[line.product_id] for line in plan.lines),
+                     list_price=plan.paid, price=plan.first_price, credit=plan.paid, order_total=order.total,
+                     plan=plan)
 
 
 @dataclass(frozen=True)
@@ -214,6 +242,8 @@ def eligible(
     if not offer.segment.matches(shopper.customer, loyal_orders) or not offer.triggered_by(order, products):
         return None
     amendment = price_offer(offer, order, products)
+    if amendment is not None and amendment.plan is not None:
+        return amendment  # nothing more is charged now: the plan's own prices were checked when it was priced
     if amendment is None or amendment.charge <= 0:
         return None
     # Don't upsell past a shopper's budget: the extra charge stays within a share of what they spent.

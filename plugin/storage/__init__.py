@@ -3,7 +3,7 @@
 Owns: the tables, grouped by what they hold (:mod:`.base` the metadata, stamp
 and settings; :mod:`.rules` the rules and their variants and redemptions;
 :mod:`.events`; :mod:`.post_purchase` the thank-you offers; :mod:`.mining`;
-:mod:`.audit`), :mod:`.rule_cache`, the order-time writes in :mod:`.orders`,
+:mod:`.audit`; :mod:`.subscriptions` the answers to renewal add-ons), :mod:`.rule_cache`, the order-time writes in :mod:`.orders`,
 and :mod:`.migrate` with its Alembic ``migrations``.
 
 May import: :mod:`plugin.engine` (saving a rule validates it there) and the
@@ -15,6 +15,7 @@ from .base import NAMING, Base, Setting, State, as_utc, plain_number, row_id, to
 from .events import HOLDOUT, Event
 from .mining import BlockedPair, MinedPair, MiningRun
 from .post_purchase import PostPurchaseItem, PostPurchaseOffer, PostPurchaseResponse, PostPurchaseTrigger
+from .subscriptions import RenewalAnswer
 from .rules import (
     Bundle,
     Redemption,
@@ -45,6 +46,7 @@ __all__ = [
     "PostPurchaseResponse",
     "PostPurchaseTrigger",
     "Redemption",
+    "RenewalAnswer",
     "Rule",
     "RuleCategory",
     "RuleItem",

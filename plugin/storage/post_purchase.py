@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint, event
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..engine import post_purchase as engine
+from ..engine import subscriptions
 from .base import Base, as_utc, utcnow
 from .rules import Variant, changed_parents, variant_errors
 from ..engine.rules import BundleItem, PricingMode, RuleError
@@ -14,7 +15,9 @@ from ..engine.values import CartLine
 
 
 class PostPurchaseOffer(Base):
-    """An add-on or upgrade; a row with ``parent_id`` is the downsell shown after its parent is declined."""
+    """An add-on, upgrade or subscribe offer; a row with ``parent_id`` is the downsell shown after its parent is
+    declined. A subscribe offer's plan is in the ``cycle_*``, ``first_pricing_*``, ``min_deliveries`` and
+    ``*_terms`` columns; its ``pricing_*`` price each later delivery."""
 
     __tablename__ = "tsuide_pp_offers"
 
@@ -43,6 +46,15 @@ class PostPurchaseOffer(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow, nullable=False)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
     row_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    cycle_every: Mapped[int | None] = mapped_column(Integer)
+    cycle_unit: Mapped[str | None] = mapped_column(String(8))
+    first_pricing_mode: Mapped[str | None] = mapped_column(String(16))
+    first_pricing_value: Mapped[int | None] = mapped_column(Integer)
+    min_deliveries: Mapped[int | None] = mapped_column(Integer)
+    payment_terms: Mapped[str | None] = mapped_column(Text)
+    payment_terms_en: Mapped[str | None] = mapped_column(Text)
+    cancel_terms: Mapped[str | None] = mapped_column(Text)
+    cancel_terms_en: Mapped[str | None] = mapped_column(Text)
 
     items: Mapped[list[PostPurchaseItem]] = relationship(
         cascade="all, delete-orphan", order_by="PostPurchaseItem.position", lazy="selectin"
@@ -74,8 +86,26 @@ class PostPurchaseOffer(Base):
                 kind(value)
             except ValueError:
                 errors[name] = [f"Choose one of: {', '.join(choice.value for choice in kind)}."]
+        plan_errors: dict[str, list[str]] = {}
+        plan = self._plan_terms(plan_errors) if self.kind == engine.OfferKind.SUBSCRIBE.value else None
         if errors:
-            raise RuleError(errors)
+            raise RuleError({**errors, **plan_errors})
+        try:
+            offer = self._engine_offer(pair, plan, downsell if live_downsell else None)
+        except RuleError as error:
+            if not plan_errors:
+                raise
+            # Every wrong field at once: the plan's own, and the offer's (less "it needs a plan").
+            merged = {name: list(messages) for name, messages in error.errors.items()
+                      if not (name == "cycle_every" and plan is None)}
+            for name, messages in plan_errors.items():
+                merged.setdefault(name, []).extend(messages)
+            raise RuleError(merged) from None
+        if plan_errors:
+            raise RuleError(plan_errors)
+        return offer
+
+    def _engine_offer(self, pair, plan, downsell) -> engine.PostPurchaseOffer:
         return engine.PostPurchaseOffer(
             id=str(self.id) if self.id is not None else "new",
             kind=engine.OfferKind(self.kind),
@@ -98,8 +128,37 @@ class PostPurchaseOffer(Base):
             paused=bool(self.paused),
             global_cap=self.global_cap,
             accepted=self.accepted or 0,
-            downsell=downsell.to_offer(with_downsell=False) if live_downsell else None,
+            downsell=downsell.to_offer(with_downsell=False) if downsell is not None else None,
+            plan=plan,
         )
+
+    def _plan_terms(self, errors: dict) -> subscriptions.PlanTerms | None:
+        """The subscribe offer's plan, or ``None`` with every wrong field added to ``errors``."""
+        unit = first_mode = None
+        try:
+            unit = subscriptions.CycleUnit(self.cycle_unit)
+        except ValueError:
+            errors["cycle_unit"] = ["Choose weeks or months."]
+        if self.first_pricing_mode:
+            try:
+                first_mode = PricingMode(self.first_pricing_mode)
+            except ValueError:
+                errors["first_pricing_mode"] = [f"Choose one of: {', '.join(mode.value for mode in PricingMode)}."]
+        try:
+            return subscriptions.PlanTerms(
+                every=self.cycle_every if self.cycle_every is not None else 0,
+                unit=unit if unit is not None else subscriptions.CycleUnit.MONTH,
+                first_mode=first_mode, first_value=self.first_pricing_value or 0,
+                min_deliveries=self.min_deliveries,
+                payment=tuple((code, text) for code, text in (("ja", self.payment_terms), ("en", self.payment_terms_en))
+                              if text),
+                cancel=tuple((code, text) for code, text in (("ja", self.cancel_terms), ("en", self.cancel_terms_en))
+                             if text),
+            )
+        except RuleError as error:
+            for name, messages in error.errors.items():
+                errors.setdefault(name, []).extend(messages)
+            return None
 
 
 class PostPurchaseItem(Base):
@@ -150,13 +209,23 @@ class PostPurchaseResponse(Base):
     charge: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime)  #: when the claim's lease last started
-    lines: Mapped[dict | None] = mapped_column(JSON)  #: ``{"add": [[product, quantity, unit price]], "remove": [...]}``
+    #: ``{"add": [[product, quantity, unit price]], "remove": [...]}``, and a subscribe offer's ``"plan"``
+    lines: Mapped[dict | None] = mapped_column(JSON)
 
     @staticmethod
-    def lines_of(add: tuple[CartLine, ...], remove: tuple[CartLine, ...]) -> dict:
-        """The ``lines`` value of an amendment."""
-        return {name: [[line.product_id, line.quantity, line.unit_price] for line in lines]
-                for name, lines in (("add", add), ("remove", remove))}
+    def lines_of(add: tuple[CartLine, ...], remove: tuple[CartLine, ...],
+                 plan: subscriptions.Plan | None = None) -> dict:
+        """The ``lines`` value of an amendment (and the plan a subscribe offer starts)."""
+        value = {name: [[line.product_id, line.quantity, line.unit_price] for line in lines]
+                 for name, lines in (("add", add), ("remove", remove))}
+        if plan is not None:
+            value["plan"] = plan.as_dict()
+        return value
+
+    def plan(self) -> subscriptions.Plan | None:
+        """The plan a subscribe claim starts (or started), as it was shown."""
+        data = (self.lines or {}).get("plan")
+        return subscriptions.Plan.from_dict(data) if data else None
 
     def amendment_lines(self) -> tuple[tuple[CartLine, ...], tuple[CartLine, ...]]:
         """What the claim adds and removes, as the shop's ``amend_order`` was (or will be) asked."""

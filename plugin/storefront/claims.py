@@ -15,6 +15,10 @@ at it next takes the lease over with a conditional update, so only one
 can, and retries ``amend_order`` once with the same lines and the same
 idempotency key (the adapter's contract makes the same key charge at most
 once), then marks the claim accepted or releases it.
+
+A subscribe offer is claimed the same way; its claim keeps the plan as it
+was shown, and "charging" it is the shop's ``start_subscription`` under the
+claim's key (idempotent per key like ``amend_order``).
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ from sqlalchemy import delete, func, update
 from sqlalchemy.exc import IntegrityError
 
 from ..engine import post_purchase as engine
+from ..engine.subscriptions import Plan
 from ..engine.values import CartLine, Order
 from ..errors import OfferUnavailable
 from ..storage.base import utcnow
@@ -48,11 +53,12 @@ class Claim:
     charge: int
     add: tuple[CartLine, ...]
     remove: tuple[CartLine, ...]
+    plan: Plan | None = None  #: what a subscribe claim starts
 
     @classmethod
     def of(cls, row: PostPurchaseResponse) -> Claim:
         add, remove = row.amendment_lines()
-        return cls(row.id, row.order_id, row.offer_id, row.idempotency_key, row.charge, add, remove)
+        return cls(row.id, row.order_id, row.offer_id, row.idempotency_key, row.charge, add, remove, row.plan())
 
 
 def lease_expired(row: PostPurchaseResponse, now: datetime | None = None) -> bool:
@@ -79,7 +85,7 @@ def claim(tsuide, order: Order, amendment: engine.Amendment, key: str) -> Claim 
     row = PostPurchaseResponse(
         order_id=order.id, offer_id=int(offer.id), customer_id=order.customer_id, status="pending",
         idempotency_key=key, accepted_order_id=order.id, charge=amendment.charge, claimed_at=utcnow(),
-        lines=PostPurchaseResponse.lines_of(amendment.add, amendment.remove),
+        lines=PostPurchaseResponse.lines_of(amendment.add, amendment.remove, amendment.plan),
     )
     try:
         session.add(row)
@@ -102,8 +108,12 @@ def claim(tsuide, order: Order, amendment: engine.Amendment, key: str) -> Claim 
 
 
 def charge(tsuide, claim: Claim) -> bool:
-    """Ask the shop to amend the order and charge it, under the claim's key; ``False`` if it did not."""
+    """Ask the shop to amend the order and charge it (or start the subscription), under the claim's key;
+    ``False`` if it did not."""
     try:
+        if claim.plan is not None:
+            plan = claim.plan
+            return bool(tsuide._adapter.start_subscription(claim.order_id, plan.product_id, plan, claim.key))
         return bool(tsuide._adapter.amend_order(claim.order_id, claim.add, claim.remove, claim.charge, claim.key))
     except Exception:
         log.exception("tsuide: amending order %s failed", claim.order_id)
@@ -129,6 +139,10 @@ def conclude(tsuide, claim: Claim, charged: bool, variant: str | None) -> None:
         with analytics_savepoint(session):
             session.add(Event(kind="accept", rule_id=f"pp:{claim.offer_id}", visitor_id=visitor_id(),
                               order_id=claim.order_id, page="thank-you", variant=variant, amount=claim.charge))
+            if claim.plan is not None:  # the subscription's worth: what its minimum commitment pays in all
+                session.add(Event(kind="subscribe", rule_id=f"pp:{claim.offer_id}", visitor_id=visitor_id(),
+                                  order_id=claim.order_id, page="thank-you", variant=variant,
+                                  amount=claim.plan.commitment_total))
     session.commit()
     if not marked and session.get(PostPurchaseResponse, claim.id) is None:
         log.error("tsuide: order %s was charged under key %s after its claim was released: amend_order must be "
@@ -173,7 +187,7 @@ def settle(tsuide, row: PostPurchaseResponse, variant: str | None) -> None:
     session.commit()
     if not taken_over:
         return
-    if not claim.add and not claim.remove:
+    if not claim.add and not claim.remove and claim.plan is None:
         log.warning("tsuide: claim %s of order %s has no recorded lines to retry; releasing it", claim.id,
                     claim.order_id)
         release(tsuide, claim)

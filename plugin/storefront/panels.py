@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
@@ -18,7 +18,9 @@ from .button_labels import offer_button_label
 from .email_links import PARAMETER, link_token, opened_from_email
 from .beacons import beacon_token, cart_offer_ids, thank_you_offer_ids
 from .i18n import format_percent
+from .plan_copy import cycle_text, day_text, plan_terms
 from .product_page import ProductPage, product_page
+from .renewals import renewal_offers
 from .thank_you import step_for
 from .visitor import visitor_id
 
@@ -137,6 +139,7 @@ def render_thank_you(tsuide: Tsuide, step) -> str:
     return render_template(
         "tsuide/thank_you_panel.html",
         step=step,
+        **plan_context(tsuide, step.amendment.plan if step.amendment else None, locale),
         locale=locale,
         _=tsuide.gettext,
         money=tsuide.format_money,
@@ -148,6 +151,21 @@ def render_thank_you(tsuide: Tsuide, step) -> str:
         next_url=_local_next(),
         beacon_token=beacon_token(thank_you_offer_ids(step), step.order.id),
     )
+
+
+def plan_context(tsuide: Tsuide, plan, locale: str) -> dict:
+    """What a template needs to word a 定期 plan: ``terms`` (its rows) and helpers for the accepted message."""
+    terms = None
+    if plan is not None:
+        names = {product.id: product.name for product in plan_products(tsuide, plan)}
+        terms = plan_terms(plan, names, locale, tsuide.gettext, tsuide.format_money)
+    return {"terms": terms, "cycle": lambda plan: cycle_text(plan.every, plan.unit, tsuide.gettext),
+            "day": lambda value: day_text(value, locale)}
+
+
+def plan_products(tsuide: Tsuide, plan) -> list:
+    found = tsuide._adapter.products([line.product_id for line in plan.lines])
+    return [found[line.product_id] for line in plan.lines if line.product_id in found]
 
 
 def thank_you_panel(tsuide: Tsuide, order_id: str) -> Markup:
@@ -174,6 +192,7 @@ def email_offer(tsuide: Tsuide, order_id: str) -> Markup:
         return render_template(
             "tsuide/email_offer.html",
             step=step,
+            **plan_context(tsuide, None, locale),
             locale=locale,
             _=tsuide.gettext,
             money=tsuide.format_money,
@@ -182,3 +201,33 @@ def email_offer(tsuide: Tsuide, order_id: str) -> Markup:
         )
 
     return safely(tsuide, "e-mail offer", render)
+
+
+def renewal_panel(tsuide: Tsuide, subscription) -> Markup:
+    def render() -> str:
+        renewal = renewal_offers(tsuide, subscription)
+        if not renewal.enabled:
+            return ""
+        return render_template(
+            "tsuide/renewal_panel.html", renewal=renewal, _=tsuide.gettext, money=tsuide.format_money,
+            csrf_token=generate_csrf(), next_url=_local_next(),
+            day=day_text(subscription.next_delivery_on, tsuide.locale()),
+            closes=day_text(renewal.closes_at.date() - timedelta(days=1), tsuide.locale()),
+        )
+
+    return safely(tsuide, "renewal panel", render)
+
+
+def renewal_email(tsuide: Tsuide, subscription) -> Markup:
+    def render() -> str:
+        renewal = renewal_offers(tsuide, subscription)
+        if not renewal.offers:
+            return ""
+        return render_template(
+            "tsuide/renewal_email.html", renewal=renewal, _=tsuide.gettext, money=tsuide.format_money,
+            link=lambda offer: url_for("tsuide.renewal_confirm", token=offer.token, _external=True),
+            day=day_text(subscription.next_delivery_on, tsuide.locale()),
+            closes=day_text(renewal.closes_at.date() - timedelta(days=1), tsuide.locale()),
+        )
+
+    return safely(tsuide, "renewal e-mail", render)

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..engine import post_purchase as engine
+from ..engine.subscriptions import Plan
 from ..engine.values import Order
 from ..errors import NotAddable, OfferUnavailable, PaymentFailed, UnknownOffer
 from ..engine.rules import RuleError
@@ -50,6 +51,7 @@ class Step:
     left: int | None = None  #: "first N": how many shoppers may still accept
     charge: int | None = None  #: what an accepted (or processing) offer charges
     variant: str | None = None  #: the offer's A/B variant, as the order's shopper is assigned
+    plan: Plan | None = None  #: the subscription an accepted (or processing) subscribe offer starts
 
     def seconds_left(self, now: datetime) -> int:
         return max(0, int((self.expires_at - now).total_seconds()))
@@ -121,7 +123,8 @@ def _step(tsuide: Tsuide, order: Order, responses: list[PostPurchaseResponse], n
     expires = _expires(order, setting("TSUIDE_POST_PURCHASE_MINUTES"), email)
     taken = _taken(responses)
     if taken is not None:  # "added" only once the charge went through
-        return Step("accepted" if taken.status == "accepted" else "processing", order, expires, charge=taken.charge)
+        return Step("accepted" if taken.status == "accepted" else "processing", order, expires, charge=taken.charge,
+                    plan=taken.plan())
     if now >= expires:
         return Step("expired", order, expires)
     exposure = order_exposure(tsuide, order.id, snapshot)
@@ -130,6 +133,8 @@ def _step(tsuide: Tsuide, order: Order, responses: list[PostPurchaseResponse], n
 
     rows = _load_offers(session)
     offers = [_as_seen(row.to_offer(), exposure) for row in rows]
+    if "start_subscription" in tsuide.missing_features():  # the shop cannot start one: never offer it
+        offers = [offer for offer in offers if offer.kind is not engine.OfferKind.SUBSCRIBE]
     declined_here = {str(r.offer_id) for r in responses if r.status == "declined"}
     adapter = tsuide._adapter
     customer = adapter.customer() if "customer" not in tsuide.missing_features() else None
@@ -234,7 +239,7 @@ def accept(tsuide: Tsuide, order_id: str, offer_id: str, key: str) -> Step:
     claims.conclude(tsuide, claim, charged, step.variant)
     if not charged:
         raise PaymentFailed(tsuide.gettext("The payment did not go through, so nothing was charged. Please try again."))
-    return Step("accepted", _order(tsuide, order_id), step.expires_at, charge=amendment.charge)
+    return Step("accepted", _order(tsuide, order_id), step.expires_at, charge=amendment.charge, plan=amendment.plan)
 
 
 def _event(kind: str, offer: engine.PostPurchaseOffer, order: Order, variant: str | None) -> Event:
@@ -269,7 +274,7 @@ def _replay(tsuide: Tsuide, order: Order, key: str) -> Step:
     if taken.status != "accepted":
         raise NotAddable(tsuide.gettext("Your order is being updated. Please wait a moment."))
     expires = _expires(order, tsuide.setting("TSUIDE_POST_PURCHASE_MINUTES"))
-    return Step("accepted", _order(tsuide, order.id), expires, charge=taken.charge)
+    return Step("accepted", _order(tsuide, order.id), expires, charge=taken.charge, plan=taken.plan())
 
 
 def decline(tsuide: Tsuide, order_id: str, offer_id: str) -> Step:

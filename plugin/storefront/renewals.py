@@ -1,0 +1,203 @@
+"""Renewal add-ons: products for a subscription's next delivery, priced by the engine, added in one click.
+
+:func:`renewal_offers` quotes the next delivery as a cart with the shop's
+live rules and mined pairs (the same front door as the cart page), and keeps
+the offers that add something the delivery does not hold yet, in stock, not
+declined by this subscriber and not added already. Each comes with a signed
+token (``SECRET_KEY``, its own salt) naming the subscription, the delivery,
+the lines at exactly the shown price and the moment it closes:
+``TSUIDE_RENEWAL_CUTOFF_DAYS`` before the delivery. Adding claims the token's
+idempotency key in ``tsuide_renewal_answers`` first, then calls the shop's
+``add_to_next_delivery`` once; a double click, a retry or the e-mail's link
+opened twice adds once.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..engine.subscriptions import Subscription, priced_items
+from ..engine.values import Cart, CartLine, Offer, Product
+from ..errors import NotAddable, OfferUnavailable, PaymentFailed, UnknownOffer
+from ..storage.base import utcnow
+from ..storage.events import Event, analytics_savepoint
+from ..storage.subscriptions import RenewalAnswer
+from .visitor import signing_keys, visitor_id
+
+log = logging.getLogger("tsuide")
+_SALT = "tsuide-renewal-offer"
+#: Offers the engine is asked for before those the delivery cannot take are left out.
+CANDIDATES = 10
+
+
+@dataclass(frozen=True)
+class RenewalOffer:
+    """One suggestion for the next delivery: what it adds, at what price, and the signed token that adds it."""
+
+    offer: Offer
+    products: tuple[Product, ...]
+    items: tuple[CartLine, ...]  #: at the unit prices the delivery charges: they add up to ``price``
+    list_price: int
+    price: int
+    token: str
+
+    @property
+    def saving(self) -> int:
+        return self.list_price - self.price
+
+
+@dataclass(frozen=True)
+class Renewal:
+    """What ``tsuide.renewal_offers(subscription)`` answers: the suggestions, and what was added already."""
+
+    subscription: Subscription
+    offers: tuple[RenewalOffer, ...]
+    closes_at: datetime
+    added: tuple[str, ...] = ()  #: products already added to this delivery through Tsuide
+    enabled: bool = True  #: ``False`` when the shop has no ``add_to_next_delivery``
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(signing_keys(), salt=_SALT)
+
+
+def closes_at(delivery_on: date) -> datetime:
+    """When additions to the delivery of ``delivery_on`` close."""
+    cutoff = delivery_on - timedelta(days=current_app.config["TSUIDE_RENEWAL_CUTOFF_DAYS"])
+    return datetime.combine(cutoff, time(0, 0), tzinfo=timezone.utc)
+
+
+def _answers(session, subscription_id: str) -> list[RenewalAnswer]:
+    return list(session.scalars(select(RenewalAnswer).where(RenewalAnswer.subscription_id == subscription_id)))
+
+
+def renewal_offers(tsuide, subscription: Subscription, now: datetime | None = None) -> Renewal:
+    """The add-ons to suggest for ``subscription``'s next delivery, priced for that delivery."""
+    now = now or datetime.now(timezone.utc)
+    closing = closes_at(subscription.next_delivery_on)
+    if "add_to_next_delivery" in tsuide.missing_features():
+        return Renewal(subscription, (), closing, enabled=False)
+    session = tsuide._state().db.session
+    answers = _answers(session, subscription.id)
+    delivery = subscription.next_delivery_on
+    added = {pid for a in answers if a.status in ("pending", "added") and a.delivery_on == delivery
+             for pid in a.product_ids}
+    since = (now - timedelta(days=tsuide.setting("TSUIDE_DECLINE_DAYS"))).replace(tzinfo=None)
+    declined = {pid for a in answers if a.status == "declined" and a.created_at >= since for pid in a.product_ids}
+    if now >= closing:
+        return Renewal(subscription, (), closing, tuple(sorted(added)))
+    held = {line.product_id for line in subscription.lines}
+    # Candidates beyond the cart's few: some add what the delivery holds and are left out below.
+    cart = Cart(subscription.lines, subscription.customer_id)
+    quote = tsuide._price(tsuide._context(cart), now, max_offers=CANDIDATES)
+    wanted = {line.product_id for offer in quote.offers for line in offer.add}
+    catalogue = tsuide._adapter.products(wanted) if wanted else {}
+    found = []
+    for offer in quote.offers:
+        ids = {line.product_id for line in offer.add}
+        price = offer.added_price - offer.saving  # what the delivery costs more with them: the engine's figure
+        if not ids or ids & (held | added | declined) or price <= 0:
+            continue  # never what the delivery holds, was added, or was declined
+        if any(pid not in catalogue or not catalogue[pid].in_stock for pid in ids):
+            continue
+        items = priced_items(offer.add, price)
+        token = _serializer().dumps({
+            "s": subscription.id, "d": delivery.isoformat(), "r": offer.rule_id,
+            "i": [[line.product_id, line.quantity, line.unit_price] for line in items],
+            "u": int(closing.timestamp())})
+        found.append(RenewalOffer(offer, tuple(catalogue[line.product_id] for line in offer.add), items,
+                                  offer.added_price, price, token))
+    shown = tsuide.setting("TSUIDE_MAX_CART_OFFERS")
+    return Renewal(subscription, tuple(found[:shown]), closing, tuple(sorted(added)))
+
+
+@dataclass(frozen=True)
+class Addition:
+    """A genuine token, read: what it adds to which delivery."""
+
+    subscription_id: str
+    delivery_on: date
+    rule_id: str
+    items: tuple[CartLine, ...]
+    closes_at: datetime
+
+    @property
+    def price(self) -> int:
+        return sum(line.subtotal for line in self.items)
+
+    @property
+    def key(self) -> str:
+        """One add per subscription, delivery and products, however often it is asked for."""
+        products = ",".join(sorted({line.product_id for line in self.items}))
+        return f"renewal:{self.subscription_id}:{self.delivery_on.isoformat()}:{products}"[:100]
+
+
+def read(tsuide, token: str, now: datetime | None = None) -> Addition:
+    """The addition a token names; 404 for a forged one, 410 once its delivery closed."""
+    try:
+        data = _serializer().loads(token or "")
+        addition = Addition(str(data["s"]), date.fromisoformat(data["d"]), str(data["r"]),
+                            tuple(CartLine(str(p), int(q), int(u)) for p, q, u in data["i"]),
+                            datetime.fromtimestamp(int(data["u"]), timezone.utc))
+    except (BadSignature, KeyError, TypeError, ValueError):
+        raise UnknownOffer(tsuide.gettext("This offer does not exist.")) from None
+    if (now or datetime.now(timezone.utc)) >= addition.closes_at:
+        raise OfferUnavailable(tsuide.gettext("This offer has ended"))
+    return addition
+
+
+def add(tsuide, token: str) -> Addition:
+    """Add what ``token`` names to the next delivery, once: claim the key, ask the shop, record the answer."""
+    addition = read(tsuide, token)
+    if "add_to_next_delivery" in tsuide.missing_features():
+        raise OfferUnavailable(tsuide.gettext("This offer is no longer available."))
+    products = tsuide._adapter.products({line.product_id for line in addition.items})
+    if any(line.product_id not in products or not products[line.product_id].in_stock for line in addition.items):
+        raise NotAddable(tsuide.gettext("This offer is no longer available."))
+    session = tsuide._state().db.session
+    row = RenewalAnswer(subscription_id=addition.subscription_id, delivery_on=addition.delivery_on,
+                        product_ids=sorted({line.product_id for line in addition.items}), status="pending",
+                        idempotency_key=addition.key, charge=addition.price, created_at=utcnow())
+    try:
+        session.add(row)
+        session.commit()
+    except IntegrityError:  # added (or being added) already: never twice
+        session.rollback()
+        taken = session.scalar(select(RenewalAnswer).where(RenewalAnswer.idempotency_key == addition.key))
+        if taken is not None and taken.status == "added":
+            return addition
+        raise NotAddable(tsuide.gettext("Your order is being updated. Please wait a moment.")) from None
+    row_id = row.id
+    try:
+        done = bool(tsuide._adapter.add_to_next_delivery(addition.subscription_id, addition.items, addition.key))
+    except Exception:
+        log.exception("tsuide: adding to the next delivery of subscription %s failed", addition.subscription_id)
+        done = False
+    if not done:
+        session.rollback()
+        session.execute(delete(RenewalAnswer).where(RenewalAnswer.id == row_id, RenewalAnswer.status == "pending"))
+        session.commit()
+        raise PaymentFailed(tsuide.gettext("The payment did not go through, so nothing was charged. Please try again."))
+    session.execute(update(RenewalAnswer).where(RenewalAnswer.id == row_id).values(status="added"))
+    with analytics_savepoint(session):
+        session.add(Event(kind="add", rule_id=addition.rule_id, visitor_id=visitor_id(), page="renewal",
+                          amount=addition.price))
+    session.commit()
+    return addition
+
+
+def decline(tsuide, token: str) -> Addition:
+    """Remember that this subscriber does not want these products (for ``TSUIDE_DECLINE_DAYS``)."""
+    addition = read(tsuide, token)
+    session = tsuide._state().db.session
+    session.add(RenewalAnswer(subscription_id=addition.subscription_id, delivery_on=addition.delivery_on,
+                              product_ids=sorted({line.product_id for line in addition.items}), status="declined",
+                              charge=0, created_at=utcnow()))
+    session.commit()
+    return addition
