@@ -35,7 +35,7 @@ def test_db_upgrade_creates_only_tsuide_tables(database_url, make_shop):
         db.session.commit()
     result = app.test_cli_runner().invoke(args=["tsuide", "db", "upgrade"])
     assert result.exit_code == 0, result.output
-    assert "revision 0010_subscriptions" in result.output
+    assert "revision 0011_shipping_steps" in result.output
     with app.app_context():
         tables = set(inspect(db.engine).get_table_names())
         assert {"tsuide_rules", "tsuide_rule_items", "tsuide_redemptions", "tsuide_state"} <= tables
@@ -231,7 +231,7 @@ def test_cli_current_reports_the_revision(database_url, make_shop):
     runner = app.test_cli_runner()
     assert "not created" in runner.invoke(args=["tsuide", "db", "current"]).output
     runner.invoke(args=["tsuide", "db", "upgrade"])
-    assert runner.invoke(args=["tsuide", "db", "current"]).output.strip() == "0010_subscriptions"
+    assert runner.invoke(args=["tsuide", "db", "current"]).output.strip() == "0011_shipping_steps"
 
 
 def test_prune_events_keeps_only_the_retention_period(database_url, make_shop):
@@ -251,3 +251,27 @@ def test_prune_events_keeps_only_the_retention_period(database_url, make_shop):
         assert [event.kind for event in db.session.query(models.Event)] == ["click"]
     result = app.test_cli_runner().invoke(args=["tsuide", "prune-events", "--days", "1"])
     assert "Removed 1 events" in result.output
+
+
+def test_a_shipping_threshold_keeps_its_reduced_fees_and_rewards_apart(shop):
+    """Steps with a fee are reduced fees below free shipping; steps with a label are rewards above it."""
+    app, db, tsuide, adapter = shop
+    with app.app_context():
+        db.session.add(models.ShippingRule(label="送料", currency="JPY", threshold=5_000, fee=600, steps=[
+            models.RuleStep(threshold=3_000, fee=300), models.RuleStep(threshold=4_000, fee=100),
+            models.RuleStep(threshold=10_000, label="ノベルティ"),
+        ]))
+        db.session.commit()
+    fees = []
+    for bags in (0, 1, 2):  # ¥3,000 a bag; the shop's adapter prices healthfood at ¥3,000
+        adapter.lines = {"healthfood": bags} if bags else {}
+        with app.test_request_context():
+            quote = tsuide.quote()
+        fees.append(quote.shipping_fee)
+        if bags == 1:
+            progress = quote.free_shipping
+            assert (progress.fee, progress.next_step.threshold, progress.next_step.fee,
+                    progress.next_step_remaining, progress.remaining) == (300, 4_000, 100, 1_000, 2_000)
+            assert [(reward.threshold, reward.label) for reward in progress.rewards_unlocked + (progress.next_reward,)] \
+                == [(10_000, "ノベルティ")]
+    assert fees == [0, 300, 0]

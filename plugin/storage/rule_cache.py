@@ -81,7 +81,7 @@ def load_snapshot(session: Session, version: int) -> Snapshot:
     """Every live rule, read as plain rows in four queries and turned into engine values."""
     items: dict[int, list[tuple[str, int]]] = defaultdict(list)
     categories: dict[int, list[str]] = defaultdict(list)
-    steps: dict[int, list[tuple[int, int | None, str | None, str | None]]] = defaultdict(list)
+    steps: dict[int, list[tuple]] = defaultdict(list)
     item_table, category_table, step_table = (
         models.RuleItem.__table__, models.RuleCategory.__table__, models.RuleStep.__table__
     )
@@ -91,7 +91,7 @@ def load_snapshot(session: Session, version: int) -> Snapshot:
     for row in session.execute(select(category_table)):
         categories[row.rule_id].append(row.category)
     for row in session.execute(select(step_table).order_by(step_table.c.rule_id, step_table.c.threshold)):
-        steps[row.rule_id].append((row.threshold, row.percent_bp, row.label, row.label_en))
+        steps[row.rule_id].append((row.threshold, row.percent_bp, row.label, row.label_en, row.fee))
     rule_table = models.Rule.__table__
     rules, problems = [], []
     for row in session.execute(select(rule_table).where(rule_table.c.deleted_at.is_(None))):

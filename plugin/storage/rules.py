@@ -79,7 +79,7 @@ class Rule(Base):
             self,
             [(item.product_id, 1 if item.quantity is None else item.quantity) for item in self.items],
             [category.category for category in self.categories],
-            [(step.threshold, step.percent_bp, step.label, step.label_en) for step in self.steps],
+            [(step.threshold, step.percent_bp, step.label, step.label_en, step.fee) for step in self.steps],
         )
 
 
@@ -96,7 +96,8 @@ class VolumeRule(Rule):
 
 
 class ShippingRule(Rule):
-    """A free-shipping threshold in one currency; ``steps`` are the rewards above it."""
+    """A free-shipping threshold in one currency; ``steps`` are its reduced fees below it (with a ``fee``) and
+    the rewards above it (with a label)."""
 
     __mapper_args__ = {"polymorphic_identity": "shipping"}
 
@@ -105,7 +106,7 @@ def build_rule(
     row,
     items: list[tuple[str, int]],
     categories: list[str],
-    steps: list[tuple[int, int | None, str | None, str | None]],
+    steps: list[tuple],
 ) -> engine.Rule:
     """The engine's value for a ``tsuide_rules`` row (an ORM object or a plain row) and its children."""
     terms = {
@@ -149,8 +150,9 @@ def build_rule(
             fee=row.fee,
             rewards=tuple(
                 engine.Reward(threshold, label or "", (("en", label_en),) if label_en else ())
-                for threshold, _, label, label_en in steps
+                for threshold, _, label, label_en, fee in steps if fee is None
             ),
+            steps=tuple(engine.ShippingStep(threshold, fee) for threshold, _, _, _, fee in steps if fee is not None),
             count_before_discounts=bool(row.count_before_discounts),
         )
     raise engine.RuleError({"kind": [f"Unknown rule kind {row.kind!r}."]})
@@ -228,7 +230,8 @@ class RuleCategory(Base):
 
 
 class RuleStep(Base):
-    """A volume tier (``threshold`` = minimum quantity) or a shipping reward (``threshold`` = amount)."""
+    """A volume tier (``threshold`` = minimum quantity), a shipping reward (``threshold`` = amount, with a label),
+    or a reduced shipping fee (``threshold`` = amount, with its ``fee``)."""
 
     __tablename__ = "tsuide_rule_steps"
     __table_args__ = (UniqueConstraint("rule_id", "threshold"),)
@@ -239,6 +242,7 @@ class RuleStep(Base):
     percent_bp: Mapped[int | None] = mapped_column(Integer)
     label: Mapped[str | None] = mapped_column(String(200))
     label_en: Mapped[str | None] = mapped_column(String(200))
+    fee: Mapped[int | None] = mapped_column(Integer)
 
 
 class Redemption(Base):
