@@ -19,7 +19,7 @@ def fuzzed_shop(tmp_path_factory):
     adapter.admin = True
     client = app.test_client()
     client.post("/tsuide/admin/api/bundles", json={"label": "Seed", "pricing_mode": "percent_off",
-                                                     "pricing_value": 1000, "items": [{"product_id": "healthfood",
+                                                     "discount_percent": 10, "items": [{"product_id": "healthfood",
                                                                                        "quantity": 3}]})
     yield app, db
     with app.app_context():

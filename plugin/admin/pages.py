@@ -208,7 +208,7 @@ def new(kind: str):
 def edit(kind: str, record_id: str):
     records = KINDS[kind]
     record = service.get_record(records, record_id)
-    values = forms.form_values(kind, record)
+    values = forms.form_values(kind, records.public(record))
     parsed = forms.read_form(kind, values)
     result, warnings = None, []
     try:
@@ -216,7 +216,7 @@ def edit(kind: str, record_id: str):
         result, warnings, _ = _try_preview(records, data, record_id)
     except InvalidRequest:
         pass  # a record saved before a rule tightened: the form shows it, saving will say what to fix
-    copy_warnings = service.label_warnings(records, record, _tsuide().gettext)
+    copy_warnings = service.label_warnings(records, records.public(record), _tsuide().gettext)
     return _form(records, values, record_id, warnings=warnings, result=result, record=record,
                  copy_warnings=copy_warnings)
 
@@ -233,7 +233,7 @@ def save(kind: str, record_id: str | None):
     parsed = forms.read_form(kind, values)
     if request.form.get("confirm_price_test"):
         parsed.body["confirm_price_test"] = True
-    parsed.body = service.with_labels(records, parsed.body, record)
+    parsed.body = service.with_labels(records, parsed.body, records.public(record) if record else None)
     try:
         data = service.load(records.schema, parsed.body)
     except InvalidRequest as error:
@@ -245,7 +245,7 @@ def save(kind: str, record_id: str | None):
     result, warnings, errors = _try_preview(records, data, record_id)
     if errors:
         return _form(records, values, record_id, errors, 400, record=record)
-    copy_warnings = service.label_warnings(records, data, _tsuide().gettext)
+    copy_warnings = service.label_warnings(records, parsed.body, _tsuide().gettext)
     if request.form.get("action") == "preview":
         return _form(records, values, record_id, warnings=warnings, result=result, record=record,
                      copy_warnings=copy_warnings)

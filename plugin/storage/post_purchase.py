@@ -8,13 +8,19 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..engine import post_purchase as engine
 from .base import Base, as_utc, utcnow
-from .rules import Variant, changed_parents, variant_errors
+from .rules import PercentKeywords, PercentOff, Variant, changed_parents, variant_errors
 from ..engine.rules import BundleItem, PricingMode, RuleError
 from ..engine.values import CartLine
 
 
-class PostPurchaseOffer(Base):
-    """An add-on or upgrade; a row with ``parent_id`` is the downsell shown after its parent is declined."""
+class PostPurchaseOffer(PercentOff, PercentKeywords, Base):
+    """An add-on or upgrade; a row with ``parent_id`` is the downsell shown after its parent is declined.
+
+    Its price: ``discount_percent=10`` off the items (the default mode, ``percent_off``), or ``pricing_mode``
+    ``amount_off`` / ``fixed_price`` with ``pricing_value`` an amount in minor units.
+    """
+
+    _percent_keywords = ("discount_percent",)
 
     __tablename__ = "tsuide_pp_offers"
 
