@@ -328,11 +328,13 @@ def export_all() -> dict:
     return document
 
 
-def import_all(document) -> dict:
+def import_all(document, actor: str | None = None) -> dict:
     """Replace this shop's offers and settings with ``document``: all of it, or (on any error) none of it.
 
-    Everything is validated first; the records it replaces are soft-deleted,
+    Everything is validated first, the products and categories records name included (against the adapter's
+    ``products(ids)`` and, when the shop has it, ``categories()``); the records it replaces are soft-deleted,
     so they can be restored. A version 1 export (basis points) is read by converting it to percent.
+    ``actor`` names who imported in the audit log (by default, the admin of this request).
     """
     if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT:
         raise InvalidRequest("This is not a Tsuide export.", {"format": [f"Expected {EXPORT_FORMAT!r}."]})
@@ -349,13 +351,14 @@ def import_all(document) -> dict:
         raise InvalidRequest("The import was refused; nothing was changed.", {"_schema": [
             f"At most {MAX_IMPORT_RECORDS:,} records can be imported at once; this document has {counted:,}."]})
     loaded: dict[str, list[dict]] = {}
+    positions: dict[str, list[int]] = {}  # where in the document each loaded record is
     wrong = 0
     for kind in KINDS.values():
         records = document.get(kind.name, [])
         if not isinstance(records, list):
             errors[kind.name] = ["Must be a list."]
             continue
-        loaded[kind.name] = []
+        loaded[kind.name], positions[kind.name] = [], []
         for index, record in enumerate(records):
             if wrong == MAX_IMPORT_ERRORS:
                 errors["_schema"] = [f"Checking stopped after {MAX_IMPORT_ERRORS} records with errors: fix these "
@@ -363,6 +366,7 @@ def import_all(document) -> dict:
                 break
             try:
                 loaded[kind.name].append(kind.schema().load(record))
+                positions[kind.name].append(index)
             except (ValidationError, TypeError) as error:
                 errors.setdefault(kind.name, {})[index] = getattr(error, "messages", [str(error)])
                 wrong += 1
@@ -371,6 +375,7 @@ def import_all(document) -> dict:
             if refused:
                 errors.setdefault(kind.name, {})[index] = refused
                 wrong += 1
+    _catalogue_check(loaded, positions, errors, wrong)
     try:
         new_settings = SettingsSchema().load(document.get("settings", {}))
     except ValidationError as error:
@@ -403,7 +408,7 @@ def import_all(document) -> dict:
             row = session.get(models.Setting, name) or models.Setting(key=name)
             row.value = value
             session.add(row)
-        session.add(AuditEntry(actor=_actor(), action="import", entity="all", entity_id=None, before=None,
+        session.add(AuditEntry(actor=actor or _actor(), action="import", entity="all", entity_id=None, before=None,
                                after={"created": created}))
         session.commit()
     except RuleError as error:
@@ -414,6 +419,45 @@ def import_all(document) -> dict:
         raise
     return {"created": created, "settings": settings(), "warnings": {
         name: {record_id: found for record_id, found in by_id.items() if found} for name, by_id in lint_shop().items()}}
+
+
+def describe_errors(errors, path: str = "") -> list[str]:
+    """Per-field errors as lines a person reads in a terminal: ``bundles[0].items: Your shop does not sell …``."""
+    if isinstance(errors, dict):
+        lines = []
+        for key, value in errors.items():
+            name = f"[{key}]" if isinstance(key, int) or str(key).isdigit() else (f".{key}" if path else str(key))
+            lines += describe_errors(value, f"{path}{name}")
+        return lines
+    if isinstance(errors, (list, tuple)) and all(isinstance(message, str) for message in errors):
+        return [f"{path or 'document'}: {message}" for message in errors]
+    if isinstance(errors, (list, tuple)):
+        return [line for part in errors for line in describe_errors(part, path)]
+    return [f"{path or 'document'}: {errors}"]
+
+
+def _catalogue_check(loaded: dict[str, list[dict]], positions: dict[str, list[int]], errors: dict, wrong: int) -> None:
+    """Refuse, per record and field, the products and categories the shop does not have; one adapter call each.
+
+    ``positions`` says where in the document each loaded record was; records already wrong keep their errors.
+    """
+    named = {pid for records in loaded.values() for record in records for pid in _named_products(record)}
+    named |= {pid for records in loaded.values() for record in records
+              if isinstance(record.get("downsell"), dict) for pid in _named_products(record["downsell"])}
+    known = current_app.extensions["tsuide"]._adapter.products(named) if named else {}
+    categories = shop_categories()
+    for name, records in loaded.items():
+        for index, record in zip(positions[name], records):
+            if wrong >= MAX_IMPORT_ERRORS:
+                errors["_schema"] = [f"Checking stopped after {MAX_IMPORT_ERRORS} records with errors: fix these "
+                                     "and import again."]
+                return
+            if index in errors.get(name, {}):
+                continue
+            refused = catalogue_errors(record, known, categories)
+            if refused:
+                errors.setdefault(name, {})[index] = refused
+                wrong += 1
 
 
 def from_version_1(document: dict) -> dict:
@@ -486,12 +530,20 @@ def _named_products(record: dict) -> set[str]:
     return ids
 
 
-def catalogue_errors(record: dict) -> dict:
-    """Products ``products(ids)`` does not know, and categories ``categories()`` does not list, per field."""
-    tsuide = current_app.extensions["tsuide"]
-    named = _named_products(record)
-    known = tsuide._adapter.products(named) if named else {}
-    categories = shop_categories()
+_ASK = object()
+
+
+def catalogue_errors(record: dict, known=None, categories=_ASK) -> dict:
+    """Products ``products(ids)`` does not know, and categories ``categories()`` does not list, per field.
+
+    ``known`` (the products by id) and ``categories`` (id -> name, or ``None``) are asked of the adapter unless given.
+    """
+    asked = known is None
+    if asked:
+        named = _named_products(record)
+        known = current_app.extensions["tsuide"]._adapter.products(named) if named else {}
+    if categories is _ASK:
+        categories = shop_categories()
     errors: dict = {}
     unknown_message = "Your shop does not sell %s: pick a product id from your catalogue."
     for name in _PRODUCT_ROWS:
@@ -511,7 +563,7 @@ def catalogue_errors(record: dict) -> dict:
                 errors[name] = [f"Your shop has no category {', '.join(unknown)}: choose one of its categories "
                                 "(the id, not the display name)."]
     if isinstance(record.get("downsell"), dict):
-        nested = catalogue_errors(record["downsell"])
+        nested = catalogue_errors(record["downsell"], None if asked else known, categories)
         if nested:
             errors["downsell"] = nested
     return errors
