@@ -14,6 +14,7 @@ from wtforms import ValidationError as TokenError
 from ..errors import InvalidRequest
 from ..storage import plain_number
 from ..storefront.request_limits import limit_request
+from ..storefront.safe_urls import link_url
 from . import openapi, service
 from .records import KINDS
 from .schemas import PageSchema, SearchSchema
@@ -215,8 +216,9 @@ def products():
         return jsonify({"items": [], "message": "The product picker needs search_products() in the adapter."})
     found = tsuide._adapter.search_products(search_query(), 20)
     return jsonify({"items": [
-        {"id": p.id, "name": p.name, "price": p.price, "category": p.category, "in_stock": p.in_stock,
-         "cost": p.cost, "image_url": p.image_url} for p in found
+        {"id": p.id, "name": p.name, "price": p.price, "price_display": tsuide.format_money(p.price),
+         "category": p.category, "in_stock": p.in_stock, "cost": p.cost, "image_url": link_url(p.image_url)}
+        for p in found
     ]})
 
 

@@ -112,15 +112,29 @@ class When(fields.AwareDateTime):
         return moment
 
 
-class WarningSchema(Schema):
-    """One finding of the rule linter (:mod:`plugin.admin.linter`) about a saved record."""
+#: Every ``code`` a warning may have: the linter's (:mod:`plugin.admin.linter`), and copy that contradicts values.
+WARNING_CODES = ("unknown_product", "out_of_stock", "unknown_category", "unreachable", "shadowed", "duplicate",
+                 "below_margin", "starved_variant", "price_test", "label_contradicts_values")
 
-    code = fields.String(metadata={"description": "e.g. unknown_product, out_of_stock, unknown_category, unreachable, "
-                                                  "shadowed, duplicate, below_margin, starved_variant, price_test"})
-    severity = fields.String(metadata={"enum": ["error", "warning"]})
-    fields_ = fields.List(fields.String(), data_key="fields", metadata={"description": "The fields it concerns."})
-    message = fields.Dict(keys=fields.String(), values=fields.String(),
-                          metadata={"description": "The message in ja and en."})
+
+class MessageSchema(Schema):
+    """A message in both of the admin's languages."""
+
+    ja = fields.String(required=True)
+    en = fields.String(required=True)
+
+
+class WarningSchema(Schema):
+    """One finding of the rule linter (:mod:`plugin.admin.linter`) about a saved record; never blocks a save."""
+
+    code = fields.String(required=True, validate=validate.OneOf(WARNING_CODES), metadata={
+        "description": "What is wrong: dead rules (unknown_product, out_of_stock, unknown_category, unreachable), "
+                       "shadowed, duplicate, below_margin, starved_variant, price_test, label_contradicts_values."})
+    severity = fields.String(required=True, validate=validate.OneOf(("error", "warning")), metadata={
+        "description": "error: the rule cannot work as it is; warning: it may be a mistake."})
+    fields_ = fields.List(fields.String(), required=True, data_key="fields",
+                          metadata={"description": "The record's fields it concerns, as the API names them."})
+    message = fields.Nested(MessageSchema, required=True, metadata={"description": "The message in ja and en."})
 
 
 class TermsSchema(_Strict):
@@ -297,8 +311,9 @@ class VolumeSchema(RuleTermsSchema):
     variants = _variants()
 
     @validates_schema
-    def _collection(self, data, **kwargs):
-        if not data.get("product_ids") and not data.get("categories"):
+    def _collection(self, data, *, partial=None, **kwargs):
+        # A change of some fields leaves the others as saved: the engine checks the rule as it will be.
+        if not partial and not data.get("product_ids") and not data.get("categories"):
             raise ValidationError("Name the products or categories that count.", "product_ids")
         if len(set(data.get("product_ids", []))) != len(data.get("product_ids", [])):
             raise ValidationError("Each product may be listed once.", "product_ids")
