@@ -382,6 +382,8 @@ _PATTERNS = (
     (re.compile(r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$"),
      "Must be from %(first)s to %(second)s."),
     (re.compile(r"^Must be greater than or equal to (\S+)\.$"), "Must be at least %(first)s."),
+    (re.compile(r"^Must be greater than (\S+) and less than or equal to (\S+)\.$"),
+     "Must be above %(first)s and at most %(second)s."),
     (re.compile(r"^Shorter than minimum length 1\.$"), "Required."),
     (re.compile(r"^Longer than maximum length (\d+)\.$"), "At most %(first)s characters."),
     (re.compile(r"^Length must be between (\d+) and (\d+)\.$"), "Enter %(first)s to %(second)s."),
