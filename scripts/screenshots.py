@@ -1,6 +1,10 @@
 """Take the README's screenshots of the demo shop: `.venv/bin/python scripts/screenshots.py [NAME ...]`.
 
-With names (`cart`, `cart-en`, `cart-375`, `thank-you`), only those are taken again.
+With names (`cart`, `cart-en`, `cart-375`, `thank-you`, `product`), only those are taken again.
+
+The admin's pictures (`admin-bundles`, `admin-edit`, `admin-picker`, `analytics`) are taken by the browser tests
+that walk those pages: `TSUIDE_SCREENSHOTS=1 bash scripts/test.sh tests/test_admin_browser.py
+tests/test_admin_picker_browser.py` writes them into docs/.
 
 Needs Debian's Chromium and a Japanese font (`apt-get install chromium fonts-ipafont-gothic`).
 """

@@ -3,12 +3,18 @@
 With JavaScript the product fields are comboboxes (typed names, arrow keys, Enter, or a tap); without it the
 form's own search lists products with their image, price and stock, and a button adds one.
 """
+import os
+from pathlib import Path
+
 import pytest
 
 from demo.extensions import db
 from plugin import models
 
 pytestmark = pytest.mark.browser
+
+# The README's picture of the picker is retaken with TSUIDE_SCREENSHOTS=1; otherwise the suite leaves docs/ alone.
+DOCS = Path(__file__).resolve().parent.parent / "docs" if os.environ.get("TSUIDE_SCREENSHOTS") else None
 
 VIEWPORTS = {1280: {"width": 1280, "height": 900}, 375: {"width": 375, "height": 800}}
 
@@ -53,7 +59,8 @@ PICKS = {1280: (("リブ", "socks", "リブソックス", "￥1,000"), ("トー�
 
 
 @pytest.mark.parametrize("width", [1280, 375])
-def test_make_a_bundle_from_the_picker_by_name_with_the_keyboard_and_a_tap(admin_at, base, demo_app, width):
+def test_make_a_bundle_from_the_picker_by_name_with_the_keyboard_and_a_tap(admin_at, base, demo_app, width,
+                                                                           tmp_path):
     page = admin_at(width)
     (first_query, first_id, first_name, first_price), (second_query, second_id, second_name) = PICKS[width]
     field = page.locator("input[name=items-0-product_id]")
@@ -74,6 +81,8 @@ def test_make_a_bundle_from_the_picker_by_name_with_the_keyboard_and_a_tap(admin
     assert page.evaluate("() => document.documentElement.scrollWidth") <= width  # the list never widens the page
 
     field.press("ArrowDown")
+    if width == 1280:
+        page.screenshot(path=str((DOCS or tmp_path) / "admin-picker.png"))
     active = field.get_attribute("aria-activedescendant")
     assert active and page.locator(f"#{active}").get_attribute("aria-selected") == "true"
     field.press("Enter")  # picks: it does not submit the form
