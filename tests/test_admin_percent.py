@@ -140,6 +140,26 @@ def test_a_wrong_percentage_is_a_400_naming_its_field_and_writes_nothing(shop, a
     assert (count(shop, models.Rule), count(shop, PostPurchaseOffer), count(shop, AuditEntry)) == (0, 0, 0)
 
 
+@pytest.mark.parametrize(("kind", "body", "field"), [
+    ("bundles", dict(BUNDLE, discount_percent=0), lambda f: f["discount_percent"]),
+    ("volume-discounts", dict(VOLUME, tiers=[{"min_quantity": 2, "discount_percent": 0}]),
+     lambda f: f["tiers"]["0"]["discount_percent"]),
+])
+def test_zero_percent_off_a_set_or_a_tier_is_refused_by_name(shop, admin, kind, body, field):
+    response = admin.post(f"{API}/{kind}", json=body)
+    assert response.status_code == 400
+    assert field(response.json["error"]["fields"]) == ["Must be greater than 0 and less than or equal to 100."]
+    assert admin.post(f"{API}/post-purchase-offers", json=dict(OFFER, discount_percent=0)).status_code == 201
+
+
+def test_the_engines_errors_name_the_field_of_the_records_unit():
+    from plugin.admin.service import _api_names
+
+    assert _api_names({"value": ["x"], "margin_floor_bp": ["y"]}, "percent_off") == {
+        "discount_percent": ["x"], "margin_floor_percent": ["y"]}
+    assert _api_names({"value": ["x"]}, "amount_off") == {"pricing_value": ["x"]}
+
+
 def test_the_margin_floor_goes_up_to_1000_percent_and_a_discount_to_100(shop, admin):
     assert admin.post(f"{API}/bundles", json=dict(BUNDLE, margin_floor_percent=1000, variants=[])).status_code == 201
     assert admin.post(f"{API}/bundles", json=dict(BUNDLE, label="all", discount_percent=100, variants=[])).status_code == 201

@@ -93,6 +93,12 @@ def test_picking_fills_the_first_empty_row_again_adds_one_and_save_makes_the_bun
     assert rules(client) == [[("camera", 1), ("tripod", 1)]]
 
 
+def test_a_search_without_words_lists_the_catalogue_to_browse(client):
+    page = soup(post(client, dict(FORM, action="find:items")))
+    names = [li.select_one(".ta-product__name").get_text() for li in page.select("[data-picker-results] li")]
+    assert len(names) == 12 and "健康食品" in names  # RESULTS of them, the shop's order
+
+
 def test_a_forged_pick_adds_nothing(client):
     page = soup(post(client, dict(FORM, pick="items:unicorn")))
     assert page.select_one("input[name=items-0-product_id]")["value"] == ""

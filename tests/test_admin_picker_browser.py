@@ -65,6 +65,9 @@ def test_make_a_bundle_from_the_picker_by_name_with_the_keyboard_and_a_tap(admin
     (first_query, first_id, first_name, first_price), (second_query, second_id, second_name) = PICKS[width]
     field = page.locator("input[name=items-0-product_id]")
     assert field.get_attribute("role") == "combobox" and field.get_attribute("aria-expanded") == "false"
+    posted = []  # the form is sent once, by Save: picking never submits it
+    page.on("request", lambda request: posted.append(request.url) if request.method == "POST" else None)
+    page.evaluate("() => { window.tsuideSamePage = true; }")
 
     field.click()
     field.press_sequentially(first_query, delay=20)
@@ -104,6 +107,7 @@ def test_make_a_bundle_from_the_picker_by_name_with_the_keyboard_and_a_tap(admin
     assert second.input_value() == second_id
     assert not second_list.is_visible()
 
+    assert posted == [] and page.evaluate("() => window.tsuideSamePage") is True
     label = f"ピッカーのセット {width}"
     page.fill("input[name=label]", label)
     page.fill("input[name=pricing_value]", "10")
