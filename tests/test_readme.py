@@ -80,3 +80,22 @@ def test_the_readme_rules_in_code_run_and_mean_percent(database_url, make_shop):
         quote = tsuide.quote(with_offers=False)
     # 10% of ¥9,000 for the bags, 20% of three ¥1,000 socks; over ¥5,000, so no shipping.
     assert (quote.discount_total, quote.shipping_fee, quote.total) == (900 + 600, 0, 12_000 - 1_500)
+
+
+def test_the_readme_admin_api_example_is_accepted_as_written(database_url, make_shop):
+    """The JSON body under "### The admin" creates the set it describes: 12.5% off, a floor of cost + 10%."""
+    import json
+
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("### The admin"):text.index("### Rules in code")]
+    body = json.loads(re.search(r"```json\n(.*?)```", section, re.DOTALL).group(1))
+    app, db, tsuide, adapter = make_shop(database_url, WTF_CSRF_ENABLED=False)
+    adapter.admin = True
+    created = app.test_client().post("/tsuide/admin/api/bundles", json=body)
+    assert created.status_code == 201, created.json
+    assert (created.json["discount_percent"], created.json["margin_floor_percent"]) == (12.5, 10)
+    from plugin import models
+
+    with app.app_context():
+        bundle = db.session.query(models.Bundle).one()
+        assert (bundle.pricing_value, bundle.margin_floor_bp) == (1_250, 1_000)

@@ -97,7 +97,8 @@ def _add_answers(document: dict, names: dict[str, str]) -> None:
         "items": {"type": "array", "items": {"type": "object", "required": ["id", "at", "actor", "action"],
                                              "properties": {
             "id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"}, "actor": {"type": "string"},
-            "action": {"type": "string"}, "entity": {"type": "string"}, "entity_id": {"type": "string", "nullable": True},
+            "action": {"type": "string"}, "entity": {"type": "string"},
+            "entity_id": {"type": "string", "nullable": True},
             "before": {"type": "object", "nullable": True,
                        "description": "The record before the change, as the API reads it (percent)."},
             "after": {"type": "object", "nullable": True}}}},

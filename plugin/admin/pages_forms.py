@@ -28,9 +28,9 @@ TEXT, INT, MONEY, PERCENT, BOOL, WHEN, LIST = "text", "int", "money", "percent",
 PRICE = "price"  # percent or money, by the pricing mode next to it
 
 #: Empty means "none" (sent as null, so an edit can clear it); other empty fields are left out.
-NULLABLE = {"label_en", "starts_at", "ends_at", "per_customer_cap", "global_cap", "margin_floor_percent", "accept_label",
-            "accept_label_en", "decline_label", "decline_label_en", "replaces_product_id", "min_order_total",
-            "max_order_total"}
+NULLABLE = {"label_en", "starts_at", "ends_at", "per_customer_cap", "global_cap", "margin_floor_percent",
+            "accept_label", "accept_label_en", "decline_label", "decline_label_en", "replaces_product_id",
+            "min_order_total", "max_order_total"}
 
 TERMS = (("label", TEXT), ("label_en", TEXT), ("starts_at", WHEN), ("ends_at", WHEN), ("priority", INT),
          ("paused", BOOL))

@@ -254,7 +254,8 @@ def public(kind_name: str, record: dict) -> dict:
     if isinstance(body.get("variants"), list):
         body["variants"] = [dict(variant) for variant in body["variants"]]
     if kind_name == "volume-discounts":
-        body["tiers"] = [{"min_quantity": tier.get("min_quantity"), "discount_percent": percent_number(tier.get("percent_bp"))}
+        body["tiers"] = [{"min_quantity": tier.get("min_quantity"),
+                          "discount_percent": percent_number(tier.get("percent_bp"))}
                          for tier in body.get("tiers") or [] if isinstance(tier, dict)]
         for variant in body.get("variants") or []:
             variant["discount_percent"] = percent_number(variant.pop("pricing_value", None))

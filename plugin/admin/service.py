@@ -84,7 +84,8 @@ def _commit(kind: Kind, action: str, row, before: dict | None, after_flush=None)
         session.commit()
     except RuleError as error:
         session.rollback()
-        raise InvalidRequest("Some fields need fixing.", _api_names(error.errors, getattr(row, "pricing_mode", None))) from None
+        fields = _api_names(error.errors, getattr(row, "pricing_mode", None))
+        raise InvalidRequest("Some fields need fixing.", fields) from None
     except StaleDataError:
         session.rollback()
         raise Conflict("Someone else changed this record meanwhile. Reload it and make your change again.") from None
@@ -401,8 +402,8 @@ def import_all(document, actor: str | None = None) -> dict:
                     session.flush()  # one record at a time, so the engine's errors say which
                 except RuleError as error:
                     session.rollback()
-                    raise InvalidRequest("The import was refused; nothing was changed.",
-                                         {kind.name: {index: _api_names(error.errors, data.get("pricing_mode"))}}) from None
+                    fields = {kind.name: {index: _api_names(error.errors, data.get("pricing_mode"))}}
+                    raise InvalidRequest("The import was refused; nothing was changed.", fields) from None
             created[kind.name] = len(loaded[kind.name])
         for name, value in new_settings.items():
             row = session.get(models.Setting, name) or models.Setting(key=name)

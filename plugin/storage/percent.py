@@ -35,7 +35,10 @@ def as_decimal(value: object) -> Decimal:
 
 
 def percent_to_bp(value: object) -> int:
-    """A percentage (``12.5``) as whole basis points (``1250``); more than two decimals raise :class:`NotAPercentage`."""
+    """A percentage (``12.5``) as whole basis points (``1250``).
+
+    More than two decimals (no whole number of basis points) raise :class:`NotAPercentage`.
+    """
     points = as_decimal(value) * BASIS_POINTS_PER_PERCENT
     if points != points.to_integral_value():
         raise NotAPercentage("Use at most two decimals, like 12.5.")
