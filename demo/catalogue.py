@@ -54,24 +54,28 @@ CUSTOMERS = [
     ("ken", "佐藤 健", "Ken Sato", "ken@example.com"),
 ]
 
-# (label ja, label en, pricing mode, value, {product id: quantity}, margin floor in basis points)
+# (label ja, label en, price, {product id: quantity}, margin floor in percent): a price is 10% off
+# (``discount_percent``) or an amount in yen off or for the set (``pricing_mode`` and ``pricing_value``).
 BUNDLES = [
-    ("3袋セット 10%オフ", "3-bag set, 10% off", "percent_off", 1_000, {"healthfood": 3}, None),
-    ("シューケア3点セット", "Shoe-care trio", "fixed_price", 2_900, {"spray": 1, "brush": 1, "cleaner": 1}, None),
-    ("スニーカー＋シューケアセット", "Sneakers + shoe-care set", "amount_off", 1_500,
+    ("3袋セット 10%オフ", "3-bag set, 10% off", {"discount_percent": 10}, {"healthfood": 3}, None),
+    ("シューケア3点セット", "Shoe-care trio", {"pricing_mode": "fixed_price", "pricing_value": 2_900},
+     {"spray": 1, "brush": 1, "cleaner": 1}, None),
+    ("スニーカー＋シューケアセット", "Sneakers + shoe-care set", {"pricing_mode": "amount_off", "pricing_value": 1_500},
      {"sneakers": 1, "spray": 1, "brush": 1, "cleaner": 1}, None),
-    ("カメラスターターキット", "Camera starter kit", "amount_off", 5_000,
-     {"camera": 1, "lens": 1, "tripod": 1, "sdcard": 1}, 1_000),
-    ("ノートPCデスクセット", "Laptop desk set", "amount_off", 3_000, {"laptop": 1, "mouse": 1, "keyboard": 1}, 500),
-    ("美容液＋化粧水セット", "Serum + toner set", "fixed_price", 7_200, {"serum": 1, "toner": 1}, None),
+    ("カメラスターターキット", "Camera starter kit", {"pricing_mode": "amount_off", "pricing_value": 5_000},
+     {"camera": 1, "lens": 1, "tripod": 1, "sdcard": 1}, 10),
+    ("ノートPCデスクセット", "Laptop desk set", {"pricing_mode": "amount_off", "pricing_value": 3_000},
+     {"laptop": 1, "mouse": 1, "keyboard": 1}, 5),
+    ("美容液＋化粧水セット", "Serum + toner set", {"pricing_mode": "fixed_price", "pricing_value": 7_200},
+     {"serum": 1, "toner": 1}, None),
     # Inside and out: what a 定期 of green juice is offered for its next delivery (renewal add-ons).
-    ("青汁＋美容液 うちそとケア", "Green juice + serum care pair", "amount_off", 500, {"healthfood": 1, "serum": 1},
-     None),
+    ("青汁＋美容液 うちそとケア", "Green juice + serum care pair", {"pricing_mode": "amount_off", "pricing_value": 500},
+     {"healthfood": 1, "serum": 1}, None),
 ]
 
-# (label ja, label en, categories, {minimum quantity: basis points off})
+# (label ja, label en, categories, {minimum quantity: percent off})
 VOLUMES = [
-    ("小物まとめ買い", "Accessories mix & match", ["accessories"], {2: 1_000, 3: 2_000}),
+    ("小物まとめ買い", "Accessories mix & match", ["accessories"], {2: 10, 3: 20}),
 ]
 
 # (label ja, label en, currency, threshold, fee, {reward threshold: (reward label ja, reward label en)})
@@ -90,8 +94,9 @@ PAIRS = [
     [("socks", 2), ("cap", 1)],
 ]
 
-#: Thank-you page offers (Tsuide's post-purchase offers), shown once right after an order. Percentages are
-#: basis points. An order gets at most one, and a declined offer's ``downsell`` once after it.
+#: Thank-you page offers (Tsuide's post-purchase offers), shown once right after an order: ``discount_percent``
+#: off, or ``pricing_mode`` and ``pricing_value`` in yen. An order gets at most one, and a declined offer's
+#: ``downsell`` once after it.
 #: What the demo's 定期 plans say about payment and cancelling, shown before the button (特定商取引法).
 SUBSCRIPTION_TERMS = {
     "payment_terms": "各回のお届けの発送時に、今回と同じカードで決済します",
@@ -107,25 +112,25 @@ THANK_YOU_OFFERS = [
         "accept_label": "追加する", "accept_label_en": "Add to my order",
         "decline_label": "今回は見送る", "decline_label_en": "No thanks",
         "trigger_products": ["sneakers"], "items": {"spray": 1, "brush": 1, "cleaner": 1},
-        "pricing_mode": "percent_off", "pricing_value": 2_000,
+        "discount_percent": 20,
         "downsell": {
             "kind": "add_on", "label": "防水スプレーだけでも", "label_en": "Just the waterproof spray",
             "accept_label": "追加する", "accept_label_en": "Add to my order",
             "decline_label": "今回は見送る", "decline_label_en": "No thanks",
             "trigger_products": ["sneakers"], "items": {"spray": 1},
-            "pricing_mode": "percent_off", "pricing_value": 1_000,
+            "discount_percent": 10,
         },
     },
     {
         # 定期: one bag (where the 3-bag upgrade is too much) may switch to a monthly delivery at 10% off.
         "kind": "subscribe", "label": "毎月お届けの定期便なら10%オフ", "label_en": "Monthly delivery, 10% off",
         "trigger_products": ["healthfood"], "replaces": "healthfood", "items": {},
-        "pricing_mode": "percent_off", "pricing_value": 1_000,
+        "discount_percent": 10,
         "plan": {"cycle_every": 1, "cycle_unit": "month", "min_deliveries": 3, **SUBSCRIPTION_TERMS},
         "downsell": {
             "kind": "subscribe", "label": "3ヶ月ごとのお届けなら", "label_en": "Or every 3 months",
             "trigger_products": ["healthfood"], "replaces": "healthfood", "items": {},
-            "pricing_mode": "percent_off", "pricing_value": 500,
+            "discount_percent": 5,
             "plan": {"cycle_every": 3, "cycle_unit": "month", **SUBSCRIPTION_TERMS},
         },
     },
@@ -134,12 +139,12 @@ THANK_YOU_OFFERS = [
         "kind": "upgrade", "label": "3袋セットにアップグレード", "label_en": "Upgrade to the 3-bag set",
         "accept_label": "アップグレードする", "accept_label_en": "Upgrade my order",
         "trigger_products": ["healthfood"], "replaces": "healthfood", "items": {"healthfood": 3},
-        "pricing_mode": "percent_off", "pricing_value": 1_000,
+        "discount_percent": 10,
     },
     {
         "kind": "add_on", "label": "先着100名様：SDカードを15%オフで", "label_en": "First 100: an SD card at 15% off",
         "trigger_categories": ["camera"], "items": {"sdcard": 1},
-        "pricing_mode": "percent_off", "pricing_value": 1_500, "global_cap": 100,
+        "discount_percent": 15, "global_cap": 100,
     },
     {
         "kind": "upgrade", "label": "ノートPC Pro に1万円引きでアップグレード",

@@ -64,10 +64,10 @@ def seed_rules() -> int:
     if db.session.scalar(select(func.count()).select_from(rules.Rule)):
         return 0
     made: list[rules.Rule] = []
-    for label, label_en, mode, value, items, floor in catalogue.BUNDLES:
+    for label, label_en, price, items, floor in catalogue.BUNDLES:
         made.append(
             rules.Bundle(
-                label=label, label_en=label_en, pricing_mode=mode, pricing_value=value, margin_floor_bp=floor,
+                label=label, label_en=label_en, **price, margin_floor_percent=floor,
                 items=[
                     rules.RuleItem(product_id=pid, quantity=quantity, position=position)
                     for position, (pid, quantity) in enumerate(items.items())
@@ -79,7 +79,7 @@ def seed_rules() -> int:
             rules.VolumeRule(
                 label=label, label_en=label_en,
                 categories=[rules.RuleCategory(category=category) for category in categories],
-                steps=[rules.RuleStep(threshold=count, percent_bp=bp) for count, bp in tiers.items()],
+                steps=[rules.RuleStep(threshold=count, discount_percent=percent) for count, percent in tiers.items()],
             )
         )
     for label, label_en, currency, threshold, fee, rewards in catalogue.SHIPPING:
@@ -103,8 +103,8 @@ def _thank_you_offer(spec: dict) -> thank_you.PostPurchaseOffer:
         kind=spec["kind"], label=spec["label"], label_en=spec["label_en"],
         accept_label=spec.get("accept_label"), accept_label_en=spec.get("accept_label_en"),
         decline_label=spec.get("decline_label"), decline_label_en=spec.get("decline_label_en"),
-        replaces_product_id=spec.get("replaces"), pricing_mode=spec["pricing_mode"],
-        pricing_value=spec["pricing_value"], global_cap=spec.get("global_cap"),
+        replaces_product_id=spec.get("replaces"), global_cap=spec.get("global_cap"),
+        **{name: spec[name] for name in ("pricing_mode", "pricing_value", "discount_percent") if name in spec},
         items=[
             thank_you.PostPurchaseItem(product_id=pid, quantity=quantity, position=position)
             for position, (pid, quantity) in enumerate(spec["items"].items())

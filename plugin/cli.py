@@ -1,6 +1,7 @@
 """``flask tsuide ...``: the plugin's commands, added to the shop's ``flask`` CLI."""
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import click
@@ -9,7 +10,10 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
+from .admin import service
+from .errors import InvalidRequest, JSONTooComplex
 from .storage import migrate
+from .storefront.request_limits import load_json
 
 tsuide_cli = AppGroup("tsuide", help="Tsuide: bundles, tiers and free-shipping offers.")
 db_cli = AppGroup("db", help="The plugin's own tables (tsuide_*); the shop's tables are never touched.")
@@ -51,6 +55,37 @@ def db_downgrade(revision: str) -> None:
 def db_current() -> None:
     """Print the revision the tsuide_* tables are at."""
     click.echo(migrate.current(_engine()) or "base (not created: run 'flask tsuide db upgrade')")
+
+
+@tsuide_cli.command("export")
+@click.argument("output", type=click.File("w", encoding="utf-8"), default="-")
+def export(output) -> None:
+    """Write every live offer and the settings as JSON to OUTPUT (default: standard output), as the admin exports."""
+    with current_app.test_request_context():  # the adapter may read the request (its language, its user)
+        document = service.export_all()
+    json.dump(document, output, ensure_ascii=False, indent=2)
+    output.write("\n")
+
+
+@tsuide_cli.command("import")
+@click.argument("source", type=click.File("r", encoding="utf-8-sig"))
+def import_(source) -> None:
+    """Replace every offer and the settings with an export read from SOURCE: all of it, or (on any error) nothing."""
+    try:
+        document = load_json(source.read())
+    except (ValueError, JSONTooComplex) as error:
+        raise click.ClickException(f"tsuide: {source.name} is not an export: {getattr(error, 'description', error)}")
+    try:
+        with current_app.test_request_context():
+            result = service.import_all(document, actor="flask tsuide import")
+    except InvalidRequest as error:
+        lines = "\n".join(f"  {line}" for line in service.describe_errors(error.fields))
+        raise click.ClickException(f"tsuide: {error.description}\n{lines}") from None
+    created = ", ".join(f"{count} {kind}" for kind, count in result["created"].items())
+    click.echo(f"tsuide: imported {created}.")
+    warned = sum(1 for by_id in result["warnings"].values() for found in by_id.values() if found)
+    if warned:
+        click.echo(f"tsuide: the rule linter has warnings for {warned} record(s): see the admin.")
 
 
 @tsuide_cli.command("mine")

@@ -3,6 +3,10 @@
 With names (`cart`, `cart-en`, `cart-375`, `thank-you`, `product`, `subscribe`, `subscribe-en`, `next-delivery`,
 `next-delivery-email`), only those are taken again.
 
+The admin's pictures (`admin-bundles`, `admin-edit`, `admin-picker`, `analytics`) are taken by the browser tests
+that walk those pages: `TSUIDE_SCREENSHOTS=1 bash scripts/test.sh tests/test_admin_browser.py
+tests/test_admin_picker_browser.py` writes them into docs/.
+
 Needs Debian's Chromium and a Japanese font (`apt-get install chromium fonts-ipafont-gothic`).
 """
 from __future__ import annotations

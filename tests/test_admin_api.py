@@ -7,7 +7,7 @@ from plugin.storage.audit import AuditEntry
 
 API = "/tsuide/admin/api"
 BUNDLE = {"label": "3袋セット", "label_en": "3-bag set", "items": [{"product_id": "healthfood", "quantity": 3}],
-          "pricing_mode": "percent_off", "pricing_value": 1000}
+          "pricing_mode": "percent_off", "discount_percent": 10}
 
 
 @pytest.fixture
@@ -76,21 +76,23 @@ def test_create_read_and_price_with_a_bundle(shop, admin):
 
 
 @pytest.mark.parametrize(("kind", "body", "fields"), [
-    ("bundles", {}, {"label", "items", "pricing_mode", "pricing_value"}),
+    ("bundles", {}, {"label", "items", "pricing_mode"}),
+    ("bundles", dict(BUNDLE, discount_percent=None), {"discount_percent"}),
     ("bundles", dict(BUNDLE, items=[]), {"items"}),
-    ("bundles", dict(BUNDLE, pricing_value=-1), {"pricing_value"}),
+    ("bundles", dict(BUNDLE, discount_percent=-1), {"discount_percent"}),
+    ("bundles", dict(BUNDLE, pricing_mode="amount_off", discount_percent=None, pricing_value=-1), {"pricing_value"}),
     ("bundles", dict(BUNDLE, pricing_mode="half_off"), {"pricing_mode"}),
-    ("bundles", dict(BUNDLE, pricing_value=10_001), {"pricing_value"}),
+    ("bundles", dict(BUNDLE, discount_percent=100.01), {"discount_percent"}),
     ("bundles", dict(BUNDLE, items=[{"product_id": "healthfood", "quantity": 1}]), {"items"}),
     ("bundles", dict(BUNDLE, items=[{"product_id": "a"}, {"product_id": "a"}]), {"items"}),
     ("bundles", dict(BUNDLE, starts_at="2026-12-01T00:00:00+09:00", ends_at="2026-11-01T00:00:00+09:00"),
      {"ends_at"}),
     ("bundles", dict(BUNDLE, global_cap=0), {"global_cap"}),
     ("bundles", dict(BUNDLE, colour="red"), {"colour"}),
-    ("volume-discounts", {"label": "Tiers", "tiers": [{"min_quantity": 2, "percent_bp": 1000}]}, {"product_ids"}),
+    ("volume-discounts", {"label": "Tiers", "tiers": [{"min_quantity": 2, "discount_percent": 10}]}, {"product_ids"}),
     ("volume-discounts", {"label": "Tiers", "categories": ["accessories"], "tiers": []}, {"tiers"}),
     ("volume-discounts", {"label": "Tiers", "categories": ["accessories"],
-                          "tiers": [{"min_quantity": 2, "percent_bp": 2000}, {"min_quantity": 3, "percent_bp": 1000}]},
+                          "tiers": [{"min_quantity": 2, "discount_percent": 20}, {"min_quantity": 3, "discount_percent": 10}]},
      {"tiers"}),
     ("shipping-thresholds", {"label": "Free", "currency": "yen", "threshold": 0, "fee": -1},
      {"currency", "threshold", "fee"}),
@@ -112,7 +114,7 @@ def test_every_validation_rule_names_its_field_and_writes_nothing(shop, admin, k
 
 
 def test_overlapping_volume_discounts_are_refused(shop, admin):
-    tiers = [{"min_quantity": 2, "percent_bp": 1000}]
+    tiers = [{"min_quantity": 2, "discount_percent": 10}]
     assert admin.post(f"{API}/volume-discounts", json={"label": "A", "categories": ["accessories"],
                                                        "tiers": tiers}).status_code == 201
     response = admin.post(f"{API}/volume-discounts", json={"label": "B", "categories": ["accessories"],
@@ -122,13 +124,13 @@ def test_overlapping_volume_discounts_are_refused(shop, admin):
 
 def test_two_admins_editing_one_record_get_a_409_not_a_silent_overwrite(shop, admin):
     created = admin.post(f"{API}/bundles", json=BUNDLE).json
-    first = admin.patch(f"{API}/bundles/{created['id']}", json={"pricing_value": 1500, "version": 1})
+    first = admin.patch(f"{API}/bundles/{created['id']}", json={"discount_percent": 15, "version": 1})
     assert first.status_code == 200 and first.json["version"] == 2
-    second = admin.patch(f"{API}/bundles/{created['id']}", json={"pricing_value": 500},
+    second = admin.patch(f"{API}/bundles/{created['id']}", json={"discount_percent": 5},
                          headers={"If-Match": '"1"'})
     assert second.status_code == 409
     assert "someone else changed it" in second.json["error"]["message"]
-    assert admin.get(f"{API}/bundles/{created['id']}").json["pricing_value"] == 1500
+    assert admin.get(f"{API}/bundles/{created['id']}").json["discount_percent"] == 15
 
 
 def test_pause_resume_duplicate_delete_and_restore(shop, admin):
@@ -162,12 +164,12 @@ def test_lists_page_and_filter_by_status(shop, admin):
 
 def test_the_audit_log_says_who_changed_what_before_and_after(shop, admin):
     created = admin.post(f"{API}/bundles", json=BUNDLE).json
-    admin.patch(f"{API}/bundles/{created['id']}", json={"pricing_value": 1500})
+    admin.patch(f"{API}/bundles/{created['id']}", json={"discount_percent": 15})
     log = admin.get(f"{API}/audit").json["items"]
     assert [(entry["action"], entry["actor"]) for entry in log] == [
         ("update", "hanako@shop.example"), ("create", "hanako@shop.example")
     ]
-    assert (log[0]["before"]["pricing_value"], log[0]["after"]["pricing_value"]) == (1000, 1500)
+    assert (log[0]["before"]["discount_percent"], log[0]["after"]["discount_percent"]) == (10, 15)
 
 
 def test_settings_override_the_config_and_change_what_shoppers_see(shop, admin):
@@ -186,13 +188,13 @@ def test_export_and_import_move_everything_all_or_nothing(shop, admin, make_shop
                                                    "fee": 600, "rewards": [{"threshold": 20000, "label": "gift"}]})
     admin.post(f"{API}/post-purchase-offers", json={
         "label": "Care", "kind": "add_on", "items": [{"product_id": "spray"}], "trigger_products": ["sneakers"],
-        "pricing_value": 2000, "downsell": {"label": "Spray", "kind": "add_on", "items": [{"product_id": "brush"}],
+        "discount_percent": 20, "downsell": {"label": "Spray", "kind": "add_on", "items": [{"product_id": "brush"}],
                                             "trigger_products": ["sneakers"]}})
     admin.put(f"{API}/settings", json={"max_gap_fillers": 3})
     document = admin.get(f"{API}/export").json
     assert [len(document[kind]) for kind in ("bundles", "shipping-thresholds", "post-purchase-offers")] == [1, 1, 1]
 
-    broken = dict(document, bundles=[dict(BUNDLE, pricing_value=-5)])
+    broken = dict(document, bundles=[dict(BUNDLE, discount_percent=-5)])
     response = admin.post(f"{API}/import", json=broken)
     assert response.status_code == 400 and "bundles" in response.json["error"]["fields"]
     assert admin.get(f"{API}/bundles").json["total"] == 1  # nothing changed
@@ -233,7 +235,7 @@ def test_editing_a_records_items_keeps_its_history_straight(shop, admin):
     assert changed.json["items"] == [{"product_id": "healthfood", "quantity": 2}, {"product_id": "spray",
                                                                                  "quantity": 1}]
     tiers = {"label": "T", "categories": ["accessories"],
-             "tiers": [{"min_quantity": 2, "percent_bp": 1000}, {"min_quantity": 2, "percent_bp": 2000}]}
+             "tiers": [{"min_quantity": 2, "discount_percent": 10}, {"min_quantity": 2, "discount_percent": 20}]}
     assert admin.post(f"{API}/volume-discounts", json=tiers).status_code == 400
 
 
@@ -256,7 +258,7 @@ def test_an_exclusive_bundle_keeps_a_stackable_discount_off_its_units(shop, admi
     assert created.status_code == 201, created.json
     assert created.json["exclusive"] is True
     stacked = {"label": "シューケア10%", "categories": ["shoe-care"], "stackable": True,
-               "tiers": [{"min_quantity": 2, "percent_bp": 1000}]}
+               "tiers": [{"min_quantity": 2, "discount_percent": 10}]}
     assert admin.post(f"{API}/volume-discounts", json=stacked).status_code == 201
     app, db, tsuide, adapter = shop
     adapter.lines = {"spray": 1, "brush": 1}

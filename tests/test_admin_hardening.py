@@ -18,7 +18,7 @@ STATUSES = ("active", "scheduled", "expired", "paused", "deleted")
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 BUNDLE_FORM = {"label": "3袋セット", "items-0-product_id": "healthfood", "items-0-quantity": "3",
                "pricing_mode": "percent_off", "pricing_value": "10", "priority": "0", "action": "save"}
-BUNDLE = {"label": "Set", "pricing_mode": "percent_off", "pricing_value": 1000,
+BUNDLE = {"label": "Set", "pricing_mode": "percent_off", "discount_percent": 10,
           "items": [{"product_id": "healthfood", "quantity": 3}]}
 SETTINGS_FORM = {"max_cart_offers": "2", "max_gap_fillers": "2", "post_purchase_minutes": "15", "decline_days": "30",
                  "upsell_max_ratio": "50", "loyal_orders": "5", "holdout_percent": "5", "significance": "5",
@@ -69,8 +69,8 @@ def test_every_status_tab_of_every_list_answers_200(shop, client, kind):
 
 ODD_FORM_VALUES = [
     ("pricing_value", "1e999999"), ("pricing_value", "Infinity"), ("pricing_value", "-Infinity"),
-    ("pricing_value", "NaN"), ("pricing_value", "sNaN"), ("margin_floor_bp", "Infinity"),
-    ("margin_floor_bp", "1e999999"), ("priority", "²"), ("priority", "1e3"), ("global_cap", "9" * 40),
+    ("pricing_value", "NaN"), ("pricing_value", "sNaN"), ("margin_floor_percent", "Infinity"),
+    ("margin_floor_percent", "1e999999"), ("margin_floor_percent", "12.345"), ("pricing_value", "12.345"), ("priority", "²"), ("priority", "1e3"), ("global_cap", "9" * 40),
     ("starts_at", "0001-01-01T00:00"), ("ends_at", "9999-12-31T23:59"), ("starts_at", "0001-01-01T00:00+14:00"),
     ("ends_at", "9999-12-31T23:59-14:00"), ("starts_at", "1999-12-31T23:59+00:00"),
     ("label", "3袋\x00セット"), ("label_en", "\x00"), ("items-0-product_id", "health\x00food"),
@@ -101,7 +101,7 @@ def test_full_width_digits_an_owner_types_are_still_read(shop, client):
     response = client.post(f"{ADMIN}/bundles/new", data=dict(BUNDLE_FORM, csrf_token=token(client),
                                                               pricing_value="１０", **{"items-0-quantity": "３"}))
     assert response.status_code == 302
-    assert client.get(f"{API}/bundles").json["items"][0]["pricing_value"] == 1000
+    assert client.get(f"{API}/bundles").json["items"][0]["discount_percent"] == 10
 
 
 ODD_JSON = [
@@ -109,6 +109,10 @@ ODD_JSON = [
     ('"starts_at"', '"0001-01-01T00:00:00+14:00"'), ('"ends_at"', '"9999-12-31T23:59:59-14:00"'),
     ('"starts_at"', '"2150-01-01T00:00:00+00:00"'), ('"pricing_value"', "1.5"), ('"pricing_value"', "Infinity"),
     ('"pricing_value"', "1e400"), ('"pricing_value"', "NaN"), ('"pricing_value"', '"1000"'), ('"priority"', "-1e400"),
+    ('"discount_percent"', "12.345"), ('"discount_percent"', "-5"), ('"discount_percent"', "100.5"),
+    ('"discount_percent"', "true"), ('"discount_percent"', '"10"'), ('"discount_percent"', "Infinity"),
+    ('"discount_percent"', "NaN"), ('"discount_percent"', "1e400"), ('"discount_percent"', "[10]"),
+    ('"margin_floor_percent"', "0.001"), ('"margin_floor_percent"', "-1"), ('"margin_floor_percent"', "false"),
     ('"items"', '[{"product_id": "a\\u0000", "quantity": 1}]'),
     ('"items"', '[{"product_id": "healthfood", "quantity": 2.5}]'),
     ('"variants"', '[{"name": "A\\u0000"}, {"name": "B"}]'),

@@ -11,9 +11,9 @@ from plugin import models
 API = "/tsuide/admin/api"
 ADMIN = "/tsuide/admin"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-SHOE_CARE = {"label": "シューケアまとめ買い", "categories": ["shoe-care"], "tiers": [{"min_quantity": 2, "percent_bp": 1000}]}
+SHOE_CARE = {"label": "シューケアまとめ買い", "categories": ["shoe-care"], "tiers": [{"min_quantity": 2, "discount_percent": 10}]}
 PAIR = {"label": "お手入れセット", "items": [{"product_id": "spray"}, {"product_id": "brush"}],
-        "pricing_mode": "percent_off", "pricing_value": 1000}
+        "pricing_mode": "percent_off", "discount_percent": 10}
 
 
 class CategoryAdapter(MemoryAdapter):
@@ -93,7 +93,7 @@ def test_the_form_offers_a_picker_of_display_names_and_saves_the_ids(shop, admin
     assert 'data-category-picker' in page and '<option value="shoe-care">シューケア</option>' in page
     token = TOKEN.search(page).group(1)
     form = {"csrf_token": token, "label": "まとめ買い", "categories": ["shoe-care", "accessories"],
-            "tiers-0-min_quantity": "2", "tiers-0-percent_bp": "10", "priority": "0", "action": "save"}
+            "tiers-0-min_quantity": "2", "tiers-0-discount_percent": "10", "priority": "0", "action": "save"}
     response = admin.post(f"{ADMIN}/volume-discounts/new", data=form)
     assert response.status_code == 302
     saved = admin.get(f"{API}/volume-discounts").json["items"][0]
@@ -125,7 +125,7 @@ def test_dead_rules_deleted_and_out_of_stock_products_and_categories(shop, admin
 
 def test_a_rule_shadowed_on_its_own_smallest_cart(admin):
     weak = admin.post(f"{API}/bundles", json=PAIR).json
-    strong = admin.post(f"{API}/bundles", json=dict(PAIR, label="30%", pricing_value=3000)).json
+    strong = admin.post(f"{API}/bundles", json=dict(PAIR, label="30%", discount_percent=30)).json
     assert codes(admin.get(f"{API}/bundles/{weak['id']}").json) == ["shadowed"]
     assert "30%" in admin.get(f"{API}/bundles/{weak['id']}").json["warnings"][0]["message"]["en"]
     assert codes(strong) == []
@@ -136,9 +136,9 @@ def test_a_rule_shadowed_on_its_own_smallest_cart(admin):
 
 def test_a_volume_tier_shadowed_by_a_bundle_on_the_cheapest_counted_products(admin):
     volume = admin.post(f"{API}/volume-discounts", json={"label": "ブラシ2本", "product_ids": ["brush"],
-                                                         "tiers": [{"min_quantity": 2, "percent_bp": 500}]}).json
+                                                         "tiers": [{"min_quantity": 2, "discount_percent": 5}]}).json
     admin.post(f"{API}/bundles", json={"label": "ブラシ2本セット", "items": [{"product_id": "brush", "quantity": 2}],
-                                       "pricing_mode": "percent_off", "pricing_value": 2000})
+                                       "pricing_mode": "percent_off", "discount_percent": 20})
     assert codes(admin.get(f"{API}/volume-discounts/{volume['id']}").json) == ["shadowed"]
 
 
@@ -153,17 +153,17 @@ def test_duplicates_with_overlapping_schedules_but_not_apart(admin):
 def test_below_the_margin_floor_per_rule_and_shop_wide(database_url, make_shop):
     app, *_ = make_shop(database_url, adapter=CategoryAdapter(), TSUIDE_MARGIN_FLOOR_PERCENT=50)
     admin = client_with_token(app)
-    socks = {"label": "靴下", "product_ids": ["socks"], "tiers": [{"min_quantity": 2, "percent_bp": 6000}]}
+    socks = {"label": "靴下", "product_ids": ["socks"], "tiers": [{"min_quantity": 2, "discount_percent": 60}]}
     assert codes(admin.post(f"{API}/volume-discounts", json=socks).json) == ["below_margin"]  # 400 < 300 + 50%
     set_of_three = {"label": "3袋", "items": [{"product_id": "healthfood", "quantity": 3}],
-                    "pricing_mode": "percent_off", "pricing_value": 3000, "margin_floor_bp": 0}
+                    "pricing_mode": "percent_off", "discount_percent": 30, "margin_floor_percent": 0}
     assert codes(admin.post(f"{API}/bundles", json=set_of_three).json) == []  # 6,300 over cost 3,600
-    deep = admin.post(f"{API}/bundles", json=dict(set_of_three, label="7割", pricing_value=7000)).json
-    assert codes(deep) == ["below_margin"] and deep["warnings"][0]["fields"] == ["pricing_value"]
+    deep = admin.post(f"{API}/bundles", json=dict(set_of_three, label="7割", discount_percent=70)).json
+    assert codes(deep) == ["below_margin"] and deep["warnings"][0]["fields"] == ["discount_percent"]
 
 
 def test_a_price_test_needs_confirming_and_is_flagged(admin):
-    test = dict(PAIR, variants=[{"name": "A"}, {"name": "B", "pricing_value": 2000}])
+    test = dict(PAIR, variants=[{"name": "A"}, {"name": "B", "discount_percent": 20}])
     refused = admin.post(f"{API}/bundles", json=test)
     assert refused.status_code == 400 and "confirm_price_test" in refused.json["error"]["fields"]
     saved = admin.post(f"{API}/bundles", json=dict(test, confirm_price_test=True))
@@ -175,8 +175,8 @@ def test_a_price_test_needs_confirming_and_is_flagged(admin):
 
 
 def test_a_variant_whose_rule_is_shadowed_starves(admin):
-    admin.post(f"{API}/bundles", json=dict(PAIR, label="8%", pricing_value=800))
-    test = admin.post(f"{API}/bundles", json=dict(PAIR, variants=[{"name": "A"}, {"name": "B", "pricing_value": 500}],
+    admin.post(f"{API}/bundles", json=dict(PAIR, label="8%", discount_percent=8))
+    test = admin.post(f"{API}/bundles", json=dict(PAIR, variants=[{"name": "A"}, {"name": "B", "discount_percent": 5}],
                                                   confirm_price_test=True)).json
     assert "starved_variant" in codes(test)
     starved = next(w for w in test["warnings"] if w["code"] == "starved_variant")
@@ -264,7 +264,7 @@ def test_urgency_on_thank_you_offers_rewards_and_imports(admin):
                 "rewards": [{"threshold": 8000, "label": "本日限りのプレゼント"}]}
     response = admin.post(f"{API}/shipping-thresholds", json=shipping)
     assert response.status_code == 400 and response.json["error"]["fields"]["rewards"]["0"]["label"]
-    document = {"format": "tsuide-settings", "version": 1, "bundles": [dict(PAIR, label="Ends soon!")]}
+    document = {"format": "tsuide-settings", "version": 2, "bundles": [dict(PAIR, label="Ends soon!")]}
     response = admin.post(f"{API}/import", json=document)
     assert response.status_code == 400 and "label" in response.json["error"]["fields"]["bundles"]["0"]
 

@@ -209,7 +209,7 @@ def test_a_discount_below_the_margin_needs_confirming(shop, client):
     assert "利益を下回る割引を保存する場合はチェックを入れてください。" in field_block(html, "confirm_margin")
     assert query(shop, models.Rule) == []
     # 55% off ¥9,000 is ¥4,050: above cost, but below cost plus a 20% floor (¥4,320).
-    floor = post(client, f"{ADMIN}/bundles/new", dict(BUNDLE_FORM, pricing_value="55", margin_floor_bp="20"))
+    floor = post(client, f"{ADMIN}/bundles/new", dict(BUNDLE_FORM, pricing_value="55", margin_floor_percent="20"))
     assert floor.status_code == 400
     assert "原価￥3,600に最低利益率20%を加えた￥4,320を下回るため" in floor.get_data(as_text=True)
     assert create_bundle(client, **dict(below_cost, confirm_margin="1"))
@@ -219,8 +219,8 @@ def test_a_discount_below_the_margin_needs_confirming(shop, client):
 
 def test_a_volume_discount_takes_tiers_in_percent(shop, client):
     response = post(client, f"{ADMIN}/volume-discounts/new", {
-        "label": "小物まとめ買い", "categories": "accessories", "tiers-0-min_quantity": "2", "tiers-0-percent_bp": "10",
-        "tiers-1-min_quantity": "3", "tiers-1-percent_bp": "12.5", "priority": "0", "action": "save"})
+        "label": "小物まとめ買い", "categories": "accessories", "tiers-0-min_quantity": "2", "tiers-0-discount_percent": "10",
+        "tiers-1-min_quantity": "3", "tiers-1-discount_percent": "12.5", "priority": "0", "action": "save"})
     assert response.status_code == 302, response.get_data(as_text=True)
     [rule] = query(shop, models.VolumeRule)
     assert [(step.threshold, step.percent_bp) for step in rule.steps] == [(2, 1000), (3, 1250)]

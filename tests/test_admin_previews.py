@@ -99,13 +99,15 @@ def test_labels_are_written_from_the_values_in_japanese_and_english():
     shipping = {"threshold": 5000, "fee": 600, "currency": "JPY"}
     bundle = {"items": [{"product_id": "a", "quantity": 2}, {"product_id": "b", "quantity": 1}],
               "pricing_mode": "fixed_price", "pricing_value": 2900}
-    volume = {"tiers": [{"min_quantity": 2, "percent_bp": 1000}]}
+    volume = {"tiers": [{"min_quantity": 2, "discount_percent": 10}, {"min_quantity": 3, "discount_percent": 12.5}]}
     assert label_for("shipping-thresholds", shipping, "ja") == "¥5,000以上で送料無料"
     assert label_for("shipping-thresholds", shipping, "en") == "Free shipping from ¥5,000"
     assert label_for("bundles", bundle, "ja") == "3点で¥2,900"
     assert label_for("bundles", bundle, "en") == "3 for ¥2,900"
-    assert label_for("volume-discounts", volume, "ja") == "2点以上で10%オフ"
-    assert label_for("volume-discounts", volume, "en") == "10% off 2 or more"
+    assert label_for("volume-discounts", volume, "ja") == "2点以上で10%オフ、3点以上で12.5%オフ"
+    assert label_for("volume-discounts", volume, "en") == "10% off 2 or more, 12.5% off 3 or more"
+    percent_off = {"items": [{"product_id": "a", "quantity": 2}], "pricing_mode": "percent_off", "discount_percent": 15}
+    assert label_for("bundles", percent_off, "ja") == "2点で15%オフ"
 
 
 def test_an_empty_label_is_written_from_the_values_and_follows_them(shop, admin):
@@ -118,7 +120,7 @@ def test_an_empty_label_is_written_from_the_values_and_follows_them(shop, admin)
     moved = client.patch(f"{api}/{body['id']}", json={"threshold": 4000}).get_json()
     assert (moved["label"], moved["label_en"], moved["warnings"]) == ("¥4,000以上で送料無料", "Free shipping from ¥4,000", [])
     response = post(client, f"{ADMIN}/volume-discounts/new", {
-        "categories": "accessories", "tiers-0-min_quantity": "2", "tiers-0-percent_bp": "10", "priority": "0",
+        "categories": "accessories", "tiers-0-min_quantity": "2", "tiers-0-discount_percent": "10", "priority": "0",
         "action": "save"})
     assert response.status_code == 302, response.get_data(as_text=True)
     listing = client.get(f"{ADMIN}/volume-discounts/").get_data(as_text=True)
@@ -177,6 +179,6 @@ def test_a_tenth_written_the_japanese_way_is_read_as_its_percent():
     from plugin.admin.copy import contradictions
 
     bundle = {"label": "3袋で7割引き", "items": [{"product_id": "healthfood", "quantity": 3}],
-              "pricing_mode": "percent_off", "pricing_value": 7_000}
+              "pricing_mode": "percent_off", "discount_percent": 70}
     assert contradictions("bundles", bundle) == []
-    assert contradictions("bundles", dict(bundle, pricing_value=6_000))[0]["numbers"] == ["70"]
+    assert contradictions("bundles", dict(bundle, discount_percent=60))[0]["numbers"] == ["70"]

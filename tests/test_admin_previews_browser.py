@@ -95,3 +95,34 @@ def test_the_downsell_is_closed_by_default_and_lists_fit_a_phone(browser, base):
     assert table.is_visible() and table.bounding_box()["width"] <= NARROW["width"]
     assert page.locator(".ta-shop").is_visible()
     context.close()
+
+
+def test_a_percent_set_previews_what_the_cart_page_charges(browser, base):
+    """12.5% typed in the form: the preview's discount, shipping and total are the cart page's, to the yen."""
+    context, page = open_admin(browser, base, WIDE)
+    page.goto(f"{base}/tsuide/admin/bundles/new")
+    page.fill("input[name=label]", "クリーナー＋キャップ")
+    for row, product in enumerate(("cleaner", "cap")):
+        page.fill(f"input[name=items-{row}-product_id]", product)
+        page.fill(f"input[name=items-{row}-quantity]", "1")
+    page.select_option("select[name=pricing_mode]", "percent_off")
+    page.fill("input[name=pricing_value]", "12.5")
+    page.fill("input[name=sample_cart]", "cleaner×1, cap×1")
+    page.click("button[value=preview]")
+    page.wait_for_load_state()
+    shown = {term: digits(fact(page, term)) for term in ("割引", "送料", "カートの合計")}
+    assert shown["割引"] in (462, 463)  # 12.5% of ¥3,700, rounded once: not 1250% nor 0.125%
+    page.click("button[value=save]")
+    page.wait_for_url(f"{base}/tsuide/admin/bundles/**")
+
+    add_from_product_page(page, base, "cleaner")
+    add_from_product_page(page, base, "cap")
+    page.goto(f"{base}/cart")
+    discounts = page.locator(".totals__row--discount .discount-amount")
+    assert discounts.first.is_visible()
+    paid_off = -sum(int(discounts.nth(n).get_attribute("data-amount")) for n in range(discounts.count()))
+    assert paid_off == shown["割引"]
+    assert digits(page.locator("#summary-shipping").inner_text()) == shown["送料"]
+    total = page.locator("#summary-total")
+    assert total.is_visible() and digits(total.inner_text()) == shown["カートの合計"]
+    context.close()

@@ -14,15 +14,15 @@ from shop import OrderingAdapter, visitor_for
 API = "/tsuide/admin/api"
 ADMIN = "/tsuide/admin"
 BUNDLE = {"label": "3袋セット", "label_en": "3-bag set", "items": [{"product_id": "healthfood", "quantity": 3}],
-          "pricing_mode": "percent_off", "pricing_value": 1000, "confirm_price_test": True}
+          "pricing_mode": "percent_off", "discount_percent": 10, "confirm_price_test": True}
 CONTROL = {"name": "A"}
 CHALLENGER = {"name": "B", "label": "まとめ買いで15%オフ", "label_en": "15% off the set",
-              "button_label": "3袋にする", "button_label_en": "Make it three", "pricing_value": 1500}
+              "button_label": "3袋にする", "button_label_en": "Make it three", "discount_percent": 15}
 EMPTY = {"weight": 1, "label": None, "label_en": None, "button_label": None, "button_label_en": None,
-         "pricing_value": None}
-VOLUME = {"label": "Tiers", "categories": ["accessories"], "tiers": [{"min_quantity": 2, "percent_bp": 1000}]}
+         "discount_percent": None, "pricing_value": None}
+VOLUME = {"label": "Tiers", "categories": ["accessories"], "tiers": [{"min_quantity": 2, "discount_percent": 10}]}
 OFFER = {"label": "Care", "kind": "add_on", "items": [{"product_id": "spray"}], "trigger_products": ["sneakers"],
-         "pricing_value": 2000, "confirm_price_test": True}
+         "discount_percent": 20, "confirm_price_test": True}
 BUNDLE_FORM = {"label": "3袋セット", "label_en": "3-bag set", "items-0-product_id": "healthfood",
                "items-0-quantity": "3", "pricing_mode": "percent_off", "pricing_value": "10", "priority": "0",
                "action": "save", "confirm_price_test": "1"}
@@ -102,9 +102,9 @@ def test_variants_are_created_read_back_in_order_updated_in_place_and_removed(sh
     ("bundles", dict(BUNDLE, variants=[{"name": "<b>"}, CHALLENGER])),
     ("bundles", dict(BUNDLE, variants=[dict(CONTROL, weight=0), CHALLENGER])),
     ("bundles", dict(BUNDLE, variants=[{"name": f"V{n}"} for n in range(6)])),
-    ("bundles", dict(BUNDLE, variants=[CONTROL, dict(CHALLENGER, pricing_value=12_000)])),  # 120% off
+    ("bundles", dict(BUNDLE, variants=[CONTROL, dict(CHALLENGER, discount_percent=120)])),  # 120% off
     ("volume-discounts", dict(VOLUME, variants=[CONTROL, {"name": "B", "pricing_value": 500}])),
-    ("post-purchase-offers", dict(OFFER, variants=[CONTROL, {"name": "B", "pricing_value": 12_000}])),
+    ("post-purchase-offers", dict(OFFER, variants=[CONTROL, {"name": "B", "discount_percent": 120}])),
 ], ids=["single", "duplicate", "bad-name", "weight-0", "six", "120-percent", "volume-priced", "offer-120-percent"])
 def test_bad_variants_are_400_under_variants_and_write_nothing(shop, admin, kind, body):
     response = admin.post(f"{API}/{kind}", json=body)
@@ -118,7 +118,7 @@ def test_a_refused_update_leaves_the_saved_variants_as_they_were(shop, admin):
     created = admin.post(f"{API}/bundles", json=dict(BUNDLE, variants=[CONTROL, CHALLENGER])).json
     before = variant_rows(shop)
     path = f"{API}/bundles/{created['id']}"
-    for variants in ([CONTROL], [CONTROL, dict(CHALLENGER, pricing_value=12_000)], [CONTROL, {"name": "C D!"}]):
+    for variants in ([CONTROL], [CONTROL, dict(CHALLENGER, discount_percent=120)], [CONTROL, {"name": "C D!"}]):
         response = admin.put(path, json=dict(BUNDLE, variants=variants))
         assert response.status_code == 400 and "variants" in response.json["error"]["fields"], response.json
         assert variant_rows(shop) == before
@@ -127,7 +127,7 @@ def test_a_refused_update_leaves_the_saved_variants_as_they_were(shop, admin):
 
 def test_a_thank_you_offer_round_trips_its_variants_but_its_downsell_takes_none(shop, admin):
     variants = [CONTROL, {"name": "B", "label_en": "Keep them dry", "button_label_en": "Yes, add it",
-                          "pricing_value": 3000}]
+                          "discount_percent": 30}]
     created = admin.post(f"{API}/post-purchase-offers", json=dict(OFFER, variants=variants))
     assert created.status_code == 201, created.json
     expected = [dict(EMPTY, name="A"), dict(EMPTY, **variants[1])]
@@ -217,7 +217,7 @@ def test_ending_a_thank_you_offers_test_reaches_the_thank_you_page_at_once(datab
     adapter.admin, adapter.customer_id = True, "c-1"
     adapter.place("A-1", [("sneakers", 1)], datetime.now(timezone.utc) - timedelta(minutes=1))
     admin = admin_client(app)
-    variants = [CONTROL, {"name": "B", "label_en": "Keep them dry", "pricing_value": 3000}]
+    variants = [CONTROL, {"name": "B", "label_en": "Keep them dry", "discount_percent": 30}]
     created = admin.post(f"{API}/post-purchase-offers", json=dict(OFFER, label_en="Waterproof spray",
                                                                  variants=variants)).json
     shopper = app.test_client()
@@ -240,13 +240,13 @@ def test_export_carries_variants_and_import_restores_them(shop, admin):
     admin.post(f"{API}/bundles", json=dict(BUNDLE, variants=[CONTROL, dict(CHALLENGER, weight=3)]))
     admin.post(f"{API}/volume-discounts", json=dict(VOLUME, variants=[CONTROL, {"name": "B", "label": "まとめて"}]))
     admin.post(f"{API}/post-purchase-offers",
-               json=dict(OFFER, variants=[CONTROL, {"name": "B", "pricing_value": 3000}]))
+               json=dict(OFFER, variants=[CONTROL, {"name": "B", "discount_percent": 30}]))
     document = admin.get(f"{API}/export").json
     exported = {kind: document[kind][0]["variants"] for kind in ("bundles", "volume-discounts", "post-purchase-offers")}
     assert exported == {
         "bundles": [dict(EMPTY, name="A"), dict(EMPTY, **CHALLENGER, weight=3)],
         "volume-discounts": [dict(EMPTY, name="A"), dict(EMPTY, name="B", label="まとめて")],
-        "post-purchase-offers": [dict(EMPTY, name="A"), dict(EMPTY, name="B", pricing_value=3000)],
+        "post-purchase-offers": [dict(EMPTY, name="A"), dict(EMPTY, name="B", discount_percent=30)],
     }
 
     response = admin.post(f"{API}/import", json=document)
@@ -282,6 +282,6 @@ def test_changing_the_pricing_mode_needs_the_variants_discounts_in_the_new_mode(
     assert [row[4] for row in variant_rows(shop)] == [None, 1500]
     with_variants = admin.patch(f"{API}/bundles/{created['id']}", json={
         "pricing_mode": "fixed_price", "pricing_value": 8000, "confirm_price_test": True,
-        "variants": [CONTROL, dict(CHALLENGER, pricing_value=7500)]})
+        "variants": [CONTROL, dict(CHALLENGER, discount_percent=None, pricing_value=7500)]})
     assert with_variants.status_code == 200, with_variants.json
     assert [row[4] for row in variant_rows(shop)] == [None, 7500]

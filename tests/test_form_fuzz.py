@@ -49,7 +49,7 @@ BASE_FORMS = {
     "bundles": {"label": "Set", "items-0-product_id": "healthfood", "items-0-quantity": "3",
                 "pricing_mode": "percent_off", "pricing_value": "10", "priority": "0", "action": "save"},
     "volume-discounts": {"label": "Tiers", "product_ids-0": "socks", "tiers-0-min_quantity": "2",
-                         "tiers-0-percent_bp": "10", "priority": "0", "action": "save"},
+                         "tiers-0-discount_percent": "10", "priority": "0", "action": "save"},
     "shipping-thresholds": {"label": "Free shipping", "currency": "JPY", "threshold": "5000", "fee": "600",
                             "priority": "0", "action": "save"},
     "post-purchase-offers": {"label": "Care", "kind": "add_on", "trigger_products-0": "sneakers",

@@ -54,3 +54,48 @@ def test_the_readme_shop_runs_and_its_cart_page_shows_the_panel_with_a_price(tmp
             assert module.db.session.query(module.models.Bundle).count() == 1
     finally:
         sys.modules.pop("readme_shop", None)
+
+
+def rules_in_code_block() -> str:
+    """The ``python`` block under "### Rules in code", exactly as the README prints it."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("### Rules in code"):]
+    return re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
+
+
+def test_the_readme_rules_in_code_run_and_mean_percent(database_url, make_shop):
+    app, db, tsuide, adapter = make_shop(database_url)
+    with app.app_context():
+        exec(rules_in_code_block(), {"db": db})  # noqa: S102  (the README's own example)
+        from plugin import models
+
+        bags = db.session.query(models.Bundle).filter_by(label="3袋セット").one()
+        assert (bags.pricing_mode, bags.pricing_value, bags.discount_percent) == ("percent_off", 1_000, 10)
+        care = db.session.query(models.Bundle).filter_by(label="お手入れセット").one()
+        assert (care.pricing_mode, care.pricing_value, care.discount_percent) == ("amount_off", 300, None)
+        tiers = db.session.query(models.VolumeRule).one().steps
+        assert [(step.threshold, step.percent_bp) for step in tiers] == [(2, 1_000), (3, 2_000)]
+    adapter.lines = {"healthfood": 3, "socks": 3}
+    with app.test_request_context():
+        quote = tsuide.quote(with_offers=False)
+    # 10% of ¥9,000 for the bags, 20% of three ¥1,000 socks; over ¥5,000, so no shipping.
+    assert (quote.discount_total, quote.shipping_fee, quote.total) == (900 + 600, 0, 12_000 - 1_500)
+
+
+def test_the_readme_admin_api_example_is_accepted_as_written(database_url, make_shop):
+    """The JSON body under "### The admin" creates the set it describes: 12.5% off, a floor of cost + 10%."""
+    import json
+
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("### The admin"):text.index("### Rules in code")]
+    body = json.loads(re.search(r"```json\n(.*?)```", section, re.DOTALL).group(1))
+    app, db, tsuide, adapter = make_shop(database_url, WTF_CSRF_ENABLED=False)
+    adapter.admin = True
+    created = app.test_client().post("/tsuide/admin/api/bundles", json=body)
+    assert created.status_code == 201, created.json
+    assert (created.json["discount_percent"], created.json["margin_floor_percent"]) == (12.5, 10)
+    from plugin import models
+
+    with app.app_context():
+        bundle = db.session.query(models.Bundle).one()
+        assert (bundle.pricing_value, bundle.margin_floor_bp) == (1_250, 1_000)

@@ -14,7 +14,7 @@ IMPORTS = {"tsuide_admin_api.import_", "tsuide_admin.transfer"}
 #: A value for each URL argument of the plugin's routes.
 ARGUMENTS = {"kind": "bundles", "record_id": "1", "action": "pause", "order_id": "A-1", "filename": "widget.js",
              "product_id": "spray", "token": "x"}
-BUNDLE = {"label": "Set", "pricing_mode": "percent_off", "pricing_value": 1000,
+BUNDLE = {"label": "Set", "pricing_mode": "percent_off", "discount_percent": 10,
           "items": [{"product_id": "healthfood", "quantity": 3}]}
 
 
@@ -162,7 +162,7 @@ def test_a_list_with_too_many_members_is_a_400_that_says_so(shop):
     app, adapter = shop
     app.config.update(TSUIDE_MAX_IMPORT_BYTES=10**7)
     try:
-        document = {"format": "tsuide-settings", "bundles": [0] * 1_000_000}
+        document = {"format": "tsuide-settings", "version": 2, "bundles": [0] * 1_000_000}
         started = time.monotonic()
         response = app.test_client().post("/tsuide/admin/api/import", json=document)
         assert time.monotonic() - started < 5
@@ -192,14 +192,14 @@ def test_an_import_has_a_record_limit_and_names_a_limited_number_of_errors(shop)
     app.config.update(TSUIDE_MAX_IMPORT_BYTES=10**7)
     client = app.test_client()
     try:
-        too_many = {"format": "tsuide-settings", "bundles": [BUNDLE] * (MAX_IMPORT_RECORDS // 2),
+        too_many = {"format": "tsuide-settings", "version": 2, "bundles": [BUNDLE] * (MAX_IMPORT_RECORDS // 2),
                     "volume-discounts": [{}] * (MAX_IMPORT_RECORDS // 2 + 1)}
         response = client.post("/tsuide/admin/api/import", json=too_many)
         assert response.status_code == 400
         assert response.json["error"]["fields"]["_schema"] == [
             f"At most {MAX_IMPORT_RECORDS:,} records can be imported at once; this document has "
             f"{MAX_IMPORT_RECORDS + 1:,}."]
-        invalid = {"format": "tsuide-settings", "bundles": [{"label": ""}] * MAX_IMPORT_RECORDS}
+        invalid = {"format": "tsuide-settings", "version": 2, "bundles": [{"label": ""}] * MAX_IMPORT_RECORDS}
         started = time.monotonic()
         response = client.post("/tsuide/admin/api/import", json=invalid)
         assert time.monotonic() - started < 5

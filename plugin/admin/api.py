@@ -1,7 +1,8 @@
 """The admin's JSON API at ``<prefix>/admin/api/``, described by ``openapi.json``.
 
 Closed until the shop's ``adapter.is_admin()`` says otherwise (403). Every
-write needs the CSRF token, like the shopper's API.
+write needs the CSRF token, like the shopper's API. Records go out as people
+read them (:func:`plugin.admin.records.public`: percentages in percent).
 """
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from wtforms import ValidationError as TokenError
 from ..errors import InvalidRequest
 from ..storage import plain_number
 from ..storefront.request_limits import limit_request
+from ..storefront.safe_urls import link_url
 from . import openapi, service
+from .records import KINDS
 from .schemas import PageSchema, SearchSchema
 
 api = Blueprint("tsuide_admin_api", __name__)
@@ -97,8 +100,9 @@ def _if_match() -> int | None:
     return version
 
 
-def _record(body: dict, status: int = 200):
-    response = jsonify(body)
+def _record(kind, body: dict, status: int = 200):
+    """A record of ``kind`` as the API answers it, with its version as the ``ETag``."""
+    response = jsonify(kind.public(body))
     response.status_code = status
     if "version" in body:
         response.headers["ETag"] = f'"{body["version"]}"'
@@ -108,37 +112,41 @@ def _record(body: dict, status: int = 200):
 @api.get("/<kind>")
 def list_records(kind: str):
     args = _page_args()
-    return jsonify(service.list_records(service.kind_named(kind), args["status"], args["page"], args["per_page"]))
+    records = service.kind_named(kind)
+    listing = service.list_records(records, args["status"], args["page"], args["per_page"])
+    return jsonify(dict(listing, items=[records.public(item) for item in listing["items"]]))
 
 
 @api.post("/<kind>")
 def create(kind: str):
     records = service.kind_named(kind)
-    return _record(_warned(records, service.create(records, request.get_json(silent=True))), 201)
+    return _record(records, _warned(records, service.create(records, request.get_json(silent=True))), 201)
 
 
 @api.get("/<kind>/<record_id>")
 def get(kind: str, record_id: str):
-    return _record(service.get_record(service.kind_named(kind), record_id))
+    records = service.kind_named(kind)
+    return _record(records, service.get_record(records, record_id))
 
 
 @api.put("/<kind>/<record_id>")
 @api.patch("/<kind>/<record_id>")
 def update(kind: str, record_id: str):
     records = service.kind_named(kind)
-    return _record(_warned(records, service.update(records, record_id, request.get_json(silent=True), _if_match(),
-                                                   partial=request.method == "PATCH")))
+    return _record(records, _warned(records, service.update(records, record_id, request.get_json(silent=True),
+                                                            _if_match(), partial=request.method == "PATCH")))
 
 
 def _warned(records, body: dict) -> dict:
     """The saved record with ``warnings``: what was saved but may be a mistake, the linter's findings and copy that
     contradicts the values, each as ``{code, severity, fields, message: {ja, en}}``."""
-    return dict(body, warnings=[*body.get("warnings", []), *service.label_findings(records, body)])
+    return dict(body, warnings=[*body.get("warnings", []), *service.label_findings(records, records.public(body))])
 
 
 @api.delete("/<kind>/<record_id>")
 def delete(kind: str, record_id: str):
-    return _record(service.delete(service.kind_named(kind), record_id, _if_match()))
+    records = service.kind_named(kind)
+    return _record(records, service.delete(records, record_id, _if_match()))
 
 
 @api.post("/<kind>/<record_id>/<action>")
@@ -152,7 +160,7 @@ def act(kind: str, record_id: str, action: str):
     }
     if action not in actions:
         raise InvalidRequest("Unknown action.", {"action": [f"Choose one of: {', '.join(actions)}."]})
-    return _record(actions[action](), 201 if action == "duplicate" else 200)
+    return _record(records, actions[action](), 201 if action == "duplicate" else 200)
 
 
 @api.get("/settings")
@@ -169,7 +177,17 @@ def put_settings():
 @api.get("/audit")
 def audit():
     args = _page_args()
-    return jsonify(service.audit_log(args["page"], args["per_page"]))
+    log = service.audit_log(args["page"], args["per_page"])
+    return jsonify(dict(log, items=[_public_entry(entry) for entry in log["items"]]))
+
+
+def _public_entry(entry: dict) -> dict:
+    """An audit entry with the records before and after as people read them (percent, not basis points)."""
+    kind = KINDS.get(entry["entity"])
+    if kind is None:
+        return entry
+    return dict(entry, **{name: kind.public(entry[name]) if isinstance(entry[name], dict) else entry[name]
+                          for name in ("before", "after")})
 
 
 @api.get("/export")
@@ -198,8 +216,9 @@ def products():
         return jsonify({"items": [], "message": "The product picker needs search_products() in the adapter."})
     found = tsuide._adapter.search_products(search_query(), 20)
     return jsonify({"items": [
-        {"id": p.id, "name": p.name, "price": p.price, "category": p.category, "in_stock": p.in_stock,
-         "cost": p.cost, "image_url": p.image_url} for p in found
+        {"id": p.id, "name": p.name, "price": p.price, "price_display": tsuide.format_money(p.price),
+         "category": p.category, "in_stock": p.in_stock, "cost": p.cost, "image_url": link_url(p.image_url)}
+        for p in found
     ]})
 
 
@@ -213,7 +232,7 @@ def mined_pairs():
 @api.post("/mined-pairs/promote")
 def promote_pair():
     """One click: a live bundle of the two products at 10% off."""
-    return _record(service.promote_pair(request.get_json(silent=True)), 201)
+    return _record(KINDS["bundles"], service.promote_pair(request.get_json(silent=True)), 201)
 
 
 @api.post("/mined-pairs/block")

@@ -4,6 +4,9 @@ A label left empty is written from the values, in ja and en ("¥5,000以上で�
 "Free shipping from ¥5,000"). A label the owner wrote stays theirs, but when a number in it
 is none of the rule's values (the threshold moved to ¥4,000, the label still says 5,000円),
 :func:`contradictions` says so, as a warning on save.
+
+Both read a record as the API takes and answers it (:func:`plugin.admin.records.public`):
+percentages in percent (``discount_percent``), amounts in minor units.
 """
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import re
 from collections.abc import Mapping
 from decimal import Decimal
 
+from ..storage.percent import as_decimal, percent_to_bp
 from ..storefront.i18n import format_money, format_percent
 
 #: Kinds whose labels can be written from their values (a thank-you offer's name is the owner's to choose).
@@ -28,25 +32,35 @@ def _count(data: Mapping) -> int:
     return sum(item.get("quantity", 1) for item in data.get("items", []))
 
 
+def _percent(value) -> str:
+    """A percentage as shoppers read it ("10%", "12.5%")."""
+    return format_percent(percent_to_bp(value))
+
+
+def _price(data: Mapping):
+    """The discount of a priced record: its ``discount_percent`` (percent_off) or ``pricing_value``, or ``None``."""
+    return data.get("discount_percent" if data.get("pricing_mode", "percent_off") == "percent_off" else "pricing_value")
+
+
 def label_for(kind: str, data: Mapping, locale: str, currency: str = "JPY") -> str | None:
     """The label ``data`` (validated form or API values) reads as in ``locale`` ("ja" or "en"), or ``None``."""
     ja = locale != "en"
     if kind == "shipping-thresholds" and data.get("threshold"):
         amount = _money(data["threshold"], data.get("currency") or currency)
         return f"{amount}以上で送料無料" if ja else f"Free shipping from {amount}"
-    if kind == "bundles" and data.get("items") and data.get("pricing_value") is not None:
-        count, value, mode = _count(data), data["pricing_value"], data.get("pricing_mode")
+    if kind == "bundles" and data.get("items") and _price(data) is not None:
+        count, value, mode = _count(data), _price(data), data.get("pricing_mode")
         if mode == "fixed_price":
             return f"{count}点で{_money(value, currency)}" if ja else f"{count} for {_money(value, currency)}"
         if mode == "amount_off":
             return f"{count}点で{_money(value, currency)}引き" if ja else f"{_money(value, currency)} off {count}"
-        percent = format_percent(value)
+        percent = _percent(value)
         return f"{count}点で{percent}オフ" if ja else f"{percent} off {count}"
     if kind == "volume-discounts" and data.get("tiers"):
         tiers = sorted(data["tiers"], key=lambda tier: tier["min_quantity"])
         if ja:
-            return "、".join(f"{t['min_quantity']}点以上で{format_percent(t['percent_bp'])}オフ" for t in tiers)
-        return ", ".join(f"{format_percent(t['percent_bp'])} off {t['min_quantity']} or more" for t in tiers)
+            return "、".join(f"{t['min_quantity']}点以上で{_percent(t['discount_percent'])}オフ" for t in tiers)
+        return ", ".join(f"{_percent(t['discount_percent'])} off {t['min_quantity']} or more" for t in tiers)
     return None
 
 
@@ -84,23 +98,17 @@ def _values(kind: str, data: Mapping) -> set[Decimal]:
     """Every number the rule's copy may rightly mention."""
     found: set[Decimal] = set()
 
-    def percent(bp: int) -> None:
-        found.add(Decimal(bp) / 100)
-
     if kind == "shipping-thresholds":
         found |= {Decimal(data.get("threshold") or 0), Decimal(data.get("fee") or 0)}
         found |= {Decimal(reward["threshold"]) for reward in data.get("rewards", [])}
     elif kind in ("bundles", "post-purchase-offers"):
         found |= {Decimal(item.get("quantity", 1)) for item in data.get("items", [])} | {Decimal(_count(data))}
-        if data.get("pricing_value") is not None:
-            if data.get("pricing_mode", "percent_off") == "percent_off":
-                percent(data["pricing_value"])
-            else:
-                found.add(Decimal(data["pricing_value"]))
+        if _price(data) is not None:
+            found.add(as_decimal(_price(data)))
     elif kind == "volume-discounts":
         for tier in data.get("tiers", []):
             found.add(Decimal(tier["min_quantity"]))
-            percent(tier["percent_bp"])
+            found.add(as_decimal(tier["discount_percent"]))
     return found
 
 

@@ -20,9 +20,10 @@ from ..errors import InvalidRequest, JSONTooComplex
 from ..storage import plain_number
 from ..storefront.i18n import format_percent
 from ..storefront.request_limits import load_json
+from ..storefront.safe_urls import link_url
 from ..engine.rules import RuleError
 from . import pages_forms as forms
-from . import pages_audit, pages_preview, service
+from . import pages_audit, pages_picker as picker, pages_preview, service
 from .api import guard, search_query, security_headers
 from .records import KINDS, status_of
 from .schemas import SettingsSchema
@@ -71,7 +72,7 @@ def _render(template: str, http_status: int = 200, /, **context) -> tuple[str, i
     return render_template(
         f"tsuide/admin/{template}", _=tsuide.gettext, money=tsuide.format_money, locale=tsuide.locale(),
         csrf_token=generate_csrf(), kinds=KINDS, notice=NOTICES.get(request.args.get("notice", "")),
-        local_time=_local_time, percent=format_percent, **context,
+        local_time=_local_time, percent=format_percent, safe_link=link_url, **context,
     ), http_status
 
 
@@ -161,19 +162,13 @@ def act(kind: str, record_id: str, action: str):
 
 # -- create and edit -------------------------------------------------------------------------------------
 
-def _product_choices():
-    tsuide = _tsuide()
-    if "search_products" in tsuide.missing_features():
-        return []
-    return tsuide._adapter.search_products("", pages_preview.CATALOGUE_SAMPLE)
-
-
 def _form(records, values, record_id=None, errors=None, status=200, warnings=(), result=None, conflict=None,
-          record=None, copy_warnings=()):
+          record=None, copy_warnings=(), asked=None):
     return _render("edit.html", status, kind=records, values=values, record_id=record_id, errors=errors or {},
                    warnings=warnings, copy_warnings=copy_warnings, preview=result, conflict=conflict,
-                   record=record, rows=forms.rows_to_show, products=_product_choices(),
-                   picker="search_products" not in _tsuide().missing_features(),
+                   record=record, rows=forms.rows_to_show, products=picker.choices(),
+                   picker=picker.is_on(), known=picker.known_products(values),
+                   found=picker.searches(records.name, values, asked), focus_group=asked,
                    categories=service.shop_categories(), lint=(record or {}).get("warnings", []))
 
 
@@ -208,7 +203,7 @@ def new(kind: str):
 def edit(kind: str, record_id: str):
     records = KINDS[kind]
     record = service.get_record(records, record_id)
-    values = forms.form_values(kind, record)
+    values = forms.form_values(kind, records.public(record))
     parsed = forms.read_form(kind, values)
     result, warnings = None, []
     try:
@@ -216,7 +211,7 @@ def edit(kind: str, record_id: str):
         result, warnings, _ = _try_preview(records, data, record_id)
     except InvalidRequest:
         pass  # a record saved before a rule tightened: the form shows it, saving will say what to fix
-    copy_warnings = service.label_warnings(records, record, _tsuide().gettext)
+    copy_warnings = service.label_warnings(records, records.public(record), _tsuide().gettext)
     return _form(records, values, record_id, warnings=warnings, result=result, record=record,
                  copy_warnings=copy_warnings)
 
@@ -230,10 +225,17 @@ def save(kind: str, record_id: str | None):
     for name in CATEGORY_FIELDS:  # a category picker sends one value per chosen category
         if len(request.form.getlist(name)) > 1:
             values[name] = ", ".join(request.form.getlist(name))
+    action = request.form.get("action", "save")
+    # The picker without JavaScript, and Enter in any field (the form's default button is "find:"): the form
+    # again, with what its searches find; nothing is checked or saved.
+    if request.form.get("pick") or action.startswith("find:"):
+        asked = (picker.add_picked(kind, values, request.form["pick"]) if request.form.get("pick")
+                 else picker.asked_group(kind, values, action[5:]))
+        return _form(records, values, record_id, record=record, asked=asked)
     parsed = forms.read_form(kind, values)
     if request.form.get("confirm_price_test"):
         parsed.body["confirm_price_test"] = True
-    parsed.body = service.with_labels(records, parsed.body, record)
+    parsed.body = service.with_labels(records, parsed.body, records.public(record) if record else None)
     try:
         data = service.load(records.schema, parsed.body)
     except InvalidRequest as error:
@@ -245,7 +247,7 @@ def save(kind: str, record_id: str | None):
     result, warnings, errors = _try_preview(records, data, record_id)
     if errors:
         return _form(records, values, record_id, errors, 400, record=record)
-    copy_warnings = service.label_warnings(records, data, _tsuide().gettext)
+    copy_warnings = service.label_warnings(records, parsed.body, _tsuide().gettext)
     if request.form.get("action") == "preview":
         return _form(records, values, record_id, warnings=warnings, result=result, record=record,
                      copy_warnings=copy_warnings)

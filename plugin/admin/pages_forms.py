@@ -1,11 +1,13 @@
 """The admin's HTML forms: what a shop owner types, as the API's request bodies, and back.
 
-Forms speak in the owner's units: percentages as "10" (stored as 1000 basis
-points), amounts as whole yen (or the currency's minor unit), times as
-``datetime-local`` values in the shop's ``TSUIDE_TIMEZONE``. Field names are the
-API's, so the service's per-field errors land next to the right input; rows
-(items, tiers, rewards) are ``<group>-<n>-<field>``, and a downsell's fields
-start with ``downsell-``.
+Forms speak in the owner's units, as the API does: percentages as "10" or
+"12.5" (``discount_percent``, ``margin_floor_percent``), amounts as whole yen (or
+the currency's minor unit), times as ``datetime-local`` values in the shop's
+``TSUIDE_TIMEZONE``. Field names are the API's, so the service's per-field errors
+land next to the right input; rows (items, tiers, rewards) are
+``<group>-<n>-<field>``, and a downsell's fields start with ``downsell-``. A
+price has one input, ``pricing_value``, read in the unit of the pricing mode
+next to it: the API's ``discount_percent`` for percent off, else an amount.
 """
 from __future__ import annotations
 
@@ -19,22 +21,24 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from ..storage import plain_number
-from .schemas import EARLIEST, LATEST, OUT_OF_RANGE
+from ..storage.percent import NotAPercentage, as_decimal, percent_to_bp
+from .schemas import EARLIEST, LATEST, OUT_OF_RANGE, value_field
 
 TEXT, INT, MONEY, PERCENT, BOOL, WHEN, LIST = "text", "int", "money", "percent", "bool", "when", "list"
 PRICE = "price"  # percent or money, by the pricing mode next to it
 FIRST_PRICE = "first_price"  # the same, by a subscription's first-delivery pricing mode
 
 #: Empty means "none" (sent as null, so an edit can clear it); other empty fields are left out.
-NULLABLE = {"label_en", "starts_at", "ends_at", "per_customer_cap", "global_cap", "margin_floor_bp", "accept_label",
-            "accept_label_en", "decline_label", "decline_label_en", "replaces_product_id", "min_order_total",
-            "max_order_total", "cycle_every", "cycle_unit", "first_pricing_mode", "first_pricing_value", "min_deliveries",
-            "payment_terms", "payment_terms_en", "cancel_terms", "cancel_terms_en"}
+NULLABLE = {"label_en", "starts_at", "ends_at", "per_customer_cap", "global_cap", "margin_floor_percent",
+            "accept_label", "accept_label_en", "decline_label", "decline_label_en", "replaces_product_id",
+            "min_order_total", "max_order_total", "cycle_every", "cycle_unit", "first_pricing_mode",
+            "first_pricing_value", "min_deliveries", "payment_terms", "payment_terms_en", "cancel_terms",
+            "cancel_terms_en"}
 
 TERMS = (("label", TEXT), ("label_en", TEXT), ("starts_at", WHEN), ("ends_at", WHEN), ("priority", INT),
          ("paused", BOOL))
 RULE_TERMS = (*TERMS, ("stackable", BOOL), ("exclusive", BOOL), ("per_customer_cap", INT), ("global_cap", INT),
-              ("margin_floor_bp", PERCENT))
+              ("margin_floor_percent", PERCENT))
 ITEM_ROW = (("product_id", TEXT), ("quantity", INT))
 OFFER_FIELDS = (*TERMS, ("kind", TEXT), ("accept_label", TEXT), ("accept_label_en", TEXT), ("decline_label", TEXT),
                 ("decline_label_en", TEXT), ("replaces_product_id", TEXT), ("pricing_mode", TEXT),
@@ -65,7 +69,7 @@ SPECS = {
                         {"items": ITEM_ROW, "variants": VARIANT_ROW}),
     "volume-discounts": FormSpec((*RULE_TERMS, ("categories", LIST)),
                                  {"product_ids": ((None, TEXT),),
-                                  "tiers": (("min_quantity", INT), ("percent_bp", PERCENT)),
+                                  "tiers": (("min_quantity", INT), ("discount_percent", PERCENT)),
                                   "variants": VARIANT_COPY}),
     "shipping-thresholds": FormSpec((*TERMS, ("currency", TEXT), ("threshold", MONEY), ("fee", MONEY),
                                      ("count_before_discounts", BOOL)),
@@ -94,15 +98,16 @@ _WHOLE = re.compile(r"[+-]?[0-9]{1,15}")
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]{1,12}(?:\.[0-9]{0,12})?|\.[0-9]{1,12})")
 
 
-def parse_percent(text: str) -> int:
-    """ "10" -> 1000 basis points; "12.5" -> 1250."""
+def parse_percent(text: str) -> Decimal:
+    """ "10" -> 10; "12,5 %" or "１２.５％" -> 12.5, as the API takes it (at most two decimals)."""
     cleaned = text.translate(_FULL_WIDTH).replace("%", "").replace("％", "").strip()
     if not _DECIMAL.fullmatch(cleaned):
         raise Unreadable("Enter a percentage, like 10.")
-    points = Decimal(cleaned) * 100
-    if points != points.to_integral_value():
-        raise Unreadable("Use at most two decimals.")
-    return int(points)
+    try:
+        percent_to_bp(cleaned)
+    except NotAPercentage:
+        raise Unreadable("Use at most two decimals.") from None
+    return Decimal(cleaned)
 
 
 def parse_amount(text: str) -> int:
@@ -145,6 +150,11 @@ def show_percent(basis_points: int | None) -> str:
     return str(whole) if rest == 0 else f"{whole}.{rest:02d}".rstrip("0")
 
 
+def show_percent_number(percent) -> str:
+    """A percentage as the API answers it (``10``, ``12.5``) as typed in a form: "10", "12.5"."""
+    return "" if percent is None else show_percent(percent_to_bp(as_decimal(percent)))
+
+
 def _read(kind: str, text: str, mode: str | None):
     if kind in (TEXT, LIST):
         return text.strip()
@@ -162,6 +172,11 @@ class Parsed:
     body: dict
     errors: dict[str, list[str]]
     rows: dict[str, list[int]]  # group key (e.g. "items", "downsell-items") -> form row number of each body row
+
+
+def _key(name: str, kind: str, mode: str | None) -> str:
+    """Where the form's field goes in the request body: a price in percent is the API's ``discount_percent``."""
+    return value_field(mode) if kind == PRICE else name
 
 
 def _fields(values: Mapping[str, str], spec_fields, prefix: str, parsed: Parsed) -> dict:
@@ -183,10 +198,12 @@ def _fields(values: Mapping[str, str], spec_fields, prefix: str, parsed: Parsed)
             body[name] = [part.strip() for part in text.replace("、", ",").split(",") if part.strip()]
             continue
         try:
-            if kind == FIRST_PRICE:
-                body[name] = _read(PRICE, text, values.get(f"{prefix}first_pricing_mode") or None)
+            if kind == FIRST_PRICE:  # the plan's first delivery: the API keeps a percentage in basis points
+                first_mode = values.get(f"{prefix}first_pricing_mode") or None
+                read = _read(PRICE, text, first_mode)
+                body[name] = percent_to_bp(read) if first_mode == "percent_off" else read
             else:
-                body[name] = _read(kind, text, mode)
+                body[_key(name, kind, mode)] = _read(kind, text, mode)
         except Unreadable as error:
             parsed.errors[key] = [str(error)]
     return body
@@ -217,7 +234,7 @@ def _rows(values: Mapping[str, str], group: str, columns, prefix: str, parsed: P
             if not text:
                 continue
             try:
-                row[name] = _read(kind, text, mode)
+                row[_key(name, kind, mode)] = _read(kind, text, mode)
             except Unreadable as error:
                 parsed.errors[f"{base}-{name}" if name else base] = [str(error)]
         rows.append(row.get(None, "") if columns[0][0] is None else row)
@@ -258,33 +275,36 @@ def _show(kind: str, value, mode: str | None) -> str:
     if kind == WHEN:
         return show_when(value)
     if kind == PERCENT or (kind == PRICE and mode == "percent_off"):
-        return show_percent(value)
+        return show_percent_number(value)
     if kind == LIST:
         return ", ".join(value)
     return str(value)
 
 
 def form_values(kind_name: str, record: Mapping) -> dict[str, str]:
-    """A record as the API dumps it -> the form's values, as if the owner had typed them."""
+    """A record as the API answers it (:func:`plugin.admin.records.public`) -> the form's values, as if typed."""
     spec = SPECS[kind_name]
     values: dict[str, str] = {}
 
     def put(prefix: str, data: Mapping) -> None:
+        mode = data.get("pricing_mode")
         for name, kind in spec.fields:
             if kind == BOOL:
                 if data.get(name):
                     values[f"{prefix}{name}"] = "1"
             elif name in data and kind == FIRST_PRICE:
-                values[f"{prefix}{name}"] = _show(PRICE, data[name], data.get("first_pricing_mode"))
-            elif name in data:
-                values[f"{prefix}{name}"] = _show(kind, data[name], data.get("pricing_mode"))
+                first_mode = data.get("first_pricing_mode")
+                values[f"{prefix}{name}"] = (show_percent(data[name]) if first_mode == "percent_off"
+                                             else _show(PRICE, data[name], first_mode))
+            elif _key(name, kind, mode) in data:
+                values[f"{prefix}{name}"] = _show(kind, data[_key(name, kind, mode)], mode)
         for group, columns in spec.rows.items():
             for number, row in enumerate(data.get(group) or []):
                 if columns[0][0] is None:
                     values[f"{prefix}{group}-{number}"] = str(row)
                     continue
                 for name, kind in columns:
-                    values[f"{prefix}{group}-{number}-{name}"] = _show(kind, row.get(name), data.get("pricing_mode"))
+                    values[f"{prefix}{group}-{number}-{name}"] = _show(kind, row.get(_key(name, kind, mode)), mode)
 
     put("", record)
     if spec.downsell and record.get("downsell"):
@@ -295,14 +315,29 @@ def form_values(kind_name: str, record: Mapping) -> dict[str, str]:
     return values
 
 
+#: An error for the API's ``discount_percent`` of a price (the record's, a downsell's, a variant's) belongs to the
+#: form's one price input, ``pricing_value``; a tier's ``discount_percent`` is an input of its own.
+_PRICE_IN_PERCENT = re.compile(r"^((?:downsell-)?(?:variants-\d+-)?)discount_percent$")
+
+
 def flatten(errors, rows: Mapping[str, list[int]], prefix: str = "") -> dict[str, list[str]]:
     """The service's nested per-field errors, keyed by the form's field names."""
+    flat = _flatten(errors, rows, prefix)
+    if prefix:
+        return flat
+    merged: dict[str, list[str]] = {}
+    for key, messages in flat.items():
+        merged.setdefault(_PRICE_IN_PERCENT.sub(r"\1pricing_value", key), []).extend(messages)
+    return merged
+
+
+def _flatten(errors, rows: Mapping[str, list[int]], prefix: str = "") -> dict[str, list[str]]:
     flat: dict[str, list[str]] = {}
     if isinstance(errors, (list, tuple)):
         if all(isinstance(message, str) for message in errors):
             return {prefix.rstrip("-") or "_form": list(errors)}
         for message in errors:
-            for key, messages in flatten(message, rows, prefix).items():
+            for key, messages in _flatten(message, rows, prefix).items():
                 flat.setdefault(key, []).extend(messages)
         return flat
     if not isinstance(errors, Mapping):
@@ -312,7 +347,7 @@ def flatten(errors, rows: Mapping[str, list[int]], prefix: str = "") -> dict[str
         name = str(key)
         if name.isdigit() and group in rows and int(name) < len(rows[group]):
             name = str(rows[group][int(name)])  # the body's row n came from this row of the form
-        for flat_key, messages in flatten(value, rows, f"{prefix}{name}-").items():
+        for flat_key, messages in _flatten(value, rows, f"{prefix}{name}-").items():
             flat.setdefault(flat_key, []).extend(messages)
     return flat
 
@@ -341,7 +376,7 @@ def read_settings(values: Mapping[str, str]) -> Parsed:
             continue
         try:
             if name in _PERCENT_SETTINGS:
-                parsed.body[name] = parse_percent(text) * _PERCENT_SETTINGS[name]
+                parsed.body[name] = percent_to_bp(parse_percent(text)) * _PERCENT_SETTINGS[name]
             else:
                 parsed.body[name] = parse_amount(text)
         except Unreadable as error:
@@ -363,6 +398,8 @@ _PATTERNS = (
     (re.compile(r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$"),
      "Must be from %(first)s to %(second)s."),
     (re.compile(r"^Must be greater than or equal to (\S+)\.$"), "Must be at least %(first)s."),
+    (re.compile(r"^Must be greater than (\S+) and less than or equal to (\S+)\.$"),
+     "Must be above %(first)s and at most %(second)s."),
     (re.compile(r"^Shorter than minimum length 1\.$"), "Required."),
     (re.compile(r"^Longer than maximum length (\d+)\.$"), "At most %(first)s characters."),
     (re.compile(r"^Length must be between (\d+) and (\d+)\.$"), "Enter %(first)s to %(second)s."),

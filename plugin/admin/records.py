@@ -1,4 +1,9 @@
-"""Each kind of record the admin edits: how a validated request fills its row, and how a row reads back."""
+"""Each kind of record the admin edits: how a validated request fills its row, and how a row reads back.
+
+A row reads back (``dump``) as the tables keep it, basis points included: the
+audit log, the linter and the forms read that. What a person or a client reads,
+the API's answers and an export, is :func:`public`: percentages in percent.
+"""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -9,6 +14,7 @@ from marshmallow import Schema
 
 from .. import storage as models
 from ..storage.base import to_storage
+from ..storage.percent import percent_number
 from ..storage.post_purchase import PostPurchaseItem, PostPurchaseOffer, PostPurchaseTrigger
 from . import schemas
 
@@ -215,6 +221,53 @@ def _dump_offer(row: PostPurchaseOffer, with_downsell: bool = True) -> dict:
     return body
 
 
+# -- what people read: percent, not basis points --------------------------------------------------------
+
+def _public_price(body: dict) -> dict:
+    """A priced record's ``pricing_value`` as ``discount_percent`` (percent_off) or as it is (an amount)."""
+    in_percent = body.get("pricing_mode") == "percent_off"
+    for variant in body.get("variants") or []:
+        value = variant.pop("pricing_value", None)
+        variant["discount_percent"] = percent_number(value) if in_percent else None
+        variant["pricing_value"] = None if in_percent else value
+    if "pricing_value" not in body:
+        return body
+    public = {}
+    for name, value in body.items():
+        if name == "pricing_value":
+            public["discount_percent"] = percent_number(value) if in_percent else None
+            public["pricing_value"] = None if in_percent else value
+        else:
+            public[name] = value
+    return public
+
+
+def public(kind_name: str, record: dict) -> dict:
+    """A dumped record as the API answers and an export holds it: percentages in percent (``10``, ``12.5``).
+
+    ``margin_floor_bp`` is ``margin_floor_percent``, a tier's ``percent_bp`` its ``discount_percent``, and a
+    percent-off price (or variant) ``discount_percent``, with ``pricing_value`` (amounts) ``None``. Fields
+    other than these are as dumped.
+    """
+    body = {("margin_floor_percent" if name == "margin_floor_bp" else name):
+            (percent_number(value) if name == "margin_floor_bp" else value) for name, value in record.items()}
+    if isinstance(body.get("variants"), list):
+        body["variants"] = [dict(variant) for variant in body["variants"]]
+    if kind_name == "volume-discounts":
+        body["tiers"] = [{"min_quantity": tier.get("min_quantity"),
+                          "discount_percent": percent_number(tier.get("percent_bp"))}
+                         for tier in body.get("tiers") or [] if isinstance(tier, dict)]
+        for variant in body.get("variants") or []:
+            variant["discount_percent"] = percent_number(variant.pop("pricing_value", None))
+            variant["pricing_value"] = None
+        return body
+    if kind_name in ("bundles", "post-purchase-offers"):
+        body = _public_price(body)
+        if isinstance(body.get("downsell"), dict):
+            body["downsell"] = _public_price(dict(body["downsell"]))
+    return body
+
+
 @dataclass(frozen=True)
 class Kind:
     """One kind of record in the admin: its URL name, table, request schema, and how to fill and read it."""
@@ -228,6 +281,10 @@ class Kind:
 
     def new_row(self):
         return self.model()
+
+    def public(self, record: dict) -> dict:
+        """``record`` (as dumped) as people read it: see :func:`public`."""
+        return public(self.name, record)
 
     def query(self, select_):
         statement = select_(self.model)

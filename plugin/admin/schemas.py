@@ -8,17 +8,26 @@ This is where odd values become a 400 naming the field, on every database
 alike, for the JSON API and (through :mod:`.pages_forms`) the HTML forms:
 text is :class:`Text` (no NUL, control character or lone surrogate), whole
 numbers are :class:`Whole` (``1.5`` or ``Infinity`` is refused, never cut or
-overflowed), and times are :class:`When` (from :data:`EARLIEST` to before
-:data:`LATEST`, whatever their offset).
+overflowed), percentages are :class:`Percent` (``12.5``, at most two
+decimals, loaded as basis points) and times are :class:`When` (from
+:data:`EARLIEST` to before :data:`LATEST`, whatever their offset).
+
+Percent for people, basis points inside: a discount is sent and read in
+percent (``discount_percent``, a tier's ``discount_percent``,
+``margin_floor_percent``); amounts (``pricing_value`` of ``amount_off`` and
+``fixed_price``) in the currency's minor unit. Loading turns them into the
+columns' basis points; :func:`plugin.admin.records.public` turns a record back.
 """
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from decimal import Decimal
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from ..engine.variants import NAME as VARIANT_NAME
 from ..engine.variants import NAME_RULE as VARIANT_NAME_RULE
+from ..storage.percent import NotAPercentage, as_decimal, percent_number, percent_to_bp
 from ..storefront.schemas import Text
 
 ID = validate.Length(min=1, max=64)
@@ -47,6 +56,43 @@ class Whole(fields.Integer):
         super().__init__(strict=True, **kwargs)
 
 
+class Percent(fields.Number):
+    """A percentage as people write it (``10``, ``12.5``), loaded as whole basis points (``1000``, ``1250``).
+
+    A JSON number (or a :class:`~decimal.Decimal` from the admin's forms) from ``low`` to ``high``, above
+    ``low`` when ``above_low``, with at most two decimals. Booleans, text, NaN and infinities are refused
+    with a message that says what to send; nothing is rounded.
+    """
+
+    num_type = int  # what it loads: basis points
+
+    def __init__(self, *, low: int = 0, high: int = 100, above_low: bool = False, **kwargs):
+        self.low, self.high, self.above_low = Decimal(low), Decimal(high), above_low
+        bounds = {"minimum": low, "maximum": high, **({"exclusiveMinimum": True} if above_low else {})}
+        metadata = {**bounds, **kwargs.pop("metadata", {})}
+        metadata["description"] = (metadata.get("description", "") + " In percent (10 means 10%), at most two "
+                                   "decimals.").strip()
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> int:
+        if isinstance(value, str):
+            raise ValidationError("Send a number, like 10 or 12.5 (percent), not text.")
+        try:
+            number = as_decimal(value)
+            basis_points = percent_to_bp(number)
+        except NotAPercentage as error:
+            raise ValidationError(str(error)) from None
+        if self.above_low and number <= self.low:
+            raise ValidationError(f"Must be greater than {self.low} and less than or equal to {self.high}.")
+        if not self.low <= number <= self.high:
+            raise ValidationError(f"Must be greater than or equal to {self.low} and less than or equal to "
+                                  f"{self.high}.")
+        return basis_points
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return percent_number(value)
+
+
 class When(fields.AwareDateTime):
     """An ISO time with its offset (UTC if none), from :data:`EARLIEST` to before :data:`LATEST`."""
 
@@ -66,15 +112,29 @@ class When(fields.AwareDateTime):
         return moment
 
 
-class WarningSchema(Schema):
-    """One finding of the rule linter (:mod:`plugin.admin.linter`) about a saved record."""
+#: Every ``code`` a warning may have: the linter's (:mod:`plugin.admin.linter`), and copy that contradicts values.
+WARNING_CODES = ("unknown_product", "out_of_stock", "unknown_category", "unreachable", "shadowed", "duplicate",
+                 "below_margin", "starved_variant", "price_test", "label_contradicts_values")
 
-    code = fields.String(metadata={"description": "e.g. unknown_product, out_of_stock, unknown_category, unreachable, "
-                                                  "shadowed, duplicate, below_margin, starved_variant, price_test"})
-    severity = fields.String(metadata={"enum": ["error", "warning"]})
-    fields_ = fields.List(fields.String(), data_key="fields", metadata={"description": "The fields it concerns."})
-    message = fields.Dict(keys=fields.String(), values=fields.String(),
-                          metadata={"description": "The message in ja and en."})
+
+class MessageSchema(Schema):
+    """A message in both of the admin's languages."""
+
+    ja = fields.String(required=True)
+    en = fields.String(required=True)
+
+
+class WarningSchema(Schema):
+    """One finding of the rule linter (:mod:`plugin.admin.linter`) about a saved record; never blocks a save."""
+
+    code = fields.String(required=True, validate=validate.OneOf(WARNING_CODES), metadata={
+        "description": "What is wrong: dead rules (unknown_product, out_of_stock, unknown_category, unreachable), "
+                       "shadowed, duplicate, below_margin, starved_variant, price_test, label_contradicts_values."})
+    severity = fields.String(required=True, validate=validate.OneOf(("error", "warning")), metadata={
+        "description": "error: the rule cannot work as it is; warning: it may be a mistake."})
+    fields_ = fields.List(fields.String(), required=True, data_key="fields",
+                          metadata={"description": "The record's fields it concerns, as the API names them."})
+    message = fields.Nested(MessageSchema, required=True, metadata={"description": "The message in ja and en."})
 
 
 class TermsSchema(_Strict):
@@ -102,7 +162,9 @@ class RuleTermsSchema(TermsSchema):
     exclusive = fields.Boolean(load_default=False)
     per_customer_cap = Whole(allow_none=True, validate=validate.Range(min=1, max=10**6))
     global_cap = Whole(allow_none=True, validate=validate.Range(min=1, max=10**9))
-    margin_floor_bp = Whole(allow_none=True, validate=validate.Range(min=0, max=100_000))
+    margin_floor_percent = Percent(allow_none=True, high=1000, attribute="margin_floor_bp", metadata={
+        "description": "No unit of a product with a cost sells below cost plus this margin (10: cost + 10%); "
+                       "empty: the shop's TSUIDE_MARGIN_FLOOR_PERCENT."})
 
 
 class ItemSchema(_Strict):
@@ -125,9 +187,12 @@ class VariantSchema(_Strict):
     label_en = Text(allow_none=True, validate=validate.Length(max=200))
     button_label = Text(allow_none=True, validate=BUTTON)
     button_label_en = Text(allow_none=True, validate=BUTTON)
+    discount_percent = Percent(allow_none=True, attribute="discount_bp", metadata={
+        "description": "The discount this variant tests, for a percent_off offer (bundles and thank-you offers "
+                       "only); empty: the offer's own."})
     pricing_value = Whole(allow_none=True, validate=MONEY, metadata={
-        "description": "The discount this variant tests, in the offer's own pricing mode (bundles and thank-you "
-                       "offers only)."})
+        "description": "The amount this variant tests, for an amount_off or fixed_price offer, in the currency's "
+                       "minor unit; empty: the offer's own."})
 
 
 def _variants():
@@ -142,10 +207,89 @@ def _confirm_price_test():
         "description": "Send true to save variants with different discounts (shoppers see different prices)."})
 
 
-class BundleSchema(RuleTermsSchema):
+#: A priced record's discount, by its pricing mode: percent for ``percent_off``, an amount for the others.
+PERCENT_FIELD, AMOUNT_FIELD = "discount_percent", "pricing_value"
+
+
+def value_field(mode: str | None) -> str:
+    """The field that carries the discount in ``mode``."""
+    return PERCENT_FIELD if mode == "percent_off" else AMOUNT_FIELD
+
+
+def _wrong_unit(mode: str) -> dict[str, list[str]]:
+    if mode == "percent_off":
+        return {AMOUNT_FIELD: ["With percent_off, send the discount as discount_percent (10 means 10%); "
+                               "pricing_value is the amount of amount_off and fixed_price."]}
+    return {PERCENT_FIELD: [f"discount_percent is for percent_off; with {mode}, send pricing_value, a whole "
+                            "amount in the currency's minor unit."]}
+
+
+def settle_price(data: dict, mode: str | None, *, required: bool = False, default: int | None = None) -> dict:
+    """Put the discount sent for ``mode`` in ``pricing_value`` (basis points for ``percent_off``), the variants'
+    too; return the errors per field (``{}``: settled). ``mode`` ``None`` (a change that leaves the mode as
+    saved) leaves the data for a second call with the saved mode.
+    """
+    if mode is None:
+        return {}
+    errors: dict = {}
+    percent, amount = data.pop("discount_bp", None), data.get(AMOUNT_FIELD)
+    if mode in PRICING_MODES:
+        if (percent if mode != "percent_off" else amount) is not None:
+            errors.update(_wrong_unit(mode))
+        value = percent if mode == "percent_off" else amount
+        if value is None and required:
+            errors[value_field(mode)] = ["Missing data for required field."]
+        elif value is None and default is not None:
+            value = default
+        data.pop(AMOUNT_FIELD, None)
+        if value is not None:  # else (a change that leaves the discount as saved) nothing to set
+            data[AMOUNT_FIELD] = value
+    for index, variant in enumerate(data.get("variants") or []):
+        variant_percent = variant.pop("discount_bp", None)
+        if mode not in PRICING_MODES:  # not priced: the engine says that variants cannot test a discount
+            variant[AMOUNT_FIELD] = variant_percent if variant.get(AMOUNT_FIELD) is None else variant[AMOUNT_FIELD]
+            continue
+        if (variant_percent if mode != "percent_off" else variant.get(AMOUNT_FIELD)) is not None:
+            errors.setdefault("variants", {})[index] = _wrong_unit(mode)
+        if mode == "percent_off":
+            variant[AMOUNT_FIELD] = variant_percent
+    return errors
+
+
+class _Priced(Schema):
+    """A record with a pricing mode and its discount: ``discount_percent`` or ``pricing_value``, by the mode."""
+
+    #: Whether a whole record must send its discount; otherwise it is :attr:`default_value`.
+    value_required = True
+    default_value: int | None = None
+
+    @post_load
+    def _settle(self, data, *, partial=None, **kwargs):
+        whole = not partial
+        errors = settle_price(data, data.get("pricing_mode"), required=whole and self.value_required,
+                              default=self.default_value if whole else None)
+        if errors:
+            raise ValidationError(errors)
+        return data
+
+
+def _percent_value(**kwargs):
+    return Percent(allow_none=True, attribute="discount_bp", metadata={
+        "description": "The discount of a percent_off price (send it, or pricing_value, by the pricing mode)."},
+        **kwargs)
+
+
+def _amount_value():
+    return Whole(allow_none=True, validate=MONEY, metadata={
+        "description": "The amount of an amount_off or fixed_price price, a whole number in the currency's minor "
+                       "unit (yen, cents); null for percent_off, whose discount is discount_percent."})
+
+
+class BundleSchema(_Priced, RuleTermsSchema):
     items = fields.List(fields.Nested(ItemSchema), required=True, validate=validate.Length(min=1, max=50))
     pricing_mode = Text(required=True, validate=validate.OneOf(PRICING_MODES))
-    pricing_value = Whole(required=True, validate=MONEY)
+    discount_percent = _percent_value(above_low=True)
+    pricing_value = _amount_value()
     variants = _variants()
     confirm_price_test = _confirm_price_test()
 
@@ -156,7 +300,8 @@ class BundleSchema(RuleTermsSchema):
 
 class TierSchema(_Strict):
     min_quantity = Whole(required=True, validate=validate.Range(min=2, max=9999))
-    percent_bp = Whole(required=True, validate=validate.Range(min=1, max=10_000))
+    discount_percent = Percent(required=True, above_low=True, attribute="percent_bp", metadata={
+        "description": "Off every counted unit from min_quantity."})
 
 
 class VolumeSchema(RuleTermsSchema):
@@ -166,14 +311,20 @@ class VolumeSchema(RuleTermsSchema):
     variants = _variants()
 
     @validates_schema
-    def _collection(self, data, **kwargs):
-        if not data.get("product_ids") and not data.get("categories"):
+    def _collection(self, data, *, partial=None, **kwargs):
+        # A change of some fields leaves the others as saved: the engine checks the rule as it will be.
+        if not partial and not data.get("product_ids") and not data.get("categories"):
             raise ValidationError("Name the products or categories that count.", "product_ids")
         if len(set(data.get("product_ids", []))) != len(data.get("product_ids", [])):
             raise ValidationError("Each product may be listed once.", "product_ids")
         quantities = [tier["min_quantity"] for tier in data.get("tiers", [])]
         if len(set(quantities)) != len(quantities):
             raise ValidationError("Tiers overlap: each starts at its own quantity.", "tiers")
+
+    @post_load
+    def _settle(self, data, **kwargs):
+        settle_price(data, "volume")  # not priced: a variant's discount is refused by the engine, by name
+        return data
 
 
 class RewardSchema(_Strict):
@@ -207,7 +358,7 @@ TERM_FIELDS = {"payment_terms": "Say when payment happens (shown before the butt
 TERMS_TEXT = validate.Length(max=1000)
 
 
-class OfferBaseSchema(TermsSchema):
+class OfferBaseSchema(_Priced, TermsSchema):
     kind = Text(required=True, validate=validate.OneOf(("add_on", "upgrade", "subscribe")))
     accept_label = Text(allow_none=True, validate=BUTTON)
     accept_label_en = Text(allow_none=True, validate=BUTTON)
@@ -222,7 +373,9 @@ class OfferBaseSchema(TermsSchema):
     cycle_unit = Text(allow_none=True, validate=validate.OneOf(("week", "month")))
     first_pricing_mode = Text(allow_none=True, validate=validate.OneOf(PRICING_MODES),
                               metadata={"description": "How this order (the first delivery) is priced; null: as paid."})
-    first_pricing_value = Whole(allow_none=True, validate=MONEY)
+    first_pricing_value = Whole(allow_none=True, validate=MONEY, metadata={
+        "description": "The first delivery's price by first_pricing_mode: an amount in the currency's minor unit, "
+                       "or for percent_off basis points (10% = 1000)."})
     min_deliveries = Whole(allow_none=True, validate=validate.Range(min=1, max=24),
                            metadata={"description": "Deliveries the shopper commits to; null: none."})
     payment_terms = Text(allow_none=True, validate=TERMS_TEXT, metadata={"description": "When payment happens (ja)."})
@@ -230,7 +383,8 @@ class OfferBaseSchema(TermsSchema):
     cancel_terms = Text(allow_none=True, validate=TERMS_TEXT, metadata={"description": "How to cancel, 解約方法 (ja)."})
     cancel_terms_en = Text(allow_none=True, validate=TERMS_TEXT, metadata={"description": "How to cancel (en)."})
     pricing_mode = Text(load_default="percent_off", validate=validate.OneOf(PRICING_MODES))
-    pricing_value = Whole(load_default=0, validate=MONEY)
+    discount_percent = _percent_value()
+    pricing_value = _amount_value()
     min_order_total = Whole(allow_none=True, validate=MONEY)
     max_order_total = Whole(allow_none=True, validate=MONEY)
     segment = Text(load_default="any", validate=validate.OneOf(("any", "new", "returning", "loyal")))
@@ -248,6 +402,9 @@ class OfferBaseSchema(TermsSchema):
         low, high = data.get("min_order_total"), data.get("max_order_total")
         if low is not None and high is not None and high < low:
             raise ValidationError("Must not be below the minimum.", "max_order_total")
+
+    value_required = False
+    default_value = 0  # an offer of the products at their price
 
     @validates_schema(skip_on_field_errors=False)
     def _plan(self, data, **kwargs):

@@ -21,14 +21,18 @@ from ..errors import InvalidRequest
 from ..storage.audit import AuditEntry
 from ..engine.rules import RuleError
 from ..engine.variants import VariantSpec
+from ..storage.percent import percent_number
 from ..storefront import i18n
 from . import linter
 from . import copy
 from .records import KINDS, Kind, status_of
 from .urgency import urgency_errors
-from .schemas import SETTING_KEYS, SettingsSchema
+from .schemas import SETTING_KEYS, SettingsSchema, settle_price, value_field
 
 EXPORT_FORMAT = "tsuide-settings"
+#: The export's version: 2 writes percentages in percent; version 1 (before 0.1.0) wrote basis points, and
+#: an import reads it by converting them.
+EXPORT_VERSION = 2
 #: An import holds at most this many records in all; a larger one is refused before any is checked.
 MAX_IMPORT_RECORDS = 2_000
 #: Records whose errors a refused import names; checking stops there, so a bad document answers fast and small.
@@ -80,7 +84,8 @@ def _commit(kind: Kind, action: str, row, before: dict | None, after_flush=None)
         session.commit()
     except RuleError as error:
         session.rollback()
-        raise InvalidRequest("Some fields need fixing.", _api_names(error.errors)) from None
+        fields = _api_names(error.errors, getattr(row, "pricing_mode", None))
+        raise InvalidRequest("Some fields need fixing.", fields) from None
     except StaleDataError:
         session.rollback()
         raise Conflict("Someone else changed this record meanwhile. Reload it and make your change again.") from None
@@ -91,11 +96,13 @@ def _commit(kind: Kind, action: str, row, before: dict | None, after_flush=None)
 
 
 #: The engine's names for fields that the API calls otherwise.
-_API_FIELDS = {"value": "pricing_value", "mode": "pricing_mode", "replaces": "replaces_product_id"}
+_API_FIELDS = {"mode": "pricing_mode", "replaces": "replaces_product_id", "margin_floor_bp": "margin_floor_percent"}
 
 
-def _api_names(errors: dict) -> dict:
-    return {_API_FIELDS.get(name, name): messages for name, messages in errors.items()}
+def _api_names(errors: dict, mode: str | None = None) -> dict:
+    """The engine's errors under the API's field names; a price's ``value`` is the field of its ``mode``."""
+    return {(value_field(mode) if name == "value" else _API_FIELDS.get(name, name)): messages
+            for name, messages in errors.items()}
 
 
 def list_records(kind: Kind, status: str | None, page: int, per_page: int) -> dict:
@@ -183,7 +190,8 @@ def _check_version(row, expected: int | None) -> None:
 
 def update(kind: Kind, record_id: str, body, expected_version: int | None, partial: bool) -> dict:
     row = get_row(kind, record_id)
-    data = load(kind.schema, with_labels(kind, body, kind.dump(row)), partial=partial)
+    data = load(kind.schema, with_labels(kind, body, kind.public(kind.dump(row))), partial=partial)
+    _settle_as_saved(row, data)
     _check_version(row, data.pop("version", expected_version))
     _check_variant_pricing(row, data)
     confirmed = data.pop("confirm_price_test", False)
@@ -195,6 +203,25 @@ def update(kind: Kind, record_id: str, body, expected_version: int | None, parti
         _session().rollback()
         raise
     return _with_warnings(kind, _commit(kind, "update", row, before, _price_test_check(kind, row, data, confirmed)))
+
+
+def _settle_as_saved(row, data: dict) -> None:
+    """A change that leaves the pricing mode as saved: its discount (and its variants') in the saved mode's unit.
+
+    A change of mode must bring the discount in the new mode: the saved one, in the old mode's unit
+    (10% as 1000 basis points), would mean something else (¥1,000 off).
+    """
+    saved = getattr(row, "pricing_mode", None)
+    if saved is None:
+        return
+    mode = data.get("pricing_mode")
+    if mode is not None and mode != saved and "pricing_value" not in data:
+        field = value_field(mode)
+        raise InvalidRequest("Some fields need fixing.", {field: [
+            f"The pricing mode changed to {mode}: send its {field} too."]})
+    errors = settle_price(data, saved) if mode is None else {}
+    if errors:
+        raise InvalidRequest("Some fields need fixing.", errors)
 
 
 def _check_variant_pricing(row, data: dict) -> None:
@@ -243,7 +270,7 @@ def _as_input(dumped: dict) -> dict:
 def duplicate(kind: Kind, record_id: str) -> dict:
     """A paused copy, to edit and then resume."""
     source = get_row(kind, record_id)
-    data = load(kind.schema, _as_input(kind.dump(source)))
+    data = load(kind.schema, _as_input(kind.public(kind.dump(source))))
     data["label"] = f"{data['label']} (copy)"[:200]
     data["paused"] = True
     row = kind.new_row()
@@ -294,34 +321,45 @@ def audit_log(page: int, per_page: int) -> dict:
 def export_all() -> dict:
     """Every live record and the settings, as one document another shop can import."""
     session = _session()
-    document = {"format": EXPORT_FORMAT, "version": 1, "exported_at": _now().isoformat()}
+    document = {"format": EXPORT_FORMAT, "version": EXPORT_VERSION, "exported_at": _now().isoformat()}
     for kind in KINDS.values():
         rows = session.scalars(kind.query(select).order_by(kind.model.id)).all()
-        document[kind.name] = [_as_input(kind.dump(row)) for row in rows if row.deleted_at is None]
+        document[kind.name] = [_as_input(kind.public(kind.dump(row))) for row in rows if row.deleted_at is None]
     document["settings"] = {row.key: row.value for row in session.scalars(select(models.Setting))}
     return document
 
 
-def import_all(document) -> dict:
+def import_all(document, actor: str | None = None) -> dict:
     """Replace this shop's offers and settings with ``document``: all of it, or (on any error) none of it.
 
-    Everything is validated first; the records it replaces are soft-deleted, so they can be restored.
+    Everything is validated first, the products and categories records name included (against the adapter's
+    ``products(ids)`` and, when the shop has it, ``categories()``); the records it replaces are soft-deleted,
+    so they can be restored. A version 1 export (basis points) is read by converting it to percent.
+    ``actor`` names who imported in the audit log (by default, the admin of this request).
     """
     if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT:
         raise InvalidRequest("This is not a Tsuide export.", {"format": [f"Expected {EXPORT_FORMAT!r}."]})
+    version = document.get("version")
+    if isinstance(version, bool) or version not in (1, EXPORT_VERSION):
+        raise InvalidRequest("The import was refused; nothing was changed.", {"version": [
+            f"Unknown export version {version!r}: this shop reads versions 1 and {EXPORT_VERSION}. Export again "
+            "from the admin (Export / import), which writes the version."]})
+    if version == 1:
+        document = from_version_1(document)
     errors: dict = {}
     counted = sum(len(records) for records in (document.get(kind, []) for kind in KINDS) if isinstance(records, list))
     if counted > MAX_IMPORT_RECORDS:
         raise InvalidRequest("The import was refused; nothing was changed.", {"_schema": [
             f"At most {MAX_IMPORT_RECORDS:,} records can be imported at once; this document has {counted:,}."]})
     loaded: dict[str, list[dict]] = {}
+    positions: dict[str, list[int]] = {}  # where in the document each loaded record is
     wrong = 0
     for kind in KINDS.values():
         records = document.get(kind.name, [])
         if not isinstance(records, list):
             errors[kind.name] = ["Must be a list."]
             continue
-        loaded[kind.name] = []
+        loaded[kind.name], positions[kind.name] = [], []
         for index, record in enumerate(records):
             if wrong == MAX_IMPORT_ERRORS:
                 errors["_schema"] = [f"Checking stopped after {MAX_IMPORT_ERRORS} records with errors: fix these "
@@ -329,6 +367,7 @@ def import_all(document) -> dict:
                 break
             try:
                 loaded[kind.name].append(kind.schema().load(record))
+                positions[kind.name].append(index)
             except (ValidationError, TypeError) as error:
                 errors.setdefault(kind.name, {})[index] = getattr(error, "messages", [str(error)])
                 wrong += 1
@@ -337,6 +376,7 @@ def import_all(document) -> dict:
             if refused:
                 errors.setdefault(kind.name, {})[index] = refused
                 wrong += 1
+    _catalogue_check(loaded, positions, errors, wrong)
     try:
         new_settings = SettingsSchema().load(document.get("settings", {}))
     except ValidationError as error:
@@ -362,14 +402,14 @@ def import_all(document) -> dict:
                     session.flush()  # one record at a time, so the engine's errors say which
                 except RuleError as error:
                     session.rollback()
-                    raise InvalidRequest("The import was refused; nothing was changed.",
-                                         {kind.name: {index: _api_names(error.errors)}}) from None
+                    fields = {kind.name: {index: _api_names(error.errors, data.get("pricing_mode"))}}
+                    raise InvalidRequest("The import was refused; nothing was changed.", fields) from None
             created[kind.name] = len(loaded[kind.name])
         for name, value in new_settings.items():
             row = session.get(models.Setting, name) or models.Setting(key=name)
             row.value = value
             session.add(row)
-        session.add(AuditEntry(actor=_actor(), action="import", entity="all", entity_id=None, before=None,
+        session.add(AuditEntry(actor=actor or _actor(), action="import", entity="all", entity_id=None, before=None,
                                after={"created": created}))
         session.commit()
     except RuleError as error:
@@ -380,6 +420,87 @@ def import_all(document) -> dict:
         raise
     return {"created": created, "settings": settings(), "warnings": {
         name: {record_id: found for record_id, found in by_id.items() if found} for name, by_id in lint_shop().items()}}
+
+
+def describe_errors(errors, path: str = "") -> list[str]:
+    """Per-field errors as lines a person reads in a terminal: ``bundles[0].items: Your shop does not sell …``."""
+    if isinstance(errors, dict):
+        lines = []
+        for key, value in errors.items():
+            name = f"[{key}]" if isinstance(key, int) or str(key).isdigit() else (f".{key}" if path else str(key))
+            lines += describe_errors(value, f"{path}{name}")
+        return lines
+    if isinstance(errors, (list, tuple)) and all(isinstance(message, str) for message in errors):
+        return [f"{path or 'document'}: {message}" for message in errors]
+    if isinstance(errors, (list, tuple)):
+        return [line for part in errors for line in describe_errors(part, path)]
+    return [f"{path or 'document'}: {errors}"]
+
+
+def _catalogue_check(loaded: dict[str, list[dict]], positions: dict[str, list[int]], errors: dict, wrong: int) -> None:
+    """Refuse, per record and field, the products and categories the shop does not have; one adapter call each.
+
+    ``positions`` says where in the document each loaded record was; records already wrong keep their errors.
+    """
+    named = {pid for records in loaded.values() for record in records for pid in _named_products(record)}
+    named |= {pid for records in loaded.values() for record in records
+              if isinstance(record.get("downsell"), dict) for pid in _named_products(record["downsell"])}
+    known = current_app.extensions["tsuide"]._adapter.products(named) if named else {}
+    categories = shop_categories()
+    for name, records in loaded.items():
+        for index, record in zip(positions[name], records):
+            if wrong >= MAX_IMPORT_ERRORS:
+                errors["_schema"] = [f"Checking stopped after {MAX_IMPORT_ERRORS} records with errors: fix these "
+                                     "and import again."]
+                return
+            if index in errors.get(name, {}):
+                continue
+            refused = catalogue_errors(record, known, categories)
+            if refused:
+                errors.setdefault(name, {})[index] = refused
+                wrong += 1
+
+
+def from_version_1(document: dict) -> dict:
+    """A version 1 export (percentages in basis points) as version 2 (in percent); other values as they were.
+
+    A value that is not a whole number of basis points is carried over as it is, so the import names it.
+    """
+    def percent(value):
+        return percent_number(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    def priced(record: dict, default_mode: str | None) -> dict:
+        record = dict(record)
+        in_percent = record.get("pricing_mode", default_mode) == "percent_off"
+        if in_percent and "pricing_value" in record:
+            record["discount_percent"] = percent(record.pop("pricing_value"))
+        if isinstance(record.get("variants"), list):
+            record["variants"] = [
+                {("discount_percent" if in_percent and key == "pricing_value" else key):
+                 (percent(value) if in_percent and key == "pricing_value" else value) for key, value in variant.items()}
+                if isinstance(variant, dict) else variant for variant in record["variants"]]
+        if isinstance(record.get("downsell"), dict):
+            record["downsell"] = priced(record["downsell"], "percent_off")
+        return record
+
+    def converted(kind_name: str, record):
+        if not isinstance(record, dict):
+            return record
+        record = {("margin_floor_percent" if key == "margin_floor_bp" else key):
+                  (percent(value) if key == "margin_floor_bp" else value) for key, value in record.items()}
+        if kind_name == "volume-discounts" and isinstance(record.get("tiers"), list):
+            record["tiers"] = [{("discount_percent" if key == "percent_bp" else key):
+                                (percent(value) if key == "percent_bp" else value) for key, value in tier.items()}
+                               if isinstance(tier, dict) else tier for tier in record["tiers"]]
+        if kind_name in ("bundles", "post-purchase-offers"):
+            record = priced(record, "percent_off" if kind_name == "post-purchase-offers" else None)
+        return record
+
+    upgraded = dict(document, version=EXPORT_VERSION)
+    for name in KINDS:
+        if isinstance(document.get(name), list):
+            upgraded[name] = [converted(name, record) for record in document[name]]
+    return upgraded
 
 
 # -- catalogue checks, urgency and the linter ------------------------------------------------------------
@@ -410,12 +531,20 @@ def _named_products(record: dict) -> set[str]:
     return ids
 
 
-def catalogue_errors(record: dict) -> dict:
-    """Products ``products(ids)`` does not know, and categories ``categories()`` does not list, per field."""
-    tsuide = current_app.extensions["tsuide"]
-    named = _named_products(record)
-    known = tsuide._adapter.products(named) if named else {}
-    categories = shop_categories()
+_ASK = object()
+
+
+def catalogue_errors(record: dict, known=None, categories=_ASK) -> dict:
+    """Products ``products(ids)`` does not know, and categories ``categories()`` does not list, per field.
+
+    ``known`` (the products by id) and ``categories`` (id -> name, or ``None``) are asked of the adapter unless given.
+    """
+    asked = known is None
+    if asked:
+        named = _named_products(record)
+        known = current_app.extensions["tsuide"]._adapter.products(named) if named else {}
+    if categories is _ASK:
+        categories = shop_categories()
     errors: dict = {}
     unknown_message = "Your shop does not sell %s: pick a product id from your catalogue."
     for name in _PRODUCT_ROWS:
@@ -435,7 +564,7 @@ def catalogue_errors(record: dict) -> dict:
                 errors[name] = [f"Your shop has no category {', '.join(unknown)}: choose one of its categories "
                                 "(the id, not the display name)."]
     if isinstance(record.get("downsell"), dict):
-        nested = catalogue_errors(record["downsell"])
+        nested = catalogue_errors(record["downsell"], None if asked else known, categories)
         if nested:
             errors["downsell"] = nested
     return errors
@@ -478,7 +607,7 @@ def lint_shop() -> dict[str, dict[str, list[dict]]]:
     session = _session()
     tsuide = current_app.extensions["tsuide"]
     rows = session.scalars(select(models.Rule).where(models.Rule.deleted_at.is_(None))).all()
-    rules, tests, kinds = [], {}, {}
+    rules, tests, kinds, modes = [], {}, {}, {}
     for row in rows:
         try:
             rule = row.to_rule()
@@ -486,6 +615,7 @@ def lint_shop() -> dict[str, dict[str, list[dict]]]:
             continue
         rules.append(rule)
         kinds[rule.id] = {"bundle": "bundles", "volume": "volume-discounts"}.get(row.kind, "shipping-thresholds")
+        modes[rule.id] = row.pricing_mode
         if row.variants:
             tests[rule.id] = tuple(VariantSpec.of(variant) for variant in row.variants)
     offer_kind = KINDS["post-purchase-offers"]
@@ -500,11 +630,16 @@ def lint_shop() -> dict[str, dict[str, list[dict]]]:
                         margin_floor_bp=_margin_floor_bp(), currency=current_app.config["TSUIDE_CURRENCY"])
     result: dict[str, dict[str, list[dict]]] = {name: {} for name in KINDS}
     for rule_id, findings in found.items():
-        result[kinds[rule_id]][rule_id] = [finding.as_json() for finding in findings]
+        result[kinds[rule_id]][rule_id] = [_api_fields(finding.as_json(), modes[rule_id]) for finding in findings]
     for offer in offers:
         result["post-purchase-offers"][offer["id"]] = [
             finding.as_json() for finding in linter.lint_offer(offer, products)]
     return result
+
+
+def _api_fields(warning: dict, mode: str | None) -> dict:
+    """A finding naming the engine's ``pricing_value`` names the API's field for the rule's mode."""
+    return dict(warning, fields=[value_field(mode) if name == "pricing_value" else name for name in warning["fields"]])
 
 
 def warnings_for(kind: Kind, record_id: str) -> list[dict]:
@@ -554,7 +689,7 @@ def promote_pair(body) -> dict:
     products = tsuide._adapter.products({first, second})
     label = " + ".join(products[pid].name if pid in products else pid for pid in (first, second))
     return create(KINDS["bundles"], {
-        "label": label[:200], "pricing_mode": "percent_off", "pricing_value": 1000,
+        "label": label[:200], "pricing_mode": "percent_off", "discount_percent": 10,
         "items": [{"product_id": first, "quantity": 1}, {"product_id": second, "quantity": 1}],
     })
 

@@ -9,15 +9,21 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from ..engine import post_purchase as engine
 from ..engine import subscriptions
 from .base import Base, as_utc, utcnow
-from .rules import Variant, changed_parents, variant_errors
+from .rules import PercentKeywords, PercentOff, Variant, changed_parents, variant_errors
 from ..engine.rules import BundleItem, PricingMode, RuleError
 from ..engine.values import CartLine
 
 
-class PostPurchaseOffer(Base):
+class PostPurchaseOffer(PercentOff, PercentKeywords, Base):
     """An add-on, upgrade or subscribe offer; a row with ``parent_id`` is the downsell shown after its parent is
     declined. A subscribe offer's plan is in the ``cycle_*``, ``first_pricing_*``, ``min_deliveries`` and
-    ``*_terms`` columns; its ``pricing_*`` price each later delivery."""
+    ``*_terms`` columns; its price prices each later delivery.
+
+    Its price: ``discount_percent=10`` off the items (the default mode, ``percent_off``), or ``pricing_mode``
+    ``amount_off`` / ``fixed_price`` with ``pricing_value`` an amount in minor units.
+    """
+
+    _percent_keywords = ("discount_percent",)
 
     __tablename__ = "tsuide_pp_offers"
 

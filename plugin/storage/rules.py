@@ -7,6 +7,7 @@ change on its next request.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     Boolean,
@@ -25,10 +26,63 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from ..engine import rules as engine
 from ..engine.variants import VariantSpec, apply_variant, can_price, check_variants
 from .base import Base, State, as_utc, utcnow
+from .percent import NotAPercentage, bp_to_percent, percent_to_bp
 
 
-class Rule(Base):
-    """Terms every rule shares; one row per rule, ``kind`` tells which."""
+def basis_points(name: str, value) -> int | None:
+    """``value``, a percentage a shop's code gave as keyword ``name``, in basis points; :class:`RuleError` if it is not one."""
+    if value is None:
+        return None
+    try:
+        return percent_to_bp(value)
+    except NotAPercentage as error:
+        raise engine.RuleError({name: [str(error)]}) from None
+
+
+class PercentKeywords:
+    """Constructor keywords in percent (``discount_percent=10``) for columns kept in basis points.
+
+    They are set after every other keyword, so ``pricing_mode`` is known whatever order the code wrote them in.
+    """
+
+    _percent_keywords: tuple[str, ...] = ()
+
+    def __init__(self, **kwargs):
+        later = {name: kwargs.pop(name) for name in self._percent_keywords if name in kwargs}
+        if "discount_percent" in later and kwargs.get("pricing_value") is not None:
+            raise engine.RuleError({"discount_percent": [
+                "Give discount_percent (percent off) or pricing_value (an amount in minor units), not both."]})
+        super().__init__(**kwargs)
+        for name, value in later.items():
+            setattr(self, name, value)
+
+
+class PercentOff:
+    """``discount_percent``: a percent-off offer's discount in percent (the ``pricing_value`` column holds basis points)."""
+
+    @property
+    def discount_percent(self) -> Decimal | None:
+        """The discount in percent (``Decimal("12.5")``) when ``pricing_mode`` is ``percent_off``, else ``None``."""
+        return bp_to_percent(self.pricing_value) if self.pricing_mode == "percent_off" else None
+
+    @discount_percent.setter
+    def discount_percent(self, value) -> None:
+        if self.pricing_mode not in (None, "percent_off"):
+            raise engine.RuleError({"discount_percent": [
+                f"discount_percent is for pricing_mode percent_off; with {self.pricing_mode}, set pricing_value "
+                "(an amount in the currency's minor unit)."]})
+        self.pricing_mode = "percent_off"
+        self.pricing_value = basis_points("discount_percent", value)
+
+
+class Rule(PercentKeywords, Base):
+    """Terms every rule shares; one row per rule, ``kind`` tells which.
+
+    Percentages are given in percent (``margin_floor_percent=10``, and a bundle's ``discount_percent=10``);
+    the columns keep basis points (``margin_floor_bp``, ``pricing_value``), which are the engine's.
+    """
+
+    _percent_keywords = ("margin_floor_percent",)
 
     __tablename__ = "tsuide_rules"
 
@@ -73,6 +127,15 @@ class Rule(Base):
 
     __mapper_args__ = {"polymorphic_on": kind, "version_id_col": row_version}
 
+    @property
+    def margin_floor_percent(self) -> Decimal | None:
+        """The margin floor over cost in percent (``Decimal("10")``), or ``None`` for the shop's default."""
+        return bp_to_percent(self.margin_floor_bp)
+
+    @margin_floor_percent.setter
+    def margin_floor_percent(self, value) -> None:
+        self.margin_floor_bp = basis_points("margin_floor_percent", value)
+
     def to_rule(self) -> engine.Rule:
         """The engine's frozen value for this row; raises :class:`~plugin.engine.rules.RuleError`."""
         return build_rule(
@@ -83,8 +146,14 @@ class Rule(Base):
         )
 
 
-class Bundle(Rule):
-    """A fixed bundle: ``items`` together at ``pricing_mode`` / ``pricing_value``."""
+class Bundle(PercentOff, Rule):
+    """A fixed bundle: ``items`` together at a price.
+
+    ``discount_percent=10`` for 10% off (``pricing_mode`` ``percent_off``), or ``pricing_mode`` ``amount_off`` /
+    ``fixed_price`` with ``pricing_value`` an amount in the currency's minor unit (yen, cents).
+    """
+
+    _percent_keywords = ("margin_floor_percent", "discount_percent")
 
     __mapper_args__ = {"polymorphic_identity": "bundle"}
 
@@ -158,13 +227,15 @@ def build_rule(
     raise engine.RuleError({"kind": [f"Unknown rule kind {row.kind!r}."]})
 
 
-class Variant(Base):
+class Variant(PercentKeywords, Base):
     """One arm of an A/B test of a bundle, volume discount or thank-you offer.
 
     Empty fields keep the offer's own: a variant with none set is the control.
-    ``pricing_value`` replaces the offer's (in its own pricing mode); ``weight``
-    is its share of the visitors outside the holdout.
+    ``discount_percent`` (for a percent-off offer) or ``pricing_value`` (an amount, for the other modes)
+    replaces the offer's discount; ``weight`` is its share of the visitors outside the holdout.
     """
+
+    _percent_keywords = ("discount_percent",)
 
     __tablename__ = "tsuide_variants"
     __table_args__ = (UniqueConstraint("rule_id", "name"), UniqueConstraint("pp_offer_id", "name"))
@@ -182,6 +253,19 @@ class Variant(Base):
     pricing_value: Mapped[int | None] = mapped_column(Integer)
     position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
+    #: Set when the discount was given in percent: saving checks that the offer is percent off.
+    given_in_percent = False
+
+    @property
+    def discount_percent(self) -> Decimal | None:
+        """The variant's discount in percent, read as the percent-off offer it belongs to would (``None``: the offer's)."""
+        return bp_to_percent(self.pricing_value)
+
+    @discount_percent.setter
+    def discount_percent(self, value) -> None:
+        self.pricing_value = basis_points("discount_percent", value)
+        self.given_in_percent = value is not None
+
 
 
 def changed_parents(session: Session, model: type, column: str) -> list:
@@ -198,6 +282,11 @@ def changed_parents(session: Session, model: type, column: str) -> list:
 def variant_errors(offer, variants) -> dict[str, list[str]]:
     """What is wrong with an offer's variants (the engine's value ``offer``), as field errors."""
     specs = [VariantSpec.of(variant) for variant in variants]
+    mode = getattr(getattr(offer, "mode", None), "value", None)
+    in_percent = [variant.name for variant in variants if getattr(variant, "given_in_percent", False)]
+    if in_percent and mode != "percent_off":
+        return {"variants": [f"{', '.join(in_percent)}: discount_percent is for a percent-off offer; give this "
+                             "offer's variants pricing_value (an amount in the currency's minor unit)."]}
     try:
         check_variants(specs, can_price(offer))
         for spec in specs:
@@ -229,9 +318,12 @@ class RuleCategory(Base):
     category: Mapped[str] = mapped_column(String(64), nullable=False)
 
 
-class RuleStep(Base):
-    """A volume tier (``threshold`` = minimum quantity), a shipping reward (``threshold`` = amount, with a label),
-    or a reduced shipping fee (``threshold`` = amount, with its ``fee``)."""
+class RuleStep(PercentKeywords, Base):
+    """A volume tier (``threshold`` = minimum quantity, ``discount_percent=10`` off), a shipping reward
+    (``threshold`` = amount, ``label``), or a reduced shipping fee (``threshold`` = amount, its ``fee``). The
+    ``percent_bp`` column keeps a tier's discount in basis points."""
+
+    _percent_keywords = ("discount_percent",)
 
     __tablename__ = "tsuide_rule_steps"
     __table_args__ = (UniqueConstraint("rule_id", "threshold"),)
@@ -243,6 +335,15 @@ class RuleStep(Base):
     label: Mapped[str | None] = mapped_column(String(200))
     label_en: Mapped[str | None] = mapped_column(String(200))
     fee: Mapped[int | None] = mapped_column(Integer)
+
+    @property
+    def discount_percent(self) -> Decimal | None:
+        """A tier's discount in percent (``Decimal("10")``); ``None`` for a shipping reward."""
+        return bp_to_percent(self.percent_bp)
+
+    @discount_percent.setter
+    def discount_percent(self, value) -> None:
+        self.percent_bp = basis_points("discount_percent", value)
 
 
 class Redemption(Base):
