@@ -11,10 +11,10 @@ API = "/tsuide/admin/api"
 TERMS = {"payment_terms": "各回の発送時に決済", "payment_terms_en": "Charged when each delivery ships",
          "cancel_terms": "次回お届けの7日前までにマイページから", "cancel_terms_en": "From My Page, 7 days before a delivery"}
 PLAN = {"label": "毎月の定期便で10%オフ", "label_en": "Monthly, 10% off", "kind": "subscribe",
-        "replaces_product_id": "healthfood", "pricing_mode": "percent_off", "pricing_value": 1000,
+        "replaces_product_id": "healthfood", "pricing_mode": "percent_off", "discount_percent": 10,
         "cycle_every": 1, "cycle_unit": "month", "min_deliveries": 3, **TERMS,
         "downsell": {"label": "3ヶ月ごとのお届けなら", "kind": "subscribe", "replaces_product_id": "healthfood",
-                     "pricing_value": 500, "cycle_every": 3, "cycle_unit": "month", **TERMS}}
+                     "discount_percent": 5, "cycle_every": 3, "cycle_unit": "month", **TERMS}}
 FORM = {"label": "毎月の定期便で10%オフ", "kind": "subscribe", "replaces_product_id": "healthfood",
         "pricing_mode": "percent_off", "pricing_value": "10", "segment": "any", "priority": "0",
         "cycle_every": "1", "cycle_unit": "month", "min_deliveries": "3", **TERMS, "action": "save"}

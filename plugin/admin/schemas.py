@@ -299,7 +299,7 @@ class BundleSchema(_Priced, RuleTermsSchema):
 
 
 class TierSchema(_Strict):
-    min_quantity = Whole(required=True, validate=validate.Range(min=2, max=9999))
+    min_quantity = Whole(required=True, validate=validate.Range(min=1, max=9999))
     discount_percent = Percent(required=True, above_low=True, attribute="percent_bp", metadata={
         "description": "Off every counted unit from min_quantity."})
 
