@@ -152,11 +152,23 @@ def _fill_shipping(row: models.ShippingRule, data: dict) -> None:
     for name in ("currency", "threshold", "fee", "count_before_discounts"):
         if name in data:
             setattr(row, name, data[name])
-    if "rewards" in data:
-        rewards = {reward["threshold"]: reward for reward in data["rewards"]}
-        row.steps = _sync(row.steps, [{"threshold": threshold, "label": reward["label"],
-                                       "label_en": reward.get("label_en")} for threshold, reward in rewards.items()],
-                          "threshold", models.RuleStep)
+    if "rewards" in data or "fee_steps" in data:  # both live in ``steps``: rewards carry a label, fee steps a fee
+        rewards = data["rewards"] if "rewards" in data else _dump_rewards(row)
+        fee_steps = data["fee_steps"] if "fee_steps" in data else _dump_fee_steps(row)
+        wanted = {reward["threshold"]: {"threshold": reward["threshold"], "label": reward["label"],
+                                        "label_en": reward.get("label_en"), "fee": None} for reward in rewards}
+        wanted.update({step["threshold"]: {"threshold": step["threshold"], "fee": step["fee"], "label": None,
+                                           "label_en": None} for step in fee_steps})
+        row.steps = _sync(row.steps, list(wanted.values()), "threshold", models.RuleStep)
+
+
+def _dump_rewards(row: models.ShippingRule) -> list[dict]:
+    return [{"threshold": step.threshold, "label": step.label, "label_en": step.label_en}
+            for step in row.steps if step.fee is None]
+
+
+def _dump_fee_steps(row: models.ShippingRule) -> list[dict]:
+    return [{"threshold": step.threshold, "fee": step.fee} for step in row.steps if step.fee is not None]
 
 
 def _dump_shipping(row: models.ShippingRule) -> dict:
@@ -166,7 +178,8 @@ def _dump_shipping(row: models.ShippingRule) -> dict:
         threshold=row.threshold,
         fee=row.fee,
         count_before_discounts=row.count_before_discounts,
-        rewards=[{"threshold": step.threshold, "label": step.label, "label_en": step.label_en} for step in row.steps],
+        fee_steps=_dump_fee_steps(row),
+        rewards=_dump_rewards(row),
     )
     return body
 

@@ -333,11 +333,20 @@ class RewardSchema(_Strict):
     label_en = Text(allow_none=True, validate=validate.Length(max=200))
 
 
+class FeeStepSchema(_Strict):
+    threshold = Whole(required=True, validate=validate.Range(min=1, max=10**12),
+                      metadata={"description": "From this amount (below free shipping) the fee is lower."})
+    fee = Whole(required=True, validate=MONEY, metadata={"description": "The fee from that amount."})
+
+
 class ShippingSchema(TermsSchema):
     currency = Text(required=True, validate=validate.Regexp(r"^[A-Z]{3}$", error="Use a code like JPY."))
     threshold = Whole(required=True, validate=validate.Range(min=1, max=10**12))
     fee = Whole(required=True, validate=MONEY)
     count_before_discounts = fields.Boolean(load_default=False)
+    fee_steps = fields.List(fields.Nested(FeeStepSchema), load_default=list, validate=validate.Length(max=5),
+                            metadata={"description": "Reduced fees on the way to free shipping, e.g. ¥300 from "
+                                                     "¥3,000: each above the last and cheaper than it."})
     rewards = fields.List(fields.Nested(RewardSchema), load_default=list, validate=validate.Length(max=10))
 
     @validates_schema
@@ -345,6 +354,9 @@ class ShippingSchema(TermsSchema):
         thresholds = [reward["threshold"] for reward in data.get("rewards", [])]
         if len(set(thresholds)) != len(thresholds):
             raise ValidationError("Each reward needs its own threshold.", "rewards")
+        steps = [step["threshold"] for step in data.get("fee_steps", [])]
+        if len(set(steps)) != len(steps):
+            raise ValidationError("Each reduced fee needs its own threshold.", "fee_steps")
 
 
 #: A subscribe offer's plan: the cycle, the first delivery's pricing, the minimum, and the terms in ja and en.

@@ -96,7 +96,8 @@ def _commit(kind: Kind, action: str, row, before: dict | None, after_flush=None)
 
 
 #: The engine's names for fields that the API calls otherwise.
-_API_FIELDS = {"mode": "pricing_mode", "replaces": "replaces_product_id", "margin_floor_bp": "margin_floor_percent"}
+_API_FIELDS = {"mode": "pricing_mode", "replaces": "replaces_product_id", "margin_floor_bp": "margin_floor_percent",
+               "steps": "fee_steps"}
 
 
 def _api_names(errors: dict, mode: str | None = None) -> dict:
