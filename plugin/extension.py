@@ -231,6 +231,14 @@ class Tsuide:
         """Format minor units for the shopper: ``tsuide.format_money(3000)`` -> ``"￥3,000"``."""
         return i18n.format_money(amount, currency or current_app.config["TSUIDE_CURRENCY"], self.locale())
 
+    def _money(self) -> Callable[[int], str]:
+        """:meth:`format_money` in the shop's currency, bound to this shopper's locale once (for a panel)."""
+        return i18n.money_formatter(current_app.config["TSUIDE_CURRENCY"], self.locale())
+
+    def _translator(self) -> Callable[..., str]:
+        """:meth:`gettext`, bound to this shopper's locale once (for a panel)."""
+        return i18n.translator(self.locale())
+
     # -- pricing -------------------------------------------------------------------------------------
 
     def _catalogue(self, cart: Cart, snapshot: Snapshot) -> tuple[dict[str, Product], list[Rule]]:

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
-from flask import current_app, render_template, request, url_for
+from flask import current_app, request, url_for
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -49,6 +49,16 @@ def safely(tsuide: Tsuide, name: str, render: Callable[[], str]) -> Markup:
         return Markup("")
 
 
+def render_template(name: str, **context) -> str:
+    """One of the plugin's templates with what the plugin passes it (and Jinja's globals: ``url_for``...).
+
+    Unlike Flask's ``render_template`` it does not run the shop's context processors: the panels need none
+    of the shop's page variables, and a shop's processor (a cart count, a query) would run on every panel
+    and every JSON answer of the plugin.
+    """
+    return current_app.jinja_env.get_or_select_template(name).render(context)
+
+
 def _local_next() -> str:
     """Where a no-JavaScript form should come back to: this page."""
     return request.full_path.rstrip("?") if request else "/"
@@ -57,13 +67,14 @@ def _local_next() -> str:
 def render_cart_panel(tsuide: Tsuide, quote: Quote) -> str:
     exposure = tsuide.exposure()
     locale = tsuide.locale()
+    translate = tsuide._translator()
     return render_template(
         "tsuide/cart_panel.html",
         quote=quote,
         holdout=exposure.holdout,
-        button=lambda offer: offer_button_label(offer, exposure.button_for(offer.rule_id, locale), tsuide.gettext),
-        _=tsuide.gettext,
-        money=tsuide.format_money,
+        button=lambda offer: offer_button_label(offer, exposure.button_for(offer.rule_id, locale), translate),
+        _=translate,
+        money=tsuide._money(),
         percent=format_percent,
         csrf_token=generate_csrf(),
         add_url=url_for("tsuide.add_to_cart"),
@@ -87,8 +98,8 @@ def render_product_panel(tsuide: Tsuide, page: ProductPage) -> str:
         "tsuide/product_panel.html",
         page=page,
         holdout=page.holdout,
-        _=tsuide.gettext,
-        money=tsuide.format_money,
+        _=tsuide._translator(),
+        money=tsuide._money(),
         percent=format_percent,
         csrf_token=generate_csrf(),
         add_url=url_for("tsuide.add_to_cart"),
@@ -138,8 +149,8 @@ def render_thank_you(tsuide: Tsuide, step) -> str:
         "tsuide/thank_you_panel.html",
         step=step,
         locale=locale,
-        _=tsuide.gettext,
-        money=tsuide.format_money,
+        _=tsuide._translator(),
+        money=tsuide._money(),
         label=lambda pairs, default: _label(pairs, default, locale),
         replaced_names=names,
         csrf_token=generate_csrf(),
@@ -153,7 +164,7 @@ def render_thank_you(tsuide: Tsuide, step) -> str:
 def thank_you_panel(tsuide: Tsuide, order_id: str) -> Markup:
     def render() -> str:
         if opened_from_email(order_id, datetime.now(timezone.utc)) == "ended":  # the e-mail's link, too late
-            return render_template("tsuide/offer_ended.html", _=tsuide.gettext)
+            return render_template("tsuide/offer_ended.html", _=tsuide._translator())
         return render_thank_you(tsuide, step_for(tsuide, order_id))
 
     return safely(tsuide, "thank-you panel", render)
@@ -175,8 +186,8 @@ def email_offer(tsuide: Tsuide, order_id: str) -> Markup:
             "tsuide/email_offer.html",
             step=step,
             locale=locale,
-            _=tsuide.gettext,
-            money=tsuide.format_money,
+            _=tsuide._translator(),
+            money=tsuide._money(),
             until=until,
             link=url_for(endpoint, order_id=order_id, _external=True, **{PARAMETER: link_token(step.order)}),
         )
