@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from collections import ChainMap
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -12,6 +13,7 @@ from markupsafe import Markup
 
 from .storefront import panels as _panels, i18n
 from .storefront.exposure import NOBODY, Exposure, exposure_for
+from .storefront.honest_copy import CartCopy
 from .storage.rule_cache import RuleStore, Snapshot, Usage
 from .storage.orders import record_order, redeem
 from .adapter import ShopAdapter, check_adapter, missing_features
@@ -296,8 +298,26 @@ class Tsuide:
             state = self._state()
             snapshot, _ = state.store.current(state.db.session, None)
         found = exposure_for(_panels.visitor_id(), snapshot.tests, self.setting("TSUIDE_HOLDOUT_PERCENT", snapshot))
+        found = self._cart_copy(snapshot, found, datetime.now(timezone.utc)).exposure(found)
         g.tsuide_exposure = (snapshot.version, found)
         return found
+
+    def _cart_copy(self, snapshot: Snapshot, exposure: Exposure, now: datetime) -> CartCopy:
+        """The guard that keeps untrue urgency in cart rules' copy from this shopper (see honest_copy)."""
+        overrides = {rule_id: snapshot.variant_rules[rule_id, spec.name] for rule_id, spec in exposure.chosen.items()
+                     if (rule_id, spec.name) in snapshot.variant_rules}
+        config = current_app.config
+        currency = config["TSUIDE_CURRENCY"]
+        return CartCopy(ChainMap(overrides, snapshot.by_id) if overrides else snapshot.by_id,
+                        snapshot.rulebook.shipping_for(currency), now, config["TSUIDE_URGENCY_MAX_DAYS"],
+                        self.locale() if request else None, currency, self._report_once)
+
+    def _report_once(self, key: str, message: str) -> None:
+        """Tell the shop once per worker (a warning in the log), not once per page view."""
+        reported = self._state().logged_failures
+        if key not in reported:
+            reported.add(key)
+            log.warning("%s", message)
 
     def in_holdout(self) -> bool:
         """Whether this shopper is in the holdout that sees no offers (the analytics' baseline).
@@ -314,11 +334,12 @@ class Tsuide:
                exposure: Exposure | None = None) -> Quote:
         config = current_app.config
         exposure = exposure or self.exposure(context.snapshot)
-        return quote_cart(
+        now = now or datetime.now(timezone.utc)
+        quote = quote_cart(
             context.cart,
             context.snapshot.rulebook_for(exposure.chosen),
             context.products,
-            now=now or datetime.now(timezone.utc),
+            now=now,
             currency=config["TSUIDE_CURRENCY"],
             customer_used=context.usage.customer_used,
             redeemed=context.usage.redeemed,
@@ -330,6 +351,7 @@ class Tsuide:
             margin_floor_bp=_margin_floor_bp(config["TSUIDE_MARGIN_FLOOR_PERCENT"]),
             max_added_ratio_bp=_ratio_bp(config["TSUIDE_CART_OFFER_MAX_RATIO"]),
         )
+        return self._cart_copy(context.snapshot, exposure, now).quote(quote)
 
     def quote(
         self, cart: Cart | None = None, *, now: datetime | None = None, with_offers: bool = True, safe: bool = False

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from decimal import Decimal
 
-from ..storefront.i18n import format_money, format_percent
+from ..storefront.honest_copy import bundle_label, shipping_label, tiers_label
 
 #: Kinds whose labels can be written from their values (a thank-you offer's name is the owner's to choose).
 GENERATED = ("bundles", "volume-discounts", "shipping-thresholds")
@@ -19,34 +19,22 @@ GENERATED = ("bundles", "volume-discounts", "shipping-thresholds")
 _NUMBER = re.compile(r"\d[\d,，]*(?:\.\d+)?")
 
 
-def _money(amount: int, currency: str) -> str:
-    # Halfwidth "¥" in both languages, as Japanese shops write it in copy.
-    return f"¥{amount:,}" if currency == "JPY" else format_money(amount, currency, "en")
-
-
 def _count(data: Mapping) -> int:
     return sum(item.get("quantity", 1) for item in data.get("items", []))
 
 
 def label_for(kind: str, data: Mapping, locale: str, currency: str = "JPY") -> str | None:
-    """The label ``data`` (validated form or API values) reads as in ``locale`` ("ja" or "en"), or ``None``."""
-    ja = locale != "en"
+    """The label ``data`` (validated form or API values) reads as in ``locale`` ("ja" or "en"), or ``None``.
+
+    The words are the storefront's (:mod:`plugin.storefront.honest_copy`), which writes the same copy from a
+    saved rule when a label's urgency is untrue.
+    """
     if kind == "shipping-thresholds" and data.get("threshold"):
-        amount = _money(data["threshold"], data.get("currency") or currency)
-        return f"{amount}以上で送料無料" if ja else f"Free shipping from {amount}"
+        return shipping_label(data["threshold"], data.get("currency") or currency, locale)
     if kind == "bundles" and data.get("items") and data.get("pricing_value") is not None:
-        count, value, mode = _count(data), data["pricing_value"], data.get("pricing_mode")
-        if mode == "fixed_price":
-            return f"{count}点で{_money(value, currency)}" if ja else f"{count} for {_money(value, currency)}"
-        if mode == "amount_off":
-            return f"{count}点で{_money(value, currency)}引き" if ja else f"{_money(value, currency)} off {count}"
-        percent = format_percent(value)
-        return f"{count}点で{percent}オフ" if ja else f"{percent} off {count}"
+        return bundle_label(_count(data), data.get("pricing_mode"), data["pricing_value"], locale, currency)
     if kind == "volume-discounts" and data.get("tiers"):
-        tiers = sorted(data["tiers"], key=lambda tier: tier["min_quantity"])
-        if ja:
-            return "、".join(f"{t['min_quantity']}点以上で{format_percent(t['percent_bp'])}オフ" for t in tiers)
-        return ", ".join(f"{format_percent(t['percent_bp'])} off {t['min_quantity']} or more" for t in tiers)
+        return tiers_label(((tier["min_quantity"], tier["percent_bp"]) for tier in data["tiers"]), locale)
     return None
 
 

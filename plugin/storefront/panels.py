@@ -180,7 +180,7 @@ def email_offer(tsuide: Tsuide, order_id: str) -> Markup:
             raise RuntimeError("set TSUIDE_THANK_YOU_ENDPOINT to the thank-you page's endpoint for e-mail links")
         locale = tsuide.locale()
         until = format_datetime(
-            step.expires_at, "short", tzinfo=ZoneInfo(current_app.config["TSUIDE_TIMEZONE"]), locale=locale
+            step.ends_at, "short", tzinfo=ZoneInfo(current_app.config["TSUIDE_TIMEZONE"]), locale=locale
         )
         return render_template(
             "tsuide/email_offer.html",

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -22,7 +23,7 @@ from ..engine.values import Order
 from ..errors import NotAddable, OfferUnavailable, PaymentFailed, UnknownOffer
 from ..engine.rules import RuleError
 from ..engine.variants import apply_variant
-from . import claims
+from . import claims, honest_copy
 from .email_links import email_deadline, email_window
 from .exposure import Exposure, exposure_for
 from .visitor import visitor_id
@@ -51,8 +52,17 @@ class Step:
     charge: int | None = None  #: what an accepted (or processing) offer charges
     variant: str | None = None  #: the offer's A/B variant, as the order's shopper is assigned
 
+    @property
+    def ends_at(self) -> datetime:
+        """When the offer shown stops being accepted: the order's window, or the offer's own end if sooner.
+
+        Both are enforced by the server (an accept after either is refused), so a countdown to this is true.
+        """
+        offer_end = self.amendment.offer.ends_at if self.amendment is not None else None
+        return min(self.expires_at, offer_end) if offer_end is not None else self.expires_at
+
     def seconds_left(self, now: datetime) -> int:
-        return max(0, int((self.expires_at - now).total_seconds()))
+        return max(0, int((self.ends_at - now).total_seconds()))
 
 
 def _now() -> datetime:
@@ -152,6 +162,9 @@ def _step(tsuide: Tsuide, order: Order, responses: list[PostPurchaseResponse], n
             if candidate is not None:
                 wanted |= {item.product_id for item in candidate.items}
     products = adapter.products(wanted)
+    names = {pid: product.name for pid, product in products.items()}
+    offers = [honest_copy.post_purchase_offer(offer, names, now, current_app.config["TSUIDE_URGENCY_MAX_DAYS"],
+                                              tsuide._report_once) for offer in offers]
     shopper = engine.Shopper(customer, declined)
     terms = {
         "now": now,
