@@ -68,6 +68,23 @@ def money_formatter(currency: str, locale: str | None) -> Callable[[int], str]:
     return money
 
 
+#: From this many seconds left, a countdown reads in hours and minutes ("23時間59分"), not "1439:59".
+COUNTDOWN_HOURS_FROM = 3_600
+#: The long form's copy, with the widget's placeholders for the hours and minutes it fills in as it ticks.
+COUNTDOWN_HOURS = "%(hours)s h %(minutes)s min"
+
+
+def countdown(seconds: int, translate: Callable[..., str]) -> str:
+    """Time left as a shopper reads it: "12:59" under an hour, "23時間59分" / "23 h 59 min" from an hour.
+
+    ``static/widget.js`` ticks the same two forms (``data-tsuide-hours`` carries the long one's copy).
+    """
+    seconds = max(0, int(seconds))
+    if seconds >= COUNTDOWN_HOURS_FROM:
+        return translate(COUNTDOWN_HOURS, hours=seconds // 3_600, minutes=seconds % 3_600 // 60)
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
 def format_percent(basis_points: int) -> str:
     """1000 -> "10%", 1250 -> "12.5%"."""
     whole, rest = divmod(basis_points, 100)

@@ -17,7 +17,7 @@ from .assets import asset_url
 from .button_labels import offer_button_label
 from .email_links import PARAMETER, link_token, opened_from_email
 from .beacons import beacon_token, cart_offer_ids, thank_you_offer_ids
-from .i18n import format_percent
+from .i18n import countdown, format_percent
 from .product_page import ProductPage, product_page
 from .thank_you import step_for
 from .visitor import visitor_id
@@ -143,14 +143,16 @@ def render_thank_you(tsuide: Tsuide, step) -> str:
     if step.state not in ("offer", "processing", "accepted"):
         return ""  # nothing to offer, or the offer's time is up: the panel disappears
     locale = tsuide.locale()
+    translate = tsuide._translator()
     replaced = {line.product_id for line in step.amendment.remove} if step.amendment else set()
     names = {pid: product.name for pid, product in tsuide._adapter.products(replaced).items()} if replaced else {}
     return render_template(
         "tsuide/thank_you_panel.html",
         step=step,
         locale=locale,
-        _=tsuide._translator(),
+        _=translate,
         money=tsuide._money(),
+        countdown=lambda seconds: countdown(seconds, translate),
         label=lambda pairs, default: _label(pairs, default, locale),
         replaced_names=names,
         csrf_token=generate_csrf(),
