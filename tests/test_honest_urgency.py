@@ -316,3 +316,78 @@ def test_whatever_the_copy_and_terms_a_shown_label_claims_urgency_only_when_enfo
                                          trigger_products=frozenset({"sneakers"}), **terms)
     pp = post_purchase_offer(thank_you, {"spray": "防水スプレー"}, now, 14, lambda key, message: None)
     assert enforced or not any(claims_urgency(text) for text in (pp.label, *(t for _, t in pp.accept_label)))
+
+
+@pytest.mark.parametrize(("terms", "enforced"), [
+    ({"ends_at": timedelta(days=14)}, True),  # the window's last day counts
+    ({"ends_at": timedelta(days=14, seconds=1)}, False),
+    ({"starts_at": timedelta(days=10), "ends_at": timedelta(days=20)}, True),  # ten days from its start
+    ({"starts_at": timedelta(days=-30), "ends_at": timedelta(days=20)}, False),  # started: twenty from now
+    ({"global_cap": 1}, True),
+    ({}, False),
+])
+def test_what_makes_urgency_true_is_an_end_within_the_window_from_the_start_or_a_cap(terms, enforced):
+    from plugin.storefront.urgency import is_enforced
+
+    now = datetime(2026, 11, 23, 12, tzinfo=timezone.utc)
+    moments = {name: now + value if isinstance(value, timedelta) else value for name, value in terms.items()}
+    assert is_enforced(now, 14, ends_at=moments.get("ends_at"), global_cap=moments.get("global_cap"),
+                       starts_at=moments.get("starts_at")) is enforced
+
+
+@pytest.mark.parametrize(("mode", "value", "ja", "en"), [
+    ("fixed_price", 2_900, "3点で¥2,900", "3 for ¥2,900"),
+    ("amount_off", 500, "3点で¥500引き", "¥500 off 3"),
+    ("percent_off", 1_250, "3点で12.5%オフ", "12.5% off 3"),
+])
+def test_a_bundles_label_is_written_from_its_values_in_each_pricing_mode(mode, value, ja, en):
+    from plugin.storefront.honest_copy import rule_label
+
+    rule = FixedBundle(id="1", label="今だけ", items=(BundleItem("spray", 2), BundleItem("brush")),
+                       mode=PricingMode(mode), value=value)
+    assert (rule_label(rule, "ja", "JPY"), rule_label(rule, "en", "JPY")) == (ja, en)
+
+
+def test_a_reward_shared_by_two_shipping_rules_is_shown_only_if_both_keep_the_claim():
+    now = datetime(2026, 11, 23, 12, tzinfo=timezone.utc)
+    reward = Reward(20_000, "本日限りのプレゼント")
+    kept = ShippingThreshold(id="1", label="送料", currency="JPY", threshold=5_000, fee=600, rewards=(reward,),
+                             global_cap=10)
+    open_ended = ShippingThreshold(id="2", label="送料", currency="JPY", threshold=5_000, fee=500, rewards=(reward,))
+    quote = Quote("JPY", (), 6_000, (), 0, FreeShippingProgress(5_000, 6_000, 0, 600, (), reward, 14_000))
+    for shipping, shown in (((kept,), "本日限りのプレゼント"), ((kept, open_ended), "特典")):
+        guard = CartCopy({rule.id: rule for rule in shipping}, shipping, now, 14, "ja", "JPY", lambda *_: None)
+        assert guard.quote(quote).free_shipping.next_reward.label == shown
+
+
+def test_a_label_of_a_rule_the_guard_does_not_know_is_not_shown():
+    now = datetime(2026, 11, 23, 12, tzinfo=timezone.utc)
+    guard = CartCopy({}, (), now, 14, "ja", "JPY", lambda *_: None)
+    assert guard.label("404", "今だけ3点") == "" and guard.label("404", "3点セット") == "3点セット"
+
+
+def test_the_generated_label_of_a_price_test_variant_shows_the_variants_price(database_url, make_shop):
+    """Variant B sells the trio at ¥2,700 with "Last chance" copy: its shoppers read "3点で¥2,700", never ¥2,900."""
+    app, db, tsuide, adapter, ids = untrue_shop(database_url, make_shop, "none")
+    with app.app_context():
+        db.session.query(models.Variant).filter_by(name="B").one().pricing_value = 2_700
+        db.session.commit()
+    adapter.lines = {"spray": 1}
+    b_client = as_visitor(app, app.test_client(), visitor_for(app, ids["trio"], "B", holdout_bp=500))
+    body = b_client.get("/tsuide/api/cart", headers={"Accept-Language": "ja"}).json
+    assert [(offer["label"], offer["new_total"]["amount"]) for offer in body["offers"]] == [("3点で¥2,700", 3_300)]
+
+
+@pytest.mark.parametrize(("case", "button"), [("cap", "残りわずか、追加する"), ("none", "追加する")])
+def test_a_thank_you_variants_button_keeps_urgency_only_the_offer_enforces(database_url, make_shop, case, button):
+    app, db, tsuide, adapter, ids = untrue_shop(database_url, make_shop, case)
+    with app.app_context():
+        offer = db.session.get(PostPurchaseOffer, int(ids["offer"]))
+        offer.variants = [models.Variant(name="A"), models.Variant(name="B", button_label="残りわずか、追加する",
+                                                                  position=1)]
+        db.session.commit()
+    client = as_visitor(app, app.test_client(), visitor_for(app, f"pp:{ids['offer']}", "B", holdout_bp=500))
+    adapter.place("T-1", [("sneakers", 1)], NOW - timedelta(minutes=2))
+    body = client.get("/tsuide/api/orders/T-1/offer", headers={"Accept-Language": "ja"}).json
+    accept = BeautifulSoup(body["panel_html"], "html.parser").select_one("[data-tsuide-accept-form] button")
+    assert accept.get_text() == button
