@@ -214,12 +214,12 @@ class Tsuide:
 
         Worked out once per request.
         """
-        if request and "tsuide_locale" in g:
-            return g.tsuide_locale
-        chosen = self._choose_locale()
-        if request:
-            g.tsuide_locale = chosen
-        return chosen
+        if not request:
+            return self._choose_locale()
+        found = g.get("tsuide_locale")  # asked for by every label and amount of a panel: two look-ups, not four
+        if found is None:
+            found = g.tsuide_locale = self._choose_locale()
+        return found
 
     def _choose_locale(self) -> str:
         allowed = current_app.config["TSUIDE_LOCALES"]
