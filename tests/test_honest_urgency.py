@@ -106,7 +106,8 @@ def shown_text(html_or_json) -> str:
         return "\n".join(strings)
     soup = BeautifulSoup(html_or_json, "html.parser")
     attributes = [value for tag in soup.find_all(True) for name, value in tag.attrs.items()
-                  if name in ("aria-label", "aria-valuetext", "title", "alt", "data-tsuide-format", "data-tsuide-ended")]
+                  if name in ("aria-label", "aria-valuetext", "title", "alt", "data-tsuide-format", "data-tsuide-hours",
+                              "data-tsuide-ended")]
     return "\n".join([soup.get_text(" "), *attributes])
 
 
@@ -391,3 +392,21 @@ def test_a_thank_you_variants_button_keeps_urgency_only_the_offer_enforces(datab
     body = client.get("/tsuide/api/orders/T-1/offer", headers={"Accept-Language": "ja"}).json
     accept = BeautifulSoup(body["panel_html"], "html.parser").select_one("[data-tsuide-accept-form] button")
     assert accept.get_text() == button
+
+
+def test_an_accept_after_the_offers_own_end_is_refused_as_ended(database_url, make_shop):
+    """Its countdown said it ends at its own end: after it, an accept is a 410 "expired", as at the window's end."""
+    app, db, tsuide, adapter, ids = untrue_shop(database_url, make_shop, "none")
+    adapter.place("T-1", [("sneakers", 1)], NOW - timedelta(minutes=2))
+    client = as_visitor(app, app.test_client(), visitor_for(app, ids["trio"], "A", holdout_bp=500))
+    body = client.get("/tsuide/api/orders/T-1/offer").json
+    token = BeautifulSoup(body["panel_html"], "html.parser").select_one("[name=csrf_token]")["value"]
+    with app.app_context():
+        offer = db.session.get(PostPurchaseOffer, int(ids["offer"]))
+        offer.ends_at = (datetime.now(timezone.utc) - timedelta(seconds=1)).replace(tzinfo=None)
+        db.session.commit()
+    response = client.post("/tsuide/api/orders/T-1/offer/accept",
+                           headers={"X-CSRFToken": token, "Accept-Language": "en"},
+                           json={"offer_id": ids["offer"], "idempotency_key": "ended-0001-abcd"})
+    assert response.status_code == 410 and response.json["error"]["message"] == "This offer has expired."
+    assert adapter.amend_calls == 0

@@ -229,6 +229,9 @@ def _offered(tsuide: Tsuide, step: Step, offer_id: str) -> engine.Amendment:
         row = tsuide._state().db.session.get(PostPurchaseOffer, number) if number is not None else None
         if row is not None and row.global_cap is not None and row.accepted >= row.global_cap:
             raise OfferUnavailable(tsuide.gettext("Sorry, this offer has just sold out."))
+        if row is not None and row.ends_at is not None and row.ends_at <= utcnow():
+            # Its own end came before the order's window closed: ended, as its countdown said (410, as at 0:00).
+            raise OfferUnavailable(tsuide.gettext("This offer has expired."))
         raise NotAddable(tsuide.gettext("This offer is no longer available."))
     return step.amendment
 
