@@ -28,6 +28,11 @@ from shop import OrderingAdapter, as_visitor, held_out_visitor, visitor_for
 NOW = datetime.now(timezone.utc)
 SOON = (NOW + timedelta(days=3)).replace(tzinfo=None)  # within TSUIDE_URGENCY_MAX_DAYS (14)
 FAR = (NOW + timedelta(days=30)).replace(tzinfo=None)  # an end, but "今だけ" for a month is not true
+
+
+def ago(**delta) -> datetime:
+    """That long before now (not before the module was imported: the suite takes minutes)."""
+    return datetime.now(timezone.utc) - timedelta(**delta)
 #: What makes the urgency true, per case: nothing, an end too far away, an end soon, a limit in total.
 TERMS = {"none": {}, "far": {"ends_at": FAR}, "soon": {"ends_at": SOON}, "cap": {"global_cap": 100}}
 ENFORCED = {"none": False, "far": False, "soon": True, "cap": True}
@@ -153,8 +158,8 @@ def every_state(app, tsuide, adapter, ids):
     for language in ("ja", "en"):
         headers = {"Accept-Language": language}
         adapter.customer_id = f"c-{language}"  # a decline is remembered per customer: one each
-        for order_id, placed in ((f"T-{language}", NOW - timedelta(minutes=2)),
-                                 (f"E-{language}", NOW - timedelta(hours=1))):
+        for order_id, placed in ((f"T-{language}", ago(minutes=2)),
+                                 (f"E-{language}", ago(hours=1))):
             adapter.place(order_id, [("sneakers", 1)], placed, customer_id=adapter.customer_id)
             yield f"thank-you {order_id}", client.get(f"/orders/{order_id}/thanks", headers=headers).get_data(
                 as_text=True)
@@ -221,7 +226,7 @@ def test_copy_written_from_the_values_takes_the_place_of_untrue_urgency(database
     body = client.get("/tsuide/api/cart", headers={"Accept-Language": "ja"}).json
     assert body["free_shipping"]["next_reward"]["label"] == "特典"
     adapter.lines = {}
-    adapter.place("T-1", [("sneakers", 1)], NOW - timedelta(minutes=2))
+    adapter.place("T-1", [("sneakers", 1)], ago(minutes=2))
     body = client.get("/tsuide/api/orders/T-1/offer", headers={"Accept-Language": "en"}).json
     assert body["offer"]["label"] == "Waterproof spray, Brush, Cleaner"
     buttons = [b.get_text() for b in BeautifulSoup(body["panel_html"], "html.parser").select("button")]
@@ -241,7 +246,7 @@ def test_urgency_the_server_enforces_is_shown(database_url, make_shop, case):
     adapter.lines = {"sneakers": 1}
     assert client.get("/tsuide/api/cart").json["free_shipping"]["next_reward"]["label"] == "本日限りのプレゼント"
     adapter.lines = {}
-    adapter.place("T-1", [("sneakers", 1)], NOW - timedelta(minutes=2))
+    adapter.place("T-1", [("sneakers", 1)], ago(minutes=2))
     body = client.get("/tsuide/api/orders/T-1/offer", headers={"Accept-Language": "ja"}).json
     panel = body["panel_html"]
     assert body["offer"]["label"] == "残りわずか！シューケアセット"
@@ -257,9 +262,10 @@ def test_a_thank_you_offer_that_ends_before_the_window_counts_down_to_its_own_en
     app, db, tsuide, adapter, ids = untrue_shop(database_url, make_shop, "none")
     with app.app_context():
         offer = db.session.get(PostPurchaseOffer, int(ids["offer"]))
-        offer.ends_at = (NOW + timedelta(minutes=5)).replace(tzinfo=None)
+        ends = ago(minutes=-5)
+        offer.ends_at = ends.replace(tzinfo=None)
         db.session.commit()
-    adapter.place("T-1", [("sneakers", 1)], NOW - timedelta(minutes=2))
+    adapter.place("T-1", [("sneakers", 1)], ago(minutes=2))
     visitor = visitor_for(app, ids["trio"], "A", holdout_bp=500)
     client = as_visitor(app, app.test_client(), visitor)
     body = client.get("/tsuide/api/orders/T-1/offer", headers={"Accept-Language": "ja"}).json
@@ -269,7 +275,7 @@ def test_a_thank_you_offer_that_ends_before_the_window_counts_down_to_its_own_en
     with app.test_request_context(base_url="https://shop.example",
                                   headers={"Accept-Language": "en", **as_cookie(app, visitor)}):
         block = str(tsuide.email_offer_html("T-1"))
-    until = (NOW + timedelta(minutes=5)).strftime("%-I:%M")  # TSUIDE_TIMEZONE is UTC in this shop
+    until = ends.strftime("%-I:%M")  # TSUIDE_TIMEZONE is UTC in this shop
     assert "open until" in block and until in block
 
 
@@ -388,7 +394,7 @@ def test_a_thank_you_variants_button_keeps_urgency_only_the_offer_enforces(datab
                                                                   position=1)]
         db.session.commit()
     client = as_visitor(app, app.test_client(), visitor_for(app, f"pp:{ids['offer']}", "B", holdout_bp=500))
-    adapter.place("T-1", [("sneakers", 1)], NOW - timedelta(minutes=2))
+    adapter.place("T-1", [("sneakers", 1)], ago(minutes=2))
     body = client.get("/tsuide/api/orders/T-1/offer", headers={"Accept-Language": "ja"}).json
     accept = BeautifulSoup(body["panel_html"], "html.parser").select_one("[data-tsuide-accept-form] button")
     assert accept.get_text() == button
@@ -397,7 +403,7 @@ def test_a_thank_you_variants_button_keeps_urgency_only_the_offer_enforces(datab
 def test_an_accept_after_the_offers_own_end_is_refused_as_ended(database_url, make_shop):
     """Its countdown said it ends at its own end: after it, an accept is a 410 "expired", as at the window's end."""
     app, db, tsuide, adapter, ids = untrue_shop(database_url, make_shop, "none")
-    adapter.place("T-1", [("sneakers", 1)], NOW - timedelta(minutes=2))
+    adapter.place("T-1", [("sneakers", 1)], ago(minutes=2))
     client = as_visitor(app, app.test_client(), visitor_for(app, ids["trio"], "A", holdout_bp=500))
     body = client.get("/tsuide/api/orders/T-1/offer").json
     token = BeautifulSoup(body["panel_html"], "html.parser").select_one("[name=csrf_token]")["value"]
