@@ -18,6 +18,8 @@ Run it with ``.venv/bin/python bench/api_throughput.py`` (about 30 s, 60 s at mo
   client, a ``before_cursor_execute`` listener), split into the plugin's (statements
   naming a ``tsuide_`` table) and the demo adapter's (its catalogue look-ups);
 - reports the size of ``static/widget.js``, raw and gzipped at level 9.
+- with ``--breakdown``, times each part of warm requests in-process (:func:`breakdown`): the
+  adapter's calls, the plugin's query, the engine, the panel, the JSON, and the rest.
 
 With ``--baseline REF`` (a git commit, tag or branch) it also serves the demo as it was at
 ``REF``, extracted with ``git archive`` into the temporary folder with its own seeded
@@ -501,6 +503,91 @@ def time_requests(call, runs: int) -> list[int]:
     return samples
 
 
+def breakdown(database_url: str, cookie: str, requests: int = 600) -> tuple[dict[str, float], dict[str, float]]:
+    """Where a warm ``GET /tsuide/api/cart`` spends its CPU time, inside real requests (Flask's test client).
+
+    The parts a request calls are wrapped with a CPU clock (``time.process_time``: time the machine gave to
+    other work is not counted), and ``requests`` requests of the cart API and of the adapter-only endpoint
+    (which answers with the same bytes) take turns. Answers, for each endpoint, the mean CPU µs per request of
+    each part and of the whole request; "the rest" is Flask, Werkzeug and the plugin's own glue (locale,
+    visitor, A/B exposure, the urgency check, the catalogue's rule look-ups), each too small to wrap alone.
+    """
+    import flask
+
+    from demo import create_app
+    from plugin import extension, routes
+    from plugin.storage import rule_cache
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": SECRET_KEY})
+    headers = {"Accept": "application/json"}
+    client = app.test_client()
+    for name, value in (part.partition("=")[::2] for part in cookie.split("; ")):
+        client.set_cookie(name, value)
+    answer: list[bytes] = []
+
+    @app.get(ADAPTER_PATH)
+    def adapter_only():
+        adapter = flask.current_app.extensions["tsuide"]._adapter
+        cart = adapter.current_cart()
+        adapter.products({line.product_id for line in cart.lines})
+        return flask.Response(answer[0], mimetype="application/json")
+
+    answer.append(client.get(API_PATH, headers=headers).get_data())  # the same bytes as the cart API
+    spent: dict[str, float] = Counter()
+    depth = [0]
+
+    def timed(name, function):
+        def wrapper(*args, **kwargs):
+            depth[0] += 1
+            began = time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+                if depth[0] == 0:  # a wrapped part inside another (the adapter inside the context) counts once
+                    spent[name] += time.process_time() - began
+        return wrapper
+
+    with app.app_context():
+        adapter = app.extensions["tsuide"]._adapter
+    originals = [(adapter, "current_cart", adapter.current_cart), (adapter, "products", adapter.products),
+                 (rule_cache.RuleStore, "_read_stamp", rule_cache.RuleStore.__dict__["_read_stamp"]),
+                 (extension, "quote_cart", extension.quote_cart),
+                 (routes, "render_cart_panel", routes.render_cart_panel), (routes, "quote_json", routes.quote_json),
+                 (routes, "jsonify", routes.jsonify)]
+    names = {"current_cart": "adapter: current_cart()", "products": "adapter: products()",
+             "_read_stamp": "plugin: its one SQL query (version stamp, caps)",
+             "quote_cart": "engine: quote_cart with 2 offers (3 quotes)",
+             "render_cart_panel": "plugin: panel_html (CSRF token, beacon token, Jinja)",
+             "quote_json": "plugin: the quote as JSON", "jsonify": "plugin: jsonify (encoding the answer)"}
+    for owner, attribute, original in originals:
+        function = original.__func__ if isinstance(original, staticmethod) else original
+        wrapped = timed(names[attribute], function)
+        setattr(owner, attribute, staticmethod(wrapped) if isinstance(original, staticmethod) else wrapped)
+    try:
+        for _ in range(30):
+            client.get(API_PATH, headers=headers)
+            client.get(ADAPTER_PATH, headers=headers)
+        totals: dict[str, dict[str, float]] = {API_PATH: Counter(), ADAPTER_PATH: Counter()}
+        for _ in range(requests):
+            for path in (API_PATH, ADAPTER_PATH):
+                spent.clear()
+                began = time.process_time()
+                status = client.get(path, headers=headers).status_code
+                whole = time.process_time() - began
+                if status != 200:
+                    raise RuntimeError(f"in-process GET {path} answered {status}")
+                totals[path]["the whole request"] += whole
+                for name, seconds in spent.items():
+                    totals[path][name] += seconds
+                totals[path]["the rest: Flask, Werkzeug, the plugin's glue"] += whole - sum(spent.values())
+    finally:
+        for owner, attribute, original in originals:
+            setattr(owner, attribute, original)
+    return tuple({name: seconds / requests * 1e6 for name, seconds in totals[path].items()}
+                 for path in (API_PATH, ADAPTER_PATH))
+
+
 # -- figures ------------------------------------------------------------------------------------
 
 
@@ -572,6 +659,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="gunicorn worker class (default gthread, one thread per worker)")
     parser.add_argument("--profile", action="store_true",
                         help="also print a cProfile of warm GET /tsuide/api/cart requests in-process")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="also time each part of warm GET /tsuide/api/cart requests in-process (CPU µs)")
     parser.add_argument("--baseline", metavar="REF",
                         help="also load the cart API as it was at this git commit, in the same rounds")
     parser.add_argument("--generate-load", metavar="JSON", help=argparse.SUPPRESS)
@@ -633,6 +722,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for server in servers:
                 stop(server)
         local = in_process(database_url, cookie, body_file, 300, options.profile)
+        parts = breakdown(database_url, cookie) if options.breakdown else ()
         side_by_side: list[tuple[float, float]] = []
         if options.baseline:  # in fresh processes, taking turns: steadier than the servers' figures
             for _ in range(3):
@@ -701,6 +791,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"Widget: static/widget.js {raw:,} B raw ({raw / WIDGET_BUDGET:.0%} of 6 KB), "
           f"{zipped:,} B gzip -9 ({zipped / WIDGET_BUDGET:.0%} of 6 KB)")
     print(f"(whole run {time.perf_counter() - wall:.1f} s)")
+    if parts:
+        cart_parts, adapter_parts = parts
+        print(f"\nCPU time per warm request, in-process (mean µs over 600 requests each, taking turns):")
+        print(f"  {'part':<52} {'cart API':>9} {'adapter only':>13} {'difference':>11}")
+        for name in cart_parts:
+            mine, theirs = cart_parts[name], adapter_parts.get(name, 0.0)
+            print(f"  {name:<52} {mine:>9,.0f} {theirs:>13,.0f} {mine - theirs:>11,.0f}")
+        print(f"  {'requests/s one core could serve, ratio':<52} {1e6 / cart_parts['the whole request']:>9,.0f} "
+              f"{1e6 / adapter_parts['the whole request']:>13,.0f} "
+              f"{adapter_parts['the whole request'] / cart_parts['the whole request']:>11.2f}")
     if local.profile:
         print(f"\ncProfile of 300 warm in-process GET {API_PATH}, by cumulative time:\n{local.profile}")
 

@@ -160,7 +160,7 @@ THANK_YOU_OFFERS = [
 AB_TESTS = {
     "シューケア3点セット": [
         {"name": "A"},
-        {"name": "B", "label": "今だけ3点で¥2,700", "label_en": "All three for just ¥2,700",
+        {"name": "B", "label": "3点まとめて¥2,700", "label_en": "All three for just ¥2,700",
          "button_label": "3点まとめて追加", "button_label_en": "Add all three", "pricing_value": 2_700},
     ],
     "シューケアセット": [

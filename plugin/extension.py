@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from collections import ChainMap
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -12,6 +13,7 @@ from markupsafe import Markup
 
 from .storefront import panels as _panels, i18n, renewals as _renewals
 from .storefront.exposure import NOBODY, Exposure, exposure_for
+from .storefront.honest_copy import CartCopy
 from .storage.rule_cache import RuleStore, Snapshot, Usage
 from .storage.orders import record_order, redeem
 from .adapter import ShopAdapter, check_adapter, missing_features
@@ -215,12 +217,12 @@ class Tsuide:
 
         Worked out once per request.
         """
-        if request and "tsuide_locale" in g:
-            return g.tsuide_locale
-        chosen = self._choose_locale()
-        if request:
-            g.tsuide_locale = chosen
-        return chosen
+        if not request:
+            return self._choose_locale()
+        found = g.get("tsuide_locale")  # asked for by every label and amount of a panel: two look-ups, not four
+        if found is None:
+            found = g.tsuide_locale = self._choose_locale()
+        return found
 
     def _choose_locale(self) -> str:
         allowed = current_app.config["TSUIDE_LOCALES"]
@@ -233,6 +235,14 @@ class Tsuide:
     def format_money(self, amount: int, currency: str | None = None) -> str:
         """Format minor units for the shopper: ``tsuide.format_money(3000)`` -> ``"￥3,000"``."""
         return i18n.format_money(amount, currency or current_app.config["TSUIDE_CURRENCY"], self.locale())
+
+    def _money(self) -> Callable[[int], str]:
+        """:meth:`format_money` in the shop's currency, bound to this shopper's locale once (for a panel)."""
+        return i18n.money_formatter(current_app.config["TSUIDE_CURRENCY"], self.locale())
+
+    def _translator(self) -> Callable[..., str]:
+        """:meth:`gettext`, bound to this shopper's locale once (for a panel)."""
+        return i18n.translator(self.locale())
 
     # -- pricing -------------------------------------------------------------------------------------
 
@@ -291,8 +301,26 @@ class Tsuide:
             state = self._state()
             snapshot, _ = state.store.current(state.db.session, None)
         found = exposure_for(_panels.visitor_id(), snapshot.tests, self.setting("TSUIDE_HOLDOUT_PERCENT", snapshot))
+        found = self._cart_copy(snapshot, found, datetime.now(timezone.utc)).exposure(found)
         g.tsuide_exposure = (snapshot.version, found)
         return found
+
+    def _cart_copy(self, snapshot: Snapshot, exposure: Exposure, now: datetime) -> CartCopy:
+        """The guard that keeps untrue urgency in cart rules' copy from this shopper (see honest_copy)."""
+        overrides = {rule_id: snapshot.variant_rules[rule_id, spec.name] for rule_id, spec in exposure.chosen.items()
+                     if (rule_id, spec.name) in snapshot.variant_rules}
+        config = current_app.config
+        currency = config["TSUIDE_CURRENCY"]
+        return CartCopy(ChainMap(overrides, snapshot.by_id) if overrides else snapshot.by_id,
+                        snapshot.rulebook.shipping_for(currency), now, config["TSUIDE_URGENCY_MAX_DAYS"],
+                        self.locale() if request else None, currency, self._report_once)
+
+    def _report_once(self, key: str, message: str) -> None:
+        """Tell the shop once per worker (a warning in the log), not once per page view."""
+        reported = self._state().logged_failures
+        if key not in reported:
+            reported.add(key)
+            log.warning("%s", message)
 
     def in_holdout(self) -> bool:
         """Whether this shopper is in the holdout that sees no offers (the analytics' baseline).
@@ -309,11 +337,12 @@ class Tsuide:
                exposure: Exposure | None = None, max_offers: int | None = None) -> Quote:
         config = current_app.config
         exposure = exposure or self.exposure(context.snapshot)
-        return quote_cart(
+        now = now or datetime.now(timezone.utc)
+        quote = quote_cart(
             context.cart,
             context.snapshot.rulebook_for(exposure.chosen),
             context.products,
-            now=now or datetime.now(timezone.utc),
+            now=now,
             currency=config["TSUIDE_CURRENCY"],
             customer_used=context.usage.customer_used,
             redeemed=context.usage.redeemed,
@@ -325,6 +354,7 @@ class Tsuide:
             margin_floor_bp=_margin_floor_bp(config["TSUIDE_MARGIN_FLOOR_PERCENT"]),
             max_added_ratio_bp=_ratio_bp(config["TSUIDE_CART_OFFER_MAX_RATIO"]),
         )
+        return self._cart_copy(context.snapshot, exposure, now).quote(quote)
 
     def quote(
         self, cart: Cart | None = None, *, now: datetime | None = None, with_offers: bool = True, safe: bool = False

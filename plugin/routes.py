@@ -143,7 +143,7 @@ def _validated(schema: type, form: dict) -> dict:
 def _cart_body(message: str | None = None) -> dict:
     tsuide = _tsuide()
     quote = tsuide.quote()
-    body = quote_json(quote, tsuide.format_money)
+    body = quote_json(quote, tsuide._money())
     body["panel_html"] = render_cart_panel(tsuide, quote)
     body["beacon_token"] = beacons.beacon_token(beacons.cart_offer_ids(quote))
     if message:

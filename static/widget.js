@@ -12,6 +12,8 @@
   var ACTIONS = "[data-tsuide-actions]";
   var TIMEOUT_MS = 8000;
   var TICK_MS = 1000;
+  var MINUTE_S = 60;
+  var HOUR_S = 3600;  // from an hour left, the clock reads "23時間59分" (data-tsuide-hours), not "1439:59"
   var GONE = 410;
   var VIEW_KEY = "tsuide:view";  // the UTC day this browser's view was last counted
 
@@ -179,18 +181,25 @@
     return (number < 10 ? "0" : "") + number;
   }
 
+  // The same two forms as the server's: "M:SS" under an hour, then hours and minutes in the page's words.
+  function clockText(left, hours) {
+    if (left < HOUR_S || !hours) return Math.floor(left / MINUTE_S) + ":" + pad(left % MINUTE_S);
+    return hours.replace("{h}", Math.floor(left / HOUR_S)).replace("{m}", Math.floor(left % HOUR_S / MINUTE_S));
+  }
+
   function startCountdown(root) {
     var clock = root.querySelector("[data-tsuide-countdown]");
     if (!clock || clock.getAttribute("data-tsuide-ticking")) return;
     clock.setAttribute("data-tsuide-ticking", "1");
     var format = clock.getAttribute("data-tsuide-format") || "{time}";
+    var hours = clock.getAttribute("data-tsuide-hours");
     // The server's own count of seconds left, so the shopper's clock never changes the offer.
     var endsAt = Date.now() + Number(clock.getAttribute("data-tsuide-seconds-left")) * 1000;
     var timer = setInterval(function () {
       var left = Math.max(0, Math.round((endsAt - Date.now()) / 1000));
       if (!clock.isConnected) return clearInterval(timer);
       if (left > 0) {
-        clock.textContent = format.replace("{time}", Math.floor(left / 60) + ":" + pad(left % 60));
+        clock.textContent = format.replace("{time}", clockText(left, hours));
         return;
       }
       clearInterval(timer);

@@ -129,3 +129,22 @@ def test_the_countdown_ticks(shop_page, base):
         "before => document.querySelector('[data-tsuide-countdown]').textContent !== before", arg=first, timeout=2_500
     )
     assert re.fullmatch(r"終了まで 1?\d:[0-5]\d", clock.inner_text())
+
+
+def test_the_email_links_countdown_ticks_in_hours_and_minutes_then_minutes_and_seconds(shop_page, base, demo_app):
+    """Opened from the confirmation e-mail two hours after the order: 22 hours left reads "21時間59分", not "1319:59"."""
+    shop_page.clock.install()  # the page's clock, moved by the test; the server's stays put
+    order_id = place_order(shop_page, base, "sneakers")
+    with demo_app.app_context():
+        db.session.get(Order, order_id).placed_at = utcnow() - timedelta(hours=2)
+        db.session.commit()
+    shop_page.goto(f"{base}/orders/{order_id}/email")
+    shop_page.goto(shop_page.get_by_role("link", name="特典を見る").get_attribute("href"))
+    clock = shop_page.locator("[data-tsuide-countdown]")
+    assert clock.is_visible() and re.fullmatch(r"終了まで 21時間5\d分", clock.inner_text()), clock.inner_text()
+    shop_page.clock.run_for("01:00:02")  # the widget's own ticks, an hour of them
+    assert re.fullmatch(r"終了まで 20時間5\d分", clock.inner_text()), clock.inner_text()
+    shop_page.clock.fast_forward("20:00:00")
+    shop_page.clock.run_for("00:02")
+    assert re.fullmatch(r"終了まで [1-5]?\d:[0-5]\d", clock.inner_text()), clock.inner_text()  # the last hour
+    assert shop_page.get_by_role("button", name="追加する").is_visible()

@@ -1,7 +1,9 @@
 """The confirmation e-mail's offer: words that say what a click will do, and a signed link with its own window."""
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+
+from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -98,3 +100,38 @@ def test_an_expired_link_says_kindly_that_the_offer_has_ended(mailing_shop):
 def link_of_setting(app, tsuide, adapter):
     with app.test_request_context():
         return f"/orders/M-1/thanks?tsuide_offer={link_token(adapter.orders['M-1'])}"
+
+
+def countdown_of(client, url, language) -> str:
+    response = client.get(url, headers={"Accept-Language": language})
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser").select_one("[data-tsuide-countdown]")
+
+
+def test_the_email_windows_countdown_reads_in_hours_and_minutes(mailing_shop):
+    """22 hours left is "21時間59分", not "1319:59"; and the widget gets the same words to tick with."""
+    app, db, tsuide, adapter = mailing_shop
+    link = link_of(email(app, tsuide, "M-1"))
+    client = app.test_client()
+    clock = countdown_of(client, link, "ja")
+    # M-1 was placed two hours before this module was imported: 22 hours left, less the suite's time so far.
+    assert re.fullmatch(r"終了まで 2[01]時間\d{1,2}分", clock.get_text()), clock.get_text()
+    assert 20 * 3_600 < int(clock["data-tsuide-seconds-left"]) <= 22 * 3_600
+    assert clock["data-tsuide-hours"] == "{h}時間{m}分" and clock["data-tsuide-format"] == "終了まで {time}"
+    clock = countdown_of(client, "/orders/M-1/thanks", "en")  # the window this browser opened, in English
+    assert re.fullmatch(r"Offer ends in 2[01] h \d{1,2} min", clock.get_text()), clock.get_text()
+    assert clock["data-tsuide-hours"] == "{h} h {m} min"
+    # The thank-you page's own quarter of an hour still reads as minutes and seconds.
+    adapter.place("Q-1", [("sneakers", 1)], datetime.now(timezone.utc) - timedelta(minutes=2))
+    assert re.fullmatch(r"終了まで 1[23]:[0-5]\d", countdown_of(client, "/orders/Q-1/thanks", "ja").get_text())
+
+
+@pytest.mark.parametrize(("seconds", "ja", "en"), [
+    (0, "0:00", "0:00"), (59, "0:59", "0:59"), (61, "1:01", "1:01"), (3_599, "59:59", "59:59"),
+    (3_600, "1時間0分", "1 h 0 min"), (3_661, "1時間1分", "1 h 1 min"), (86_399, "23時間59分", "23 h 59 min"),
+    (90_000, "25時間0分", "25 h 0 min"),
+])
+def test_a_countdown_is_minutes_and_seconds_under_an_hour_then_hours_and_minutes(seconds, ja, en):
+    from plugin.storefront.i18n import countdown, translator
+
+    assert countdown(seconds, translator("ja")) == ja
+    assert countdown(seconds, translator("en")) == en

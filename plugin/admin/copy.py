@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from ..storage.percent import as_decimal, percent_to_bp
-from ..storefront.i18n import format_money, format_percent
+from ..storefront.honest_copy import bundle_label, shipping_label, tiers_label
 
 #: Kinds whose labels can be written from their values (a thank-you offer's name is the owner's to choose).
 GENERATED = ("bundles", "volume-discounts", "shipping-thresholds")
@@ -23,18 +23,8 @@ GENERATED = ("bundles", "volume-discounts", "shipping-thresholds")
 _NUMBER = re.compile(r"\d[\d,，]*(?:\.\d+)?")
 
 
-def _money(amount: int, currency: str) -> str:
-    # Halfwidth "¥" in both languages, as Japanese shops write it in copy.
-    return f"¥{amount:,}" if currency == "JPY" else format_money(amount, currency, "en")
-
-
 def _count(data: Mapping) -> int:
     return sum(item.get("quantity", 1) for item in data.get("items", []))
-
-
-def _percent(value) -> str:
-    """A percentage as shoppers read it ("10%", "12.5%")."""
-    return format_percent(percent_to_bp(value))
 
 
 def _price(data: Mapping):
@@ -43,24 +33,20 @@ def _price(data: Mapping):
 
 
 def label_for(kind: str, data: Mapping, locale: str, currency: str = "JPY") -> str | None:
-    """The label ``data`` (validated form or API values) reads as in ``locale`` ("ja" or "en"), or ``None``."""
-    ja = locale != "en"
+    """The label ``data`` (validated form or API values) reads as in ``locale`` ("ja" or "en"), or ``None``.
+
+    The words are the storefront's (:mod:`plugin.storefront.honest_copy`), which writes the same copy from a
+    saved rule when a label's urgency is untrue.
+    """
     if kind == "shipping-thresholds" and data.get("threshold"):
-        amount = _money(data["threshold"], data.get("currency") or currency)
-        return f"{amount}以上で送料無料" if ja else f"Free shipping from {amount}"
+        return shipping_label(data["threshold"], data.get("currency") or currency, locale)
     if kind == "bundles" and data.get("items") and _price(data) is not None:
-        count, value, mode = _count(data), _price(data), data.get("pricing_mode")
-        if mode == "fixed_price":
-            return f"{count}点で{_money(value, currency)}" if ja else f"{count} for {_money(value, currency)}"
-        if mode == "amount_off":
-            return f"{count}点で{_money(value, currency)}引き" if ja else f"{_money(value, currency)} off {count}"
-        percent = _percent(value)
-        return f"{count}点で{percent}オフ" if ja else f"{percent} off {count}"
+        mode = data.get("pricing_mode") or "percent_off"
+        value = percent_to_bp(_price(data)) if mode == "percent_off" else _price(data)
+        return bundle_label(_count(data), mode, value, locale, currency)
     if kind == "volume-discounts" and data.get("tiers"):
-        tiers = sorted(data["tiers"], key=lambda tier: tier["min_quantity"])
-        if ja:
-            return "、".join(f"{t['min_quantity']}点以上で{_percent(t['discount_percent'])}オフ" for t in tiers)
-        return ", ".join(f"{_percent(t['discount_percent'])} off {t['min_quantity']} or more" for t in tiers)
+        return tiers_label(((tier["min_quantity"], percent_to_bp(tier["discount_percent"])) for tier in data["tiers"]),
+                           locale)
     return None
 
 

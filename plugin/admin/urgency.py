@@ -1,27 +1,18 @@
-"""Urgency claims ("今だけ", "limited time") are allowed only when they are true.
+"""Urgency claims ("今だけ", "limited time") are refused on save unless they are true.
 
-Japan's Act against Unjustifiable Premiums and Misleading Representations
-(景品表示法) treats a false "only now" as misleading: an offer that says so
-must really end soon (an end date within ``TSUIDE_URGENCY_MAX_DAYS``) or really
-run out (a ``global_cap``). One list of patterns, matched on text normalised
-by NFKC (full-width and half-width alike) and case-folded.
+The detector and the rule of what makes a claim true live in :mod:`plugin.storefront.urgency`, which the
+storefront uses to keep untrue copy that reached the database by another route from shoppers. Here: a
+form's or an import's record, field by field.
 """
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
-#: Words that claim time or stock is short, in Japanese and English, as normalised text matches them.
-URGENCY_PATTERNS = (
-    "今だけ", "いまだけ", "イマダケ", "期間限定", "本日限り", "本日かぎり", "今日だけ", "今日限り", "本日のみ",
-    "残りわずか", "残り僅か", "のこりわずか", "残りあと", "先着", "数量限定", "在庫限り", "ラストチャンス",
-    "お急ぎ", "急いで", "まもなく終了", "間もなく終了", "終了間近", "タイムセール",
-    r"only today", r"today only", r"limited[- ]time", r"last chance", r"hurry", r"ends? soon", r"while stocks? last",
-    r"final hours?", r"only \d+ left", r"act now", r"don'?t miss out",
-)
-_PATTERN = re.compile("|".join(URGENCY_PATTERNS))
+from ..storefront.urgency import URGENCY_PATTERNS, claims_urgency, is_enforced, normalise
+
+__all__ = ["URGENCY_PATTERNS", "URGENCY_REFUSED", "claims_urgency", "is_true_urgency", "normalise", "urgency_errors"]
+
 URGENCY_REFUSED = (
     "An urgency claim must be true (景品表示法): give the offer an end date within %(first)s days, or a limit "
     "in total (first N), or remove the wording."
@@ -29,15 +20,6 @@ URGENCY_REFUSED = (
 #: Copy fields a shopper reads, by kind of field: plain and in each row of a group.
 TEXT_FIELDS = ("label", "label_en", "accept_label", "accept_label_en", "decline_label", "decline_label_en")
 ROW_GROUPS = {"variants": ("label", "label_en", "button_label", "button_label_en"), "rewards": ("label", "label_en")}
-
-
-def normalise(text: str) -> str:
-    """Full-width and half-width alike (NFKC), case-folded, runs of spaces as one."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
-
-
-def claims_urgency(text: str | None) -> bool:
-    return bool(text) and _PATTERN.search(normalise(text)) is not None
 
 
 def _moment(value) -> datetime | None:
@@ -52,14 +34,8 @@ def _moment(value) -> datetime | None:
 
 def is_true_urgency(record: Mapping, now: datetime, max_days: int) -> bool:
     """An end within ``max_days`` of its start (or of now), or a limit in total: the claim can be true."""
-    if record.get("global_cap"):
-        return True
-    ends = _moment(record.get("ends_at"))
-    if ends is None:
-        return False
-    starts = _moment(record.get("starts_at"))
-    begin = max(now, starts) if starts is not None else now
-    return ends - begin <= timedelta(days=max_days)
+    return is_enforced(now, max_days, ends_at=_moment(record.get("ends_at")), global_cap=record.get("global_cap"),
+                       starts_at=_moment(record.get("starts_at")))
 
 
 def urgency_errors(record: Mapping, now: datetime, max_days: int) -> dict:

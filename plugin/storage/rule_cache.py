@@ -13,7 +13,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, literal_column, select, union_all
+from sqlalchemy import bindparam, func, literal_column, select, union_all
+from sqlalchemy.sql.expression import Executable
 from sqlalchemy.orm import Session
 
 from .. import storage as models
@@ -170,6 +171,34 @@ def _load_companions(session: Session) -> dict[str, tuple[tuple[str, float, floa
     return {pid: tuple(others) for pid, others in found.items()}
 
 
+def _stamp_statements() -> dict[tuple[bool, bool], Executable]:
+    """The stamp query, built once: with or without the capped rules' counts and the customer's uses.
+
+    Building a SELECT costs more than running this one (about 0.13 ms against 0.05 ms); the values come
+    as bound parameters, so each of the four shapes is compiled once (SQLAlchemy's cache) and reused.
+    """
+    version = select(
+        literal_column("'v'").label("kind"), models.State.version.label("key"), literal_column("0").label("uses")
+    ).where(models.State.id == 1)
+    global_use = select(literal_column("'g'"), models.Rule.id, models.Rule.redeemed).where(
+        models.Rule.id.in_(bindparam("capped", expanding=True))
+    )
+    customer_use = (
+        select(literal_column("'c'"), models.Redemption.rule_id, func.sum(models.Redemption.applications))
+        .where(models.Redemption.customer_id == bindparam("customer"))
+        .group_by(models.Redemption.rule_id)
+    )
+    return {
+        (False, False): version,
+        (True, False): union_all(version, global_use),
+        (False, True): union_all(version, customer_use),
+        (True, True): union_all(version, global_use, customer_use),
+    }
+
+
+_STAMP_STATEMENTS = _stamp_statements()
+
+
 class RuleStore:
     """One per app and worker: hands out the current :class:`Snapshot`."""
 
@@ -209,30 +238,17 @@ class RuleStore:
 
     @staticmethod
     def _read_stamp(session: Session, capped: Iterable[str], customer_id: str | None) -> tuple[int, Usage]:
-        parts = [
-            select(
-                literal_column("'v'").label("kind"),
-                models.State.version.label("key"),
-                literal_column("0").label("uses"),
-            ).where(models.State.id == 1)
-        ]
         capped_ids = [int(rule_id) for rule_id in capped]
+        statement = _STAMP_STATEMENTS[bool(capped_ids), customer_id is not None]
+        params = {}
         if capped_ids:
-            parts.append(
-                select(literal_column("'g'"), models.Rule.id, models.Rule.redeemed).where(
-                    models.Rule.id.in_(capped_ids)
-                )
-            )
+            params["capped"] = capped_ids
         if customer_id is not None:
-            parts.append(
-                select(literal_column("'c'"), models.Redemption.rule_id, func.sum(models.Redemption.applications))
-                .where(models.Redemption.customer_id == customer_id)
-                .group_by(models.Redemption.rule_id)
-            )
-        statement = parts[0] if len(parts) == 1 else union_all(*parts)
+            params["customer"] = customer_id
         version = None
         usage = Usage({}, {})
-        for kind, key, count in session.execute(statement):
+        # On the session's connection (its transaction), as Core: the rows are plain, no ORM work is needed.
+        for kind, key, count in session.connection().execute(statement, params):
             if kind == "v":
                 version = key
             elif kind == "g":

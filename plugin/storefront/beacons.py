@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import lru_cache
 
 from flask import g
 from itsdangerous import BadData, URLSafeTimedSerializer
@@ -42,7 +43,12 @@ class Shown:
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(signing_keys(), salt=_SALT)
+    return _serializer_for(tuple(signing_keys()))
+
+
+@lru_cache(maxsize=16)
+def _serializer_for(keys: tuple) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(list(keys), salt=_SALT)
 
 
 def beacon_token(offer_ids: Iterable[str], order_id: str | None = None) -> str:

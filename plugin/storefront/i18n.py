@@ -6,6 +6,7 @@ Money is formatted by Babel for the shopper's locale.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -35,8 +36,19 @@ def _catalog(lang: str) -> dict[str, str]:
 
 def gettext(message: str, locale: str | None, **values: object) -> str:
     """``message`` in the shopper's language, with ``%(name)s`` placeholders filled in."""
-    translated = _catalog(language(locale)).get(message, message)
-    return translated % values if values else translated
+    return translator(locale)(message, **values)
+
+
+@lru_cache(maxsize=64)
+def translator(locale: str | None) -> Callable[..., str]:
+    """:func:`gettext` for one locale, its catalogue looked up once: what a panel calls ``_``."""
+    catalog = _catalog(language(locale))
+
+    def translate(message: str, **values: object) -> str:
+        translated = catalog.get(message, message)
+        return translated % values if values else translated
+
+    return translate
 
 
 @lru_cache(maxsize=8192)
@@ -44,6 +56,33 @@ def format_money(amount: int, currency: str, locale: str | None) -> str:
     """``amount`` minor units as the shopper reads it: 3000 JPY -> "￥3,000" (ja), "¥3,000" (en)."""
     digits = get_currency_precision(currency)
     return format_currency(Decimal(amount).scaleb(-digits), currency, locale=locale or "ja")
+
+
+@lru_cache(maxsize=64)
+def money_formatter(currency: str, locale: str | None) -> Callable[[int], str]:
+    """:func:`format_money` for one currency and locale: what a panel calls ``money``."""
+
+    def money(amount: int) -> str:
+        return format_money(amount, currency, locale)
+
+    return money
+
+
+#: From this many seconds left, a countdown reads in hours and minutes ("23時間59分"), not "1439:59".
+COUNTDOWN_HOURS_FROM = 3_600
+#: The long form's copy, with the widget's placeholders for the hours and minutes it fills in as it ticks.
+COUNTDOWN_HOURS = "%(hours)s h %(minutes)s min"
+
+
+def countdown(seconds: int, translate: Callable[..., str]) -> str:
+    """Time left as a shopper reads it: "12:59" under an hour, "23時間59分" / "23 h 59 min" from an hour.
+
+    ``static/widget.js`` ticks the same two forms (``data-tsuide-hours`` carries the long one's copy).
+    """
+    seconds = max(0, int(seconds))
+    if seconds >= COUNTDOWN_HOURS_FROM:
+        return translate(COUNTDOWN_HOURS, hours=seconds // 3_600, minutes=seconds % 3_600 // 60)
+    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 def format_percent(basis_points: int) -> str:

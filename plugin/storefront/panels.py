@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
-from flask import current_app, render_template, request, url_for
+from flask import current_app, request, url_for
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -17,7 +17,7 @@ from .assets import asset_url
 from .button_labels import offer_button_label
 from .email_links import PARAMETER, link_token, opened_from_email
 from .beacons import beacon_token, cart_offer_ids, thank_you_offer_ids
-from .i18n import format_percent
+from .i18n import countdown, format_percent
 from .plan_copy import cycle_text, day_text, plan_terms
 from .product_page import ProductPage, product_page
 from .renewals import renewal_offers
@@ -51,6 +51,16 @@ def safely(tsuide: Tsuide, name: str, render: Callable[[], str]) -> Markup:
         return Markup("")
 
 
+def render_template(name: str, **context) -> str:
+    """One of the plugin's templates with what the plugin passes it (and Jinja's globals: ``url_for``...).
+
+    Unlike Flask's ``render_template`` it does not run the shop's context processors: the panels need none
+    of the shop's page variables, and a shop's processor (a cart count, a query) would run on every panel
+    and every JSON answer of the plugin.
+    """
+    return current_app.jinja_env.get_or_select_template(name).render(context)
+
+
 def _local_next() -> str:
     """Where a no-JavaScript form should come back to: this page."""
     return request.full_path.rstrip("?") if request else "/"
@@ -59,13 +69,14 @@ def _local_next() -> str:
 def render_cart_panel(tsuide: Tsuide, quote: Quote) -> str:
     exposure = tsuide.exposure()
     locale = tsuide.locale()
+    translate = tsuide._translator()
     return render_template(
         "tsuide/cart_panel.html",
         quote=quote,
         holdout=exposure.holdout,
-        button=lambda offer: offer_button_label(offer, exposure.button_for(offer.rule_id, locale), tsuide.gettext),
-        _=tsuide.gettext,
-        money=tsuide.format_money,
+        button=lambda offer: offer_button_label(offer, exposure.button_for(offer.rule_id, locale), translate),
+        _=translate,
+        money=tsuide._money(),
         percent=format_percent,
         csrf_token=generate_csrf(),
         add_url=url_for("tsuide.add_to_cart"),
@@ -89,8 +100,8 @@ def render_product_panel(tsuide: Tsuide, page: ProductPage) -> str:
         "tsuide/product_panel.html",
         page=page,
         holdout=page.holdout,
-        _=tsuide.gettext,
-        money=tsuide.format_money,
+        _=tsuide._translator(),
+        money=tsuide._money(),
         percent=format_percent,
         csrf_token=generate_csrf(),
         add_url=url_for("tsuide.add_to_cart"),
@@ -134,6 +145,7 @@ def render_thank_you(tsuide: Tsuide, step) -> str:
     if step.state not in ("offer", "processing", "accepted"):
         return ""  # nothing to offer, or the offer's time is up: the panel disappears
     locale = tsuide.locale()
+    translate = tsuide._translator()
     replaced = {line.product_id for line in step.amendment.remove} if step.amendment else set()
     names = {pid: product.name for pid, product in tsuide._adapter.products(replaced).items()} if replaced else {}
     return render_template(
@@ -141,8 +153,9 @@ def render_thank_you(tsuide: Tsuide, step) -> str:
         step=step,
         **plan_context(tsuide, step.amendment.plan if step.amendment else None, locale),
         locale=locale,
-        _=tsuide.gettext,
-        money=tsuide.format_money,
+        _=translate,
+        money=tsuide._money(),
+        countdown=lambda seconds: countdown(seconds, translate),
         label=lambda pairs, default: _label(pairs, default, locale),
         replaced_names=names,
         csrf_token=generate_csrf(),
@@ -171,7 +184,7 @@ def plan_products(tsuide: Tsuide, plan) -> list:
 def thank_you_panel(tsuide: Tsuide, order_id: str) -> Markup:
     def render() -> str:
         if opened_from_email(order_id, datetime.now(timezone.utc)) == "ended":  # the e-mail's link, too late
-            return render_template("tsuide/offer_ended.html", _=tsuide.gettext)
+            return render_template("tsuide/offer_ended.html", _=tsuide._translator())
         return render_thank_you(tsuide, step_for(tsuide, order_id))
 
     return safely(tsuide, "thank-you panel", render)
@@ -187,15 +200,15 @@ def email_offer(tsuide: Tsuide, order_id: str) -> Markup:
             raise RuntimeError("set TSUIDE_THANK_YOU_ENDPOINT to the thank-you page's endpoint for e-mail links")
         locale = tsuide.locale()
         until = format_datetime(
-            step.expires_at, "short", tzinfo=ZoneInfo(current_app.config["TSUIDE_TIMEZONE"]), locale=locale
+            step.ends_at, "short", tzinfo=ZoneInfo(current_app.config["TSUIDE_TIMEZONE"]), locale=locale
         )
         return render_template(
             "tsuide/email_offer.html",
             step=step,
             **plan_context(tsuide, None, locale),
             locale=locale,
-            _=tsuide.gettext,
-            money=tsuide.format_money,
+            _=tsuide._translator(),
+            money=tsuide._money(),
             until=until,
             link=url_for(endpoint, order_id=order_id, _external=True, **{PARAMETER: link_token(step.order)}),
         )

@@ -53,4 +53,4 @@ def product_page(tsuide, product_id: str) -> ProductPage | None:
         applications_left=lambda rule: rule.applications_left(usage.customer_used.get(rule.id, 0),
                                                               usage.redeemed.get(rule.id)),
     )
-    return ProductPage(product, before, tuple(offers), False)
+    return ProductPage(product, before, tsuide._cart_copy(context.snapshot, exposure, now).product_offers(offers), False)

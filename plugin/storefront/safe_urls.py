@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
 _AMBIGUOUS = re.compile(r"[\x00-\x1f\x7f\\]")
@@ -61,8 +62,12 @@ def back_url(candidates: Iterable[str | None], host: str, fallback: str = "/") -
     return fallback
 
 
+@lru_cache(maxsize=4096)
 def link_url(url: str | None) -> str | None:
-    """``url`` if a page may link to or load it (http, https or a path); ``None`` otherwise."""
+    """``url`` if a page may link to or load it (http, https or a path); ``None`` otherwise.
+
+    Remembered per URL (a panel checks every product's two links on every render).
+    """
     if not url or url != url.strip() or _AMBIGUOUS.search(url):
         return None
     try:

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -23,7 +24,7 @@ from ..engine.values import Order
 from ..errors import NotAddable, OfferUnavailable, PaymentFailed, UnknownOffer
 from ..engine.rules import RuleError
 from ..engine.variants import apply_variant
-from . import claims
+from . import claims, honest_copy
 from .email_links import email_deadline, email_window
 from .exposure import Exposure, exposure_for
 from .visitor import visitor_id
@@ -53,8 +54,17 @@ class Step:
     variant: str | None = None  #: the offer's A/B variant, as the order's shopper is assigned
     plan: Plan | None = None  #: the subscription an accepted (or processing) subscribe offer starts
 
+    @property
+    def ends_at(self) -> datetime:
+        """When the offer shown stops being accepted: the order's window, or the offer's own end if sooner.
+
+        Both are enforced by the server (an accept after either is refused), so a countdown to this is true.
+        """
+        offer_end = self.amendment.offer.ends_at if self.amendment is not None else None
+        return min(self.expires_at, offer_end) if offer_end is not None else self.expires_at
+
     def seconds_left(self, now: datetime) -> int:
-        return max(0, int((self.expires_at - now).total_seconds()))
+        return max(0, int((self.ends_at - now).total_seconds()))
 
 
 def _now() -> datetime:
@@ -157,6 +167,9 @@ def _step(tsuide: Tsuide, order: Order, responses: list[PostPurchaseResponse], n
             if candidate is not None:
                 wanted |= {item.product_id for item in candidate.items}
     products = adapter.products(wanted)
+    names = {pid: product.name for pid, product in products.items()}
+    offers = [honest_copy.post_purchase_offer(offer, names, now, current_app.config["TSUIDE_URGENCY_MAX_DAYS"],
+                                              tsuide._report_once) for offer in offers]
     shopper = engine.Shopper(customer, declined)
     terms = {
         "now": now,
@@ -221,6 +234,9 @@ def _offered(tsuide: Tsuide, step: Step, offer_id: str) -> engine.Amendment:
         row = tsuide._state().db.session.get(PostPurchaseOffer, number) if number is not None else None
         if row is not None and row.global_cap is not None and row.accepted >= row.global_cap:
             raise OfferUnavailable(tsuide.gettext("Sorry, this offer has just sold out."))
+        if row is not None and row.ends_at is not None and row.ends_at <= utcnow():
+            # Its own end came before the order's window closed: ended, as its countdown said (410, as at 0:00).
+            raise OfferUnavailable(tsuide.gettext("This offer has expired."))
         raise NotAddable(tsuide.gettext("This offer is no longer available."))
     return step.amendment
 

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from functools import lru_cache
 
 from flask import after_this_request, current_app, g, request, session
 from itsdangerous import BadSignature, Signer
@@ -42,7 +43,12 @@ def signing_keys(with_fallbacks: bool = True) -> list:
 
 def _signer(with_fallbacks: bool = True) -> Signer:
     """Signs with ``SECRET_KEY``; also accepts ``SECRET_KEY_FALLBACKS``, so rotating the key keeps visitors."""
-    return Signer(signing_keys(with_fallbacks), salt=_SIGNING_SALT)
+    return _signer_for(tuple(signing_keys(with_fallbacks)))
+
+
+@lru_cache(maxsize=16)
+def _signer_for(keys: tuple) -> Signer:
+    return Signer(list(keys), salt=_SIGNING_SALT)
 
 
 def visitor_cookie(visitor: str) -> str:
@@ -65,7 +71,13 @@ def assignment_salt() -> str:
     configured = current_app.config.get("TSUIDE_ASSIGNMENT_SALT")
     if configured:
         return str(configured)
-    return hmac.new(_secret_key(), b"tsuide-assignment", hashlib.sha256).hexdigest()
+    return _derived_salt(_secret_key())
+
+
+@lru_cache(maxsize=8)
+def _derived_salt(secret_key: bytes) -> str:
+    """The salt derived from a ``SECRET_KEY``: the same key always gives the same salt (worked out once)."""
+    return hmac.new(secret_key, b"tsuide-assignment", hashlib.sha256).hexdigest()
 
 
 def visitor_id() -> str:
@@ -81,11 +93,15 @@ def visitor_id() -> str:
     if "tsuide_visitor" in g:
         return g.tsuide_visitor
     cookie = request.cookies.get(VISITOR_KEY) or ""
-    found = _verified(cookie)
+    try:  # the usual cookie, signed with the current key: one check
+        signed = _signer(with_fallbacks=False).unsign(cookie).decode("ascii")
+    except BadSignature:
+        signed = None
+    found = (signed if _VISITOR.fullmatch(signed) else None) if signed is not None else _verified(cookie)
     if found is None:
         remembered = session.get(VISITOR_KEY) or ""
         found = remembered if _VISITOR.fullmatch(remembered) else secrets.token_hex(8)
-    if not _signer(with_fallbacks=False).validate(cookie):
+    if signed is None:
         value = visitor_cookie(found)  # a new id, one from the session, or one signed with an old key
 
         @after_this_request
