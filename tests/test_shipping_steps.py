@@ -81,3 +81,20 @@ def test_the_cart_charges_the_step_reached_and_the_bar_names_the_next_one(shop, 
         quote = tsuide.quote()
     assert (quote.shipping_fee, quote.free_shipping.fee, quote.free_shipping.remaining) == (300, 300, 2_000)
     assert quote.free_shipping.next_step is None
+
+
+@pytest.mark.parametrize("language, expected", [
+    ("ja", "あと￥1,500で送料￥300 · あと￥3,500で送料無料"),
+    ("en", "¥1,500 more for shipping at ¥300 · ¥3,500 more for free shipping"),
+])
+def test_the_bar_reads_the_nearest_step_first_and_the_json_says_the_fee_now(shop, admin, language, expected):
+    with shop[0].app_context():
+        shop[1].session.add(models.ShippingRule(label="送料", currency="JPY", threshold=5_000, fee=600,
+                                                steps=[models.RuleStep(threshold=3_000, fee=300)]))
+        shop[1].session.commit()
+    shop[3].lines = {"spray": 1}  # ¥1,500
+    body = shop[0].test_client().get("/tsuide/api/cart", headers={"Accept-Language": language}).json
+    progress = body["free_shipping"]
+    assert progress["fee"]["amount"] == 600 and body["shipping_fee"]["amount"] == 600
+    assert (progress["next_step"]["fee"]["amount"], progress["next_step"]["remaining"]["amount"]) == (300, 1_500)
+    assert expected in body["panel_html"]

@@ -47,6 +47,10 @@ def quote_json(quote: Quote, money: Callable[[int], str]) -> dict:
             "remaining": amount(progress.remaining),
             "fraction": round(progress.fraction, 4),
             "reached": progress.reached,
+            "fee": amount(progress.fee),
+            "next_step": None
+            if progress.next_step is None
+            else {"fee": amount(progress.next_step.fee), "remaining": amount(progress.next_step_remaining)},
             "next_reward": None
             if progress.next_reward is None
             else {"label": progress.next_reward.label, "remaining": amount(progress.next_reward_remaining)},
