@@ -25,7 +25,7 @@ from .savings import saving_of, unit_floor
 from .units import Priced, Run, apply, free_units
 
 #: States a search visits on the rates' bound alone before it works out the tighter shadow prices.
-DUAL_AFTER = 8
+DUAL_AFTER = 16
 #: A group with at most this many allocations in all is walked whole, without bounds or seeds.
 SMALL_GROUP = 32
 
