@@ -92,12 +92,12 @@ def test_a_form_with_an_error_works_without_javascript(browser, base):
     page.click(".admin-switch button")
     page.goto(f"{base}/tsuide/admin/volume-discounts/new")
     page.fill("input[name=label]", "")
-    page.fill("input[name=tiers-0-min_quantity]", "1")
+    page.fill("input[name=tiers-0-min_quantity]", "0")
     page.fill("input[name=tiers-0-discount_percent]", "10")
     page.click("button[value=save]")
     page.wait_for_load_state()
     assert "保存されていません" in page.inner_text(".ta-callout--error")
-    # An empty name is written from the values; the tier starting at 1 is what is wrong.
+    # An empty name is written from the values; the tier starting at 0 is what is wrong.
     assert page.locator(".ta-field--error input[name=label]").count() == 0
     assert page.locator(".ta-field--error input[name=tiers-0-min_quantity]").count() == 1
     assert page.input_value("input[name=tiers-0-discount_percent]") == "10"

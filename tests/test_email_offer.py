@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from bs4 import BeautifulSoup
 from flask import render_template_string
-from test_thank_you import NOW, add_offer, shoe_care_offer, shop  # noqa: F401 (the fixture)
+from test_thank_you import add_offer, now, shoe_care_offer, shop  # noqa: F401 (the fixture)
 
 from plugin.storefront.email_links import link_token
 
@@ -23,7 +23,7 @@ def mailing_shop(shop):  # noqa: F811
                                                              order_id=order_id))
     app.config.update(TSUIDE_THANK_YOU_ENDPOINT="thanks", TSUIDE_TIMEZONE="Asia/Tokyo")
     # Two hours ago: the thank-you page's 15 minutes are over, the e-mail's 24 hours are not.
-    adapter.place("M-1", [("sneakers", 1)], NOW - timedelta(hours=2))
+    adapter.place("M-1", [("sneakers", 1)], now() - timedelta(hours=2))
     return shop
 
 
@@ -78,7 +78,7 @@ def test_a_tampered_link_opens_nothing_and_breaks_nothing(mailing_shop):
     text = panel_text(client, tampered)
     assert "シューケアセット" not in text and "終了しました" not in text
     # Another order's genuine link does not open this one.
-    adapter.place("M-2", [("sneakers", 1)], NOW - timedelta(hours=2))
+    adapter.place("M-2", [("sneakers", 1)], now() - timedelta(hours=2))
     other = link_of(email(app, tsuide, "M-2"))
     assert "シューケアセット" not in panel_text(client, other.replace("/M-2/", "/M-1/"))
     assert client.get("/tsuide/api/orders/M-1/offer").json["state"] != "offer"
@@ -86,7 +86,7 @@ def test_a_tampered_link_opens_nothing_and_breaks_nothing(mailing_shop):
 
 def test_an_expired_link_says_kindly_that_the_offer_has_ended(mailing_shop):
     app, db, tsuide, adapter = mailing_shop
-    adapter.place("OLD", [("sneakers", 1)], NOW - timedelta(hours=25))
+    adapter.place("OLD", [("sneakers", 1)], now() - timedelta(hours=25))
     assert email(app, tsuide, "OLD").get_text() == ""  # no e-mail block once its window has passed
     with app.test_request_context():
         link = f"/orders/OLD/thanks?tsuide_offer={link_token(adapter.orders['OLD'])}"
