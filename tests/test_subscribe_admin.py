@@ -144,3 +144,30 @@ def test_the_linter_says_terms_complete_or_names_what_is_missing():
     contradicts = linter.lint_offer(dict(PLAN, cancel_terms="いつでも解約できます"), {})
     assert [f.code for f in contradicts] == ["cancel_contradicts_minimum"]
     assert "最低3回" in contradicts[0].text("ja")
+
+
+def test_the_first_deliverys_discount_is_read_and_given_in_percent(shop, admin):
+    """Percent for people: the API takes and answers first_discount_percent; the table keeps basis points."""
+    plan = dict(PLAN, first_pricing_mode="percent_off", first_discount_percent=12.5)
+    plan.pop("downsell")
+    created = admin.post(f"{API}/post-purchase-offers", json=plan)
+    assert created.status_code == 201, created.json
+    assert (created.json["first_discount_percent"], created.json["first_pricing_value"]) == (12.5, None)
+    [offer] = query(shop, PostPurchaseOffer)
+    assert offer.first_pricing_value == 1_250
+    wrong_unit = admin.post(f"{API}/post-purchase-offers", json=dict(plan, first_discount_percent=None,
+                                                                     first_pricing_value=1_250))
+    assert wrong_unit.status_code == 400 and "first_pricing_value" in wrong_unit.json["error"]["fields"]
+    amount = admin.post(f"{API}/post-purchase-offers", json=dict(plan, first_pricing_mode="amount_off"))
+    assert amount.status_code == 400 and "first_discount_percent" in amount.json["error"]["fields"]
+
+
+def test_the_form_reads_and_shows_the_first_deliverys_percentage(shop):
+    client = shop[0].test_client()
+    saved = post(client, f"{ADMIN}/post-purchase-offers/new",
+                 dict(FORM, first_pricing_mode="percent_off", first_pricing_value="20"))
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:500]
+    [offer] = query(shop, PostPurchaseOffer)
+    assert offer.first_pricing_value == 2_000
+    page = client.get(f"{ADMIN}/post-purchase-offers/{offer.id}").get_data(as_text=True)
+    assert 'name="first_pricing_value"' in page and 'value="20"' in page.split('name="first_pricing_value"')[1][:200]

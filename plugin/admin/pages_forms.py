@@ -199,10 +199,9 @@ def _fields(values: Mapping[str, str], spec_fields, prefix: str, parsed: Parsed)
             body[name] = [part.strip() for part in text.replace("、", ",").split(",") if part.strip()]
             continue
         try:
-            if kind == FIRST_PRICE:  # the plan's first delivery: the API keeps a percentage in basis points
+            if kind == FIRST_PRICE:  # the plan's first delivery: a percentage is the API's first_discount_percent
                 first_mode = values.get(f"{prefix}first_pricing_mode") or None
-                read = _read(PRICE, text, first_mode)
-                body[name] = percent_to_bp(read) if first_mode == "percent_off" else read
+                body["first_discount_percent" if first_mode == "percent_off" else name] = _read(PRICE, text, first_mode)
             else:
                 body[_key(name, kind, mode)] = _read(kind, text, mode)
         except Unreadable as error:
@@ -293,10 +292,10 @@ def form_values(kind_name: str, record: Mapping) -> dict[str, str]:
             if kind == BOOL:
                 if data.get(name):
                     values[f"{prefix}{name}"] = "1"
+            elif kind == FIRST_PRICE and data.get("first_pricing_mode") == "percent_off":
+                values[f"{prefix}{name}"] = _show(PRICE, data.get("first_discount_percent"), "percent_off")
             elif name in data and kind == FIRST_PRICE:
-                first_mode = data.get("first_pricing_mode")
-                values[f"{prefix}{name}"] = (show_percent(data[name]) if first_mode == "percent_off"
-                                             else _show(PRICE, data[name], first_mode))
+                values[f"{prefix}{name}"] = _show(PRICE, data[name], data.get("first_pricing_mode"))
             elif _key(name, kind, mode) in data:
                 values[f"{prefix}{name}"] = _show(kind, data[_key(name, kind, mode)], mode)
         for group, columns in spec.rows.items():

@@ -255,6 +255,16 @@ def _public_price(body: dict) -> dict:
     return public
 
 
+def _public_first_price(body: dict) -> dict:
+    """A 定期 offer's first-delivery discount as people read it: ``first_discount_percent`` for percent_off."""
+    if "first_pricing_value" in body:
+        in_percent = body.get("first_pricing_mode") == "percent_off"
+        value = body["first_pricing_value"]
+        body["first_discount_percent"] = percent_number(value) if in_percent else None
+        body["first_pricing_value"] = None if in_percent else value
+    return body
+
+
 def public(kind_name: str, record: dict) -> dict:
     """A dumped record as the API answers and an export holds it: percentages in percent (``10``, ``12.5``).
 
@@ -275,9 +285,9 @@ def public(kind_name: str, record: dict) -> dict:
             variant["pricing_value"] = None
         return body
     if kind_name in ("bundles", "post-purchase-offers"):
-        body = _public_price(body)
+        body = _public_first_price(_public_price(body))
         if isinstance(body.get("downsell"), dict):
-            body["downsell"] = _public_price(dict(body["downsell"]))
+            body["downsell"] = _public_first_price(_public_price(dict(body["downsell"])))
     return body
 
 

@@ -385,9 +385,11 @@ class OfferBaseSchema(_Priced, TermsSchema):
     cycle_unit = Text(allow_none=True, validate=validate.OneOf(("week", "month")))
     first_pricing_mode = Text(allow_none=True, validate=validate.OneOf(PRICING_MODES),
                               metadata={"description": "How this order (the first delivery) is priced; null: as paid."})
+    first_discount_percent = Percent(allow_none=True, attribute="first_discount_bp", metadata={
+        "description": "The first delivery's discount when first_pricing_mode is percent_off."})
     first_pricing_value = Whole(allow_none=True, validate=MONEY, metadata={
-        "description": "The first delivery's price by first_pricing_mode: an amount in the currency's minor unit, "
-                       "or for percent_off basis points (10% = 1000)."})
+        "description": "The first delivery's amount off or price when first_pricing_mode is amount_off or "
+                       "fixed_price, in the currency's minor unit; null for percent_off."})
     min_deliveries = Whole(allow_none=True, validate=validate.Range(min=1, max=24),
                            metadata={"description": "Deliveries the shopper commits to; null: none."})
     payment_terms = Text(allow_none=True, validate=TERMS_TEXT, metadata={"description": "When payment happens (ja)."})
@@ -417,6 +419,22 @@ class OfferBaseSchema(_Priced, TermsSchema):
 
     value_required = False
     default_value = 0  # an offer of the products at their price
+
+    @post_load
+    def _settle_first_price(self, data, **kwargs):
+        """The first delivery's discount in the column's unit: basis points for percent_off, else the amount."""
+        mode, percent = data.get("first_pricing_mode"), data.pop("first_discount_bp", None)
+        if percent is None:
+            if mode == "percent_off" and data.get("first_pricing_value") is not None:
+                raise ValidationError({"first_pricing_value": [
+                    "With percent_off, send the discount as first_discount_percent (10 means 10%); "
+                    "first_pricing_value is the amount of amount_off and fixed_price."]})
+            return data
+        if mode != "percent_off":
+            raise ValidationError({"first_discount_percent": [
+                "Only with a first_pricing_mode of percent_off; send amounts as first_pricing_value."]})
+        data["first_pricing_value"] = percent
+        return data
 
     @validates_schema(skip_on_field_errors=False)
     def _plan(self, data, **kwargs):
