@@ -28,6 +28,7 @@ from .storefront.request_limits import limit_request
 from .storefront.safe_urls import back_url, link_url
 from .storefront.visitor import visitor_id
 from .storage.events import analytics_savepoint
+from .storage.percent import percent_number
 from .engine.values import Product
 from .errors import InvalidRequest, NotAddable, OfferUnavailable, PluginUnavailable, UnknownOffer
 from .engine.rules import FixedBundle, ShippingThreshold, VolumeDiscount
@@ -182,7 +183,7 @@ def product_offers_api(product_id: str):
                 "saving": amount(offer.saving),
                 "new_total": amount(offer.new_total),
                 "tier": None if offer.tier is None else {"min_quantity": offer.tier.min_quantity,
-                                                         "percent_bp": offer.tier.percent_bp},
+                                                         "discount_percent": percent_number(offer.tier.percent_bp)},
             }
             for offer in page.offers
         ],

@@ -96,7 +96,7 @@ def test_the_volume_tier_the_product_counts_toward(database_url, make_shop):
     client = app.test_client()
     [tier] = [offer for offer in offers_json(client, "socks", "en").json["offers"] if offer["kind"] == "tier"]
     assert tier["add"] == [{"product_id": "socks", "quantity": 1}]
-    assert tier["tier"] == {"min_quantity": 2, "percent_bp": 1_000}
+    assert tier["tier"] == {"min_quantity": 2, "discount_percent": 10}
     before, after = quoted(app, tsuide, adapter, tier["add"])
     assert tier["saving"]["amount"] == after.discount_total - before.discount_total == 350
     soup = BeautifulSoup(client.get("/products/socks").data, "html.parser")
