@@ -215,3 +215,16 @@ def as_visitor(app, client, visitor: str):
     with app.app_context():
         client.set_cookie("tsuide_visitor", visitor_cookie(visitor))
     return client
+
+
+def csrf_client(app):
+    """A test client with a CSRF token bound to its session, sent on every write (as the admin's pages do)."""
+    from flask import session as request_session
+    from flask_wtf.csrf import generate_csrf
+
+    client = app.test_client()
+    with client.session_transaction() as session, app.test_request_context():
+        token = generate_csrf()
+        session.update(request_session)
+    client.environ_base["HTTP_X_CSRFTOKEN"] = token
+    return client

@@ -1,9 +1,9 @@
 """The admin's JSON API: closed by default, CSRF on writes, every field validated, 409 on stale edits."""
 import pytest
-from flask_wtf.csrf import generate_csrf
 
 from plugin import models
 from plugin.storage.audit import AuditEntry
+from shop import csrf_client
 
 API = "/tsuide/admin/api"
 BUNDLE = {"label": "3袋セット", "label_en": "3-bag set", "items": [{"product_id": "healthfood", "quantity": 3}],
@@ -19,12 +19,7 @@ def shop(admin_shop):
 def admin(shop):
     """A test client with a CSRF token bound to its session, sent on every write."""
     app = shop[0]
-    client = app.test_client()
-    with client.session_transaction() as session, app.test_request_context():
-        from flask import session as request_session
-        token = generate_csrf()
-        session.update(request_session)
-    client.environ_base["HTTP_X_CSRFTOKEN"] = token
+    client = csrf_client(app)
     return client
 
 

@@ -4,12 +4,12 @@ import json
 
 import pytest
 from bs4 import BeautifulSoup
-from flask_wtf.csrf import generate_csrf
 
 from plugin import models
 from plugin.storage.audit import AuditEntry
 from plugin.storage.post_purchase import PostPurchaseOffer
 from shop import MemoryAdapter
+from shop import csrf_client
 
 API = "/tsuide/admin/api"
 ADMIN = "/tsuide/admin"
@@ -31,12 +31,7 @@ class CategoryAdapter(MemoryAdapter):
 
 
 def client_for(app):
-    client = app.test_client()
-    with client.session_transaction() as session, app.test_request_context():
-        from flask import session as request_session
-        token = generate_csrf()
-        session.update(request_session)
-    client.environ_base["HTTP_X_CSRFTOKEN"] = token
+    client = csrf_client(app)
     return client
 
 

@@ -3,10 +3,10 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from flask_wtf.csrf import generate_csrf
 from shop import MemoryAdapter
 
 from plugin import models
+from shop import csrf_client
 
 API = "/tsuide/admin/api"
 ADMIN = "/tsuide/admin"
@@ -33,12 +33,7 @@ def shop(database_url, make_shop):
 
 
 def client_with_token(app):
-    client = app.test_client()
-    with client.session_transaction() as session, app.test_request_context():
-        from flask import session as request_session
-        token = generate_csrf()
-        session.update(request_session)
-    client.environ_base["HTTP_X_CSRFTOKEN"] = token
+    client = csrf_client(app)
     return client
 
 

@@ -1,9 +1,9 @@
 """The admin API's answers are what its OpenAPI document says, warnings included, checked answer by answer."""
 import pytest
 import schemathesis
-from flask_wtf.csrf import generate_csrf
 
 from shop import MemoryAdapter
+from shop import csrf_client
 
 API = "/tsuide/admin/api"
 #: A bundle of an out-of-stock scarf (a warning), a shadowed duplicate of it (more warnings), and copy that
@@ -30,12 +30,7 @@ class CategoryAdapter(MemoryAdapter):
 @pytest.fixture
 def admin(database_url, make_shop):
     app, *_ = make_shop(database_url, adapter=CategoryAdapter())
-    client = app.test_client()
-    with client.session_transaction() as session, app.test_request_context():
-        from flask import session as request_session
-        token = generate_csrf()
-        session.update(request_session)
-    client.environ_base["HTTP_X_CSRFTOKEN"] = token
+    client = csrf_client(app)
     return app, client
 
 

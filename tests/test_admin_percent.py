@@ -6,11 +6,11 @@ API answers and what the columns and the checkout's quote hold.
 import re
 
 import pytest
-from flask_wtf.csrf import generate_csrf
 
 from plugin import RuleError, models
 from plugin.storage.audit import AuditEntry
 from plugin.storage.post_purchase import PostPurchaseItem, PostPurchaseOffer, PostPurchaseTrigger
+from shop import csrf_client
 
 API = "/tsuide/admin/api"
 ADMIN = "/tsuide/admin"
@@ -36,12 +36,7 @@ def shop(admin_shop):
 @pytest.fixture
 def admin(shop):
     app = shop[0]
-    client = app.test_client()
-    with client.session_transaction() as session, app.test_request_context():
-        from flask import session as request_session
-        token = generate_csrf()
-        session.update(request_session)
-    client.environ_base["HTTP_X_CSRFTOKEN"] = token
+    client = csrf_client(app)
     return client
 
 

@@ -1,10 +1,10 @@
 """Reduced shipping fees on the way to free shipping ("¥3,000以上で送料¥300、¥5,000以上で無料"): the admin's API
 and form save them, refuse bad ones by field writing nothing, and the shop charges and says what they make."""
 import pytest
-from flask_wtf.csrf import generate_csrf
 
 from plugin import models
 from test_admin_pages import ADMIN, post, query
+from shop import csrf_client
 
 API = "/tsuide/admin/api"
 THRESHOLD = {"label": "5,000円以上で送料無料", "currency": "JPY", "threshold": 5_000, "fee": 600,
@@ -19,12 +19,7 @@ def shop(admin_shop):
 @pytest.fixture
 def admin(shop):
     app = shop[0]
-    client = app.test_client()
-    with client.session_transaction() as session, app.test_request_context():
-        from flask import session as request_session
-        token = generate_csrf()
-        session.update(request_session)
-    client.environ_base["HTTP_X_CSRFTOKEN"] = token
+    client = csrf_client(app)
     return client
 
 

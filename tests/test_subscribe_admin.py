@@ -1,11 +1,11 @@
 """The admin for 定期 offers: no offer without its terms (form, API, import), the linter, preview, audit."""
 import pytest
-from flask_wtf.csrf import generate_csrf
 
 from plugin.admin import linter
 from plugin.storage.audit import AuditEntry
 from plugin.storage.post_purchase import PostPurchaseOffer
 from test_admin_pages import ADMIN, field_block, post, query
+from shop import csrf_client
 
 API = "/tsuide/admin/api"
 TERMS = {"payment_terms": "各回の発送時に決済", "payment_terms_en": "Charged when each delivery ships",
@@ -33,12 +33,7 @@ def client(shop):
 @pytest.fixture
 def admin(shop):
     app = shop[0]
-    client = app.test_client()
-    with client.session_transaction() as session, app.test_request_context():
-        from flask import session as request_session
-        token = generate_csrf()
-        session.update(request_session)
-    client.environ_base["HTTP_X_CSRFTOKEN"] = token
+    client = csrf_client(app)
     return client
 
 
