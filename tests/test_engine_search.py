@@ -178,14 +178,27 @@ def test_the_bounds_leave_room_for_rounding(dual_after, monkeypatch):
     assert [(d.rule_id, d.applications) for d in q.discounts] == [("1", 1), ("2", 1)]
 
 
+@pytest.mark.parametrize("dual_after", [0, 24])
+def test_the_bounds_leave_room_for_rounding_in_a_group_too_big_to_walk_whole(dual_after, monkeypatch):
+    """Six one-yen a and three 25% pairs (64 allocations, searched with bounds): one set each saves ¥3 (each half
+    yen rounds up), all three sets of one rule ¥2. Only the half yen per rule in the bounds keeps ¥3 in reach."""
+    monkeypatch.setattr(search, "DUAL_AFTER", dual_after)
+    products = {"a": Product("a", "A", 1)}
+    rules = tuple(FixedBundle(id=str(n), label=f"p{n}", items=(BundleItem("a", 2),), mode=PricingMode.PERCENT_OFF,
+                              value=2_500) for n in (1, 2, 3))
+    q = quote_cart(Cart((CartLine("a", 6, 1),)), RuleBook(rules), products, now=NOW, with_offers=False)
+    assert [(d.rule_id, d.amount, d.applications) for d in q.discounts] == [("1", 1, 1), ("2", 1, 1), ("3", 1, 1)]
+
+
 def test_an_amount_off_is_bounded_by_its_cheapest_set_not_its_dearest():
     """a at ¥1,000 and ¥100. A 60% pair takes the dear ones (¥1,200); ¥150 off the cheap pair adds ¥150, more than
     60% of all four (¥1,320). A bound of ¥150 over the dearest set's price would think the cheap pair worth ¥15."""
     products = {"a": Product("a", "A", 1_000)}
     percent = FixedBundle(id="1", label="60%", items=(BundleItem("a", 2),), mode=PricingMode.PERCENT_OFF, value=6_000)
     amount = FixedBundle(id="2", label="¥150", items=(BundleItem("a", 2),), mode=PricingMode.AMOUNT_OFF, value=150)
+    tiny = FixedBundle(id="3", label="¥1", items=(BundleItem("a"),), mode=PricingMode.AMOUNT_OFF, value=1)  # 45 choices
     cart = Cart((CartLine("a", 2, 1_000), CartLine("a", 2, 100)))
-    q = quote_cart(cart, RuleBook((percent, amount)), products, now=NOW, with_offers=False)
+    q = quote_cart(cart, RuleBook((percent, amount, tiny)), products, now=NOW, with_offers=False)
     assert [(d.rule_id, d.amount, d.applications) for d in q.discounts] == [("1", 1_200, 1), ("2", 150, 1)]
 
 

@@ -125,7 +125,7 @@ class GroupSearch:
         for slot, pid in enumerate(slots):
             prefix, total = self.prefix[pid], totals[slot]
             tails.append([prefix[total] - prefix[total - k] for k in range(total + 1)])
-        rates = [[] for _ in range(count + 1)] if small else self._rates_from(moves, tails)
+        rates = None if small else self._rates_from(moves, len(slots))
         exact: dict[tuple, tuple[int, tuple[int, ...]]] = {}
         at_most: dict[tuple, float] = {}  # states proved to save no more than this
         budget = self.budget
@@ -162,24 +162,26 @@ class GroupSearch:
             known = at_most.get(key)
             if known is not None and known <= need:
                 return None
-            most = slack[index] + 1e-6  # at most: each unit's price at the best rate left for it...
-            for slot, rate, tail in rates[index]:
-                most += rate * tail[left[slot]]
             if small:
                 most = need + 1
-            elif most >= need + 1 and budget[0] < dual_after:  # ... or, once the search is not small, the
-                if not dual:                                     # shadow prices of the units left
-                    dual.extend(self._shadow_prices(moves, totals, len(slots)))
-                shadow, above = dual
-                priced = slack[index] + 1e-6
-                for slot in relevant[index]:
-                    priced += shadow[slot] * left[slot]
-                for rule_index, extra, needs, most_sets in above:  # what rules save above those prices
-                    if rule_index >= index:
-                        sets = min([left[slot] // quantity for slot, quantity in needs])
-                        priced += extra * (sets if most_sets is None or sets < most_sets else most_sets)
-                if priced < most:
-                    most = priced
+            else:  # at most: each unit's price at the best rate left for it...
+                most = slack[index] + 1e-6
+                for rate, tail, free_here in zip(rates[index], tails, left):
+                    if rate:
+                        most += rate * tail[free_here]
+                if most >= need + 1 and budget[0] < dual_after:  # ... or, once the search is not small, the
+                    if not dual:                                     # shadow prices of the units left
+                        dual.extend(self._shadow_prices(moves, totals, len(slots)))
+                    shadow, above = dual
+                    priced = slack[index] + 1e-6
+                    for slot in relevant[index]:
+                        priced += shadow[slot] * left[slot]
+                    for rule_index, extra, needs, most_sets in above:  # what rules save above those prices
+                        if rule_index >= index:
+                            sets = min([left[slot] // quantity for slot, quantity in needs])
+                            priced += extra * (sets if most_sets is None or sets < most_sets else most_sets)
+                    if priced < most:
+                        most = priced
             if most < need + 1:  # savings are whole: nothing here reaches need + 1
                 at_most[key] = most if known is None or most < known else known
                 return None
@@ -226,7 +228,10 @@ class GroupSearch:
             found = solve(0, totals, -1)
             assert found is not None  # any allocation saves at least 0 > -1
             return list(found[1])
-        seeds = self._seeds(moves, totals)
+        seeds = []
+        for choices in self._seeds(moves, totals):  # the two greedy answers are often the same one
+            if choices not in seeds:
+                seeds.append(choices)
         values = [evaluate(choices) for choices in seeds]
         top = max(range(len(seeds)), key=lambda index: (values[index], seeds[index]))
         found = solve(0, totals, values[top] - 1)  # the seed's saving or more, largest choices first
@@ -339,24 +344,23 @@ class GroupSearch:
                         above.append((index, gains[index] * dearest[slot] - shadow[slot], [(slot, 1)], None))
         return shadow, above
 
-    def _rates_from(self, moves, tails: list[list[int]]) -> list[list[tuple[int, float, list[int]]]]:
-        """Per rule index: each product slot's best rate among the rules from there on, with its ``tails``.
+    def _rates_from(self, moves, slot_count: int) -> list[list[float]]:
+        """Per rule index: each product slot's best rate among the rules from there on.
 
         The rate is the most a rule saves per yen of the units it takes: a percentage (or a volume's top
         tier) its rate; an amount off at most ``value / cheapest set``; a fixed price at most
         ``1 - price / dearest set``.
         """
-        per_slot = [0.0] * len(tails)
-        rates: list[list[tuple[int, float, list[int]]]] = [[] for _ in range(len(self.rules) + 1)]
+        per_slot = [0.0] * slot_count
+        rates: list[list[float]] = [per_slot] * (len(self.rules) + 1)
         for index in range(len(self.rules) - 1, -1, -1):
             rate = self._rate_of(self.rules[index])
-            changed = False
-            for slot, _, _ in moves[index]:
-                if rate > per_slot[slot]:
-                    per_slot[slot] = rate
-                    changed = True
-            rates[index] = [(slot, rate, tails[slot]) for slot, rate in enumerate(per_slot) if rate > 0] \
-                if changed or index == len(self.rules) - 1 else rates[index + 1]
+            if any(rate > per_slot[slot] for slot, _, _ in moves[index]):
+                per_slot = list(per_slot)
+                for slot, _, _ in moves[index]:
+                    if rate > per_slot[slot]:
+                        per_slot[slot] = rate
+            rates[index] = per_slot
         return rates
 
     def _rate_of(self, rule: Rule) -> float:
