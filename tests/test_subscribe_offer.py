@@ -1,4 +1,5 @@
 """The thank-you page's 定期 switch: honest terms before the button, one click starting one subscription."""
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -64,6 +65,10 @@ def test_every_term_the_law_asks_for_is_shown_before_the_button_in_japanese(shop
     html = body["panel_html"]
     assert html.index("解約方法") < html.index("定期便に切り替える")
     assert [b.get_text() for b in panel.select("button")] == ["定期便に切り替える", "今回は見送る"]
+    # The countdown is the add-on's: the words the widget ticks with in hours, minutes and seconds below an hour.
+    clock = panel.select_one("[data-tsuide-countdown]")
+    assert clock["data-tsuide-hours"] == "{h}時間{m}分" and clock["data-tsuide-format"] == "終了まで {time}"
+    assert re.fullmatch(r"終了まで 1[0-5]:[0-5]\d", clock.get_text()), clock.get_text()
 
 
 def test_the_terms_in_english(shop):
