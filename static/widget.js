@@ -4,6 +4,8 @@
   "use strict";
   var CART = '[data-tsuide="cart"]';
   var THANK_YOU = '[data-tsuide="thank-you"]';
+  var PRODUCT = '[data-tsuide="product"]';
+  var NOTE = "data-tsuide-note";
   var PANEL = "[data-tsuide]";
   var BODY = "[data-tsuide-body]";
   var OFFER = "[data-tsuide-offer]";
@@ -154,11 +156,18 @@
     button.disabled = true;
     button.setAttribute("aria-busy", "true");
     if (button.hasAttribute("data-tsuide-offer")) beacon(root, "click", [button.getAttribute("data-tsuide-offer")]);
-    call(form.action, {
+    var product = root.matches(PRODUCT);
+    // A product page's form names several items and the offers they come from: it goes as the form it is.
+    call(form.action, product ? {
+      method: "POST",
+      headers: { "X-CSRFToken": token(root) },
+      body: new FormData(form)
+    } : {
       method: "POST",
       headers: { "Content-Type": "application/json", "X-CSRFToken": token(root) },
       body: JSON.stringify(payload(form))
     }).then(function (body) {
+      if (product) return addedFromProduct(root, body);
       show(root, body);
       announce(root, body.message || headline(root));
       root.focus({ preventScroll: true });
@@ -175,6 +184,38 @@
       });
       refocus(root, button);
     });
+  }
+
+  // The product panel after an add: the host's totals first (the add answered with the cart's quote), then
+  // this product's offers quoted again for the new cart, with what happened said on screen and aloud.
+  function addedFromProduct(root, cartBody) {
+    document.dispatchEvent(new CustomEvent("tsuide:cart-updated", { detail: cartBody }));
+    refresh();  // a cart panel on the same page follows the cart too
+    var done = function (fresh) {
+      var parsed = new DOMParser().parseFromString((fresh && fresh.panel_html) || "", "text/html");
+      var next = parsed.querySelector(PANEL);
+      next = next && !next.hidden && next.querySelector(BODY);
+      var current = root.querySelector(BODY);
+      if (!current) return;
+      if (next) {
+        next = document.importNode(next, true);
+        current.replaceWith(next);
+        current = next;
+      } else {
+        while (current.firstChild) current.removeChild(current.firstChild);  // nothing more to offer here
+      }
+      var note = document.createElement("p");
+      note.className = "tsuide-note";
+      note.setAttribute(NOTE, "");
+      note.textContent = cartBody.message || "";
+      current.insertBefore(note, current.firstChild);
+      announce(root, cartBody.message);
+      reportImpressions(root);
+      root.focus({ preventScroll: true });
+    };
+    var api = root.getAttribute("data-tsuide-api");
+    if (!api) return done(null);
+    return call(api, { method: "GET" }).then(done).catch(function (error) { warnOnce(error); done(null); });
   }
 
   function pad(number) {

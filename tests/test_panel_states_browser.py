@@ -8,8 +8,9 @@ sold-out offer without JavaScript; on the cart page the offer taken, and an offe
 the page was open. Assertions are about what is painted: ``is_visible()``, bounding boxes inside the screen,
 and what a click where a button was would hit.
 
-The product panel's forms post and come back with or without JavaScript (the widget enhances the cart and
-thank-you panels), so there a refusal is the shop's flash message, on screen at the top of the page.
+On the product page without JavaScript a form posts and comes back, so a refusal is the shop's flash message
+at the top of the page; with JavaScript the widget sends the same form in place, says what happened at the top
+of the redrawn panel, and shows a refusal next to the button that caused it (and in the live region).
 """
 from __future__ import annotations
 
@@ -134,16 +135,30 @@ def test_product_page_with_nothing_to_offer_paints_no_box(browser, base, width, 
 def test_product_page_after_the_set_is_taken_it_is_no_longer_offered(browser, base, width, javascript):
     with shopper_page(browser, width, javascript) as page:
         page.goto(f"{base}/products/spray")
+        if javascript:
+            widget_ready(page, PRODUCT_PANEL)
         offer = page.locator('[data-tsuide-kind="bundle"]', has_text=TRIO)
         on_screen(page, offer)
         button = offer.get_by_role("button", name="セットをカートに入れる")
         on_screen(page, button)
+        count_before = int(page.inner_text("#cart-count"))
         button.click()
-        page.wait_for_url(f"{base}/products/spray")
-        on_screen(page, page.locator(".flash--success", has_text=ADDED))
+        if javascript:  # no new page: the panel says it, on screen and in its live region, and the count follows
+            note = page.locator(f"{PRODUCT_PANEL} .tsuide-note", has_text=ADDED)
+            note.wait_for(state="visible")
+            on_screen(page, note)
+            assert page.locator(f"{PRODUCT_PANEL} [data-tsuide-live]").inner_text() == ADDED
+            page.wait_for_function("n => Number(document.querySelector('#cart-count').textContent) === n",
+                                   arg=count_before + 3)
+            assert page.locator(".flash--success").count() == 0
+        else:
+            page.wait_for_url(f"{base}/products/spray")
+            on_screen(page, page.locator(".flash--success", has_text=ADDED))
+            assert int(page.inner_text("#cart-count")) == count_before + 3
         assert not page.locator('[data-tsuide-kind="bundle"]', has_text=TRIO).is_visible()
         # What is still offered (the sneakers set, which the spray is part of too) fits the screen.
         on_screen(page, page.locator(PRODUCT_PANEL))
+        assert page.locator(f"{PRODUCT_PANEL} .tsuide-offer").count() >= 1
         for each in page.locator(f"{PRODUCT_PANEL} .tsuide-offer").all():
             on_screen(page, each)
             assert TRIO not in each.inner_text()
@@ -154,6 +169,8 @@ def test_product_page_a_set_gone_while_the_page_was_open_says_so_on_screen(brows
                                                                           change_rule, out_of_stock):
     with shopper_page(browser, width, javascript, expected_errors=("status of 4",)) as page:
         page.goto(f"{base}/products/spray")
+        if javascript:
+            widget_ready(page, PRODUCT_PANEL)
         offer = page.locator('[data-tsuide-kind="bundle"]', has_text=TRIO)
         button = offer.get_by_role("button", name="セットをカートに入れる")
         on_screen(page, button)
@@ -164,11 +181,24 @@ def test_product_page_a_set_gone_while_the_page_was_open_says_so_on_screen(brows
         else:
             out_of_stock("cleaner")
         button.click()
-        page.wait_for_url(f"{base}/products/spray")
         message = ENDED if change != "out of stock" else "スニーカークリーナーは在庫切れです。"
-        on_screen(page, page.locator(".flash--error", has_text=message))
-        assert page.locator(".flash--error").get_attribute("role") or page.locator(".flashes").get_attribute("role")
-        assert not page.locator('[data-tsuide-kind="bundle"]', has_text=TRIO).is_visible()  # no longer offered
+        if javascript:
+            # Next to the button that was pressed, inside its offer, described by it, and announced.
+            error = offer.locator(".tsuide-error", has_text=message)
+            error.wait_for(state="visible")
+            error_box = on_screen(page, error)
+            button_box = on_screen(page, button)
+            assert 0 <= error_box["y"] - (button_box["y"] + button_box["height"]) < 40
+            assert button.get_attribute("aria-describedby") == error.get_attribute("id")
+            assert page.locator(f"{PRODUCT_PANEL} [data-tsuide-live]").inner_text() == message
+            assert page.locator(".flash--error").count() == 0
+            # An offer that ended or sold out cannot be taken again; an out-of-stock product may come back.
+            assert button.is_disabled() == (change != "out of stock")
+        else:
+            page.wait_for_url(f"{base}/products/spray")
+            on_screen(page, page.locator(".flash--error", has_text=message))
+            assert page.locator(".flash--error").get_attribute("role") or page.locator(".flashes").get_attribute("role")
+            assert not page.locator('[data-tsuide-kind="bundle"]', has_text=TRIO).is_visible()  # no longer offered
         page.goto(f"{base}/cart")
         assert "防水スプレー" not in page.inner_text("main")  # nothing was added
 

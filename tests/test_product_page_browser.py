@@ -1,7 +1,7 @@
 """The demo's product page in real Chromium: the sets panel is seen, and its button adds what it says."""
 import pytest
 
-from browsing import WIDTHS, shopper_page
+from browsing import WIDTHS, shopper_page, widget_ready
 
 pytestmark = pytest.mark.browser
 
@@ -17,6 +17,8 @@ def yen(text):
 def test_the_set_on_the_product_page_adds_what_it_says(browser, base, width, javascript):
     with shopper_page(browser, width, javascript) as page:
         page.goto(f"{base}/products/spray")
+        if javascript:
+            widget_ready(page, PRODUCT_PANEL)
         panel = page.locator(PRODUCT_PANEL)
         assert panel.is_visible()
         box = panel.bounding_box()
@@ -30,7 +32,11 @@ def test_the_set_on_the_product_page_adds_what_it_says(browser, base, width, jav
         button_box = button.bounding_box()
         assert button.is_visible() and button_box["x"] + button_box["width"] <= width
         button.click()
-        page.wait_for_url(f"{base}/products/spray")
+        if javascript:  # added in place: the panel says so once the cart has it
+            panel.locator(".tsuide-note").wait_for(state="visible")
+            assert panel.locator(".tsuide-note").inner_text() == "カートに追加しました。"
+        else:
+            page.wait_for_url(f"{base}/products/spray")
         page.goto(f"{base}/cart")
         assert yen(page.inner_text("#summary-total")) == promised
         for name in ("防水スプレー", "馬毛ブラシ", "スニーカークリーナー"):

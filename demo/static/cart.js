@@ -1,5 +1,5 @@
-/* The demo's cart page: when Tsuide's widget adds an offer in place, redraw this shop's own lines and
- * totals from the server, so every number on the page comes from the same quote. */
+/* The demo's cart and product pages: when Tsuide's widget adds an offer in place, redraw this shop's own
+ * lines, totals and cart count from the server, so every number on the page comes from the same quote. */
 (function () {
   "use strict";
   var PARTS = [".cart-lines", ".summary-card", "#cart-count"];

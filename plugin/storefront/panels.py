@@ -105,6 +105,7 @@ def render_product_panel(tsuide: Tsuide, page: ProductPage) -> str:
         percent=format_percent,
         csrf_token=generate_csrf(),
         add_url=url_for("tsuide.add_to_cart"),
+        offers_url=url_for("tsuide.product_offers_api", product_id=page.product.id),
         next_url=_local_next(),
         beacon_token=beacon_token(page.offer_ids),
     )
