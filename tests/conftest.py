@@ -116,13 +116,13 @@ def _seeded_demo(url: str, history: bool = False):
     from demo import create_app
     from demo.extensions import db
     from demo.seed import seed_all
-    from plugin.storage import migrate
     from plugin import models
+    import migrated
 
     # No holdout: a random 5% of test visitors would otherwise see no offers.
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "TSUIDE_HOLDOUT_PERCENT": 0})
     with app.app_context():
-        migrate.upgrade(db.engine)
+        migrated.upgrade(db.engine)
         seed_all(history=history)
         # The demo's A/B tests would give each test's random visitor either price: the suite checks the
         # offers as configured (tests/test_ab_tests.py checks variants), and keeps the seeded events.

@@ -1,6 +1,7 @@
 """A minimal shop that mounts Tsuide the way the README tells a shop owner to."""
 from __future__ import annotations
 
+import migrated
 from factories import CATALOGUE
 from flask import Flask, render_template_string
 from flask_sqlalchemy import SQLAlchemy
@@ -14,7 +15,6 @@ from dataclasses import replace
 from plugin import Cart, CartLine, Customer, Order, ShopAdapter, Tsuide
 from plugin.engine.assignment import in_holdout
 from plugin.engine.variants import VariantSpec, choose
-from plugin.storage import migrate
 from plugin.storefront.visitor import assignment_salt, visitor_cookie
 
 
@@ -185,7 +185,7 @@ def make_shop(database_url: str, *, migrate_tables: bool = True, adapter: ShopAd
     with app.app_context():
         db.create_all()
         if migrate_tables:
-            migrate.upgrade(db.engine)
+            migrated.upgrade(db.engine)
     return app, db, tsuide, adapter
 
 
