@@ -45,4 +45,11 @@ if [ -z "${TSUIDE_TEST_CHROMIUM:-}" ] && command -v chromium >/dev/null; then
   export TSUIDE_TEST_CHROMIUM=$(command -v chromium)
 fi
 
+# Two workers (pytest-xdist), a file each at a time so a module's demo shop and browser are made once: much of
+# a test's time is spent waiting on PostgreSQL, Chromium or a served page. TSUIDE_TEST_WORKERS=0 runs in one
+# process.
+WORKERS=${TSUIDE_TEST_WORKERS:-2}
+if [ "$WORKERS" != 0 ]; then
+  set -- -n "$WORKERS" --dist loadfile "$@"
+fi
 "$BIN/python" -m pytest "$@"

@@ -23,6 +23,26 @@ POSTGRES_URL = os.environ.get("TSUIDE_TEST_POSTGRES_URL")
 _skipped: list[str] = []
 
 
+def _own_database(url: str, worker: str) -> str:
+    """Under pytest-xdist each worker resets and migrates a database of its own on the same server."""
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+if POSTGRES_URL and os.environ.get("PYTEST_XDIST_WORKER"):
+    POSTGRES_URL = _own_database(POSTGRES_URL, os.environ["PYTEST_XDIST_WORKER"])
+
+
 def unavailable(reason: str):
     """Skip, or with TSUIDE_STRICT=1 fail: CI must run everything."""
     if STRICT:
