@@ -140,22 +140,32 @@ def test_an_unknown_product(database_url, make_shop):
     assert soup.select_one("[data-tsuide]") is None and soup.select_one("#footer").get_text() == "ok"
 
 
-def submit(client, form):
+def submit(client, form, widget=False):
+    """The form as a browser posts it, or (``widget``) as widget.js sends it: the same fields, asking for JSON."""
     data = [(field["name"], field["value"]) for field in form.select("input[type=hidden]")]
-    return client.post(form["action"], data=MultiDict(data))
+    headers = {"Accept": "application/json"} if widget else {}
+    return client.post(form["action"], data=MultiDict(data), headers=headers)
 
 
+@pytest.mark.parametrize("widget", [False, True], ids=["form", "widget"])
 @pytest.mark.parametrize("kind", ["bundle", "companions", "tier"])
-def test_the_form_adds_exactly_what_it_lists_and_the_analytics_count_it(database_url, make_shop, kind):
+def test_the_form_adds_exactly_what_it_lists_and_the_analytics_count_it(database_url, make_shop, kind, widget):
     app, db, tsuide, adapter = product_shop(database_url, make_shop)
     adapter.lines = {"cap": 1}
     client = app.test_client()
     product = "socks" if kind == "tier" else "spray"
     listed = next(offer for offer in offers_json(client, product).json["offers"] if offer["kind"] == kind)
     soup = BeautifulSoup(client.get(f"/products/{product}").data, "html.parser")
+    panel = soup.select_one('[data-tsuide="product"]')
+    assert panel["data-tsuide-api"] == f"/tsuide/api/products/{product}/offers"  # where the widget redraws it from
     item = soup.select_one(f'[data-tsuide-kind="{kind}"]')
-    response = submit(client, item.select_one("form"))
-    assert response.status_code == 303 and response.headers["Location"].endswith(f"/products/{product}")
+    form = item.select_one("form")
+    assert form.has_attr("data-tsuide-add-form")  # the widget sends it in place
+    response = submit(client, form, widget)
+    if widget:  # the new cart's quote, for the host's totals, and what to say
+        assert response.status_code == 200 and response.json["message"] == "カートに追加しました。"
+    else:
+        assert response.status_code == 303 and response.headers["Location"].endswith(f"/products/{product}")
     expected = {"cap": 1}
     for line in listed["add"]:
         expected[line["product_id"]] = expected.get(line["product_id"], 0) + line["quantity"]
