@@ -15,7 +15,7 @@ from .storefront import panels as _panels, i18n, renewals as _renewals
 from .storefront.exposure import NOBODY, Exposure, exposure_for
 from .storefront.honest_copy import CartCopy
 from .storage.rule_cache import RuleStore, Snapshot, Usage
-from .storage.orders import record_order, redeem
+from .storage.orders import record_order, record_subscription as _record_subscription, redeem
 from .adapter import ShopAdapter, check_adapter, missing_features
 from .admin import pages_analytics, renewals as _admin_renewals  # noqa: F401  (their routes join the admin blueprints)
 from .admin.api import api as admin_api
@@ -432,6 +432,20 @@ class Tsuide:
         if request:
             record_order(state.db.session, _panels.visitor_id(), str(order_id), quote.total,
                          self.exposure(snapshot).holdout)
+
+    def record_subscription(self, order_id: str, plan) -> None:
+        """Record a 定期 the shopper bought at the checkout (not through a thank-you offer), in the caller's
+        transaction, for the analytics: subscriptions started and their value over the minimum commitment
+        (``plan.commitment_total``), for the offers' visitors and the holdout alike. Call it once per
+        subscription, with the order, in the shopper's request. The order's thank-you page then offers no switch
+        to 定期. Like ``redeem``'s order event, a failure to write it is logged and never stops the order.
+        """
+        if not request:
+            return
+        state = self._state()
+        snapshot, _ = state.store.current(state.db.session, None)
+        _record_subscription(state.db.session, _panels.visitor_id(), str(order_id), int(plan.commitment_total),
+                             self.exposure(snapshot).holdout)
 
     # -- page helpers (Jinja global ``tsuide``) ------------------------------------------------------
 
