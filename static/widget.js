@@ -7,7 +7,9 @@
   var PANEL = "[data-tsuide]";
   var BODY = "[data-tsuide-body]";
   var OFFER = "[data-tsuide-offer]";
-  var FORMS = "[data-tsuide-add-form], [data-tsuide-accept-form], [data-tsuide-decline-form]";
+  var RENEWAL = '[data-tsuide="renewal"]';
+  var FORMS = "[data-tsuide-add-form], [data-tsuide-accept-form], [data-tsuide-decline-form], " +
+              "[data-tsuide-renewal-add], [data-tsuide-renewal-decline]";
   var ERROR = "data-tsuide-error";
   var ACTIONS = "[data-tsuide-actions]";
   var TIMEOUT_MS = 8000;
@@ -114,6 +116,7 @@
 
   function payload(form) {
     var data = new FormData(form);
+    if (data.get("token")) return { token: data.get("token") };  // a renewal add-on's signed token
     if (data.get("offer_id")) {
       var answer = { offer_id: data.get("offer_id") };
       if (data.get("idempotency_key")) answer.idempotency_key = data.get("idempotency_key");
@@ -159,6 +162,7 @@
       headers: { "Content-Type": "application/json", "X-CSRFToken": token(root) },
       body: JSON.stringify(payload(form))
     }).then(function (body) {
+      if (root.matches(RENEWAL)) return renewed(root, form, body);
       show(root, body);
       announce(root, body.message || headline(root));
       root.focus({ preventScroll: true });
@@ -175,6 +179,29 @@
       });
       refocus(root, button);
     });
+  }
+
+  // A renewal add-on answered: added, its buttons give way to the server's sentence; declined, it goes.
+  // The panel goes too once nothing is left in it. The shop's page hears "tsuide:renewal-updated".
+  function renewed(root, form, body) {
+    var offer = form.closest("[data-tsuide-renewal-offer]");
+    var focus = root;
+    if (offer && form.hasAttribute("data-tsuide-renewal-add")) {
+      var note = document.createElement("p");
+      note.className = "tsuide-renewal__added";
+      note.setAttribute("data-tsuide-renewal-added", "");
+      note.setAttribute("tabindex", "-1");
+      note.textContent = body.message || "";
+      var actions = offer.querySelector(".tsuide-renewal__actions");
+      if (actions) actions.parentNode.replaceChild(note, actions);
+      focus = note;
+    } else if (offer) {
+      offer.parentNode.removeChild(offer);
+    }
+    if (!root.querySelector("[data-tsuide-renewal-offer]")) root.hidden = true;
+    announce(root, body.message || "");
+    if (!root.hidden) focus.focus({ preventScroll: true });
+    document.dispatchEvent(new CustomEvent("tsuide:renewal-updated", { detail: body }));
   }
 
   function pad(number) {
