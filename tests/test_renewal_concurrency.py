@@ -1,4 +1,5 @@
 """Races on PostgreSQL for renewal add-ons: one key adds once, however many requests press it at once."""
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -74,5 +75,23 @@ def test_after_a_dead_worker_many_retries_at_once_take_the_lease_over_once(shop)
     adapter.charge_delay = 0.3
     assert run_together(8, press(app, token)) == [200] * 8
     assert adapter.add_calls == 2  # the killed call and one retry, under the same key
+    assert adapter.next_deliveries == {"S-1": [CartLine("socks", 1, 500)]}
+    assert outcome(app, db) == ([("added", 500)], 1)
+
+
+def test_a_slow_add_past_its_lease_and_the_one_that_took_it_over_add_once_and_record_once(shop):
+    """Not dead, only slow: the lease runs out while the shop still works, another request takes it over; both
+    calls reach the shop under one key (it adds once), and only one of them marks the claim and records it."""
+    app, db, adapter, token = shop
+    app.config["TSUIDE_CLAIM_LEASE_SECONDS"] = 0.2
+    adapter.charge_delay = 0.6
+
+    def click(index):
+        if index:
+            time.sleep(0.35)  # after the first request's lease ran out, while its shop call still runs
+        return press(app, token)(index)
+
+    assert run_together(2, click) == [200, 200]
+    assert adapter.add_calls == 2
     assert adapter.next_deliveries == {"S-1": [CartLine("socks", 1, 500)]}
     assert outcome(app, db) == ([("added", 500)], 1)

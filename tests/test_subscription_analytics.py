@@ -50,6 +50,7 @@ def report(admin_shop):
             add("view", visitor)
         for visitor in ("v1", "v2", "v4"):
             add("order", visitor, order_id=f"O-{visitor}", amount=3_000)
+        add("accept", "v4", rule_id="pp:8", order_id="O-v4", amount=2_800)  # an add-on: revenue, not a 定期
         add("accept", "v1", rule_id="pp:7", order_id="O-v1", amount=0, variant="B")
         add("subscribe", "v1", rule_id="pp:7", order_id="O-v1", amount=8_400, variant="B", page="thank-you")
         add("subscribe", "v2", order_id="O-v2", amount=3_000, page="checkout")
@@ -79,7 +80,8 @@ def test_groups_count_subscriptions_and_their_value_per_visitor(report):
     assert (holdout["visitors"], holdout["subscriptions"], holdout["subscribers"], holdout["commitment_value"]) == (
         2, 1, 1, 8_400)
     assert holdout["commitment_per_visitor"] == 4_200.0
-    assert offers["revenue"] == 9_000 and holdout["revenue"] == 3_000  # subscribe events are not revenue
+    # subscribe events are not revenue, nor an add-on's accept a 定期's value
+    assert offers["revenue"] == 9_000 + 2_800 and holdout["revenue"] == 3_000
 
 
 def test_offers_minus_holdout_per_visitor_is_welchs_difference(report):
@@ -130,3 +132,18 @@ def test_a_checkout_subscription_is_recorded_with_its_value_and_the_visitors_gro
         rows = [(e.order_id, e.amount, e.page, e.variant, e.rule_id)
                 for e in db.session.query(models.Event).filter_by(kind="subscribe").order_by(models.Event.id)]
     assert rows == [("O-9", 8_400, "checkout", None, None), ("O-10", 3_000, "checkout", "holdout", None)]
+
+
+def test_an_offer_variant_sums_the_value_of_every_subscription_it_started(admin_shop):
+    app, db, tsuide, adapter = admin_shop
+    with app.app_context():
+        for visitor, value in (("a", 8_400), ("b", 3_000)):
+            db.session.add(models.Event(kind="view", visitor_id=visitor, created_at=DAY))
+            db.session.add(models.Event(kind="accept", visitor_id=visitor, rule_id="pp:9", variant="A", amount=0,
+                                        page="thank-you", created_at=DAY))
+            db.session.add(models.Event(kind="subscribe", visitor_id=visitor, rule_id="pp:9", variant="A",
+                                        amount=value, page="thank-you", created_at=DAY))
+        db.session.commit()
+    body = csrf_client(app).get(API + RANGE).json
+    [row] = [o for o in body["offers"] if o["offer_id"] == "pp:9"][0]["variants"]
+    assert (row["subscriptions"], row["commitment_value"]) == (2, 11_400)
