@@ -104,6 +104,8 @@ def test_three_bags_on_subscription_first_delivery_at_the_set_price(demo):
         [row] = db.session.scalars(select(Subscription)).all()
         assert (row.recurring_price, row.lines) == (8_100, [["healthfood", 3, 3_000]])
         assert db.session.get(Order, order_id).total == 8_100
+        # its value over the minimum commitment starts from what this order paid: 8,100 + 8,100 × 2
+        assert [e.amount for e in db.session.query(models.Event).filter_by(kind="subscribe")] == [24_300]
 
 
 def test_buying_once_starts_nothing_and_the_thank_you_page_offers_the_switch(demo):
