@@ -163,3 +163,32 @@ def test_a_claim_without_recorded_items_is_released_not_retried(shop):
     assert post(client, token).status_code == 402
     assert adapter.add_calls == 1
     assert answers(app, db) == []
+
+
+def test_looking_at_the_next_delivery_completes_an_add_whose_worker_died(shop):
+    app, db, tsuide, adapter, rule_id = shop
+    killed(app, adapter, "before")
+    with app.test_request_context():  # during the lease: shown as added, the shop not asked again
+        assert tsuide.renewal_offers(subscription()).added == ("socks",)
+    assert adapter.add_calls == 1
+    age_claims(app, db)
+    with app.test_request_context():
+        renewal = tsuide.renewal_offers(subscription())
+    assert (renewal.offers, renewal.added) == ((), ("socks",))
+    assert adapter.add_calls == 2
+    assert adapter.next_deliveries == {"S-1": [CartLine("socks", 1, 500)]}
+    assert answers(app, db) == [("added", "socks", [["socks", 1, 500]], 500)]
+    with app.test_request_context():
+        tsuide.renewal_offers(subscription())
+    assert adapter.add_calls == 2
+
+
+def test_looking_after_a_refused_retry_suggests_it_again(shop):
+    app, db, tsuide, adapter, rule_id = shop
+    killed(app, adapter, "before")
+    age_claims(app, db)
+    adapter.charge_fails = True
+    with app.test_request_context():
+        renewal = tsuide.renewal_offers(subscription())
+    assert [offer.offer.rule_id for offer in renewal.offers] == [rule_id] and renewal.added == ()
+    assert answers(app, db) == []

@@ -9,7 +9,10 @@ the lines at exactly the shown price and the moment it closes:
 ``TSUIDE_RENEWAL_CUTOFF_DAYS`` before the delivery. Adding claims the token's
 idempotency key in ``tsuide_renewal_answers`` first, then calls the shop's
 ``add_to_next_delivery`` once; a double click, a retry or the e-mail's link
-opened twice adds once.
+opened twice adds once. A claim holds a lease (``TSUIDE_CLAIM_LEASE_SECONDS``):
+once it ran out (its worker died inside the shop's call), the next add of it,
+or the next look at that subscription's add-ons, takes the lease over (one
+request only) and asks the shop again with the claimed lines under the same key.
 """
 from __future__ import annotations
 
@@ -89,6 +92,14 @@ def renewal_offers(tsuide, subscription: Subscription, now: datetime | None = No
         return Renewal(subscription, (), closing, enabled=False)
     session = tsuide._state().db.session
     answers = _answers(session, subscription.id)
+    if any(lease_expired(answer) for answer in answers):
+        # An add whose worker died: looking at the delivery completes it (or releases it), as an add would.
+        for answer in [answer for answer in answers if lease_expired(answer)]:
+            try:
+                _settle(tsuide, answer, closing)
+            except PaymentFailed:
+                pass  # refused by the shop: released, so it is suggested again below
+        answers = _answers(session, subscription.id)
     delivery = subscription.next_delivery_on
     added = {pid for a in answers if a.status in ("pending", "added") and a.delivery_on == delivery
              for pid in a.product_ids}
