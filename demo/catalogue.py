@@ -106,6 +106,14 @@ SUBSCRIPTION_TERMS = {
                        "up to 7 days before the next delivery",
 }
 
+#: 定期 bought directly (単品 or 定期 on the product page): each later delivery ``discount_percent`` off the list
+#: price, every ``cycle_every`` ``cycle_unit``, at least ``min_deliveries``; the first delivery is this order,
+#: at the checkout's price. The same terms as the thank-you switch.
+CHECKOUT_PLANS = {
+    "healthfood": {"cycle_every": 1, "cycle_unit": "month", "discount_percent": 10, "min_deliveries": 3,
+                   **SUBSCRIPTION_TERMS},
+}
+
 THANK_YOU_OFFERS = [
     {
         "kind": "add_on", "label": "シューケアセット", "label_en": "Shoe-care set",

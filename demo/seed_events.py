@@ -61,6 +61,9 @@ def _events(rng: random.Random) -> list[dict]:
     trio_id, trio_arms = _tested("シューケア3点セット", rules.Rule)
     care_id, care_arms = _tested("シューケアセット", thank_you.PostPurchaseOffer)
     volume_id = str(db.session.scalar(select(rules.Rule.id).where(rules.Rule.kind == "volume")))
+    switch_id = "pp:{}".format(db.session.scalar(select(thank_you.PostPurchaseOffer.id).where(
+        thank_you.PostPurchaseOffer.kind == "subscribe", thank_you.PostPurchaseOffer.parent_id.is_(None))))
+    subscribing = random.Random(20261124)  # its own stream: the other figures stay as they were drawn
     now = utcnow()
     salt = assignment_salt()
     rows: list[dict] = []
@@ -98,6 +101,13 @@ def _events(rng: random.Random) -> list[dict]:
             continue
         total = basket + (2_700 if took else 0)
         event("order", order_id=order_id, amount=total, variant="holdout" if held else None, page="checkout")
+        # 定期 of green juice (¥3,000, then ¥2,700, 3 at least: ¥8,400 over the minimum commitment): some buy it
+        # at the checkout, in either group; some who saw offers switch to it on the thank-you page.
+        if subscribing.random() < 0.03:
+            event("subscribe", amount=8_400, variant="holdout" if held else None, page="checkout", order_id=order_id)
+        elif not held and subscribing.random() < 0.03:
+            event("accept", switch_id, order_id=order_id, amount=0, page="thank-you")
+            event("subscribe", switch_id, order_id=order_id, amount=8_400, page="thank-you")
         if not held and rng.random() < 0.6:  # the thank-you page offers the shoe-care set
             arm = choose(visitor, care_id, care_arms, salt=salt).name
             event("impression", care_id, arm, page="thank-you")

@@ -55,10 +55,24 @@ def add_items(items: Iterable[tuple[str, int]]) -> None:
     _save(current.items())
 
 
+def subscribed() -> list[str]:
+    """Products in the cart bought on 定期 (the product page's choice), not once."""
+    held = {product_id for product_id, _ in cart_items()}
+    chosen = session.get("subscribe")
+    return [pid for pid in chosen if isinstance(pid, str) and pid in held] if isinstance(chosen, list) else []
+
+
+def choose_subscription(product_id: str, on: bool) -> None:
+    """Buy ``product_id`` on 定期 (``on``) or once; the last choice for a product wins."""
+    chosen = [pid for pid in subscribed() if pid != product_id]
+    session["subscribe"] = [*chosen, product_id] if on else chosen
+
+
 def set_quantity(product_id: str, quantity: int) -> None:
     """Set one line's quantity; zero removes it."""
     current = dict(cart_items())
     if quantity <= 0:
+        choose_subscription(product_id, False)
         current.pop(product_id, None)
     elif product_id in current:
         current[product_id] = min(MAX_QUANTITY, quantity)
@@ -67,6 +81,7 @@ def set_quantity(product_id: str, quantity: int) -> None:
 
 def clear_cart() -> None:
     session.pop("cart", None)
+    session.pop("subscribe", None)
 
 
 def cart_count() -> int:

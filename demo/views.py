@@ -9,9 +9,10 @@ from sqlalchemy import select
 import plugin
 from plugin import CapReached
 from plugin.engine.subscriptions import priced_items
+from plugin.storefront.plan_copy import cycle_text
 from plugin.storefront.safe_urls import back_url
 
-from . import shopper
+from . import shopper, subscriptions
 from .adapter import build_cart
 from .catalogue import CATEGORIES
 from .extensions import db, tsuide
@@ -123,7 +124,11 @@ def catalogue():
 def product(product_id: str):
     row = db.session.get(Product, product_id) or abort(404)
     related = [p for p in _catalogue().values() if p.category == row.category and p.id != row.id][:4]
-    return render_template("product.html", product=row, related=related)
+    plan = subscriptions.plan_for(row.id, 1) if row.in_stock else None
+    return render_template("product.html", product=row, related=related, plan=plan,
+                           plan_percent=subscriptions.CHECKOUT_PLANS.get(row.id, {}).get("discount_percent"),
+                           terms=subscriptions.terms_rows(plan) if plan else [],
+                           cycle=cycle_text(plan.every, plan.unit, tsuide.gettext) if plan else None)
 
 
 @shop.get("/images/<product_id>.svg")
@@ -152,7 +157,8 @@ def cart():
     # still shows the cart at its own prices, without the panel (the checkout quotes strictly).
     quote = tsuide.quote(build_cart(items, shopper.customer_id()), safe=True)
     products = _catalogue(pid for pid, _ in items)
-    return render_template("cart.html", quote=quote, products=products, discount_labels=_discount_labels(quote))
+    return render_template("cart.html", quote=quote, products=products, discount_labels=_discount_labels(quote),
+                           subscribed=set(shopper.subscribed()))
 
 
 @shop.post("/cart/add")
@@ -163,8 +169,10 @@ def cart_add():
     if row is None or not row.in_stock or quantity < 1:
         flash(tr("not_available"), "error")
         return redirect(back)
+    on_subscription = request.form.get("purchase") == "subscription" and subscriptions.offered(row.id)
     shopper.add_items([(row.id, quantity)])
-    flash(tr("added", name=row.name(shopper.lang())), "success")
+    shopper.choose_subscription(row.id, on_subscription)
+    flash(tr("added_subscription" if on_subscription else "added", name=row.name(shopper.lang())), "success")
     return redirect(back)
 
 
@@ -194,6 +202,7 @@ def checkout():
     if not cart.lines:
         return redirect(url_for("shop.cart"))
     quote = tsuide.quote(cart, with_offers=False)
+    plans = subscriptions.checkout_plans(quote)  # 定期 lines: their terms come before the button
     products = _catalogue(pid for pid, _ in items)
     customer = db.session.get(Customer, customer_id)
     form = {"name": customer.name(shopper.lang()) if customer else "", "card": ""}
@@ -219,11 +228,16 @@ def checkout():
                 db.session.rollback()
                 flash(tr("cap_reached", label=error.rule_label), "error")
                 return redirect(url_for("shop.cart"))
+            subscriptions.start(order, plans)
             db.session.commit()
             shopper.clear_cart()
+            if plans:
+                flash(tr("subscription_started"), "success")
             return redirect(url_for("shop.thanks", order_id=order.id))
     status = 400 if errors else 200
-    return render_template("checkout.html", quote=quote, products=products, form=form, errors=errors), status
+    terms = {pid: subscriptions.terms_rows(plan) for pid, plan in plans.items()}
+    return render_template("checkout.html", quote=quote, products=products, form=form, errors=errors,
+                           plans=plans, terms=terms), status
 
 
 @shop.get("/orders/<int:order_id>/thanks")

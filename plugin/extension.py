@@ -15,9 +15,9 @@ from .storefront import panels as _panels, i18n, renewals as _renewals
 from .storefront.exposure import NOBODY, Exposure, exposure_for
 from .storefront.honest_copy import CartCopy
 from .storage.rule_cache import RuleStore, Snapshot, Usage
-from .storage.orders import record_order, redeem
+from .storage.orders import record_order, record_subscription as _record_subscription, redeem
 from .adapter import ShopAdapter, check_adapter, missing_features
-from .admin import pages_analytics  # noqa: F401  (its routes join the admin pages' blueprint)
+from .admin import pages_analytics, renewals as _admin_renewals  # noqa: F401  (their routes join the admin blueprints)
 from .admin.api import api as admin_api
 from .admin.pages import pages as admin_pages
 from .admin.schemas import SETTING_KEYS
@@ -61,6 +61,9 @@ DEFAULTS = {
     "TSUIDE_MAX_IMPORT_BYTES": 4 * 1024 * 1024,
     "TSUIDE_SHOP_URL": "/",
     "TSUIDE_RENEWAL_CUTOFF_DAYS": 2,
+    "TSUIDE_RENEWAL_OFFERS": True,
+    "TSUIDE_RENEWAL_PAIRS": True,
+    "TSUIDE_RENEWAL_EXCLUDED_RULES": (),
 }
 
 
@@ -161,6 +164,9 @@ class Tsuide:
         - ``TSUIDE_MAX_IMPORT_BYTES`` (``4194304``): the same, for the admin's import (API and upload page).
         - ``TSUIDE_RENEWAL_CUTOFF_DAYS`` (``2``): add-ons for a subscription's next delivery close this many
           days before it (the e-mail's links too).
+        - ``TSUIDE_RENEWAL_OFFERS`` (``True``), ``TSUIDE_RENEWAL_PAIRS`` (``True``) and
+          ``TSUIDE_RENEWAL_EXCLUDED_RULES`` (``()``): renewal add-ons on or off, whether mined pairs feed them,
+          and the rule ids that never do (the admin's "Renewal add-ons" page saves its own over these).
         - ``TSUIDE_SHOP_URL`` (``"/"``): the shop's home page, where a form goes back to when it names no page
           of the shop, and the link on the closed admin's 403 page.
         - ``SECRET_KEY`` must be set: the plugin's forms and JSON writes carry a CSRF token, and visitor
@@ -426,6 +432,20 @@ class Tsuide:
         if request:
             record_order(state.db.session, _panels.visitor_id(), str(order_id), quote.total,
                          self.exposure(snapshot).holdout)
+
+    def record_subscription(self, order_id: str, plan) -> None:
+        """Record a 定期 the shopper bought at the checkout (not through a thank-you offer), in the caller's
+        transaction, for the analytics: subscriptions started and their value over the minimum commitment
+        (``plan.commitment_total``), for the offers' visitors and the holdout alike. Call it once per
+        subscription, with the order, in the shopper's request. The order's thank-you page then offers no switch
+        to 定期. Like ``redeem``'s order event, a failure to write it is logged and never stops the order.
+        """
+        if not request:
+            return
+        state = self._state()
+        snapshot, _ = state.store.current(state.db.session, None)
+        _record_subscription(state.db.session, _panels.visitor_id(), str(order_id), int(plan.commitment_total),
+                             self.exposure(snapshot).holdout)
 
     # -- page helpers (Jinja global ``tsuide``) ------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """Take the README's screenshots of the demo shop: `.venv/bin/python scripts/screenshots.py [NAME ...]`.
 
 With names (`cart`, `cart-en`, `cart-375`, `thank-you`, `product`, `subscribe`, `subscribe-en`, `next-delivery`,
-`next-delivery-email`), only those are taken again.
+`next-delivery-email`, `subscribe-product`, `subscribe-checkout-375`, `admin-renewals`), only those are taken again.
 
 The admin's pictures (`admin-bundles`, `admin-edit`, `admin-picker`, `analytics`) are taken by the browser tests
 that walk those pages: `TSUIDE_SCREENSHOTS=1 bash scripts/test.sh tests/test_admin_browser.py
@@ -54,7 +54,8 @@ def main(only: set[str]) -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         # No holdout: the pictures show the offers (a random 5% of visitors would see none).
-        app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/shop.sqlite", "TSUIDE_HOLDOUT_PERCENT": 0})
+        app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/shop.sqlite", "TSUIDE_HOLDOUT_PERCENT": 0,
+                          "DEMO_ADMIN_SWITCH": True})
         with app.app_context():
             migrate.upgrade(db.engine)
             seed_all()
@@ -100,6 +101,31 @@ def main(only: set[str]) -> None:
                         page.wait_for_load_state()
                         page.screenshot(path=str(ROOT / "docs" / "next-delivery-email.png"), full_page=True)
                     page.close()
+            if wanted("subscribe-product"):  # 単品 or 定期 on the product page, the terms before the button
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                page.goto(f"{base}/lang/ja")
+                page.goto(f"{base}/products/healthfood")
+                page.check('input[name="purchase"][value="subscription"]')
+                page.screenshot(path=str(ROOT / "docs" / "subscribe-product.png"), full_page=True)
+                page.close()
+            if wanted("subscribe-checkout-375"):  # the final confirmation of a 定期, on a phone
+                page = browser.new_page(viewport={"width": 375, "height": 800})
+                page.goto(f"{base}/lang/ja")
+                page.goto(f"{base}/products/healthfood")
+                page.check('input[name="purchase"][value="subscription"]')
+                page.click(".add-form button[type=submit]")
+                page.wait_for_load_state()
+                page.goto(f"{base}/checkout")
+                page.screenshot(path=str(ROOT / "docs" / "subscribe-checkout-375.png"), full_page=True)
+                page.close()
+            if wanted("admin-renewals"):
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                page.goto(f"{base}/lang/ja")
+                page.click(".admin-switch button[type=submit]")
+                page.wait_for_load_state()
+                page.goto(f"{base}/tsuide/admin/renewals")
+                page.screenshot(path=str(ROOT / "docs" / "admin-renewals.png"), full_page=True)
+                page.close()
             browser.close()
 
 

@@ -9,7 +9,9 @@
   var PANEL = "[data-tsuide]";
   var BODY = "[data-tsuide-body]";
   var OFFER = "[data-tsuide-offer]";
-  var FORMS = "[data-tsuide-add-form], [data-tsuide-accept-form], [data-tsuide-decline-form]";
+  var RENEWAL = '[data-tsuide="renewal"]';
+  var FORMS = "[data-tsuide-add-form], [data-tsuide-accept-form], [data-tsuide-decline-form], " +
+              "[data-tsuide-renewal-add], [data-tsuide-renewal-decline]";
   var ERROR = "data-tsuide-error";
   var ACTIONS = "[data-tsuide-actions]";
   var TIMEOUT_MS = 8000;
@@ -116,6 +118,7 @@
 
   function payload(form) {
     var data = new FormData(form);
+    if (data.get("token")) return { token: data.get("token") };  // a renewal add-on's signed token
     if (data.get("offer_id")) {
       var answer = { offer_id: data.get("offer_id") };
       if (data.get("idempotency_key")) answer.idempotency_key = data.get("idempotency_key");
@@ -168,6 +171,7 @@
       body: JSON.stringify(payload(form))
     }).then(function (body) {
       if (product) return addedFromProduct(root, body);
+      if (root.matches(RENEWAL)) return renewed(root, form, body);
       show(root, body);
       announce(root, body.message || headline(root));
       root.focus({ preventScroll: true });
@@ -216,6 +220,29 @@
     var api = root.getAttribute("data-tsuide-api");
     if (!api) return done(null);
     return call(api, { method: "GET" }).then(done).catch(function (error) { warnOnce(error); done(null); });
+  }
+
+  // A renewal add-on answered: added, its buttons give way to the server's sentence; declined, it goes.
+  // The panel goes too once nothing is left in it. The shop's page hears "tsuide:renewal-updated".
+  function renewed(root, form, body) {
+    var offer = form.closest("[data-tsuide-renewal-offer]");
+    var focus = root;
+    if (offer && form.hasAttribute("data-tsuide-renewal-add")) {
+      var note = document.createElement("p");
+      note.className = "tsuide-renewal__added";
+      note.setAttribute("data-tsuide-renewal-added", "");
+      note.setAttribute("tabindex", "-1");
+      note.textContent = body.message || "";
+      var actions = offer.querySelector(".tsuide-renewal__actions");
+      if (actions) actions.parentNode.replaceChild(note, actions);
+      focus = note;
+    } else if (offer) {
+      offer.parentNode.removeChild(offer);
+    }
+    if (!root.querySelector("[data-tsuide-renewal-offer]")) root.hidden = true;
+    announce(root, body.message || "");
+    if (!root.hidden) focus.focus({ preventScroll: true });
+    document.dispatchEvent(new CustomEvent("tsuide:renewal-updated", { detail: body }));
   }
 
   function pad(number) {

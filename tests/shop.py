@@ -143,14 +143,21 @@ class SubscribingAdapter(OrderingAdapter):
             return True
 
     def add_to_next_delivery(self, subscription_id, items, idempotency_key):
+        time.sleep(self.charge_delay)
         with self._lock:
             self.add_calls += 1
+            self.calls.append((subscription_id, tuple(items), idempotency_key))
+            dies, self.dies = self.dies, None
+            if dies == "before":
+                raise WorkerKilled(1)
             if idempotency_key in self.delivery_keys:
                 return True
             if self.charge_fails:
                 return False
             self.delivery_keys.add(idempotency_key)
             self.next_deliveries.setdefault(subscription_id, []).extend(items)
+            if dies == "after":
+                raise WorkerKilled(1)
             return True
 
 

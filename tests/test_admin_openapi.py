@@ -64,7 +64,7 @@ def test_every_answer_validates_against_the_openapi_document(admin):
         conforms(schema, "POST", f"{path}/restore", f"{item}/restore", client.post(f"{path}/restore"))
     listing = conforms(schema, "GET", f"{API}/bundles", "/bundles", client.get(f"{API}/bundles?status=active"))
     assert any(item["warnings"] for item in listing["items"])
-    for path in ("/settings", "/audit", "/export", "/products"):
+    for path in ("/settings", "/audit", "/export", "/products", "/renewals"):
         conforms(schema, "GET", f"{API}{path}", path, client.get(f"{API}{path}?" if path != "/products" else
                                                                  f"{API}/products?q=s"))
     document = client.get(f"{API}/export").json

@@ -122,6 +122,8 @@ def _variant_rows(offer: OfferReport) -> list[dict]:
             "dismissals": variant.dismissals,
             "attributed_revenue": stats.revenue,
             "revenue_per_visitor": stats.revenue_per_visitor,
+            "subscriptions": variant.subscriptions,
+            "commitment_value": variant.commitment_value,
         })
     return rows
 
@@ -159,8 +161,13 @@ def as_json(dashboard: Dashboard) -> dict:
                                 "revenue": group.revenue, "conversion": group.conversion,
                                 "revenue_per_visitor": group.revenue_per_visitor,
                                 "revenue_per_buyer": group.revenue_per_buyer,
-                                "average_order_value": group.average_order_value}
+                                "average_order_value": group.average_order_value,
+                                "subscriptions": group.subscriptions, "subscribers": group.subscribers,
+                                "commitment_value": group.commitment_value,
+                                "subscriptions_per_visitor": group.subscriptions_per_visitor,
+                                "commitment_per_visitor": group.commitment_per_visitor}
                    for group in (report.treated, report.holdout)},
+        "subscriptions": {"commitment_per_visitor": _difference(report.commitment_difference)},
         "incremental": None if incremental is None else {
             "revenue_per_visitor": _difference(incremental.revenue_per_visitor),
             "revenue_per_buyer": _difference(incremental.average_order_value),

@@ -103,6 +103,27 @@ def _add_answers(document: dict, names: dict[str, str]) -> None:
                        "description": "The record before the change, as the API reads it (percent)."},
             "after": {"type": "object", "nullable": True}}}},
         "page": {"type": "integer"}, "per_page": {"type": "integer"}, "total": {"type": "integer"}}}
+    figures = {name: {"type": "integer", "minimum": 0} for name in ("adds", "added_amount", "pending", "declines")}
+    schemas["Renewals"] = {"type": "object", "additionalProperties": False, "required": [
+        "available", "renewal_offers", "renewal_pairs", "renewal_excluded_rules", "sources", "results", "totals"],
+        "properties": {
+        "available": {"type": "boolean", "description": "False when the adapter has no add_to_next_delivery()."},
+        "renewal_offers": {"type": "boolean"}, "renewal_pairs": {"type": "boolean"},
+        "renewal_excluded_rules": {"type": "array", "items": {"type": "string"}},
+        "sources": {"type": "array", "items": {"type": "object", "additionalProperties": False, "required": [
+            "rule_id", "label", "kind", "paused", "product_ids", "categories", "feeds"], "properties": {
+            "rule_id": {"type": "string"}, "label": {"type": "string"}, "kind": {"type": "string", "enum": ["bundle", "volume"]},
+            "paused": {"type": "boolean"}, "product_ids": {"type": "array", "items": {"type": "string"}},
+            "categories": {"type": "array", "items": {"type": "string"}},
+            "feeds": {"type": "boolean", "description": "Whether its offers may be suggested for a next delivery."}}}},
+        "results": {"type": "array", "items": {"type": "object", "additionalProperties": False, "required": [
+            "rule_id", "label", *figures], "properties": {
+            "rule_id": {"type": "string", "nullable": True, "description": "A rule's id, or pair:<product>."},
+            "label": {"type": "string", "nullable": True},
+            **figures, "added_amount": {"type": "integer", "minimum": 0,
+                                        "description": "What the adds charged, in the currency's minor unit."}}}},
+        "totals": {"type": "object", "additionalProperties": False, "required": list(figures), "properties": figures},
+    }}
     schemas["Products"] = {"type": "object", "required": ["items"], "properties": {
         "items": {"type": "array", "items": {"type": "object", "additionalProperties": False,
                                              "required": ["id", "name", "price", "in_stock"], "properties": {
@@ -206,6 +227,10 @@ def document(base: str) -> dict:
                         "description": "The shop's local day (TSUIDE_TIMEZONE), included; default the last 28 days"}
                        for name in ("start", "end")],
         "responses": _responses("200")}})
+    spec.path(path="/renewals", operations={"get": {
+        "summary": "Renewal add-ons: the settings in force (saved with PUT /settings), the rules that feed them, "
+                   "and per rule or mined pair what subscribers added, are adding and declined",
+        "responses": _responses("200", answer=_answer(_ref("Renewals")))}})
     spec.path(path="/features", operations={"get": {"summary": "Features the adapter leaves off",
                                                     "responses": _responses("200")}})
     spec.path(path="/products", operations={"get": {

@@ -54,6 +54,17 @@ def _revenue_table(report) -> dict:
     return {"names": [line.name for line in series], "rows": list(zip(labels, shown))}
 
 
+def _subscription_chart(report) -> Markup:
+    """定期 value over the minimum commitment per visitor: the offers' group against the holdout."""
+    tsuide = _tsuide()
+    groups = (report.treated, report.holdout)
+    bars = [Bar(tsuide.gettext("Saw offers") if group.name == "offers" else tsuide.gettext("Holdout (no offers)"),
+                group.commitment_per_visitor) for group in groups if group.visitors]
+    return bar_chart(tsuide.gettext("定期 value per visitor"), bars,
+                     value_format=lambda value: tsuide.format_money(round(value)),
+                     no_data=tsuide.gettext("No data yet"))
+
+
 def _take_chart(offer, label: str) -> Markup:
     tsuide = _tsuide()
     winner = offer.verdict.winner if offer.verdict else None
@@ -79,6 +90,7 @@ def analytics_page():
         "analytics.html", 400 if errors else 200,
         board=board, report=report, errors=errors, values=args, not_enough=NOT_ENOUGH_DATA,
         revenue_chart=_revenue_chart(report), revenue_table=_revenue_table(report),
+        subscription_chart=_subscription_chart(report),
         take_charts={offer.offer_id: _take_chart(offer, board.labels[offer.offer_id]) for offer in report.offers},
         pairs=service.mined_pairs(1, TOP_PAIRS)["items"],
         csv_url=url_for(".analytics_csv", start=report.start.isoformat(), end=report.end.isoformat()),

@@ -483,6 +483,14 @@ class SettingsSchema(_Strict):
     significance = fields.Float(validate=validate.Range(min=0.001, max=0.2),
                                 metadata={"description": "p-value below which an A/B test names a winner."})
     event_retention_days = Whole(validate=validate.Range(min=30, max=3650))
+    renewal_offers = fields.Boolean(truthy={True}, falsy={False}, metadata={
+        "description": "Suggest add-ons for subscriptions' next deliveries (renewal add-ons) at all."})
+    renewal_pairs = fields.Boolean(truthy={True}, falsy={False}, metadata={
+        "description": "Whether mined pairs (bought together) feed renewal add-ons, as well as rules."})
+    renewal_excluded_rules = fields.List(
+        fields.String(validate=[validate.Length(min=1, max=20), validate.Regexp(r"^[0-9]+$")]),
+        validate=validate.Length(max=500),
+        metadata={"description": "Ids of the rules never suggested for a next delivery."})
 
 
 #: Setting name -> the config key it overrides.
@@ -496,6 +504,9 @@ SETTING_KEYS = {
     "holdout_percent": "TSUIDE_HOLDOUT_PERCENT",
     "significance": "TSUIDE_SIGNIFICANCE",
     "event_retention_days": "TSUIDE_EVENT_RETENTION_DAYS",
+    "renewal_offers": "TSUIDE_RENEWAL_OFFERS",
+    "renewal_pairs": "TSUIDE_RENEWAL_PAIRS",
+    "renewal_excluded_rules": "TSUIDE_RENEWAL_EXCLUDED_RULES",
 }
 
 

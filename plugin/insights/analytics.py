@@ -15,6 +15,16 @@ round of aggregation. The figures, per offer and variant:
 
 The holdout comparison is the honest one: revenue per visitor and per buyer
 of the visitors who saw offers against the holdout who saw none.
+
+定期 (subscriptions) are counted apart from revenue, by their ``subscribe``
+events: one per subscription started, from the thank-you switch (``pp:<offer>``)
+or bought at the checkout (``tsuide.record_subscription``, no offer). Its
+amount is the subscription's *value over the minimum commitment*: the first
+delivery's price plus the recurring price times (minimum deliveries − 1)
+(``Plan.commitment_total``; the first price alone without a minimum). Per
+group: subscriptions started, subscribers, that value in all and per
+visitor, and the offers' group minus the holdout's value per visitor
+(Welch, as for revenue).
 """
 from __future__ import annotations
 
@@ -32,6 +42,7 @@ from sqlalchemy.orm import Session
 from .experiments import (
     NOT_ENOUGH_DATA,
     Incremental,
+    MeanDifference,
     Verdict,
     VariantStats,
     verdict,
@@ -43,6 +54,7 @@ from ..storage.events import HOLDOUT, Event
 OFFER_KINDS = ("impression", "click", "add", "accept", "decline", "dismiss")
 TAKE_KINDS = ("add", "accept")
 VISIT_KINDS = ("view", "order", "accept")
+SUBSCRIBE = "subscribe"
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,8 @@ class VariantReport:
     stats: VariantStats
     declines: int
     dismissals: int
+    subscriptions: int = 0  #: 定期 started through this offer (a subscribe offer's accepts)
+    commitment_value: int = 0  #: their value over the minimum commitment, in all
 
     @property
     def take_interval(self) -> tuple[float, float]:
@@ -80,10 +94,23 @@ class GroupReport:
     orders: int
     revenue: int
     revenue_squares: float
+    subscriptions: int = 0  #: 定期 started (thank-you switches and checkout purchases)
+    subscribers: int = 0  #: visitors who started at least one
+    commitment_value: int = 0  #: the subscriptions' value over their minimum commitment, in all
+    commitment_squares: float = 0.0  #: the sum over visitors of the square of each one's value
 
     @property
     def revenue_per_visitor(self) -> float:
         return self.revenue / self.visitors if self.visitors else 0.0
+
+    @property
+    def subscriptions_per_visitor(self) -> float:
+        return self.subscriptions / self.visitors if self.visitors else 0.0
+
+    @property
+    def commitment_per_visitor(self) -> float:
+        """Value over the minimum commitment of the subscriptions started, per visitor of the group."""
+        return self.commitment_value / self.visitors if self.visitors else 0.0
 
     @property
     def revenue_per_buyer(self) -> float:
@@ -123,6 +150,8 @@ class Report:
     holdout: GroupReport
     incremental: Incremental | None  #: ``None`` until each group has two visitors
     days: tuple[Day, ...]
+    #: offers' group minus holdout: 定期 value over the minimum commitment per visitor (``None`` as above)
+    commitment_difference: MeanDifference | None = None
 
 
 def utc_bounds(start: date, end: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -204,17 +233,23 @@ def _attributed(session: Session, window) -> dict[tuple[str, str | None], int]:
 
 def _groups(session: Session, window) -> dict[bool, GroupReport]:
     spent = case((Event.kind.in_(("order", "accept")), func.coalesce(Event.amount, 0)), else_=0)
+    committed = case((Event.kind == SUBSCRIBE, func.coalesce(Event.amount, 0)), else_=0)
     per_visitor = (
         select(
             func.max(case((and_(Event.kind.in_(("view", "order")), Event.variant == HOLDOUT), 1), else_=0)).label("held"),
             func.sum(spent).label("revenue"),
             func.sum(case((Event.kind == "order", 1), else_=0)).label("orders"),
+            func.sum(case((Event.kind == SUBSCRIBE, 1), else_=0)).label("subscriptions"),
+            func.sum(committed).label("committed"),
+            # a visitor is one who viewed, ordered or accepted; a subscribe event alone makes nobody a visitor
+            func.max(case((Event.kind.in_(VISIT_KINDS), 1), else_=0)).label("visited"),
         )
-        .where(window, Event.kind.in_(VISIT_KINDS), Event.visitor_id.is_not(None))
+        .where(window, Event.kind.in_((*VISIT_KINDS, SUBSCRIBE)), Event.visitor_id.is_not(None))
         .group_by(Event.visitor_id)
         .subquery()
     )
     revenue = cast(per_visitor.c.revenue, Float)
+    value = cast(per_visitor.c.committed, Float)
     rows = session.execute(
         select(
             per_visitor.c.held,
@@ -223,12 +258,18 @@ def _groups(session: Session, window) -> dict[bool, GroupReport]:
             func.sum(per_visitor.c.orders),
             func.sum(per_visitor.c.revenue),
             func.sum(revenue * revenue),
-        ).group_by(per_visitor.c.held)
+            func.sum(per_visitor.c.subscriptions),
+            func.sum(case((per_visitor.c.subscriptions > 0, 1), else_=0)),
+            func.sum(per_visitor.c.committed),
+            func.sum(value * value),
+        ).where(per_visitor.c.visited == 1).group_by(per_visitor.c.held)
     )
     found = {
         bool(held): GroupReport(HOLDOUT if held else "offers", visitors, int(buyers or 0), int(orders or 0),
-                                int(total or 0), float(squares or 0.0))
-        for held, visitors, buyers, orders, total, squares in rows
+                                int(total or 0), float(squares or 0.0), int(subscriptions or 0),
+                                int(subscribers or 0), int(committed or 0), float(committed_squares or 0.0))
+        for held, visitors, buyers, orders, total, squares, subscriptions, subscribers, committed, committed_squares
+        in rows
     }
     for held in (False, True):
         found.setdefault(held, GroupReport(HOLDOUT if held else "offers", 0, 0, 0, 0, 0.0))
@@ -258,6 +299,26 @@ def _incremental(treated: GroupReport, holdout: GroupReport) -> Incremental | No
             holdout.buyers,
         )
     return Incremental(revenue_per_visitor=per_visitor, average_order_value=per_buyer)
+
+
+def _commitment_difference(treated: GroupReport, holdout: GroupReport) -> MeanDifference | None:
+    """Offers' visitors minus the holdout's: 定期 value over the minimum commitment per visitor (Welch)."""
+    if treated.visitors < 2 or holdout.visitors < 2:
+        return None
+    return welch_test(
+        treated.commitment_per_visitor,
+        _variance(treated.commitment_value, treated.commitment_squares, treated.visitors), treated.visitors,
+        holdout.commitment_per_visitor,
+        _variance(holdout.commitment_value, holdout.commitment_squares, holdout.visitors), holdout.visitors,
+    )
+
+
+def _subscribed(session: Session, window) -> dict[tuple[str, str | None], tuple[int, int]]:
+    """Per offer and variant: 定期 started through it, and their value over the minimum commitment."""
+    return {(offer_id, variant): (int(count), int(value or 0)) for offer_id, variant, count, value in session.execute(
+        select(Event.rule_id, Event.variant, func.count(), func.sum(Event.amount))
+        .where(window, Event.kind == SUBSCRIBE, Event.rule_id.is_not(None)).group_by(Event.rule_id, Event.variant)
+    )}
 
 
 def _days(session: Session, window, start: date, end: date, zone: ZoneInfo) -> tuple[Day, ...]:
@@ -301,6 +362,7 @@ def _offer_reports(
     alpha: float,
     min_trials: int,
     current: Mapping[str, Collection[str]],
+    subscribed: Mapping[tuple[str, str | None], tuple[int, int]] | None = None,
 ) -> tuple[OfferReport, ...]:
     by_offer: dict[str, list[VariantReport]] = defaultdict(list)
     for (offer_id, variant), figures in counts.items():
@@ -312,8 +374,9 @@ def _offer_reports(
             revenue=max(0, revenue.get((offer_id, variant), 0)),
             visitors=seen,
         )
+        started, value = (subscribed or {}).get((offer_id, variant), (0, 0))
         by_offer[offer_id].append(
-            VariantReport(variant, stats, figures.get("decline", 0), figures.get("dismiss", 0))
+            VariantReport(variant, stats, figures.get("decline", 0), figures.get("dismiss", 0), started, value)
         )
     reports = []
     for offer_id, variants in by_offer.items():
@@ -348,11 +411,12 @@ def build_report(
         start=start,
         end=end,
         offers=_offer_reports(_offer_counts(session, window), _attributed(session, window), alpha, min_trials,
-                              current or {}),
+                              current or {}, _subscribed(session, window)),
         treated=groups[False],
         holdout=groups[True],
         incremental=_incremental(groups[False], groups[True]),
         days=_days(session, window, start, end, zone),
+        commitment_difference=_commitment_difference(groups[False], groups[True]),
     )
 
 

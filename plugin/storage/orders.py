@@ -96,3 +96,14 @@ def record_order(session: Session, visitor: str, order_id: str, total: int, hold
             .values(order_id=order_id)
             .execution_options(synchronize_session=False)
         )
+
+
+def record_subscription(session: Session, visitor: str, order_id: str, value: int, holdout: bool) -> None:
+    """Record a 定期 bought at the checkout for the analytics (a ``subscribe`` event of no offer), in a savepoint.
+
+    ``value`` is its value over the minimum commitment (``Plan.commitment_total``). The visitor's group is
+    what makes it count for the offers or for the holdout.
+    """
+    with analytics_savepoint(session):
+        session.add(Event(kind="subscribe", visitor_id=visitor, order_id=order_id, amount=value, page="checkout",
+                          variant=HOLDOUT if holdout else None))

@@ -9,17 +9,21 @@ the lines at exactly the shown price and the moment it closes:
 ``TSUIDE_RENEWAL_CUTOFF_DAYS`` before the delivery. Adding claims the token's
 idempotency key in ``tsuide_renewal_answers`` first, then calls the shop's
 ``add_to_next_delivery`` once; a double click, a retry or the e-mail's link
-opened twice adds once.
+opened twice adds once. A claim holds a lease (``TSUIDE_CLAIM_LEASE_SECONDS``):
+once it ran out (its worker died inside the shop's call), the next add of it,
+or the next look at that subscription's add-ons, takes the lease over (one
+request only) and asks the shop again with the claimed lines under the same key.
 """
 from __future__ import annotations
 
 import logging
+import time as clock
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..engine.subscriptions import Subscription, priced_items
@@ -34,6 +38,9 @@ log = logging.getLogger("tsuide")
 _SALT = "tsuide-renewal-offer"
 #: Offers the engine is asked for before those the delivery cannot take are left out.
 CANDIDATES = 10
+#: How long a request waits for a concurrent add with the same key to finish.
+CLAIM_WAIT_SECONDS = 10.0
+CLAIM_POLL_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -81,10 +88,18 @@ def renewal_offers(tsuide, subscription: Subscription, now: datetime | None = No
     """The add-ons to suggest for ``subscription``'s next delivery, priced for that delivery."""
     now = now or datetime.now(timezone.utc)
     closing = closes_at(subscription.next_delivery_on)
-    if "add_to_next_delivery" in tsuide.missing_features():
+    if "add_to_next_delivery" in tsuide.missing_features() or not tsuide.setting("TSUIDE_RENEWAL_OFFERS"):
         return Renewal(subscription, (), closing, enabled=False)
     session = tsuide._state().db.session
     answers = _answers(session, subscription.id)
+    if any(lease_expired(answer) for answer in answers):
+        # An add whose worker died: looking at the delivery completes it (or releases it), as an add would.
+        for answer in [answer for answer in answers if lease_expired(answer)]:
+            try:
+                _settle(tsuide, answer, closing)
+            except PaymentFailed:
+                pass  # refused by the shop: released, so it is suggested again below
+        answers = _answers(session, subscription.id)
     delivery = subscription.next_delivery_on
     added = {pid for a in answers if a.status in ("pending", "added") and a.delivery_on == delivery
              for pid in a.product_ids}
@@ -104,6 +119,8 @@ def renewal_offers(tsuide, subscription: Subscription, now: datetime | None = No
         price = offer.added_price - offer.saving  # what the delivery costs more with them: the engine's figure
         if not ids or ids & (held | added | declined) or price <= 0:
             continue  # never what the delivery holds, was added, or was declined
+        if not feeds_renewals(tsuide, offer.rule_id):
+            continue  # the admin left this rule (or mined pairs) out of renewals
         if any(pid not in catalogue or not catalogue[pid].in_stock for pid in ids):
             continue
         items = priced_items(offer.add, price)
@@ -115,6 +132,14 @@ def renewal_offers(tsuide, subscription: Subscription, now: datetime | None = No
                                   offer.added_price, price, token))
     shown = tsuide.setting("TSUIDE_MAX_CART_OFFERS")
     return Renewal(subscription, tuple(found[:shown]), closing, tuple(sorted(added)))
+
+
+def feeds_renewals(tsuide, rule_id: str) -> bool:
+    """Whether offers of ``rule_id`` (a rule's id, or ``pair:<product>`` for a mined pair) may be suggested for a
+    next delivery: the admin's ``renewal_pairs`` and ``renewal_excluded_rules`` settings."""
+    if rule_id.startswith("pair:"):
+        return bool(tsuide.setting("TSUIDE_RENEWAL_PAIRS"))
+    return rule_id not in set(tsuide.setting("TSUIDE_RENEWAL_EXCLUDED_RULES") or ())
 
 
 @dataclass(frozen=True)
@@ -152,42 +177,119 @@ def read(tsuide, token: str, now: datetime | None = None) -> Addition:
     return addition
 
 
+def _claim_row(addition: Addition, now: datetime) -> RenewalAnswer:
+    return RenewalAnswer(subscription_id=addition.subscription_id, delivery_on=addition.delivery_on,
+                         product_ids=sorted({line.product_id for line in addition.items}), status="pending",
+                         idempotency_key=addition.key, charge=addition.price, created_at=now, claimed_at=now,
+                         items=[[line.product_id, line.quantity, line.unit_price] for line in addition.items],
+                         rule_id=addition.rule_id[:64])
+
+
+def _claimed(row: RenewalAnswer, closes: datetime) -> Addition:
+    """The addition a claim holds: its own lines, whatever token asked again."""
+    items = tuple(CartLine(str(p), int(q), int(u)) for p, q, u in (row.items or ()))
+    return Addition(row.subscription_id, row.delivery_on, row.rule_id or "", items, closes)
+
+
+def _lease_cutoff(now: datetime) -> datetime:
+    return now - timedelta(seconds=current_app.config["TSUIDE_CLAIM_LEASE_SECONDS"])
+
+
+def lease_expired(row: RenewalAnswer, now: datetime | None = None) -> bool:
+    """Whether a pending add's lease ran out: the request that holds it is taken to be dead."""
+    return row.status == "pending" and (row.claimed_at or row.created_at) <= _lease_cutoff(now or utcnow())
+
+
 def add(tsuide, token: str) -> Addition:
-    """Add what ``token`` names to the next delivery, once: claim the key, ask the shop, record the answer."""
+    """Add what ``token`` names to the next delivery, once: claim the key, ask the shop, record the answer.
+
+    A second request for the same key waits for the first (up to :data:`CLAIM_WAIT_SECONDS`) and answers as
+    it did; one whose claim's lease ran out (its worker died inside ``add_to_next_delivery``) takes the lease
+    over and asks the shop again, once, with the claim's items under the same key.
+    """
     addition = read(tsuide, token)
-    if "add_to_next_delivery" in tsuide.missing_features():
+    if "add_to_next_delivery" in tsuide.missing_features() or not tsuide.setting("TSUIDE_RENEWAL_OFFERS"):
         raise OfferUnavailable(tsuide.gettext("This offer is no longer available."))
     products = tsuide._adapter.products({line.product_id for line in addition.items})
     if any(line.product_id not in products or not products[line.product_id].in_stock for line in addition.items):
         raise NotAddable(tsuide.gettext("This offer is no longer available."))
     session = tsuide._state().db.session
-    row = RenewalAnswer(subscription_id=addition.subscription_id, delivery_on=addition.delivery_on,
-                        product_ids=sorted({line.product_id for line in addition.items}), status="pending",
-                        idempotency_key=addition.key, charge=addition.price, created_at=utcnow())
-    try:
-        session.add(row)
-        session.commit()
-    except IntegrityError:  # added (or being added) already: never twice
-        session.rollback()
+    deadline = clock.monotonic() + CLAIM_WAIT_SECONDS
+    while True:
+        row = _claim_row(addition, utcnow())
+        try:
+            session.add(row)
+            session.commit()
+        except IntegrityError:  # added, or being added, under this key already: never twice
+            session.rollback()
+        else:
+            return _ask_shop(tsuide, row.id, addition)
         taken = session.scalar(select(RenewalAnswer).where(RenewalAnswer.idempotency_key == addition.key))
-        if taken is not None and taken.status == "added":
-            return addition
-        raise NotAddable(tsuide.gettext("Your order is being updated. Please wait a moment.")) from None
-    row_id = row.id
+        if taken is None:
+            continue  # the claim we met was released (the shop refused): claim it ourselves
+        if taken.status == "added":
+            return _claimed(taken, addition.closes_at)
+        if taken.status == "pending" and lease_expired(taken):
+            settled = _settle(tsuide, taken, addition.closes_at)
+            if settled is not None:
+                return settled
+        if clock.monotonic() > deadline:
+            raise NotAddable(tsuide.gettext("Your order is being updated. Please wait a moment."))
+        clock.sleep(CLAIM_POLL_SECONDS)
+
+
+def _settle(tsuide, row: RenewalAnswer, closes: datetime) -> Addition | None:
+    """Take over a pending add whose lease ran out (one request only) and ask the shop again, once.
+
+    ``None`` when another request took the lease first: the caller looks again and waits.
+    """
+    session = tsuide._state().db.session
+    row_id, addition = row.id, _claimed(row, closes)
+    now = utcnow()
+    taken_over = session.execute(
+        update(RenewalAnswer)
+        .where(RenewalAnswer.id == row_id, RenewalAnswer.status == "pending",
+               func.coalesce(RenewalAnswer.claimed_at, RenewalAnswer.created_at) <= _lease_cutoff(now))
+        .values(claimed_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.commit()
+    if not taken_over:
+        return None
+    if not addition.items:  # claimed before claims kept their lines: nothing to retry, so release it
+        log.warning("tsuide: renewal add %s has no recorded lines to retry; releasing it", row_id)
+        _release(session, row_id)
+        raise PaymentFailed(tsuide.gettext("The payment did not go through, so nothing was charged. Please try again."))
+    log.warning("tsuide: adding to the next delivery of subscription %s was interrupted; retrying it under the "
+                "same key", addition.subscription_id)
+    return _ask_shop(tsuide, row_id, addition)
+
+
+def _release(session, row_id: int) -> None:
+    session.rollback()
+    session.execute(delete(RenewalAnswer).where(RenewalAnswer.id == row_id, RenewalAnswer.status == "pending"))
+    session.commit()
+
+
+def _ask_shop(tsuide, row_id: int, addition: Addition) -> Addition:
+    """Call the shop's ``add_to_next_delivery`` under the claim's key; mark the claim added, or release it."""
+    session = tsuide._state().db.session
     try:
         done = bool(tsuide._adapter.add_to_next_delivery(addition.subscription_id, addition.items, addition.key))
     except Exception:
         log.exception("tsuide: adding to the next delivery of subscription %s failed", addition.subscription_id)
         done = False
     if not done:
-        session.rollback()
-        session.execute(delete(RenewalAnswer).where(RenewalAnswer.id == row_id, RenewalAnswer.status == "pending"))
-        session.commit()
+        _release(session, row_id)
         raise PaymentFailed(tsuide.gettext("The payment did not go through, so nothing was charged. Please try again."))
-    session.execute(update(RenewalAnswer).where(RenewalAnswer.id == row_id).values(status="added"))
-    with analytics_savepoint(session):
-        session.add(Event(kind="add", rule_id=addition.rule_id, visitor_id=visitor_id(), page="renewal",
-                          amount=addition.price))
+    marked = session.execute(
+        update(RenewalAnswer).where(RenewalAnswer.id == row_id, RenewalAnswer.status == "pending")
+        .values(status="added").execution_options(synchronize_session=False)
+    ).rowcount
+    if marked:  # recorded once, by whoever marked it
+        with analytics_savepoint(session):
+            session.add(Event(kind="add", rule_id=addition.rule_id, visitor_id=visitor_id(), page="renewal",
+                              amount=addition.price))
     session.commit()
     return addition
 
@@ -198,6 +300,6 @@ def decline(tsuide, token: str) -> Addition:
     session = tsuide._state().db.session
     session.add(RenewalAnswer(subscription_id=addition.subscription_id, delivery_on=addition.delivery_on,
                               product_ids=sorted({line.product_id for line in addition.items}), status="declined",
-                              charge=0, created_at=utcnow()))
+                              charge=0, created_at=utcnow(), rule_id=addition.rule_id[:64]))
     session.commit()
     return addition

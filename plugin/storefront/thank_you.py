@@ -143,7 +143,8 @@ def _step(tsuide: Tsuide, order: Order, responses: list[PostPurchaseResponse], n
 
     rows = _load_offers(session)
     offers = [_as_seen(row.to_offer(), exposure) for row in rows]
-    if "start_subscription" in tsuide.missing_features():  # the shop cannot start one: never offer it
+    if "start_subscription" in tsuide.missing_features() or _subscribed_at_checkout(session, order.id):
+        # The shop cannot start one, or the order is a 定期 already: never offer the switch.
         offers = [offer for offer in offers if offer.kind is not engine.OfferKind.SUBSCRIBE]
     declined_here = {str(r.offer_id) for r in responses if r.status == "declined"}
     adapter = tsuide._adapter
@@ -189,6 +190,15 @@ def _step(tsuide: Tsuide, order: Order, responses: list[PostPurchaseResponse], n
         return Step("none", order, expires)
     return Step("offer", order, expires, amendment, left=amendment.offer.left(),
                 variant=exposure.variant_of(f"pp:{amendment.offer.id}"))
+
+
+def _subscribed_at_checkout(session, order_id: str) -> bool:
+    """Whether the shop recorded a 定期 bought with this order (``tsuide.record_subscription``)."""
+    found = None
+    with analytics_savepoint(session):
+        found = session.scalar(select(Event.id).where(Event.kind == "subscribe", Event.order_id == order_id,
+                                                      Event.page == "checkout").limit(1))
+    return found is not None
 
 
 def order_exposure(tsuide: Tsuide, order_id: str, snapshot) -> Exposure:
