@@ -15,7 +15,7 @@ from .storefront import panels as _panels, i18n, renewals as _renewals
 from .storefront.exposure import NOBODY, Exposure, exposure_for
 from .storefront.honest_copy import CartCopy
 from .storage.rule_cache import RuleStore, Snapshot, Usage
-from .storage.orders import record_order, redeem
+from .storage.orders import record_order, record_order_rewards, redeem
 from .adapter import ShopAdapter, check_adapter, missing_features
 from .admin import pages_analytics  # noqa: F401  (its routes join the admin pages' blueprint)
 from .admin.api import api as admin_api
@@ -256,7 +256,9 @@ class Tsuide:
         # a second only for rules that touch the cart through a category and name products not fetched yet.
         by_product = snapshot.rulebook.touching(in_cart, ())
         companions = {other for others in self._companions(snapshot, in_cart).values() for other in others}
-        products = dict(adapter.products(in_cart | snapshot.referenced_products(by_product) | companions))
+        # Gifts of the shop's currency are looked up with the rest: an earned gift is offered, a coming one shown.
+        gifts = snapshot.referenced_products(snapshot.rulebook.order_rules_for(current_app.config["TSUIDE_CURRENCY"]))
+        products = dict(adapter.products(in_cart | snapshot.referenced_products(by_product) | companions | gifts))
         touching = snapshot.rulebook.touching(in_cart, {products[pid].category for pid in in_cart if pid in products})
         wanted = snapshot.referenced_products(touching) - products.keys()
         if wanted:
@@ -424,8 +426,10 @@ class Tsuide:
         snapshot, _ = state.store.current(state.db.session, customer_id)
         redeem(state.db.session, snapshot, order_id, quote, customer_id)
         if request:
-            record_order(state.db.session, _panels.visitor_id(), str(order_id), quote.total,
-                         self.exposure(snapshot).holdout)
+            holdout = self.exposure(snapshot).holdout
+            if not holdout:  # the holdout saw no bar: its spend discounts and gifts were never offered to it
+                record_order_rewards(state.db.session, _panels.visitor_id(), snapshot, quote)
+            record_order(state.db.session, _panels.visitor_id(), str(order_id), quote.total, holdout)
 
     # -- page helpers (Jinja global ``tsuide``) ------------------------------------------------------
 

@@ -84,7 +84,7 @@ def _commit(kind: Kind, action: str, row, before: dict | None, after_flush=None)
         session.commit()
     except RuleError as error:
         session.rollback()
-        fields = _api_names(error.errors, getattr(row, "pricing_mode", None))
+        fields = _api_names(error.errors, getattr(row, "pricing_mode", None), getattr(row, "kind", None))
         raise InvalidRequest("Some fields need fixing.", fields) from None
     except StaleDataError:
         session.rollback()
@@ -97,12 +97,15 @@ def _commit(kind: Kind, action: str, row, before: dict | None, after_flush=None)
 
 #: The engine's names for fields that the API calls otherwise.
 _API_FIELDS = {"mode": "pricing_mode", "replaces": "replaces_product_id", "margin_floor_bp": "margin_floor_percent",
-               "steps": "fee_steps"}
+               "steps": "fee_steps", "trigger_product_ids": "trigger_products"}
+#: Kinds (as the table names them) whose engine field keeps its own name in the API: a spend discount's steps.
+_OWN_NAMES = {"spend": {"steps"}}
 
 
-def _api_names(errors: dict, mode: str | None = None) -> dict:
+def _api_names(errors: dict, mode: str | None = None, kind: str | None = None) -> dict:
     """The engine's errors under the API's field names; a price's ``value`` is the field of its ``mode``."""
-    return {(value_field(mode) if name == "value" else _API_FIELDS.get(name, name)): messages
+    own = _OWN_NAMES.get(kind or "", set())
+    return {(value_field(mode) if name == "value" else name if name in own else _API_FIELDS.get(name, name)): messages
             for name, messages in errors.items()}
 
 
@@ -403,7 +406,8 @@ def import_all(document, actor: str | None = None) -> dict:
                     session.flush()  # one record at a time, so the engine's errors say which
                 except RuleError as error:
                     session.rollback()
-                    fields = {kind.name: {index: _api_names(error.errors, data.get("pricing_mode"))}}
+                    fields = {kind.name: {index: _api_names(error.errors, data.get("pricing_mode"),
+                                                            getattr(row, "kind", None))}}
                     raise InvalidRequest("The import was refused; nothing was changed.", fields) from None
             created[kind.name] = len(loaded[kind.name])
         for name, value in new_settings.items():
@@ -522,13 +526,15 @@ def shop_categories() -> dict[str, str] | None:
 _PRODUCT_ROWS = ("items",)
 _PRODUCT_LISTS = ("product_ids", "trigger_products")
 _CATEGORY_LISTS = ("categories", "trigger_categories")
+_PRODUCT_FIELDS = ("replaces_product_id", "gift_product_id")
 
 
 def _named_products(record: dict) -> set[str]:
     ids = {row["product_id"] for name in _PRODUCT_ROWS for row in record.get(name) or []}
     ids |= {pid for name in _PRODUCT_LISTS for pid in record.get(name) or []}
-    if record.get("replaces_product_id"):
-        ids.add(record["replaces_product_id"])
+    for name in _PRODUCT_FIELDS:
+        if record.get(name):
+            ids.add(record[name])
     return ids
 
 
@@ -556,8 +562,9 @@ def catalogue_errors(record: dict, known=None, categories=_ASK) -> dict:
         unknown = [pid for pid in record.get(name) or [] if pid not in known]
         if unknown:
             errors[name] = [unknown_message % ", ".join(unknown)]
-    if record.get("replaces_product_id") and record["replaces_product_id"] not in known:
-        errors["replaces_product_id"] = [unknown_message % record["replaces_product_id"]]
+    for name in _PRODUCT_FIELDS:
+        if record.get(name) and record[name] not in known:
+            errors[name] = [unknown_message % record[name]]
     if categories is not None:
         for name in _CATEGORY_LISTS:
             unknown = [category for category in record.get(name) or [] if category not in categories]

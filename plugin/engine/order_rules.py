@@ -28,7 +28,9 @@ SMALL_MENU = 32
 #: Allocations on the menus of all groups together; groups past it offer only "none of its rules".
 MENU_ALLOCATIONS = 256
 #: Steps combining the groups' menus may take (each a partial choice extended by one option).
-COMBINE_BUDGET = 20_000
+COMBINE_BUDGET = 5_000
+#: Candidates priced in full at most, highest upper bound first.
+MAX_CANDIDATES = 8
 
 
 @dataclass
@@ -95,6 +97,35 @@ def price_order(runs: Mapping[str, Sequence[Run]], item_bookings: Sequence[Booki
                 bookings.append(_spread(rule, rows, amount, terms))
                 spend_saving += amount
     return OrderPriced(rows, bookings, counted, spend_saving, by_product)
+
+
+def _order_saving(runs: Mapping[str, Sequence[Run]], item_saving: int, order_rules: Sequence[Rule], terms: Terms,
+                  products: Mapping) -> int | None:
+    """What :func:`price_order` saves in all, without writing the spend discounts' shares where no margin floor
+    can bind (then a spend discount's headroom is the price left on the unlocked units); ``None`` where one can."""
+    rows = dict(runs)
+    gifted = 0
+    for rule in order_rules:
+        if isinstance(rule, FreeGift) and rule.gift_product_id in rows:
+            rows[rule.gift_product_id] = list(rows[rule.gift_product_id])
+            booking = _give(rule, rows, products)
+            gifted += booking.amount if booking else 0
+    spend = [rule for rule in order_rules if isinstance(rule, SpendDiscount)]
+    floorless = all(terms.floor_of(rule) is None for rule in spend) and all(
+        terms.costs.get(pid) is None or all(run.floor_bp is None for run in row) for pid, row in rows.items())
+    if not floorless:
+        return None
+    counted = room = 0
+    for row in rows.values():
+        for run in row:
+            counted += run.unit_left * run.count
+            if not run.locked:
+                room += run.unit_left * run.count
+    taken = max((min(rule.saving_at(counted), room) for rule in spend if not rule.stackable), default=0)
+    for rule in spend:
+        if rule.stackable:
+            taken += min(rule.saving_at(counted), room - taken)
+    return item_saving + gifted + taken
 
 
 def _give(rule: FreeGift, rows: dict[str, list[Run]], products: Mapping) -> Booking | None:
@@ -199,6 +230,7 @@ def best_with_order_rules(rows: Mapping[str, Sequence[Run]], item_rules: Sequenc
     """
     base = best_allocation(rows, item_rules, terms, cache=cache)
     best = price_order(base.runs, base.bookings, order_rules, terms, products)
+    best_loss = 0  # the item rules' own allocation gives nothing up, and wins every tie
     if not order_rules:
         return best
     counted = sum(run.unit_left * run.count for row in base.runs.values() for run in row)  # before gifts
@@ -217,12 +249,23 @@ def best_with_order_rules(rows: Mapping[str, Sequence[Run]], item_rules: Sequenc
         return best
     picks_by_loss = _combine(menus, needs[-1])
     order = {rule.id: index for index, rule in enumerate(item_rules)}
-    tried = set()
-    for need in needs:
-        found = min((loss for loss in picks_by_loss if loss >= need), default=None)
-        if found is None or found in tried:
-            continue
-        tried.add(found)
+    losses = sorted({found for found in (min((loss for loss in picks_by_loss if loss >= need), default=None)
+                                         for need in needs) if found is not None})
+    # What a candidate could save at most: its item saving, every gift's dearest unit, the spend steps at its
+    # counted amount. Candidates are priced from the highest bound, until none left can beat the best found.
+    gifts = sum(max((run.price for run in rows.get(rule.gift_product_id, ())), default=0)
+                for rule in order_rules if isinstance(rule, FreeGift))
+    spend = [rule for rule in order_rules if isinstance(rule, SpendDiscount)]
+
+    def bound(loss: int) -> int:
+        at = counted + loss
+        return (base.saving - loss + gifts + max((r.saving_at(at) for r in spend if not r.stackable), default=0)
+                + sum(r.saving_at(at) for r in spend if r.stackable))
+
+    ranked = sorted(losses, key=lambda loss: (-bound(loss), loss))[:MAX_CANDIDATES]
+    for found in ranked:
+        if bound(found) < best.saving:
+            break
         runs = {pid: list(row) for pid, row in base.runs.items()}
         dropped: set[str] = set()
         added: list[Booking] = []
@@ -233,10 +276,13 @@ def best_with_order_rules(rows: Mapping[str, Sequence[Run]], item_rules: Sequenc
             dropped |= {rule.id for rule in group_rules}
             added.extend(option.priced.bookings)
         bookings = [booking for booking in base.bookings if booking.rule.id not in dropped] + added
+        saving = _order_saving(runs, sum(booking.amount for booking in bookings), order_rules, terms, products)
+        if saving is not None and (saving < best.saving or (saving == best.saving and found > best_loss)):
+            continue  # priced without writing shares: it does not beat the best
         bookings.sort(key=lambda booking: (booking.rule.stackable, order[booking.rule.id]))
         candidate = price_order(runs, bookings, order_rules, terms, products)
-        if candidate.saving > best.saving:
-            best = candidate
+        if candidate.saving > best.saving or (candidate.saving == best.saving and found < best_loss):
+            best, best_loss = candidate, found  # ties: the one that gives up less item saving
     return best
 
 
@@ -247,25 +293,41 @@ def _menus(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], terms:
     room = MENU_ALLOCATIONS
     for products, group_rules in groups(rows, item_rules, terms):
         group_rows = {pid: rows[pid] for pid in products}
+        key = ("menu", tuple(rule.id for rule in group_rules), tuple((pid, tuple(rows[pid])) for pid in sorted(products)))
+        known = cache.get(key) if cache is not None else None
+        if known is not None:  # (allocations it listed, its menu or None): the carts offers make share most groups
+            listed, menu = known
+            if listed <= room:
+                room -= listed
+                if menu is not None:
+                    menus.append(menu)
+                continue
         chosen = best_allocation(group_rows, group_rules, terms, cache=cache).saving
         if chosen <= 0:
+            if cache is not None:
+                cache[key] = (0, None)
             continue
         exclusive = [rule for rule in group_rules if not rule.stackable]
         exclusive.sort(key=lambda rule: not isinstance(rule, FixedBundle))  # bundles take units before volumes
         stackable = [rule for rule in group_rules if rule.stackable]
         vectors = _every_allocation(exclusive, group_rows, terms, min(SMALL_MENU, room))
+        listed = 0
         if vectors is None:  # too many to list: the group keeps its allocation or gives up all of its own rules
             vectors = [[0] * len(exclusive)]
         else:
-            room -= len(vectors)
+            listed = len(vectors)
+            room -= listed
         options: dict[int, _Option] = {}
         for choices in vectors:
             priced = apply(group_rows, exclusive, choices, stackable, terms)
             loss = chosen - priced.saving
             if loss > 0 and loss not in options:  # vectors come largest first: the largest choices stand
                 options[loss] = _Option(loss, priced)
-        if options:
-            menus.append((group_rules, sorted(options.values(), key=lambda option: option.loss)))
+        menu = (group_rules, sorted(options.values(), key=lambda option: option.loss)) if options else None
+        if menu is not None:
+            menus.append(menu)
+        if cache is not None and listed <= SMALL_MENU:
+            cache[key] = (listed, menu)
     return menus
 
 
@@ -316,12 +378,14 @@ def _combine(menus: list[tuple[list[Rule], list[_Option]]], need: int) -> dict[i
 
 # -- what the panel says: the ladder's next rewards, and earned gifts to add ----------------------------------------
 
-def ladder(priced: OrderPriced, order_rules: Sequence[Rule], products: Mapping, locale: str | None) -> tuple:
+def ladder(priced: OrderPriced, order_rules: Sequence[Rule], products: Mapping, locale: str | None,
+           max_remaining: int | None = None) -> tuple:
     """The next reward of each order rule on the spend ladder, nearest first (see :class:`.values.Rung`).
 
     A spend rung is the first step ahead that would take more off than the order gets now (for a
     non-stackable rule, more than the non-stackable spend discount it gets); a gift rung needs the gift in
-    stock and its products' condition met, so spending is all that is missing.
+    stock and its products' condition met, so spending is all that is missing. With ``max_remaining``, a rung
+    further away than that is left out (restraint, like the offers' ceiling).
     """
     from .values import Rung  # values imports rules; kept local so this module stays importable first
 
@@ -353,7 +417,7 @@ def ladder(priced: OrderPriced, order_rules: Sequence[Rule], products: Mapping, 
                               Rung("gift", rule.id, rule.label_for(locale), rule.threshold,
                                    rule.threshold - without_gift, product=product)))
     rungs.sort(key=lambda rung: rung[:2])
-    return tuple(rung for _, _, rung in rungs)
+    return tuple(rung for remaining, _, rung in rungs if max_remaining is None or remaining <= max_remaining)
 
 
 def gift_offers(cart, quote, order_rules: Sequence[Rule], products: Mapping, price_with,

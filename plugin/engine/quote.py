@@ -114,8 +114,9 @@ def quote_cart(
         shipping_fee=fee,
         free_shipping=progress,
     )
-    if order_live:
-        quote = replace(quote, ladder=order_rules.ladder(priced, order_live, products, locale))
+    if order_live:  # restraint: a reward further away than an offer may add is not named
+        ceiling = None if max_added_ratio_bp is None else subtotal * max_added_ratio_bp // 10_000
+        quote = replace(quote, ladder=order_rules.ladder(priced, order_live, products, locale, ceiling))
     if not with_offers:
         return quote
 
