@@ -138,21 +138,6 @@ def seed_thank_you_offers() -> int:
         select(thank_you.PostPurchaseOffer.label).where(thank_you.PostPurchaseOffer.parent_id.is_(None))
     ))
     made = [_thank_you_offer(spec) for spec in catalogue.THANK_YOU_OFFERS if spec["label"] not in there]
-    for label, label_en, currency, steps in catalogue.SPEND:
-        made.append(
-            rules.SpendRule(
-                label=label, label_en=label_en, currency=currency,
-                steps=[rules.RuleStep(threshold=threshold, amount_off=amount, discount_percent=percent)
-                       for threshold, amount, percent in steps],
-            )
-        )
-    for label, label_en, currency, gift, threshold, triggers in catalogue.GIFTS:
-        made.append(
-            rules.GiftRule(
-                label=label, label_en=label_en, currency=currency, gift_product_id=gift, threshold=threshold,
-                items=[rules.RuleItem(product_id=pid, position=position) for position, pid in enumerate(triggers)],
-            )
-        )
     db.session.add_all(made)
     db.session.flush()
     return len(made)

@@ -257,13 +257,15 @@ class Tsuide:
         by_product = snapshot.rulebook.touching(in_cart, ())
         companions = {other for others in self._companions(snapshot, in_cart).values() for other in others}
         # Gifts of the shop's currency are looked up with the rest: an earned gift is offered, a coming one shown.
-        gifts = snapshot.referenced_products(snapshot.rulebook.order_rules_for(current_app.config["TSUIDE_CURRENCY"]))
+        order_rules = snapshot.rulebook.order_rules_for(current_app.config["TSUIDE_CURRENCY"])
+        gifts = snapshot.referenced_products(order_rules)
         products = dict(adapter.products(in_cart | snapshot.referenced_products(by_product) | companions | gifts))
         touching = snapshot.rulebook.touching(in_cart, {products[pid].category for pid in in_cart if pid in products})
         wanted = snapshot.referenced_products(touching) - products.keys()
         if wanted:
             products.update(adapter.products(wanted))
-        return products, touching
+        # Spend discounts and gifts touch every cart: their "first N" counts are read fresh like the rest.
+        return products, touching + order_rules
 
     def _companions(self, snapshot: Snapshot, product_ids) -> dict[str, list[str]]:
         config = current_app.config

@@ -49,5 +49,10 @@ def ladder_text(quote: Quote, money: Callable[[int], str], percent: Callable[[in
     and the rule ids of the rewards it names (their impressions count in the analytics, like any offer's)."""
     if not quote.ladder:
         return None, []
-    shown = rungs(quote, money, percent, gettext)[:SHOWN]
-    return " · ".join(text for _, text, _ in shown), [rule_id for _, _, rule_id in shown if rule_id]
+    shown, texts = [], set()
+    for _, text, rule_id in rungs(quote, money, percent, gettext):
+        if text not in texts:  # two gifts at one threshold read once
+            texts.add(text)
+            shown.append((text, rule_id))
+    shown = shown[:SHOWN]
+    return " · ".join(text for text, _ in shown), [rule_id for _, rule_id in shown if rule_id]
