@@ -340,3 +340,36 @@ def test_a_bad_gift_is_refused_by_field(terms, field):
     with pytest.raises(RuleError) as error:
         FreeGift(**{"id": "g", "label": "g", "currency": "JPY", "gift_product_id": "g", **terms})
     assert field in error.value.errors
+
+
+def test_a_step_never_takes_more_than_the_order_counts():
+    assert SpendStep(5_000, amount_off=500).saving_at(300) == 300
+    assert SpendStep(5_000, percent_bp=FULL).saving_at(300) == 300
+
+
+def test_a_gift_threshold_is_reached_exactly_at_it():
+    products = dict(PRODUCTS, h=Product("h", "H", 999))
+    assert amounts(price([("b", 5), ("g", 1)], TOTE, products=products)) == {"g1": 800}
+    assert amounts(price([("b", 4), ("h", 1), ("g", 1)], TOTE, products=products)) == {}
+
+
+def test_the_gift_rung_counts_the_order_without_the_gift_product():
+    got = price([("b", 4), ("g", 2)], TOTE)  # 5,600 counted, 4,000 of it not totes
+    assert [(r.kind, r.remaining) for r in got.ladder] == [("gift", 1_000)]
+
+
+def test_an_exclusive_bundle_on_the_gift_does_not_keep_the_gift_from_the_shopper():
+    exclusive = bundle("1", {"a": 1, "g": 1}, "amount_off", 100, exclusive=True)
+    with_a = FreeGift(id="g2", label="g", currency="JPY", gift_product_id="g", trigger_product_ids=frozenset({"a"}))
+    got = price([("a", 1), ("g", 1)], exclusive, with_a)
+    assert got.lines[1].total == 0 and got.discount_total == 100 + 786  # the bundle, then the rest of the tote
+
+
+def test_a_gift_is_offered_only_when_the_cart_it_makes_gets_the_gift():
+    """Adding the gift product may save through another rule (here a bundle) while the gift is far off."""
+    pair = bundle("1", {"a": 1, "g": 1}, "amount_off", 100)
+    far = FreeGift(id="g9", label="g", currency="JPY", gift_product_id="g", threshold=50_000)
+    got = price([("a", 1)], pair, far, with_offers=True, max_added_ratio_bp=10_000)
+    assert got.ladder == ()  # ¥44,900 away: further than the cart itself, not named
+    assert [offer.kind for offer in got.offers] == ["complete_bundle"]
+

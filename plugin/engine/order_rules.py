@@ -138,8 +138,8 @@ def _give(rule: FreeGift, rows: dict[str, list[Run]], products: Mapping) -> Book
     without_gift = sum(run.unit_left * run.count for pid, row_of in rows.items() if pid != gift for run in row_of)
     if not rule.earned(without_gift, rows.keys()):
         return None
-    for index, run in enumerate(row):  # the first unit (most expensive first) with a price left, not locked
-        if run.unit_left > 0 and not run.locked:
+    for index, run in enumerate(row):  # the first unit (most expensive first) with a price left
+        if run.unit_left > 0:
             amount = run.unit_left
             pieces = [run.changed(count=1, unit_left=0)]
             if run.count > 1:
