@@ -13,6 +13,7 @@ shopper the most in all. Every part of this work is bounded (:data:`MENU_ALLOCAT
 """
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -249,8 +250,8 @@ def best_with_order_rules(rows: Mapping[str, Sequence[Run]], item_rules: Sequenc
         return best
     picks_by_loss = _combine(menus, needs[-1])
     order = {rule.id: index for index, rule in enumerate(item_rules)}
-    losses = sorted({found for found in (min((loss for loss in picks_by_loss if loss >= need), default=None)
-                                         for need in needs) if found is not None})
+    reachable = sorted(picks_by_loss)
+    losses = {reachable[index] for index in (bisect_left(reachable, need) for need in needs) if index < len(reachable)}
     # What a candidate could save at most: its item saving, every gift's dearest unit, the spend steps at its
     # counted amount. Candidates are priced from the highest bound, until none left can beat the best found.
     gifts = sum(max((run.price for run in rows.get(rule.gift_product_id, ())), default=0)
@@ -262,9 +263,10 @@ def best_with_order_rules(rows: Mapping[str, Sequence[Run]], item_rules: Sequenc
         return (base.saving - loss + gifts + max((r.saving_at(at) for r in spend if not r.stackable), default=0)
                 + sum(r.saving_at(at) for r in spend if r.stackable))
 
-    ranked = sorted(losses, key=lambda loss: (-bound(loss), loss))[:MAX_CANDIDATES]
+    bounds = {loss: bound(loss) for loss in losses}
+    ranked = sorted(losses, key=lambda loss: (-bounds[loss], loss))[:MAX_CANDIDATES]
     for found in ranked:
-        if bound(found) < best.saving:
+        if bounds[found] < best.saving:
             break
         runs = {pid: list(row) for pid, row in base.runs.items()}
         dropped: set[str] = set()
