@@ -350,8 +350,9 @@ class RuleCategory(Base):
 
 class RuleStep(PercentKeywords, Base):
     """A volume tier (``threshold`` = minimum quantity, ``discount_percent=10`` off), a shipping reward
-    (``threshold`` = amount, ``label``), or a reduced shipping fee (``threshold`` = amount, its ``fee``). The
-    ``percent_bp`` column keeps a tier's discount in basis points."""
+    (``threshold`` = amount, ``label``), a reduced shipping fee (``threshold`` = amount, its ``fee``), or a spend
+    discount's step (``threshold`` = amount, ``amount_off`` or ``discount_percent``). The ``percent_bp`` column
+    keeps a tier's or step's discount in basis points."""
 
     _percent_keywords = ("discount_percent",)
 
