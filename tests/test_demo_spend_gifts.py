@@ -52,3 +52,28 @@ def test_the_spend_step_applies_from_100000_and_is_named_before(shopper):
     page = cart_page(shopper)
     assert amount(page, "#summary-subtotal") == 213_000
     assert amount(page, "#summary-total") == 213_000 - 10_650  # 5% from ¥200,000
+
+
+def test_an_order_that_gets_the_spend_step_and_the_gift_counts_them_as_taken_offers(demo, shopper):
+    import re
+
+    from sqlalchemy import select
+
+    from demo.extensions import db
+    from plugin import models
+
+    add(shopper, "laptop")
+    add(shopper, "ecobag")
+    page = cart_page(shopper)
+    total = amount(page, "#summary-total")
+    assert total == 120_000 - 3_000  # the eco bag free, ¥3,000 off from ¥100,000, free shipping
+    response = shopper.post("/checkout", data={"name": "山田 花子", "card": "4242 4242 4242 4242",
+                                               "expected_total": str(total), "csrf_token": TOKEN})
+    assert response.status_code == 302
+    order_id = re.search(r"/orders/(\d+)/thanks", response.headers["Location"]).group(1)
+    with demo.app_context():
+        labels = {str(rule.id): rule.label for rule in db.session.scalars(select(models.Rule))}
+        taken = db.session.scalars(select(models.Event.rule_id).where(
+            models.Event.kind == "add", models.Event.order_id == order_id)).all()
+    assert sorted(labels[rule_id] for rule_id in taken) == ["10万円以上で3,000円引き、20万円以上で5%オフ",
+                                                            "ノベルティ: オリジナルエコバッグ"]

@@ -160,3 +160,19 @@ def test_an_out_of_stock_gift_is_never_promised(shop, admin):
     shop[3].lines = {"healthfood": 3}
     body = shop[0].test_client().get("/tsuide/api/cart").json
     assert [offer for offer in body["offers"] if offer["kind"] == "free_gift"] == []
+
+
+def test_the_admin_lists_both_kinds_and_counts_them_on_its_home_page(shop, admin):
+    assert admin.post(f"{API}/spend-discounts", json=SPEND).status_code == 201
+    assert admin.post(f"{API}/free-gifts", json=GIFT).status_code == 201
+    client = shop[0].test_client()
+    for kind, label in (("spend-discounts", SPEND["label"]), ("free-gifts", GIFT["label"])):
+        listed = client.get(f"{ADMIN}/{kind}/")
+        assert listed.status_code == 200 and label in listed.get_data(as_text=True)
+        assert admin.get(f"{API}/{kind}").json["total"] == 1
+    spend = client.get(f"{ADMIN}/spend-discounts/", headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert "￥5,000以上で￥500引き · ￥10,000以上で10%オフ" in spend
+    gifts = client.get(f"{ADMIN}/free-gifts/", headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert "Tote bag" in gifts and "￥8,000以上" in gifts
+    home = client.get(f"{ADMIN}/", headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert "購入金額に応じた値引き" in home and "ノベルティ" in home

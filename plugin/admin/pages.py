@@ -132,7 +132,9 @@ def list_records(kind: str):
     wanted = set()
     for item in listing["items"]:
         wanted |= {entry["product_id"] for entry in item.get("items", [])}
-        wanted |= set(item.get("product_ids", []))
+        wanted |= set(item.get("product_ids", [])) | set(item.get("trigger_products", []))
+        if item.get("gift_product_id"):
+            wanted.add(item["gift_product_id"])
     names = {pid: product.name for pid, product in _tsuide()._adapter.products(wanted).items()} if wanted else {}
     pages_count = max(1, -(-listing["total"] // PER_PAGE))
     return _render("list.html", kind=records, listing=listing, status=status, statuses=STATUSES, page=page,
