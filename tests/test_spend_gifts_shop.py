@@ -176,3 +176,12 @@ def test_the_admin_lists_both_kinds_and_counts_them_on_its_home_page(shop, admin
     assert "Tote bag" in gifts and "￥8,000以上" in gifts
     home = client.get(f"{ADMIN}/", headers={"Accept-Language": "ja"}).get_data(as_text=True)
     assert "購入金額に応じた値引き" in home and "ノベルティ" in home
+
+
+def test_the_linter_flags_a_gift_the_shop_does_not_sell_or_has_run_out_of(shop, admin):
+    sold_out = admin.post(f"{API}/free-gifts", json=dict(GIFT, gift_product_id="scarf"))
+    assert sold_out.status_code == 201
+    codes = [warning["code"] for warning in admin.get(f"{API}/free-gifts/{sold_out.json['id']}").json["warnings"]]
+    assert codes == ["out_of_stock"]
+    in_stock = admin.post(f"{API}/free-gifts", json=GIFT)
+    assert admin.get(f"{API}/free-gifts/{in_stock.json['id']}").json["warnings"] == []

@@ -19,7 +19,7 @@ from werkzeug.exceptions import Conflict, NotFound
 from .. import storage as models
 from ..errors import InvalidRequest
 from ..storage.audit import AuditEntry
-from ..engine.rules import RuleError
+from ..engine.rules import FreeGift, RuleError
 from ..engine.variants import VariantSpec
 from ..storage.percent import percent_number
 from ..storefront import i18n
@@ -622,13 +622,16 @@ def lint_shop() -> dict[str, dict[str, list[dict]]]:
         except RuleError:
             continue
         rules.append(rule)
-        kinds[rule.id] = {"bundle": "bundles", "volume": "volume-discounts"}.get(row.kind, "shipping-thresholds")
+        kinds[rule.id] = {"bundle": "bundles", "volume": "volume-discounts", "spend": "spend-discounts",
+                          "gift": "free-gifts"}.get(row.kind, "shipping-thresholds")
         modes[rule.id] = row.pricing_mode
         if row.variants:
             tests[rule.id] = tuple(VariantSpec.of(variant) for variant in row.variants)
     offer_kind = KINDS["post-purchase-offers"]
     offers = [offer_kind.dump(row) for row in session.scalars(offer_kind.query(select)) if row.deleted_at is None]
     named = {pid for rule in rules for pid in getattr(rule, "product_ids", ())}
+    named |= {pid for rule in rules if isinstance(rule, FreeGift) for pid in (rule.gift_product_id,
+                                                                                *rule.trigger_product_ids)}
     named |= {pid for offer in offers for pid in _named_products(offer)}
     products = dict(tsuide._adapter.products(named)) if named else {}
     if "search_products" not in tsuide.missing_features() and any(getattr(r, "categories", ()) for r in rules):
