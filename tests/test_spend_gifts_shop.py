@@ -185,3 +185,13 @@ def test_the_linter_flags_a_gift_the_shop_does_not_sell_or_has_run_out_of(shop, 
     assert codes == ["out_of_stock"]
     in_stock = admin.post(f"{API}/free-gifts", json=GIFT)
     assert admin.get(f"{API}/free-gifts/{in_stock.json['id']}").json["warnings"] == []
+
+
+def test_the_audit_log_shows_a_spend_discounts_steps_as_the_owner_wrote_them(shop, admin):
+    created = admin.post(f"{API}/spend-discounts", json=SPEND).json
+    admin.patch(f"{API}/spend-discounts/{created['id']}", json={"steps": [{"threshold": 3_000, "amount_off": 300}],
+                                                                 "version": created["version"]})
+    page = shop[0].test_client().get(f"{ADMIN}/audit", headers={"Accept-Language": "ja"})
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "￥5,000: ￥500, ￥10,000: 10%" in text and "￥3,000: ￥300" in text and "金額の段階" in text
