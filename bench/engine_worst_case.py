@@ -1,4 +1,4 @@
-"""The engine's worst cases: overlapping bundles, pair bundles, long carts with chained rules.
+"""The engine's worst cases: overlapping bundles, pair bundles, long carts with chained rules, spend ladders.
 
 Each case times a cart-page quote (offers included, ``max_offers=2``) and prints its median and p99
 next to a baseline measured in the same run: a 10-line cart with one bundle, and how many of the
@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from plugin import BundleItem, Cart, CartLine, FixedBundle, PricingMode, Product, RuleBook, VolumeDiscount, VolumeTier
 from plugin import quote_cart
 from plugin.engine import allocation, search
+from plugin.engine.rules import FreeGift, MAX_SPEND_STEPS, SpendDiscount, SpendStep
 
 NOW = datetime(2026, 11, 30, tzinfo=timezone.utc)
 FREEZE = False
@@ -116,6 +117,40 @@ def many_rules():
     return cart, rules, products
 
 
+def _spend_rules(counted: int, subtotal: int, rules: int = 5) -> list:
+    """``rules`` spend discounts of the most steps each, every threshold between what the item discounts leave
+    and the subtotal (each needs a candidate that gives item savings up), and three gifts in the same range."""
+    span = max(1, subtotal - counted)
+    found = []
+    for r in range(rules):
+        steps = tuple(SpendStep(counted + span * (r + 1 + s * rules) // (rules * MAX_SPEND_STEPS + 1),
+                                amount_off=100 * (s + 1) + r) for s in range(MAX_SPEND_STEPS))
+        found.append(SpendDiscount(id=f"s{r}", label="spend", currency="JPY", steps=steps, stackable=r % 2 == 1))
+    found += [FreeGift(id=f"g{g}", label="gift", currency="JPY", gift_product_id="gift",
+                       threshold=counted + span * (g + 1) // 4) for g in range(3)]
+    return found
+
+
+def spend_ladder(lines):
+    """The long cart with 50 spend steps and 3 gift thresholds, all above what its item discounts leave."""
+    cart, rules, products = long_cart(lines)
+    products["gift"] = Product("gift", "gift", 1_000)
+    cart = Cart(cart.lines + (CartLine("gift", 1, 1_000),))
+    plain = quote_cart(cart, RuleBook(tuple(rules)), products, now=NOW, with_offers=False)
+    return cart, rules + _spend_rules(plain.subtotal - plain.discount_total, plain.subtotal), products
+
+
+def spend_many_groups(lines):
+    """Every line its own one-unit bundle (a group each, a menu each): the combination runs to its budget."""
+    products = {f"u{i}": Product(f"u{i}", "u", 700 + 11 * i) for i in range(lines)}
+    products["gift"] = Product("gift", "gift", 1_000)
+    rules = [FixedBundle(id=str(i + 1), label="one", items=(BundleItem(f"u{i}"),), mode=PricingMode.AMOUNT_OFF,
+                         value=13 + 7 * (i % 29)) for i in range(lines)]
+    cart = Cart(tuple(CartLine(f"u{i}", 1, products[f"u{i}"].price) for i in range(lines)) + (CartLine("gift", 1, 1_000),))
+    plain = quote_cart(cart, RuleBook(tuple(rules)), products, now=NOW, with_offers=False)
+    return cart, rules + _spend_rules(plain.subtotal - plain.discount_total, plain.subtotal), products
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=50)
@@ -137,6 +172,8 @@ def main() -> None:
     cases += [("28 pair bundles, 2 products missing", pairs())]
     cases += [(f"{n} lines, pair bundles + chained volumes", long_cart(n)) for n in (1, 10, 50, 200)]
     cases += [("10 lines, 10,000 rules", many_rules())]
+    cases += [(f"{n} lines, chained rules + 5×10 spend steps, 3 gifts", spend_ladder(n)) for n in (10, 50, 200)]
+    cases += [(f"{n} one-unit bundles + 5×10 spend steps, 3 gifts", spend_many_groups(n)) for n in (10, 50, 200)]
     print(f"{'case':45s} {'median ms':>10s} {'p99 ms':>8s} {'x base':>8s} {'saving':>8s} {'cut/searches':>13s}")
     for name, (cart, rules, products) in cases:
         median, p99, quote = timed(cart, rules, products, rounds)

@@ -43,7 +43,13 @@ PRODUCTS = [
      "厚手キャンバスのトートバッグ。", "A heavy canvas tote bag."),
     ("scarf", "accessories", 3_500, 1_500, "#9c6644", "ウールスカーフ", "Wool Scarf",
      "ただいま入荷待ちです。", "Back in stock soon."),
+    ("ecobag", "novelty", 1_000, 400, "#c9ada7", "オリジナルエコバッグ", "Original Eco Bag",
+     "20,000円以上のお買い上げで1つプレゼント（ノベルティ、なくなり次第終了）。",
+     "Our novelty: one free with orders from ¥20,000, while stocks last."),
 ]
+
+#: Products given away (ノベルティ): never part of the demo's past orders.
+GIFT_PRODUCTS = {"ecobag"}
 
 OUT_OF_STOCK = {"scarf"}
 
@@ -80,8 +86,19 @@ VOLUMES = [
 
 # (label ja, label en, currency, threshold, fee, {reward threshold: (reward label ja, reward label en)})
 SHIPPING = [
-    ("5,000円以上で送料無料", "Free shipping from ¥5,000", "JPY", 5_000, 600,
-     {20_000: ("ノベルティプレゼント", "a free gift")}),
+    ("5,000円以上で送料無料", "Free shipping from ¥5,000", "JPY", 5_000, 600, {}),
+]
+
+# Spend discounts: (label ja, label en, currency, [(threshold, amount off or None, percent off or None)]).
+# Above every cart the demo's tests price, so their totals stand; the cart bar names the next step.
+SPEND = [
+    ("10万円以上で3,000円引き、20万円以上で5%オフ", "¥3,000 off from ¥100,000, 5% off from ¥200,000", "JPY",
+     [(100_000, 3_000, None), (200_000, None, 5)]),
+]
+
+# Free gifts (ノベルティ): (label ja, label en, currency, gift product, spend threshold, products that earn it).
+GIFTS = [
+    ("ノベルティ: オリジナルエコバッグ", "Free gift: Original Eco Bag", "JPY", "ecobag", 20_000, []),
 ]
 
 #: What shoppers often buy together, for the past orders (the plugin mines them).

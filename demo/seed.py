@@ -92,6 +92,21 @@ def seed_rules() -> int:
                 ],
             )
         )
+    for label, label_en, currency, steps in catalogue.SPEND:
+        made.append(
+            rules.SpendRule(
+                label=label, label_en=label_en, currency=currency,
+                steps=[rules.RuleStep(threshold=threshold, amount_off=amount, discount_percent=percent)
+                       for threshold, amount, percent in steps],
+            )
+        )
+    for label, label_en, currency, gift, threshold, triggers in catalogue.GIFTS:
+        made.append(
+            rules.GiftRule(
+                label=label, label_en=label_en, currency=currency, gift_product_id=gift, threshold=threshold,
+                items=[rules.RuleItem(product_id=pid, position=position) for position, pid in enumerate(triggers)],
+            )
+        )
     db.session.add_all(made)
     db.session.flush()
     return len(made)
@@ -157,7 +172,7 @@ def seed_orders() -> int:
     if _count(Order):
         return 0
     rng = random.Random(20261123)
-    singles = [pid for pid, *_ in catalogue.PRODUCTS if pid not in catalogue.OUT_OF_STOCK]
+    singles = [pid for pid, *_ in catalogue.PRODUCTS if pid not in catalogue.OUT_OF_STOCK | catalogue.GIFT_PRODUCTS]
     customers = [cid for cid, *_ in catalogue.CUSTOMERS]
     now = utcnow()
     for index in range(PAST_ORDERS):

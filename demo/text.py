@@ -213,11 +213,11 @@ TEXT = {
 CATEGORY_NAMES = {
     "ja": {
         "food": "健康食品", "shoes": "シューズ", "shoe-care": "シューケア", "camera": "カメラ",
-        "computers": "パソコン", "skincare": "スキンケア", "accessories": "小物",
+        "computers": "パソコン", "skincare": "スキンケア", "accessories": "小物", "novelty": "ノベルティ",
     },
     "en": {
         "food": "Health food", "shoes": "Shoes", "shoe-care": "Shoe care", "camera": "Cameras",
-        "computers": "Computers", "skincare": "Skincare", "accessories": "Accessories",
+        "computers": "Computers", "skincare": "Skincare", "accessories": "Accessories", "novelty": "Free gifts",
     },
 }
 

@@ -11,12 +11,15 @@ from .engine.quote import quote_cart
 from .engine.rules import (
     BundleItem,
     FixedBundle,
+    FreeGift,
     PricingMode,
     Reward,
     RuleBook,
     RuleError,
     ShippingStep,
     ShippingThreshold,
+    SpendDiscount,
+    SpendStep,
     VolumeDiscount,
     VolumeTier,
 )
@@ -34,6 +37,7 @@ from .engine.values import (
     Product,
     Quote,
     QuotedLine,
+    Rung,
 )
 
 __all__ = [
@@ -45,6 +49,7 @@ __all__ = [
     "Discount",
     "DiscountedUnits",
     "FixedBundle",
+    "FreeGift",
     "FreeShippingProgress",
     "GapFiller",
     "Offer",
@@ -56,8 +61,11 @@ __all__ = [
     "Reward",
     "RuleBook",
     "RuleError",
+    "Rung",
     "ShippingStep",
     "ShippingThreshold",
+    "SpendDiscount",
+    "SpendStep",
     "VolumeDiscount",
     "VolumeTier",
     "quote_cart",

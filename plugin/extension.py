@@ -15,7 +15,7 @@ from .storefront import panels as _panels, i18n, renewals as _renewals
 from .storefront.exposure import NOBODY, Exposure, exposure_for
 from .storefront.honest_copy import CartCopy
 from .storage.rule_cache import RuleStore, Snapshot, Usage
-from .storage.orders import record_order, record_subscription as _record_subscription, redeem
+from .storage.orders import record_order, record_order_rewards, record_subscription as _record_subscription, redeem
 from .adapter import ShopAdapter, check_adapter, missing_features
 from .admin import pages_analytics, renewals as _admin_renewals  # noqa: F401  (their routes join the admin blueprints)
 from .admin.api import api as admin_api
@@ -262,12 +262,16 @@ class Tsuide:
         # a second only for rules that touch the cart through a category and name products not fetched yet.
         by_product = snapshot.rulebook.touching(in_cart, ())
         companions = {other for others in self._companions(snapshot, in_cart).values() for other in others}
-        products = dict(adapter.products(in_cart | snapshot.referenced_products(by_product) | companions))
+        # Gifts of the shop's currency are looked up with the rest: an earned gift is offered, a coming one shown.
+        order_rules = snapshot.rulebook.order_rules_for(current_app.config["TSUIDE_CURRENCY"])
+        gifts = snapshot.referenced_products(order_rules)
+        products = dict(adapter.products(in_cart | snapshot.referenced_products(by_product) | companions | gifts))
         touching = snapshot.rulebook.touching(in_cart, {products[pid].category for pid in in_cart if pid in products})
         wanted = snapshot.referenced_products(touching) - products.keys()
         if wanted:
             products.update(adapter.products(wanted))
-        return products, touching
+        # Spend discounts and gifts touch every cart: their "first N" counts are read fresh like the rest.
+        return products, touching + order_rules
 
     def _companions(self, snapshot: Snapshot, product_ids) -> dict[str, list[str]]:
         config = current_app.config
@@ -430,8 +434,10 @@ class Tsuide:
         snapshot, _ = state.store.current(state.db.session, customer_id)
         redeem(state.db.session, snapshot, order_id, quote, customer_id)
         if request:
-            record_order(state.db.session, _panels.visitor_id(), str(order_id), quote.total,
-                         self.exposure(snapshot).holdout)
+            holdout = self.exposure(snapshot).holdout
+            if not holdout:  # the holdout saw no bar: its spend discounts and gifts were never offered to it
+                record_order_rewards(state.db.session, _panels.visitor_id(), snapshot, quote)
+            record_order(state.db.session, _panels.visitor_id(), str(order_id), quote.total, holdout)
 
     def record_subscription(self, order_id: str, plan) -> None:
         """Record a 定期 the shopper bought at the checkout (not through a thank-you offer), in the caller's

@@ -31,7 +31,7 @@ from .storage.events import analytics_savepoint
 from .storage.percent import percent_number
 from .engine.values import Product
 from .errors import InvalidRequest, NotAddable, OfferUnavailable, PluginUnavailable, UnknownOffer
-from .engine.rules import FixedBundle, ShippingThreshold, VolumeDiscount
+from .engine.rules import FixedBundle, ShippingThreshold, SpendDiscount, VolumeDiscount
 from .storefront.schemas import (
     AcceptSchema,
     AddToCartSchema,
@@ -195,7 +195,7 @@ def product_offers_api(product_id: str):
 def _offer_additions(context, bundle_id: str) -> list[tuple[Product, int]]:
     tsuide = _tsuide()
     rule = context.snapshot.by_id.get(bundle_id)
-    if rule is None or isinstance(rule, ShippingThreshold):
+    if rule is None or isinstance(rule, (ShippingThreshold, SpendDiscount)):
         raise UnknownOffer(tsuide.gettext("This offer does not exist."))
     left = rule.applications_left(
         context.usage.customer_used.get(rule.id, 0), context.usage.redeemed.get(rule.id)

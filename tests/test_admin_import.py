@@ -99,7 +99,7 @@ def test_a_document_of_known_products_and_categories_imports(shop, admin):
     response = admin.post(f"{API}/import", json=exported)
     assert response.status_code == 200, response.json
     assert response.json["created"] == {"bundles": 1, "volume-discounts": 1, "shipping-thresholds": 0,
-                                        "post-purchase-offers": 1}
+                                        "post-purchase-offers": 1, "spend-discounts": 0, "free-gifts": 0}
 
 
 def test_the_upload_page_names_each_unknown_product(shop, admin):

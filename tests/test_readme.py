@@ -75,11 +75,16 @@ def test_the_readme_rules_in_code_run_and_mean_percent(database_url, make_shop):
         assert (care.pricing_mode, care.pricing_value, care.discount_percent) == ("amount_off", 300, None)
         tiers = db.session.query(models.VolumeRule).one().steps
         assert [(step.threshold, step.percent_bp) for step in tiers] == [(2, 1_000), (3, 2_000)]
+        spend = db.session.query(models.SpendRule).one().steps
+        assert [(s.threshold, s.amount_off, s.discount_percent) for s in spend] == [(5_000, 500, None),
+                                                                                   (10_000, None, 10)]
+        assert db.session.query(models.GiftRule).one().gift_product_id == "tote"
     adapter.lines = {"healthfood": 3, "socks": 3}
     with app.test_request_context():
         quote = tsuide.quote(with_offers=False)
-    # 10% of ¥9,000 for the bags, 20% of three ¥1,000 socks; over ¥5,000, so no shipping.
-    assert (quote.discount_total, quote.shipping_fee, quote.total) == (900 + 600, 0, 12_000 - 1_500)
+    # 10% of ¥9,000 for the bags, 20% of three ¥1,000 socks; ¥10,500 left, so 10% of it off the order (the
+    # spend step), and over ¥5,000 before that, so no shipping.
+    assert (quote.discount_total, quote.shipping_fee, quote.total) == (900 + 600 + 1_050, 0, 12_000 - 2_550)
 
 
 def test_the_readme_admin_api_example_is_accepted_as_written(database_url, make_shop):

@@ -29,7 +29,7 @@ from datetime import datetime
 
 from ..engine.money import FULL_BASIS_POINTS, percent_of
 from ..engine.quote import quote_cart
-from ..engine.rules import FixedBundle, Rule, RuleBook, RuleError, VolumeDiscount
+from ..engine.rules import FixedBundle, FreeGift, Rule, RuleBook, RuleError, VolumeDiscount
 from ..engine.savings import saving_of
 from ..engine.values import MAX_LINE_QUANTITY, Cart, CartLine, Product
 from ..engine.variants import VariantSpec, apply_variant
@@ -91,8 +91,27 @@ def smallest_cart(rule: Rule, products: Mapping[str, Product]) -> Cart | None:
     return None
 
 
+def _dead_gift(rule: FreeGift, products: Mapping[str, Product]) -> list[Finding]:
+    """A gift the shop does not sell gives nothing; one out of stock is not promised until it is back."""
+    gift = products.get(rule.gift_product_id)
+    if gift is None:
+        return [Finding("unknown_product", ("gift_product_id",), "Your shop does not sell %(first)s (unknown or "
+                        "deleted).", {"first": rule.gift_product_id})]
+    found = []
+    if not gift.in_stock:
+        found.append(Finding("out_of_stock", ("gift_product_id",), "%(first)s is out of stock.",
+                             {"first": rule.gift_product_id}))
+    unknown = sorted(pid for pid in rule.trigger_product_ids if pid not in products)
+    if unknown:
+        found.append(Finding("unknown_product", ("trigger_products",),
+                             "Your shop does not sell %(first)s (unknown or deleted).", {"first": ", ".join(unknown)}))
+    return found
+
+
 def _dead(rule: Rule, products: Mapping[str, Product], categories: Mapping[str, str] | None) -> list[Finding]:
     found: list[Finding] = []
+    if isinstance(rule, FreeGift):
+        return _dead_gift(rule, products)
     if not isinstance(rule, (FixedBundle, VolumeDiscount)):
         return found
     where = ("items",) if isinstance(rule, FixedBundle) else ("product_ids",)

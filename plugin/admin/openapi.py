@@ -165,7 +165,7 @@ def document(base: str) -> dict:
         "message": {"type": "string"}, "fields": {"type": "object"}}}}})
     names = {
         "bundles": "Bundle", "volume-discounts": "VolumeDiscount", "shipping-thresholds": "ShippingThreshold",
-        "post-purchase-offers": "ThankYouOffer",
+        "post-purchase-offers": "ThankYouOffer", "spend-discounts": "SpendDiscount", "free-gifts": "FreeGift",
     }
     for kind in KINDS.values():
         spec.components.schema(names[kind.name], schema=kind.schema)

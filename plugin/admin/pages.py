@@ -33,6 +33,8 @@ pages.before_request(guard)
 pages.after_request(security_headers)
 
 KIND_NAMES = tuple(KINDS)
+#: The table's ``kind`` of a record kind whose engine errors name fields their own way (see service._api_names).
+_TABLE_KIND = {"spend-discounts": "spend"}
 KIND_URL = "<any({}):kind>".format(", ".join(f'"{name}"' for name in KIND_NAMES))
 STATUSES = ("active", "scheduled", "expired", "paused", "deleted")
 PER_PAGE = 20
@@ -130,7 +132,9 @@ def list_records(kind: str):
     wanted = set()
     for item in listing["items"]:
         wanted |= {entry["product_id"] for entry in item.get("items", [])}
-        wanted |= set(item.get("product_ids", []))
+        wanted |= set(item.get("product_ids", [])) | set(item.get("trigger_products", []))
+        if item.get("gift_product_id"):
+            wanted.add(item["gift_product_id"])
     names = {pid: product.name for pid, product in _tsuide()._adapter.products(wanted).items()} if wanted else {}
     pages_count = max(1, -(-listing["total"] // PER_PAGE))
     return _render("list.html", kind=records, listing=listing, status=status, statuses=STATUSES, page=page,
@@ -177,12 +181,12 @@ def _try_preview(records, data, record_id=None):
     try:
         rule = pages_preview.build(records, data)
     except RuleError as error:
-        return None, None, forms.flatten(service._api_names(error.errors), {})
+        return None, None, forms.flatten(service._api_names(error.errors, kind=_TABLE_KIND.get(records.name)), {})
     warnings = pages_preview.margin_warnings(rule) if pages_preview.is_priced(rule) else []
     try:
         warnings += pages_preview.variant_margin_warnings(rule, data.get("variants", []))
     except RuleError as error:
-        return None, None, forms.flatten(service._api_names(error.errors), {})
+        return None, None, forms.flatten(service._api_names(error.errors, kind=_TABLE_KIND.get(records.name)), {})
     return pages_preview.preview(rule, record_id, request.values.get("sample_cart")), warnings, {}
 
 
@@ -192,7 +196,7 @@ def new(kind: str):
     values = {"priority": "0"}
     if kind == "bundles":
         values["pricing_mode"] = "percent_off"
-    elif kind == "shipping-thresholds":
+    elif kind in ("shipping-thresholds", "spend-discounts", "free-gifts"):
         values["currency"] = current_app.config["TSUIDE_CURRENCY"]
     elif kind == "post-purchase-offers":
         values.update(kind="add_on", pricing_mode="percent_off", segment="any")

@@ -30,6 +30,7 @@ FIELD_LABELS = {
     "loyal_orders": "Orders that make a customer loyal",
     "holdout_percent": "Holdout: visitors who see no offers (%)", "significance": "Significance level (%)",
     "event_retention_days": "Days to keep events",
+    "steps": "Spend steps", "gift_product_id": "Gift product",
 }
 #: Field -> the order fields are shown in (the form's order); others after them, by name.
 _ORDER = {name: number for number, name in enumerate(FIELD_LABELS)}
@@ -88,6 +89,10 @@ def show(name: str, value, record: Mapping, gettext: Callable[..., str], money: 
         return ", ".join(gettext("%(quantity)s or more: %(percent)s", quantity=tier.get("min_quantity"),
                                  percent=format_percent(tier.get("percent_bp", 0)))
                          for tier in value if isinstance(tier, dict))
+    if name == "steps" and isinstance(value, list):  # a spend discount's steps: "¥5,000: ¥500", "¥10,000: 10%"
+        return ", ".join(f"{money(step.get('threshold') or 0)}: " + (
+            money(step["amount_off"]) if isinstance(step.get("amount_off"), int)
+            else format_percent(step.get("percent_bp") or 0)) for step in value if isinstance(step, dict))
     if name == "rewards" and isinstance(value, list):
         return ", ".join(f"{money(reward.get('threshold', 0))}: {reward.get('label', '')}"
                          for reward in value if isinstance(reward, dict))

@@ -75,6 +75,11 @@ SPECS = {
                                      ("count_before_discounts", BOOL)),
                                     {"fee_steps": (("threshold", MONEY), ("fee", MONEY)),
                                      "rewards": (("threshold", MONEY), ("label", TEXT), ("label_en", TEXT))}),
+    "spend-discounts": FormSpec((*RULE_TERMS, ("currency", TEXT)),
+                                {"steps": (("threshold", MONEY), ("amount_off", MONEY), ("discount_percent", PERCENT))}),
+    "free-gifts": FormSpec((*TERMS, ("currency", TEXT), ("gift_product_id", TEXT), ("threshold", MONEY),
+                            ("per_customer_cap", INT), ("global_cap", INT)),
+                           {"trigger_products": ((None, TEXT),)}),
     "post-purchase-offers": FormSpec(OFFER_FIELDS, {"items": ITEM_ROW, "trigger_products": ((None, TEXT),),
                                                     "variants": VARIANT_ROW},
                                      downsell=True),
@@ -261,6 +266,8 @@ def read_form(kind_name: str, values: Mapping[str, str]) -> Parsed:
         return body
 
     parsed.body = part("")
+    if kind_name == "free-gifts" and "threshold" not in parsed.body and "threshold" not in parsed.errors:
+        parsed.body["threshold"] = None  # an empty spend threshold clears it: the gift is earned by products alone
     if spec.downsell:
         parsed.body["downsell"] = part("downsell-") if values.get("has_downsell") else None
     version = plain_number(values.get("version"))

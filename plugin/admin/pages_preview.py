@@ -21,7 +21,7 @@ from ..storefront.thank_you import Step
 from ..engine.values import Cart, CartLine, Customer, Order, Product
 from ..storefront.i18n import format_percent
 from ..engine.money import FULL_BASIS_POINTS, percent_of
-from ..engine.rules import FixedBundle, VolumeDiscount
+from ..engine.rules import FixedBundle, FreeGift, SpendDiscount, VolumeDiscount
 from ..engine.variants import VariantSpec, apply_variant
 from ..storage.post_purchase import PostPurchaseOffer as Row
 from .records import Kind
@@ -46,7 +46,8 @@ def build(kind: Kind, data: dict):
             kind.fill(row, {key: value for key, value in data.items() if key != "version"})
             if hasattr(row, "to_offer"):
                 return row.to_offer()
-            row.kind = {"bundles": "bundle", "volume-discounts": "volume", "shipping-thresholds": "shipping"}[kind.name]
+            row.kind = {"bundles": "bundle", "volume-discounts": "volume", "shipping-thresholds": "shipping",
+                        "spend-discounts": "spend", "free-gifts": "gift"}[kind.name]
             return row.to_rule()
         finally:
             if row in session:
@@ -122,7 +123,16 @@ def _default_cart(rule) -> tuple[list[tuple[str, int]], str]:
         candidates = sorted((p for p in products.values() if p.in_stock), key=lambda p: (p.price, p.id))
         first = rule.tiers[0].min_quantity if rule.tiers else 2
         return ([(candidates[0].id, first - 1)] if candidates else []), _("A sample cart one item short of the first tier.")
-    below = [p for p in _catalogue_all() if p.in_stock and p.price < rule.threshold]
+    if isinstance(rule, FreeGift) and rule.trigger_product_ids:
+        return [(sorted(rule.trigger_product_ids)[0], 1)], _("A sample cart with a product that earns the gift.")
+    if isinstance(rule, FreeGift):
+        threshold = rule.threshold
+    elif isinstance(rule, SpendDiscount):
+        threshold = rule.steps[0].threshold
+    else:
+        threshold = rule.threshold
+    gift = getattr(rule, "gift_product_id", None)
+    below = [p for p in _catalogue_all() if p.in_stock and p.price < threshold and p.id != gift]
     pick = max(below, key=lambda p: (p.price, p.id), default=None)
     return ([(pick.id, 1)] if pick else []), _("A sample cart below the threshold.")
 

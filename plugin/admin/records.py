@@ -184,6 +184,51 @@ def _dump_shipping(row: models.ShippingRule) -> dict:
     return body
 
 
+# -- spend discounts and free gifts ------------------------------------------------------------------------
+
+def _fill_spend(row: models.SpendRule, data: dict) -> None:
+    _set_terms(row, data, RULE_TERMS)
+    if "currency" in data:
+        row.currency = data["currency"]
+    if "steps" in data:
+        wanted = [{"threshold": step["threshold"], "amount_off": step.get("amount_off"),
+                   "percent_bp": step.get("percent_bp")} for step in data["steps"]]
+        row.steps = _sync(row.steps, wanted, "threshold", models.RuleStep)
+
+
+def _dump_spend(row: models.SpendRule) -> dict:
+    body = _dump_terms(row, RULE_TERMS)
+    body.update(
+        currency=row.currency,
+        steps=[{"threshold": step.threshold, "amount_off": step.amount_off, "percent_bp": step.percent_bp}
+               for step in row.steps],
+    )
+    return body
+
+
+GIFT_TERMS = (*TERMS, "per_customer_cap", "global_cap")
+
+
+def _fill_gift(row: models.GiftRule, data: dict) -> None:
+    _set_terms(row, data, GIFT_TERMS)
+    for name in ("currency", "gift_product_id", "threshold"):
+        if name in data:
+            setattr(row, name, data[name])
+    if "trigger_products" in data:
+        row.items = _items(row, [{"product_id": pid} for pid in dict.fromkeys(data["trigger_products"])])
+
+
+def _dump_gift(row: models.GiftRule) -> dict:
+    body = _dump_terms(row, GIFT_TERMS)
+    body.update(
+        currency=row.currency,
+        gift_product_id=row.gift_product_id,
+        threshold=row.threshold,
+        trigger_products=[item.product_id for item in row.items],
+    )
+    return body
+
+
 # -- thank-you offers ------------------------------------------------------------------------------------
 
 OFFER_FIELDS = ("kind", "accept_label", "accept_label_en", "decline_label", "decline_label_en",
@@ -284,6 +329,11 @@ def public(kind_name: str, record: dict) -> dict:
             variant["discount_percent"] = percent_number(variant.pop("pricing_value", None))
             variant["pricing_value"] = None
         return body
+    if kind_name == "spend-discounts":
+        body["steps"] = [{"threshold": step.get("threshold"), "amount_off": step.get("amount_off"),
+                          "discount_percent": percent_number(step.get("percent_bp"))}
+                         for step in body.get("steps") or [] if isinstance(step, dict)]
+        return body
     if kind_name in ("bundles", "post-purchase-offers"):
         body = _public_first_price(_public_price(body))
         if isinstance(body.get("downsell"), dict):
@@ -326,5 +376,7 @@ KINDS = {
              _fill_shipping, _dump_shipping),
         Kind("post-purchase-offers", "Thank-you offers", PostPurchaseOffer, schemas.OfferSchema, _fill_offer,
              _dump_offer),
+        Kind("spend-discounts", "Spend discounts", models.SpendRule, schemas.SpendSchema, _fill_spend, _dump_spend),
+        Kind("free-gifts", "Free gifts", models.GiftRule, schemas.GiftSchema, _fill_gift, _dump_gift),
     )
 }

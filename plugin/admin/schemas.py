@@ -359,6 +359,55 @@ class ShippingSchema(TermsSchema):
             raise ValidationError("Each reduced fee needs its own threshold.", "fee_steps")
 
 
+class SpendStepSchema(_Strict):
+    threshold = Whole(required=True, validate=validate.Range(min=1, max=10**12),
+                      metadata={"description": "From this much spent (after item discounts, before shipping)."})
+    amount_off = Whole(allow_none=True, validate=validate.Range(min=1, max=10**12), metadata={
+        "description": "Amount off the order in the currency's minor unit; or give discount_percent."})
+    discount_percent = Percent(allow_none=True, above_low=True, attribute="percent_bp", metadata={
+        "description": "Percent off the order; or give amount_off."})
+
+    @validates_schema
+    def _one_of(self, data, **kwargs):
+        if (data.get("amount_off") is None) == (data.get("percent_bp") is None):
+            raise ValidationError("Give an amount off or a percentage off, not both.", "amount_off")
+
+
+class SpendSchema(RuleTermsSchema):
+    """A spend discount: "¥5,000以上で¥500引き、¥10,000以上で10%オフ"."""
+
+    currency = Text(required=True, validate=validate.Regexp(r"^[A-Z]{3}$", error="Use a code like JPY."))
+    steps = fields.List(fields.Nested(SpendStepSchema), required=True, validate=validate.Length(min=1, max=10),
+                        metadata={"description": "Each step from a higher threshold, taking more off there."})
+
+    @validates_schema
+    def _steps(self, data, **kwargs):
+        thresholds = [step["threshold"] for step in data.get("steps", [])]
+        if len(set(thresholds)) != len(thresholds):
+            raise ValidationError("Each step needs its own threshold.", "steps")
+
+
+class GiftSchema(TermsSchema):
+    """A free gift (ノベルティ): one unit of a product at no charge while the condition holds and it is in stock."""
+
+    currency = Text(required=True, validate=validate.Regexp(r"^[A-Z]{3}$", error="Use a code like JPY."))
+    gift_product_id = Text(required=True, validate=ID, metadata={"description": "The product given away."})
+    threshold = Whole(allow_none=True, validate=validate.Range(min=1, max=10**12), metadata={
+        "description": "Earned from this much spent, the gift itself not counted; null: no spend condition."})
+    trigger_products = fields.List(Text(validate=ID), load_default=list, validate=validate.Length(max=200),
+                                   metadata={"description": "Earned with a unit of one of these in the cart."})
+    per_customer_cap = Whole(allow_none=True, validate=validate.Range(min=1, max=10**6))
+    global_cap = Whole(allow_none=True, validate=validate.Range(min=1, max=10**9),
+                       metadata={"description": "Gifts in total (first N): while stocks last."})
+
+    @validates_schema
+    def _condition(self, data, *, partial=None, **kwargs):
+        if not partial and data.get("threshold") is None and not data.get("trigger_products"):
+            raise ValidationError("Give a spend threshold, products that earn the gift, or both.", "threshold")
+        if len(set(data.get("trigger_products", []))) != len(data.get("trigger_products", [])):
+            raise ValidationError("Each product may be listed once.", "trigger_products")
+
+
 #: A subscribe offer's plan: the cycle, the first delivery's pricing, the minimum, and the terms in ja and en.
 PLAN_FIELDS = ("cycle_every", "cycle_unit", "first_pricing_mode", "first_pricing_value", "min_deliveries",
                "payment_terms", "payment_terms_en", "cancel_terms", "cancel_terms_en")

@@ -19,7 +19,7 @@ from werkzeug.exceptions import Conflict, NotFound
 from .. import storage as models
 from ..errors import InvalidRequest
 from ..storage.audit import AuditEntry
-from ..engine.rules import RuleError
+from ..engine.rules import FreeGift, RuleError
 from ..engine.variants import VariantSpec
 from ..storage.percent import percent_number
 from ..storefront import i18n
@@ -84,7 +84,7 @@ def _commit(kind: Kind, action: str, row, before: dict | None, after_flush=None)
         session.commit()
     except RuleError as error:
         session.rollback()
-        fields = _api_names(error.errors, getattr(row, "pricing_mode", None))
+        fields = _api_names(error.errors, getattr(row, "pricing_mode", None), getattr(row, "kind", None))
         raise InvalidRequest("Some fields need fixing.", fields) from None
     except StaleDataError:
         session.rollback()
@@ -97,12 +97,15 @@ def _commit(kind: Kind, action: str, row, before: dict | None, after_flush=None)
 
 #: The engine's names for fields that the API calls otherwise.
 _API_FIELDS = {"mode": "pricing_mode", "replaces": "replaces_product_id", "margin_floor_bp": "margin_floor_percent",
-               "steps": "fee_steps"}
+               "steps": "fee_steps", "trigger_product_ids": "trigger_products"}
+#: Kinds (as the table names them) whose engine field keeps its own name in the API: a spend discount's steps.
+_OWN_NAMES = {"spend": {"steps"}}
 
 
-def _api_names(errors: dict, mode: str | None = None) -> dict:
+def _api_names(errors: dict, mode: str | None = None, kind: str | None = None) -> dict:
     """The engine's errors under the API's field names; a price's ``value`` is the field of its ``mode``."""
-    return {(value_field(mode) if name == "value" else _API_FIELDS.get(name, name)): messages
+    own = _OWN_NAMES.get(kind or "", set())
+    return {(value_field(mode) if name == "value" else name if name in own else _API_FIELDS.get(name, name)): messages
             for name, messages in errors.items()}
 
 
@@ -403,7 +406,8 @@ def import_all(document, actor: str | None = None) -> dict:
                     session.flush()  # one record at a time, so the engine's errors say which
                 except RuleError as error:
                     session.rollback()
-                    fields = {kind.name: {index: _api_names(error.errors, data.get("pricing_mode"))}}
+                    fields = {kind.name: {index: _api_names(error.errors, data.get("pricing_mode"),
+                                                            getattr(row, "kind", None))}}
                     raise InvalidRequest("The import was refused; nothing was changed.", fields) from None
             created[kind.name] = len(loaded[kind.name])
         for name, value in new_settings.items():
@@ -522,13 +526,15 @@ def shop_categories() -> dict[str, str] | None:
 _PRODUCT_ROWS = ("items",)
 _PRODUCT_LISTS = ("product_ids", "trigger_products")
 _CATEGORY_LISTS = ("categories", "trigger_categories")
+_PRODUCT_FIELDS = ("replaces_product_id", "gift_product_id")
 
 
 def _named_products(record: dict) -> set[str]:
     ids = {row["product_id"] for name in _PRODUCT_ROWS for row in record.get(name) or []}
     ids |= {pid for name in _PRODUCT_LISTS for pid in record.get(name) or []}
-    if record.get("replaces_product_id"):
-        ids.add(record["replaces_product_id"])
+    for name in _PRODUCT_FIELDS:
+        if record.get(name):
+            ids.add(record[name])
     return ids
 
 
@@ -556,8 +562,9 @@ def catalogue_errors(record: dict, known=None, categories=_ASK) -> dict:
         unknown = [pid for pid in record.get(name) or [] if pid not in known]
         if unknown:
             errors[name] = [unknown_message % ", ".join(unknown)]
-    if record.get("replaces_product_id") and record["replaces_product_id"] not in known:
-        errors["replaces_product_id"] = [unknown_message % record["replaces_product_id"]]
+    for name in _PRODUCT_FIELDS:
+        if record.get(name) and record[name] not in known:
+            errors[name] = [unknown_message % record[name]]
     if categories is not None:
         for name in _CATEGORY_LISTS:
             unknown = [category for category in record.get(name) or [] if category not in categories]
@@ -615,13 +622,16 @@ def lint_shop() -> dict[str, dict[str, list[dict]]]:
         except RuleError:
             continue
         rules.append(rule)
-        kinds[rule.id] = {"bundle": "bundles", "volume": "volume-discounts"}.get(row.kind, "shipping-thresholds")
+        kinds[rule.id] = {"bundle": "bundles", "volume": "volume-discounts", "spend": "spend-discounts",
+                          "gift": "free-gifts"}.get(row.kind, "shipping-thresholds")
         modes[rule.id] = row.pricing_mode
         if row.variants:
             tests[rule.id] = tuple(VariantSpec.of(variant) for variant in row.variants)
     offer_kind = KINDS["post-purchase-offers"]
     offers = [offer_kind.dump(row) for row in session.scalars(offer_kind.query(select)) if row.deleted_at is None]
     named = {pid for rule in rules for pid in getattr(rule, "product_ids", ())}
+    named |= {pid for rule in rules if isinstance(rule, FreeGift) for pid in (rule.gift_product_id,
+                                                                                *rule.trigger_product_ids)}
     named |= {pid for offer in offers for pid in _named_products(offer)}
     products = dict(tsuide._adapter.products(named)) if named else {}
     if "search_products" not in tsuide.missing_features() and any(getattr(r, "categories", ()) for r in rules):

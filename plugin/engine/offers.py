@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from .values import Cart, CartLine, GapFiller, Offer, Product, Quote
 from .money import percent_of
-from .rules import FixedBundle, PricingMode, Rule, VolumeDiscount, VolumeTier
+from .rules import FixedBundle, FreeGift, PricingMode, Rule, VolumeDiscount, VolumeTier
 
 PriceWith = Callable[[list[tuple[Product, int]]], Quote]
 
@@ -45,6 +45,11 @@ def additions_for(
                     return None
                 missing.append((product, short))
         return (missing, None) if missing else None
+    if isinstance(rule, FreeGift):  # one unit of the gift, in stock and not in the cart yet
+        product = products.get(rule.gift_product_id)
+        if product is None or not product.in_stock or cart.quantity_of(product.id):
+            return None
+        return [(product, 1)], None
     if isinstance(rule, VolumeDiscount):
         counted = sum(
             line.quantity

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from . import pricing
+from . import order_rules, pricing
 from .offers import cart_offers, gap_fillers
 from .allocation import best_allocation
 from .money import is_whole
@@ -87,14 +87,22 @@ def quote_cart(
         limits=limits,
         default_floor_bp=margin_floor_bp,
     )
-    priced = best_allocation(rows, [rule for rule in live if isinstance(rule, (FixedBundle, VolumeDiscount))], terms,
-                             cache=cache)
+    item_rules = [rule for rule in live if isinstance(rule, (FixedBundle, VolumeDiscount))]
+    order_live = order_rules.live_order_rules(rulebook, currency, now, customer_used, redeemed, checked) if lines else []
+    if order_live:  # spend discounts and gifts: priced on what the item rules leave (see order_rules)
+        priced = order_rules.best_with_order_rules(rows, item_rules, order_live, terms, products, cache)
+        spend_saving = priced.spend_saving
+    else:
+        priced = best_allocation(rows, item_rules, terms, cache=cache)
+        spend_saving = 0
     cuts = pricing.line_discounts(lines, priced.runs)
     discounts = tuple(pricing.discount_of(booking, locale) for booking in priced.bookings)
 
     subtotal = sum(line.subtotal for line in lines)
     discount_total = sum(discount.amount for discount in discounts)
-    fee, progress = pricing.shipping(rulebook, currency, now, subtotal, discount_total, bool(lines), locale)
+    # Shipping counts the order after item discounts and gifts, before spend discounts: one ladder of rewards.
+    fee, progress = pricing.shipping(rulebook, currency, now, subtotal, discount_total - spend_saving, bool(lines),
+                                     locale)
     quote = Quote(
         currency=currency,
         lines=tuple(
@@ -106,6 +114,9 @@ def quote_cart(
         shipping_fee=fee,
         free_shipping=progress,
     )
+    if order_live:  # restraint: a reward further away than an offer may add is not named
+        ceiling = None if max_added_ratio_bp is None else subtotal * max_added_ratio_bp // 10_000
+        quote = replace(quote, ladder=order_rules.ladder(priced, order_live, products, locale, ceiling))
     if not with_offers:
         return quote
 
@@ -127,6 +138,8 @@ def quote_cart(
     companions = companions or {}
     max_added = None if max_added_ratio_bp is None else subtotal * max_added_ratio_bp // 10_000
     offers = cart_offers(cart, quote, live, products, price_with, locale, companions, max_offers, max_added)
+    if order_live:  # an earned gift not yet in the cart comes first: it costs nothing
+        offers = order_rules.gift_offers(cart, quote, order_live, products, price_with, locale) + offers
     return replace(
         quote,
         offers=tuple(offers[:max_offers] if max_offers is not None else offers),

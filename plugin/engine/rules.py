@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import datetime
 
-from .money import FULL_BASIS_POINTS, is_whole
+from .money import FULL_BASIS_POINTS, is_whole, percent_of
 
 
 class RuleError(ValueError):
@@ -353,6 +353,126 @@ class ShippingThreshold(Rule):
             last_threshold, last_fee = step.threshold, step.fee
 
 
+#: Steps one spend rule may have: enough for any ladder a shop writes, and bounded work per quote.
+MAX_SPEND_STEPS = 10
+
+
+@dataclass(frozen=True)
+class SpendStep:
+    """One step of a spend discount: from ``threshold`` spent, ``amount_off`` minor units or ``percent_bp`` off."""
+
+    threshold: int
+    amount_off: int | None = None
+    percent_bp: int | None = None
+
+    def saving_at(self, counted: int) -> int:
+        """What this step takes off an order counted at ``counted`` (before the margin floor), at most ``counted``."""
+        if self.amount_off is not None:
+            return min(self.amount_off, counted)
+        return percent_of(counted, self.percent_bp or 0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpendDiscount(Rule):
+    """An order discount by spend, in one currency: "¥5,000以上で¥500引き、¥10,000以上で10%オフ".
+
+    Counted on the subtotal after item discounts (and gifts), before shipping; the reached step that saves
+    the most applies. Never converted by exchange rate.
+    """
+
+    currency: str
+    steps: tuple[SpendStep, ...]
+
+    def step_for(self, counted: int) -> SpendStep | None:
+        """The reached step that saves the most at ``counted`` (ties: the higher step), or ``None``."""
+        best = None
+        for step in self.steps:
+            if counted >= step.threshold and (best is None or step.saving_at(counted) >= best.saving_at(counted)):
+                best = step
+        return best
+
+    def saving_at(self, counted: int) -> int:
+        step = self.step_for(counted)
+        return step.saving_at(counted) if step else 0
+
+    def next_step(self, counted: int) -> SpendStep | None:
+        """The first step ahead of ``counted`` that would save more than the cart gets now."""
+        now = self.saving_at(counted)
+        return next((step for step in self.steps if step.threshold > counted and step.saving_at(step.threshold) > now),
+                    None)
+
+    def _validate(self, errors: _Errors) -> None:
+        _check_currency(errors, self.currency)
+        errors.check(bool(self.steps), "steps", "A spend discount needs at least one step.")
+        errors.check(len(self.steps) <= MAX_SPEND_STEPS, "steps", f"At most {MAX_SPEND_STEPS} steps.")
+        previous: list[SpendStep] = []
+        for step in self.steps:
+            if not (isinstance(step, SpendStep) and is_whole(step.threshold) and step.threshold > 0):
+                errors.by_field["steps"].append("Each step needs a threshold of more than zero.")
+                return
+            amount, percent = step.amount_off, step.percent_bp
+            if (amount is None) == (percent is None):
+                errors.by_field["steps"].append("Give each step an amount off or a percentage off, not both.")
+                return
+            if amount is not None and not (is_whole(amount) and 0 < amount <= step.threshold):
+                errors.by_field["steps"].append("An amount off must be more than zero and at most its threshold.")
+                return
+            if percent is not None and not (is_whole(percent) and 0 < percent <= FULL_BASIS_POINTS):
+                errors.by_field["steps"].append("A percentage off must be above 0% and at most 100%.")
+                return
+            if previous and step.threshold <= previous[-1].threshold:
+                errors.by_field["steps"].append("List the steps by threshold, each above the last.")
+                return
+            if previous and step.saving_at(step.threshold) <= max(p.saving_at(step.threshold) for p in previous):
+                errors.by_field["steps"].append("A higher step must take more off at its threshold than the steps below.")
+                return
+            previous.append(step)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FreeGift(Rule):
+    """A gift product at no charge (ノベルティ), one unit per order, while its condition holds and it is in stock.
+
+    The condition: the order's spend reaches ``threshold`` (counted like a spend discount, without the gift
+    product's own units), or it holds a unit of one of ``trigger_product_ids``; with both, both must hold.
+    """
+
+    currency: str
+    gift_product_id: str
+    threshold: int | None = None
+    trigger_product_ids: frozenset[str] = frozenset()
+
+    def _validate(self, errors: _Errors) -> None:
+        _check_currency(errors, self.currency)
+        errors.check(bool(self.gift_product_id) and isinstance(self.gift_product_id, str), "gift_product_id",
+                     "Choose the gift product.")
+        errors.check(self.threshold is not None or bool(self.trigger_product_ids), "threshold",
+                     "Give a spend threshold, products that earn the gift, or both.")
+        if self.threshold is not None:
+            errors.check(is_whole(self.threshold) and self.threshold > 0, "threshold", "Must be more than zero.")
+        errors.check(self.gift_product_id not in self.trigger_product_ids, "trigger_product_ids",
+                     "The gift cannot earn itself.")
+        errors.check(self.margin_floor_bp is None, "margin_floor_bp", "A gift is given away: it has no margin floor.")
+
+    def earned(self, counted_without_gift: int, product_ids: Iterable[str]) -> bool:
+        """Whether the condition holds for an order counted at ``counted_without_gift`` holding ``product_ids``."""
+        if self.threshold is not None and counted_without_gift < self.threshold:
+            return False
+        return not self.trigger_product_ids or not self.trigger_product_ids.isdisjoint(product_ids)
+
+
+#: Order-level rules: priced on the whole order after the item rules, indexed by currency, not by product.
+ORDER_RULES = (SpendDiscount, FreeGift)
+
+
+def _check_currency(errors: _Errors, currency: object) -> None:
+    errors.check(
+        isinstance(currency, str) and len(currency) == 3 and currency.isupper(),
+        "currency",
+        "Use a three-letter currency code such as JPY.",
+    )
+
+
 @dataclass(frozen=True)
 class RuleBook:
     """Every configured rule, indexed by the products and categories they touch.
@@ -366,14 +486,19 @@ class RuleBook:
     _by_category: Mapping[str, tuple[Rule, ...]] = field(init=False, repr=False, compare=False)
     _shipping: Mapping[str, tuple[ShippingThreshold, ...]] = field(init=False, repr=False, compare=False)
     _overrides: Mapping[str, Rule] = field(init=False, repr=False, compare=False)
+    _orders: Mapping[str, tuple[Rule, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         by_product: dict[str, list[Rule]] = defaultdict(list)
         by_category: dict[str, list[Rule]] = defaultdict(list)
         shipping: dict[str, list[ShippingThreshold]] = defaultdict(list)
+        orders: dict[str, list[Rule]] = defaultdict(list)
         for rule in self.rules:
             if isinstance(rule, ShippingThreshold):
                 shipping[rule.currency].append(rule)
+                continue
+            if isinstance(rule, ORDER_RULES):
+                orders[rule.currency].append(rule)
                 continue
             for product_id in rule.product_ids:
                 by_product[product_id].append(rule)
@@ -383,6 +508,7 @@ class RuleBook:
         object.__setattr__(self, "_by_category", {key: tuple(value) for key, value in by_category.items()})
         object.__setattr__(self, "_shipping", {key: tuple(value) for key, value in shipping.items()})
         object.__setattr__(self, "_overrides", {})
+        object.__setattr__(self, "_orders", {key: tuple(value) for key, value in orders.items()})
 
     def touching(self, product_ids: Iterable[str], categories: Iterable[str | None]) -> list[Rule]:
         """Rules (not shipping) that involve any of these products or categories, each once."""
@@ -408,10 +534,17 @@ class RuleBook:
             if rule.id != rule_id:
                 raise ValueError(f"override for rule {rule_id} has id {rule.id}")
         book = object.__new__(RuleBook)
-        for name in ("rules", "_by_product", "_by_category", "_shipping"):
+        for name in ("rules", "_by_product", "_by_category", "_shipping", "_orders"):
             object.__setattr__(book, name, getattr(self, name))
         object.__setattr__(book, "_overrides", {**self._overrides, **overrides})
         return book
 
     def shipping_for(self, currency: str) -> tuple[ShippingThreshold, ...]:
         return self._shipping.get(currency, ())
+
+    def order_rules_for(self, currency: str) -> list[Rule]:
+        """Spend discounts and gifts in ``currency`` (A/B overrides applied), in the order they were given."""
+        found = self._orders.get(currency, ())
+        if self._overrides:
+            return [self._overrides.get(rule.id, rule) for rule in found]
+        return list(found)

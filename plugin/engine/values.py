@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from .money import is_whole
-from .rules import Reward, ShippingStep, VolumeTier
+from .rules import Reward, ShippingStep, SpendStep, VolumeTier
 
 __all__ = [
     "Cart",
@@ -25,6 +25,7 @@ __all__ = [
     "MAX_LINE_QUANTITY",
     "Quote",
     "QuotedLine",
+    "Rung",
 ]
 
 
@@ -206,6 +207,24 @@ class GapFiller:
 
 
 @dataclass(frozen=True)
+class Rung:
+    """The next reward of an order rule on the spend ladder: ``remaining`` more to spend for it.
+
+    ``kind`` is ``"spend"`` (``step`` is the spend step ahead) or ``"gift"`` (``product`` is the gift, in stock).
+    ``remaining`` is counted on the quote's own ladder amount (after item discounts and gifts, before spend
+    discounts and shipping), like free shipping's.
+    """
+
+    kind: str
+    rule_id: str
+    label: str
+    threshold: int
+    remaining: int
+    step: SpendStep | None = None
+    product: Product | None = None
+
+
+@dataclass(frozen=True)
 class Quote:
     """What the cart costs. The checkout charges ``total``; panels show the same numbers."""
 
@@ -219,6 +238,8 @@ class Quote:
     gap_fillers: tuple[GapFiller, ...] = ()
     #: True when the plugin failed and this is the cart at its own prices, with no rules at all.
     degraded: bool = False
+    #: The spend ladder's next rewards (spend discounts and gifts), nearest first; shipping's are in free_shipping.
+    ladder: tuple[Rung, ...] = ()
 
     @property
     def discount_total(self) -> int:

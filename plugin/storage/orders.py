@@ -107,3 +107,18 @@ def record_subscription(session: Session, visitor: str, order_id: str, value: in
     with analytics_savepoint(session):
         session.add(Event(kind="subscribe", visitor_id=visitor, order_id=order_id, amount=value, page="checkout",
                           variant=HOLDOUT if holdout else None))
+
+
+def record_order_rewards(session: Session, visitor: str, snapshot: Snapshot, quote: Quote) -> None:
+    """A spend discount or gift an order got counts as taken, like an offer added from the panel: one ``add``
+    event per such rule (before :func:`record_order`, which links it to the order). In a savepoint: analytics
+    never block a sale."""
+    from ..engine.rules import ORDER_RULES
+
+    taken = [discount.rule_id for discount in quote.discounts
+             if discount.amount > 0 and isinstance(snapshot.by_id.get(discount.rule_id), ORDER_RULES)]
+    if not taken:
+        return
+    with analytics_savepoint(session):
+        session.add_all(Event(kind="add", rule_id=rule_id, visitor_id=visitor, page="checkout")
+                        for rule_id in dict.fromkeys(taken))

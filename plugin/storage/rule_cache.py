@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from .. import storage as models
 from .mining import BlockedPair, MinedPair
-from ..engine.rules import FixedBundle, Rule, RuleBook, RuleError, VolumeDiscount
+from ..engine.rules import FixedBundle, FreeGift, Rule, RuleBook, RuleError, VolumeDiscount
 from ..engine.variants import VariantSpec, apply_variant, can_price, check_variants
 
 log = logging.getLogger("tsuide")
@@ -67,6 +67,8 @@ class Snapshot:
         for rule in rules:
             if isinstance(rule, (FixedBundle, VolumeDiscount)):
                 ids |= rule.product_ids
+            elif isinstance(rule, FreeGift):
+                ids.add(rule.gift_product_id)
         return ids
 
 
@@ -92,7 +94,7 @@ def load_snapshot(session: Session, version: int) -> Snapshot:
     for row in session.execute(select(category_table)):
         categories[row.rule_id].append(row.category)
     for row in session.execute(select(step_table).order_by(step_table.c.rule_id, step_table.c.threshold)):
-        steps[row.rule_id].append((row.threshold, row.percent_bp, row.label, row.label_en, row.fee))
+        steps[row.rule_id].append((row.threshold, row.percent_bp, row.label, row.label_en, row.fee, row.amount_off))
     rule_table = models.Rule.__table__
     rules, problems = [], []
     for row in session.execute(select(rule_table).where(rule_table.c.deleted_at.is_(None))):

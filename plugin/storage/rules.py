@@ -108,6 +108,8 @@ class Rule(PercentKeywords, Base):
     threshold: Mapped[int | None] = mapped_column(Integer)
     fee: Mapped[int | None] = mapped_column(Integer)
     count_before_discounts: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # free gifts (their spend threshold is ``threshold``, the products that earn them ``items``)
+    gift_product_id: Mapped[str | None] = mapped_column(String(64))
 
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow, nullable=False)
@@ -142,7 +144,8 @@ class Rule(PercentKeywords, Base):
             self,
             [(item.product_id, 1 if item.quantity is None else item.quantity) for item in self.items],
             [category.category for category in self.categories],
-            [(step.threshold, step.percent_bp, step.label, step.label_en, step.fee) for step in self.steps],
+            [(step.threshold, step.percent_bp, step.label, step.label_en, step.fee, step.amount_off)
+             for step in self.steps],
         )
 
 
@@ -169,6 +172,18 @@ class ShippingRule(Rule):
     the rewards above it (with a label)."""
 
     __mapper_args__ = {"polymorphic_identity": "shipping"}
+
+
+class SpendRule(Rule):
+    """A spend discount in one currency; ``steps`` are its steps (``threshold`` with ``amount_off`` or a percentage)."""
+
+    __mapper_args__ = {"polymorphic_identity": "spend"}
+
+
+class GiftRule(Rule):
+    """A free gift (ノベルティ): ``gift_product_id`` at no charge from ``threshold`` spent and/or with one of ``items``."""
+
+    __mapper_args__ = {"polymorphic_identity": "gift"}
 
 
 def build_rule(
@@ -219,10 +234,25 @@ def build_rule(
             fee=row.fee,
             rewards=tuple(
                 engine.Reward(threshold, label or "", (("en", label_en),) if label_en else ())
-                for threshold, _, label, label_en, fee in steps if fee is None
+                for threshold, _, label, label_en, fee, *_ in steps if fee is None
             ),
-            steps=tuple(engine.ShippingStep(threshold, fee) for threshold, _, _, _, fee in steps if fee is not None),
+            steps=tuple(engine.ShippingStep(threshold, fee) for threshold, _, _, _, fee, *_ in steps if fee is not None),
             count_before_discounts=bool(row.count_before_discounts),
+        )
+    if row.kind == "spend":
+        return engine.SpendDiscount(
+            **terms,
+            currency=row.currency,
+            steps=tuple(engine.SpendStep(threshold, amount_off=(rest[0] if rest else None), percent_bp=percent_bp)
+                        for threshold, percent_bp, _, _, _, *rest in steps),
+        )
+    if row.kind == "gift":
+        return engine.FreeGift(
+            **terms,
+            currency=row.currency,
+            gift_product_id=row.gift_product_id or "",
+            threshold=row.threshold,
+            trigger_product_ids=frozenset(product_id for product_id, _ in items),
         )
     raise engine.RuleError({"kind": [f"Unknown rule kind {row.kind!r}."]})
 
@@ -320,8 +350,9 @@ class RuleCategory(Base):
 
 class RuleStep(PercentKeywords, Base):
     """A volume tier (``threshold`` = minimum quantity, ``discount_percent=10`` off), a shipping reward
-    (``threshold`` = amount, ``label``), or a reduced shipping fee (``threshold`` = amount, its ``fee``). The
-    ``percent_bp`` column keeps a tier's discount in basis points."""
+    (``threshold`` = amount, ``label``), a reduced shipping fee (``threshold`` = amount, its ``fee``), or a spend
+    discount's step (``threshold`` = amount, ``amount_off`` or ``discount_percent``). The ``percent_bp`` column
+    keeps a tier's or step's discount in basis points."""
 
     _percent_keywords = ("discount_percent",)
 
@@ -335,6 +366,7 @@ class RuleStep(PercentKeywords, Base):
     label: Mapped[str | None] = mapped_column(String(200))
     label_en: Mapped[str | None] = mapped_column(String(200))
     fee: Mapped[int | None] = mapped_column(Integer)
+    amount_off: Mapped[int | None] = mapped_column(Integer)  #: a spend step's amount off (minor units)
 
     @property
     def discount_percent(self) -> Decimal | None:

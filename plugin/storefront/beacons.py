@@ -79,10 +79,12 @@ def shown(token: str | None) -> Shown | None:
 
 
 def cart_offer_ids(quote: Quote) -> list[str]:
-    """The offers a cart panel shows: its offers, and the gap fillers under the free-shipping bar."""
+    """The offers a cart panel shows: its offers, the gap fillers under the free-shipping bar, and the spend
+    discounts and gifts its ladder names."""
     ids = [offer.rule_id for offer in quote.offers]
     if quote.free_shipping:
         ids += [f"gap:{filler.product.id}" for filler in quote.gap_fillers]
+    ids += [rung.rule_id for rung in quote.ladder if rung.rule_id not in ids]  # spend steps and gifts on the bar
     return ids
 
 

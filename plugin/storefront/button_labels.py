@@ -36,6 +36,8 @@ def counts_named(label: str) -> set[int]:
 
 def offer_button_label(offer: Offer, custom: str | None, gettext: Callable[..., str]) -> str:
     """The label of ``offer``'s button: the shop's ``custom`` one unless its count contradicts the click."""
+    if offer.kind == "free_gift":  # one unit at no charge: the words say so, whatever a variant wrote
+        return gettext("Add your free gift")
     count = offer.add_quantity
     # "Make it three" on a tier of 3 names the cart the click makes, which is no contradiction either.
     honest = {count} | ({offer.tier.min_quantity} if offer.kind == "reach_tier" and offer.tier else set())

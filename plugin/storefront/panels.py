@@ -18,6 +18,7 @@ from .button_labels import offer_button_label
 from .email_links import PARAMETER, link_token, opened_from_email
 from .beacons import beacon_token, cart_offer_ids, thank_you_offer_ids
 from .i18n import countdown, format_percent
+from .ladder import ladder_text
 from .plan_copy import cycle_text, day_text, plan_terms
 from .product_page import ProductPage, product_page
 from .renewals import renewal_offers
@@ -70,13 +71,17 @@ def render_cart_panel(tsuide: Tsuide, quote: Quote) -> str:
     exposure = tsuide.exposure()
     locale = tsuide.locale()
     translate = tsuide._translator()
+    money = tsuide._money()
+    ladder, ladder_offers = ladder_text(quote, money, format_percent, translate)
     return render_template(
         "tsuide/cart_panel.html",
         quote=quote,
+        ladder=ladder,
+        ladder_offers=ladder_offers,
         holdout=exposure.holdout,
         button=lambda offer: offer_button_label(offer, exposure.button_for(offer.rule_id, locale), translate),
         _=translate,
-        money=tsuide._money(),
+        money=money,
         percent=format_percent,
         csrf_token=generate_csrf(),
         add_url=url_for("tsuide.add_to_cart"),

@@ -55,6 +55,19 @@ def quote_json(quote: Quote, money: Callable[[int], str]) -> dict:
             if progress.next_reward is None
             else {"label": progress.next_reward.label, "remaining": amount(progress.next_reward_remaining)},
         },
+        "ladder": [
+            {
+                "kind": rung.kind,
+                "rule_id": rung.rule_id,
+                "label": rung.label,
+                "threshold": amount(rung.threshold),
+                "remaining": amount(rung.remaining),
+                "amount_off": None if rung.step is None or rung.step.amount_off is None else amount(rung.step.amount_off),
+                "percent_bp": None if rung.step is None else rung.step.percent_bp,
+                "product_id": None if rung.product is None else rung.product.id,
+            }
+            for rung in quote.ladder
+        ],
         "total": amount(quote.total),
         "gap_fillers": [
             {

@@ -2,7 +2,7 @@
 retried once, with the very lines that were claimed, and the admin can see which rule each add came from.
 
 Revision ID: 0014_subscription_finish
-Revises: 0011_shipping_steps
+Revises: 0012_spend_tiers_gifts
 Create Date: 2026-12-02
 
 ``claimed_at`` starts the claim's lease (``TSUIDE_CLAIM_LEASE_SECONDS``, as a thank-you accept's);
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = '0014_subscription_finish'
-down_revision = '0011_shipping_steps'
+down_revision = "0012_spend_tiers_gifts"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,453 @@
+"""Order rules: spend discounts and free gifts, priced on the whole order after the item rules.
+
+The item rules (bundles, volume discounts) are allocated first (:mod:`.allocation`). On the units they
+leave, free gifts (:class:`~.rules.FreeGift`) make one unit of their product free while their condition
+holds, then spend discounts (:class:`~.rules.SpendDiscount`) take their step off the order, spread over the
+units exactly like any rule's saving (``docs/engine.md``: "How a rule's saving is spread").
+
+An item discount can push the order below a spend step (5,100 − 200 = 4,900 < 5,000 loses ¥500). So
+:func:`best_with_order_rules` also prices, for each threshold ahead, the allocation that gives up the least
+item saving to reach it, chosen from a small menu per group of item rules, and keeps the one that saves the
+shopper the most in all. Every part of this work is bounded (:data:`MENU_ALLOCATIONS`,
+:data:`COMBINE_BUDGET`, :data:`~.rules.MAX_SPEND_STEPS`).
+"""
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from .allocation import best_allocation, groups
+from .money import allocate
+from .rules import FixedBundle, FreeGift, Rule, RuleBook, SpendDiscount, importance
+from .savings import unit_floor
+from .units import Booking, Priced, Run, Terms, apply, free_units
+
+#: A group of item rules with at most this many allocations puts all of them on its menu.
+SMALL_MENU = 32
+#: Allocations on the menus of all groups together; groups past it offer only "none of its rules".
+MENU_ALLOCATIONS = 256
+#: Steps combining the groups' menus may take (each a partial choice extended by one option).
+COMBINE_BUDGET = 5_000
+#: Candidates priced in full at most, highest upper bound first.
+MAX_CANDIDATES = 8
+
+
+@dataclass
+class OrderPriced:
+    """The order priced: runs after every rule, the item rules' bookings, then the gifts', then the spend rules'.
+
+    ``counted`` is the order's spend on the ladder: the subtotal after item discounts and gifts, before
+    spend discounts and shipping; ``spend_saving`` what the spend discounts took.
+    """
+
+    runs: dict[str, list[Run]]
+    bookings: list[Booking]
+    counted: int
+    spend_saving: int
+    counted_by_product: dict[str, int]  #: each product's part of ``counted``
+
+    @property
+    def saving(self) -> int:
+        return sum(booking.amount for booking in self.bookings)
+
+
+def live_order_rules(rulebook: RuleBook, currency: str, now: datetime, customer_used: Mapping[str, int],
+                     redeemed: Mapping[str, int], checked: dict) -> list[Rule]:
+    """The spend discounts and gifts of ``currency`` live at ``now`` with an application left, most important first."""
+    live = []
+    for rule in sorted(rulebook.order_rules_for(currency), key=importance):
+        if rule.id in checked:
+            left = checked[rule.id]
+        else:
+            left = rule.applications_left(customer_used.get(rule.id, 0), redeemed.get(rule.id))
+            left = checked[rule.id] = left if rule.is_live(now) else 0
+        if left != 0:
+            live.append(rule)
+    return live
+
+
+def price_order(runs: Mapping[str, Sequence[Run]], item_bookings: Sequence[Booking], order_rules: Sequence[Rule],
+                terms: Terms, products: Mapping) -> OrderPriced:
+    """Gifts, then spend discounts, on the units the item rules left (``runs``); ``order_rules`` most important first."""
+    rows = {pid: list(row) for pid, row in runs.items()}
+    bookings = list(item_bookings)
+    for rule in order_rules:
+        if isinstance(rule, FreeGift):
+            booking = _give(rule, rows, products)
+            if booking:
+                bookings.append(booking)
+    by_product = {pid: sum(run.unit_left * run.count for run in row) for pid, row in rows.items()}
+    counted = sum(by_product.values())
+    spend = [rule for rule in order_rules if isinstance(rule, SpendDiscount)]
+    spend_saving = 0
+    chosen = None
+    for rule in spend:  # one non-stackable spend discount: the one that saves the most (ties: importance)
+        if not rule.stackable:
+            amount = min(rule.saving_at(counted), _headroom(rule, rows, terms))
+            if amount > 0 and (chosen is None or amount > chosen[1]):
+                chosen = (rule, amount)
+    if chosen is not None:
+        bookings.append(_spread(chosen[0], rows, chosen[1], terms))
+        spend_saving += chosen[1]
+    for rule in spend:  # then the stackable ones, in order of importance, on the price left
+        if rule.stackable:
+            amount = min(rule.saving_at(counted), _headroom(rule, rows, terms))
+            if amount > 0:
+                bookings.append(_spread(rule, rows, amount, terms))
+                spend_saving += amount
+    return OrderPriced(rows, bookings, counted, spend_saving, by_product)
+
+
+def _order_saving(runs: Mapping[str, Sequence[Run]], item_saving: int, order_rules: Sequence[Rule], terms: Terms,
+                  products: Mapping) -> int | None:
+    """What :func:`price_order` saves in all, without writing the spend discounts' shares where no margin floor
+    can bind (then a spend discount's headroom is the price left on the unlocked units); ``None`` where one can."""
+    rows = dict(runs)
+    gifted = 0
+    for rule in order_rules:
+        if isinstance(rule, FreeGift) and rule.gift_product_id in rows:
+            rows[rule.gift_product_id] = list(rows[rule.gift_product_id])
+            booking = _give(rule, rows, products)
+            gifted += booking.amount if booking else 0
+    spend = [rule for rule in order_rules if isinstance(rule, SpendDiscount)]
+    floorless = all(terms.floor_of(rule) is None for rule in spend) and all(
+        terms.costs.get(pid) is None or all(run.floor_bp is None for run in row) for pid, row in rows.items())
+    if not floorless:
+        return None
+    counted = room = 0
+    for row in rows.values():
+        for run in row:
+            counted += run.unit_left * run.count
+            if not run.locked:
+                room += run.unit_left * run.count
+    taken = max((min(rule.saving_at(counted), room) for rule in spend if not rule.stackable), default=0)
+    for rule in spend:
+        if rule.stackable:
+            taken += min(rule.saving_at(counted), room - taken)
+    return item_saving + gifted + taken
+
+
+def _give(rule: FreeGift, rows: dict[str, list[Run]], products: Mapping) -> Booking | None:
+    """One unit of the gift at no charge, if the gift is in the cart and in stock and its condition holds."""
+    gift = rule.gift_product_id
+    product = products.get(gift)
+    row = rows.get(gift)
+    if product is None or not product.in_stock or not row:
+        return None
+    without_gift = sum(run.unit_left * run.count for pid, row_of in rows.items() if pid != gift for run in row_of)
+    if not rule.earned(without_gift, rows.keys()):
+        return None
+    for index, run in enumerate(row):  # the first unit (most expensive first) with a price left
+        if run.unit_left > 0:
+            amount = run.unit_left
+            pieces = [run.changed(count=1, unit_left=0)]
+            if run.count > 1:
+                pieces.append(run.changed(count=run.count - 1))
+            row[index:index + 1] = pieces
+            return Booking(rule, 1, amount, None, {gift: [1, amount]})
+    return None
+
+
+def _unit_room(rule: Rule, run: Run, terms: Terms) -> int:
+    """One unit's headroom under ``rule``: its price left above the strictest floor of the rule and earlier ones."""
+    if run.locked:
+        return 0
+    cost = terms.costs.get(run.product_id)
+    rule_floor = terms.floor_of(rule)
+    floor_bp = run.floor_bp if rule_floor is None else (rule_floor if run.floor_bp is None else max(run.floor_bp, rule_floor))
+    if cost is None or floor_bp is None:
+        return run.unit_left
+    return max(0, run.unit_left - unit_floor(cost, floor_bp))
+
+
+def _headroom(rule: Rule, rows: Mapping[str, Sequence[Run]], terms: Terms) -> int:
+    return sum(_unit_room(rule, run, terms) * run.count for row in rows.values() for run in row)
+
+
+def _spread(rule: Rule, rows: dict[str, list[Run]], amount: int, terms: Terms) -> Booking:
+    """Write ``amount`` (at most the headroom) over the units no exclusive rule used, as every rule's saving is
+    spread: groups of alike units in unit order, in proportion to their headroom, evenly within a group (the
+    first units one minor unit more)."""
+    groups_: list[list[tuple[str, int, Run]]] = []
+    for pid in sorted(rows):
+        for index, run in enumerate(rows[pid]):
+            if run.locked:
+                continue
+            if groups_ and run.alike_as(groups_[-1][-1][2]):
+                groups_[-1].append((pid, index, run))
+            else:
+                groups_.append([(pid, index, run)])
+    rooms = [sum(_unit_room(rule, run, terms) * run.count for _, _, run in group) for group in groups_]
+    shares = allocate(amount, rooms)
+    rule_floor = terms.floor_of(rule)
+    booking = Booking(rule, 1, amount, None)
+    replaced: dict[tuple[str, int], list[Run]] = {}
+    for group, share in zip(groups_, shares):
+        if share == 0:
+            continue
+        count = sum(run.count for _, _, run in group)
+        base, extra = divmod(share, count)
+        for pid, index, run in group:
+            heavier = min(extra, run.count)
+            extra -= heavier
+            parts = [(heavier, base + 1), (run.count - heavier, base)]
+            pieces = []
+            for units, cut in parts:
+                if units:
+                    floor_bp = run.floor_bp
+                    if cut > 0 and rule_floor is not None:
+                        floor_bp = rule_floor if floor_bp is None else max(floor_bp, rule_floor)
+                    pieces.append(Run(pid, run.price, units, run.unit_left - cut, floor_bp, run.locked, run.owner))
+            replaced[pid, index] = pieces
+            units_of = booking.units.setdefault(pid, [0, 0])
+            units_of[0] += run.count
+            units_of[1] += sum(units * cut for units, cut in parts)
+    for pid in {pid for pid, _ in replaced}:
+        rebuilt = []
+        for index, run in enumerate(rows[pid]):
+            rebuilt.extend(replaced.get((pid, index), (run,)))
+        rows[pid] = rebuilt
+    return booking
+
+
+# -- giving up item discounts to reach a threshold -------------------------------------------------------------
+
+@dataclass
+class _Option:
+    loss: int  #: item saving given up against the group's chosen allocation
+    priced: Priced
+
+
+def best_with_order_rules(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], order_rules: Sequence[Rule],
+                          terms: Terms, products: Mapping, cache: dict | None = None) -> OrderPriced:
+    """The item allocation and order rules that save the most together (``docs/engine.md``, "Order rules").
+
+    Candidates: the item rules' own best allocation, and for each spend or gift threshold between what that
+    allocation leaves and the subtotal, the allocation that gives up the least item saving to reach it, each
+    group of item rules taking one allocation from its menu. The candidate with the largest discount total
+    stands; ties go to the one with more item discount (the item rules' own first).
+    """
+    base = best_allocation(rows, item_rules, terms, cache=cache)
+    best = price_order(base.runs, base.bookings, order_rules, terms, products)
+    best_loss = 0  # the item rules' own allocation gives nothing up, and wins every tie
+    if not order_rules:
+        return best
+    counted = sum(run.unit_left * run.count for row in base.runs.values() for run in row)  # before gifts
+    needs = set()
+    for rule in order_rules:
+        if isinstance(rule, SpendDiscount):  # spend steps count the order after gifts
+            needs |= {step.threshold - best.counted for step in rule.steps}
+        elif rule.threshold is not None:  # a gift's own threshold counts the order without the gift's product
+            gift_value = sum(run.unit_left * run.count for run in base.runs.get(rule.gift_product_id, ()))
+            needs.add(rule.threshold - (counted - gift_value))
+    needs = sorted(need for need in needs if 0 < need <= base.saving)
+    if not needs:
+        return best
+    menus = _menus(rows, item_rules, terms, cache)
+    if not menus:
+        return best
+    picks_by_loss = _combine(menus, needs[-1])
+    order = {rule.id: index for index, rule in enumerate(item_rules)}
+    reachable = sorted(picks_by_loss)
+    losses = {reachable[index] for index in (bisect_left(reachable, need) for need in needs) if index < len(reachable)}
+    # What a candidate could save at most: its item saving, every gift's dearest unit, the spend steps at its
+    # counted amount. Candidates are priced from the highest bound, until none left can beat the best found.
+    gifts = sum(max((run.price for run in rows.get(rule.gift_product_id, ())), default=0)
+                for rule in order_rules if isinstance(rule, FreeGift))
+    spend = [rule for rule in order_rules if isinstance(rule, SpendDiscount)]
+
+    def bound(loss: int) -> int:
+        at = counted + loss
+        return (base.saving - loss + gifts + max((r.saving_at(at) for r in spend if not r.stackable), default=0)
+                + sum(r.saving_at(at) for r in spend if r.stackable))
+
+    bounds = {loss: bound(loss) for loss in losses}
+    ranked = sorted(losses, key=lambda loss: (-bounds[loss], loss))[:MAX_CANDIDATES]
+    for found in ranked:
+        if bounds[found] < best.saving:
+            break
+        runs = {pid: list(row) for pid, row in base.runs.items()}
+        dropped: set[str] = set()
+        added: list[Booking] = []
+        for group_index, option_index in picks_by_loss[found]:
+            group_rules, options = menus[group_index]
+            option = options[option_index]
+            runs.update({pid: list(row) for pid, row in option.priced.runs.items()})
+            dropped |= {rule.id for rule in group_rules}
+            added.extend(option.priced.bookings)
+        bookings = [booking for booking in base.bookings if booking.rule.id not in dropped] + added
+        saving = _order_saving(runs, sum(booking.amount for booking in bookings), order_rules, terms, products)
+        if saving is not None and (saving < best.saving or (saving == best.saving and found > best_loss)):
+            continue  # priced without writing shares: it does not beat the best
+        bookings.sort(key=lambda booking: (booking.rule.stackable, order[booking.rule.id]))
+        candidate = price_order(runs, bookings, order_rules, terms, products)
+        if candidate.saving > best.saving or (candidate.saving == best.saving and found < best_loss):
+            best, best_loss = candidate, found  # ties: the one that gives up less item saving
+    return best
+
+
+def _menus(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], terms: Terms,
+           cache: dict | None) -> list[tuple[list[Rule], list[_Option]]]:
+    """Per group of item rules (with something to give up): its rules, and the allocations it may switch to."""
+    menus = []
+    room = MENU_ALLOCATIONS
+    for products, group_rules in groups(rows, item_rules, terms):
+        group_rows = {pid: rows[pid] for pid in products}
+        key = ("menu", tuple(rule.id for rule in group_rules), tuple((pid, tuple(rows[pid])) for pid in sorted(products)))
+        known = cache.get(key) if cache is not None else None
+        if known is not None:  # (allocations it listed, its menu or None): the carts offers make share most groups
+            listed, menu = known
+            if listed <= room:
+                room -= listed
+                if menu is not None:
+                    menus.append(menu)
+                continue
+        chosen = best_allocation(group_rows, group_rules, terms, cache=cache).saving
+        if chosen <= 0:
+            if cache is not None:
+                cache[key] = (0, None)
+            continue
+        exclusive = [rule for rule in group_rules if not rule.stackable]
+        exclusive.sort(key=lambda rule: not isinstance(rule, FixedBundle))  # bundles take units before volumes
+        stackable = [rule for rule in group_rules if rule.stackable]
+        vectors = _every_allocation(exclusive, group_rows, terms, min(SMALL_MENU, room))
+        listed = 0
+        if vectors is None:  # too many to list: the group keeps its allocation or gives up all of its own rules
+            vectors = [[0] * len(exclusive)]
+        else:
+            listed = len(vectors)
+            room -= listed
+        options: dict[int, _Option] = {}
+        for choices in vectors:
+            priced = apply(group_rows, exclusive, choices, stackable, terms)
+            loss = chosen - priced.saving
+            if loss > 0 and loss not in options:  # vectors come largest first: the largest choices stand
+                options[loss] = _Option(loss, priced)
+        menu = (group_rules, sorted(options.values(), key=lambda option: option.loss)) if options else None
+        if menu is not None:
+            menus.append(menu)
+        if cache is not None and listed <= SMALL_MENU:
+            cache[key] = (listed, menu)
+    return menus
+
+
+def _every_allocation(exclusive: Sequence[Rule], rows: Mapping[str, Sequence[Run]], terms: Terms,
+                      most: int) -> list[list[int]] | None:
+    """Every allocation of the group's non-stackable rules (sets that fit the free units and caps; volumes on or
+    off), largest choices first, or ``None`` when there are more than ``most``."""
+    found: list[list[int]] = []
+
+    def walk(index: int, free: dict[str, int], choices: list[int]) -> bool:
+        if index == len(exclusive):
+            found.append(list(choices))
+            return len(found) <= most
+        rule = exclusive[index]
+        if isinstance(rule, FixedBundle):
+            for sets in range(terms.max_sets(rule, free), -1, -1):
+                rest = dict(free)
+                for item in rule.items:
+                    rest[item.product_id] = rest.get(item.product_id, 0) - item.quantity * sets
+                if not walk(index + 1, rest, choices + [sets]):
+                    return False
+            return True
+        return walk(index + 1, free, choices + [1]) and walk(index + 1, free, choices + [0])
+
+    complete = walk(0, {pid: free_units(row) for pid, row in rows.items()}, [])
+    return found if complete else None
+
+
+def _combine(menus: list[tuple[list[Rule], list[_Option]]], need: int) -> dict[int, tuple[tuple[int, int], ...]]:
+    """Losses reachable by switching some groups to an option of their menus, each with its picks
+    ((group, option) pairs), the fewest switches first; partial sums at or past ``need`` are not extended.
+    Stops adding sums after :data:`COMBINE_BUDGET` steps."""
+    reachable: dict[int, tuple[tuple[int, int], ...]] = {0: ()}
+    steps = 0
+    for group_index, (_, options) in enumerate(menus):
+        for loss, picks in list(reachable.items()):
+            if loss >= need:
+                continue
+            for option_index, option in enumerate(options):
+                steps += 1
+                if steps > COMBINE_BUDGET:
+                    return reachable
+                total = loss + option.loss
+                if total not in reachable:
+                    reachable[total] = picks + ((group_index, option_index),)
+    return reachable
+
+
+# -- what the panel says: the ladder's next rewards, and earned gifts to add ----------------------------------------
+
+def ladder(priced: OrderPriced, order_rules: Sequence[Rule], products: Mapping, locale: str | None,
+           max_remaining: int | None = None) -> tuple:
+    """The next reward of each order rule on the spend ladder, nearest first (see :class:`.values.Rung`).
+
+    A spend rung is the first step ahead that would take more off than the order gets now (for a
+    non-stackable rule, more than the non-stackable spend discount it gets); a gift rung needs the gift in
+    stock and its products' condition met, so spending is all that is missing. With ``max_remaining``, a rung
+    further away than that is left out (restraint, like the offers' ceiling).
+    """
+    from .values import Rung  # values imports rules; kept local so this module stays importable first
+
+    counted = priced.counted
+    booked = {booking.rule.id: booking.amount for booking in priced.bookings}
+    chosen = max((amount for rule_id, amount in booked.items()
+                  if any(rule.id == rule_id and isinstance(rule, SpendDiscount) and not rule.stackable
+                         for rule in order_rules)), default=0)
+    in_cart = {pid for pid, row in priced.runs.items() if any(run.count for run in row)}
+    rungs = []
+    for position, rule in enumerate(order_rules):
+        if isinstance(rule, SpendDiscount):
+            now = booked.get(rule.id, 0) if rule.stackable else chosen
+            step = next((step for step in rule.steps if step.threshold > counted and step.saving_at(step.threshold) > now),
+                        None)
+            if step is not None:
+                rungs.append((step.threshold - counted, position,
+                              Rung("spend", rule.id, rule.label_for(locale), step.threshold, step.threshold - counted,
+                                   step=step)))
+        elif rule.threshold is not None and rule.id not in booked:
+            product = products.get(rule.gift_product_id)
+            if product is None or not product.in_stock:
+                continue  # an out-of-stock gift is never promised
+            if rule.trigger_product_ids and rule.trigger_product_ids.isdisjoint(in_cart):
+                continue
+            without_gift = counted - priced.counted_by_product.get(rule.gift_product_id, 0)
+            if without_gift < rule.threshold:
+                rungs.append((rule.threshold - without_gift, position,
+                              Rung("gift", rule.id, rule.label_for(locale), rule.threshold,
+                                   rule.threshold - without_gift, product=product)))
+    rungs.sort(key=lambda rung: rung[:2])
+    return tuple(rung for remaining, _, rung in rungs if max_remaining is None or remaining <= max_remaining)
+
+
+def gift_offers(cart, quote, order_rules: Sequence[Rule], products: Mapping, price_with,
+                locale: str | None) -> list:
+    """Earned gifts not in the cart yet, each priced by quoting the cart with one unit of it added.
+
+    Only a gift in stock, whose cart gets the gift's discount, is offered (``kind`` ``"free_gift"``).
+    """
+    from .values import CartLine, Offer
+
+    in_cart = {line.product_id for line in cart.lines}
+    on_ladder = {rung.rule_id for rung in quote.ladder}
+    offers = []
+    offered = set()
+    for rule in order_rules:
+        if not isinstance(rule, FreeGift) or rule.id in on_ladder or rule.gift_product_id in offered:
+            continue
+        product = products.get(rule.gift_product_id)
+        if product is None or not product.in_stock or product.id in in_cart:
+            continue
+        if rule.trigger_product_ids and rule.trigger_product_ids.isdisjoint(in_cart):
+            continue
+        after = price_with([(product, 1)])
+        saving = after.discount_total - quote.discount_total
+        if saving <= 0 or not any(discount.rule_id == rule.id for discount in after.discounts):
+            continue
+        offered.add(product.id)
+        offers.append(Offer(kind="free_gift", rule_id=rule.id, label=rule.label_for(locale),
+                            add=(CartLine(product.id, 1, product.price),), added_price=product.price, saving=saving,
+                            new_total=after.total, products=(product,)))
+    return offers
