@@ -3,7 +3,7 @@ retried once, with the very lines that were claimed, and the admin can see which
 
 Revision ID: 0014_subscription_finish
 Revises: 0012_spend_tiers_gifts
-Create Date: 2026-12-02
+Create Date: 2026-11-30
 
 ``claimed_at`` starts the claim's lease (``TSUIDE_CLAIM_LEASE_SECONDS``, as a thank-you accept's);
 ``items`` keeps ``[[product, quantity, unit price]]`` as the shop's ``add_to_next_delivery`` was (or will be)
