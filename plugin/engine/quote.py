@@ -16,7 +16,7 @@ from .offers import cart_offers, gap_fillers
 from .allocation import best_allocation
 from .money import is_whole
 from .units import Terms
-from .rules import FixedBundle, Rule, RuleBook, VolumeDiscount, importance
+from .rules import BuyXGetY, FixedBundle, Rule, RuleBook, VolumeDiscount, importance
 from .values import Cart, Product, Quote, QuotedLine
 
 
@@ -87,7 +87,7 @@ def quote_cart(
         limits=limits,
         default_floor_bp=margin_floor_bp,
     )
-    priced = best_allocation(rows, [rule for rule in live if isinstance(rule, (FixedBundle, VolumeDiscount))], terms,
+    priced = best_allocation(rows, [rule for rule in live if isinstance(rule, (FixedBundle, BuyXGetY, VolumeDiscount))], terms,
                              cache=cache)
     cuts = pricing.line_discounts(lines, priced.runs)
     discounts = tuple(pricing.discount_of(booking, locale) for booking in priced.bookings)

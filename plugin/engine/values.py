@@ -172,7 +172,8 @@ class FreeShippingProgress:
 class Offer:
     """A nudge whose ``saving`` was found by quoting the cart it would make.
 
-    ``kind`` is ``"complete_bundle"``, ``"reach_tier"`` or ``"bought_together"`` (a product
+    ``kind`` is ``"complete_bundle"``, ``"reach_tier"``, ``"buy_get"`` (one more group of a
+    buy-X-get-Y: "あと1点で1点無料") or ``"bought_together"`` (a product
     often bought with the cart's; it may save nothing). ``saving`` is how
     much more discount that cart gets, ``new_total`` what it would cost.
     """
