@@ -35,7 +35,7 @@ def test_db_upgrade_creates_only_tsuide_tables(database_url, make_shop):
         db.session.commit()
     result = app.test_cli_runner().invoke(args=["tsuide", "db", "upgrade"])
     assert result.exit_code == 0, result.output
-    assert "revision 0011_shipping_steps" in result.output
+    assert "revision 0013_buy_get_limits" in result.output
     with app.app_context():
         tables = set(inspect(db.engine).get_table_names())
         assert {"tsuide_rules", "tsuide_rule_items", "tsuide_redemptions", "tsuide_state"} <= tables
@@ -231,7 +231,7 @@ def test_cli_current_reports_the_revision(database_url, make_shop):
     runner = app.test_cli_runner()
     assert "not created" in runner.invoke(args=["tsuide", "db", "current"]).output
     runner.invoke(args=["tsuide", "db", "upgrade"])
-    assert runner.invoke(args=["tsuide", "db", "current"]).output.strip() == "0011_shipping_steps"
+    assert runner.invoke(args=["tsuide", "db", "current"]).output.strip() == "0013_buy_get_limits"
 
 
 def test_prune_events_keeps_only_the_retention_period(database_url, make_shop):

@@ -131,6 +131,7 @@ def list_records(kind: str):
     for item in listing["items"]:
         wanted |= {entry["product_id"] for entry in item.get("items", [])}
         wanted |= set(item.get("product_ids", []))
+        wanted |= set(item.get("buy_product_ids", [])) | set(item.get("get_product_ids", []))
     names = {pid: product.name for pid, product in _tsuide()._adapter.products(wanted).items()} if wanted else {}
     pages_count = max(1, -(-listing["total"] // PER_PAGE))
     return _render("list.html", kind=records, listing=listing, status=status, statuses=STATUSES, page=page,

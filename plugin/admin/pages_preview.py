@@ -46,7 +46,8 @@ def build(kind: Kind, data: dict):
             kind.fill(row, {key: value for key, value in data.items() if key != "version"})
             if hasattr(row, "to_offer"):
                 return row.to_offer()
-            row.kind = {"bundles": "bundle", "volume-discounts": "volume", "shipping-thresholds": "shipping"}[kind.name]
+            row.kind = {"bundles": "bundle", "volume-discounts": "volume", "buy-x-get-y": "buy_get",
+                        "shipping-thresholds": "shipping"}[kind.name]
             return row.to_rule()
         finally:
             if row in session:

@@ -493,7 +493,7 @@ def from_version_1(document: dict) -> dict:
             record["tiers"] = [{("discount_percent" if key == "percent_bp" else key):
                                 (percent(value) if key == "percent_bp" else value) for key, value in tier.items()}
                                if isinstance(tier, dict) else tier for tier in record["tiers"]]
-        if kind_name in ("bundles", "post-purchase-offers"):
+        if kind_name in ("bundles", "post-purchase-offers", "buy-x-get-y"):
             record = priced(record, "percent_off" if kind_name == "post-purchase-offers" else None)
         return record
 
@@ -520,8 +520,8 @@ def shop_categories() -> dict[str, str] | None:
 
 #: Fields naming products and categories, per record body (a downsell's are checked inside it).
 _PRODUCT_ROWS = ("items",)
-_PRODUCT_LISTS = ("product_ids", "trigger_products")
-_CATEGORY_LISTS = ("categories", "trigger_categories")
+_PRODUCT_LISTS = ("product_ids", "trigger_products", "buy_product_ids", "get_product_ids")
+_CATEGORY_LISTS = ("categories", "trigger_categories", "buy_categories", "get_categories")
 
 
 def _named_products(record: dict) -> set[str]:
@@ -615,7 +615,8 @@ def lint_shop() -> dict[str, dict[str, list[dict]]]:
         except RuleError:
             continue
         rules.append(rule)
-        kinds[rule.id] = {"bundle": "bundles", "volume": "volume-discounts"}.get(row.kind, "shipping-thresholds")
+        kinds[rule.id] = {"bundle": "bundles", "volume": "volume-discounts", "buy_get": "buy-x-get-y"}.get(
+            row.kind, "shipping-thresholds")
         modes[rule.id] = row.pricing_mode
         if row.variants:
             tests[rule.id] = tuple(VariantSpec.of(variant) for variant in row.variants)

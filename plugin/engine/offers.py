@@ -66,6 +66,29 @@ def additions_for(
     return None
 
 
+def gets_of(rule: Rule) -> tuple[int, str, int] | None:
+    """A buy-X-get-Y's get units per group and their discount (units, mode, value), for its copy."""
+    if isinstance(rule, BuyXGetY):
+        return (rule.get_quantity, rule.mode.value, rule.value)
+    return None
+
+
+def units_for_one_more(rule: BuyXGetY, cart: Cart, product: Product, products: Mapping[str, Product]) -> int | None:
+    """The fewest units of ``product`` that let the cart form one more group of ``rule``, or ``None``."""
+    units: dict[tuple[str, int], int] = defaultdict(int)
+    for line in cart.lines:
+        units[line.product_id, line.unit_price] += line.quantity
+    now = groups_in(rule, units, products)
+    if rule.units_cap is not None and now >= rule.units_cap:
+        return None
+    for count in range(1, rule.buy_quantity + rule.get_quantity + 1):
+        more = dict(units)
+        more[product.id, product.price] = more.get((product.id, product.price), 0) + count
+        if groups_in(rule, more, {**products, product.id: product}) > now:
+            return count
+    return None
+
+
 def groups_in(rule: BuyXGetY, units: Mapping[tuple[str, int], int], products: Mapping[str, Product]) -> int:
     """The groups ``rule`` forms from ``units`` ((product, unit price) -> count) alone, by the walk of
     ``docs/engine.md`` (other rules and caps aside): what an offer counts to propose one more."""
@@ -180,6 +203,8 @@ def cart_offers(
                 new_total=after.total,
                 tier=reached.tier,
                 products=tuple(product for product, _ in additions),
+                gets=gets_of(rule),
+                max_units=rule.max_units,
             )
         )
         offers.sort(key=lambda offer: (-offer.saving, order[offer.rule_id]))

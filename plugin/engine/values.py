@@ -187,6 +187,9 @@ class Offer:
     new_total: int
     tier: VolumeTier | None = None
     products: tuple[Product, ...] = ()  #: the catalogue entries of ``add``, in the same order
+    #: A buy-X-get-Y's get units per group and their discount: (units, pricing mode, value), for its copy.
+    gets: tuple[int, str, int] | None = None
+    max_units: int | None = None  #: the rule's limit in units per order, said next to the offer
 
     @property
     def add_quantity(self) -> int:
