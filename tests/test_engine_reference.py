@@ -34,6 +34,8 @@ RULE_IDS = ("1", "2", "10", "11", "a", "b", "B", "x")
 PRICES = (100, 300, 900, 1_000, 1_500)
 #: Past this many allocations the engine may stop searching: then it is only never worse than greedy.
 SEARCH_BUDGET = getattr(importlib.import_module("plugin.engine.allocation"), "SEARCH_BUDGET", None)
+#: With a non-stackable buy-X-get-Y, the engine prices at most this many allocations in full.
+FULL_LEAVES = getattr(importlib.import_module("plugin.engine.search"), "FULL_LEAVES", None)
 FAST = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
@@ -315,7 +317,10 @@ def reference_quote(lines, rules, products, now=NOW, margin_floor_bp=None, custo
               else floor_price(cart.cost[i], floors[i])) for i in range(len(left))]
     if not reading.lift_when_used:  # the reference's own check: no unit ends below its floor
         assert all(floor is None or final >= floor for _, _, final, floor in units)
-    exact = SEARCH_BUDGET is None or evaluated <= SEARCH_BUDGET
+    budget = SEARCH_BUDGET
+    if FULL_LEAVES is not None and any(rule.kind == "bxgy" for rule in cart.fixed):
+        budget = FULL_LEAVES if budget is None else min(budget, FULL_LEAVES)
+    exact = budget is None or evaluated <= budget
     return RefQuote(saving, by_rule, tiers, applied, units, exact, None if exact else _greedy(cart, reading))
 
 

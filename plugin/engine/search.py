@@ -28,7 +28,7 @@ from .units import Priced, Run, apply, bxgy_saving, free_units, group_walk, unit
 DUAL_AFTER = 16
 #: A group with at most this many allocations in all is walked whole, without bounds or seeds.
 SMALL_GROUP = 32
-#: Allocations the branch and bound (stackable rules, or buy-X-get-Y groups) prices in full at most.
+#: Allocations the branch and bound prices in full at most in a group with a non-stackable buy-X-get-Y.
 FULL_LEAVES = 48
 
 
@@ -57,7 +57,9 @@ class GroupSearch:
         self.best_saving = -1
         self.best_choices: list[int] = []
         self.best_priced: Priced | None = None  #: the branch and bound's best leaf, priced already
-        self.leaves = FULL_LEAVES  #: allocations the branch and bound may still price in full
+        #: Allocations the branch and bound may still price in full: with a buy-X-get-Y, :data:`FULL_LEAVES` (each
+        #: costs a pricing of the whole group); else the state budget alone bounds them, as before.
+        self.leaves = FULL_LEAVES if any(isinstance(rule, BuyXGetY) for rule in self.rules) else budget[0] + 1
 
     def _static_bound(self, rule: Rule) -> int:
         """The most ``rule`` could save on this cart, before floors: its most sets on the dearest units."""
