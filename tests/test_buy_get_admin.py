@@ -146,3 +146,22 @@ def test_the_form_saves_previews_and_shows_errors_by_field(shop, admin):
     assert (record["label"], record["max_units"], record["buy_quantity"]) == ("2点買うと1点無料", 1, 2)
     listing = admin.get(f"{ADMIN}/buy-x-get-y/")
     assert listing.status_code == 200 and "2点買うと1点無料" in listing.text
+
+
+def test_the_analytics_count_a_buy_x_get_y_offer_like_the_others(shop, admin):
+    from datetime import datetime
+
+    from plugin import models
+
+    created = admin.post(f"{API}/buy-x-get-y", json=BXGY).json
+    app, db, *_ = shop
+    day = datetime(2026, 11, 10, 3, 0)
+    with app.app_context():
+        db.session.add_all([models.Event(kind="impression", visitor_id=f"v{n}", rule_id=created["id"], created_at=day)
+                            for n in range(4)]
+                           + [models.Event(kind="add", visitor_id="v1", rule_id=created["id"], created_at=day)])
+        db.session.commit()
+    body = admin.get(f"{API}/analytics", query_string={"start": "2026-11-01", "end": "2026-11-30"}).json
+    [offer] = [offer for offer in body["offers"] if offer["offer_id"] == created["id"]]
+    assert offer["label"] == "2点買うと1点無料"
+    assert (offer["variants"][0]["seen"], offer["variants"][0]["takes"]) == (4, 1)

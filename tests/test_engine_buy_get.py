@@ -148,3 +148,36 @@ def test_bad_terms_are_refused_by_field(make, field):
     with pytest.raises(RuleError) as refused:
         make()
     assert field in refused.value.errors
+
+
+def test_the_limit_in_units_and_the_caps_each_hold_whichever_is_tighter():
+    # Pairs of a, ¥100 off a set. Four applications left by the customer cap; max_units 4 allows 2 sets.
+    products = {"a": Product("a", "A", 1_000)}
+    pairs = FixedBundle(id="p", label="p", items=(BundleItem("a", 2),), mode=PricingMode.AMOUNT_OFF, value=100,
+                        max_units=4, per_customer_cap=5)
+    assert view([("a", 10, 1_000)], pairs, products=products, customer_used={"p": 1})[:2] == (200, {"p": (200, 2)})
+    # Buy 1 get 1 free, at most 3 groups, but only one application left of a "first 10".
+    rule = bxgy(max_applications=3, global_cap=10, redeemed=9)
+    assert view(one_each(*"abcdef"), rule)[:2] == (900, {"x": (900, 1)})
+
+
+def test_two_units_short_of_a_group_are_offered_together():
+    # One top, buy 2 get 1 free: "あと2点で1点無料" adds two units of the cheapest other top (e, f are 600 and 500:
+    # the cheapest is f, twice), and the quote of that cart frees one of them.
+    cart = Cart((CartLine("a", 1, 1_000),))
+    [offer] = quote_cart(cart, RuleBook((bxgy(buy_quantity=2),)), TOPS, now=NOW).offers
+    assert [(line.product_id, line.quantity) for line in offer.add] == [("f", 2)]
+    assert offer.saving == 500 and offer.gets == (1, "percent_off", 10_000)
+
+
+def test_a_stackable_limited_volume_weighs_a_unit_by_the_strictest_floor_on_it():
+    # E (50% off a at 2,000, floor 20% over its cost of 800: 960) saves 1,000. The stackable volume after it (50%,
+    # its own floor 0, at most 1 unit) would save 40 more on a (E's floor of 960 binds, not its own of 800) and
+    # 100 on b: it takes b, 1,100 in all (the volume alone on a would save 1,000).
+    products = {"a": Product("a", "A", 2_000, category="c", cost=800), "b": Product("b", "B", 200, category="c")}
+    first = FixedBundle(id="e", label="e", items=(BundleItem("a"),), mode=PricingMode.PERCENT_OFF, value=5_000,
+                        margin_floor_bp=2_000)
+    volume = VolumeDiscount(id="v", label="v", categories=frozenset({"c"}), tiers=(VolumeTier(2, 5_000),),
+                            stackable=True, margin_floor_bp=0, max_units=1)
+    assert view([("a", 1, 2_000), ("b", 1, 200)], first, volume, products=products)[:2] == (
+        1_100, {"e": (1_000, 1), "v": (100, 1)})
