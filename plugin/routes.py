@@ -31,6 +31,7 @@ from .storage.events import analytics_savepoint
 from .storage.percent import percent_number
 from .engine.values import Product
 from .errors import InvalidRequest, NotAddable, OfferUnavailable, PluginUnavailable, UnknownOffer
+from .storefront.quote_json import gets_json
 from .engine.rules import BuyXGetY, FixedBundle, ShippingThreshold, VolumeDiscount
 from .storefront.schemas import (
     AcceptSchema,
@@ -184,6 +185,8 @@ def product_offers_api(product_id: str):
                 "new_total": amount(offer.new_total),
                 "tier": None if offer.tier is None else {"min_quantity": offer.tier.min_quantity,
                                                          "discount_percent": percent_number(offer.tier.percent_bp)},
+                "gets": gets_json(offer.gets, amount),
+                "max_units": offer.max_units,
             }
             for offer in page.offers
         ],

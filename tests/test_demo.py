@@ -186,3 +186,15 @@ def test_the_socks_page_offers_the_free_pair(shopper):
     offer = page.select_one('[data-tsuide-kind="buy_get"]')
     assert offer is not None and "ソックス2足買うと1足無料" in offer.get_text()
     assert "お一人様2点まで" in offer.get_text()
+
+
+def test_the_cart_json_says_the_free_pair_and_the_limit(shopper):
+    add(shopper, "socks", 2)
+    body = shopper.get("/tsuide/api/cart").json
+    [offer] = [offer for offer in body["offers"] if offer["kind"] == "buy_get"]
+    assert offer["gets"] == {"units": 1, "discount_percent": 100, "amount_off": None}
+    assert (offer["max_units"], offer["add"], offer["saving"]["amount"]) == (
+        2, [{"product_id": "socks", "quantity": 1}], 800)
+    product = shopper.get("/tsuide/api/products/socks/offers").json
+    [offer] = [offer for offer in product["offers"] if offer["kind"] == "buy_get"]
+    assert offer["max_units"] == 2 and offer["gets"]["units"] == 1
