@@ -165,3 +165,12 @@ def test_the_analytics_count_a_buy_x_get_y_offer_like_the_others(shop, admin):
     [offer] = [offer for offer in body["offers"] if offer["offer_id"] == created["id"]]
     assert offer["label"] == "2点買うと1点無料"
     assert (offer["variants"][0]["seen"], offer["variants"][0]["takes"]) == (4, 1)
+
+
+def test_the_linter_warns_of_a_sold_out_product_and_free_units_below_cost(shop, admin):
+    created = admin.post(f"{API}/buy-x-get-y", json=dict(BXGY, buy_product_ids=["scarf"])).json
+    codes = {(warning["code"], tuple(warning["fields"])) for warning in created["warnings"]}
+    assert ("out_of_stock", ("buy_product_ids", "get_product_ids")) in codes
+    assert ("below_margin", ("discount_percent",)) in codes  # a free brush sells below its cost of ¥300
+    fair = admin.post(f"{API}/buy-x-get-y", json=dict(SNEAKER_CARE, discount_percent=10, margin_floor_percent=0)).json
+    assert not [warning for warning in fair["warnings"] if warning["code"] == "below_margin"]

@@ -104,9 +104,10 @@ def smallest_cart(rule: Rule, products: Mapping[str, Product]) -> Cart | None:
 
 def _dead(rule: Rule, products: Mapping[str, Product], categories: Mapping[str, str] | None) -> list[Finding]:
     found: list[Finding] = []
-    if not isinstance(rule, (FixedBundle, VolumeDiscount)):
+    if not isinstance(rule, (FixedBundle, VolumeDiscount, BuyXGetY)):
         return found
-    where = ("items",) if isinstance(rule, FixedBundle) else ("product_ids",)
+    where = ("items",) if isinstance(rule, FixedBundle) else (
+        ("buy_product_ids", "get_product_ids") if isinstance(rule, BuyXGetY) else ("product_ids",))
     unknown = sorted(pid for pid in rule.product_ids if pid not in products)
     if unknown:
         found.append(Finding("unknown_product", where, "Your shop does not sell %(first)s (unknown or deleted).",
@@ -214,6 +215,16 @@ def _margin(rule: Rule, products, shop_floor_bp: int | None, variants: Sequence[
             if sale < minimum(product.cost):
                 found.append(Finding("below_margin", ("tiers",), "%(first)s would sell for %(second)s, below cost "
                                      "plus the margin floor.", {"first": product.name, "second": format_money(sale, currency, "ja")}))
+                break
+    elif isinstance(rule, BuyXGetY):  # a get unit at the rule's discount
+        for product in sorted(products.values(), key=lambda p: p.id):
+            if product.cost is None or not rule.gets(product.id, product.category):
+                continue
+            off = percent_of(product.price, rule.value) if rule.mode.value == "percent_off" else rule.value
+            sale = max(0, product.price - off)
+            if sale < minimum(product.cost):
+                found.append(Finding("below_margin", ("pricing_value",), "%(first)s would sell for %(second)s, below "
+                                     "cost plus the margin floor.", {"first": product.name, "second": format_money(sale, currency, "ja")}))
                 break
     return found
 
