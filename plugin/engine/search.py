@@ -46,6 +46,8 @@ class GroupSearch:
         self.bound_after: list[int] = []
         self.stackable_bound = 0
         self.get_prices: dict[str, list[int]] = {}  # buy-X-get-Y id -> prefix prices of its get units, dearest first
+        self.members: dict[str, list] = {}  # buy-X-get-Y id -> (product, buys, gets) of the products it may take
+        self.walks: dict[tuple, tuple] = {}  # the groups a buy-X-get-Y forms, per state of its units
         #: Buy-X-get-Y rules take units that are not the first free ones of a product, so a group holding one is
         #: searched by the branch and bound that prices every allocation it reaches in full.
         self.full = bool(self.stackable) or any(isinstance(rule, BuyXGetY) for rule in self.rules)
@@ -524,18 +526,30 @@ class GroupSearch:
         """For ``n`` from 0 to the most groups ``rule`` forms from the units left (the first ``used[pid]`` of each
         product taken by bundles, ``grouped`` by earlier groups): what ``n`` groups save, exactly as
         :func:`.units.apply` prices them (fresh units, the rule's floor); and the buy and get units (product,
-        run) in walk order, of which ``n`` groups take the first ones."""
+        run) in walk order, of which ``n`` groups take the first ones. Worked out once per state of the units it
+        may take."""
+        members = self.members.get(rule.id)
+        if members is None:  # (product, buys, gets) of the products it may take
+            members = self.members[rule.id] = [
+                (pid, rule.buys(pid, self.terms.categories.get(pid)), rule.gets(pid, self.terms.categories.get(pid)))
+                for pid in self.terms.counted(rule, self.rows)]
+        key = (rule.id, tuple(used.get(pid, 0) for pid, _, _ in members),
+               tuple(sorted(item for item in grouped.items() if item[0][0] in self.rows)) if grouped else ())
+        found = self.walks.get(key)
+        if found is None:
+            found = self.walks[key] = self._walk_from(rule, members, used, grouped)
+        return found
+
+    def _walk_from(self, rule: BuyXGetY, members, used: Mapping[str, int], grouped: Mapping):
         runs = []
-        for pid in self.terms.counted(rule, self.rows):
-            category = self.terms.categories.get(pid)
+        for pid, buys, gets in members:
             skip = used.get(pid, 0)
             for position, run in enumerate(self.rows[pid]):
                 count = run.count - skip if skip < run.count else 0
                 skip = skip - run.count if skip > run.count else 0
                 count -= grouped.get((pid, position), 0)
                 if count > 0:
-                    runs.append((-run.price, pid, position, count, rule.buys(pid, category),
-                                 rule.gets(pid, category)))
+                    runs.append((-run.price, pid, position, count, buys, gets))
         runs.sort()
         formed, segments = group_walk(rule, runs, self.terms.cap(rule))
         floor_bp = self.terms.floor_of(rule)
