@@ -1,4 +1,5 @@
-"""The engine's worst cases: overlapping bundles, pair bundles, long carts with chained rules, spend ladders.
+"""The engine's worst cases: overlapping bundles, pair bundles, long carts with chained rules, spend ladders,
+buy X get Y.
 
 Each case times a cart-page quote (offers included, ``max_offers=2``) and prints its median and p99
 next to a baseline measured in the same run: a 10-line cart with one bundle, and how many of the
@@ -23,7 +24,8 @@ import statistics
 import time
 from datetime import datetime, timezone
 
-from plugin import BundleItem, Cart, CartLine, FixedBundle, PricingMode, Product, RuleBook, VolumeDiscount, VolumeTier
+from plugin import (BundleItem, BuyXGetY, Cart, CartLine, FixedBundle, PricingMode, Product, RuleBook, VolumeDiscount,
+                    VolumeTier)
 from plugin import quote_cart
 from plugin.engine import allocation, search
 from plugin.engine.rules import FreeGift, MAX_SPEND_STEPS, SpendDiscount, SpendStep
@@ -108,6 +110,35 @@ def long_cart(lines):
     return cart, rules, products
 
 
+def bxgy_category(lines, with_volume=False):
+    """A "2点買うと1点無料" over one category holding every line of a long cart (and a limited volume discount
+    on the same category, which competes for every unit)."""
+    products = {f"t{i}": Product(f"t{i}", "t", 500 + 7 * i, category="tops") for i in range(lines)}
+    rules = [BuyXGetY(id="1", label="2+1", buy_categories=frozenset({"tops"}), buy_quantity=2)]
+    if with_volume:
+        rules.append(VolumeDiscount(id="2", label="v", categories=frozenset({"tops"}), max_units=10,
+                                    tiers=(VolumeTier(2, 500), VolumeTier(5, 1_000))))
+    cart = Cart(tuple(CartLine(f"t{i}", 1, products[f"t{i}"].price) for i in range(lines)))
+    return cart, rules, products
+
+
+def bxgy_overlapping(k):
+    """K buy-X-get-Y rules and K bundles over the same 10 products, every rule competing for the same units."""
+    products = {f"p{i}": Product(f"p{i}", f"p{i}", 1_000 + 137 * i, category="all") for i in range(10)}
+    rules = []
+    for index in range(k):
+        buy = frozenset(f"p{(index * 3 + j) % 10}" for j in range(4))
+        rules.append(BuyXGetY(id=str(2 * index + 1), label=f"x{index}", buy_product_ids=buy,
+                              buy_quantity=1 + index % 3, get_quantity=1 + index % 2,
+                              value=2_000 + (index * 700) % 8_000, max_applications=None if index % 2 else 3))
+        items = sorted({f"p{(index * 7 + j * 3) % 10}" for j in range(3)})
+        rules.append(FixedBundle(id=str(2 * index + 2), label=f"b{index}",
+                                 items=tuple(BundleItem(pid, 1 + (index + j) % 2) for j, pid in enumerate(items)),
+                                 mode=PricingMode.PERCENT_OFF, value=500 + (index * 37) % 2_000))
+    cart = Cart(tuple(CartLine(f"p{i}", 3, products[f"p{i}"].price) for i in range(10)))
+    return cart, rules, products
+
+
 def many_rules():
     """10,000 rules of which about 80 touch a 10-line cart."""
     products = {f"r{i}": Product(f"r{i}", "r", 800 + i % 500, category=f"k{i % 50}") for i in range(2_000)}
@@ -174,6 +205,9 @@ def main() -> None:
     cases += [("10 lines, 10,000 rules", many_rules())]
     cases += [(f"{n} lines, chained rules + 5×10 spend steps, 3 gifts", spend_ladder(n)) for n in (10, 50, 200)]
     cases += [(f"{n} one-unit bundles + 5×10 spend steps, 3 gifts", spend_many_groups(n)) for n in (10, 50, 200)]
+    cases += [(f"{n} lines, buy 2 get 1 over one category", bxgy_category(n)) for n in (10, 200)]
+    cases += [(f"{n} lines, buy 2 get 1 + limited volume", bxgy_category(n, True)) for n in (10, 200)]
+    cases += [(f"K={k} buy-X-get-Y + K bundles overlapping", bxgy_overlapping(k)) for k in (1, 5, 20)]
     print(f"{'case':45s} {'median ms':>10s} {'p99 ms':>8s} {'x base':>8s} {'saving':>8s} {'cut/searches':>13s}")
     for name, (cart, rules, products) in cases:
         median, p99, quote = timed(cart, rules, products, rounds)

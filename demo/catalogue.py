@@ -36,7 +36,8 @@ PRODUCTS = [
     ("toner", "skincare", 3_200, 1_000, "#b5c9c3", "はなみず 化粧水", "Hanamizu Toner",
      "同じシリーズの化粧水。美容液と一緒にどうぞ。", "The toner from the same line; made to go with the serum."),
     ("socks", "accessories", 1_000, 300, "#f2cc8f", "リブソックス", "Ribbed Socks",
-     "綿混のやわらかいリブソックス。", "Soft cotton-blend ribbed socks."),
+     "綿混のやわらかいリブソックス。2足買うと1足無料（お一人様2足まで）。",
+     "Soft cotton-blend ribbed socks. Buy 2, get 1 free (up to 2 free pairs an order)."),
     ("cap", "accessories", 2_500, 900, "#81b29a", "コットンキャップ", "Cotton Cap",
      "洗いざらしのコットンキャップ。", "A washed cotton cap."),
     ("tote", "accessories", 2_000, 700, "#e07a5f", "キャンバストート", "Canvas Tote",
@@ -82,6 +83,12 @@ BUNDLES = [
 # (label ja, label en, categories, {minimum quantity: percent off})
 VOLUMES = [
     ("小物まとめ買い", "Accessories mix & match", ["accessories"], {2: 10, 3: 20}),
+]
+
+# Buy X get Y: (label ja, label en, terms of plugin.models.BuyGetRule). "お一人様2足まで": at most 2 free pairs.
+BUY_GETS = [
+    ("ソックス2足買うと1足無料", "Socks: buy 2, get 1 free",
+     {"buy_product_ids": ["socks"], "buy_quantity": 2, "get_quantity": 1, "discount_percent": 100, "max_units": 2}),
 ]
 
 # (label ja, label en, currency, threshold, fee, {reward threshold: (reward label ja, reward label en)})

@@ -82,6 +82,17 @@ def seed_rules() -> int:
                 steps=[rules.RuleStep(threshold=count, discount_percent=percent) for count, percent in tiers.items()],
             )
         )
+    for label, label_en, terms in catalogue.BUY_GETS:
+        terms = dict(terms)
+        made.append(
+            rules.BuyGetRule(
+                label=label, label_en=label_en, buy_quantity=terms.pop("buy_quantity"),
+                get_quantity=terms.pop("get_quantity"), max_units=terms.pop("max_units", None),
+                discount_percent=terms.pop("discount_percent"),
+                items=[rules.RuleItem(product_id=pid, position=position)
+                       for position, pid in enumerate(terms.pop("buy_product_ids"))],
+            )
+        )
     for label, label_en, currency, threshold, fee, rewards in catalogue.SHIPPING:
         made.append(
             rules.ShippingRule(

@@ -5,6 +5,7 @@ Mount it with ``Tsuide(app, db=db, adapter=MyShopAdapter())``.
 from .adapter import ShopAdapter
 from .bundles import (
     BundleItem,
+    BuyXGetY,
     Cart,
     CartLine,
     Customer,
@@ -34,6 +35,7 @@ from .extension import Tsuide
 
 __all__ = [
     "BundleItem",
+    "BuyXGetY",
     "CapReached",
     "Cart",
     "CartLine",

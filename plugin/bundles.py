@@ -10,6 +10,7 @@ from __future__ import annotations
 from .engine.quote import quote_cart
 from .engine.rules import (
     BundleItem,
+    BuyXGetY,
     FixedBundle,
     FreeGift,
     PricingMode,
@@ -43,6 +44,7 @@ from .engine.values import (
 __all__ = [
     "MAX_LINE_QUANTITY",
     "BundleItem",
+    "BuyXGetY",
     "Cart",
     "CartLine",
     "Customer",

@@ -31,7 +31,8 @@ from .storage.events import analytics_savepoint
 from .storage.percent import percent_number
 from .engine.values import Product
 from .errors import InvalidRequest, NotAddable, OfferUnavailable, PluginUnavailable, UnknownOffer
-from .engine.rules import FixedBundle, ShippingThreshold, SpendDiscount, VolumeDiscount
+from .storefront.quote_json import gets_json
+from .engine.rules import BuyXGetY, FixedBundle, ShippingThreshold, SpendDiscount, VolumeDiscount
 from .storefront.schemas import (
     AcceptSchema,
     AddToCartSchema,
@@ -184,6 +185,8 @@ def product_offers_api(product_id: str):
                 "new_total": amount(offer.new_total),
                 "tier": None if offer.tier is None else {"min_quantity": offer.tier.min_quantity,
                                                          "discount_percent": percent_number(offer.tier.percent_bp)},
+                "gets": gets_json(offer.gets, amount),
+                "max_units": offer.max_units,
             }
             for offer in page.offers
         ],
@@ -234,7 +237,8 @@ def _product_additions(items: list[dict]) -> list[tuple[Product, int]]:
 
 
 def _product_page_offers(offers, added: set[str]) -> list[tuple[str, str | None]]:
-    """The product page's offers these items are credited to: a companion it names, a tier that counts them."""
+    """The product page's offers these items are credited to: a companion it names, a tier or a buy-X-get-Y that
+    counts them."""
     tsuide = _tsuide()
     credited = [(offer, None) for offer in offers if offer.startswith("pair:") and offer[5:] in added]
     rule_ids = [offer for offer in offers if offer.isdigit()]
@@ -246,6 +250,9 @@ def _product_page_offers(offers, added: set[str]) -> list[tuple[str, str | None]
         for rule_id in rule_ids:
             rule = snapshot.by_id.get(rule_id)
             if isinstance(rule, VolumeDiscount) and any(rule.counts(p.id, p.category) for p in products.values()):
+                credited.append((rule_id, exposure.variant_of(rule_id)))
+            elif isinstance(rule, BuyXGetY) and any(rule.buys(p.id, p.category) or rule.gets(p.id, p.category)
+                                                    for p in products.values()):
                 credited.append((rule_id, exposure.variant_of(rule_id)))
     return credited
 

@@ -196,8 +196,9 @@ def test_export_and_import_move_everything_all_or_nothing(shop, admin, make_shop
 
     response = admin.post(f"{API}/import", json=document)
     assert response.status_code == 200, response.json
-    assert response.json["created"] == {"bundles": 1, "volume-discounts": 0, "shipping-thresholds": 1,
-                                        "post-purchase-offers": 1, "spend-discounts": 0, "free-gifts": 0}
+    assert response.json["created"] == {"bundles": 1, "volume-discounts": 0, "buy-x-get-y": 0,
+                                        "shipping-thresholds": 1, "post-purchase-offers": 1,
+                                        "spend-discounts": 0, "free-gifts": 0}
     assert admin.get(f"{API}/bundles").json["total"] == 1
     assert admin.get(f"{API}/bundles?status=deleted").json["total"] == 1  # the replaced one can be restored
     imported = admin.get(f"{API}/post-purchase-offers").json["items"][0]

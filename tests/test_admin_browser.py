@@ -140,3 +140,38 @@ def test_the_dashboard_shows_variants_the_holdout_and_mined_pairs_and_a_pair_bec
     offer = page.locator(".tsuide-offer", has_text=label)
     assert offer.count() == 1, page.inner_text("main")
     assert "お得" in offer.inner_text()
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_a_buy_x_get_y_is_made_in_the_form_previewed_and_offered_to_a_shopper(browser, base, demo_app, width):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto(f"{base}/")
+    page.click(".admin-switch button")
+    page.goto(f"{base}/tsuide/admin/buy-x-get-y/new")
+    for name in ("buy_quantity", "get_quantity", "pricing_value", "max_applications", "max_units"):
+        field = page.locator(f"input[name={name}]")
+        box = field.bounding_box()
+        assert field.is_visible() and box and box["x"] >= 0 and box["x"] + box["width"] <= width, name
+    page.fill("input[name=buy_product_ids-0]", "tote")
+    page.fill("input[name=buy_quantity]", "1")
+    page.fill("input[name=get_product_ids-0]", "cap")
+    page.fill("input[name=get_quantity]", "1")
+    page.select_option("select[name=pricing_mode]", "amount_off")
+    page.fill("input[name=pricing_value]", "300")
+    page.fill("input[name=max_units]", "1")
+    with page.expect_navigation():
+        page.click("button[value=preview]")
+    assert page.locator(".ta-preview [data-preview-note]").is_visible()
+    page.click("button[value=save]")
+    page.wait_for_url(f"{base}/tsuide/admin/buy-x-get-y/?notice=created*")
+    with demo_app.app_context():
+        rule = db.session.query(models.BuyGetRule).filter_by(label="1点買うと1点¥300引き").one()
+        assert (rule.get_product_ids, rule.pricing_value, rule.max_units) == (["cap"], 300, 1)
+    row = page.locator(f"#record-{rule.id}")
+    assert row.is_visible() and "コットンキャップ" in row.inner_text()
+    with demo_app.app_context():
+        rule = db.session.get(models.BuyGetRule, rule.id)
+        db.session.delete(rule)  # the demo is shared by the module's tests
+        db.session.commit()
+    context.close()

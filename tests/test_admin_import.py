@@ -98,8 +98,9 @@ def test_a_document_of_known_products_and_categories_imports(shop, admin):
     exported = admin.get(f"{API}/export").json
     response = admin.post(f"{API}/import", json=exported)
     assert response.status_code == 200, response.json
-    assert response.json["created"] == {"bundles": 1, "volume-discounts": 1, "shipping-thresholds": 0,
-                                        "post-purchase-offers": 1, "spend-discounts": 0, "free-gifts": 0}
+    assert response.json["created"] == {"bundles": 1, "volume-discounts": 1, "buy-x-get-y": 0,
+                                        "shipping-thresholds": 0, "post-purchase-offers": 1,
+                                        "spend-discounts": 0, "free-gifts": 0}
 
 
 def test_the_upload_page_names_each_unknown_product(shop, admin):
@@ -140,7 +141,7 @@ def test_the_cli_exports_imports_and_names_what_it_refuses(shop, admin, tmp_path
 
     done = runner.invoke(args=["tsuide", "import", str(exported)])
     assert done.exit_code == 0, done.output
-    assert "imported 1 bundles, 1 volume-discounts, 0 shipping-thresholds, 1 post-purchase-offers" in done.output
+    assert "imported 1 bundles, 1 volume-discounts, 0 buy-x-get-y, 0 shipping-thresholds, 1 post-purchase-offers" in done.output
     with app.app_context():
         entry = shop[1].session.query(AuditEntry).order_by(AuditEntry.id.desc()).first()
         assert (entry.action, entry.actor) == ("import", "flask tsuide import")

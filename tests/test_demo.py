@@ -162,3 +162,39 @@ def test_the_demo_lists_its_categories_for_the_admins_picker(demo, shopper):
     assert "categories" not in shopper.get("/tsuide/admin/api/features").json["off"]
     page = shopper.get("/tsuide/admin/volume-discounts/new").get_data(as_text=True)
     assert 'value="shoe-care"' in page and "シューケア" in page
+
+
+def test_two_pairs_of_socks_are_offered_a_third_free_and_the_limit_is_said(shopper):
+    # ソックス2足買うと1足無料 (お一人様2足まで): two pairs (¥2,000) are offered one more, free; the accessories
+    # volume discount (2点以上で10%オフ) gives ¥200 now, the third pair free gives ¥1,000 instead of 20% (¥600).
+    add(shopper, "socks", 2)
+    page = cart_page(shopper)
+    assert amount(page, "#summary-total") == 2_000 - 200 + 600
+    offer = page.select_one('.tsuide-offer[data-tsuide-offer]:-soup-contains("ソックス2足買うと1足無料")')
+    assert offer is not None
+    text = offer.get_text(" ", strip=True)
+    assert "あと1点で1点無料" in text and "お一人様2点まで" in text
+    assert "￥800お得" in text  # the quote of three pairs: ¥1,000 off instead of ¥200
+    add(shopper, "socks")
+    page = cart_page(shopper)
+    assert [d.get_text(strip=True) for d in page.select(".discount-amount")] == ["-￥1,000"]
+    assert amount(page, "#summary-total") == 3_000 - 1_000 + 600
+
+
+def test_the_socks_page_offers_the_free_pair(shopper):
+    page = BeautifulSoup(shopper.get("/products/socks").data, "html.parser")
+    offer = page.select_one('[data-tsuide-kind="buy_get"]')
+    assert offer is not None and "ソックス2足買うと1足無料" in offer.get_text()
+    assert "お一人様2点まで" in offer.get_text()
+
+
+def test_the_cart_json_says_the_free_pair_and_the_limit(shopper):
+    add(shopper, "socks", 2)
+    body = shopper.get("/tsuide/api/cart").json
+    [offer] = [offer for offer in body["offers"] if offer["kind"] == "buy_get"]
+    assert offer["gets"] == {"units": 1, "discount_percent": 100, "amount_off": None}
+    assert (offer["max_units"], offer["add"], offer["saving"]["amount"]) == (
+        2, [{"product_id": "socks", "quantity": 1}], 800)
+    product = shopper.get("/tsuide/api/products/socks/offers").json
+    [offer] = [offer for offer in product["offers"] if offer["kind"] == "buy_get"]
+    assert offer["max_units"] == 2 and offer["gets"]["units"] == 1

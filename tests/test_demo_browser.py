@@ -174,3 +174,27 @@ def test_the_widgets_beacons_count_what_the_page_showed(shop_page, base, demo_ap
             kind="impression", visitor_id=visitor, page="product")}
     # with the sets the product pages on the way showed (an offer counts once a visitor and day)
     assert impressions() == shown | from_product_pages
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+@pytest.mark.parametrize("width", [1280, 375])
+def test_the_free_pair_of_socks_is_offered_seen_and_charged_as_promised(browser, base, width, javascript):
+    from browsing import shopper_page
+
+    with shopper_page(browser, width, javascript) as page:
+        add_from_product_page(page, base, "socks", 2)
+        page.goto(f"{base}/cart")
+        offer = page.locator(".tsuide-offer", has_text="ソックス2足買うと1足無料")
+        hint = offer.locator(".tsuide-offer__hint")
+        assert hint.is_visible() and "あと1点で1点無料" in hint.inner_text()
+        limit = offer.locator(".tsuide-offer__limit")
+        assert limit.is_visible() and limit.inner_text() == "お一人様2点まで"
+        box = offer.bounding_box()
+        assert box and box["width"] <= width and box["height"] > 40
+        promised = yen(offer.locator(".tsuide-offer__total").inner_text().split()[-1])
+        offer.get_by_role("button").click()
+        if javascript:
+            page.wait_for_function("document.querySelector('#summary-total').dataset.amount !== '2400'")
+        else:
+            page.wait_for_url(f"{base}/cart")
+        assert yen(page.inner_text("#summary-total")) == promised == 3_000 - 1_000 + 600

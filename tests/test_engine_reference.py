@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from plugin import (BundleItem, Cart, CartLine, FixedBundle, PricingMode, Product, RuleBook, RuleError,
+from plugin import (BundleItem, BuyXGetY, Cart, CartLine, FixedBundle, PricingMode, Product, RuleBook, RuleError,
                     ShippingStep, ShippingThreshold, VolumeDiscount, VolumeTier, quote_cart)
 from plugin.engine.money import allocate
 
@@ -34,6 +34,8 @@ RULE_IDS = ("1", "2", "10", "11", "a", "b", "B", "x")
 PRICES = (100, 300, 900, 1_000, 1_500)
 #: Past this many allocations the engine may stop searching: then it is only never worse than greedy.
 SEARCH_BUDGET = getattr(importlib.import_module("plugin.engine.allocation"), "SEARCH_BUDGET", None)
+#: With a non-stackable buy-X-get-Y, the engine prices at most this many allocations in full.
+FULL_LEAVES = getattr(importlib.import_module("plugin.engine.search"), "FULL_LEAVES", None)
 FAST = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
@@ -109,22 +111,44 @@ class _Units:
         self.of: dict[str, list[int]] = {}
         for index, pid in enumerate(self.pid):
             self.of.setdefault(pid, []).append(index)
+
+        def member(ids, categories, i):
+            return self.pid[i] in ids or products[self.pid[i]].category in categories
+
         self.rules = []
         for rule in sorted((r for r in rules if is_live(r, now)), key=importance):
-            bundle = isinstance(rule, FixedBundle)
-            self.rules.append(SimpleNamespace(
-                obj=rule, bundle=bundle, left=applications_left(rule, customer_used),
+            kind = "bundle" if isinstance(rule, FixedBundle) else "bxgy" if isinstance(rule, BuyXGetY) else "volume"
+            left = applications_left(rule, customer_used)
+            limits = [left] if left is not None else []
+            if kind == "bundle" and rule.max_units is not None:  # whole sets within the limit
+                limits.append(rule.max_units // sum(item.quantity for item in rule.items))
+            if kind == "bxgy":
+                if rule.max_units is not None:  # whole groups within the limit
+                    limits.append(rule.max_units // rule.get_quantity)
+                if rule.max_applications is not None:
+                    limits.append(rule.max_applications)
+            ns = SimpleNamespace(
+                obj=rule, kind=kind, bundle=kind == "bundle", left=min(limits) if limits else None,
                 floor=margin_floor_bp if rule.margin_floor_bp is None else rule.margin_floor_bp,
                 exclusive=getattr(rule, "exclusive", False),
-                counted=[] if bundle else [i for i, p in enumerate(self.pid)
-                                           if p in rule.product_ids or products[p].category in rule.categories]))
-        # Bundles take units before volume discounts; the choice vector lists them in that order.
-        self.fixed = [r for r in self.rules if not r.obj.stackable and r.bundle] + \
-                     [r for r in self.rules if not r.obj.stackable and not r.bundle]
+                counted=[i for i in range(len(self.pid)) if member(rule.product_ids, rule.categories, i)]
+                if kind == "volume" else [])
+            if kind == "bxgy":
+                ns.buys = {i for i in range(len(self.pid)) if member(rule.buy_product_ids, rule.buy_categories, i)}
+                ns.gets = ns.buys if not (rule.get_product_ids or rule.get_categories) else {
+                    i for i in range(len(self.pid)) if member(rule.get_product_ids, rule.get_categories, i)}
+            self.rules.append(ns)
+        # Bundles take units first, then buy-X-get-Y groups, then volume discounts; the choice vector lists
+        # them in that order.
+        self.fixed = [r for kind in ("bundle", "bxgy", "volume") for r in self.rules
+                      if not r.obj.stackable and r.kind == kind]
         self.stackable = [r for r in self.rules if r.obj.stackable]
 
     def allocations(self, greedy=False):
-        """Every allocation (or the greedy one): sets per bundle, on/off per volume, in order of importance."""
+        """Every allocation (or the greedy one): sets per bundle, groups per buy-X-get-Y, on/off per volume.
+
+        Group counts run up to what the rule's units could ever hold; ``run`` refuses those it cannot form.
+        """
         def walk(k, free):
             if k == len(self.fixed):
                 yield ()
@@ -133,9 +157,13 @@ class _Units:
             if rule.bundle:
                 most = min(free[item.product_id] // item.quantity for item in rule.obj.items)
                 most = most if rule.left is None else min(most, rule.left)
+            elif rule.kind == "bxgy":
+                x, y = rule.obj.buy_quantity, rule.obj.get_quantity
+                most = min(len(rule.buys) // x, len(rule.gets) // y, len(rule.buys | rule.gets) // (x + y))
+                most = most if rule.left is None else min(most, rule.left)
             else:
                 most = int(rule.left != 0)
-            for n in [most] if greedy else range(most + 1):
+            for n in ([most] if greedy else range(most + 1)):
                 rest = free.copy()
                 if rule.bundle:
                     rest.subtract({item.product_id: item.quantity * n for item in rule.obj.items})
@@ -150,13 +178,38 @@ class _Units:
             return left[i]
         return max(0, left[i] - floor_price(self.cost[i], strictest))
 
+    def groups(self, rule, usable, limit):
+        """The walk of docs/engine.md: (groups formed, their buy units, their get units)."""
+        x, y = rule.obj.buy_quantity, rule.obj.get_quantity
+        buys, gets, pending, places, opened = [], [], 0, 0, 0
+        for i in sorted(usable, key=lambda i: (-self.price[i], i)):  # price order, ties in unit order
+            if places and i in rule.gets:
+                gets.append(i)
+                places -= 1
+            elif i in rule.buys and (limit is None or opened < limit):
+                buys.append(i)
+                pending += 1
+                if pending == x:
+                    pending, opened, places = 0, opened + 1, places + y
+        formed = len(gets) // y
+        return formed, buys[: formed * x], gets[: formed * y]
+
+    def limited(self, rule, used, tier, left, floors):
+        """The ``max_units`` units of ``used`` a limited volume saves most on (ties in unit order)."""
+        limit = rule.obj.max_units
+        if limit is None or len(used) <= limit:
+            return used
+        worth = {i: min(left[i] * tier.percent_bp, self.headroom(i, rule.floor, left, floors) * FULL) for i in used}
+        return sorted(used, key=lambda i: (-worth[i], i))[:limit]
+
     def save(self, rule, used, n, tier, left, floors, hidden, reading):
         """One rule on ``used`` units: the saving table, at most their headroom, spread over groups of alike units."""
         price = sum(left[i] for i in used)
         if tier is not None or rule.obj.mode is PricingMode.PERCENT_OFF:
             raw = min(price, divide(price * (tier.percent_bp if tier else rule.obj.value), FULL))
         elif rule.obj.mode is PricingMode.AMOUNT_OFF:
-            raw = min(n * rule.obj.value, price)
+            per = rule.obj.value * (rule.obj.get_quantity if rule.kind == "bxgy" else 1)
+            raw = min(n * per, price)
         else:
             raw = max(0, price - n * rule.obj.value)
         order = sorted(used, reverse=reading.reverse_spread)
@@ -180,7 +233,8 @@ class _Units:
         return saving
 
     def run(self, choice, reading):
-        """Price one allocation by the spec's steps: (saving, by_rule, tiers, applied, left, floors)."""
+        """Price one allocation by the spec's steps: (saving, by_rule, tiers, applied, left, floors), or ``None``
+        when a buy-X-get-Y cannot form the groups the allocation gives it."""
         count = len(self.pid)
         left, floors, taken, hidden = list(self.price), [None] * count, [False] * count, [False] * count
         steps = []
@@ -188,20 +242,30 @@ class _Units:
             if rule.bundle and n:
                 used = [i for item in rule.obj.items
                         for i in [i for i in self.of.get(item.product_id, ()) if not taken[i]][: item.quantity * n]]
-                steps.append((rule, used, n, None))
+                steps.append((rule, used, n, None, used))
                 for i in used:
                     taken[i] = True
-        for rule, on in zip(self.fixed, choice):  # 2. volumes that are on take every free unit they count
-            if not rule.bundle and on:
+        for rule, n in zip(self.fixed, choice):  # 2. buy-X-get-Y rules form n groups of the free units
+            if rule.kind == "bxgy" and n:
+                formed, buys, gets = self.groups(rule, [i for i in range(count) if not taken[i]], n)
+                if formed < n:
+                    return None
+                for i in buys + gets:
+                    taken[i] = True
+                steps.append((rule, gets, n, None, buys + gets))
+        for rule, on in zip(self.fixed, choice):  # 3. volumes that are on take every free unit they count
+            if rule.kind == "volume" and on:
                 used = [i for i in rule.counted if not taken[i]]
                 for i in used:
                     taken[i] = True
                 if tier_for(rule.obj, len(used)):
-                    steps.append((rule, used, 1, tier_for(rule.obj, len(used))))
+                    steps.append((rule, used, 1, tier_for(rule.obj, len(used)), used))
         by_rule, tiers, applied, total = {}, {}, set(), 0
 
-        def apply(rule, used, n, tier):
+        def apply(rule, used, n, tier, all_used):
             nonlocal total
+            if tier is not None:
+                used = self.limited(rule, used, tier, left, floors)
             amount = self.save(rule, used, n, tier, left, floors, hidden, reading)
             total += amount
             applied.add(rule.obj.id)
@@ -210,12 +274,12 @@ class _Units:
             if tier is not None:
                 tiers[rule.obj.id] = tier
             if rule.exclusive and (amount or not reading.hide_when_saved):
-                for i in used:
+                for i in all_used:
                     hidden[i] = True
 
         for step in steps:
             apply(*step)
-        for rule in self.stackable:  # 3. stackable rules, on the units no exclusive rule used
+        for rule in self.stackable:  # 4. stackable rules, on the units no exclusive rule used
             if rule.left == 0:
                 continue
             if rule.bundle:
@@ -224,11 +288,16 @@ class _Units:
                 n = min(len(pool) // quantity for pool, quantity in pools)
                 n = n if rule.left is None else min(n, rule.left)
                 if n:
-                    apply(rule, [i for pool, quantity in pools for i in pool[: quantity * n]], n, None)
+                    used = [i for pool, quantity in pools for i in pool[: quantity * n]]
+                    apply(rule, used, n, None, used)
+            elif rule.kind == "bxgy":
+                formed, buys, gets = self.groups(rule, [i for i in range(count) if not hidden[i]], rule.left)
+                if formed:
+                    apply(rule, gets, formed, None, buys + gets)
             else:
                 used = [i for i in rule.counted if not hidden[i]]
                 if tier_for(rule.obj, len(used)):
-                    apply(rule, used, 1, tier_for(rule.obj, len(used)))
+                    apply(rule, used, 1, tier_for(rule.obj, len(used)), used)
         return total, by_rule, tiers, applied, left, floors
 
 
@@ -239,6 +308,8 @@ def reference_quote(lines, rules, products, now=NOW, margin_floor_bp=None, custo
     for choice in cart.allocations():
         evaluated += 1
         out = cart.run(choice, reading)
+        if out is None:  # a buy-X-get-Y given more groups than it can form: not an allocation
+            continue
         if best_key is None or (out[0], choice) > best_key:
             best_key, best = (out[0], choice), out
     saving, by_rule, tiers, applied, left, floors = best
@@ -246,9 +317,25 @@ def reference_quote(lines, rules, products, now=NOW, margin_floor_bp=None, custo
               else floor_price(cart.cost[i], floors[i])) for i in range(len(left))]
     if not reading.lift_when_used:  # the reference's own check: no unit ends below its floor
         assert all(floor is None or final >= floor for _, _, final, floor in units)
-    greedy = cart.run(next(cart.allocations(greedy=True)), reading)[0]
-    return RefQuote(saving, by_rule, tiers, applied, units, SEARCH_BUDGET is None or evaluated <= SEARCH_BUDGET,
-                    greedy)
+    budget = SEARCH_BUDGET
+    if FULL_LEAVES is not None and any(rule.kind == "bxgy" for rule in cart.fixed):
+        budget = FULL_LEAVES if budget is None else min(budget, FULL_LEAVES)
+    exact = budget is None or evaluated <= budget
+    return RefQuote(saving, by_rule, tiers, applied, units, exact, None if exact else _greedy(cart, reading))
+
+
+def _greedy(cart, reading):
+    """The documented greedy allocation's saving: each rule in turn takes all it can (a buy-X-get-Y the most
+    groups the units left let it form)."""
+    choice = []
+    for k, rule in enumerate(cart.fixed):
+        options = [c[k] for c in cart.allocations() if tuple(c[:k]) == tuple(choice)]
+        for n in sorted(set(options), reverse=True):
+            if rule.kind != "bxgy" or any(cart.run(c, reading) is not None for c in cart.allocations()
+                                          if tuple(c[:k + 1]) == tuple(choice) + (n,)):
+                choice.append(n)
+                break
+    return cart.run(tuple(choice), reading)[0]
 
 
 # -- the engine through its front door, and the shops hypothesis draws ----------------------------------------
@@ -261,7 +348,7 @@ def engine_view(quote) -> tuple[int, dict]:
 
 def build_rule(spec: dict):
     """A rule from a spec dict; a term the engine does not accept yet fails this test, clearly."""
-    cls = FixedBundle if spec["kind"] == "bundle" else VolumeDiscount
+    cls = {"bundle": FixedBundle, "bxgy": BuyXGetY, "volume": VolumeDiscount}[spec["kind"]]
     try:
         return cls(**{k: v for k, v in spec.items() if k != "kind"})
     except TypeError as error:
@@ -273,10 +360,17 @@ def describe(spec: dict) -> str:
     if spec["kind"] == "bundle":
         items = "+".join(f"{i.product_id}×{i.quantity}" for i in spec["items"])
         what = f"{items} {spec['mode'].value} {spec['value']}"
+    elif spec["kind"] == "bxgy":
+        buy = sorted(spec["buy_product_ids"]) + sorted(spec["buy_categories"])
+        get = sorted(spec["get_product_ids"]) + sorted(spec["get_categories"])
+        what = (f"buy {spec['buy_quantity']} of {buy} get {spec['get_quantity']} of {get or 'them'} "
+                f"{spec['mode'].value} {spec['value']} ×{spec['max_applications']}")
     else:
         tiers = ",".join(f"{t.min_quantity}:{t.percent_bp}" for t in spec["tiers"])
         what = f"volume {sorted(spec['product_ids']) + sorted(spec['categories'])} {tiers}"
-    shown = sorted(set(spec) - {"id", "label", "kind", "items", "mode", "value", "product_ids", "categories", "tiers"})
+    shown = sorted(set(spec) - {"id", "label", "kind", "items", "mode", "value", "product_ids", "categories", "tiers",
+                                "buy_product_ids", "buy_categories", "get_product_ids", "get_categories",
+                                "buy_quantity", "get_quantity", "max_applications"})
     return f"{spec['id']!r}: {what} {({k: spec[k] for k in shown if spec[k] is not None and spec[k] is not False})}"
 
 
@@ -339,8 +433,10 @@ LINE = st.tuples(pick(PIDS), st.integers(1, 4), pick((None, None, 0) + PRICES)) 
 
 
 @st.composite
-def rule_specs(draw, rule_id, floors=False, exclusive=False, pids=PIDS, categories=("acc", "bag")):
-    """One bundle or volume rule: any pricing, priority, stacking, schedule, cap and (maybe) floor."""
+def rule_specs(draw, rule_id, floors=False, exclusive=False, pids=PIDS, categories=("acc", "bag"),
+               kinds=("bundle", "bundle", "bxgy", "volume", "volume")):
+    """One bundle, buy-X-get-Y or volume rule: any pricing, priority, stacking, schedule, cap, limit in units and
+    (maybe) floor."""
     priority, stackable, schedule, cap, limit, used, floor, excl = draw(TERMS)
     spec = dict(id=rule_id, label=f"rule {rule_id}", priority=priority, stackable=stackable, **schedule)
     if cap == "customer":
@@ -351,12 +447,32 @@ def rule_specs(draw, rule_id, floors=False, exclusive=False, pids=PIDS, categori
         spec["margin_floor_bp"] = floor
     if exclusive:
         spec["exclusive"] = excl
-    if draw(st.booleans()):
+    kind = draw(pick(kinds))
+    limited = draw(pick((False, False, True)))
+    if kind == "bundle":
         items = draw(st.dictionaries(pick(pids), st.integers(1, 2), min_size=1, max_size=2))
         # A rule may start at one unit ("この商品10%オフ"): a one-unit bundle is a set of one.
         mode = draw(pick(tuple(PricingMode)))
         spec.update(kind="bundle", items=tuple(BundleItem(p, q) for p, q in items.items()), mode=mode,
                     value=draw(VALUES[mode]))
+        if limited:  # "お一人様N点まで": at least one set
+            spec["max_units"] = sum(items.values()) + draw(st.integers(0, 3))
+    elif kind == "bxgy":
+        mode = draw(pick((PricingMode.PERCENT_OFF, PricingMode.AMOUNT_OFF)))
+        buy = frozenset(draw(st.lists(pick(pids), max_size=2)))
+        buy_cats = frozenset(draw(st.lists(pick(categories), max_size=1)))
+        same = draw(st.booleans())
+        get = frozenset() if same else frozenset(draw(st.lists(pick(pids), max_size=2)))
+        get_cats = frozenset() if same else frozenset(draw(st.lists(pick(categories), max_size=1)))
+        get_quantity = draw(st.integers(1, 2))
+        spec.update(kind="bxgy", buy_product_ids=buy or (frozenset() if buy_cats else frozenset(pids[:1])),
+                    buy_categories=buy_cats, buy_quantity=draw(st.integers(1, 2)),
+                    get_product_ids=get if (get or get_cats or same) else frozenset(pids[1:2]),
+                    get_categories=get_cats, get_quantity=get_quantity, mode=mode,
+                    value=draw(pick((FULL, 5_000, 2_000)) if mode is PricingMode.PERCENT_OFF else VALUES[mode]),
+                    max_applications=draw(pick((None, None, 1, 2))))
+        if limited:
+            spec["max_units"] = get_quantity + draw(st.integers(0, 3))
     else:
         product_ids = frozenset(draw(st.lists(pick(pids), max_size=3)))
         cats = frozenset(draw(st.lists(pick(categories), max_size=1)))
@@ -364,6 +480,8 @@ def rule_specs(draw, rule_id, floors=False, exclusive=False, pids=PIDS, categori
         quantities, bps = sorted({q for q, _ in steps}), sorted({b for _, b in steps})
         spec.update(kind="volume", product_ids=product_ids or (frozenset() if cats else frozenset(pids[:1])),
                     categories=cats, tiers=tuple(VolumeTier(q, b) for q, b in zip(quantities, bps)))
+        if limited:
+            spec["max_units"] = draw(st.integers(1, 4))
     return spec
 
 
@@ -529,6 +647,9 @@ def test_offers_are_priced_by_quoting_the_cart_they_make(shop, with_shipping):
         assert offer.rule_id in ref.applied, f"{offer} is for a rule its cart does not get"
         if offer.kind == "reach_tier":
             assert offer.tier == ref.tiers.get(offer.rule_id), f"{offer}: that cart gets {ref.tiers}"
+        if offer.kind == "buy_get":  # "あと1点で1点無料": that cart gets one more group than this one
+            now = shop.check(quote).by_rule.get(offer.rule_id, (0, 0))[1]
+            assert ref.by_rule.get(offer.rule_id, (0, 0))[1] > now, f"{offer}: no more groups ({ref.by_rule})"
 
 
 # -- named regressions, computed by hand from docs/engine.md ----------------------------------------------------

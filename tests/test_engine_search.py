@@ -13,7 +13,8 @@ from factories import NOW
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from plugin import BundleItem, Cart, CartLine, FixedBundle, PricingMode, Product, RuleBook, VolumeDiscount, VolumeTier
+from plugin import (BundleItem, BuyXGetY, Cart, CartLine, FixedBundle, PricingMode, Product, RuleBook, VolumeDiscount,
+                    VolumeTier)
 from plugin import quote_cart
 from plugin.engine import allocation, pricing, search
 from plugin.engine.rules import importance
@@ -24,7 +25,7 @@ SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, Heal
 
 
 @st.composite
-def groups(draw, floors=True):
+def groups(draw, floors=True, bxgy=False):
     prices = {pid: draw(st.sampled_from([100, 299, 1_000, 1_499, 2_500])) for pid in PIDS}
     lines = []
     for pid in PIDS:
@@ -43,17 +44,31 @@ def groups(draw, floors=True):
         value = {PricingMode.PERCENT_OFF: draw(st.sampled_from([1, 500, 1_000, 1_001, 1_050, 2_500, 10_000])),
                  PricingMode.AMOUNT_OFF: draw(st.sampled_from([1, 99, 100, 101, 500, 3_000])),
                  PricingMode.FIXED_PRICE: draw(st.sampled_from([0, 150, 900, 2_000]))}[mode]
+        units = sum(items.values())
         rules.append(FixedBundle(
             id=str(index + 1), label="b", items=tuple(BundleItem(pid, q) for pid, q in sorted(items.items())),
             mode=mode, value=value, priority=draw(st.integers(0, 1)),
             margin_floor_bp=draw(st.sampled_from([None, 0, 2_000])) if floors else None,
             per_customer_cap=draw(st.sampled_from([None, None, 1, 2])),
+            max_units=draw(st.sampled_from([None, None, None, units, units + 1, 2 * units])),
         ))
     if draw(st.booleans()):
         counted = draw(st.lists(st.sampled_from(PIDS), min_size=1, max_size=4, unique=True))
         rules.append(VolumeDiscount(id=str(len(rules) + 1), label="v", product_ids=frozenset(counted),
                                     tiers=(VolumeTier(2, draw(st.sampled_from([500, 1_000]))), VolumeTier(5, 2_000)),
-                                    margin_floor_bp=draw(st.sampled_from([None, 0])) if floors else None))
+                                    margin_floor_bp=draw(st.sampled_from([None, 0])) if floors else None,
+                                    max_units=draw(st.sampled_from([None, None, 1, 3, 6]))))
+    for _ in range(draw(st.integers(0, 2)) if bxgy else 0):
+        buy = draw(st.lists(st.sampled_from(PIDS), min_size=1, max_size=3, unique=True))
+        get = draw(st.sampled_from([[], [], ["c"], ["a", "d"]]))
+        mode = draw(st.sampled_from([PricingMode.PERCENT_OFF, PricingMode.AMOUNT_OFF]))
+        rules.append(BuyXGetY(
+            id=str(len(rules) + 1), label="x", buy_product_ids=frozenset(buy), get_product_ids=frozenset(get),
+            buy_quantity=draw(st.integers(1, 2)), get_quantity=draw(st.integers(1, 2)), mode=mode,
+            value=draw(st.sampled_from([10_000, 5_000, 1_001])) if mode is PricingMode.PERCENT_OFF
+            else draw(st.sampled_from([100, 700])),
+            margin_floor_bp=draw(st.sampled_from([None, 0])) if floors else None,
+            max_applications=draw(st.sampled_from([None, 1, 3])), priority=draw(st.integers(0, 1))))
     products = {pid: Product(pid, pid, prices[pid], cost=costs[pid]) for pid in PIDS}
     shop_floor = draw(st.sampled_from([None, None, 1_000])) if floors else None
     return Cart(tuple(lines)), rules, products, shop_floor
@@ -66,6 +81,10 @@ def exhaustive(rows, rules, terms):
     for rule in rules:
         if isinstance(rule, FixedBundle):
             ranges.append(range(terms.max_sets(rule, free) + 1))
+        elif isinstance(rule, BuyXGetY):  # up to every unit in groups; those it cannot form are skipped below
+            most = sum(free.values()) // (rule.buy_quantity + rule.get_quantity)
+            cap = terms.cap(rule)  # max_applications, and max_units in whole groups
+            ranges.append(range((most if cap is None else min(most, cap)) + 1))
         else:
             ranges.append(range(2))
     best = None
@@ -77,7 +96,10 @@ def exhaustive(rows, rules, terms):
                     needed[item.product_id] = needed.get(item.product_id, 0) + item.quantity * sets
         if any(count > free[pid] for pid, count in needed.items()):
             continue
-        saving = apply(rows, rules, choices, [], terms).saving
+        priced = apply(rows, rules, choices, [], terms)
+        if priced.short:
+            continue
+        saving = priced.saving
         if best is None or (saving, choices) > best:
             best = (saving, choices)
     return best
@@ -87,9 +109,11 @@ def engine_and_exhaustive(cart, rules, products, shop_floor):
     rows = pricing.rows_of(cart.lines)
     terms = Terms(costs={pid: products[pid].cost for pid in rows}, categories={pid: None for pid in rows},
                   limits={rule.id: rule.per_customer_cap for rule in rules}, default_floor_bp=shop_floor)
+    if any(isinstance(rule, BuyXGetY) for rule in rules):
+        assert allocation.groups(rows, sorted(rules, key=importance), terms)  # one group or more to search
     ordered = sorted(rules, key=importance)
     priced = allocation.best_allocation(rows, ordered, terms, budget=10 ** 9)
-    searched = sorted(ordered, key=lambda rule: not isinstance(rule, FixedBundle))  # bundles before volumes
+    searched = sorted(ordered, key=allocation.step_of)  # bundles, then buy-X-get-Y rules, then volumes
     saving, choices = exhaustive(rows, searched, terms)
     return priced, saving, apply(rows, searched, choices, [], terms)
 
@@ -97,6 +121,15 @@ def engine_and_exhaustive(cart, rules, products, shop_floor):
 @settings(max_examples=300, **SETTINGS)
 @given(groups())
 def test_the_search_finds_what_every_allocation_tried_finds(group):
+    priced, saving, best = engine_and_exhaustive(*group)
+    assert priced.saving == saving
+    assert bookings(priced) == bookings(best)
+
+
+@settings(max_examples=150, **SETTINGS)
+@given(groups(bxgy=True))
+def test_buy_x_get_y_groups_are_searched_exactly(group):
+    """Groups with buy-X-get-Y rules (branch and bound over every choice, each allocation priced in full)."""
     priced, saving, best = engine_and_exhaustive(*group)
     assert priced.saving == saving
     assert bookings(priced) == bookings(best)

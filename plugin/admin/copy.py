@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from ..storage.percent import as_decimal, percent_to_bp
-from ..storefront.honest_copy import bundle_label, shipping_label, tiers_label
+from ..storefront.honest_copy import buy_get_label, bundle_label, shipping_label, tiers_label
 
 #: Kinds whose labels can be written from their values (a thank-you offer's name is the owner's to choose).
-GENERATED = ("bundles", "volume-discounts", "shipping-thresholds")
+GENERATED = ("bundles", "volume-discounts", "buy-x-get-y", "shipping-thresholds")
 
 _NUMBER = re.compile(r"\d[\d,，]*(?:\.\d+)?")
 
@@ -44,6 +44,10 @@ def label_for(kind: str, data: Mapping, locale: str, currency: str = "JPY") -> s
         mode = data.get("pricing_mode") or "percent_off"
         value = percent_to_bp(_price(data)) if mode == "percent_off" else _price(data)
         return bundle_label(_count(data), mode, value, locale, currency)
+    if kind == "buy-x-get-y" and data.get("buy_quantity") and _price(data) is not None:
+        mode = data.get("pricing_mode") or "percent_off"
+        value = percent_to_bp(_price(data)) if mode == "percent_off" else _price(data)
+        return buy_get_label(data["buy_quantity"], data.get("get_quantity") or 1, mode, value, locale, currency)
     if kind == "volume-discounts" and data.get("tiers"):
         return tiers_label(((tier["min_quantity"], percent_to_bp(tier["discount_percent"])) for tier in data["tiers"]),
                            locale)
@@ -95,6 +99,14 @@ def _values(kind: str, data: Mapping) -> set[Decimal]:
         for tier in data.get("tiers", []):
             found.add(Decimal(tier["min_quantity"]))
             found.add(as_decimal(tier["discount_percent"]))
+    elif kind == "buy-x-get-y":
+        found |= {Decimal(data.get(name) or 1) for name in ("buy_quantity", "get_quantity")}
+        if _price(data) is not None:
+            found.add(as_decimal(_price(data)))
+        found.add(Decimal((data.get("buy_quantity") or 1) + (data.get("get_quantity") or 1)))  # "3点目半額"
+    for name in ("max_units", "max_applications"):  # "お一人様3点まで"
+        if data.get(name):
+            found.add(Decimal(data[name]))
     return found
 
 

@@ -29,7 +29,7 @@ from datetime import datetime
 
 from ..engine.money import FULL_BASIS_POINTS, percent_of
 from ..engine.quote import quote_cart
-from ..engine.rules import FixedBundle, FreeGift, Rule, RuleBook, RuleError, VolumeDiscount
+from ..engine.rules import BuyXGetY, FixedBundle, FreeGift, Rule, RuleBook, RuleError, VolumeDiscount
 from ..engine.savings import saving_of
 from ..engine.values import MAX_LINE_QUANTITY, Cart, CartLine, Product
 from ..engine.variants import VariantSpec, apply_variant
@@ -66,7 +66,7 @@ class Finding:
 
 
 def _products_of(rule: Rule) -> frozenset[str]:
-    return rule.product_ids if isinstance(rule, (FixedBundle, VolumeDiscount)) else frozenset()
+    return rule.product_ids if isinstance(rule, (FixedBundle, VolumeDiscount, BuyXGetY)) else frozenset()
 
 
 def _counted(rule: VolumeDiscount, products: Mapping[str, Product]) -> list[Product]:
@@ -88,6 +88,17 @@ def smallest_cart(rule: Rule, products: Mapping[str, Product]) -> Cart | None:
         if not counted or quantity > MAX_LINE_QUANTITY:
             return None
         return Cart((CartLine(counted[0].id, quantity, counted[0].price),))
+    if isinstance(rule, BuyXGetY):  # one group: the buy units and the get units, of the cheapest of each set
+        buys = sorted((p for p in products.values() if rule.buys(p.id, p.category)), key=lambda p: (p.price, p.id))
+        gets = sorted((p for p in products.values() if rule.gets(p.id, p.category)), key=lambda p: (p.price, p.id))
+        if not buys or not gets or rule.buy_quantity + rule.get_quantity > MAX_LINE_QUANTITY:
+            return None
+        if rule.same_set:
+            return Cart((CartLine(buys[0].id, rule.buy_quantity + rule.get_quantity, buys[0].price),))
+        lines = [CartLine(buys[-1].id, rule.buy_quantity, buys[-1].price)]
+        if gets[0].id != buys[-1].id:
+            lines.append(CartLine(gets[0].id, rule.get_quantity, gets[0].price))
+        return Cart(tuple(lines))
     return None
 
 
@@ -112,9 +123,10 @@ def _dead(rule: Rule, products: Mapping[str, Product], categories: Mapping[str, 
     found: list[Finding] = []
     if isinstance(rule, FreeGift):
         return _dead_gift(rule, products)
-    if not isinstance(rule, (FixedBundle, VolumeDiscount)):
+    if not isinstance(rule, (FixedBundle, VolumeDiscount, BuyXGetY)):
         return found
-    where = ("items",) if isinstance(rule, FixedBundle) else ("product_ids",)
+    where = ("items",) if isinstance(rule, FixedBundle) else (
+        ("buy_product_ids", "get_product_ids") if isinstance(rule, BuyXGetY) else ("product_ids",))
     unknown = sorted(pid for pid in rule.product_ids if pid not in products)
     if unknown:
         found.append(Finding("unknown_product", where, "Your shop does not sell %(first)s (unknown or deleted).",
@@ -222,6 +234,16 @@ def _margin(rule: Rule, products, shop_floor_bp: int | None, variants: Sequence[
             if sale < minimum(product.cost):
                 found.append(Finding("below_margin", ("tiers",), "%(first)s would sell for %(second)s, below cost "
                                      "plus the margin floor.", {"first": product.name, "second": format_money(sale, currency, "ja")}))
+                break
+    elif isinstance(rule, BuyXGetY):  # a get unit at the rule's discount
+        for product in sorted(products.values(), key=lambda p: p.id):
+            if product.cost is None or not rule.gets(product.id, product.category):
+                continue
+            off = percent_of(product.price, rule.value) if rule.mode.value == "percent_off" else rule.value
+            sale = max(0, product.price - off)
+            if sale < minimum(product.cost):
+                found.append(Finding("below_margin", ("pricing_value",), "%(first)s would sell for %(second)s, below "
+                                     "cost plus the margin floor.", {"first": product.name, "second": format_money(sale, currency, "ja")}))
                 break
     return found
 

@@ -155,7 +155,7 @@ def document(base: str) -> dict:
         version="1",
         openapi_version="3.0.3",
         plugins=[MarshmallowPlugin()],
-        info={"description": "Bundles, volume discounts, free-shipping thresholds, thank-you offers and settings. "
+        info={"description": "Bundles, volume discounts, buy X get Y, free-shipping thresholds, thank-you offers and settings. "
                              "Writes need the X-CSRFToken header; the admin is open only when the shop's "
                              "adapter.is_admin() is true."},
         servers=[{"url": base}],
@@ -164,7 +164,8 @@ def document(base: str) -> dict:
     spec.components.schema("Error", {"type": "object", "properties": {"error": {"type": "object", "properties": {
         "message": {"type": "string"}, "fields": {"type": "object"}}}}})
     names = {
-        "bundles": "Bundle", "volume-discounts": "VolumeDiscount", "shipping-thresholds": "ShippingThreshold",
+        "bundles": "Bundle", "volume-discounts": "VolumeDiscount", "buy-x-get-y": "BuyXGetY",
+        "shipping-thresholds": "ShippingThreshold",
         "post-purchase-offers": "ThankYouOffer", "spend-discounts": "SpendDiscount", "free-gifts": "FreeGift",
     }
     for kind in KINDS.values():

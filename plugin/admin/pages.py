@@ -135,6 +135,7 @@ def list_records(kind: str):
         wanted |= set(item.get("product_ids", [])) | set(item.get("trigger_products", []))
         if item.get("gift_product_id"):
             wanted.add(item["gift_product_id"])
+        wanted |= set(item.get("buy_product_ids", [])) | set(item.get("get_product_ids", []))
     names = {pid: product.name for pid, product in _tsuide()._adapter.products(wanted).items()} if wanted else {}
     pages_count = max(1, -(-listing["total"] // PER_PAGE))
     return _render("list.html", kind=records, listing=listing, status=status, statuses=STATUSES, page=page,

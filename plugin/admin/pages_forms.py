@@ -30,6 +30,7 @@ FIRST_PRICE = "first_price"  # the same, by a subscription's first-delivery pric
 
 #: Empty means "none" (sent as null, so an edit can clear it); other empty fields are left out.
 NULLABLE = {"label_en", "starts_at", "ends_at", "per_customer_cap", "global_cap", "margin_floor_percent",
+            "max_units", "max_applications",
             "accept_label", "accept_label_en", "decline_label", "decline_label_en", "replaces_product_id",
             "min_order_total", "max_order_total", "cycle_every", "cycle_unit", "first_pricing_mode",
             "first_pricing_value", "min_deliveries", "payment_terms", "payment_terms_en", "cancel_terms",
@@ -38,7 +39,7 @@ NULLABLE = {"label_en", "starts_at", "ends_at", "per_customer_cap", "global_cap"
 TERMS = (("label", TEXT), ("label_en", TEXT), ("starts_at", WHEN), ("ends_at", WHEN), ("priority", INT),
          ("paused", BOOL))
 RULE_TERMS = (*TERMS, ("stackable", BOOL), ("exclusive", BOOL), ("per_customer_cap", INT), ("global_cap", INT),
-              ("margin_floor_percent", PERCENT))
+              ("margin_floor_percent", PERCENT), ("max_units", INT))
 ITEM_ROW = (("product_id", TEXT), ("quantity", INT))
 OFFER_FIELDS = (*TERMS, ("kind", TEXT), ("accept_label", TEXT), ("accept_label_en", TEXT), ("decline_label", TEXT),
                 ("decline_label_en", TEXT), ("replaces_product_id", TEXT), ("pricing_mode", TEXT),
@@ -71,6 +72,10 @@ SPECS = {
                                  {"product_ids": ((None, TEXT),),
                                   "tiers": (("min_quantity", INT), ("discount_percent", PERCENT)),
                                   "variants": VARIANT_COPY}),
+    "buy-x-get-y": FormSpec((*RULE_TERMS, ("buy_quantity", INT), ("get_quantity", INT), ("pricing_mode", TEXT),
+                             ("pricing_value", PRICE), ("max_applications", INT), ("buy_categories", LIST),
+                             ("get_categories", LIST)),
+                            {"buy_product_ids": ((None, TEXT),), "get_product_ids": ((None, TEXT),)}),
     "shipping-thresholds": FormSpec((*TERMS, ("currency", TEXT), ("threshold", MONEY), ("fee", MONEY),
                                      ("count_before_discounts", BOOL)),
                                     {"fee_steps": (("threshold", MONEY), ("fee", MONEY)),

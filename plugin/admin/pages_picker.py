@@ -19,11 +19,13 @@ from .pages_preview import CATALOGUE_SAMPLE
 #: The groups of a form that name products, where the picker adds what the owner picks: rows of a product and
 #: its quantity (``items``), or rows of a product alone.
 PRODUCT_GROUPS = {"bundles": ("items",), "volume-discounts": ("product_ids",),
+                  "buy-x-get-y": ("buy_product_ids", "get_product_ids"),
                   "post-purchase-offers": ("items", "trigger_products", "downsell-items",
                                            "downsell-trigger_products")}
 #: Products a search in the form lists at most.
 RESULTS = 12
-_NAMES_A_PRODUCT = re.compile(r"^(?:downsell-)?(?:items-\d+-product_id|(?:product_ids|trigger_products)-\d+|"
+_NAMES_A_PRODUCT = re.compile(r"^(?:downsell-)?(?:items-\d+-product_id|(?:product_ids|trigger_products|buy_product_ids|"
+                              r"get_product_ids)-\d+|"
                               r"replaces_product_id)$")
 
 

@@ -21,7 +21,7 @@ from ..storefront.thank_you import Step
 from ..engine.values import Cart, CartLine, Customer, Order, Product
 from ..storefront.i18n import format_percent
 from ..engine.money import FULL_BASIS_POINTS, percent_of
-from ..engine.rules import FixedBundle, FreeGift, SpendDiscount, VolumeDiscount
+from ..engine.rules import BuyXGetY, FixedBundle, FreeGift, SpendDiscount, VolumeDiscount
 from ..engine.variants import VariantSpec, apply_variant
 from ..storage.post_purchase import PostPurchaseOffer as Row
 from .records import Kind
@@ -46,8 +46,8 @@ def build(kind: Kind, data: dict):
             kind.fill(row, {key: value for key, value in data.items() if key != "version"})
             if hasattr(row, "to_offer"):
                 return row.to_offer()
-            row.kind = {"bundles": "bundle", "volume-discounts": "volume", "shipping-thresholds": "shipping",
-                        "spend-discounts": "spend", "free-gifts": "gift"}[kind.name]
+            row.kind = {"bundles": "bundle", "volume-discounts": "volume", "buy-x-get-y": "buy_get",
+                        "shipping-thresholds": "shipping", "spend-discounts": "spend", "free-gifts": "gift"}[kind.name]
             return row.to_rule()
         finally:
             if row in session:
@@ -123,6 +123,11 @@ def _default_cart(rule) -> tuple[list[tuple[str, int]], str]:
         candidates = sorted((p for p in products.values() if p.in_stock), key=lambda p: (p.price, p.id))
         first = rule.tiers[0].min_quantity if rule.tiers else 2
         return ([(candidates[0].id, first - 1)] if candidates else []), _("A sample cart one item short of the first tier.")
+    if isinstance(rule, BuyXGetY):  # the units bought, so the panel offers the units that get the discount
+        products = _products(rule.buy_product_ids) | {p.id: p for p in _catalogue(rule.buy_categories)}
+        candidates = sorted((p for p in products.values() if p.in_stock), key=lambda p: (p.price, p.id))
+        return (([(candidates[-1].id, rule.buy_quantity)] if candidates else []),
+                _("A sample cart with the units to buy: the shopper is offered the rest of a group."))
     if isinstance(rule, FreeGift) and rule.trigger_product_ids:
         return [(sorted(rule.trigger_product_ids)[0], 1)], _("A sample cart with a product that earns the gift.")
     if isinstance(rule, FreeGift):
@@ -306,6 +311,17 @@ def margin_warnings(rule) -> list[MarginWarning]:
         sale = price - saving_of(rule.mode, rule.value, price)
         if sale < _floor(cost, floor_bp):
             found.append(MarginWarning(rule.label, sale, cost, _floor(cost, floor_bp), floor_bp))
+    elif isinstance(rule, BuyXGetY):  # each get unit at its discount
+        ids = rule.get_product_ids if not rule.same_set else rule.buy_product_ids
+        categories = rule.get_categories if not rule.same_set else rule.buy_categories
+        products = _products(ids) | {p.id: p for p in _catalogue(categories)}
+        for product in sorted(products.values(), key=lambda p: p.id):
+            if product.cost is None:
+                continue
+            off = percent_of(product.price, rule.value) if rule.mode.value == "percent_off" else rule.value
+            sale = max(0, product.price - off)
+            if sale < _floor(product.cost, floor_bp):
+                found.append(MarginWarning(product.name, sale, product.cost, _floor(product.cost, floor_bp), floor_bp))
     elif isinstance(rule, VolumeDiscount) and rule.tiers:
         deepest = max(tier.percent_bp for tier in rule.tiers)
         products = _products(rule.product_ids) | {p.id: p for p in _catalogue(rule.categories)}
@@ -333,4 +349,4 @@ def variant_margin_warnings(rule, variants: list[dict]) -> list[MarginWarning]:
 
 def is_priced(rule) -> bool:
     """Whether the rule discounts products, so selling below cost can happen."""
-    return isinstance(rule, (FixedBundle, VolumeDiscount))
+    return isinstance(rule, (FixedBundle, VolumeDiscount, BuyXGetY))

@@ -19,7 +19,7 @@ from ..storage.post_purchase import PostPurchaseItem, PostPurchaseOffer, PostPur
 from . import schemas
 
 TERMS = ("label", "label_en", "starts_at", "ends_at", "priority", "paused")
-RULE_TERMS = (*TERMS, "stackable", "exclusive", "per_customer_cap", "global_cap", "margin_floor_bp")
+RULE_TERMS = (*TERMS, "stackable", "exclusive", "per_customer_cap", "global_cap", "margin_floor_bp", "max_units")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -141,6 +141,38 @@ def _dump_volume(row: models.VolumeRule) -> dict:
         categories=[category.category for category in row.categories],
         tiers=[{"min_quantity": step.threshold, "percent_bp": step.percent_bp} for step in row.steps],
         variants=_dump_variants(row),
+    )
+    return body
+
+
+# -- buy X get Y -------------------------------------------------------------------------------------------
+
+BUY_GET_FIELDS = ("buy_quantity", "get_quantity", "pricing_mode", "pricing_value", "max_applications")
+
+
+def _fill_buy_get(row: models.BuyGetRule, data: dict) -> None:
+    _set_terms(row, data, RULE_TERMS)
+    for name in BUY_GET_FIELDS:
+        if name in data:
+            setattr(row, name, data[name])
+    if "buy_product_ids" in data:
+        row.items = _items(row, [{"product_id": pid} for pid in dict.fromkeys(data["buy_product_ids"])])
+    if "buy_categories" in data:
+        row.categories = _sync(row.categories, [{"category": c} for c in dict.fromkeys(data["buy_categories"])],
+                               "category", models.RuleCategory)
+    for name in ("get_product_ids", "get_categories"):
+        if name in data:
+            setattr(row, name, list(dict.fromkeys(data[name])))
+
+
+def _dump_buy_get(row: models.BuyGetRule) -> dict:
+    body = _dump_terms(row, RULE_TERMS)
+    body.update(
+        buy_product_ids=[item.product_id for item in row.items],
+        buy_categories=[category.category for category in row.categories],
+        get_product_ids=list(row.get_product_ids or []),
+        get_categories=list(row.get_categories or []),
+        **{name: getattr(row, name) for name in BUY_GET_FIELDS},
     )
     return body
 
@@ -334,6 +366,8 @@ def public(kind_name: str, record: dict) -> dict:
                           "discount_percent": percent_number(step.get("percent_bp"))}
                          for step in body.get("steps") or [] if isinstance(step, dict)]
         return body
+    if kind_name == "buy-x-get-y":
+        return _public_price(body)
     if kind_name in ("bundles", "post-purchase-offers"):
         body = _public_first_price(_public_price(body))
         if isinstance(body.get("downsell"), dict):
@@ -372,6 +406,7 @@ KINDS = {
         Kind("bundles", "Bundles", models.Bundle, schemas.BundleSchema, _fill_bundle, _dump_bundle),
         Kind("volume-discounts", "Volume discounts", models.VolumeRule, schemas.VolumeSchema, _fill_volume,
              _dump_volume),
+        Kind("buy-x-get-y", "Buy X get Y", models.BuyGetRule, schemas.BuyGetSchema, _fill_buy_get, _dump_buy_get),
         Kind("shipping-thresholds", "Free-shipping thresholds", models.ShippingRule, schemas.ShippingSchema,
              _fill_shipping, _dump_shipping),
         Kind("post-purchase-offers", "Thank-you offers", PostPurchaseOffer, schemas.OfferSchema, _fill_offer,

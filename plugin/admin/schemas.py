@@ -165,6 +165,9 @@ class RuleTermsSchema(TermsSchema):
     margin_floor_percent = Percent(allow_none=True, high=1000, attribute="margin_floor_bp", metadata={
         "description": "No unit of a product with a cost sells below cost plus this margin (10: cost + 10%); "
                        "empty: the shop's TSUIDE_MARGIN_FLOOR_PERCENT."})
+    max_units = Whole(allow_none=True, validate=validate.Range(min=1, max=10**6), metadata={
+        "description": "At most this many units discounted per order (お一人様3点まで); empty: no limit. A bundle "
+                       "discounts whole sets within it; a volume discount the units it saves most on."})
 
 
 class ItemSchema(_Strict):
@@ -325,6 +328,35 @@ class VolumeSchema(RuleTermsSchema):
     def _settle(self, data, **kwargs):
         settle_price(data, "volume")  # not priced: a variant's discount is refused by the engine, by name
         return data
+
+
+class BuyGetSchema(_Priced, RuleTermsSchema):
+    """Buy X get Y: buy ``buy_quantity`` of the buy set, get ``get_quantity`` of the get set at a discount."""
+
+    buy_product_ids = fields.List(Text(validate=ID), load_default=list, validate=validate.Length(max=500), metadata={
+        "description": "Products to buy (with buy_categories: any of them)."})
+    buy_categories = fields.List(Text(validate=ID), load_default=list, validate=validate.Length(max=50))
+    buy_quantity = Whole(required=True, validate=validate.Range(min=1, max=100), metadata={
+        "description": "Units bought per group (X)."})
+    get_product_ids = fields.List(Text(validate=ID), load_default=list, validate=validate.Length(max=500), metadata={
+        "description": "Products discounted; with get_categories empty too, the get units come from the buy set."})
+    get_categories = fields.List(Text(validate=ID), load_default=list, validate=validate.Length(max=50))
+    get_quantity = Whole(load_default=1, validate=validate.Range(min=1, max=100), metadata={
+        "description": "Units discounted per group (Y): the cheapest of the group."})
+    pricing_mode = Text(load_default="percent_off", validate=validate.OneOf(("percent_off", "amount_off")), metadata={
+        "description": "percent_off (discount_percent 100: free) or amount_off (pricing_value off each get unit)."})
+    discount_percent = _percent_value(above_low=True)
+    pricing_value = _amount_value()
+    max_applications = Whole(allow_none=True, validate=validate.Range(min=1, max=10**6), metadata={
+        "description": "At most this many groups per order; empty: as many as the cart forms."})
+
+    @validates_schema
+    def _sets(self, data, *, partial=None, **kwargs):
+        if not partial and not data.get("buy_product_ids") and not data.get("buy_categories"):
+            raise ValidationError("Name the products or categories to buy.", "buy_product_ids")
+        for name in ("buy_product_ids", "get_product_ids"):
+            if len(set(data.get(name, []))) != len(data.get(name, [])):
+                raise ValidationError("Each product may be listed once.", name)
 
 
 class RewardSchema(_Strict):

@@ -497,7 +497,7 @@ def from_version_1(document: dict) -> dict:
             record["tiers"] = [{("discount_percent" if key == "percent_bp" else key):
                                 (percent(value) if key == "percent_bp" else value) for key, value in tier.items()}
                                if isinstance(tier, dict) else tier for tier in record["tiers"]]
-        if kind_name in ("bundles", "post-purchase-offers"):
+        if kind_name in ("bundles", "post-purchase-offers", "buy-x-get-y"):
             record = priced(record, "percent_off" if kind_name == "post-purchase-offers" else None)
         return record
 
@@ -524,8 +524,8 @@ def shop_categories() -> dict[str, str] | None:
 
 #: Fields naming products and categories, per record body (a downsell's are checked inside it).
 _PRODUCT_ROWS = ("items",)
-_PRODUCT_LISTS = ("product_ids", "trigger_products")
-_CATEGORY_LISTS = ("categories", "trigger_categories")
+_PRODUCT_LISTS = ("product_ids", "trigger_products", "buy_product_ids", "get_product_ids")
+_CATEGORY_LISTS = ("categories", "trigger_categories", "buy_categories", "get_categories")
 _PRODUCT_FIELDS = ("replaces_product_id", "gift_product_id")
 
 
@@ -623,7 +623,7 @@ def lint_shop() -> dict[str, dict[str, list[dict]]]:
             continue
         rules.append(rule)
         kinds[rule.id] = {"bundle": "bundles", "volume": "volume-discounts", "spend": "spend-discounts",
-                          "gift": "free-gifts"}.get(row.kind, "shipping-thresholds")
+                          "gift": "free-gifts", "buy_get": "buy-x-get-y"}.get(row.kind, "shipping-thresholds")
         modes[rule.id] = row.pricing_mode
         if row.variants:
             tests[rule.id] = tuple(VariantSpec.of(variant) for variant in row.variants)

@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from .money import FULL_BASIS_POINTS
-from .rules import FixedBundle, PricingMode, Rule
+from .rules import BuyXGetY, FixedBundle, PricingMode, Rule
 from .search import GroupSearch
-from .units import Booking, Priced, Run, Terms, apply, free_units
+from .units import Booking, Priced, Run, Terms, apply, free_units, group_walk, usable_runs
 
 #: Search states one group of rules may visit; past it, the best allocation found stands.
 SEARCH_BUDGET = 400
@@ -91,7 +91,7 @@ def _price_group(group_rows: Mapping[str, Sequence[Run]], group_rules: Sequence[
                  budget: int) -> Priced:
     free = {pid: free_units(row) for pid, row in group_rows.items()}
     exclusive = [rule for rule in group_rules if not rule.stackable and _can_apply(rule, group_rows, free, terms)]
-    exclusive.sort(key=lambda rule: not isinstance(rule, FixedBundle))  # bundles take units before volumes
+    exclusive.sort(key=step_of)  # bundles take units first, then buy-X-get-Y groups, then volumes
     stackable = [rule for rule in group_rules if rule.stackable]
     if not stackable and len(exclusive) > 1:
         exclusive = _without_dominated(exclusive, group_rows, terms)
@@ -100,7 +100,12 @@ def _price_group(group_rows: Mapping[str, Sequence[Run]], group_rules: Sequence[
     if not stackable and len(exclusive) == 1 and _more_never_saves_less(exclusive[0]):
         # Alone, a volume discount is on, and a percent- or amount-off bundle takes all the sets it can.
         rule = exclusive[0]
-        choices = [terms.max_sets(rule, free) if isinstance(rule, FixedBundle) else 1]
+        if isinstance(rule, FixedBundle):
+            choices = [terms.max_sets(rule, free)]
+        elif isinstance(rule, BuyXGetY):  # the groups of fewer applications are among those of more
+            choices = [most_groups(rule, group_rows, terms)]
+        else:
+            choices = [1]
         return apply(group_rows, exclusive, choices, stackable, terms)
     search = GroupSearch(group_rows, exclusive, stackable, terms, [budget])
     choices = search.run()
@@ -129,7 +134,7 @@ def _without_dominated(rules: list[Rule], rows: Mapping[str, Sequence[Run]], ter
         kind = (rule.mode, frozenset((item.product_id, item.quantity) for item in rule.items))
         kinds[rule.id] = kind
         prices[rule.id] = sum(item.quantity * rows[item.product_id][0].price for item in rule.items)
-        if terms.limits.get(rule.id) is None and (kind not in best or rule.value > best[kind].value):
+        if terms.cap(rule) is None and (kind not in best or rule.value > best[kind].value):
             best[kind] = rule
     dropped = set()
     for rule in rules:
@@ -155,4 +160,16 @@ def _more_never_saves_less(rule: Rule) -> bool:
 def _can_apply(rule: Rule, rows: Mapping[str, Sequence[Run]], free: Mapping[str, int], terms: Terms) -> bool:
     if isinstance(rule, FixedBundle):
         return terms.max_sets(rule, free) > 0
+    if isinstance(rule, BuyXGetY):
+        return most_groups(rule, rows, terms) > 0
     return bool(terms.counted(rule, rows))
+
+
+def step_of(rule: Rule) -> int:
+    """The step an allocation's non-stackable rule takes its units in: bundles, buy-X-get-Y groups, volumes."""
+    return 0 if isinstance(rule, FixedBundle) else 1 if isinstance(rule, BuyXGetY) else 2
+
+
+def most_groups(rule: BuyXGetY, rows: Mapping[str, Sequence[Run]], terms: Terms) -> int:
+    """The groups ``rule`` forms from the free units of ``rows``, up to its cap."""
+    return group_walk(rule, usable_runs(rule, rows, terms, free_only=True), terms.cap(rule))[0]

@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from .values import Cart, CartLine, GapFiller, Offer, Product, Quote
 from .money import percent_of
-from .rules import FixedBundle, FreeGift, PricingMode, Rule, VolumeDiscount, VolumeTier
+from .rules import BuyXGetY, FixedBundle, FreeGift, PricingMode, Rule, VolumeDiscount, VolumeTier
+from .units import group_walk
 
 PriceWith = Callable[[list[tuple[Product, int]]], Quote]
 
@@ -33,7 +34,8 @@ def additions_for(
 
     For a bundle: the items the cart lacks. For a volume discount: enough units
     of the cheapest in-stock product of the collection to reach the next tier,
-    preferring one the cart does not hold yet.
+    preferring one the cart does not hold yet. For a buy-X-get-Y: the fewest
+    units that form one more group (:func:`_one_more_group`).
     """
     if isinstance(rule, FixedBundle):
         missing = []
@@ -64,7 +66,76 @@ def additions_for(
         fresh = [p for p in eligible if p.id not in in_cart]
         pick = min(fresh or eligible, key=lambda p: (p.price, p.id), default=None)
         return ([(pick, target.min_quantity - counted)], target) if pick else None
+    if isinstance(rule, BuyXGetY):
+        return _one_more_group(rule, cart, products)
     return None
+
+
+def gets_of(rule: Rule) -> tuple[int, str, int] | None:
+    """A buy-X-get-Y's get units per group and their discount (units, mode, value), for its copy."""
+    if isinstance(rule, BuyXGetY):
+        return (rule.get_quantity, rule.mode.value, rule.value)
+    return None
+
+
+def units_for_one_more(rule: BuyXGetY, cart: Cart, product: Product, products: Mapping[str, Product]) -> int | None:
+    """The fewest units of ``product`` that let the cart form one more group of ``rule``, or ``None``."""
+    units: dict[tuple[str, int], int] = defaultdict(int)
+    for line in cart.lines:
+        units[line.product_id, line.unit_price] += line.quantity
+    now = groups_in(rule, units, products)
+    if rule.units_cap is not None and now >= rule.units_cap:
+        return None
+    for count in range(1, rule.buy_quantity + rule.get_quantity + 1):
+        more = dict(units)
+        more[product.id, product.price] = more.get((product.id, product.price), 0) + count
+        if groups_in(rule, more, {**products, product.id: product}) > now:
+            return count
+    return None
+
+
+def groups_in(rule: BuyXGetY, units: Mapping[tuple[str, int], int], products: Mapping[str, Product]) -> int:
+    """The groups ``rule`` forms from ``units`` ((product, unit price) -> count) alone, by the walk of
+    ``docs/engine.md`` (other rules and caps aside): what an offer counts to propose one more."""
+    runs = []
+    for (pid, price), count in units.items():
+        product = products.get(pid)
+        category = product.category if product else None
+        buy, get = rule.buys(pid, category), rule.gets(pid, category)
+        if buy or get:
+            runs.append((-price, pid, -price, count, buy, get))
+    runs.sort()
+    return group_walk(rule, runs, rule.units_cap)[0]
+
+
+def _one_more_group(rule: BuyXGetY, cart: Cart, products: Mapping[str, Product]):
+    """The fewest units of one product that let the cart form one more group of ``rule``: the cheapest in-stock
+    product of the get set or of the buy set (the get set first on a tie), preferring one not in the cart."""
+    units: dict[tuple[str, int], int] = defaultdict(int)
+    for line in cart.lines:
+        units[line.product_id, line.unit_price] += line.quantity
+    now = groups_in(rule, units, products)
+    if rule.units_cap is not None and now >= rule.units_cap:
+        return None
+    in_cart = {line.product_id for line in cart.lines}
+    picks = []
+    for test in (rule.gets, rule.buys):
+        eligible = [p for p in products.values() if p.in_stock and test(p.id, p.category)]
+        fresh = [p for p in eligible if p.id not in in_cart]
+        pick = min(fresh or eligible, key=lambda p: (p.price, p.id), default=None)
+        if pick is not None and pick not in picks:
+            picks.append(pick)
+    best = None
+    for order, pick in enumerate(picks):
+        for count in range(1, rule.buy_quantity + rule.get_quantity + 1):
+            if best is not None and count >= best[0]:
+                break
+            more = dict(units)
+            more[pick.id, pick.price] = more.get((pick.id, pick.price), 0) + count
+            if groups_in(rule, more, products) > now:
+                best = (count, order, pick)
+                break
+    return ([(best[2], best[0])], None) if best else None
 
 
 def cart_offers(
@@ -121,9 +192,14 @@ def cart_offers(
         reached = next((discount for discount in after.discounts if discount.rule_id == rule.id), None)
         if saving <= 0 or reached is None:
             continue
+        if isinstance(rule, BuyXGetY):  # the cart it makes must get one more group than this one
+            before = next((discount.applications for discount in quote.discounts if discount.rule_id == rule.id), 0)
+            if reached.applications <= before:
+                continue
         offers.append(
             Offer(
-                kind="complete_bundle" if isinstance(rule, FixedBundle) else "reach_tier",
+                kind="complete_bundle" if isinstance(rule, FixedBundle) else (
+                    "buy_get" if isinstance(rule, BuyXGetY) else "reach_tier"),
                 rule_id=rule.id,
                 label=rule.label_for(locale),
                 add=tuple(CartLine(product.id, quantity, product.price) for product, quantity in additions),
@@ -132,6 +208,8 @@ def cart_offers(
                 new_total=after.total,
                 tier=reached.tier,
                 products=tuple(product for product, _ in additions),
+                gets=gets_of(rule),
+                max_units=rule.max_units,
             )
         )
         offers.sort(key=lambda offer: (-offer.saving, order[offer.rule_id]))
@@ -151,6 +229,9 @@ def _touches(rule: Rule, product_ids: set[str], products: Mapping[str, Product])
         return not rule.product_ids.isdisjoint(product_ids)
     if isinstance(rule, VolumeDiscount):
         return any(pid in products and rule.counts(pid, products[pid].category) for pid in product_ids)
+    if isinstance(rule, BuyXGetY):
+        return any(pid in products and (rule.buys(pid, products[pid].category) or rule.gets(pid, products[pid].category))
+                   for pid in product_ids)
     return False
 
 
@@ -183,6 +264,12 @@ def _saving_bound(cart: Cart, additions: list[tuple[Product, int]], live: list[R
         elif isinstance(rule, VolumeDiscount):
             touched = [pid for pid in value if pid in products and rule.counts(pid, products[pid].category)]
             price = percent_of(sum(value[pid] for pid in touched), rule.tiers[-1].percent_bp)
+        elif isinstance(rule, BuyXGetY):  # at most its rate of every get unit (an amount off: their price)
+            touched = [pid for pid in value if pid in products and (rule.buys(pid, products[pid].category)
+                                                                    or rule.gets(pid, products[pid].category))]
+            price = sum(value[pid] for pid in touched if rule.gets(pid, products[pid].category))
+            if rule.mode is PricingMode.PERCENT_OFF:
+                price = percent_of(price, rule.value)
         else:
             continue
         if not added.isdisjoint(touched):
@@ -242,6 +329,9 @@ def _related(live: Iterable[Rule], products: Mapping[str, Product]) -> set[str]:
             related |= rule.product_ids
         elif isinstance(rule, VolumeDiscount):
             related |= {pid for pid, product in products.items() if rule.counts(pid, product.category)}
+        elif isinstance(rule, BuyXGetY):
+            related |= {pid for pid, product in products.items()
+                        if rule.buys(pid, product.category) or rule.gets(pid, product.category)}
     return related
 
 

@@ -11,8 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from .offers import additions_for
-from .rules import FixedBundle, Rule, VolumeDiscount, VolumeTier
+from .offers import additions_for, gets_of, units_for_one_more
+from .rules import BuyXGetY, FixedBundle, Rule, VolumeDiscount, VolumeTier
 from .values import Cart, CartLine, Product, Quote
 
 PriceWith = Callable[[list[tuple[Product, int]]], Quote]
@@ -25,7 +25,8 @@ MAX_COMPANIONS = 3
 class ProductOffer:
     """One suggestion on a product page, with the figures of the cart it would make.
 
-    ``kind`` is ``"bundle"``, ``"tier"`` or ``"companions"``. ``added_price`` is what the additions
+    ``kind`` is ``"bundle"``, ``"tier"``, ``"buy_get"`` (units of this product that form one more group of a
+    buy-X-get-Y) or ``"companions"``. ``added_price`` is what the additions
     cost after discounts (the new cart's goods total less the current one's), ``saving`` how much
     more discount the new cart gets, ``new_total`` what it would cost, shipping included.
     """
@@ -40,6 +41,8 @@ class ProductOffer:
     new_total: int
     tier: VolumeTier | None = None
     offer_ids: tuple[str, ...] = ()  #: every offer the suggestion stands for (one ``pair:`` per companion)
+    gets: tuple[int, str, int] | None = None  #: a buy-X-get-Y's get units per group and discount (see Offer)
+    max_units: int | None = None  #: the rule's limit in units per order
 
     @property
     def add_quantity(self) -> int:
@@ -47,7 +50,8 @@ class ProductOffer:
 
 
 def _priced(kind: str, offer_id: str, label: str, additions: list[tuple[Product, int]], before: Quote,
-            after: Quote, tier: VolumeTier | None = None, offer_ids: tuple[str, ...] = ()) -> ProductOffer:
+            after: Quote, tier: VolumeTier | None = None, offer_ids: tuple[str, ...] = (),
+            rule: Rule | None = None) -> ProductOffer:
     return ProductOffer(
         kind=kind,
         offer_id=offer_id,
@@ -59,6 +63,8 @@ def _priced(kind: str, offer_id: str, label: str, additions: list[tuple[Product,
         new_total=after.total,
         tier=tier,
         offer_ids=offer_ids or (offer_id,),
+        gets=gets_of(rule) if rule is not None else None,
+        max_units=rule.max_units if rule is not None else None,
     )
 
 
@@ -85,7 +91,8 @@ def product_offers(
             after = price_with(additions[0])
             if any(discount.rule_id == rule.id for discount in after.discounts) and \
                     after.discount_total > before.discount_total:
-                found.append(_priced("bundle", rule.id, rule.label_for(locale), additions[0], before, after))
+                found.append(_priced("bundle", rule.id, rule.label_for(locale), additions[0], before, after,
+                                     rule=rule))
         elif isinstance(rule, VolumeDiscount) and product.in_stock and rule.counts(product.id, product.category):
             counted = sum(line.quantity for line in cart.lines if line.product_id in products
                           and rule.counts(line.product_id, products[line.product_id].category))
@@ -97,7 +104,18 @@ def product_offers(
             reached = next((discount for discount in after.discounts if discount.rule_id == rule.id), None)
             if reached is not None and after.discount_total > before.discount_total:
                 found.append(_priced("tier", rule.id, rule.label_for(locale), additions, before, after,
-                                     tier=reached.tier))
+                                     tier=reached.tier, rule=rule))
+        elif isinstance(rule, BuyXGetY) and product.in_stock and (
+                rule.buys(product.id, product.category) or rule.gets(product.id, product.category)):
+            count = units_for_one_more(rule, cart, product, products)
+            if count is None:
+                continue
+            additions = [(product, count)]
+            after = price_with(additions)
+            earlier = next((d.applications for d in before.discounts if d.rule_id == rule.id), 0)
+            later = next((d.applications for d in after.discounts if d.rule_id == rule.id), 0)
+            if later > earlier and after.discount_total > before.discount_total:  # one more group, priced
+                found.append(_priced("buy_get", rule.id, rule.label_for(locale), additions, before, after, rule=rule))
     others = [products[pid] for pid in dict.fromkeys(companions)
               if pid in products and pid != product.id and pid not in in_cart and products[pid].in_stock]
     others = others[:MAX_COMPANIONS]

@@ -16,7 +16,7 @@ from .offers import cart_offers, gap_fillers
 from .allocation import best_allocation
 from .money import is_whole
 from .units import Terms
-from .rules import FixedBundle, Rule, RuleBook, VolumeDiscount, importance
+from .rules import BuyXGetY, FixedBundle, Rule, RuleBook, VolumeDiscount, importance
 from .values import Cart, Product, Quote, QuotedLine
 
 
@@ -87,7 +87,7 @@ def quote_cart(
         limits=limits,
         default_floor_bp=margin_floor_bp,
     )
-    item_rules = [rule for rule in live if isinstance(rule, (FixedBundle, VolumeDiscount))]
+    item_rules = [rule for rule in live if isinstance(rule, (FixedBundle, BuyXGetY, VolumeDiscount))]
     order_live = order_rules.live_order_rules(rulebook, currency, now, customer_used, redeemed, checked) if lines else []
     if order_live:  # spend discounts and gifts: priced on what the item rules leave (see order_rules)
         priced = order_rules.best_with_order_rules(rows, item_rules, order_live, terms, products, cache)

@@ -1,12 +1,14 @@
 """Discount rules: what a shop owner configures, as frozen values the engine prices with.
 
-Three kinds, each a :class:`Rule` with the terms every rule shares
-(schedule, priority, stacking, caps, margin floor):
+Four kinds, each a :class:`Rule` with the terms every rule shares
+(schedule, priority, stacking, caps, margin floor, a limit in units):
 
 - :class:`FixedBundle`: these products together at a fixed price, a
   percentage off or an amount off ("3 bags at 10% off").
 - :class:`VolumeDiscount`: mix and match over a collection with
   :class:`VolumeTier` steps ("2 items 10% off, 3 items 20% off").
+- :class:`BuyXGetY`: buy X of a set, get Y of a set (the cheapest of each
+  group) at a percentage or an amount off ("2点買うと1点無料").
 - :class:`ShippingThreshold`: a fee below a threshold, free at or above it,
   with optional :class:`Reward` steps higher up.
 
@@ -108,6 +110,7 @@ class Rule:
     redeemed: int = 0
     margin_floor_bp: int | None = None
     exclusive: bool = False
+    max_units: int | None = None
 
     def __post_init__(self) -> None:
         errors = _Errors()
@@ -139,8 +142,17 @@ class Rule:
                 "A margin floor must be a whole number of basis points, zero or more.",
             )
 
+        if self.max_units is not None:
+            errors.check(is_whole(self.max_units) and self.max_units >= 1, "max_units",
+                         "A limit must be a whole number of units, at least 1.")
+
     def _validate(self, errors: _Errors) -> None:
         """Checks of the concrete kind; subclasses add theirs."""
+
+    @property
+    def units_cap(self) -> int | None:
+        """The applications ``max_units`` allows (``None``: no limit, or a limit that is not counted in applications)."""
+        return None
 
     def label_for(self, locale: str | None) -> str:
         """The name in ``locale`` (``"en"``, ``"ja"``...) if translated, else the default."""
@@ -212,10 +224,22 @@ class FixedBundle(Rule):
             errors.check(self.value > 0, "value", "An amount off must be more than zero.")
         else:
             errors.check(self.value >= 0, "value", "A bundle price must not be negative.")
+        if is_whole(self.max_units) and all(is_whole(item.quantity) for item in self.items):
+            errors.check(self.max_units >= self.set_units, "max_units",
+                         f"A limit below one set ({self.set_units} units) would never apply.")
 
     @cached_property
     def product_ids(self) -> frozenset[str]:
         return frozenset(item.product_id for item in self.items)
+
+    @property
+    def set_units(self) -> int:
+        return sum(item.quantity for item in self.items)
+
+    @cached_property
+    def units_cap(self) -> int | None:
+        """A bundle discounts whole sets: ``max_units`` allows ``max_units // units per set`` of them."""
+        return None if self.max_units is None else self.max_units // self.set_units
 
 
 @dataclass(frozen=True)
@@ -268,6 +292,81 @@ class VolumeDiscount(Rule):
 
     def next_tier(self, quantity: int) -> VolumeTier | None:
         return next((tier for tier in self.tiers if tier.min_quantity > quantity), None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuyXGetY(Rule):
+    """Buy ``buy_quantity`` units of the buy set, get ``get_quantity`` units of the get set off ("2点買うと1点無料").
+
+    The buy set and the get set are products and/or categories; with no get set, the get units come from the
+    buy set ("3点目半額"). ``mode`` is ``percent_off`` (``value`` basis points off each get unit; 10000 makes
+    them free) or ``amount_off`` (``value`` minor units off each get unit). One application is one group of
+    buy and get units; the rule repeats per group, up to ``max_applications``. Which units form the groups
+    is set out in ``docs/engine.md``: an application's get units are the cheapest units of its group.
+    """
+
+    buy_product_ids: frozenset[str] = frozenset()
+    buy_categories: frozenset[str] = frozenset()
+    buy_quantity: int = 1
+    get_product_ids: frozenset[str] = frozenset()
+    get_categories: frozenset[str] = frozenset()
+    get_quantity: int = 1
+    mode: PricingMode = PricingMode.PERCENT_OFF
+    value: int = FULL_BASIS_POINTS
+    max_applications: int | None = None
+
+    def _validate(self, errors: _Errors) -> None:
+        for name in ("buy_product_ids", "buy_categories", "get_product_ids", "get_categories"):
+            errors.check(isinstance(getattr(self, name), frozenset), name, "Must be a set of ids.")
+        errors.check(bool(self.buy_product_ids or self.buy_categories), "buy_product_ids",
+                     "Name the products or categories to buy.")
+        for name in ("buy_quantity", "get_quantity"):
+            quantity = getattr(self, name)
+            errors.check(is_whole(quantity) and 1 <= quantity <= 100, name,
+                         "Must be a whole number of units from 1 to 100.")
+        errors.check(self.mode in (PricingMode.PERCENT_OFF, PricingMode.AMOUNT_OFF), "mode",
+                     "Choose percent_off (100% makes the units free) or amount_off.")
+        errors.check(is_whole(self.value), "value", "Must be a whole number.")
+        if is_whole(self.value) and self.mode is PricingMode.PERCENT_OFF:
+            errors.check(0 < self.value <= FULL_BASIS_POINTS, "value",
+                         "A percentage off must be above 0% and at most 100%.")
+        elif is_whole(self.value):
+            errors.check(self.value > 0, "value", "An amount off must be more than zero.")
+        if self.max_applications is not None:
+            errors.check(is_whole(self.max_applications) and self.max_applications >= 1, "max_applications",
+                         "Must be a whole number of at least 1.")
+        if is_whole(self.max_units) and is_whole(self.get_quantity):
+            errors.check(self.max_units >= self.get_quantity, "max_units",
+                         f"A limit below one application's get units ({self.get_quantity}) would never apply.")
+
+    @property
+    def same_set(self) -> bool:
+        """No get set of its own: the get units come from the buy set."""
+        return not (self.get_product_ids or self.get_categories)
+
+    @cached_property
+    def product_ids(self) -> frozenset[str]:
+        return self.buy_product_ids | self.get_product_ids
+
+    @cached_property
+    def categories(self) -> frozenset[str]:
+        return self.buy_categories | self.get_categories
+
+    def buys(self, product_id: str, category: str | None) -> bool:
+        return product_id in self.buy_product_ids or (category is not None and category in self.buy_categories)
+
+    def gets(self, product_id: str, category: str | None) -> bool:
+        if self.same_set:
+            return self.buys(product_id, category)
+        return product_id in self.get_product_ids or (category is not None and category in self.get_categories)
+
+    @cached_property
+    def units_cap(self) -> int | None:
+        """``max_applications``, and ``max_units`` in whole applications (``max_units // get_quantity``)."""
+        caps = [cap for cap in (self.max_applications,
+                                None if self.max_units is None else self.max_units // self.get_quantity)
+                if cap is not None]
+        return min(caps) if caps else None
 
 
 @dataclass(frozen=True)
@@ -337,6 +436,7 @@ class ShippingThreshold(Rule):
                 break
             last = reward.threshold
         errors.check(all(reward.label.strip() for reward in self.rewards), "rewards", "Each reward needs a name.")
+        errors.check(self.max_units is None, "max_units", "A shipping threshold discounts no units.")
         last_threshold, last_fee = 0, self.fee if is_whole(self.fee) else None
         for step in self.steps:
             if not (isinstance(step, ShippingStep) and is_whole(step.threshold) and is_whole(step.fee)):

@@ -20,14 +20,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from .money import FULL_BASIS_POINTS, percent_of
-from .rules import FixedBundle, PricingMode, Rule, VolumeDiscount
+from .rules import BuyXGetY, FixedBundle, PricingMode, Rule, VolumeDiscount
 from .savings import saving_of, unit_floor
-from .units import Priced, Run, apply, free_units
+from .units import Priced, Run, apply, bxgy_saving, free_units, group_walk, unit_value
 
 #: States a search visits on the rates' bound alone before it works out the tighter shadow prices.
 DUAL_AFTER = 16
 #: A group with at most this many allocations in all is walked whole, without bounds or seeds.
 SMALL_GROUP = 32
+#: Allocations the branch and bound prices in full at most in a group with a non-stackable buy-X-get-Y.
+FULL_LEAVES = 48
 
 
 class GroupSearch:
@@ -43,7 +45,13 @@ class GroupSearch:
         self.headroom_prefix: dict[tuple[str, int], list[int]] = {}
         self.bound_after: list[int] = []
         self.stackable_bound = 0
-        if self.stackable:  # only the branch and bound needs bounds
+        self.get_prices: dict[str, list[int]] = {}  # buy-X-get-Y id -> prefix prices of its get units, dearest first
+        self.members: dict[str, list] = {}  # buy-X-get-Y id -> (product, buys, gets) of the products it may take
+        self.walks: dict[tuple, tuple] = {}  # the groups a buy-X-get-Y forms, per state of its units
+        #: Buy-X-get-Y rules take units that are not the first free ones of a product, so a group holding one is
+        #: searched by the branch and bound that prices every allocation it reaches in full.
+        self.full = bool(self.stackable) or any(isinstance(rule, BuyXGetY) for rule in self.rules)
+        if self.full:  # only the branch and bound needs bounds
             bounds = [self._static_bound(rule) for rule in self.rules]
             self.bound_after = [sum(bounds[index:]) for index in range(len(bounds) + 1)]
             self.stackable_bound = sum(self._static_bound(rule) for rule in self.stackable)
@@ -51,6 +59,9 @@ class GroupSearch:
         self.best_saving = -1
         self.best_choices: list[int] = []
         self.best_priced: Priced | None = None  #: the branch and bound's best leaf, priced already
+        #: Allocations the branch and bound may still price in full: with a buy-X-get-Y, :data:`FULL_LEAVES` (each
+        #: costs a pricing of the whole group); else the state budget alone bounds them, as before.
+        self.leaves = FULL_LEAVES if any(isinstance(rule, BuyXGetY) for rule in self.rules) else budget[0] + 1
 
     def _static_bound(self, rule: Rule) -> int:
         """The most ``rule`` could save on this cart, before floors: its most sets on the dearest units."""
@@ -61,16 +72,54 @@ class GroupSearch:
                 return 0
             price = sum(self.prefix[item.product_id][item.quantity * sets] for item in rule.items)
             return price if rule.mode is PricingMode.FIXED_PRICE else saving_of(rule.mode, rule.value, price, sets)
+        if isinstance(rule, BuyXGetY):
+            return self._groups_bound(rule, self._most_groups(rule, quantities))
         counted = self.terms.counted(rule, self.rows)
         tier = rule.tier_for(sum(quantities[pid] for pid in counted))
         top = rule.tiers[-1] if tier else None
-        return percent_of(sum(self.prefix[pid][-1] for pid in counted), top.percent_bp) if top else 0
+        if top is None:
+            return 0
+        if rule.max_units is not None:  # its top rate of the dearest units it may discount
+            prices = sorted((run.price for pid in counted for run in self.rows[pid] for _ in range(run.count)),
+                            reverse=True)
+            return percent_of(sum(prices[:rule.max_units]), top.percent_bp)
+        return percent_of(sum(self.prefix[pid][-1] for pid in counted), top.percent_bp)
+
+    def _most_groups(self, rule: BuyXGetY, free: Mapping[str, int]) -> int:
+        """At most how many groups ``rule`` forms from ``free`` units per product: no more than its buy units,
+        its get units and all its units allow, nor its cap."""
+        buy = get = either = 0
+        for pid in self.terms.counted(rule, self.rows):
+            category = self.terms.categories.get(pid)
+            units = free.get(pid, 0)
+            either += units
+            buy += units if rule.buys(pid, category) else 0
+            get += units if rule.gets(pid, category) else 0
+        most = min(buy // rule.buy_quantity, get // rule.get_quantity,
+                   either // (rule.buy_quantity + rule.get_quantity))
+        cap = self.terms.cap(rule)
+        return most if cap is None or cap > most else cap
+
+    def _groups_bound(self, rule: BuyXGetY, groups: int) -> int:
+        """The most ``groups`` groups of ``rule`` save: their rate of the group's dearest get units, before floors."""
+        if groups <= 0:
+            return 0
+        prefix = self.get_prices.get(rule.id)
+        if prefix is None:
+            prices = sorted((run.price for pid in self.terms.counted(rule, self.rows)
+                             if rule.gets(pid, self.terms.categories.get(pid))
+                             for run in self.rows[pid] for _ in range(run.count)), reverse=True)
+            prefix = [0]
+            for price in prices:
+                prefix.append(prefix[-1] + price)
+            self.get_prices[rule.id] = prefix
+        return bxgy_saving(rule, prefix[min(groups * rule.get_quantity, len(prefix) - 1)], groups)
 
     def run(self) -> list[int]:
         free = {pid: free_units(row) for pid, row in self.rows.items()}
-        if not self.stackable and len(self.rules) == 1:
+        if not self.full and len(self.rules) == 1:
             return [self._best_alone(self.rules[0], free)]
-        if not self.stackable:
+        if not self.full:
             return self._best_without_stackable(free)
         self._visit(0, free, {pid: 0 for pid in self.rows}, 0, [])
         return self.best_choices
@@ -110,7 +159,7 @@ class GroupSearch:
             rule = self.rules[index]
             rounds = not isinstance(rule, FixedBundle) or rule.mode is PricingMode.PERCENT_OFF
             slack[index] = slack[index + 1] + (0.5 if rounds else 0.0)
-        steps = [(isinstance(rule, FixedBundle), moves[index], self.terms.limits.get(rule.id),
+        steps = [(isinstance(rule, FixedBundle), moves[index], self.terms.cap(rule),
                   self.terms.floor_of(rule), rule) for index, rule in enumerate(self.rules)]
         # A small group (few choices in all) is walked whole, with no bounds to work out.
         choices_in_all = 1
@@ -148,6 +197,9 @@ class GroupSearch:
                 saved = saving_of(rule.mode, rule.value, price, choice)
             else:
                 tier = rule.tier_for(units)
+                if tier and rule.max_units is not None and units > rule.max_units:
+                    price, headroom = self._limited(rule, [(pid, totals[slot] - left[slot], left[slot])
+                                                           for slot, pid, _ in move if left[slot]], tier.percent_bp)
                 saved = percent_of(price, tier.percent_bp) if tier else 0
             return saved if saved < headroom else headroom
 
@@ -251,7 +303,7 @@ class GroupSearch:
                 rule = self.rules[index]
                 if isinstance(rule, FixedBundle):
                     most = min(left[slot] // quantity for slot, _, quantity in moves[index])
-                    limit = self.terms.limits.get(rule.id)
+                    limit = self.terms.cap(rule)
                     sets = most if limit is None else min(most, limit)
                     for slot, _, quantity in moves[index]:
                         left[slot] -= quantity * sets
@@ -287,7 +339,7 @@ class GroupSearch:
                 else:
                     gain = max(0, price - rule.value)
                 most = min(totals[slot] // quantity for slot, _, quantity in moves[index])
-                limit = self.terms.limits.get(rule.id)
+                limit = self.terms.cap(rule)
                 gains.append(gain)
                 sets.append(most if limit is None else min(most, limit))
             else:
@@ -418,31 +470,104 @@ class GroupSearch:
             self.headroom_prefix[key] = rooms
         return price, rooms[start + count] - rooms[start]
 
-    def _visit(self, index: int, free: dict[str, int], used: dict[str, int], saved: int, choices: list[int]) -> None:
+    def _visit(self, index: int, free: dict[str, int], used: dict[str, int], saved: int, choices: list[int],
+               grouped: dict | None = None) -> None:
+        """Depth first over the choices, most first, each complete allocation priced in full by :func:`.units.apply`.
+
+        ``free`` and ``used`` count, per product, the units bundles left and took (the first ones);
+        ``grouped`` ((product, run) -> units) those buy-X-get-Y rules took, which need not be the first. What
+        ``saved`` adds up is exact for bundles and groups and an upper bound for volumes after groups; with the
+        static bounds of the rules still to choose it cuts a branch that cannot beat the best allocation found.
+        """
+        grouped = grouped or {}
         self.budget[0] -= 1
         if index == len(self.rules):
+            if self.best_saving >= 0 and saved + self.stackable_bound <= self.best_saving:
+                return  # what it saves, at most, cannot beat the allocation in hand
+            self.leaves -= 1
             priced = apply(self.rows, self.rules, choices, self.stackable, self.terms)
-            if priced.saving > self.best_saving:
+            if not priced.short and priced.saving > self.best_saving:
                 self.best_saving, self.best_choices, self.best_priced = priced.saving, list(choices), priced
             return
         if self.best_saving >= 0:
-            if self.budget[0] <= 0 or saved + self.bound_after[index] + self.stackable_bound <= self.best_saving:
+            if self.budget[0] <= 0 or self.leaves <= 0 or \
+                    saved + self.bound_after[index] + self.stackable_bound <= self.best_saving:
                 return
         rule = self.rules[index]
         if isinstance(rule, FixedBundle):
             for sets in range(self.terms.max_sets(rule, free), -1, -1):
-                if self.best_saving >= 0 and self.budget[0] <= 0:
+                if self.best_saving >= 0 and (self.budget[0] <= 0 or self.leaves <= 0):
                     return
                 gain = self._bundle_saving(rule, used, sets) if sets else 0
                 taken = {item.product_id: item.quantity * sets for item in rule.items}
-                self._visit(index + 1, _minus(free, taken), _plus(used, taken), saved + gain, choices + [sets])
+                self._visit(index + 1, _minus(free, taken), _plus(used, taken), saved + gain, choices + [sets], grouped)
+        elif isinstance(rule, BuyXGetY):
+            gains, buy_units, get_units = self._walk(rule, used, grouped)
+            for groups in range(len(gains) - 1, -1, -1):
+                if self.best_saving >= 0 and (self.budget[0] <= 0 or self.leaves <= 0):
+                    return
+                gain = gains[groups]
+                after = grouped
+                if groups and (self.best_saving < 0 or saved + gain + self.bound_after[index + 1]
+                               + self.stackable_bound > self.best_saving):
+                    after = dict(grouped)
+                    for key in buy_units[:groups * rule.buy_quantity] + get_units[:groups * rule.get_quantity]:
+                        after[key] = after.get(key, 0) + 1
+                self._visit(index + 1, free, used, saved + gain, choices + [groups], after)
         else:
             counted = [pid for pid in self.terms.counted(rule, self.rows) if free[pid]]
             taken = {pid: free[pid] for pid in counted}
-            gain = self._volume_saving(rule, used, taken)
-            self._visit(index + 1, _minus(free, taken), _plus(used, taken), saved + gain, choices + [1])
-            if self.best_saving < 0 or self.budget[0] > 0:
-                self._visit(index + 1, free, used, saved, choices + [0])
+            gain = self._volume_saving(rule, used, taken, grouped)
+            self._visit(index + 1, _minus(free, taken), _plus(used, taken), saved + gain, choices + [1], grouped)
+            if self.best_saving < 0 or (self.budget[0] > 0 and self.leaves > 0):
+                self._visit(index + 1, free, used, saved, choices + [0], grouped)
+
+    def _walk(self, rule: BuyXGetY, used: Mapping[str, int], grouped: Mapping):
+        """For ``n`` from 0 to the most groups ``rule`` forms from the units left (the first ``used[pid]`` of each
+        product taken by bundles, ``grouped`` by earlier groups): what ``n`` groups save, exactly as
+        :func:`.units.apply` prices them (fresh units, the rule's floor); and the buy and get units (product,
+        run) in walk order, of which ``n`` groups take the first ones. Worked out once per state of the units it
+        may take."""
+        members = self.members.get(rule.id)
+        if members is None:  # (product, buys, gets) of the products it may take
+            members = self.members[rule.id] = [
+                (pid, rule.buys(pid, self.terms.categories.get(pid)), rule.gets(pid, self.terms.categories.get(pid)))
+                for pid in self.terms.counted(rule, self.rows)]
+        key = (rule.id, tuple(used.get(pid, 0) for pid, _, _ in members),
+               tuple(sorted(item for item in grouped.items() if item[0][0] in self.rows)) if grouped else ())
+        found = self.walks.get(key)
+        if found is None:
+            found = self.walks[key] = self._walk_from(rule, members, used, grouped)
+        return found
+
+    def _walk_from(self, rule: BuyXGetY, members, used: Mapping[str, int], grouped: Mapping):
+        runs = []
+        for pid, buys, gets in members:
+            skip = used.get(pid, 0)
+            for position, run in enumerate(self.rows[pid]):
+                count = run.count - skip if skip < run.count else 0
+                skip = skip - run.count if skip > run.count else 0
+                count -= grouped.get((pid, position), 0)
+                if count > 0:
+                    runs.append((-run.price, pid, position, count, buys, gets))
+        runs.sort()
+        formed, segments = group_walk(rule, runs, self.terms.cap(rule))
+        floor_bp = self.terms.floor_of(rule)
+        buy_units, get_units = [], []  # (product, run) per unit, in walk order
+        for pid, position, role, units in segments:
+            (buy_units if role == "buy" else get_units).extend([(pid, position)] * units)
+        gains = [0]
+        price = headroom = 0
+        for groups in range(1, formed + 1):
+            for pid, position in get_units[(groups - 1) * rule.get_quantity:groups * rule.get_quantity]:
+                run = self.rows[pid][position]
+                cost = self.terms.costs.get(pid)
+                price += run.price
+                headroom += run.price if cost is None or floor_bp is None else max(
+                    0, run.price - unit_floor(cost, floor_bp))
+            saving = bxgy_saving(rule, price, groups)
+            gains.append(saving if saving < headroom else headroom)
+        return gains, buy_units, get_units
 
     def _fresh_units(self, rule: Rule, used: Mapping[str, int], taken: Mapping[str, int]) -> tuple[int, int]:
         """Price and headroom of fresh units ``used[pid]`` to ``used[pid] + taken[pid]`` under ``rule``'s floor."""
@@ -457,12 +582,54 @@ class GroupSearch:
         price, headroom = self._fresh_units(rule, used, {item.product_id: item.quantity * sets for item in rule.items})
         return min(saving_of(rule.mode, rule.value, price, sets), headroom)
 
-    def _volume_saving(self, rule: VolumeDiscount, used, taken) -> int:
-        tier = rule.tier_for(sum(taken.values()))
+    def _volume_saving(self, rule: VolumeDiscount, used, taken, grouped=None) -> int:
+        """What a volume saves on the units ``taken`` after ``used`` of each product, less those ``grouped``."""
+        gone = {}
+        if grouped:
+            for (pid, position), units in grouped.items():
+                if pid in taken:
+                    gone.setdefault(pid, []).append((position, units))
+        units = sum(taken.values()) - sum(units for lost in gone.values() for _, units in lost)
+        tier = rule.tier_for(units)
         if tier is None:
             return 0
-        price, headroom = self._fresh_units(rule, used, taken)
+        if gone or (rule.max_units is not None and units > rule.max_units):
+            price, headroom = self._limited(rule, [(pid, used[pid], count) for pid, count in taken.items() if count],
+                                            tier.percent_bp, gone, rule.max_units if rule.max_units is not None else units)
+        else:
+            price, headroom = self._fresh_units(rule, used, taken)
         return min(percent_of(price, tier.percent_bp), headroom)
+
+    def _limited(self, rule: VolumeDiscount, spans, rate_bp: int, gone=None, limit=None) -> tuple[int, int]:
+        """Price and headroom of the ``limit`` (``max_units``) fresh units a volume discounts among ``spans``
+        ((product, first unit, units)) less the units of ``gone`` (product -> (run, units)): those it saves most
+        on, ties in unit order, as :func:`.units.apply` picks."""
+        floor_bp = self.terms.floor_of(rule)
+        ranked = []
+        for pid, start, count in spans:
+            cost = self.terms.costs.get(pid)
+            lost = dict(gone.get(pid, ())) if gone else {}
+            position = 0
+            for index, run in enumerate(self.rows[pid]):
+                begin, end = max(start, position), min(start + count, position + run.count)
+                if begin < end and end - begin > lost.get(index, 0):
+                    ranked.append((-unit_value(run, rate_bp, floor_bp, cost), pid, begin,
+                                   end - begin - lost.get(index, 0), run, cost))
+                position += run.count
+        ranked.sort(key=lambda entry: entry[:3])
+        price = headroom = 0
+        left = rule.max_units if limit is None else limit
+        for _, pid, _, count, run, cost in ranked:
+            units = count if count < left else left
+            price += units * run.price
+            room = run.price
+            if cost is not None and floor_bp is not None:
+                room = max(0, room - unit_floor(cost, floor_bp))
+            headroom += units * room
+            left -= units
+            if not left:
+                break
+        return price, headroom
 
 
 class _PrefixPrices(dict):

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .money import allocate, percent_of
-from .rules import FixedBundle, Rule, VolumeDiscount, VolumeTier
+from .rules import BuyXGetY, FixedBundle, PricingMode, Rule, VolumeDiscount, VolumeTier
 from .savings import saving_of, unit_floor
 
 
@@ -68,6 +68,7 @@ class Priced:
 
     runs: dict[str, list[Run]]
     bookings: list[Booking]
+    short: bool = False  #: a buy-X-get-Y could not form the applications it was given: not an allocation
 
     @property
     def saving(self) -> int:
@@ -103,15 +104,26 @@ class Terms:
             found = self._counted[volume.id] = [pid for pid in product_ids if pid in members]
         return found
 
+    def cap(self, rule: Rule) -> int | None:
+        """The most applications ``rule`` may get in this quote: what its caps leave, and its limit in units
+        counted in applications (a bundle's whole sets, a buy-X-get-Y's groups); ``None`` for no cap."""
+        limit = self.limits.get(rule.id)
+        by_units = rule.units_cap
+        if by_units is None:
+            return limit
+        return by_units if limit is None or by_units < limit else limit
+
     def max_sets(self, bundle: FixedBundle, free: Mapping[str, int]) -> int:
         sets = min(free.get(item.product_id, 0) // item.quantity for item in bundle.items)
-        limit = self.limits.get(bundle.id)
+        limit = self.cap(bundle)
         return sets if limit is None else min(sets, limit)
 
 
 def _raw_saving(rule: Rule, price: int, applications: int, tier: VolumeTier | None) -> int:
     if isinstance(rule, FixedBundle):
         return saving_of(rule.mode, rule.value, price, applications)
+    if isinstance(rule, BuyXGetY):  # an amount off is per get unit
+        return bxgy_saving(rule, price, applications)
     return percent_of(price, tier.percent_bp) if tier else 0
 
 
@@ -217,9 +229,11 @@ def _take(rows: dict[str, list[Run]], product_id: str, count: int, *, free_only:
 
 def apply(rows: Mapping[str, Sequence[Run]], exclusive_rules: Sequence[Rule], choices: Sequence[int],
           stackable_rules: Sequence[Rule], terms: Terms) -> Priced:
-    """Price one allocation: ``choices[i]`` sets (or on/off) of ``exclusive_rules[i]``, then the stackable rules."""
+    """Price one allocation: ``choices[i]`` sets, applications (or on/off) of ``exclusive_rules[i]``, then the
+    stackable rules. ``short`` is set when a buy-X-get-Y cannot form the applications it was given."""
     rows = {pid: list(row) for pid, row in rows.items()}
     bookings = []
+    short = False
     for rule, choice in zip(exclusive_rules, choices):
         if not choice:
             continue
@@ -227,18 +241,180 @@ def apply(rows: Mapping[str, Sequence[Run]], exclusive_rules: Sequence[Rule], ch
             taken = [ref for item in rule.items
                      for ref in _take(rows, item.product_id, item.quantity * choice, free_only=True, owner=rule.id)]
             booking = _book(rule, taken, rows, choice, None, terms)
+        elif isinstance(rule, BuyXGetY):
+            formed, booking = _apply_groups(rule, rows, terms, choice, free_only=True)
+            short = short or formed < choice
         else:
             taken = [ref for pid in terms.counted(rule, rows)
                      for ref in _take(rows, pid, free_units(rows[pid]), free_only=True, owner=rule.id)]
-            tier = rule.tier_for(sum(count for _, _, count in taken))
-            booking = _book(rule, taken, rows, 1, tier, terms) if tier else None
+            booking = _apply_volume(rule, taken, rows, terms)
         if booking:
             bookings.append(booking)
     for rule in stackable_rules:
         booking = _apply_stackable(rule, rows, terms)
         if booking:
             bookings.append(booking)
-    return Priced(rows, bookings)
+    return Priced(rows, bookings, short)
+
+
+def _apply_volume(rule: VolumeDiscount, taken: list, rows: dict[str, list[Run]], terms: Terms) -> Booking | None:
+    """A volume discount on the units it took: its tier from all of them, its saving on at most ``max_units``."""
+    units = sum(count for _, _, count in taken)
+    tier = rule.tier_for(units)
+    if tier is None:
+        return None
+    if rule.max_units is not None and units > rule.max_units:
+        taken, rest = _best_units(rule, taken, rows, terms, tier.percent_bp, rule.max_units)
+        if rule.exclusive:  # every unit it took is used, discounted or not
+            _lock(rows, rest)
+    return _book(rule, taken, rows, 1, tier, terms)
+
+
+def unit_value(run: Run, rate_bp: int, floor_bp: int | None, cost: int | None) -> int:
+    """What a rate saves on one unit of ``run``, times 10000 (to stay whole): its rate of the price left, at most
+    its headroom under the strictest of ``floor_bp`` and the run's floor."""
+    room = run.unit_left
+    strictest = run.floor_bp if floor_bp is None else (floor_bp if run.floor_bp is None else max(floor_bp, run.floor_bp))
+    if cost is not None and strictest is not None:
+        room = max(0, room - unit_floor(cost, strictest))
+    off = run.unit_left * rate_bp
+    return off if off < room * 10_000 else room * 10_000
+
+
+def _best_units(rule: Rule, taken: list, rows: dict[str, list[Run]], terms: Terms, rate_bp: int,
+                limit: int) -> tuple[list, list]:
+    """The ``limit`` units of ``taken`` the rule saves most on (:func:`unit_value`; ties in unit order), and the rest.
+
+    Splits at most one run; both lists are refs into ``rows`` after the split.
+    """
+    floor_bp = terms.floor_of(rule)
+    ranked = sorted(taken, key=lambda ref: (-unit_value(rows[ref[1]][ref[0]], rate_bp, floor_bp,
+                                                          terms.costs.get(ref[1])), ref[1], ref[0]))
+    chosen, rest, left = [], [], limit
+    cut = None
+    for index, pid, count in ranked:
+        if left >= count:
+            chosen.append((index, pid, count))
+            left -= count
+        elif left > 0:
+            cut = (index, pid, left, count - left)
+            left = 0
+        else:
+            rest.append((index, pid, count))
+    if cut is not None:
+        index, pid, first, second = cut
+        run = rows[pid][index]
+        rows[pid][index:index + 1] = [run.changed(count=first), run.changed(count=second)]
+        chosen = [(i + 1 if p == pid and i > index else i, p, c) for i, p, c in chosen]
+        rest = [(i + 1 if p == pid and i > index else i, p, c) for i, p, c in rest]
+        chosen.append((index, pid, first))
+        rest.append((index + 1, pid, second))
+    return chosen, rest
+
+
+def _lock(rows: dict[str, list[Run]], refs: list) -> None:
+    for index, pid, _ in refs:
+        rows[pid][index] = rows[pid][index].changed(locked=True)
+
+
+def bxgy_saving(rule: BuyXGetY, price: int, applications: int) -> int:
+    """What ``applications`` groups save on get units whose price left is ``price``: the percentage of it, or the
+    amount off each get unit, never more than ``price``."""
+    if rule.mode is PricingMode.PERCENT_OFF:
+        return saving_of(rule.mode, rule.value, price, applications)
+    return saving_of(PricingMode.AMOUNT_OFF, rule.value * rule.get_quantity, price, applications)
+
+
+def group_walk(rule: BuyXGetY, runs: Sequence[tuple[int, str, int, int, bool, bool]], limit: int | None):
+    """The groups a buy-X-get-Y forms (``docs/engine.md``): ``runs`` are ``(price, product, position, units, buys,
+    gets)`` of the usable units in price order (dearest first, then unit order).
+
+    Walking them, a unit fills an open get place first if it may be a get unit; otherwise, while fewer than
+    ``limit`` groups are open, it becomes a buy unit, and every ``buy_quantity`` buy units open a group with
+    ``get_quantity`` get places. Only complete groups count: returns their number and the segments
+    ``(product, position, "buy" | "get", units)`` they use, in walk order.
+    """
+    need_buy, need_get = rule.buy_quantity, rule.get_quantity
+    pending = places = groups = 0
+    segments = []
+    buys_total = gets_total = 0
+    for _, pid, position, count, buy, get in runs:
+        while count:
+            if places and get:
+                units = count if count < places else places
+                places -= units
+                gets_total += units
+                role = "get"
+            elif buy and (limit is None or groups < limit):
+                units = min(count, need_buy - pending)
+                pending += units
+                buys_total += units
+                if pending == need_buy:
+                    pending, groups, places = 0, groups + 1, places + need_get
+                role = "buy"
+            else:
+                break
+            segments.append((pid, position, role, units))
+            count -= units
+        if limit is not None and groups >= limit and not places:
+            break
+    formed = gets_total // need_get
+    keep = {"buy": formed * need_buy, "get": formed * need_get}
+    kept = []
+    for pid, position, role, units in segments:
+        units = min(units, keep[role])
+        if units:
+            keep[role] -= units
+            kept.append((pid, position, role, units))
+    return formed, kept
+
+
+def usable_runs(rule: BuyXGetY, rows: Mapping[str, Sequence[Run]], terms: Terms, *, free_only: bool) -> list:
+    """The runs a buy-X-get-Y may take, as :func:`group_walk` wants them, in price order."""
+    found = []
+    for pid in terms.counted(rule, rows):
+        category = terms.categories.get(pid)
+        buy, get = rule.buys(pid, category), rule.gets(pid, category)
+        for position, run in enumerate(rows[pid]):
+            if (run.owner is None) if free_only else not run.locked:
+                found.append((-run.price, pid, position, run.count, buy, get))
+    found.sort()
+    return found
+
+
+def _apply_groups(rule: BuyXGetY, rows: dict[str, list[Run]], terms: Terms, limit: int | None,
+                  *, free_only: bool) -> tuple[int, Booking | None]:
+    """Form up to ``limit`` groups of ``rule`` on the usable units, and book its saving on their get units."""
+    formed, segments = group_walk(rule, usable_runs(rule, rows, terms, free_only=free_only), limit)
+    if not formed:
+        return 0, None
+    owner = rule.id if free_only else None
+    plan: dict[str, dict[int, list[list]]] = {}  # product -> position -> [role, units] in walk order
+    for pid, position, role, units in segments:
+        parts = plan.setdefault(pid, {}).setdefault(position, [])
+        if parts and parts[-1][0] == role:
+            parts[-1][1] += units
+        else:
+            parts.append([role, units])
+    buys, gets = [], []
+    for pid, by_position in plan.items():
+        rebuilt = []
+        for position, run in enumerate(rows[pid]):
+            parts = by_position.get(position)
+            if not parts:
+                rebuilt.append(run)
+                continue
+            left = run.count
+            for role, units in parts:  # the units keep their places: each part where the walk took it
+                (buys if role == "buy" else gets).append((len(rebuilt), pid, units))
+                rebuilt.append(run.changed(count=units, owner=owner))
+                left -= units
+            if left:
+                rebuilt.append(run.changed(count=left))
+        rows[pid] = rebuilt
+    if rule.exclusive:  # its buy units are used too
+        _lock(rows, buys)
+    return formed, _book(rule, gets, rows, formed, None, terms)
 
 
 def free_units(row: Sequence[Run]) -> int:
@@ -257,10 +433,11 @@ def _apply_stackable(rule: Rule, rows: dict[str, list[Run]], terms: Terms) -> Bo
         taken = [ref for item in rule.items
                  for ref in _take(rows, item.product_id, item.quantity * sets, free_only=False, owner=None)]
         return _book(rule, taken, rows, sets, None, terms)
+    if isinstance(rule, BuyXGetY):
+        return _apply_groups(rule, rows, terms, terms.cap(rule), free_only=False)[1]
     assert isinstance(rule, VolumeDiscount)
     counted = terms.counted(rule, rows)
-    tier = rule.tier_for(sum(unlocked_units(rows[pid]) for pid in counted))
-    if tier is None:
+    if rule.tier_for(sum(unlocked_units(rows[pid]) for pid in counted)) is None:
         return None
     taken = [ref for pid in counted for ref in _take(rows, pid, unlocked_units(rows[pid]), free_only=False, owner=None)]
-    return _book(rule, taken, rows, 1, tier, terms)
+    return _apply_volume(rule, taken, rows, terms)

@@ -173,7 +173,8 @@ class FreeShippingProgress:
 class Offer:
     """A nudge whose ``saving`` was found by quoting the cart it would make.
 
-    ``kind`` is ``"complete_bundle"``, ``"reach_tier"`` or ``"bought_together"`` (a product
+    ``kind`` is ``"complete_bundle"``, ``"reach_tier"``, ``"buy_get"`` (one more group of a
+    buy-X-get-Y: "あと1点で1点無料") or ``"bought_together"`` (a product
     often bought with the cart's; it may save nothing). ``saving`` is how
     much more discount that cart gets, ``new_total`` what it would cost.
     """
@@ -187,6 +188,9 @@ class Offer:
     new_total: int
     tier: VolumeTier | None = None
     products: tuple[Product, ...] = ()  #: the catalogue entries of ``add``, in the same order
+    #: A buy-X-get-Y's get units per group and their discount: (units, pricing mode, value), for its copy.
+    gets: tuple[int, str, int] | None = None
+    max_units: int | None = None  #: the rule's limit in units per order, said next to the offer
 
     @property
     def add_quantity(self) -> int:

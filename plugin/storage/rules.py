@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    JSON,
     Integer,
     String,
     UniqueConstraint,
@@ -100,7 +101,8 @@ class Rule(PercentKeywords, Base):
     global_cap: Mapped[int | None] = mapped_column(Integer)
     redeemed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     margin_floor_bp: Mapped[int | None] = mapped_column(Integer)
-    # fixed bundles
+    max_units: Mapped[int | None] = mapped_column(Integer)  #: at most this many units discounted per order
+    # fixed bundles (and a buy-X-get-Y's discount)
     pricing_mode: Mapped[str | None] = mapped_column(String(16))
     pricing_value: Mapped[int | None] = mapped_column(Integer)
     # shipping thresholds
@@ -110,6 +112,12 @@ class Rule(PercentKeywords, Base):
     count_before_discounts: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     # free gifts (their spend threshold is ``threshold``, the products that earn them ``items``)
     gift_product_id: Mapped[str | None] = mapped_column(String(64))
+    # buy X get Y (the buy set is ``items`` and ``categories``)
+    buy_quantity: Mapped[int | None] = mapped_column(Integer)
+    get_quantity: Mapped[int | None] = mapped_column(Integer)
+    max_applications: Mapped[int | None] = mapped_column(Integer)
+    get_product_ids: Mapped[list | None] = mapped_column(JSON)
+    get_categories: Mapped[list | None] = mapped_column(JSON)
 
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow, nullable=False)
@@ -167,6 +175,16 @@ class VolumeRule(Rule):
     __mapper_args__ = {"polymorphic_identity": "volume"}
 
 
+class BuyGetRule(PercentOff, Rule):
+    """Buy ``buy_quantity`` of the buy set (``items`` and ``categories``), get ``get_quantity`` of the get set
+    (``get_product_ids`` and ``get_categories``; none: the buy set) at ``discount_percent`` off (100: free) or
+    ``pricing_mode`` ``amount_off`` with ``pricing_value`` off each get unit; up to ``max_applications`` groups."""
+
+    _percent_keywords = ("margin_floor_percent", "discount_percent")
+
+    __mapper_args__ = {"polymorphic_identity": "buy_get"}
+
+
 class ShippingRule(Rule):
     """A free-shipping threshold in one currency; ``steps`` are its reduced fees below it (with a ``fee``) and
     the rewards above it (with a label)."""
@@ -207,6 +225,7 @@ def build_rule(
         "global_cap": row.global_cap,
         "redeemed": row.redeemed or 0,
         "margin_floor_bp": row.margin_floor_bp,
+        "max_units": getattr(row, "max_units", None),
     }
     if row.kind == "bundle":
         try:
@@ -225,6 +244,23 @@ def build_rule(
             product_ids=frozenset(product_id for product_id, _ in items),
             categories=frozenset(categories),
             tiers=tuple(engine.VolumeTier(threshold, percent_bp) for threshold, percent_bp, *_ in steps),
+        )
+    if row.kind == "buy_get":
+        try:
+            mode = engine.PricingMode(row.pricing_mode)
+        except ValueError:
+            raise engine.RuleError({"pricing_mode": ["Choose percent_off or amount_off."]}) from None
+        return engine.BuyXGetY(
+            **terms,
+            buy_product_ids=frozenset(product_id for product_id, _ in items),
+            buy_categories=frozenset(categories),
+            buy_quantity=row.buy_quantity,
+            get_product_ids=frozenset(row.get_product_ids or ()),
+            get_categories=frozenset(row.get_categories or ()),
+            get_quantity=row.get_quantity,
+            mode=mode,
+            value=row.pricing_value,
+            max_applications=row.max_applications,
         )
     if row.kind == "shipping":
         return engine.ShippingThreshold(

@@ -1,7 +1,7 @@
 """Copy written from an offer's values, and merchant copy kept from shoppers when its urgency is untrue.
 
 A label written from values says what the rule does ("3点で¥2,900" / "3 for ¥2,900", "2点以上で10%オフ",
-"¥5,000以上で送料無料"); the admin fills empty labels with it (:mod:`plugin.admin.copy`).
+"2点買うと1点無料", "¥5,000以上で送料無料"); the admin fills empty labels with it (:mod:`plugin.admin.copy`).
 
 The guard: merchant copy (a rule's label, a reward's, an A/B variant's label or button, a thank-you
 offer's name and buttons) that claims urgency (:func:`.urgency.claims_urgency`) on an offer whose end or
@@ -19,7 +19,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from ..engine.post_purchase import PostPurchaseOffer
-from ..engine.rules import FixedBundle, PricingMode, Reward, Rule, ShippingThreshold, VolumeDiscount
+from ..engine.rules import BuyXGetY, FixedBundle, PricingMode, Reward, Rule, ShippingThreshold, VolumeDiscount
 from ..engine.values import Quote
 from .exposure import Exposure
 from .i18n import format_money, format_percent, gettext
@@ -57,6 +57,17 @@ def tiers_label(tiers: Iterable[tuple[int, int]], locale: str | None) -> str:
     return ", ".join(f"{format_percent(bp)} off {quantity} or more" for quantity, bp in ordered)
 
 
+def buy_get_label(buy: int, get: int, mode: str, value: int, locale: str | None, currency: str) -> str:
+    """"2点買うと1点無料" / "Buy 2, get 1 free", "2点買うと1点50%オフ", "1点買うと1点¥300引き"."""
+    ja = locale != "en"
+    if mode == "percent_off" and value >= 10_000:
+        return f"{buy}点買うと{get}点無料" if ja else f"Buy {buy}, get {get} free"
+    off = format_percent(value) if mode == "percent_off" else money_in_copy(value, currency)
+    if ja:
+        return f"{buy}点買うと{get}点{off}{'オフ' if mode == 'percent_off' else '引き'}"
+    return f"Buy {buy}, get {get} at {off} off" if mode == "percent_off" else f"Buy {buy}, get {off} off {get}"
+
+
 def shipping_label(threshold: int, currency: str, locale: str | None) -> str:
     amount = money_in_copy(threshold, currency)
     return f"{amount}以上で送料無料" if locale != "en" else f"Free shipping from {amount}"
@@ -69,6 +80,9 @@ def rule_label(rule: Rule, locale: str | None, currency: str) -> str:
         return bundle_label(sum(item.quantity for item in rule.items), mode, rule.value, locale, currency)
     if isinstance(rule, VolumeDiscount):
         return tiers_label(((tier.min_quantity, tier.percent_bp) for tier in rule.tiers), locale)
+    if isinstance(rule, BuyXGetY):
+        mode = rule.mode.value if isinstance(rule.mode, PricingMode) else str(rule.mode)
+        return buy_get_label(rule.buy_quantity, rule.get_quantity, mode, rule.value, locale, currency)
     if isinstance(rule, ShippingThreshold):
         return shipping_label(rule.threshold, rule.currency, locale)
     return rule.label_for(locale)  # pragma: no cover - every kind is above

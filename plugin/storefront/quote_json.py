@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..engine.values import Quote
+from ..storage.percent import percent_number
 
 
 def quote_json(quote: Quote, money: Callable[[int], str]) -> dict:
@@ -88,7 +89,19 @@ def quote_json(quote: Quote, money: Callable[[int], str]) -> dict:
                 "added_price": amount(offer.added_price),
                 "saving": amount(offer.saving),
                 "new_total": amount(offer.new_total),
+                "gets": gets_json(offer.gets, amount),
+                "max_units": offer.max_units,
             }
             for offer in quote.offers
         ],
     }
+
+
+def gets_json(gets, amount) -> dict | None:
+    """A buy-X-get-Y offer's get units per group and their discount, as the JSON says them (else ``None``)."""
+    if gets is None:
+        return None
+    units, mode, value = gets
+    if mode == "percent_off":
+        return {"units": units, "discount_percent": percent_number(value), "amount_off": None}
+    return {"units": units, "discount_percent": None, "amount_off": amount(value)}

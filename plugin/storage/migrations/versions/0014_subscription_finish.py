@@ -2,7 +2,7 @@
 retried once, with the very lines that were claimed, and the admin can see which rule each add came from.
 
 Revision ID: 0014_subscription_finish
-Revises: 0012_spend_tiers_gifts
+Revises: 0013_buy_get_limits
 Create Date: 2026-11-30
 
 ``claimed_at`` starts the claim's lease (``TSUIDE_CLAIM_LEASE_SECONDS``, as a thank-you accept's);
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = '0014_subscription_finish'
-down_revision = "0012_spend_tiers_gifts"
+down_revision = "0013_buy_get_limits"
 branch_labels = None
 depends_on = None
 
