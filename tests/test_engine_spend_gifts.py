@@ -56,8 +56,11 @@ def reference_with_spend(shop: Shop, spend_rules, lines=None):
     cart = _Units(lines, shop.rules(), shop.products, NOW, shop.floor_bp, shop.customer_used)
     best, tried = 0, 0
     for choice in cart.allocations():
+        priced = cart.run(choice, READINGS[0])
+        if priced is None:  # a buy-X-get-Y that cannot form the groups this allocation gives it
+            continue
         tried += 1
-        saving, _, _, _, left, _ = cart.run(choice, READINGS[0])
+        saving, _, _, _, left, _ = priced
         counted = sum(left)
         best = max(best, saving + spend_total(spend_rules, counted, counted))
     item = reference_quote(lines, shop.rules(), shop.products, NOW, shop.floor_bp, shop.customer_used)
