@@ -8,12 +8,10 @@ also when interrupted. Prints KILLED or SURVIVED per bug and the score.
 """
 from __future__ import annotations
 
-import os
-import pathlib
-import subprocess
 import sys
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+from planting import plant
+
 TESTS = ["tests/test_engine_spend_gifts.py", "tests/test_spend_gifts_shop.py", "-k", "not postgresql"]
 
 #: (file, the text as it is, the text with the bug)
@@ -72,25 +70,7 @@ BUGS = [
 
 
 def main() -> int:
-    killed = 0
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    for path, old, new in BUGS:
-        source = ROOT / path
-        text = source.read_text()
-        if old not in text:
-            print("MISSING ", path, old[:60].replace("\n", " "))
-            continue
-        source.write_text(text.replace(old, new, 1))
-        try:
-            run = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *TESTS],
-                                 cwd=ROOT, capture_output=True, text=True, timeout=900, env=env)
-        finally:
-            source.write_text(text)
-        caught = run.returncode != 0
-        killed += caught
-        print("KILLED  " if caught else "SURVIVED", path, "|", new[:80].replace("\n", " "), flush=True)
-    print(f"{killed}/{len(BUGS)} killed")
-    return 0
+    return plant(BUGS, TESTS)
 
 
 if __name__ == "__main__":
