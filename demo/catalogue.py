@@ -30,7 +30,8 @@ PRODUCTS = [
     ("mouse", "computers", 3_500, 1_500, "#90a4ae", "ワイヤレスマウス", "Wireless Mouse",
      "静音クリックのワイヤレスマウス。", "A quiet-click wireless mouse."),
     ("keyboard", "computers", 7_000, 3_500, "#6d597a", "メカニカルキーボード", "Mechanical Keyboard",
-     "打ち心地のよい静音メカニカルキーボード。", "A quiet mechanical keyboard that is a pleasure to type on."),
+     "打ち心地のよい静音メカニカルキーボード。1台から10%オフ。",
+     "A quiet mechanical keyboard that is a pleasure to type on. 10% off, even for one."),
     ("serum", "skincare", 4_800, 1_600, "#d4a5a5", "はなみず 美容液", "Hanamizu Serum",
      "ヒアルロン酸配合のしっとり美容液。", "A hydrating serum with hyaluronic acid."),
     ("toner", "skincare", 3_200, 1_000, "#b5c9c3", "はなみず 化粧水", "Hanamizu Toner",
@@ -78,6 +79,8 @@ BUNDLES = [
     # Inside and out: what a 定期 of green juice is offered for its next delivery (renewal add-ons).
     ("青汁＋美容液 うちそとケア", "Green juice + serum care pair", {"pricing_mode": "amount_off", "pricing_value": 500},
      {"healthfood": 1, "serum": 1}, None),
+    # From one unit: a one-item "set" is a discount on each keyboard (この商品10%オフ).
+    ("キーボード単品10%オフ", "Keyboard: 10% off", {"discount_percent": 10}, {"keyboard": 1}, None),
 ]
 
 # (label ja, label en, categories, {minimum quantity: percent off})
@@ -91,9 +94,12 @@ BUY_GETS = [
      {"buy_product_ids": ["socks"], "buy_quantity": 2, "get_quantity": 1, "discount_percent": 100, "max_units": 2}),
 ]
 
-# (label ja, label en, currency, threshold, fee, {reward threshold: (reward label ja, reward label en)})
+# (label ja, label en, currency, threshold, fee, {reduced-fee step threshold: its fee},
+#  {reward threshold: (reward label ja, reward label en)}). The ¥300 step starts at ¥4,500, above every cart
+# below ¥5,000 whose total the demo's tests price (¥4,000 and under pay ¥600), so their totals stand.
 SHIPPING = [
-    ("5,000円以上で送料無料", "Free shipping from ¥5,000", "JPY", 5_000, 600, {}),
+    ("4,500円以上で送料300円、5,000円以上で送料無料", "Shipping ¥300 from ¥4,500, free from ¥5,000", "JPY", 5_000, 600,
+     {4_500: 300}, {}),
 ]
 
 # Spend discounts: (label ja, label en, currency, [(threshold, amount off or None, percent off or None)]).

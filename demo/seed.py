@@ -60,9 +60,25 @@ def seed_customers() -> int:
 
 
 def seed_rules() -> int:
-    """The plugin's rules, made with its models; saving validates them (plugin.RuleError)."""
-    if db.session.scalar(select(func.count()).select_from(rules.Rule)):
-        return 0
+    """The plugin's rules, made with its models; saving validates them (plugin.RuleError).
+
+    Databases seeded before a rule was added to the catalogue get it too: a rule is looked up by its label (a
+    shipping threshold by its currency, one per currency), so seeding again adds only what is missing. A rule
+    already there is left as the merchant has it (an older demo's shipping threshold keeps its steps).
+    """
+    labels = set(db.session.scalars(select(rules.Rule.label)))
+    currencies = set(db.session.scalars(select(rules.ShippingRule.currency)))
+    made = [
+        rule for rule in _catalogue_rules()
+        if rule.label not in labels and not (isinstance(rule, rules.ShippingRule) and rule.currency in currencies)
+    ]
+    db.session.add_all(made)
+    db.session.flush()
+    return len(made)
+
+
+def _catalogue_rules() -> list[rules.Rule]:
+    """Every rule of the catalogue, unsaved."""
     made: list[rules.Rule] = []
     for label, label_en, price, items, floor in catalogue.BUNDLES:
         made.append(
@@ -93,11 +109,12 @@ def seed_rules() -> int:
                        for position, pid in enumerate(terms.pop("buy_product_ids"))],
             )
         )
-    for label, label_en, currency, threshold, fee, rewards in catalogue.SHIPPING:
+    for label, label_en, currency, threshold, fee, fee_steps, rewards in catalogue.SHIPPING:
         made.append(
             rules.ShippingRule(
                 label=label, label_en=label_en, currency=currency, threshold=threshold, fee=fee,
-                steps=[
+                steps=[rules.RuleStep(threshold=amount, fee=step_fee) for amount, step_fee in fee_steps.items()]
+                + [
                     rules.RuleStep(threshold=amount, label=reward_ja, label_en=reward_en)
                     for amount, (reward_ja, reward_en) in rewards.items()
                 ],
@@ -118,9 +135,7 @@ def seed_rules() -> int:
                 items=[rules.RuleItem(product_id=pid, position=position) for position, pid in enumerate(triggers)],
             )
         )
-    db.session.add_all(made)
-    db.session.flush()
-    return len(made)
+    return made
 
 
 def _thank_you_offer(spec: dict) -> thank_you.PostPurchaseOffer:

@@ -53,7 +53,8 @@ def test_one_bag_pays_shipping_and_is_offered_the_set(shopper):
     add(shopper, "healthfood")
     page = cart_page(shopper)
     assert amount(page, "#summary-total") == 3_600  # ¥3,000 and ¥600 shipping
-    assert page.select_one("[data-tsuide-shipping-text]").get_text(strip=True) == "あと￥2,000で送料無料"
+    # ¥300 shipping from ¥4,500 (¥1,500 more), free from ¥5,000 (¥2,000 more): one ladder.
+    assert page.select_one("[data-tsuide-shipping-text]").get_text(strip=True) == "あと￥1,500で送料￥300 · あと￥2,000で送料無料"
     offers = page.select(".tsuide-offer")
     assert "￥900お得" in offers[0].get_text()
 
