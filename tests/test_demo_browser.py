@@ -27,7 +27,8 @@ def test_health_food_set_and_camera_total_in_the_browser(shop_page, base):
 def test_one_bag_shows_the_bar_and_the_set_offer(shop_page, base):
     add_from_product_page(shop_page, base, "healthfood")
     shop_page.goto(f"{base}/cart")
-    assert shop_page.inner_text("[data-tsuide-shipping-text]") == "あと￥2,000で送料無料"
+    # ¥3,000: ¥1,500 to the ¥300 step (¥4,500), ¥2,000 to free shipping (¥5,000).
+    assert shop_page.inner_text("[data-tsuide-shipping-text]") == "あと￥1,500で送料￥300 · あと￥2,000で送料無料"
     bar = shop_page.locator('[role="progressbar"]')
     assert (bar.get_attribute("aria-valuenow"), bar.get_attribute("aria-valuemax")) == ("3000", "5000")
     assert "￥900お得" in shop_page.inner_text(".tsuide-offers")
@@ -76,7 +77,8 @@ def test_a_gap_filler_closes_the_free_shipping_gap(shop_page, base):
     add_from_product_page(shop_page, base, "brush")
     shop_page.goto(f"{base}/cart")
     assert shop_page.inner_text("#summary-total") == "￥4,600"  # ¥4,000 and ¥600 shipping
-    assert shop_page.inner_text("[data-tsuide-shipping-text]") == "あと￥1,000で送料無料"
+    # ¥4,000: ¥500 to the ¥300 step (¥4,500), ¥1,000 to free shipping (¥5,000).
+    assert shop_page.inner_text("[data-tsuide-shipping-text]") == "あと￥500で送料￥300 · あと￥1,000で送料無料"
     filler = shop_page.locator("[data-tsuide-gap=cleaner]")
     assert "追加で送料無料" in filler.inner_text()
     filler.get_by_role("button").focus()
@@ -121,7 +123,8 @@ def test_when_the_api_fails_the_page_stays_as_rendered(page, base):
 def test_the_panel_follows_when_the_shop_says_its_cart_changed(shop_page, base):
     add_from_product_page(shop_page, base, "healthfood")
     shop_page.goto(f"{base}/cart")
-    assert shop_page.inner_text("[data-tsuide-shipping-text]") == "あと￥2,000で送料無料"
+    # ¥3,000: ¥1,500 to the ¥300 step (¥4,500), ¥2,000 to free shipping (¥5,000).
+    assert shop_page.inner_text("[data-tsuide-shipping-text]") == "あと￥1,500で送料￥300 · あと￥2,000で送料無料"
     shop_page.evaluate("""() => { window.cartUpdated = new Promise(resolve =>
         document.addEventListener('tsuide:cart-updated', event => resolve(event.detail.total.amount), {once: true})); }""")
     # The shop changes its cart its own way (here: its own form, posted in the background) and says so.

@@ -36,3 +36,16 @@ def test_the_ladder_reads_on_screen_and_the_earned_gift_is_added_at_no_charge(br
         assert line.is_visible() and line.inner_text() == "￥0"
         assert page.inner_text("#summary-total") == before == "￥24,100"  # the gift adds nothing to pay
         assert page.get_by_role("button", name="ノベルティを追加").count() == 0
+
+
+@pytest.mark.parametrize("width", WIDTHS, ids=lambda width: f"{width}px")
+def test_the_reduced_fee_step_reads_on_screen(browser, base, width):
+    """¥3,000 of green juice: ¥1,500 to shipping at ¥300 (from ¥4,500), ¥2,000 to free shipping (from ¥5,000)."""
+    with shopper_page(browser, width, True) as page:
+        add_from_product_page(page, base, "healthfood")
+        page.goto(f"{base}/cart")
+        text = page.locator("[data-tsuide-shipping-text]")
+        assert text.is_visible() and text.inner_text() == "あと￥1,500で送料￥300 · あと￥2,000で送料無料"
+        box = text.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width
+        assert page.inner_text("#summary-total") == "￥3,600"  # below the step: the full ¥600
