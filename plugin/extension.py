@@ -252,16 +252,19 @@ class Tsuide:
 
     # -- pricing -------------------------------------------------------------------------------------
 
-    def _catalogue(self, cart: Cart, snapshot: Snapshot) -> tuple[dict[str, Product], list[Rule]]:
-        """The products pricing needs (the cart's, and those its rules name) and the rules it touches."""
+    def _catalogue(self, cart: Cart, snapshot: Snapshot) -> tuple[dict[str, Product], list[Rule],
+                                                                  dict[str, list[str]]]:
+        """The products pricing needs (the cart's, and those its rules name), the rules it touches, and the
+        products often bought with the cart's (worked out once: the look-up and the quote both need them)."""
         adapter = self._adapter
         in_cart = {line.product_id for line in cart.lines}
+        often_with = self._companions(snapshot, in_cart)
         if not in_cart:
-            return {}, []
+            return {}, [], often_with
         # One look-up for the cart's products, those its rules name and those often bought with them;
         # a second only for rules that touch the cart through a category and name products not fetched yet.
         by_product = snapshot.rulebook.touching(in_cart, ())
-        companions = {other for others in self._companions(snapshot, in_cart).values() for other in others}
+        companions = {other for others in often_with.values() for other in others}
         # Gifts of the shop's currency are looked up with the rest: an earned gift is offered, a coming one shown.
         order_rules = snapshot.rulebook.order_rules_for(current_app.config["TSUIDE_CURRENCY"])
         gifts = snapshot.referenced_products(order_rules)
@@ -271,7 +274,7 @@ class Tsuide:
         if wanted:
             products.update(adapter.products(wanted))
         # Spend discounts and gifts touch every cart: their "first N" counts are read fresh like the rest.
-        return products, touching + order_rules
+        return products, touching + order_rules, often_with
 
     def _companions(self, snapshot: Snapshot, product_ids) -> dict[str, list[str]]:
         config = current_app.config
@@ -281,15 +284,14 @@ class Tsuide:
     def _context(self, cart: Cart) -> PricingContext:
         """Everything a quote of ``cart`` needs, for one SQL query when the rule cache is warm."""
         state = self._state()
-        looked_up: dict[int, tuple[dict[str, Product], list[Rule]]] = {}
+        looked_up: dict[int, tuple[dict[str, Product], list[Rule], dict[str, list[str]]]] = {}
 
         def capped_rules(snapshot: Snapshot) -> list[str]:
             looked_up[snapshot.version] = self._catalogue(cart, snapshot)
             return [rule.id for rule in looked_up[snapshot.version][1] if rule.global_cap is not None]
 
         snapshot, usage = state.store.current(state.db.session, cart.customer_id, capped_rules)
-        products, touching = looked_up[snapshot.version]
-        companions = self._companions(snapshot, {line.product_id for line in cart.lines})
+        products, touching, companions = looked_up[snapshot.version]
         return PricingContext(cart, snapshot, usage, products, touching, companions)
 
     def setting(self, key: str, snapshot: Snapshot | None = None):
@@ -414,8 +416,7 @@ class Tsuide:
 
         snapshot, usage = state.store.current(state.db.session, cart.customer_id, capped_rules)
         snapshot = with_rule(snapshot)
-        products, touching = self._catalogue(cart, snapshot)
-        companions = self._companions(snapshot, {line.product_id for line in cart.lines})
+        products, touching, companions = self._catalogue(cart, snapshot)
         context = PricingContext(cart, snapshot, usage, products, touching, companions)
         return self._price(context, now, exposure=NOBODY)
 

@@ -329,6 +329,26 @@ def test_mined_pairs_become_cart_offers_and_gap_fillers(database_url, make_shop)
         assert tsuide.quote().offers == ()
 
 
+def test_each_cart_product_brings_its_own_mined_companion(database_url, make_shop):
+    """Companions are looked up for every product in the cart (and fetched with the cart's products), in
+    whatever order the lines come: a cart of sneakers and a camera is offered the spray and the SD card."""
+    today = date.today()
+    history = [(f"O-{n}", "sneakers", 1, today) for n in range(40)] + [(f"O-{n}", "spray", 1, today)
+                                                                          for n in range(30)]
+    history += [(f"C-{n}", "camera", 1, today) for n in range(40)] + [(f"C-{n}", "sdcard", 1, today)
+                                                                        for n in range(30)]
+    history += [(f"P-{n}", "socks", 1, today) for n in range(60)]
+    app, db, tsuide, adapter = make_shop(database_url, adapter=MiningAdapter(history))
+    result = app.test_cli_runner().invoke(args=["tsuide", "mine"])
+    assert result.exit_code == 0, result.output
+    for lines in ({"sneakers": 1, "camera": 1}, {"camera": 1, "sneakers": 1}):
+        adapter.lines = dict(lines)
+        with app.test_request_context(headers={"Accept-Language": "en"}):
+            offers = tsuide.quote().offers
+        assert sorted((offer.kind, offer.add[0].product_id) for offer in offers) == [
+            ("bought_together", "sdcard"), ("bought_together", "spray")], lines
+
+
 def test_an_admin_turns_a_mined_pair_into_a_bundle_the_cart_then_offers(database_url, make_shop):
     today = date.today()
     history = [(f"O-{n}", "camera", 1, today) for n in range(20)] + [(f"O-{n}", "tripod", 1, today)

@@ -37,6 +37,7 @@ def quote_cart(
     margin_floor_bp: int | None = None,
     max_added_ratio_bp: int | None = None,
     _groups: dict | None = None,
+    _ladder: bool = True,
 ) -> Quote:
     """Price ``cart`` under the rules live at ``now``, with the best discounts for the shopper.
 
@@ -50,6 +51,9 @@ def quote_cart(
     floor for rules that set none. ``max_added_ratio_bp`` (basis points of the
     subtotal, ``None`` for no ceiling) bounds what an offer or gap filler adds to
     the cart at list price. ``now`` must be timezone-aware.
+
+    The carts offers and gap fillers would make are quoted with ``_ladder=False``: only their totals,
+    discounts and shipping are read, so the spend ladder, which only the cart's own quote shows, is left out.
     """
     if not isinstance(now, datetime) or now.utcoffset() is None:
         raise ValueError("now must be a timezone-aware datetime")
@@ -114,7 +118,7 @@ def quote_cart(
         shipping_fee=fee,
         free_shipping=progress,
     )
-    if order_live:  # restraint: a reward further away than an offer may add is not named
+    if order_live and _ladder:  # restraint: a reward further away than an offer may add is not named
         ceiling = None if max_added_ratio_bp is None else subtotal * max_added_ratio_bp // 10_000
         quote = replace(quote, ladder=order_rules.ladder(priced, order_live, products, locale, ceiling))
     if not with_offers:
@@ -133,6 +137,7 @@ def quote_cart(
             with_offers=False,
             margin_floor_bp=margin_floor_bp,
             _groups=cache,
+            _ladder=False,  # read for its totals, discounts and shipping only: its own ladder is never shown
         )
 
     companions = companions or {}
