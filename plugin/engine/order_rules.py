@@ -18,9 +18,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from .allocation import best_allocation, groups
+from .allocation import best_allocation, groups, most_groups, step_of
 from .money import allocate
-from .rules import FixedBundle, FreeGift, Rule, RuleBook, SpendDiscount, importance
+from .rules import BuyXGetY, FixedBundle, FreeGift, Rule, RuleBook, SpendDiscount, importance
 from .savings import unit_floor
 from .units import Booking, Priced, Run, Terms, apply, free_units
 
@@ -310,7 +310,7 @@ def _menus(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], terms:
                 cache[key] = (0, None)
             continue
         exclusive = [rule for rule in group_rules if not rule.stackable]
-        exclusive.sort(key=lambda rule: not isinstance(rule, FixedBundle))  # bundles take units before volumes
+        exclusive.sort(key=step_of)  # as the search orders them: bundles, then buy-X-get-Y groups, then volumes
         stackable = [rule for rule in group_rules if rule.stackable]
         vectors = _every_allocation(exclusive, group_rows, terms, min(SMALL_MENU, room))
         listed = 0
@@ -322,6 +322,8 @@ def _menus(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], terms:
         options: dict[int, _Option] = {}
         for choices in vectors:
             priced = apply(group_rows, exclusive, choices, stackable, terms)
+            if priced.short:  # a buy X get Y given more groups than the units left can form: not an allocation
+                continue
             loss = chosen - priced.saving
             if loss > 0 and loss not in options:  # vectors come largest first: the largest choices stand
                 options[loss] = _Option(loss, priced)
@@ -335,12 +337,21 @@ def _menus(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], terms:
 
 def _every_allocation(exclusive: Sequence[Rule], rows: Mapping[str, Sequence[Run]], terms: Terms,
                       most: int) -> list[list[int]] | None:
-    """Every allocation of the group's non-stackable rules (sets that fit the free units and caps; volumes on or
-    off), largest choices first, or ``None`` when there are more than ``most``."""
+    """Every allocation of the group's non-stackable rules (sets that fit the free units and caps; buy-X-get-Y
+    groups up to what the group's free units could form; volumes on or off), largest choices first, or ``None``
+    when there are more than ``most``."""
     found: list[list[int]] = []
+    groups_of = any(isinstance(rule, BuyXGetY) for rule in exclusive)
+    leaves = [0]
 
     def walk(index: int, free: dict[str, int], choices: list[int]) -> bool:
         if index == len(exclusive):
+            if groups_of:  # the groups a buy X get Y can form depend on what the bundles left: try them
+                leaves[0] += 1
+                if leaves[0] > 4 * most:
+                    return False
+                if apply(rows, exclusive, choices, [], terms).short:
+                    return True
             found.append(list(choices))
             return len(found) <= most
         rule = exclusive[index]
@@ -352,6 +363,8 @@ def _every_allocation(exclusive: Sequence[Rule], rows: Mapping[str, Sequence[Run
                 if not walk(index + 1, rest, choices + [sets]):
                     return False
             return True
+        if isinstance(rule, BuyXGetY):  # up to what the group's free units form; a leaf checks what bundles left
+            return all(walk(index + 1, free, choices + [count]) for count in range(most_groups(rule, rows, terms), -1, -1))
         return walk(index + 1, free, choices + [1]) and walk(index + 1, free, choices + [0])
 
     complete = walk(0, {pid: free_units(row) for pid, row in rows.items()}, [])
