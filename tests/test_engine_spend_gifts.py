@@ -395,3 +395,11 @@ def test_a_gift_is_offered_only_when_the_cart_it_makes_gets_the_gift():
     assert got.ladder == ()  # ¥44,900 away: further than the cart itself, not named
     assert [offer.kind for offer in got.offers] == ["complete_bundle"]
 
+
+
+@pytest.mark.parametrize(("term", "value"), [("exclusive", True), ("max_units", 3)])
+def test_a_spend_discount_refuses_terms_that_would_do_nothing(term, value):
+    with pytest.raises(RuleError) as refused:
+        SpendDiscount(id="s", label="s", currency="JPY", steps=(SpendStep(threshold=5000, amount_off=500),),
+                      **{term: value})
+    assert term in refused.value.errors

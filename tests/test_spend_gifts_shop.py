@@ -57,6 +57,14 @@ def test_a_bad_spend_discount_is_refused_by_field_and_nothing_is_written(shop, a
     assert query(shop, models.SpendRule) == []
 
 
+@pytest.mark.parametrize(("term", "value"), [("exclusive", True), ("max_units", 3)])
+def test_a_spend_discount_with_a_term_it_cannot_honour_is_refused_by_field(shop, admin, term, value):
+    response = admin.post(f"{API}/spend-discounts", json=dict(SPEND, **{term: value}))
+    assert response.status_code == 400, response.json
+    assert term in response.json["error"]["fields"]
+    assert query(shop, models.SpendRule) == []
+
+
 def test_the_api_saves_a_gift_and_refuses_one_without_a_condition_or_of_an_unknown_product(shop, admin):
     created = admin.post(f"{API}/free-gifts", json=dict(GIFT, trigger_products=["sneakers"]))
     assert created.status_code == 201, created.json

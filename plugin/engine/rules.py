@@ -504,6 +504,9 @@ class SpendDiscount(Rule):
     def _validate(self, errors: _Errors) -> None:
         _check_currency(errors, self.currency)
         errors.check(bool(self.steps), "steps", "A spend discount needs at least one step.")
+        # It prices the whole order after every item rule: nothing follows it to keep off, no unit to count.
+        errors.check(not self.exclusive, "exclusive", "A spend discount applies after every other rule: it cannot be exclusive.")
+        errors.check(self.max_units is None, "max_units", "A spend discount prices the whole order: it has no units to limit.")
         errors.check(len(self.steps) <= MAX_SPEND_STEPS, "steps", f"At most {MAX_SPEND_STEPS} steps.")
         previous: list[SpendStep] = []
         for step in self.steps:
