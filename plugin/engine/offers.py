@@ -80,9 +80,7 @@ def gets_of(rule: Rule) -> tuple[int, str, int] | None:
 
 def units_for_one_more(rule: BuyXGetY, cart: Cart, product: Product, products: Mapping[str, Product]) -> int | None:
     """The fewest units of ``product`` that let the cart form one more group of ``rule``, or ``None``."""
-    units: dict[tuple[str, int], int] = defaultdict(int)
-    for line in cart.lines:
-        units[line.product_id, line.unit_price] += line.quantity
+    units = _units_by_price(cart)
     now = groups_in(rule, units, products)
     if rule.units_cap is not None and now >= rule.units_cap:
         return None
@@ -92,6 +90,14 @@ def units_for_one_more(rule: BuyXGetY, cart: Cart, product: Product, products: M
         if groups_in(rule, more, {**products, product.id: product}) > now:
             return count
     return None
+
+
+def _units_by_price(cart: Cart) -> dict[tuple[str, int], int]:
+    """The cart's units counted by (product, unit price), as :func:`groups_in` reads them."""
+    units: dict[tuple[str, int], int] = defaultdict(int)
+    for line in cart.lines:
+        units[line.product_id, line.unit_price] += line.quantity
+    return units
 
 
 def groups_in(rule: BuyXGetY, units: Mapping[tuple[str, int], int], products: Mapping[str, Product]) -> int:
@@ -111,9 +117,7 @@ def groups_in(rule: BuyXGetY, units: Mapping[tuple[str, int], int], products: Ma
 def _one_more_group(rule: BuyXGetY, cart: Cart, products: Mapping[str, Product]):
     """The fewest units of one product that let the cart form one more group of ``rule``: the cheapest in-stock
     product of the get set or of the buy set (the get set first on a tie), preferring one not in the cart."""
-    units: dict[tuple[str, int], int] = defaultdict(int)
-    for line in cart.lines:
-        units[line.product_id, line.unit_price] += line.quantity
+    units = _units_by_price(cart)
     now = groups_in(rule, units, products)
     if rule.units_cap is not None and now >= rule.units_cap:
         return None

@@ -20,7 +20,8 @@ from datetime import datetime
 
 from .allocation import best_allocation, groups, most_groups, step_of
 from .money import allocate
-from .rules import BuyXGetY, FixedBundle, FreeGift, Rule, RuleBook, SpendDiscount, importance
+from .rules import (BuyXGetY, FixedBundle, FreeGift, Rule, RuleBook, SpendDiscount, applications_left_now,
+                    importance)
 from .savings import unit_floor
 from .units import Booking, Priced, Run, Terms, apply, free_units
 
@@ -56,16 +57,8 @@ class OrderPriced:
 def live_order_rules(rulebook: RuleBook, currency: str, now: datetime, customer_used: Mapping[str, int],
                      redeemed: Mapping[str, int], checked: dict) -> list[Rule]:
     """The spend discounts and gifts of ``currency`` live at ``now`` with an application left, most important first."""
-    live = []
-    for rule in sorted(rulebook.order_rules_for(currency), key=importance):
-        if rule.id in checked:
-            left = checked[rule.id]
-        else:
-            left = rule.applications_left(customer_used.get(rule.id, 0), redeemed.get(rule.id))
-            left = checked[rule.id] = left if rule.is_live(now) else 0
-        if left != 0:
-            live.append(rule)
-    return live
+    return [rule for rule in sorted(rulebook.order_rules_for(currency), key=importance)
+            if applications_left_now(rule, now, customer_used, redeemed, checked) != 0]
 
 
 def price_order(runs: Mapping[str, Sequence[Run]], item_bookings: Sequence[Booking], order_rules: Sequence[Rule],

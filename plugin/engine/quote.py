@@ -16,7 +16,7 @@ from .offers import cart_offers, gap_fillers
 from .allocation import best_allocation
 from .money import is_whole
 from .units import Terms
-from .rules import BuyXGetY, FixedBundle, Rule, RuleBook, VolumeDiscount, importance
+from .rules import BuyXGetY, FixedBundle, Rule, RuleBook, VolumeDiscount, applications_left_now, importance
 from .values import Cart, Product, Quote, QuotedLine
 
 
@@ -77,11 +77,7 @@ def quote_cart(
     limits: dict[str, int | None] = {}
     live: list[Rule] = []
     for rule in sorted(rulebook.touching(rows, set(categories.values())), key=importance):
-        if rule.id in checked:
-            left = checked[rule.id]
-        else:
-            left = rule.applications_left(customer_used.get(rule.id, 0), redeemed.get(rule.id))
-            left = checked[rule.id] = left if rule.is_live(now) else 0
+        left = applications_left_now(rule, now, customer_used, redeemed, checked)
         if left != 0:
             live.append(rule)
             limits[rule.id] = left

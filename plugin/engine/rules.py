@@ -186,6 +186,16 @@ class Rule:
         return max(0, min(limits)) if limits else None
 
 
+def applications_left_now(rule: Rule, now: datetime, customer_used: Mapping[str, int], redeemed: Mapping[str, int],
+                          checked: dict[str, int | None]) -> int | None:
+    """``rule``'s applications left for this shopper at ``now`` (0 when not live, ``None`` for no limit), read
+    once per ``checked`` (rule id -> answer), which the quotes of one cart page share."""
+    if rule.id not in checked:
+        left = rule.applications_left(customer_used.get(rule.id, 0), redeemed.get(rule.id))
+        checked[rule.id] = left if rule.is_live(now) else 0
+    return checked[rule.id]
+
+
 @dataclass(frozen=True)
 class BundleItem:
     product_id: str
