@@ -5,6 +5,8 @@ first price + recurring price × (minimum deliveries − 1), the first price alo
 subscriptions, subscribers, that value in all and per visitor, and offers minus holdout per visitor (Welch).
 Every expected number below is worked out by hand.
 """
+import csv
+import io
 import math
 from datetime import datetime, timezone
 
@@ -103,6 +105,21 @@ def test_the_offer_row_counts_its_subscriptions(report):
     [offer] = [o for o in response.json["offers"] if o["offer_id"] == "pp:7"]
     [row] = offer["variants"]
     assert (row["variant"], row["subscriptions"], row["commitment_value"]) == ("B", 1, 8_400)
+
+
+def test_the_csv_carries_the_subscription_figures_of_the_groups_and_offer_rows(report):
+    client, _ = report
+    response = client.get(PAGE + ".csv" + RANGE)
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    groups = {row["offer"]: row for row in rows if row["section"] == "group"}
+    assert [(groups[name]["subscriptions"], groups[name]["subscribers"], groups[name]["commitment_value"],
+             groups[name]["commitment_per_visitor"]) for name in ("offers", "holdout")] == [
+        ("2", "2", "11400", "2850.00"), ("1", "1", "8400", "4200.00")]
+    [switch] = [row for row in rows if row["section"] == "offer" and row["offer_id"] == "pp:7"]
+    assert (switch["variant"], switch["subscriptions"], switch["commitment_value"]) == ("B", "1", "8400")
+    [add_on] = [row for row in rows if row["section"] == "offer" and row["offer_id"] == "pp:8"]
+    assert (add_on["subscriptions"], add_on["commitment_value"]) == ("0", "0")
 
 
 def test_the_page_shows_the_subscriptions_against_the_holdout(report):

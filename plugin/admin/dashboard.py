@@ -182,7 +182,8 @@ def as_json(dashboard: Dashboard) -> dict:
 
 CSV_COLUMNS = ("section", "offer_id", "offer", "page", "variant", "visitors", "clicks", "click_rate", "takes",
                "take_rate", "take_rate_low", "take_rate_high", "declines", "attributed_revenue",
-               "revenue_per_visitor", "verdict", "leader_minus_this", "p_value_holm")
+               "revenue_per_visitor", "verdict", "leader_minus_this", "p_value_holm", "subscriptions",
+               "subscribers", "commitment_value", "commitment_per_visitor")
 
 
 def _rate(value: float) -> str:
@@ -215,9 +216,11 @@ def as_csv(dashboard: Dashboard) -> str:
                 row["attributed_revenue"], f"{row['revenue_per_visitor']:.2f}", verdict,
                 _rate(comparison.test.difference) if comparison else "",
                 f"{comparison.adjusted_p_value:.6g}" if comparison else "",
+                row["subscriptions"], "", row["commitment_value"], "",
             ])
     for group in (dashboard.report.treated, dashboard.report.holdout):
         writer.writerow(["group", "", group.name, "", "", group.visitors, "", "", group.buyers,
                          _rate(group.conversion), "", "", "", group.revenue, f"{group.revenue_per_visitor:.2f}", "",
-                         "", ""])
+                         "", "", group.subscriptions, group.subscribers, group.commitment_value,
+                         f"{group.commitment_per_visitor:.2f}"])
     return out.getvalue()
