@@ -102,12 +102,17 @@ def _events(rng: random.Random) -> list[dict]:
         total = basket + (2_700 if took else 0)
         event("order", order_id=order_id, amount=total, variant="holdout" if held else None, page="checkout")
         # 定期 of green juice (¥3,000, then ¥2,700, 3 at least: ¥8,400 over the minimum commitment): some buy it
-        # at the checkout, in either group; some who saw offers switch to it on the thank-you page.
+        # at the checkout, in either group; the others who see offers are shown the switch on the thank-you page,
+        # and a few take it.
         if subscribing.random() < 0.03:
             event("subscribe", amount=8_400, variant="holdout" if held else None, page="checkout", order_id=order_id)
-        elif not held and subscribing.random() < 0.03:
-            event("accept", switch_id, order_id=order_id, amount=0, page="thank-you")
-            event("subscribe", switch_id, order_id=order_id, amount=8_400, page="thank-you")
+        elif not held:
+            event("impression", switch_id, page="thank-you")
+            if subscribing.random() < 0.04:
+                event("accept", switch_id, order_id=order_id, amount=0, page="thank-you")
+                event("subscribe", switch_id, order_id=order_id, amount=8_400, page="thank-you")
+            elif subscribing.random() < 0.3:
+                event("decline", switch_id, order_id=order_id, page="thank-you")
         if not held and rng.random() < 0.6:  # the thank-you page offers the shoe-care set
             arm = choose(visitor, care_id, care_arms, salt=salt).name
             event("impression", care_id, arm, page="thank-you")

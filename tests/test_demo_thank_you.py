@@ -210,6 +210,21 @@ def test_the_demo_cli_seeds_the_offers_and_the_history_once(demo):
     assert re.fullmatch(r"Seeded 4 A/B variants, [0-9]{4} analytics events\.\n", result.output)
     again = demo.test_cli_runner().invoke(args=["demo", "seed"])
     assert "already seeded" in again.output
+    # The history is plausible: every offer was seen more often than it was taken, the 定期 switch included.
+    client = demo.test_client()
+    client.get("/")
+    with client.session_transaction() as session:
+        session["csrf_token"] = "t"
+    assert client.post("/account/admin", data={"admin": "1", "csrf_token": "t"}).status_code == 302
+    report = client.get("/tsuide/admin/api/analytics")
+    assert report.status_code == 200
+    rows = {offer["offer_id"]: offer["variants"] for offer in report.json["offers"]}
+    with demo.app_context():
+        switch = db.session.scalar(select(PostPurchaseOffer.id).where(PostPurchaseOffer.kind == "subscribe",
+                                                                     PostPurchaseOffer.parent_id.is_(None)))
+    [switch_row] = rows[f"pp:{switch}"]
+    assert switch_row["seen"] > 10 * switch_row["takes"] > 0 and switch_row["subscriptions"] == switch_row["takes"]
+    assert all(0 < row["take_rate"] < 0.5 for variants in rows.values() for row in variants)
     with demo.app_context():
         assert db.session.scalar(select(func.count()).select_from(PostPurchaseOffer)) == 7
         assert db.session.scalar(select(func.count()).select_from(models.Variant)) == 4
