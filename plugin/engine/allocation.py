@@ -90,7 +90,8 @@ def best_allocation(rows: Mapping[str, Sequence[Run]], rules: Sequence[Rule], te
 def _price_group(group_rows: Mapping[str, Sequence[Run]], group_rules: Sequence[Rule], terms: Terms,
                  budget: int) -> Priced:
     free = {pid: free_units(row) for pid, row in group_rows.items()}
-    exclusive = [rule for rule in group_rules if not rule.stackable and _can_apply(rule, group_rows, free, terms)]
+    most: dict[str, int] = {}  # rule id -> the most sets or groups it may take alone (volumes: products counted)
+    exclusive = [rule for rule in group_rules if not rule.stackable and _can_apply(rule, group_rows, free, terms, most)]
     exclusive.sort(key=step_of)  # bundles take units first, then buy-X-get-Y groups, then volumes
     stackable = [rule for rule in group_rules if rule.stackable]
     if not stackable and len(exclusive) > 1:
@@ -100,12 +101,8 @@ def _price_group(group_rows: Mapping[str, Sequence[Run]], group_rules: Sequence[
     if not stackable and len(exclusive) == 1 and _more_never_saves_less(exclusive[0]):
         # Alone, a volume discount is on, and a percent- or amount-off bundle takes all the sets it can.
         rule = exclusive[0]
-        if isinstance(rule, FixedBundle):
-            choices = [terms.max_sets(rule, free)]
-        elif isinstance(rule, BuyXGetY):  # the groups of fewer applications are among those of more
-            choices = [most_groups(rule, group_rows, terms)]
-        else:
-            choices = [1]
+        # a bundle's most sets; a buy-X-get-Y's most groups (the groups of fewer are among those of more)
+        choices = [most[rule.id] if isinstance(rule, (FixedBundle, BuyXGetY)) else 1]
         return apply(group_rows, exclusive, choices, stackable, terms)
     search = GroupSearch(group_rows, exclusive, stackable, terms, [budget])
     choices = search.run()
@@ -157,12 +154,16 @@ def _more_never_saves_less(rule: Rule) -> bool:
     return not (isinstance(rule, FixedBundle) and rule.mode is PricingMode.FIXED_PRICE)
 
 
-def _can_apply(rule: Rule, rows: Mapping[str, Sequence[Run]], free: Mapping[str, int], terms: Terms) -> bool:
+def _can_apply(rule: Rule, rows: Mapping[str, Sequence[Run]], free: Mapping[str, int], terms: Terms,
+               most: dict[str, int]) -> bool:
+    """Whether ``rule`` can take any units of ``rows`` alone; what it can take is written in ``most``."""
     if isinstance(rule, FixedBundle):
-        return terms.max_sets(rule, free) > 0
-    if isinstance(rule, BuyXGetY):
-        return most_groups(rule, rows, terms) > 0
-    return bool(terms.counted(rule, rows))
+        found = most[rule.id] = terms.max_sets(rule, free)
+    elif isinstance(rule, BuyXGetY):
+        found = most[rule.id] = most_groups(rule, rows, terms)
+    else:
+        found = most[rule.id] = len(terms.counted(rule, rows))
+    return found > 0
 
 
 def step_of(rule: Rule) -> int:

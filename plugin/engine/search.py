@@ -89,12 +89,11 @@ class GroupSearch:
         """At most how many groups ``rule`` forms from ``free`` units per product: no more than its buy units,
         its get units and all its units allow, nor its cap."""
         buy = get = either = 0
-        for pid in self.terms.counted(rule, self.rows):
-            category = self.terms.categories.get(pid)
+        for pid, buys, gets in self.terms.roles(rule, self.rows):
             units = free.get(pid, 0)
             either += units
-            buy += units if rule.buys(pid, category) else 0
-            get += units if rule.gets(pid, category) else 0
+            buy += units if buys else 0
+            get += units if gets else 0
         most = min(buy // rule.buy_quantity, get // rule.get_quantity,
                    either // (rule.buy_quantity + rule.get_quantity))
         cap = self.terms.cap(rule)
@@ -106,8 +105,7 @@ class GroupSearch:
             return 0
         prefix = self.get_prices.get(rule.id)
         if prefix is None:
-            prices = sorted((run.price for pid in self.terms.counted(rule, self.rows)
-                             if rule.gets(pid, self.terms.categories.get(pid))
+            prices = sorted((run.price for pid, _, gets in self.terms.roles(rule, self.rows) if gets
                              for run in self.rows[pid] for _ in range(run.count)), reverse=True)
             prefix = [0]
             for price in prices:
@@ -530,9 +528,7 @@ class GroupSearch:
         may take."""
         members = self.members.get(rule.id)
         if members is None:  # (product, buys, gets) of the products it may take
-            members = self.members[rule.id] = [
-                (pid, rule.buys(pid, self.terms.categories.get(pid)), rule.gets(pid, self.terms.categories.get(pid)))
-                for pid in self.terms.counted(rule, self.rows)]
+            members = self.members[rule.id] = self.terms.roles(rule, self.rows)
         key = (rule.id, tuple(used.get(pid, 0) for pid, _, _ in members),
                tuple(sorted(item for item in grouped.items() if item[0][0] in self.rows)) if grouped else ())
         found = self.walks.get(key)

@@ -104,6 +104,17 @@ class Terms:
             found = self._counted[volume.id] = [pid for pid in product_ids if pid in members]
         return found
 
+    def roles(self, rule: BuyXGetY, product_ids) -> list[tuple[str, bool, bool]]:
+        """``(product, buys, gets)`` for each cart product a buy-X-get-Y counts (:meth:`counted`), worked out once."""
+        key = ("roles", rule.id)
+        found = self._counted.get(key)
+        if found is None:
+            categories = self.categories
+            found = self._counted[key] = [
+                (pid, rule.buys(pid, categories.get(pid)), rule.gets(pid, categories.get(pid)))
+                for pid in self.counted(rule, product_ids)]
+        return found
+
     def cap(self, rule: Rule) -> int | None:
         """The most applications ``rule`` may get in this quote: what its caps leave, and its limit in units
         counted in applications (a bundle's whole sets, a buy-X-get-Y's groups); ``None`` for no cap."""
@@ -372,9 +383,7 @@ def group_walk(rule: BuyXGetY, runs: Sequence[tuple[int, str, int, int, bool, bo
 def usable_runs(rule: BuyXGetY, rows: Mapping[str, Sequence[Run]], terms: Terms, *, free_only: bool) -> list:
     """The runs a buy-X-get-Y may take, as :func:`group_walk` wants them, in price order."""
     found = []
-    for pid in terms.counted(rule, rows):
-        category = terms.categories.get(pid)
-        buy, get = rule.buys(pid, category), rule.gets(pid, category)
+    for pid, buy, get in terms.roles(rule, rows):
         for position, run in enumerate(rows[pid]):
             if (run.owner is None) if free_only else not run.locked:
                 found.append((-run.price, pid, position, run.count, buy, get))
