@@ -46,15 +46,17 @@ class GroupSearch:
         self.bound_after: list[int] = []
         self.stackable_bound = 0
         self.get_prices: dict[str, list[int]] = {}  # buy-X-get-Y id -> prefix prices of its get units, dearest first
-        self.members: dict[str, list] = {}  # buy-X-get-Y id -> (product, buys, gets) of the products it may take
+        self.members: dict[str, list] = {}  # buy-X-get-Y id -> the runs it may take, in walk order
         self.walks: dict[tuple, tuple] = {}  # the groups a buy-X-get-Y forms, per state of its units
+        self.ranked: dict[tuple, list] = {}  # (volume id, rate) -> its runs, those it saves most on first
         #: Buy-X-get-Y rules take units that are not the first free ones of a product, so a group holding one is
         #: searched by the branch and bound that prices every allocation it reaches in full.
         self.full = bool(self.stackable) or any(isinstance(rule, BuyXGetY) for rule in self.rules)
         if self.full:  # only the branch and bound needs bounds
-            bounds = [self._static_bound(rule) for rule in self.rules]
+            quantities = {pid: free_units(row) for pid, row in rows.items()}
+            bounds = [self._static_bound(rule, quantities) for rule in self.rules]
             self.bound_after = [sum(bounds[index:]) for index in range(len(bounds) + 1)]
-            self.stackable_bound = sum(self._static_bound(rule) for rule in self.stackable)
+            self.stackable_bound = sum(self._static_bound(rule, quantities) for rule in self.stackable)
         self.rates: dict[str, float] = {}
         self.best_saving = -1
         self.best_choices: list[int] = []
@@ -63,9 +65,9 @@ class GroupSearch:
         #: costs a pricing of the whole group); else the state budget alone bounds them, as before.
         self.leaves = FULL_LEAVES if any(isinstance(rule, BuyXGetY) for rule in self.rules) else budget[0] + 1
 
-    def _static_bound(self, rule: Rule) -> int:
-        """The most ``rule`` could save on this cart, before floors: its most sets on the dearest units."""
-        quantities = {pid: free_units(row) for pid, row in self.rows.items()}
+    def _static_bound(self, rule: Rule, quantities: Mapping[str, int]) -> int:
+        """The most ``rule`` could save on this cart (``quantities``: its free units per product), before floors:
+        its most sets on the dearest units."""
         if isinstance(rule, FixedBundle):
             sets = self.terms.max_sets(rule, quantities)
             if sets <= 0:
@@ -524,30 +526,36 @@ class GroupSearch:
         """For ``n`` from 0 to the most groups ``rule`` forms from the units left (the first ``used[pid]`` of each
         product taken by bundles, ``grouped`` by earlier groups): what ``n`` groups save, exactly as
         :func:`.units.apply` prices them (fresh units, the rule's floor); and the buy and get units (product,
-        run) in walk order, of which ``n`` groups take the first ones. Worked out once per state of the units it
-        may take."""
-        members = self.members.get(rule.id)
-        if members is None:  # (product, buys, gets) of the products it may take
-            members = self.members[rule.id] = self.terms.roles(rule, self.rows)
-        key = (rule.id, tuple(used.get(pid, 0) for pid, _, _ in members),
-               tuple(sorted(item for item in grouped.items() if item[0][0] in self.rows)) if grouped else ())
+        run) in walk order, of which ``n`` groups take the first ones. Worked out once per count of the units
+        left in each run it may take (the walk reads nothing else)."""
+        runs = self.members.get(rule.id)
+        if runs is None:  # its runs in walk order (dearest first, then unit order): it never changes
+            runs = []
+            for pid, buys, gets in self.terms.roles(rule, self.rows):
+                start = 0
+                for position, run in enumerate(self.rows[pid]):
+                    runs.append((-run.price, pid, position, start, run.count, buys, gets))
+                    start += run.count
+            runs.sort()
+            self.members[rule.id] = runs
+        counts = []
+        for _, pid, position, start, count, _, _ in runs:
+            skip = used[pid] - start  # of this run's units, those among the first ``used[pid]`` bundles took
+            if skip > 0:
+                count = count - skip if skip < count else 0
+            if grouped:
+                count -= grouped.get((pid, position), 0)
+            counts.append(count)
+        key = (rule.id, tuple(counts))
         found = self.walks.get(key)
         if found is None:
-            found = self.walks[key] = self._walk_from(rule, members, used, grouped)
+            found = self.walks[key] = self._walk_from(rule, runs, counts)
         return found
 
-    def _walk_from(self, rule: BuyXGetY, members, used: Mapping[str, int], grouped: Mapping):
-        runs = []
-        for pid, buys, gets in members:
-            skip = used.get(pid, 0)
-            for position, run in enumerate(self.rows[pid]):
-                count = run.count - skip if skip < run.count else 0
-                skip = skip - run.count if skip > run.count else 0
-                count -= grouped.get((pid, position), 0)
-                if count > 0:
-                    runs.append((-run.price, pid, position, count, buys, gets))
-        runs.sort()
-        formed, segments = group_walk(rule, runs, self.terms.cap(rule))
+    def _walk_from(self, rule: BuyXGetY, runs, counts: Sequence[int]):
+        formed, segments = group_walk(rule, [(price, pid, position, count, buys, gets)
+                                             for (price, pid, position, _, _, buys, gets), count in zip(runs, counts)
+                                             if count > 0], self.terms.cap(rule))
         floor_bp = self.terms.floor_of(rule)
         buy_units, get_units = [], []  # (product, run) per unit, in walk order
         for pid, position, role, units in segments:
@@ -600,32 +608,49 @@ class GroupSearch:
         """Price and headroom of the ``limit`` (``max_units``) fresh units a volume discounts among ``spans``
         ((product, first unit, units)) less the units of ``gone`` (product -> (run, units)): those it saves most
         on, ties in unit order, as :func:`.units.apply` picks."""
-        floor_bp = self.terms.floor_of(rule)
-        ranked = []
-        for pid, start, count in spans:
-            cost = self.terms.costs.get(pid)
-            lost = dict(gone.get(pid, ())) if gone else {}
-            position = 0
-            for index, run in enumerate(self.rows[pid]):
-                begin, end = max(start, position), min(start + count, position + run.count)
-                if begin < end and end - begin > lost.get(index, 0):
-                    ranked.append((-unit_value(run, rate_bp, floor_bp, cost), pid, begin,
-                                   end - begin - lost.get(index, 0), run, cost))
-                position += run.count
-        ranked.sort(key=lambda entry: entry[:3])
+        span_of = {pid: (start, start + count) for pid, start, count in spans}
         price = headroom = 0
         left = rule.max_units if limit is None else limit
-        for _, pid, _, count, run, cost in ranked:
-            units = count if count < left else left
-            price += units * run.price
-            room = run.price
-            if cost is not None and floor_bp is not None:
-                room = max(0, room - unit_floor(cost, floor_bp))
-            headroom += units * room
-            left -= units
-            if not left:
-                break
+        for _, pid, index, position, count, unit_price, room in self._ranked_runs(rule, rate_bp):
+            span = span_of.get(pid)
+            if span is None:
+                continue
+            begin = span[0] if span[0] > position else position
+            end = span[1] if span[1] < position + count else position + count
+            units = end - begin
+            if gone and pid in gone:
+                units -= dict(gone[pid]).get(index, 0)
+            if begin < end and units > 0:
+                if units > left:
+                    units = left
+                price += units * unit_price
+                headroom += units * room
+                left -= units
+                if not left:
+                    break
         return price, headroom
+
+    def _ranked_runs(self, rule: VolumeDiscount, rate_bp: int) -> list[tuple]:
+        """The runs of the products ``rule`` counts, those it saves most on per unit first (:func:`.units.unit_value`
+        at ``rate_bp``; ties in unit order: by product, then row position), each as ``(-value, product, run index,
+        its first unit, units, price, headroom per unit under the rule's floor)``: sorted once per rule and rate."""
+        key = (rule.id, rate_bp)
+        found = self.ranked.get(key)
+        if found is None:
+            floor_bp = self.terms.floor_of(rule)
+            found = []
+            for pid in self.terms.counted(rule, self.rows):
+                cost = self.terms.costs.get(pid)
+                floor = None if cost is None or floor_bp is None else unit_floor(cost, floor_bp)
+                position = 0
+                for index, run in enumerate(self.rows[pid]):
+                    room = run.price if floor is None else max(0, run.price - floor)
+                    found.append((-unit_value(run, rate_bp, floor_bp, cost), pid, index, position, run.count,
+                                  run.price, room))
+                    position += run.count
+            found.sort()
+            self.ranked[key] = found
+        return found
 
 
 class _PrefixPrices(dict):
