@@ -16,29 +16,47 @@ from .rules import BuyXGetY, FixedBundle, PricingMode, Rule, VolumeDiscount, Vol
 from .savings import saving_of, unit_floor
 
 
-@dataclass(frozen=True)
 class Run:
     """``count`` alike units of one product at list price ``price``, each with ``unit_left`` still to pay.
 
     ``floor_bp`` is the strictest floor of the rules that discounted them;
     ``locked`` marks units an exclusive rule used; ``owner`` the
     non-stackable rule that took them (it does not change their price).
+
+    A value (compared and hashed by its fields) that is never changed in place: a plain class with slots, as
+    pricing a group makes thousands of them and a frozen dataclass costs several times more to build.
     """
 
-    product_id: str
-    price: int
-    count: int
-    unit_left: int
-    floor_bp: int | None = None
-    locked: bool = False
-    owner: str | None = None
+    __slots__ = ("product_id", "price", "count", "unit_left", "floor_bp", "locked", "owner")
+
+    def __init__(self, product_id: str, price: int, count: int, unit_left: int, floor_bp: int | None = None,
+                 locked: bool = False, owner: str | None = None):
+        self.product_id = product_id
+        self.price = price
+        self.count = count
+        self.unit_left = unit_left
+        self.floor_bp = floor_bp
+        self.locked = locked
+        self.owner = owner
+
+    def _key(self) -> tuple:
+        return (self.product_id, self.price, self.count, self.unit_left, self.floor_bp, self.locked, self.owner)
+
+    def __eq__(self, other: object) -> bool:
+        return self._key() == other._key() if isinstance(other, Run) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return "Run({})".format(", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__))
 
     def split(self, count: int) -> tuple[Run, Run]:
         """The first ``count`` units and the rest."""
         return self.changed(count=count), self.changed(count=self.count - count)
 
     def changed(self, *, count=None, unit_left=None, floor_bp=None, locked=None, owner=None) -> Run:
-        """This run with some fields changed (``dataclasses.replace`` costs several times more on this hot path)."""
+        """This run with some fields changed."""
         return Run(self.product_id, self.price, self.count if count is None else count,
                    self.unit_left if unit_left is None else unit_left,
                    self.floor_bp if floor_bp is None else floor_bp,
@@ -146,8 +164,7 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
     (products by id, most expensive first) in proportion to their headroom; within a group evenly, the
     first units carrying one more minor unit when the share does not divide.
     """
-    refs = sorted(taken) if len(taken) > 1 else taken
-    refs.sort(key=_by_product)  # unit order: products by id, then row position (a stable sort of sorted refs)
+    refs = sorted(taken, key=_unit_order) if len(taken) > 1 else taken  # products by id, then row position
     groups: list[list[tuple[int, str, Run]]] = []
     last = None
     for index, pid, _ in refs:
@@ -213,8 +230,8 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
     return booking if amount > 0 else None
 
 
-def _by_product(ref: tuple[int, str, int]) -> str:
-    return ref[1]
+def _unit_order(ref: tuple[int, str, int]) -> tuple[str, int, int]:
+    return ref[1], ref[0], ref[2]
 
 
 def _take(rows: dict[str, list[Run]], product_id: str, count: int, *, free_only: bool, owner: str | None) -> list:
