@@ -18,6 +18,7 @@ than the documented greedy one.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 
 from .money import FULL_BASIS_POINTS, percent_of
 from .rules import BuyXGetY, FixedBundle, PricingMode, Rule, VolumeDiscount
@@ -175,15 +176,27 @@ class GroupSearch:
             prefix, total = self.prefix[pid], totals[slot]
             tails.append([prefix[total] - prefix[total - k] for k in range(total + 1)])
         rates = None if small else self._rates_from(moves, len(slots))
+        # Per rule index, the state's key: the units left of the products the rules from there on touch.
+        keys = [None if whole[index] else _picker(relevant[index]) for index in range(count + 1)]
         exact: dict[tuple, tuple[int, tuple[int, ...]]] = {}
         at_most: dict[tuple, float] = {}  # states proved to save no more than this
         budget = self.budget
         dual_after = budget[0] - DUAL_AFTER
         units_value = self._units_value
 
-        def gain_of(step, left: Sequence[int], choice: int, after: list[int]) -> int:
-            """What ``choice`` sets of a rule save from ``left``, writing the units left in ``after``."""
-            is_bundle, move, _, floor_bp, rule = step
+        gains: dict[tuple, int] = {}  # (rule index, choice, units left of its products) -> what it saves
+        move_units = [_picker([slot for slot, _, _ in move]) for move in moves]
+
+        def gain_of(index: int, left: Sequence[int], choice: int, after: list[int]) -> int:
+            """What ``choice`` sets of rule ``index`` save from ``left``, writing the units left in ``after``: it
+            depends only on the units left of the rule's products, so each is worked out once."""
+            is_bundle, move, _, floor_bp, rule = steps[index]
+            for slot, _, quantity in move:
+                after[slot] -= quantity * choice if quantity else left[slot]
+            key = (index, choice, move_units[index](left))
+            saved = gains.get(key)
+            if saved is not None:
+                return saved
             price = headroom = units = 0
             for slot, pid, quantity in move:
                 taken = quantity * choice if quantity else left[slot]
@@ -192,7 +205,6 @@ class GroupSearch:
                     price += part
                     headroom += room
                     units += taken
-                    after[slot] -= taken
             if is_bundle:
                 saved = saving_of(rule.mode, rule.value, price, choice)
             else:
@@ -201,13 +213,14 @@ class GroupSearch:
                     price, headroom = self._limited(rule, [(pid, totals[slot] - left[slot], left[slot])
                                                            for slot, pid, _ in move if left[slot]], tier.percent_bp)
                 saved = percent_of(price, tier.percent_bp) if tier else 0
-            return saved if saved < headroom else headroom
+            saved = gains[key] = saved if saved < headroom else headroom
+            return saved
 
         def solve(index: int, left: tuple[int, ...], need: float) -> tuple[int, tuple[int, ...]] | None:
             """The best this state saves, if more than ``need`` (else ``None``), with its choices."""
             if index == count:
                 return (0, ()) if need < 0 else None
-            key = (index, left) if whole[index] else (index, *[left[slot] for slot in relevant[index]])
+            key = (index, left) if whole[index] else (index, keys[index](left))
             found = exact.get(key)
             if found is not None:
                 return found if found[0] > need else None
@@ -253,7 +266,7 @@ class GroupSearch:
                 tried = True
                 if choice:
                     after = list(left)
-                    gain = gain_of(step, left, choice, after)
+                    gain = gain_of(index, left, choice, after)
                     rest = solve(index + 1, tuple(after), need - gain)
                 else:
                     gain = 0
@@ -270,10 +283,10 @@ class GroupSearch:
         def evaluate(choices: Sequence[int]) -> int:
             left = list(totals)
             saved = 0
-            for step, choice in zip(steps, choices):
+            for index, choice in enumerate(choices):
                 if choice:
                     before = tuple(left)
-                    saved += gain_of(step, before, choice, left)
+                    saved += gain_of(index, before, choice, left)
             return saved
 
         if small:
@@ -651,6 +664,16 @@ class GroupSearch:
             found.sort()
             self.ranked[key] = found
         return found
+
+
+def _picker(slots: Sequence[int]):
+    """A function giving the tuple of a state's units left in ``slots``."""
+    if len(slots) == 1:
+        only = slots[0]
+        return lambda left: (left[only],)
+    if not slots:
+        return lambda left: ()
+    return itemgetter(*slots)
 
 
 class _PrefixPrices(dict):
