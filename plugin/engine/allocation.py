@@ -104,7 +104,7 @@ def _price_group(group_rows: Mapping[str, Sequence[Run]], group_rules: Sequence[
         # a bundle's most sets; a buy-X-get-Y's most groups (the groups of fewer are among those of more)
         choices = [most[rule.id] if isinstance(rule, (FixedBundle, BuyXGetY)) else 1]
         return apply(group_rows, exclusive, choices, stackable, terms)
-    search = GroupSearch(group_rows, exclusive, stackable, terms, [budget])
+    search = GroupSearch(group_rows, exclusive, stackable, terms, [budget], free)
     choices = search.run()
     return search.best_priced or apply(group_rows, exclusive, choices, stackable, terms)
 

@@ -36,8 +36,11 @@ FULL_LEAVES = 48
 class GroupSearch:
     """Dynamic programming, or branch and bound with stackable rules, over one group's non-stackable rules."""
 
-    def __init__(self, rows, exclusive_rules, stackable_rules, terms, budget: list[int]):
+    def __init__(self, rows, exclusive_rules, stackable_rules, terms, budget: list[int],
+                 free: Mapping[str, int] | None = None):
         self.rows = rows
+        #: the free units of each product (worked out here when the caller has not)
+        self.free = dict(free) if free is not None else {pid: free_units(row) for pid, row in rows.items()}
         self.rules = list(exclusive_rules)
         self.stackable = list(stackable_rules)
         self.terms = terms
@@ -49,12 +52,13 @@ class GroupSearch:
         self.get_prices: dict[str, list[int]] = {}  # buy-X-get-Y id -> prefix prices of its get units, dearest first
         self.members: dict[str, list] = {}  # buy-X-get-Y id -> the runs it may take, in walk order
         self.walks: dict[tuple, tuple] = {}  # the groups a buy-X-get-Y forms, per state of its units
+        self.bundle_savings: dict[tuple, int] = {}  # (bundle id, sets, units used of its items) -> its saving
         self.ranked: dict[tuple, list] = {}  # (volume id, rate) -> its runs, those it saves most on first
         #: Buy-X-get-Y rules take units that are not the first free ones of a product, so a group holding one is
         #: searched by the branch and bound that prices every allocation it reaches in full.
         self.full = bool(self.stackable) or any(isinstance(rule, BuyXGetY) for rule in self.rules)
         if self.full:  # only the branch and bound needs bounds
-            quantities = {pid: free_units(row) for pid, row in rows.items()}
+            quantities = self.free
             bounds = [self._static_bound(rule, quantities) for rule in self.rules]
             self.bound_after = [sum(bounds[index:]) for index in range(len(bounds) + 1)]
             self.stackable_bound = sum(self._static_bound(rule, quantities) for rule in self.stackable)
@@ -117,7 +121,7 @@ class GroupSearch:
         return bxgy_saving(rule, prefix[min(groups * rule.get_quantity, len(prefix) - 1)], groups)
 
     def run(self) -> list[int]:
-        free = {pid: free_units(row) for pid, row in self.rows.items()}
+        free = dict(self.free)
         if not self.full and len(self.rules) == 1:
             return [self._best_alone(self.rules[0], free)]
         if not self.full:
@@ -511,7 +515,10 @@ class GroupSearch:
             for sets in range(self.terms.max_sets(rule, free), -1, -1):
                 if self.best_saving >= 0 and (self.budget[0] <= 0 or self.leaves <= 0):
                     return
-                gain = self._bundle_saving(rule, used, sets) if sets else 0
+                if not sets:  # no set takes nothing: the same units go on
+                    self._visit(index + 1, free, used, saved, choices + [0], grouped)
+                    continue
+                gain = self._bundle_saving(rule, used, sets)
                 taken = {item.product_id: item.quantity * sets for item in rule.items}
                 self._visit(index + 1, _minus(free, taken), _plus(used, taken), saved + gain, choices + [sets], grouped)
         elif isinstance(rule, BuyXGetY):
@@ -596,30 +603,38 @@ class GroupSearch:
         return price, headroom
 
     def _bundle_saving(self, rule: FixedBundle, used, sets: int) -> int:
-        price, headroom = self._fresh_units(rule, used, {item.product_id: item.quantity * sets for item in rule.items})
-        return min(saving_of(rule.mode, rule.value, price, sets), headroom)
+        """What ``sets`` sets of ``rule`` save on the fresh units after ``used``: worked out once per units used."""
+        key = (rule.id, sets, *[used[item.product_id] for item in rule.items])
+        found = self.bundle_savings.get(key)
+        if found is None:
+            price, headroom = self._fresh_units(rule, used, {item.product_id: item.quantity * sets
+                                                             for item in rule.items})
+            found = self.bundle_savings[key] = min(saving_of(rule.mode, rule.value, price, sets), headroom)
+        return found
 
     def _volume_saving(self, rule: VolumeDiscount, used, taken, grouped=None) -> int:
         """What a volume saves on the units ``taken`` after ``used`` of each product, less those ``grouped``."""
-        gone = {}
+        units = sum(taken.values())
+        lost = 0
         if grouped:
-            for (pid, position), units in grouped.items():
+            for (pid, _), count in grouped.items():
                 if pid in taken:
-                    gone.setdefault(pid, []).append((position, units))
-        units = sum(taken.values()) - sum(units for lost in gone.values() for _, units in lost)
+                    lost += count
+            units -= lost
         tier = rule.tier_for(units)
         if tier is None:
             return 0
-        if gone or (rule.max_units is not None and units > rule.max_units):
+        if lost or (rule.max_units is not None and units > rule.max_units):
             price, headroom = self._limited(rule, [(pid, used[pid], count) for pid, count in taken.items() if count],
-                                            tier.percent_bp, gone, rule.max_units if rule.max_units is not None else units)
+                                            tier.percent_bp, grouped if lost else None,
+                                            rule.max_units if rule.max_units is not None else units)
         else:
             price, headroom = self._fresh_units(rule, used, taken)
         return min(percent_of(price, tier.percent_bp), headroom)
 
     def _limited(self, rule: VolumeDiscount, spans, rate_bp: int, gone=None, limit=None) -> tuple[int, int]:
         """Price and headroom of the ``limit`` (``max_units``) fresh units a volume discounts among ``spans``
-        ((product, first unit, units)) less the units of ``gone`` (product -> (run, units)): those it saves most
+        ((product, first unit, units)) less the units of ``gone`` ((product, run) -> units): those it saves most
         on, ties in unit order, as :func:`.units.apply` picks."""
         span_of = {pid: (start, start + count) for pid, start, count in spans}
         price = headroom = 0
@@ -631,8 +646,8 @@ class GroupSearch:
             begin = span[0] if span[0] > position else position
             end = span[1] if span[1] < position + count else position + count
             units = end - begin
-            if gone and pid in gone:
-                units -= dict(gone[pid]).get(index, 0)
+            if gone:
+                units -= gone.get((pid, index), 0)
             if begin < end and units > 0:
                 if units > left:
                     units = left
