@@ -73,7 +73,8 @@ def best_allocation(rows: Mapping[str, Sequence[Run]], rules: Sequence[Rule], te
     bookings: list[Booking] = []
     after = {pid: list(row) for pid, row in rows.items()}
     for products, group_rules in groups(rows, rules, terms):
-        key = (tuple(rule.id for rule in group_rules), tuple((pid, tuple(rows[pid])) for pid in sorted(products)))
+        key = (tuple(rule.id for rule in group_rules),
+               tuple((pid, *[run._key() for run in rows[pid]]) for pid in sorted(products)))
         priced = cache.get(key) if cache is not None else None
         if priced is None:
             priced = _price_group({pid: rows[pid] for pid in products}, group_rules, terms,

@@ -53,7 +53,8 @@ class GroupSearch:
         self.members: dict[str, list] = {}  # buy-X-get-Y id -> the runs it may take, in walk order
         self.walks: dict[tuple, tuple] = {}  # the groups a buy-X-get-Y forms, per state of its units
         self.bundle_savings: dict[tuple, int] = {}  # (bundle id, sets, units used of its items) -> its saving
-        self.ranked: dict[tuple, list] = {}  # (volume id, rate) -> its runs, those it saves most on first
+        self.ranked: dict[tuple, list] = {}
+        self.volume_steps: dict[int, tuple] = {}  # rule index -> its last (free, used, taken, free after, used after)  # (volume id, rate) -> its runs, those it saves most on first
         #: Buy-X-get-Y rules take units that are not the first free ones of a product, so a group holding one is
         #: searched by the branch and bound that prices every allocation it reaches in full.
         self.full = bool(self.stackable) or any(isinstance(rule, BuyXGetY) for rule in self.rules)
@@ -312,8 +313,9 @@ class GroupSearch:
         """Allocations to start from: the documented greedy (rules in order of importance, each taking all the
         sets it can, volumes on), and the same taking the rules with the richest rate first."""
         found = []
-        for order in (range(len(self.rules)),
-                      sorted(range(len(self.rules)), key=lambda index: -self._rate_of(self.rules[index]))):
+        in_order = list(range(len(self.rules)))
+        by_rate = sorted(in_order, key=lambda index: -self._rate_of(self.rules[index]))
+        for order in ((in_order,) if by_rate == in_order else (in_order, by_rate)):
             left = list(totals)
             choices = [0] * len(self.rules)
             for index in order:
@@ -535,10 +537,15 @@ class GroupSearch:
                         after[key] = after.get(key, 0) + 1
                 self._visit(index + 1, free, used, saved + gain, choices + [groups], after)
         else:
-            counted = [pid for pid in self.terms.counted(rule, self.rows) if free[pid]]
-            taken = {pid: free[pid] for pid in counted}
+            # What it takes and leaves depends on the bundles' units only: the buy-X-get-Y choices between keep the
+            # same ``free`` and ``used``, so the last ones are kept (with them, so they are the very same).
+            last = self.volume_steps.get(index)
+            if last is None or last[0] is not free or last[1] is not used:
+                taken = {pid: free[pid] for pid in self.terms.counted(rule, self.rows) if free[pid]}
+                last = self.volume_steps[index] = (free, used, taken, _minus(free, taken), _plus(used, taken))
+            _, _, taken, free_after, used_after = last
             gain = self._volume_saving(rule, used, taken, grouped)
-            self._visit(index + 1, _minus(free, taken), _plus(used, taken), saved + gain, choices + [1], grouped)
+            self._visit(index + 1, free_after, used_after, saved + gain, choices + [1], grouped)
             if self.best_saving < 0 or (self.budget[0] > 0 and self.leaves > 0):
                 self._visit(index + 1, free, used, saved, choices + [0], grouped)
 

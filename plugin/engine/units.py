@@ -194,7 +194,10 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
     amount = min(_raw_saving(rule, price, applications, tier), sum(headroom))
     if amount <= 0 and not rule.exclusive:
         return None  # nothing to write: no unit's price, floor or lock changes
-    shares = allocate(amount, headroom) if amount > 0 else [0] * len(groups)
+    if len(groups) == 1:
+        shares = [amount if amount > 0 else 0]
+    else:
+        shares = allocate(amount, headroom) if amount > 0 else [0] * len(groups)
     booking = Booking(rule, applications, amount, tier)
     split: dict[tuple[str, int], list[Run]] = {}
     locked = rule.exclusive
