@@ -169,29 +169,34 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
     last = None
     for index, pid, _ in refs:
         run = rows[pid][index]
-        if last is not None and run.alike_as(last):
+        if last is not None and run.product_id == last.product_id and run.unit_left == last.unit_left and \
+                run.price == last.price and run.floor_bp == last.floor_bp and run.locked == last.locked:  # alike
             groups[-1].append((index, pid, run))
         else:
             groups.append([(index, pid, run)])
         last = run
     rule_floor = terms.floor_of(rule)
-    price = 0
+    costs = terms.costs
+    price = room = 0
     headroom = []
     counts = []
     for group in groups:
         first = group[0][2]
         count = first.count if len(group) == 1 else sum(run.count for _, _, run in group)
         counts.append(count)
-        price += first.unit_left * count
         per_unit = first.unit_left
-        cost = terms.costs.get(first.product_id)
+        price += per_unit * count
+        cost = costs.get(first.product_id)
         if cost is not None:
             floor_bp = first.floor_bp if rule_floor is None else (
                 rule_floor if first.floor_bp is None else max(first.floor_bp, rule_floor))
             if floor_bp is not None:
                 per_unit = max(0, per_unit - unit_floor(cost, floor_bp))
         headroom.append(per_unit * count)
-    amount = min(_raw_saving(rule, price, applications, tier), sum(headroom))
+        room += per_unit * count
+    amount = _raw_saving(rule, price, applications, tier)
+    if amount > room:
+        amount = room
     if amount <= 0 and not rule.exclusive:
         return None  # nothing to write: no unit's price, floor or lock changes
     if len(groups) == 1:
@@ -199,32 +204,38 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
     else:
         shares = allocate(amount, headroom) if amount > 0 else [0] * len(groups)
     booking = Booking(rule, applications, amount, tier)
+    written = booking.units
     split: dict[tuple[str, int], list[Run]] = {}
     locked = rule.exclusive
     for group, count, share in zip(groups, counts, shares):
         base, extra = divmod(share, count)
         for index, pid, run in group:
+            units = run.count
+            floor_bp = run.floor_bp  # the floor of the units this rule takes something off
+            if rule_floor is not None and (floor_bp is None or floor_bp < rule_floor):
+                floor_bp = rule_floor
+            kept = run.locked or locked
             if extra > 0:
-                heavier = min(extra, run.count)
+                heavier = extra if extra < units else units
                 extra -= heavier
-                parts = [(heavier, base + 1)] + ([(run.count - heavier, base)] if run.count > heavier else [])
+                pieces = [Run(pid, run.price, heavier, run.unit_left - base - 1, floor_bp, kept, run.owner)]
+                if units > heavier:
+                    pieces.append(Run(pid, run.price, units - heavier, run.unit_left - base,
+                                      floor_bp if base > 0 else run.floor_bp, kept, run.owner))
+                    split[pid, index] = pieces
+                else:
+                    rows[pid][index] = pieces[0]
+                cut = units * base + heavier
             else:
-                parts = [(run.count, base)]
-            pieces = []
-            for units, cut in parts:
-                floor_bp = run.floor_bp
-                if cut > 0 and rule_floor is not None:
-                    floor_bp = rule_floor if floor_bp is None else max(floor_bp, rule_floor)
-                pieces.append(Run(pid, run.price, units, run.unit_left - cut, floor_bp, run.locked or locked, run.owner))
-            if len(pieces) == 1:
-                rows[pid][index] = pieces[0]
-            else:
-                split[pid, index] = pieces
-            units_of = booking.units.get(pid)
+                rows[pid][index] = Run(pid, run.price, units, run.unit_left - base,
+                                       floor_bp if base > 0 else run.floor_bp, kept, run.owner)
+                cut = units * base
+            units_of = written.get(pid)
             if units_of is None:
-                units_of = booking.units[pid] = [0, 0]
-            units_of[0] += run.count
-            units_of[1] += sum(units * cut for units, cut in parts)
+                written[pid] = [units, cut]
+            else:
+                units_of[0] += units
+                units_of[1] += cut
     for pid in {pid for pid, _ in split}:  # rows where a run split in two are rebuilt once
         rebuilt = []
         for index, run in enumerate(rows[pid]):
