@@ -81,3 +81,41 @@ def test_a_quote_with_remembered_walks_equals_the_quote_of_each_layout_alone():
                                with_offers=False)
             assert (offer.new_total, offer.saving) == (after.total, after.discount_total - q.discount_total)
     assert len(seen) == 1
+
+
+def test_units_a_rule_took_nothing_off_keep_their_floor_for_the_rules_after_it():
+    """``docs/engine.md``: a unit's floor is the strictest of the rules that discounted it (gave it more than 0).
+    A ¥2 bundle with a 50% floor spread over 3 alike units gives ¥1 to two of them and nothing to the third: the
+    third keeps no floor, so a stackable 50% with no floor of its own may take its whole ¥500."""
+    products = {"p": Product("p", "p", 1_000, cost=500)}
+    floored = FixedBundle(id="1", label="a", items=(BundleItem("p", 3),), mode=PricingMode.AMOUNT_OFF, value=2,
+                          margin_floor_bp=5_000)
+    half = VolumeDiscount(id="2", label="s", product_ids=frozenset({"p"}), tiers=(VolumeTier(2, 5_000),),
+                          stackable=True)
+    q = quote_cart(Cart((CartLine("p", 3, 1_000),)), RuleBook((floored, half)), products, now=NOW,
+                   with_offers=False)
+    # Floors: 750 on the two units the bundle gave ¥1 (249 left each), none on the third (1,000 left).
+    assert [(d.rule_id, d.amount) for d in q.discounts] == [("1", 2), ("2", 249 + 249 + 1_000)]
+
+
+def test_one_more_group_counts_the_units_already_in_the_cart_at_that_price():
+    """Buy 2 get 1 on one product, 2 units in the cart: one more unit of it forms the group ("あと1点で1点無料")."""
+    products = {"x": Product("x", "x", 1_000)}
+    rule = BuyXGetY(id="1", label="2+1", buy_product_ids=frozenset({"x"}), buy_quantity=2, get_quantity=1)
+    q = quote_cart(Cart((CartLine("x", 2, 1_000),)), RuleBook((rule,)), products, now=NOW)
+    [offer] = q.offers
+    assert [(line.product_id, line.quantity) for line in offer.add] == [("x", 1)]
+    assert (offer.saving, offer.new_total) == (1_000, 2_000)
+
+
+def test_a_bundle_taking_dear_units_leaves_every_cheaper_unit_to_the_groups():
+    """Product a at two prices (2 at ¥1,000, 3 at ¥500). The bundle a + b (¥1,000 off) takes the first ¥1,000 a;
+    buy 1 get 1 free on a then forms two groups from the ¥1,000 and three ¥500 left: ¥1,000 more. The best is
+    both (¥2,000), which the search must see although the bundle's unit is not of the cheaper run."""
+    products = {"a": Product("a", "a", 1_000), "b": Product("b", "b", 800)}
+    rules = (FixedBundle(id="1", label="ab", items=(BundleItem("a"), BundleItem("b")), mode=PricingMode.AMOUNT_OFF,
+                         value=1_000),
+             BuyXGetY(id="2", label="1+1", buy_product_ids=frozenset({"a"}), buy_quantity=1, get_quantity=1))
+    lines = (CartLine("a", 2, 1_000), CartLine("a", 3, 500), CartLine("b", 1, 800))
+    q = quote_cart(Cart(lines), RuleBook(rules), products, now=NOW, with_offers=False)
+    assert [(d.rule_id, d.amount, d.applications) for d in q.discounts] == [("1", 1_000, 1), ("2", 1_000, 2)]
