@@ -41,7 +41,7 @@ BUGS = [
      'choices = [most[rule.id] if isinstance(rule, (FixedBundle, BuyXGetY)) else 1]',
      'choices = [most[rule.id] if isinstance(rule, FixedBundle) else 1]'),
     ('plugin/engine/allocation.py',
-     'tuple((pid, *[run._key() for run in rows[pid]]) for pid in sorted(products)))',
+     'tuple((pid, *[run.as_tuple() for run in rows[pid]]) for pid in sorted(products)))',
      'tuple((pid, len(rows[pid])) for pid in sorted(products)))'),
     # offers.py: one more group counted without walking the cart again
     ('plugin/engine/offers.py',

@@ -74,7 +74,7 @@ def best_allocation(rows: Mapping[str, Sequence[Run]], rules: Sequence[Rule], te
     after = {pid: list(row) for pid, row in rows.items()}
     for products, group_rules in groups(rows, rules, terms):
         key = (tuple(rule.id for rule in group_rules),
-               tuple((pid, *[run._key() for run in rows[pid]]) for pid in sorted(products)))
+               tuple((pid, *[run.as_tuple() for run in rows[pid]]) for pid in sorted(products)))
         priced = cache.get(key) if cache is not None else None
         if priced is None:
             priced = _price_group({pid: rows[pid] for pid in products}, group_rules, terms,
@@ -119,6 +119,15 @@ def _without_dominated(rules: list[Rule], rows: Mapping[str, Sequence[Run]], ter
     A percentage must beat the other by more than 1.5 yen a set (each rounding moves half a yen at most);
     an amount off must be larger and at most the set's price.
     """
+    seen = set()  # a bundle can only be dominated by one of the same products and mode: is there any?
+    for rule in rules:
+        if isinstance(rule, FixedBundle) and rule.mode is not PricingMode.FIXED_PRICE:
+            kind = (rule.mode, rule.product_ids)
+            if kind in seen:
+                break
+            seen.add(kind)
+    else:
+        return rules
     best: dict[tuple, FixedBundle] = {}  # (mode, items) -> the uncapped bundle that saves the most a set
     kinds: dict[str, tuple] = {}
     prices: dict[str, int] = {}

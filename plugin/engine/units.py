@@ -39,14 +39,15 @@ class Run:
         self.locked = locked
         self.owner = owner
 
-    def _key(self) -> tuple:
+    def as_tuple(self) -> tuple:
+        """Its fields, in order: what it is compared and hashed by (and a cache key may hold)."""
         return (self.product_id, self.price, self.count, self.unit_left, self.floor_bp, self.locked, self.owner)
 
     def __eq__(self, other: object) -> bool:
-        return self._key() == other._key() if isinstance(other, Run) else NotImplemented
+        return self.as_tuple() == other.as_tuple() if isinstance(other, Run) else NotImplemented
 
     def __hash__(self) -> int:
-        return hash(self._key())
+        return hash(self.as_tuple())
 
     def __repr__(self) -> str:
         return "Run({})".format(", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__))
