@@ -43,6 +43,9 @@ BUGS = [
     ('plugin/engine/allocation.py',
      'tuple((pid, *[run.as_tuple() for run in rows[pid]]) for pid in sorted(products)))',
      'tuple((pid, len(rows[pid])) for pid in sorted(products)))'),
+    ('plugin/engine/allocation.py',
+     '            seen.add(kind)\n    else:\n        return rules',
+     '    else:\n        return rules'),
     # offers.py: one more group counted without walking the cart again
     ('plugin/engine/offers.py',
      'more[at] = entry[:3] + (entry[3] + count,) + entry[4:]',
