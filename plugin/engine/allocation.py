@@ -73,7 +73,8 @@ def best_allocation(rows: Mapping[str, Sequence[Run]], rules: Sequence[Rule], te
     bookings: list[Booking] = []
     after = {pid: list(row) for pid, row in rows.items()}
     for products, group_rules in groups(rows, rules, terms):
-        key = (tuple(rule.id for rule in group_rules), tuple((pid, tuple(rows[pid])) for pid in sorted(products)))
+        key = (tuple(rule.id for rule in group_rules),
+               tuple((pid, *[run.as_tuple() for run in rows[pid]]) for pid in sorted(products)))
         priced = cache.get(key) if cache is not None else None
         if priced is None:
             priced = _price_group({pid: rows[pid] for pid in products}, group_rules, terms,
@@ -90,7 +91,8 @@ def best_allocation(rows: Mapping[str, Sequence[Run]], rules: Sequence[Rule], te
 def _price_group(group_rows: Mapping[str, Sequence[Run]], group_rules: Sequence[Rule], terms: Terms,
                  budget: int) -> Priced:
     free = {pid: free_units(row) for pid, row in group_rows.items()}
-    exclusive = [rule for rule in group_rules if not rule.stackable and _can_apply(rule, group_rows, free, terms)]
+    most: dict[str, int] = {}  # rule id -> the most sets or groups it may take alone (volumes: products counted)
+    exclusive = [rule for rule in group_rules if not rule.stackable and _can_apply(rule, group_rows, free, terms, most)]
     exclusive.sort(key=step_of)  # bundles take units first, then buy-X-get-Y groups, then volumes
     stackable = [rule for rule in group_rules if rule.stackable]
     if not stackable and len(exclusive) > 1:
@@ -100,14 +102,10 @@ def _price_group(group_rows: Mapping[str, Sequence[Run]], group_rules: Sequence[
     if not stackable and len(exclusive) == 1 and _more_never_saves_less(exclusive[0]):
         # Alone, a volume discount is on, and a percent- or amount-off bundle takes all the sets it can.
         rule = exclusive[0]
-        if isinstance(rule, FixedBundle):
-            choices = [terms.max_sets(rule, free)]
-        elif isinstance(rule, BuyXGetY):  # the groups of fewer applications are among those of more
-            choices = [most_groups(rule, group_rows, terms)]
-        else:
-            choices = [1]
+        # a bundle's most sets; a buy-X-get-Y's most groups (the groups of fewer are among those of more)
+        choices = [most[rule.id] if isinstance(rule, (FixedBundle, BuyXGetY)) else 1]
         return apply(group_rows, exclusive, choices, stackable, terms)
-    search = GroupSearch(group_rows, exclusive, stackable, terms, [budget])
+    search = GroupSearch(group_rows, exclusive, stackable, terms, [budget], free)
     choices = search.run()
     return search.best_priced or apply(group_rows, exclusive, choices, stackable, terms)
 
@@ -121,6 +119,15 @@ def _without_dominated(rules: list[Rule], rows: Mapping[str, Sequence[Run]], ter
     A percentage must beat the other by more than 1.5 yen a set (each rounding moves half a yen at most);
     an amount off must be larger and at most the set's price.
     """
+    seen = set()  # a bundle can only be dominated by one of the same products and mode: is there any?
+    for rule in rules:
+        if isinstance(rule, FixedBundle) and rule.mode is not PricingMode.FIXED_PRICE:
+            kind = (rule.mode, rule.product_ids)
+            if kind in seen:
+                break
+            seen.add(kind)
+    else:
+        return rules
     best: dict[tuple, FixedBundle] = {}  # (mode, items) -> the uncapped bundle that saves the most a set
     kinds: dict[str, tuple] = {}
     prices: dict[str, int] = {}
@@ -157,12 +164,16 @@ def _more_never_saves_less(rule: Rule) -> bool:
     return not (isinstance(rule, FixedBundle) and rule.mode is PricingMode.FIXED_PRICE)
 
 
-def _can_apply(rule: Rule, rows: Mapping[str, Sequence[Run]], free: Mapping[str, int], terms: Terms) -> bool:
+def _can_apply(rule: Rule, rows: Mapping[str, Sequence[Run]], free: Mapping[str, int], terms: Terms,
+               most: dict[str, int]) -> bool:
+    """Whether ``rule`` can take any units of ``rows`` alone; what it can take is written in ``most``."""
     if isinstance(rule, FixedBundle):
-        return terms.max_sets(rule, free) > 0
-    if isinstance(rule, BuyXGetY):
-        return most_groups(rule, rows, terms) > 0
-    return bool(terms.counted(rule, rows))
+        found = most[rule.id] = terms.max_sets(rule, free)
+    elif isinstance(rule, BuyXGetY):
+        found = most[rule.id] = most_groups(rule, rows, terms)
+    else:
+        found = most[rule.id] = len(terms.counted(rule, rows))
+    return found > 0
 
 
 def step_of(rule: Rule) -> int:

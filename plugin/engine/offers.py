@@ -9,6 +9,7 @@ never as a cross-sell.
 """
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
@@ -103,6 +104,11 @@ def _units_by_price(cart: Cart) -> dict[tuple[str, int], int]:
 def groups_in(rule: BuyXGetY, units: Mapping[tuple[str, int], int], products: Mapping[str, Product]) -> int:
     """The groups ``rule`` forms from ``units`` ((product, unit price) -> count) alone, by the walk of
     ``docs/engine.md`` (other rules and caps aside): what an offer counts to propose one more."""
+    return group_walk(rule, _member_runs(rule, units, products), rule.units_cap)[0]
+
+
+def _member_runs(rule: BuyXGetY, units: Mapping[tuple[str, int], int], products: Mapping[str, Product]) -> list:
+    """The runs of ``units`` that ``rule`` may take, as :func:`.units.group_walk` reads them, in price order."""
     runs = []
     for (pid, price), count in units.items():
         product = products.get(pid)
@@ -111,14 +117,28 @@ def groups_in(rule: BuyXGetY, units: Mapping[tuple[str, int], int], products: Ma
         if buy or get:
             runs.append((-price, pid, -price, count, buy, get))
     runs.sort()
-    return group_walk(rule, runs, rule.units_cap)[0]
+    return runs
+
+
+def _groups_adding(rule: BuyXGetY, runs: list, product: Product, count: int) -> int:
+    """:func:`groups_in` of the units of ``runs`` (:func:`_member_runs`) and ``count`` units of ``product`` (one
+    the rule may take), without walking the cart's products again."""
+    buy, get = rule.buys(product.id, product.category), rule.gets(product.id, product.category)
+    more = list(runs)
+    at = bisect_left(more, (-product.price, product.id))
+    if at < len(more) and more[at][1] == product.id and more[at][0] == -product.price:
+        entry = more[at]
+        more[at] = entry[:3] + (entry[3] + count,) + entry[4:]
+    else:
+        more.insert(at, (-product.price, product.id, -product.price, count, buy, get))
+    return group_walk(rule, more, rule.units_cap)[0]
 
 
 def _one_more_group(rule: BuyXGetY, cart: Cart, products: Mapping[str, Product]):
     """The fewest units of one product that let the cart form one more group of ``rule``: the cheapest in-stock
     product of the get set or of the buy set (the get set first on a tie), preferring one not in the cart."""
-    units = _units_by_price(cart)
-    now = groups_in(rule, units, products)
+    runs = _member_runs(rule, _units_by_price(cart), products)
+    now = group_walk(rule, runs, rule.units_cap)[0]
     if rule.units_cap is not None and now >= rule.units_cap:
         return None
     in_cart = {line.product_id for line in cart.lines}
@@ -134,9 +154,7 @@ def _one_more_group(rule: BuyXGetY, cart: Cart, products: Mapping[str, Product])
         for count in range(1, rule.buy_quantity + rule.get_quantity + 1):
             if best is not None and count >= best[0]:
                 break
-            more = dict(units)
-            more[pick.id, pick.price] = more.get((pick.id, pick.price), 0) + count
-            if groups_in(rule, more, products) > now:
+            if _groups_adding(rule, runs, pick, count) > now:
                 best = (count, order, pick)
                 break
     return ([(best[2], best[0])], None) if best else None

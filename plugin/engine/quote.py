@@ -120,7 +120,18 @@ def quote_cart(
     if not with_offers:
         return quote
 
+    quoted: dict[tuple, Quote] = {}  # the carts already quoted for an offer, a gift or a gap filler
+
     def price_with(additions: list[tuple[Product, int]]) -> Quote:
+        """The quote of this cart plus ``additions``: each cart quoted once, however many suggestions make it
+        (rules that all lack the same items, a gap filler that is also a bought-together product)."""
+        key = tuple((product.id, product.price, quantity) for product, quantity in additions)
+        found = quoted.get(key)
+        if found is None:
+            found = quoted[key] = _price_with(additions)
+        return found
+
+    def _price_with(additions: list[tuple[Product, int]]) -> Quote:
         return quote_cart(
             cart.adding(additions),
             rulebook,

@@ -18,6 +18,7 @@ than the documented greedy one.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 
 from .money import FULL_BASIS_POINTS, percent_of
 from .rules import BuyXGetY, FixedBundle, PricingMode, Rule, VolumeDiscount
@@ -35,8 +36,11 @@ FULL_LEAVES = 48
 class GroupSearch:
     """Dynamic programming, or branch and bound with stackable rules, over one group's non-stackable rules."""
 
-    def __init__(self, rows, exclusive_rules, stackable_rules, terms, budget: list[int]):
+    def __init__(self, rows, exclusive_rules, stackable_rules, terms, budget: list[int],
+                 free: Mapping[str, int] | None = None):
         self.rows = rows
+        #: the free units of each product (worked out here when the caller has not)
+        self.free = dict(free) if free is not None else {pid: free_units(row) for pid, row in rows.items()}
         self.rules = list(exclusive_rules)
         self.stackable = list(stackable_rules)
         self.terms = terms
@@ -46,15 +50,19 @@ class GroupSearch:
         self.bound_after: list[int] = []
         self.stackable_bound = 0
         self.get_prices: dict[str, list[int]] = {}  # buy-X-get-Y id -> prefix prices of its get units, dearest first
-        self.members: dict[str, list] = {}  # buy-X-get-Y id -> (product, buys, gets) of the products it may take
+        self.members: dict[str, list] = {}  # buy-X-get-Y id -> the runs it may take, in walk order
         self.walks: dict[tuple, tuple] = {}  # the groups a buy-X-get-Y forms, per state of its units
+        self.bundle_savings: dict[tuple, int] = {}  # (bundle id, sets, units used of its items) -> its saving
+        self.ranked: dict[tuple, list] = {}
+        self.volume_steps: dict[int, tuple] = {}  # rule index -> its last (free, used, taken, free after, used after)  # (volume id, rate) -> its runs, those it saves most on first
         #: Buy-X-get-Y rules take units that are not the first free ones of a product, so a group holding one is
         #: searched by the branch and bound that prices every allocation it reaches in full.
         self.full = bool(self.stackable) or any(isinstance(rule, BuyXGetY) for rule in self.rules)
         if self.full:  # only the branch and bound needs bounds
-            bounds = [self._static_bound(rule) for rule in self.rules]
+            quantities = self.free
+            bounds = [self._static_bound(rule, quantities) for rule in self.rules]
             self.bound_after = [sum(bounds[index:]) for index in range(len(bounds) + 1)]
-            self.stackable_bound = sum(self._static_bound(rule) for rule in self.stackable)
+            self.stackable_bound = sum(self._static_bound(rule, quantities) for rule in self.stackable)
         self.rates: dict[str, float] = {}
         self.best_saving = -1
         self.best_choices: list[int] = []
@@ -63,9 +71,9 @@ class GroupSearch:
         #: costs a pricing of the whole group); else the state budget alone bounds them, as before.
         self.leaves = FULL_LEAVES if any(isinstance(rule, BuyXGetY) for rule in self.rules) else budget[0] + 1
 
-    def _static_bound(self, rule: Rule) -> int:
-        """The most ``rule`` could save on this cart, before floors: its most sets on the dearest units."""
-        quantities = {pid: free_units(row) for pid, row in self.rows.items()}
+    def _static_bound(self, rule: Rule, quantities: Mapping[str, int]) -> int:
+        """The most ``rule`` could save on this cart (``quantities``: its free units per product), before floors:
+        its most sets on the dearest units."""
         if isinstance(rule, FixedBundle):
             sets = self.terms.max_sets(rule, quantities)
             if sets <= 0:
@@ -89,12 +97,11 @@ class GroupSearch:
         """At most how many groups ``rule`` forms from ``free`` units per product: no more than its buy units,
         its get units and all its units allow, nor its cap."""
         buy = get = either = 0
-        for pid in self.terms.counted(rule, self.rows):
-            category = self.terms.categories.get(pid)
+        for pid, buys, gets in self.terms.roles(rule, self.rows):
             units = free.get(pid, 0)
             either += units
-            buy += units if rule.buys(pid, category) else 0
-            get += units if rule.gets(pid, category) else 0
+            buy += units if buys else 0
+            get += units if gets else 0
         most = min(buy // rule.buy_quantity, get // rule.get_quantity,
                    either // (rule.buy_quantity + rule.get_quantity))
         cap = self.terms.cap(rule)
@@ -106,8 +113,7 @@ class GroupSearch:
             return 0
         prefix = self.get_prices.get(rule.id)
         if prefix is None:
-            prices = sorted((run.price for pid in self.terms.counted(rule, self.rows)
-                             if rule.gets(pid, self.terms.categories.get(pid))
+            prices = sorted((run.price for pid, _, gets in self.terms.roles(rule, self.rows) if gets
                              for run in self.rows[pid] for _ in range(run.count)), reverse=True)
             prefix = [0]
             for price in prices:
@@ -116,7 +122,7 @@ class GroupSearch:
         return bxgy_saving(rule, prefix[min(groups * rule.get_quantity, len(prefix) - 1)], groups)
 
     def run(self) -> list[int]:
-        free = {pid: free_units(row) for pid, row in self.rows.items()}
+        free = dict(self.free)
         if not self.full and len(self.rules) == 1:
             return [self._best_alone(self.rules[0], free)]
         if not self.full:
@@ -175,15 +181,27 @@ class GroupSearch:
             prefix, total = self.prefix[pid], totals[slot]
             tails.append([prefix[total] - prefix[total - k] for k in range(total + 1)])
         rates = None if small else self._rates_from(moves, len(slots))
+        # Per rule index, the state's key: the units left of the products the rules from there on touch.
+        keys = [None if whole[index] else _picker(relevant[index]) for index in range(count + 1)]
         exact: dict[tuple, tuple[int, tuple[int, ...]]] = {}
         at_most: dict[tuple, float] = {}  # states proved to save no more than this
         budget = self.budget
         dual_after = budget[0] - DUAL_AFTER
         units_value = self._units_value
 
-        def gain_of(step, left: Sequence[int], choice: int, after: list[int]) -> int:
-            """What ``choice`` sets of a rule save from ``left``, writing the units left in ``after``."""
-            is_bundle, move, _, floor_bp, rule = step
+        gains: dict[tuple, int] = {}  # (rule index, choice, units left of its products) -> what it saves
+        move_units = [_picker([slot for slot, _, _ in move]) for move in moves]
+
+        def gain_of(index: int, left: Sequence[int], choice: int, after: list[int]) -> int:
+            """What ``choice`` sets of rule ``index`` save from ``left``, writing the units left in ``after``: it
+            depends only on the units left of the rule's products, so each is worked out once."""
+            is_bundle, move, _, floor_bp, rule = steps[index]
+            for slot, _, quantity in move:
+                after[slot] -= quantity * choice if quantity else left[slot]
+            key = (index, choice, move_units[index](left))
+            saved = gains.get(key)
+            if saved is not None:
+                return saved
             price = headroom = units = 0
             for slot, pid, quantity in move:
                 taken = quantity * choice if quantity else left[slot]
@@ -192,7 +210,6 @@ class GroupSearch:
                     price += part
                     headroom += room
                     units += taken
-                    after[slot] -= taken
             if is_bundle:
                 saved = saving_of(rule.mode, rule.value, price, choice)
             else:
@@ -201,13 +218,14 @@ class GroupSearch:
                     price, headroom = self._limited(rule, [(pid, totals[slot] - left[slot], left[slot])
                                                            for slot, pid, _ in move if left[slot]], tier.percent_bp)
                 saved = percent_of(price, tier.percent_bp) if tier else 0
-            return saved if saved < headroom else headroom
+            saved = gains[key] = saved if saved < headroom else headroom
+            return saved
 
         def solve(index: int, left: tuple[int, ...], need: float) -> tuple[int, tuple[int, ...]] | None:
             """The best this state saves, if more than ``need`` (else ``None``), with its choices."""
             if index == count:
                 return (0, ()) if need < 0 else None
-            key = (index, left) if whole[index] else (index, *[left[slot] for slot in relevant[index]])
+            key = (index, left) if whole[index] else (index, keys[index](left))
             found = exact.get(key)
             if found is not None:
                 return found if found[0] > need else None
@@ -253,7 +271,7 @@ class GroupSearch:
                 tried = True
                 if choice:
                     after = list(left)
-                    gain = gain_of(step, left, choice, after)
+                    gain = gain_of(index, left, choice, after)
                     rest = solve(index + 1, tuple(after), need - gain)
                 else:
                     gain = 0
@@ -270,10 +288,10 @@ class GroupSearch:
         def evaluate(choices: Sequence[int]) -> int:
             left = list(totals)
             saved = 0
-            for step, choice in zip(steps, choices):
+            for index, choice in enumerate(choices):
                 if choice:
                     before = tuple(left)
-                    saved += gain_of(step, before, choice, left)
+                    saved += gain_of(index, before, choice, left)
             return saved
 
         if small:
@@ -295,8 +313,9 @@ class GroupSearch:
         """Allocations to start from: the documented greedy (rules in order of importance, each taking all the
         sets it can, volumes on), and the same taking the rules with the richest rate first."""
         found = []
-        for order in (range(len(self.rules)),
-                      sorted(range(len(self.rules)), key=lambda index: -self._rate_of(self.rules[index]))):
+        in_order = list(range(len(self.rules)))
+        by_rate = sorted(in_order, key=lambda index: -self._rate_of(self.rules[index]))
+        for order in ((in_order,) if by_rate == in_order else (in_order, by_rate)):
             left = list(totals)
             choices = [0] * len(self.rules)
             for index in order:
@@ -498,7 +517,10 @@ class GroupSearch:
             for sets in range(self.terms.max_sets(rule, free), -1, -1):
                 if self.best_saving >= 0 and (self.budget[0] <= 0 or self.leaves <= 0):
                     return
-                gain = self._bundle_saving(rule, used, sets) if sets else 0
+                if not sets:  # no set takes nothing: the same units go on
+                    self._visit(index + 1, free, used, saved, choices + [0], grouped)
+                    continue
+                gain = self._bundle_saving(rule, used, sets)
                 taken = {item.product_id: item.quantity * sets for item in rule.items}
                 self._visit(index + 1, _minus(free, taken), _plus(used, taken), saved + gain, choices + [sets], grouped)
         elif isinstance(rule, BuyXGetY):
@@ -515,10 +537,15 @@ class GroupSearch:
                         after[key] = after.get(key, 0) + 1
                 self._visit(index + 1, free, used, saved + gain, choices + [groups], after)
         else:
-            counted = [pid for pid in self.terms.counted(rule, self.rows) if free[pid]]
-            taken = {pid: free[pid] for pid in counted}
+            # What it takes and leaves depends on the bundles' units only: the buy-X-get-Y choices between keep the
+            # same ``free`` and ``used``, so the last ones are kept (with them, so they are the very same).
+            last = self.volume_steps.get(index)
+            if last is None or last[0] is not free or last[1] is not used:
+                taken = {pid: free[pid] for pid in self.terms.counted(rule, self.rows) if free[pid]}
+                last = self.volume_steps[index] = (free, used, taken, _minus(free, taken), _plus(used, taken))
+            _, _, taken, free_after, used_after = last
             gain = self._volume_saving(rule, used, taken, grouped)
-            self._visit(index + 1, _minus(free, taken), _plus(used, taken), saved + gain, choices + [1], grouped)
+            self._visit(index + 1, free_after, used_after, saved + gain, choices + [1], grouped)
             if self.best_saving < 0 or (self.budget[0] > 0 and self.leaves > 0):
                 self._visit(index + 1, free, used, saved, choices + [0], grouped)
 
@@ -526,32 +553,36 @@ class GroupSearch:
         """For ``n`` from 0 to the most groups ``rule`` forms from the units left (the first ``used[pid]`` of each
         product taken by bundles, ``grouped`` by earlier groups): what ``n`` groups save, exactly as
         :func:`.units.apply` prices them (fresh units, the rule's floor); and the buy and get units (product,
-        run) in walk order, of which ``n`` groups take the first ones. Worked out once per state of the units it
-        may take."""
-        members = self.members.get(rule.id)
-        if members is None:  # (product, buys, gets) of the products it may take
-            members = self.members[rule.id] = [
-                (pid, rule.buys(pid, self.terms.categories.get(pid)), rule.gets(pid, self.terms.categories.get(pid)))
-                for pid in self.terms.counted(rule, self.rows)]
-        key = (rule.id, tuple(used.get(pid, 0) for pid, _, _ in members),
-               tuple(sorted(item for item in grouped.items() if item[0][0] in self.rows)) if grouped else ())
+        run) in walk order, of which ``n`` groups take the first ones. Worked out once per count of the units
+        left in each run it may take (the walk reads nothing else)."""
+        runs = self.members.get(rule.id)
+        if runs is None:  # its runs in walk order (dearest first, then unit order): it never changes
+            runs = []
+            for pid, buys, gets in self.terms.roles(rule, self.rows):
+                start = 0
+                for position, run in enumerate(self.rows[pid]):
+                    runs.append((-run.price, pid, position, start, run.count, buys, gets))
+                    start += run.count
+            runs.sort()
+            self.members[rule.id] = runs
+        counts = []
+        for _, pid, position, start, count, _, _ in runs:
+            skip = used[pid] - start  # of this run's units, those among the first ``used[pid]`` bundles took
+            if skip > 0:
+                count = count - skip if skip < count else 0
+            if grouped:
+                count -= grouped.get((pid, position), 0)
+            counts.append(count)
+        key = (rule.id, tuple(counts))
         found = self.walks.get(key)
         if found is None:
-            found = self.walks[key] = self._walk_from(rule, members, used, grouped)
+            found = self.walks[key] = self._walk_from(rule, runs, counts)
         return found
 
-    def _walk_from(self, rule: BuyXGetY, members, used: Mapping[str, int], grouped: Mapping):
-        runs = []
-        for pid, buys, gets in members:
-            skip = used.get(pid, 0)
-            for position, run in enumerate(self.rows[pid]):
-                count = run.count - skip if skip < run.count else 0
-                skip = skip - run.count if skip > run.count else 0
-                count -= grouped.get((pid, position), 0)
-                if count > 0:
-                    runs.append((-run.price, pid, position, count, buys, gets))
-        runs.sort()
-        formed, segments = group_walk(rule, runs, self.terms.cap(rule))
+    def _walk_from(self, rule: BuyXGetY, runs, counts: Sequence[int]):
+        formed, segments = group_walk(rule, [(price, pid, position, count, buys, gets)
+                                             for (price, pid, position, _, _, buys, gets), count in zip(runs, counts)
+                                             if count > 0], self.terms.cap(rule))
         floor_bp = self.terms.floor_of(rule)
         buy_units, get_units = [], []  # (product, run) per unit, in walk order
         for pid, position, role, units in segments:
@@ -579,57 +610,92 @@ class GroupSearch:
         return price, headroom
 
     def _bundle_saving(self, rule: FixedBundle, used, sets: int) -> int:
-        price, headroom = self._fresh_units(rule, used, {item.product_id: item.quantity * sets for item in rule.items})
-        return min(saving_of(rule.mode, rule.value, price, sets), headroom)
+        """What ``sets`` sets of ``rule`` save on the fresh units after ``used``: worked out once per units used."""
+        key = (rule.id, sets, *[used[item.product_id] for item in rule.items])
+        found = self.bundle_savings.get(key)
+        if found is None:
+            price, headroom = self._fresh_units(rule, used, {item.product_id: item.quantity * sets
+                                                             for item in rule.items})
+            found = self.bundle_savings[key] = min(saving_of(rule.mode, rule.value, price, sets), headroom)
+        return found
 
     def _volume_saving(self, rule: VolumeDiscount, used, taken, grouped=None) -> int:
         """What a volume saves on the units ``taken`` after ``used`` of each product, less those ``grouped``."""
-        gone = {}
+        units = sum(taken.values())
+        lost = 0
         if grouped:
-            for (pid, position), units in grouped.items():
+            for (pid, _), count in grouped.items():
                 if pid in taken:
-                    gone.setdefault(pid, []).append((position, units))
-        units = sum(taken.values()) - sum(units for lost in gone.values() for _, units in lost)
+                    lost += count
+            units -= lost
         tier = rule.tier_for(units)
         if tier is None:
             return 0
-        if gone or (rule.max_units is not None and units > rule.max_units):
+        if lost or (rule.max_units is not None and units > rule.max_units):
             price, headroom = self._limited(rule, [(pid, used[pid], count) for pid, count in taken.items() if count],
-                                            tier.percent_bp, gone, rule.max_units if rule.max_units is not None else units)
+                                            tier.percent_bp, grouped if lost else None,
+                                            rule.max_units if rule.max_units is not None else units)
         else:
             price, headroom = self._fresh_units(rule, used, taken)
         return min(percent_of(price, tier.percent_bp), headroom)
 
     def _limited(self, rule: VolumeDiscount, spans, rate_bp: int, gone=None, limit=None) -> tuple[int, int]:
         """Price and headroom of the ``limit`` (``max_units``) fresh units a volume discounts among ``spans``
-        ((product, first unit, units)) less the units of ``gone`` (product -> (run, units)): those it saves most
+        ((product, first unit, units)) less the units of ``gone`` ((product, run) -> units): those it saves most
         on, ties in unit order, as :func:`.units.apply` picks."""
-        floor_bp = self.terms.floor_of(rule)
-        ranked = []
-        for pid, start, count in spans:
-            cost = self.terms.costs.get(pid)
-            lost = dict(gone.get(pid, ())) if gone else {}
-            position = 0
-            for index, run in enumerate(self.rows[pid]):
-                begin, end = max(start, position), min(start + count, position + run.count)
-                if begin < end and end - begin > lost.get(index, 0):
-                    ranked.append((-unit_value(run, rate_bp, floor_bp, cost), pid, begin,
-                                   end - begin - lost.get(index, 0), run, cost))
-                position += run.count
-        ranked.sort(key=lambda entry: entry[:3])
+        span_of = {pid: (start, start + count) for pid, start, count in spans}
         price = headroom = 0
         left = rule.max_units if limit is None else limit
-        for _, pid, _, count, run, cost in ranked:
-            units = count if count < left else left
-            price += units * run.price
-            room = run.price
-            if cost is not None and floor_bp is not None:
-                room = max(0, room - unit_floor(cost, floor_bp))
-            headroom += units * room
-            left -= units
-            if not left:
-                break
+        for _, pid, index, position, count, unit_price, room in self._ranked_runs(rule, rate_bp):
+            span = span_of.get(pid)
+            if span is None:
+                continue
+            begin = span[0] if span[0] > position else position
+            end = span[1] if span[1] < position + count else position + count
+            units = end - begin
+            if gone:
+                units -= gone.get((pid, index), 0)
+            if begin < end and units > 0:
+                if units > left:
+                    units = left
+                price += units * unit_price
+                headroom += units * room
+                left -= units
+                if not left:
+                    break
         return price, headroom
+
+    def _ranked_runs(self, rule: VolumeDiscount, rate_bp: int) -> list[tuple]:
+        """The runs of the products ``rule`` counts, those it saves most on per unit first (:func:`.units.unit_value`
+        at ``rate_bp``; ties in unit order: by product, then row position), each as ``(-value, product, run index,
+        its first unit, units, price, headroom per unit under the rule's floor)``: sorted once per rule and rate."""
+        key = (rule.id, rate_bp)
+        found = self.ranked.get(key)
+        if found is None:
+            floor_bp = self.terms.floor_of(rule)
+            found = []
+            for pid in self.terms.counted(rule, self.rows):
+                cost = self.terms.costs.get(pid)
+                floor = None if cost is None or floor_bp is None else unit_floor(cost, floor_bp)
+                position = 0
+                for index, run in enumerate(self.rows[pid]):
+                    room = run.price if floor is None else max(0, run.price - floor)
+                    found.append((-unit_value(run, rate_bp, floor_bp, cost), pid, index, position, run.count,
+                                  run.price, room))
+                    position += run.count
+            found.sort()
+            self.ranked[key] = found
+        return found
+
+
+def _picker(slots: Sequence[int]):
+    """A function giving the tuple of a state's units left in ``slots``."""
+    if len(slots) == 1:
+        only = slots[0]
+        return lambda left: (left[only],)
+    if not slots:
+        return lambda left: ()
+    return itemgetter(*slots)
 
 
 class _PrefixPrices(dict):

@@ -16,29 +16,48 @@ from .rules import BuyXGetY, FixedBundle, PricingMode, Rule, VolumeDiscount, Vol
 from .savings import saving_of, unit_floor
 
 
-@dataclass(frozen=True)
 class Run:
     """``count`` alike units of one product at list price ``price``, each with ``unit_left`` still to pay.
 
     ``floor_bp`` is the strictest floor of the rules that discounted them;
     ``locked`` marks units an exclusive rule used; ``owner`` the
     non-stackable rule that took them (it does not change their price).
+
+    A value (compared and hashed by its fields) that is never changed in place: a plain class with slots, as
+    pricing a group makes thousands of them and a frozen dataclass costs several times more to build.
     """
 
-    product_id: str
-    price: int
-    count: int
-    unit_left: int
-    floor_bp: int | None = None
-    locked: bool = False
-    owner: str | None = None
+    __slots__ = ("product_id", "price", "count", "unit_left", "floor_bp", "locked", "owner")
+
+    def __init__(self, product_id: str, price: int, count: int, unit_left: int, floor_bp: int | None = None,
+                 locked: bool = False, owner: str | None = None):
+        self.product_id = product_id
+        self.price = price
+        self.count = count
+        self.unit_left = unit_left
+        self.floor_bp = floor_bp
+        self.locked = locked
+        self.owner = owner
+
+    def as_tuple(self) -> tuple:
+        """Its fields, in order: what it is compared and hashed by (and a cache key may hold)."""
+        return (self.product_id, self.price, self.count, self.unit_left, self.floor_bp, self.locked, self.owner)
+
+    def __eq__(self, other: object) -> bool:
+        return self.as_tuple() == other.as_tuple() if isinstance(other, Run) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.as_tuple())
+
+    def __repr__(self) -> str:
+        return "Run({})".format(", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__))
 
     def split(self, count: int) -> tuple[Run, Run]:
         """The first ``count`` units and the rest."""
         return self.changed(count=count), self.changed(count=self.count - count)
 
     def changed(self, *, count=None, unit_left=None, floor_bp=None, locked=None, owner=None) -> Run:
-        """This run with some fields changed (``dataclasses.replace`` costs several times more on this hot path)."""
+        """This run with some fields changed."""
         return Run(self.product_id, self.price, self.count if count is None else count,
                    self.unit_left if unit_left is None else unit_left,
                    self.floor_bp if floor_bp is None else floor_bp,
@@ -104,6 +123,17 @@ class Terms:
             found = self._counted[volume.id] = [pid for pid in product_ids if pid in members]
         return found
 
+    def roles(self, rule: BuyXGetY, product_ids) -> list[tuple[str, bool, bool]]:
+        """``(product, buys, gets)`` for each cart product a buy-X-get-Y counts (:meth:`counted`), worked out once."""
+        key = ("roles", rule.id)
+        found = self._counted.get(key)
+        if found is None:
+            categories = self.categories
+            found = self._counted[key] = [
+                (pid, rule.buys(pid, categories.get(pid)), rule.gets(pid, categories.get(pid)))
+                for pid in self.counted(rule, product_ids)]
+        return found
+
     def cap(self, rule: Rule) -> int | None:
         """The most applications ``rule`` may get in this quote: what its caps leave, and its limit in units
         counted in applications (a bundle's whole sets, a buy-X-get-Y's groups); ``None`` for no cap."""
@@ -135,65 +165,78 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
     (products by id, most expensive first) in proportion to their headroom; within a group evenly, the
     first units carrying one more minor unit when the share does not divide.
     """
-    refs = sorted(taken) if len(taken) > 1 else taken
-    refs.sort(key=_by_product)  # unit order: products by id, then row position (a stable sort of sorted refs)
+    refs = sorted(taken, key=_unit_order) if len(taken) > 1 else taken  # products by id, then row position
     groups: list[list[tuple[int, str, Run]]] = []
     last = None
     for index, pid, _ in refs:
         run = rows[pid][index]
-        if last is not None and run.alike_as(last):
+        if last is not None and run.product_id == last.product_id and run.unit_left == last.unit_left and \
+                run.price == last.price and run.floor_bp == last.floor_bp and run.locked == last.locked:  # alike
             groups[-1].append((index, pid, run))
         else:
             groups.append([(index, pid, run)])
         last = run
     rule_floor = terms.floor_of(rule)
-    price = 0
+    costs = terms.costs
+    price = room = 0
     headroom = []
     counts = []
     for group in groups:
         first = group[0][2]
         count = first.count if len(group) == 1 else sum(run.count for _, _, run in group)
         counts.append(count)
-        price += first.unit_left * count
         per_unit = first.unit_left
-        cost = terms.costs.get(first.product_id)
+        price += per_unit * count
+        cost = costs.get(first.product_id)
         if cost is not None:
             floor_bp = first.floor_bp if rule_floor is None else (
                 rule_floor if first.floor_bp is None else max(first.floor_bp, rule_floor))
             if floor_bp is not None:
                 per_unit = max(0, per_unit - unit_floor(cost, floor_bp))
         headroom.append(per_unit * count)
-    amount = min(_raw_saving(rule, price, applications, tier), sum(headroom))
+        room += per_unit * count
+    amount = _raw_saving(rule, price, applications, tier)
+    if amount > room:
+        amount = room
     if amount <= 0 and not rule.exclusive:
         return None  # nothing to write: no unit's price, floor or lock changes
-    shares = allocate(amount, headroom) if amount > 0 else [0] * len(groups)
+    if len(groups) == 1:
+        shares = [amount if amount > 0 else 0]
+    else:
+        shares = allocate(amount, headroom) if amount > 0 else [0] * len(groups)
     booking = Booking(rule, applications, amount, tier)
+    written = booking.units
     split: dict[tuple[str, int], list[Run]] = {}
     locked = rule.exclusive
     for group, count, share in zip(groups, counts, shares):
         base, extra = divmod(share, count)
         for index, pid, run in group:
+            units = run.count
+            floor_bp = run.floor_bp  # the floor of the units this rule takes something off
+            if rule_floor is not None and (floor_bp is None or floor_bp < rule_floor):
+                floor_bp = rule_floor
+            kept = run.locked or locked
             if extra > 0:
-                heavier = min(extra, run.count)
+                heavier = extra if extra < units else units
                 extra -= heavier
-                parts = [(heavier, base + 1)] + ([(run.count - heavier, base)] if run.count > heavier else [])
+                pieces = [Run(pid, run.price, heavier, run.unit_left - base - 1, floor_bp, kept, run.owner)]
+                if units > heavier:
+                    pieces.append(Run(pid, run.price, units - heavier, run.unit_left - base,
+                                      floor_bp if base > 0 else run.floor_bp, kept, run.owner))
+                    split[pid, index] = pieces
+                else:
+                    rows[pid][index] = pieces[0]
+                cut = units * base + heavier
             else:
-                parts = [(run.count, base)]
-            pieces = []
-            for units, cut in parts:
-                floor_bp = run.floor_bp
-                if cut > 0 and rule_floor is not None:
-                    floor_bp = rule_floor if floor_bp is None else max(floor_bp, rule_floor)
-                pieces.append(Run(pid, run.price, units, run.unit_left - cut, floor_bp, run.locked or locked, run.owner))
-            if len(pieces) == 1:
-                rows[pid][index] = pieces[0]
-            else:
-                split[pid, index] = pieces
-            units_of = booking.units.get(pid)
+                rows[pid][index] = Run(pid, run.price, units, run.unit_left - base,
+                                       floor_bp if base > 0 else run.floor_bp, kept, run.owner)
+                cut = units * base
+            units_of = written.get(pid)
             if units_of is None:
-                units_of = booking.units[pid] = [0, 0]
-            units_of[0] += run.count
-            units_of[1] += sum(units * cut for units, cut in parts)
+                written[pid] = [units, cut]
+            else:
+                units_of[0] += units
+                units_of[1] += cut
     for pid in {pid for pid, _ in split}:  # rows where a run split in two are rebuilt once
         rebuilt = []
         for index, run in enumerate(rows[pid]):
@@ -202,8 +245,8 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
     return booking if amount > 0 else None
 
 
-def _by_product(ref: tuple[int, str, int]) -> str:
-    return ref[1]
+def _unit_order(ref: tuple[int, str, int]) -> tuple[str, int, int]:
+    return ref[1], ref[0], ref[2]
 
 
 def _take(rows: dict[str, list[Run]], product_id: str, count: int, *, free_only: bool, owner: str | None) -> list:
@@ -372,9 +415,7 @@ def group_walk(rule: BuyXGetY, runs: Sequence[tuple[int, str, int, int, bool, bo
 def usable_runs(rule: BuyXGetY, rows: Mapping[str, Sequence[Run]], terms: Terms, *, free_only: bool) -> list:
     """The runs a buy-X-get-Y may take, as :func:`group_walk` wants them, in price order."""
     found = []
-    for pid in terms.counted(rule, rows):
-        category = terms.categories.get(pid)
-        buy, get = rule.buys(pid, category), rule.gets(pid, category)
+    for pid, buy, get in terms.roles(rule, rows):
         for position, run in enumerate(rows[pid]):
             if (run.owner is None) if free_only else not run.locked:
                 found.append((-run.price, pid, position, run.count, buy, get))

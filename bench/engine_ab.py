@@ -1,0 +1,103 @@
+"""The engine's worst cases, before and after a change, in one process: CPU time, turn by turn.
+
+On a shared machine a wall-clock run of ``bench/engine_worst_case.py`` moves with the other jobs (two cores,
+several sessions). This runs every case of that benchmark on an older engine and on this checkout's,
+alternating quote by quote, and reports the median ``time.process_time()`` of each, their ratio, and both
+savings (they must match, or the change moved a price). The older engine is the ``plugin/engine`` package of
+another checkout (``git worktree add /tmp/before <commit>``), loaded under another name:
+
+    .venv/bin/python bench/engine_ab.py --before /tmp/before [--rounds 15] [case words...]
+
+Case words filter the cases by name ("distinct", "200 lines"). The heap is frozen before each case
+(``gc.freeze()``), as ``--freeze`` does in the benchmark. It never fails on a timing.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib
+import pathlib
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import types
+
+HERE = pathlib.Path(__file__).resolve().parent
+BEFORE = "tsuide_before"  # the older engine's package name
+
+
+def load_before(checkout: pathlib.Path) -> types.ModuleType:
+    """The older checkout's worst-case benchmark, built on its own engine (imported as :data:`BEFORE`)."""
+    root = pathlib.Path(tempfile.mkdtemp(prefix="engine_ab_"))
+    package = root / BEFORE
+    shutil.copytree(checkout / "plugin" / "engine", package / "engine")
+    (package / "__init__.py").write_text("from .engine.values import *\nfrom .engine.rules import *\n"
+                                         "from .engine.quote import quote_cart\n")
+    sys.path.insert(0, str(root))
+    source = (HERE / "engine_worst_case.py").read_text().replace("from plugin", f"from {BEFORE}")
+    module = types.ModuleType("engine_worst_case_before")
+    sys.modules[module.__name__] = module
+    exec(compile(source, module.__name__, "exec"), module.__dict__)
+    return module
+
+
+def cases(bench) -> list[tuple[str, object]]:
+    """The cases of ``bench/engine_worst_case.py``'s ``main``, as (name, builder)."""
+    found = [(f"K={k} overlapping bundles{' + 3 missing' if missing else ''}",
+              lambda k=k, missing=missing: bench.overlapping(k, missing)) for k in (1, 5, 20, 50, 100)
+             for missing in (False, True)]
+    found += [(f"K={k} distinct overlapping bundles", lambda k=k: bench.distinct(k)) for k in (20, 50, 100)]
+    found += [("28 pair bundles, 2 products missing", bench.pairs)]
+    found += [(f"{n} lines, pair bundles + chained volumes", lambda n=n: bench.long_cart(n)) for n in (1, 10, 50, 200)]
+    found += [("10 lines, 10,000 rules", bench.many_rules)]
+    found += [(f"{n} lines, chained rules + 5×10 spend steps, 3 gifts", lambda n=n: bench.spend_ladder(n))
+              for n in (10, 50, 200)]
+    found += [(f"{n} one-unit bundles + 5×10 spend steps, 3 gifts", lambda n=n: bench.spend_many_groups(n))
+              for n in (10, 50, 200)]
+    found += [(f"{n} lines, buy 2 get 1 over one category", lambda n=n: bench.bxgy_category(n)) for n in (10, 200)]
+    found += [(f"{n} lines, buy 2 get 1 + limited volume", lambda n=n: bench.bxgy_category(n, True))
+              for n in (10, 200)]
+    found += [(f"K={k} buy-X-get-Y + K bundles overlapping", lambda k=k: bench.bxgy_overlapping(k)) for k in (1, 5, 20)]
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", required=True, type=pathlib.Path, help="a checkout of the older code")
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("words", nargs="*", help="only the cases whose name holds one of these")
+    arguments = parser.parse_args()
+    before = load_before(arguments.before)
+    sys.path.insert(0, str(HERE.parent))
+    after = importlib.import_module("bench.engine_worst_case")
+    engines = (importlib.import_module(BEFORE), importlib.import_module("plugin"))
+    print(f"{'case':52s} {'before ms':>9s} {'after ms':>9s} {'ratio':>6s} {'saving':>13s} {'cut/searches':>13s}")
+    for (name, build_before), (_, build_after) in zip(cases(before), cases(after)):
+        if arguments.words and not any(word in name for word in arguments.words):
+            continue
+        quotes = []
+        for bench, build, engine in ((before, build_before, engines[0]), (after, build_after, engines[1])):
+            cart, rules, products = build()
+            book = engine.RuleBook(tuple(rules))
+            quotes.append(lambda engine=engine, cart=cart, book=book, products=products, now=bench.NOW:
+                          engine.quote_cart(cart, book, products, now=now, max_offers=2))
+        gc.collect()
+        gc.freeze()
+        samples: tuple[list[float], list[float]] = ([], [])
+        for _ in range(arguments.rounds):
+            for quote, into in zip(quotes, samples):
+                started = time.process_time()
+                quote()
+                into.append(time.process_time() - started)
+        gc.unfreeze()
+        old, new = (statistics.median(values) * 1e3 for values in samples)
+        saved = [quote().discount_total for quote in quotes]
+        saving = f"{saved[1]}" if saved[0] == saved[1] else f"{saved[0]}->{saved[1]}"
+        searched, cut = after.cut_searches(*build_after())
+        print(f"{name:52s} {old:9.3f} {new:9.3f} {new / old:6.2f} {saving:>13s} {cut:>6d}/{searched:<6d}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
