@@ -235,16 +235,19 @@ def _margin(rule: Rule, products, shop_floor_bp: int | None, variants: Sequence[
                 found.append(Finding("below_margin", ("tiers",), "%(first)s would sell for %(second)s, below cost "
                                      "plus the margin floor.", {"first": product.name, "second": format_money(sale, currency, "ja")}))
                 break
-    elif isinstance(rule, BuyXGetY):  # a get unit at the rule's discount
-        for product in sorted(products.values(), key=lambda p: p.id):
-            if product.cost is None or not rule.gets(product.id, product.category):
-                continue
-            off = percent_of(product.price, rule.value) if rule.mode.value == "percent_off" else rule.value
-            sale = max(0, product.price - off)
-            if sale < minimum(product.cost):
-                found.append(Finding("below_margin", ("pricing_value",), "%(first)s would sell for %(second)s, below "
-                                     "cost plus the margin floor.", {"first": product.name, "second": format_money(sale, currency, "ja")}))
-                break
+    elif isinstance(rule, BuyXGetY):  # a get unit at the rule's discount, and at each variant's
+        checks = [("pricing_value", rule.value)] + [("variants", v.pricing_value) for v in variants
+                                                    if v.pricing_value is not None]
+        for where, value in checks:
+            for product in sorted(products.values(), key=lambda p: p.id):
+                if product.cost is None or not rule.gets(product.id, product.category):
+                    continue
+                off = percent_of(product.price, value) if rule.mode.value == "percent_off" else value
+                sale = max(0, product.price - off)
+                if sale < minimum(product.cost):
+                    found.append(Finding("below_margin", (where,), "%(first)s would sell for %(second)s, below cost "
+                                         "plus the margin floor.", {"first": product.name, "second": format_money(sale, currency, "ja")}))
+                    break
     return found
 
 

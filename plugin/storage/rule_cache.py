@@ -140,7 +140,7 @@ def _load_tests(
             tests[rule_id] = tuple(arms)
             continue
         try:
-            check_variants(arms, can_price(rules[rule_id]))
+            check_variants(arms, can_price(rules[rule_id]), rules[rule_id])
             built = {(rule_id, spec.name): apply_variant(rules[rule_id], spec) for spec in arms}
         except RuleError as error:
             problems.append(f"the A/B test of rule {rule_id} is skipped: {error}")
