@@ -423,3 +423,29 @@ def test_a_gifts_copy_variant_names_the_gift_offer_and_its_take_is_counted_for_t
     assert added.status_code == 200 and added.json["total"]["amount"] == 12_000
     assert [(d["label"], d["amount"]["amount"]) for d in added.json["discounts"]] == [(label, 2_000)]
     assert events(app, db) == [("add", created["id"], variant)]
+
+
+def test_the_dashboard_reports_a_spend_discount_and_a_gift_per_variant(store):
+    app, db, tsuide, adapter = store
+    admin = csrf_client(app)
+    spend = admin.post(f"{API}/spend-discounts", json=dict(SPEND, variants=[{"name": "A"}, COPY_B])).json
+    gift = admin.post(f"{API}/free-gifts", json=dict(GIFT, threshold=1_000, variants=[{"name": "A"}, COPY_B])).json
+    adapter.lines = {"spray": 1}  # the spend discount's next step is on the ladder; the gift is earned
+    for variant in ("A", "B"):
+        client = shopper(app, spend["id"], variant)
+        body = client.get("/tsuide/api/cart").json
+        assert {spend["id"], gift["id"]} <= {rung["rule_id"] for rung in body["ladder"]} | {
+            offer["rule_id"] for offer in body["offers"]}
+        response = client.post("/tsuide/api/events", data={"kind": "impression", "offers": [spend["id"], gift["id"]],
+                                                           "csrf_token": csrf(body),
+                                                           "beacon_token": body["beacon_token"]})
+        assert response.status_code == 204
+    today = datetime.now(timezone.utc).date()
+    report = admin.get(f"{ADMIN}/api/analytics", query_string={"start": str(today.replace(day=1)),
+                                                                "end": str(today)}).json
+    seen = {(offer["offer_id"], variant["variant"]): variant["seen"]
+            for offer in report["offers"] for variant in offer["variants"]}
+    recorded = {(rule_id, variant) for kind, rule_id, variant in events(app, db)}
+    assert {(spend["id"], "A"), (spend["id"], "B")} <= set(seen) and recorded == set(
+        (offer_id, variant) for offer_id, variant in seen)
+    assert all(count == 1 for (offer_id, _), count in seen.items() if offer_id == spend["id"])
