@@ -67,8 +67,9 @@ class Snapshot:
         for rule in rules:
             if isinstance(rule, (FixedBundle, VolumeDiscount)):
                 ids |= rule.product_ids
-            elif isinstance(rule, FreeGift):
+            elif isinstance(rule, FreeGift):  # and the products that earn it, for "Xを追加でノベルティプレゼント"
                 ids.add(rule.gift_product_id)
+                ids |= rule.trigger_product_ids
         return ids
 
 
