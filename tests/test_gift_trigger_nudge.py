@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from factories import CATALOGUE, NOW, cart, volume
 from plugin import Cart, CartLine, RuleBook, quote_cart
-from plugin.engine.order_rules import TRIGGER_CANDIDATES
+from plugin.engine.order_rules import TRIGGER_CANDIDATES, trigger_gift_offers
 from plugin.engine.rules import FreeGift, SpendDiscount, SpendStep
 from shop import csrf_client
 
@@ -68,6 +68,15 @@ def test_the_cheapest_product_in_stock_not_in_the_cart_is_the_one_named():
 ])
 def test_no_nudge_promises_a_gift_the_cart_would_not_get(rule, products):
     assert nudges(quote(cart(("spray", 1)), rule, products=products)) == []
+
+
+def test_a_gift_out_of_stock_or_unknown_costs_no_quote_at_all():
+    def price_with(additions):
+        raise AssertionError(f"quoted {additions}")
+    sold_out = {**CATALOGUE, "tote": replace(CATALOGUE["tote"], in_stock=False)}
+    q = quote(cart(("spray", 1)), gift())
+    for rule, products in ((gift(), sold_out), (gift(product="ghost"), CATALOGUE)):
+        assert trigger_gift_offers(cart(("spray", 1)), q, [rule], products, price_with, None, None, set()) == []
 
 
 def test_a_cart_that_holds_a_product_of_the_list_gets_no_nudge_but_the_gift_itself():
@@ -154,7 +163,7 @@ def gift_shops(draw):
     gift_id = draw(st.sampled_from(("tote", "socks", "brush", "ghost")))
     triggers.discard(gift_id)
     if not triggers:
-        triggers = {"ghost"}
+        triggers = {"sneakers"}  # never a gift here
     threshold = draw(st.sampled_from((None, None, 3_000, 10_000)))
     rule = gift(product=gift_id, triggers=triggers, threshold=threshold)
     others = draw(st.sampled_from(((), (volume("v", {2: 1_000}, categories=("shoe-care", "accessories")),),

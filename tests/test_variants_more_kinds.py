@@ -140,11 +140,15 @@ def test_a_buy_x_get_y_price_test_needs_confirming_and_says_its_own_discount(sho
     assert "price_test" in {warning["code"] for warning in created.json["warnings"]}
     path = f"{API}/buy-x-get-y/{created.json['id']}"
     # A new discount for B rewrites the words written from the old one; copy the shop wrote stays.
-    moved = admin.patch(path, json={"variants": [{"name": "A"}, dict(HALF, discount_percent=30, label_en="Mine")],
-                                    "confirm_price_test": True})
+    as_read = created.json["variants"][1]  # sent back as read, with a new discount and an English label of mine
+    moved = admin.patch(path, json={"variants": [{"name": "A"}, dict(HALF, label=as_read["label"], discount_percent=30,
+                                                                     label_en="Mine")], "confirm_price_test": True})
     assert moved.status_code == 200, moved.json
     assert [(v["label"], v["label_en"], v["discount_percent"]) for v in moved.json["variants"]] == [
         (None, None, None), ("2点買うと1点30%オフ", "Mine", 30)]
+    kept = admin.patch(path, json={"variants": [{"name": "A"}, dict(HALF, label="半額キャンペーン", discount_percent=20)],
+                                   "confirm_price_test": True})
+    assert kept.json["variants"][1]["label"] == "半額キャンペーン"  # the shop's own words are never rewritten
     ended = admin.patch(path, json={"variants": []})
     assert ended.status_code == 200 and ended.json["variants"] == [] and variant_rows(shop) == []
 

@@ -493,8 +493,7 @@ def trigger_gift_offers(cart, quote, order_rules: Sequence[Rule], products: Mapp
         candidates = [product for product in candidates if product.in_stock and product.id not in in_cart
                       and (max_added is None or product.price <= max_added)][:TRIGGER_CANDIDATES]
         for product in candidates:
-            with_gift = [(product, 1)] if gift.id in in_cart else [(product, 1), (gift, 1)]
-            if not any(discount.rule_id == rule.id for discount in price_with(with_gift).discounts):
+            if not any(discount.rule_id == rule.id for discount in price_with([(product, 1), (gift, 1)]).discounts):
                 continue
             after = price_with([(product, 1)])
             saving = after.discount_total - quote.discount_total
