@@ -465,6 +465,8 @@ def gift_offers(cart, quote, order_rules: Sequence[Rule], products: Mapping, pri
 
 #: Products of a gift's trigger list quoted at most, cheapest first, before the gift gets no nudge.
 TRIGGER_CANDIDATES = 3
+#: Carts quoted at most for these nudges per quote, over all gifts (most important first): bounded work.
+TRIGGER_QUOTES = 8
 
 
 def trigger_gift_offers(cart, quote, order_rules: Sequence[Rule], products: Mapping, price_with, locale: str | None,
@@ -480,6 +482,7 @@ def trigger_gift_offers(cart, quote, order_rules: Sequence[Rule], products: Mapp
 
     in_cart = {line.product_id for line in cart.lines}
     offers = []
+    budget = TRIGGER_QUOTES
     for rule in order_rules:
         if not isinstance(rule, FreeGift) or not rule.trigger_product_ids or rule.gift_product_id in offered:
             continue
@@ -493,6 +496,9 @@ def trigger_gift_offers(cart, quote, order_rules: Sequence[Rule], products: Mapp
         candidates = [product for product in candidates if product.in_stock and product.id not in in_cart
                       and (max_added is None or product.price <= max_added)][:TRIGGER_CANDIDATES]
         for product in candidates:
+            if budget <= 0:
+                return offers
+            budget -= 2  # the promise's cart, then the click's
             if not any(discount.rule_id == rule.id for discount in price_with([(product, 1), (gift, 1)]).discounts):
                 continue
             after = price_with([(product, 1)])
