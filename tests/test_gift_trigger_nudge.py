@@ -79,6 +79,23 @@ def test_a_gift_out_of_stock_or_unknown_costs_no_quote_at_all():
         assert trigger_gift_offers(cart(("spray", 1)), q, [rule], products, price_with, None, None, set()) == []
 
 
+def test_many_gifts_cost_at_most_the_budget_of_quotes_and_the_most_important_is_nudged():
+    from plugin.engine.order_rules import TRIGGER_QUOTES
+    calls = []
+    gifts = [gift(f"g{n}", product=f"gift{n}", triggers=("ghost", "scarf", "cap", "socks", "sneakers"),
+                  threshold=10**9 if n else None) for n in range(10)]  # all but g0 need a spend no cart reaches
+    products = {**CATALOGUE, **{f"gift{n}": replace(CATALOGUE["tote"], id=f"gift{n}") for n in range(10)}}
+    q = quote(cart(("spray", 1)), *gifts, products=products)
+
+    def price_with(additions):
+        calls.append(additions)
+        return quote(cart(("spray", 1)).adding(additions), *gifts, products=products, with_offers=False)
+    found = trigger_gift_offers(cart(("spray", 1)), q, gifts[1:] + gifts[:1], products, price_with, None, None, set())
+    assert len(calls) <= TRIGGER_QUOTES and found == []  # the budget ran out on the gifts no product earns
+    found = trigger_gift_offers(cart(("spray", 1)), q, gifts, products, price_with, None, None, set())
+    assert [offer.rule_id for offer in found] == ["g0"]
+
+
 def test_a_cart_that_holds_a_product_of_the_list_gets_no_nudge_but_the_gift_itself():
     q = quote(cart(("sneakers", 1)), gift(triggers=("sneakers", "cap")))
     assert [offer.kind for offer in q.offers] == ["free_gift"]

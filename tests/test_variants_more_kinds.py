@@ -231,6 +231,20 @@ def test_a_shops_code_cannot_save_a_spend_variant_with_a_discount(shop):
     assert counts(shop) == (0, 0, 0)
 
 
+def test_a_variant_edited_by_hand_that_its_kind_refuses_skips_the_test_not_the_rule(shop, admin):
+    app, db, tsuide, adapter = shop
+    created = admin.post(f"{API}/free-gifts", json=dict(GIFT, variants=[{"name": "A"}, COPY_B])).json
+    with app.app_context():  # a button label written straight into the table, past every check
+        db.session.execute(models.Variant.__table__.update().where(models.Variant.name == "B")
+                           .values(button_label="今すぐ追加"))
+        db.session.execute(models.State.__table__.update().values(version=models.State.version + 1))
+        db.session.commit()
+    with app.test_request_context():
+        snapshot, _ = tsuide._state().store.current(db.session, None)
+    assert created["id"] in snapshot.by_id and created["id"] not in snapshot.tests
+    assert any("free gift's button" in problem for problem in snapshot.problems)
+
+
 def test_export_and_import_carry_the_three_kinds_variants(shop, admin):
     admin.post(f"{API}/buy-x-get-y", json=dict(BXGY, variants=[{"name": "A"}, HALF], confirm_price_test=True))
     admin.post(f"{API}/spend-discounts", json=dict(SPEND, variants=[{"name": "A"}, COPY_B]))
