@@ -182,6 +182,19 @@ def spend_many_groups(lines):
     return cart, rules + _spend_rules(plain.subtotal - plain.discount_total, plain.subtotal), products
 
 
+def trigger_gifts(gifts):
+    """A 10-line cart and ``gifts`` free gifts, each earned by 200 products the cart lacks (in stock, within
+    reach): every gift's "Xを追加でノベルティプレゼント" is tried, until the nudges' budget of quotes runs out."""
+    cart, rules, products = long_cart(10)
+    for n in range(200):
+        products[f"t{n}"] = Product(f"t{n}", "t", 500 + n)
+    for g in range(gifts):
+        products[f"gift{g}"] = Product(f"gift{g}", "gift", 1_000)
+        rules.append(FreeGift(id=f"tg{g}", label="gift", currency="JPY", gift_product_id=f"gift{g}",
+                              trigger_product_ids=frozenset(f"t{n}" for n in range(200))))
+    return cart, rules, products
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=50)
@@ -205,6 +218,7 @@ def main() -> None:
     cases += [("10 lines, 10,000 rules", many_rules())]
     cases += [(f"{n} lines, chained rules + 5×10 spend steps, 3 gifts", spend_ladder(n)) for n in (10, 50, 200)]
     cases += [(f"{n} one-unit bundles + 5×10 spend steps, 3 gifts", spend_many_groups(n)) for n in (10, 50, 200)]
+    cases += [(f"10 lines, {g} gifts earned by 200 products each", trigger_gifts(g)) for g in (1, 20)]
     cases += [(f"{n} lines, buy 2 get 1 over one category", bxgy_category(n)) for n in (10, 200)]
     cases += [(f"{n} lines, buy 2 get 1 + limited volume", bxgy_category(n, True)) for n in (10, 200)]
     cases += [(f"K={k} buy-X-get-Y + K bundles overlapping", bxgy_overlapping(k)) for k in (1, 5, 20)]

@@ -75,6 +75,40 @@ def fill_labels(kind: str, data: dict, default_locale: str, currency: str, befor
             data[field] = generated
 
 
+def fill_variant_labels(kind: str, data: dict, default_locale: str, currency: str,
+                        before: Mapping | None = None) -> None:
+    """A buy X get Y variant with its own discount says that discount: each label it leaves empty (or as written
+    from its discount as saved in ``before``) is written from the rule's values with the variant's discount, so
+    a variant at 50% never reads "2点買うと1点無料". ``data["variants"]`` is replaced, changed copies inside."""
+    if kind != "buy-x-get-y" or not isinstance(data.get("variants"), list):
+        return
+    main = "en" if default_locale == "en" else "ja"
+    merged = {**(before or {}), **data}
+    saved = {variant.get("name"): variant for variant in (before or {}).get("variants") or []
+             if isinstance(variant, dict)}
+    variants = []
+    for variant in data["variants"]:
+        if not isinstance(variant, dict) or _price(dict(variant, pricing_mode=merged.get("pricing_mode") or "percent_off")) is None:
+            variants.append(variant)
+            continue
+        variant = dict(variant)
+        own = {**merged, "discount_percent": variant.get("discount_percent"), "pricing_value": variant.get("pricing_value")}
+        earlier = saved.get(variant.get("name"))
+        was = earlier and {**before, "discount_percent": earlier.get("discount_percent"),
+                           "pricing_value": earlier.get("pricing_value")}
+        for field, locale in (("label", main), ("label_en", "en")):
+            if field == "label_en" and main == "en":
+                continue
+            current = variant.get(field)
+            if current and not (was and current == label_for(kind, was, locale, currency)):
+                continue
+            generated = label_for(kind, own, locale, currency)
+            if generated:
+                variant[field] = generated
+        variants.append(variant)
+    data["variants"] = variants
+
+
 def _numbers(text: str) -> set[Decimal]:
     """The numbers a label mentions; "7割" is 70 (percent), as Japanese copy writes a tenth."""
     found = set()

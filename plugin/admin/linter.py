@@ -29,7 +29,7 @@ from datetime import datetime
 
 from ..engine.money import FULL_BASIS_POINTS, percent_of
 from ..engine.quote import quote_cart
-from ..engine.rules import BuyXGetY, FixedBundle, FreeGift, Rule, RuleBook, RuleError, VolumeDiscount
+from ..engine.rules import BuyXGetY, FixedBundle, FreeGift, Rule, RuleBook, RuleError, SpendDiscount, VolumeDiscount
 from ..engine.savings import saving_of
 from ..engine.values import MAX_LINE_QUANTITY, Cart, CartLine, Product
 from ..engine.variants import VariantSpec, apply_variant
@@ -160,28 +160,67 @@ def _when(rule: Rule, now: datetime) -> datetime:
     return max(now, rule.starts_at) if rule.starts_at is not None else now
 
 
+def _named_by(rule: Rule, product: Product) -> bool:
+    return product.id in _products_of(rule) or (
+        product.category is not None and product.category in getattr(rule, "categories", ()))
+
+
+def step_carts(rule: SpendDiscount, products: Mapping[str, Product], others: Sequence[Rule] = ()) -> list[Cart]:
+    """A spend discount's carts: for each step, the fewest units that reach it of the cheapest product in stock
+    that no item rule of ``others`` names (so only order rules compete with it there)."""
+    in_stock = sorted((p for p in products.values() if p.in_stock and p.price > 0
+                       and not any(_named_by(other, p) for other in others)), key=lambda p: (p.price, p.id))
+    if not in_stock:
+        return []
+    cheapest = in_stock[0]
+    carts = []
+    for step in rule.steps:
+        units = -(-step.threshold // cheapest.price)
+        if units <= MAX_LINE_QUANTITY:
+            carts.append(Cart((CartLine(cheapest.id, units, cheapest.price),)))
+    return carts
+
+
 def _shadowed(rule: Rule, live: Sequence[Rule], products, now, floor_bp, currency) -> Finding | None:
-    cart = smallest_cart(rule, products)
-    if cart is None or rule.paused:
+    """Another rule gives the discount instead on the rule's own smallest cart (a spend discount: on the cart
+    of every one of its steps, since a higher step may save more than the rule that wins the first)."""
+    if rule.paused:
         return None
+    if isinstance(rule, SpendDiscount):
+        carts = step_carts(rule, products, live) if rule.currency == currency else []
+    else:
+        carts = [cart for cart in (smallest_cart(rule, products),) if cart is not None]
     at = _when(rule, now)
-    if not _gets_discount(rule, RuleBook((rule,)), cart, products, at, floor_bp, currency):
-        return None  # it saves nothing even alone (a margin floor, say): not another rule's doing
     others = [other for other in live if other.id != rule.id]
-    book = RuleBook((rule, *others))
-    quote = quote_cart(cart, book, products, now=at, currency=currency, with_offers=False, margin_floor_bp=floor_bp)
-    if any(d.rule_id == rule.id and d.amount > 0 for d in quote.discounts):
+    winners = []
+    for cart in carts:
+        if not _gets_discount(rule, RuleBook((rule,)), cart, products, at, floor_bp, currency):
+            return None  # it saves nothing even alone (a margin floor, say): not another rule's doing
+        book = RuleBook((rule, *others))
+        quote = quote_cart(cart, book, products, now=at, currency=currency, with_offers=False, margin_floor_bp=floor_bp)
+        if any(d.rule_id == rule.id and d.amount > 0 for d in quote.discounts):
+            return None
+        winners += [d.label for d in quote.discounts if d.label not in winners]
+    if not carts:
         return None
-    winners = ", ".join(d.label for d in quote.discounts) or "?"
     return Finding("shadowed", ("priority", "stackable"),
-                   "Never applies: on its own smallest cart, %(first)s gives the discount instead.", {"first": winners})
+                   "Never applies: on its own smallest cart, %(first)s gives the discount instead.",
+                   {"first": ", ".join(winners) or "?"})
 
 
 def _signature(rule: Rule) -> tuple | None:
+    """What two rules share when one duplicates the other: kind, products (or condition) and pricing."""
     if isinstance(rule, FixedBundle):
         return ("bundle", frozenset((i.product_id, i.quantity) for i in rule.items), rule.mode, rule.value)
     if isinstance(rule, VolumeDiscount):
         return ("volume", rule.product_ids, rule.categories, rule.tiers)
+    if isinstance(rule, BuyXGetY):
+        return ("buy_get", rule.buy_product_ids, rule.buy_categories, rule.buy_quantity, rule.get_product_ids,
+                rule.get_categories, rule.get_quantity, rule.mode, rule.value)
+    if isinstance(rule, SpendDiscount):
+        return ("spend", rule.currency, rule.steps)
+    if isinstance(rule, FreeGift):
+        return ("gift", rule.currency, rule.gift_product_id, rule.threshold, rule.trigger_product_ids)
     return None
 
 
@@ -235,16 +274,19 @@ def _margin(rule: Rule, products, shop_floor_bp: int | None, variants: Sequence[
                 found.append(Finding("below_margin", ("tiers",), "%(first)s would sell for %(second)s, below cost "
                                      "plus the margin floor.", {"first": product.name, "second": format_money(sale, currency, "ja")}))
                 break
-    elif isinstance(rule, BuyXGetY):  # a get unit at the rule's discount
-        for product in sorted(products.values(), key=lambda p: p.id):
-            if product.cost is None or not rule.gets(product.id, product.category):
-                continue
-            off = percent_of(product.price, rule.value) if rule.mode.value == "percent_off" else rule.value
-            sale = max(0, product.price - off)
-            if sale < minimum(product.cost):
-                found.append(Finding("below_margin", ("pricing_value",), "%(first)s would sell for %(second)s, below "
-                                     "cost plus the margin floor.", {"first": product.name, "second": format_money(sale, currency, "ja")}))
-                break
+    elif isinstance(rule, BuyXGetY):  # a get unit at the rule's discount, and at each variant's
+        checks = [("pricing_value", rule.value)] + [("variants", v.pricing_value) for v in variants
+                                                    if v.pricing_value is not None]
+        for where, value in checks:
+            for product in sorted(products.values(), key=lambda p: p.id):
+                if product.cost is None or not rule.gets(product.id, product.category):
+                    continue
+                off = percent_of(product.price, value) if rule.mode.value == "percent_off" else value
+                sale = max(0, product.price - off)
+                if sale < minimum(product.cost):
+                    found.append(Finding("below_margin", (where,), "%(first)s would sell for %(second)s, below cost "
+                                         "plus the margin floor.", {"first": product.name, "second": format_money(sale, currency, "ja")}))
+                    break
     return found
 
 

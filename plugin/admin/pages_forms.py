@@ -54,6 +54,8 @@ OFFER_FIELDS = (*TERMS, ("kind", TEXT), ("accept_label", TEXT), ("accept_label_e
 VARIANT_COPY = (("name", TEXT), ("weight", INT), ("label", TEXT), ("label_en", TEXT), ("button_label", TEXT),
                 ("button_label_en", TEXT))
 VARIANT_ROW = (*VARIANT_COPY, ("pricing_value", PRICE))
+#: A spend discount's or a free gift's variant: its copy only (no discount to vary, no button of the shop's words).
+VARIANT_LABELS = VARIANT_COPY[:4]
 
 
 @dataclass(frozen=True)
@@ -75,16 +77,18 @@ SPECS = {
     "buy-x-get-y": FormSpec((*RULE_TERMS, ("buy_quantity", INT), ("get_quantity", INT), ("pricing_mode", TEXT),
                              ("pricing_value", PRICE), ("max_applications", INT), ("buy_categories", LIST),
                              ("get_categories", LIST)),
-                            {"buy_product_ids": ((None, TEXT),), "get_product_ids": ((None, TEXT),)}),
+                            {"buy_product_ids": ((None, TEXT),), "get_product_ids": ((None, TEXT),),
+                             "variants": VARIANT_ROW}),
     "shipping-thresholds": FormSpec((*TERMS, ("currency", TEXT), ("threshold", MONEY), ("fee", MONEY),
                                      ("count_before_discounts", BOOL)),
                                     {"fee_steps": (("threshold", MONEY), ("fee", MONEY)),
                                      "rewards": (("threshold", MONEY), ("label", TEXT), ("label_en", TEXT))}),
     "spend-discounts": FormSpec((*RULE_TERMS, ("currency", TEXT)),
-                                {"steps": (("threshold", MONEY), ("amount_off", MONEY), ("discount_percent", PERCENT))}),
+                                {"steps": (("threshold", MONEY), ("amount_off", MONEY), ("discount_percent", PERCENT)),
+                                 "variants": VARIANT_LABELS}),
     "free-gifts": FormSpec((*TERMS, ("currency", TEXT), ("gift_product_id", TEXT), ("threshold", MONEY),
                             ("per_customer_cap", INT), ("global_cap", INT)),
-                           {"trigger_products": ((None, TEXT),)}),
+                           {"trigger_products": ((None, TEXT),), "variants": VARIANT_LABELS}),
     "post-purchase-offers": FormSpec(OFFER_FIELDS, {"items": ITEM_ROW, "trigger_products": ((None, TEXT),),
                                                     "variants": VARIANT_ROW},
                                      downsell=True),

@@ -335,8 +335,8 @@ def margin_warnings(rule) -> list[MarginWarning]:
 
 
 def variant_margin_warnings(rule, variants: list[dict]) -> list[MarginWarning]:
-    """:func:`margin_warnings` of each A/B variant that sets its own discount on a fixed bundle."""
-    if not isinstance(rule, FixedBundle):
+    """:func:`margin_warnings` of each A/B variant that sets its own discount on a fixed bundle or a buy X get Y."""
+    if not isinstance(rule, (FixedBundle, BuyXGetY)):
         return []
     found: list[MarginWarning] = []
     for variant in variants:

@@ -198,10 +198,46 @@ class VariantSchema(_Strict):
                        "minor unit; empty: the offer's own."})
 
 
-def _variants():
+class _CopyVariantSchema(VariantSchema):
+    """A variant of a kind with no single discount to vary and no button of the shop's words: it tests its copy
+    (``label``, ``label_en``). A discount or a button it sends is refused by field (the engine refuses them too)."""
+
+    #: Why this kind's variants take no discount, and no button.
+    no_price = ""
+    no_button = ""
+
+    @validates_schema
+    def _copy_only(self, data, **kwargs):
+        errors = {}
+        for name, attribute in ((PERCENT_FIELD, "discount_bp"), (AMOUNT_FIELD, AMOUNT_FIELD)):
+            if data.get(attribute) is not None:
+                errors[name] = [self.no_price]
+        for name in ("button_label", "button_label_en"):
+            if data.get(name):
+                errors[name] = [self.no_button]
+        if errors:
+            raise ValidationError(errors)
+
+
+class SpendVariantSchema(_CopyVariantSchema):
+    """A spend discount's variant: its copy only (the discount line and the ladder's words; no button)."""
+
+    no_price = ("A spend discount's steps are several discounts, not one a variant could change: its variants "
+                "test copy only. Leave the discount empty.")
+    no_button = "A spend discount has no button in the cart (it applies by itself): leave the button empty."
+
+
+class GiftVariantSchema(_CopyVariantSchema):
+    """A free gift's variant: its copy only (the gift is free; its button always says what it adds)."""
+
+    no_price = "A free gift has no discount to test (the gift is free): its variants test copy only."
+    no_button = "A free gift's button always says what it adds (Add your free gift): leave the button empty."
+
+
+def _variants(schema: type[VariantSchema] = VariantSchema, what: str = ""):
     """How many variants and which names or discounts go together is the engine's to check, on save."""
-    return fields.List(fields.Nested(VariantSchema), load_default=list, validate=validate.Length(max=5), metadata={
-        "description": "A/B variants: none, or 2 to 5. Changing weights or names mid-test moves visitors."})
+    return fields.List(fields.Nested(schema), load_default=list, validate=validate.Length(max=5), metadata={
+        "description": "A/B variants: none, or 2 to 5. Changing weights or names mid-test moves visitors." + what})
 
 
 
@@ -349,6 +385,9 @@ class BuyGetSchema(_Priced, RuleTermsSchema):
     pricing_value = _amount_value()
     max_applications = Whole(allow_none=True, validate=validate.Range(min=1, max=10**6), metadata={
         "description": "At most this many groups per order; empty: as many as the cart forms."})
+    variants = _variants(what=" A variant's discount_percent (percent_off) or pricing_value (amount_off) "
+                         "replaces the discount of each get unit.")
+    confirm_price_test = _confirm_price_test()
 
     @validates_schema
     def _sets(self, data, *, partial=None, **kwargs):
@@ -411,6 +450,7 @@ class SpendSchema(RuleTermsSchema):
     currency = Text(required=True, validate=validate.Regexp(r"^[A-Z]{3}$", error="Use a code like JPY."))
     steps = fields.List(fields.Nested(SpendStepSchema), required=True, validate=validate.Length(min=1, max=10),
                         metadata={"description": "Each step from a higher threshold, taking more off there."})
+    variants = _variants(SpendVariantSchema, " A spend discount's variants test its copy only (label, label_en).")
 
     @validates_schema
     def _steps(self, data, **kwargs):
@@ -431,6 +471,7 @@ class GiftSchema(TermsSchema):
     per_customer_cap = Whole(allow_none=True, validate=validate.Range(min=1, max=10**6))
     global_cap = Whole(allow_none=True, validate=validate.Range(min=1, max=10**9),
                        metadata={"description": "Gifts in total (first N): while stocks last."})
+    variants = _variants(GiftVariantSchema, " A free gift's variants test its copy only (label, label_en).")
 
     @validates_schema
     def _condition(self, data, *, partial=None, **kwargs):

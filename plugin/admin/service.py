@@ -146,6 +146,7 @@ def with_labels(kind: Kind, body, before: dict | None = None):
     config = current_app.config
     try:
         copy.fill_labels(kind.name, body, config["TSUIDE_DEFAULT_LOCALE"], config["TSUIDE_CURRENCY"], before)
+        copy.fill_variant_labels(kind.name, body, config["TSUIDE_DEFAULT_LOCALE"], config["TSUIDE_CURRENCY"], before)
     except (TypeError, KeyError, ValueError, AttributeError, ArithmeticError):
         pass  # malformed values: the schema names what is wrong
     return body

@@ -429,10 +429,11 @@ def ladder(priced: OrderPriced, order_rules: Sequence[Rule], products: Mapping, 
 
 
 def gift_offers(cart, quote, order_rules: Sequence[Rule], products: Mapping, price_with,
-                locale: str | None) -> list:
+                locale: str | None, max_added: int | None = None) -> list:
     """Earned gifts not in the cart yet, each priced by quoting the cart with one unit of it added.
 
-    Only a gift in stock, whose cart gets the gift's discount, is offered (``kind`` ``"free_gift"``).
+    Only a gift in stock, whose cart gets the gift's discount, is offered (``kind`` ``"free_gift"``); then
+    the gifts a product would earn (:func:`trigger_gift_offers`, within ``max_added``).
     """
     from .values import CartLine, Offer
 
@@ -456,4 +457,57 @@ def gift_offers(cart, quote, order_rules: Sequence[Rule], products: Mapping, pri
         offers.append(Offer(kind="free_gift", rule_id=rule.id, label=rule.label_for(locale),
                             add=(CartLine(product.id, 1, product.price),), added_price=product.price, saving=saving,
                             new_total=after.total, products=(product,)))
+    offers += trigger_gift_offers(cart, quote, order_rules, products, price_with, locale, max_added, offered)
+    return offers
+
+
+# -- "Xを追加でノベルティプレゼント": a gift a product would earn ---------------------------------------------
+
+#: Products of a gift's trigger list quoted at most, cheapest first, before the gift gets no nudge.
+TRIGGER_CANDIDATES = 3
+#: Carts quoted at most for these nudges per quote, over all gifts (most important first): bounded work.
+TRIGGER_QUOTES = 8
+
+
+def trigger_gift_offers(cart, quote, order_rules: Sequence[Rule], products: Mapping, price_with, locale: str | None,
+                        max_added: int | None, offered: set[str]) -> list:
+    """Gifts earned by products when the cart holds none of them: one unit of the cheapest such product (known,
+    in stock, not in the cart, within ``max_added`` at list price), ``kind`` ``"gift_trigger"``.
+
+    Offered only while the gift is in stock and when the cart with the product and the gift gets the gift's
+    discount; the click adds the product alone, so ``saving`` and ``new_total`` are those of the cart with it.
+    ``offered`` holds the gift products offered already (one nudge per gift product); it is updated.
+    """
+    from .values import CartLine, Offer
+
+    in_cart = {line.product_id for line in cart.lines}
+    offers = []
+    budget = TRIGGER_QUOTES
+    for rule in order_rules:
+        if not isinstance(rule, FreeGift) or not rule.trigger_product_ids or rule.gift_product_id in offered:
+            continue
+        if not rule.trigger_product_ids.isdisjoint(in_cart):
+            continue  # earned by the cart's products already: the ladder or the gift's own offer says the rest
+        gift = products.get(rule.gift_product_id)
+        if gift is None or not gift.in_stock:
+            continue  # an out-of-stock gift is never promised
+        candidates = sorted((products[pid] for pid in rule.trigger_product_ids if pid in products),
+                            key=lambda product: (product.price, product.id))
+        candidates = [product for product in candidates if product.in_stock and product.id not in in_cart
+                      and (max_added is None or product.price <= max_added)][:TRIGGER_CANDIDATES]
+        for product in candidates:
+            if budget <= 0:
+                return offers
+            budget -= 2  # the promise's cart, then the click's
+            if not any(discount.rule_id == rule.id for discount in price_with([(product, 1), (gift, 1)]).discounts):
+                continue
+            after = price_with([(product, 1)])
+            saving = after.discount_total - quote.discount_total
+            if saving < 0:
+                continue  # never says "save" less than nothing
+            offered.add(gift.id)
+            offers.append(Offer(kind="gift_trigger", rule_id=rule.id, label=rule.label_for(locale),
+                                add=(CartLine(product.id, 1, product.price),), added_price=product.price,
+                                saving=saving, new_total=after.total, products=(product,)))
+            break
     return offers

@@ -151,7 +151,7 @@ def quote_cart(
     max_added = None if max_added_ratio_bp is None else subtotal * max_added_ratio_bp // 10_000
     offers = cart_offers(cart, quote, live, products, price_with, locale, companions, max_offers, max_added)
     if order_live:  # an earned gift not yet in the cart comes first: it costs nothing
-        offers = order_rules.gift_offers(cart, quote, order_live, products, price_with, locale) + offers
+        offers = order_rules.gift_offers(cart, quote, order_live, products, price_with, locale, max_added) + offers
     return replace(
         quote,
         offers=tuple(offers[:max_offers] if max_offers is not None else offers),

@@ -254,3 +254,19 @@ def priced_items(add: tuple[CartLine, ...], price: int) -> tuple[CartLine, ...]:
         if extra:
             items.append(CartLine(line.product_id, extra, base + 1))
     return tuple(items)
+
+
+#: Offer kinds a next delivery is never suggested (docs/engine.md, "Spend discounts and gifts on a next
+#: delivery"): a gift costs nothing, and "add X to get the gift" would not get the delivery its gift (a renewal
+#: adds the products alone).
+NOT_FOR_RENEWALS = frozenset({"free_gift", "gift_trigger"})
+
+
+def renewal_price(offer) -> int | None:
+    """What ``offer`` (an :class:`~.values.Offer` of the next delivery's quote) makes that delivery cost more,
+    ``added_price - saving`` (spend steps and gifts the delivery reaches with it included), or ``None`` when it
+    is no add-on: a gift's offer, or a price of zero or less."""
+    if offer.kind in NOT_FOR_RENEWALS:
+        return None
+    price = offer.added_price - offer.saving
+    return price if price > 0 else None

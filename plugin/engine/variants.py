@@ -6,6 +6,11 @@ discount (``pricing_value``, in the offer's own pricing mode); whatever it
 leaves empty stays the offer's own, so a variant with nothing set is the
 control. The engine prices the variant's rule, so the price a visitor sees
 is the price they are charged.
+
+What a variant may set depends on the kind (:func:`refusals`): a discount only where the offer has one
+value to vary (a fixed bundle's and a buy X get Y's ``value``, a thank-you offer's); a button only where
+the cart shows the offer with a button of the shop's words (not a spend discount, which has none, nor a
+free gift, whose button always says what it adds). Everything else refused is named by field.
 """
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from .assignment import assign
-from .rules import FixedBundle, RuleError
+from .rules import BuyXGetY, FixedBundle, FreeGift, RuleError, SpendDiscount, VolumeDiscount
 
 #: A variant's name: short, shown in the admin and written to every event.
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,31}$")
@@ -55,8 +60,44 @@ class VariantSpec:
         return tuple((code, text) for code, text in (("ja", self.button_label), ("en", self.button_label_en)) if text)
 
 
-def check_variants(specs: Sequence[VariantSpec], can_price: bool) -> None:
-    """Raise :class:`RuleError` (field ``variants``) naming everything wrong with a test's arms."""
+#: Why a variant of each kind may not set its own discount (``pricing_value``).
+NO_PRICE = {
+    VolumeDiscount: "a volume discount's tiers are several discounts, not one a variant could change: test its "
+                    "copy (leave the discount empty).",
+    SpendDiscount: "a spend discount's steps are several discounts, not one a variant could change: test its "
+                   "copy (leave the discount empty).",
+    FreeGift: "a free gift has no discount to test (the gift is free): test its copy (leave the discount empty).",
+}
+#: Why a variant of each kind may not set a button label (the cart shows none of the shop's words there).
+NO_BUTTON = {
+    SpendDiscount: "a spend discount has no button in the cart (it applies by itself): leave the button empty.",
+    FreeGift: "a free gift's button always says what it adds (\"Add your free gift\"): leave the button empty.",
+}
+
+
+def _kind_of(offer: object, table: Mapping[type, str]) -> str | None:
+    return next((message for kind, message in table.items() if isinstance(offer, kind)), None)
+
+
+def refusals(offer: object, spec: VariantSpec) -> dict[str, list[str]]:
+    """What ``spec`` sets that a variant of ``offer`` may not, by the variant's field (``{}``: nothing)."""
+    found: dict[str, list[str]] = {}
+    if spec.pricing_value is not None and not can_price(offer):
+        found["pricing_value"] = [_kind_of(offer, NO_PRICE) or
+                                  "only bundles, buy X get Y and thank-you offers can test a different discount."]
+    no_button = _kind_of(offer, NO_BUTTON)
+    if no_button:
+        for name in ("button_label", "button_label_en"):
+            if getattr(spec, name):
+                found[name] = [no_button]
+    return found
+
+
+def check_variants(specs: Sequence[VariantSpec], can_price: bool, offer: object = None) -> None:
+    """Raise :class:`RuleError` (field ``variants``) naming everything wrong with a test's arms.
+
+    With ``offer`` (the engine's rule or thank-you offer), what its kind refuses (:func:`refusals`) is named too.
+    """
     messages = []
     if len(specs) == 1:
         messages.append("An A/B test needs at least two variants (or none).")
@@ -70,8 +111,11 @@ def check_variants(specs: Sequence[VariantSpec], can_price: bool) -> None:
             messages.append(f"{spec.name!r} is reserved for the holdout: choose another name.")
         if not isinstance(spec.weight, int) or not 1 <= spec.weight <= 100:
             messages.append(f"{spec.name}: the weight is a whole number from 1 to 100.")
-        if spec.pricing_value is not None and not can_price:
-            messages.append(f"{spec.name}: only bundles and thank-you offers can test a different discount.")
+        refused = refusals(offer, spec) if offer is not None else {}
+        if spec.pricing_value is not None and not can_price and "pricing_value" not in refused:
+            messages.append(f"{spec.name}: only bundles, buy X get Y and thank-you offers can test a different "
+                            "discount.")
+        messages += [f"{spec.name}: {message}" for field_messages in refused.values() for message in field_messages]
     if messages:
         raise RuleError({"variants": messages})
 
@@ -96,10 +140,11 @@ def apply_variant(offer: Offer, spec: VariantSpec) -> Offer:
     discount above 100%), with the variant's name in the message.
     """
     try:
+        refused = refusals(offer, spec)
+        if refused:
+            raise RuleError({"variants": [message for messages in refused.values() for message in messages]})
         changed = _with_copy(offer, spec)
-        if spec.pricing_value is not None:
-            if not hasattr(changed, "value"):
-                raise RuleError({"variants": ["Only bundles and thank-you offers can test a different discount."]})
+        if spec.pricing_value is not None:  # (a kind with no value to vary was refused above)
             changed = replace(changed, value=spec.pricing_value)
         if spec.button_pairs and hasattr(changed, "accept_label"):
             changed = replace(changed, accept_label=spec.button_pairs)
@@ -110,8 +155,8 @@ def apply_variant(offer: Offer, spec: VariantSpec) -> Offer:
 
 
 def can_price(offer: object) -> bool:
-    """Whether a variant of ``offer`` may set its own discount."""
-    return isinstance(offer, FixedBundle) or (hasattr(offer, "accept_label") and hasattr(offer, "value"))
+    """Whether a variant of ``offer`` may set its own discount: the kinds with one ``value`` to vary."""
+    return isinstance(offer, (FixedBundle, BuyXGetY)) or (hasattr(offer, "accept_label") and hasattr(offer, "value"))
 
 
 def choose(visitor_id: str, offer_id: str, specs: Sequence[VariantSpec], *, salt: str) -> VariantSpec | None:

@@ -67,8 +67,9 @@ class Snapshot:
         for rule in rules:
             if isinstance(rule, (FixedBundle, VolumeDiscount)):
                 ids |= rule.product_ids
-            elif isinstance(rule, FreeGift):
+            elif isinstance(rule, FreeGift):  # and the products that earn it, for "Xを追加でノベルティプレゼント"
                 ids.add(rule.gift_product_id)
+                ids |= rule.trigger_product_ids
         return ids
 
 
@@ -140,7 +141,7 @@ def _load_tests(
             tests[rule_id] = tuple(arms)
             continue
         try:
-            check_variants(arms, can_price(rules[rule_id]))
+            check_variants(arms, can_price(rules[rule_id]), rules[rule_id])
             built = {(rule_id, spec.name): apply_variant(rules[rule_id], spec) for spec in arms}
         except RuleError as error:
             problems.append(f"the A/B test of rule {rule_id} is skipped: {error}")

@@ -354,7 +354,7 @@ def variant_errors(offer, variants) -> dict[str, list[str]]:
         return {"variants": [f"{', '.join(in_percent)}: discount_percent is for a percent-off offer; give this "
                              "offer's variants pricing_value (an amount in the currency's minor unit)."]}
     try:
-        check_variants(specs, can_price(offer))
+        check_variants(specs, can_price(offer), offer)
         for spec in specs:
             apply_variant(offer, spec)
     except engine.RuleError as error:

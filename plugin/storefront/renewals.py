@@ -26,7 +26,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..engine.subscriptions import Subscription, priced_items
+from ..engine.subscriptions import Subscription, priced_items, renewal_price
 from ..engine.values import Cart, CartLine, Offer, Product
 from ..errors import NotAddable, OfferUnavailable, PaymentFailed, UnknownOffer
 from ..storage.base import utcnow
@@ -116,8 +116,8 @@ def renewal_offers(tsuide, subscription: Subscription, now: datetime | None = No
     found = []
     for offer in quote.offers:
         ids = {line.product_id for line in offer.add}
-        price = offer.added_price - offer.saving  # what the delivery costs more with them: the engine's figure
-        if not ids or ids & (held | added | declined) or price <= 0:
+        price = renewal_price(offer)  # what the delivery costs more with them: the engine's figure, or None
+        if not ids or ids & (held | added | declined) or price is None:
             continue  # never what the delivery holds, was added, or was declined
         if not feeds_renewals(tsuide, offer.rule_id):
             continue  # the admin left this rule (or mined pairs) out of renewals
