@@ -467,3 +467,38 @@ def test_the_dashboard_reports_a_spend_discount_and_a_gift_per_variant(store):
     assert {(spend["id"], "A"), (spend["id"], "B")} <= set(seen) and recorded == set(
         (offer_id, variant) for offer_id, variant in seen)
     assert all(count == 1 for (offer_id, _), count in seen.items() if offer_id == spend["id"])
+
+
+# -- a bundle's variant says its own discount when the offer's words would not be true of it -------------------
+
+KIT = {"items": [{"product_id": "spray", "quantity": 1}, {"product_id": "brush", "quantity": 1},
+                 {"product_id": "cleaner", "quantity": 1}], "pricing_mode": "percent_off", "discount_percent": 20}
+
+
+def test_a_bundle_variant_at_another_discount_never_shows_the_offers_number(shop, admin):
+    created = admin.post(f"{API}/bundles", json=dict(KIT, label="", variants=[{"name": "A"}, {"name": "B",
+                                                                                 "discount_percent": 30}],
+                                                      confirm_price_test=True))
+    assert created.status_code == 201, created.json
+    assert "20" in created.json["label"]  # written from the values: "3点で20%オフ"
+    control, challenger = created.json["variants"]
+    assert (control["label"], control["label_en"]) == (None, None)  # the control is the offer itself
+    assert "30" in challenger["label"] and "20" not in challenger["label"]
+    assert "30" in challenger["label_en"] and "20" not in challenger["label_en"]
+    assert challenger["discount_percent"] == 30
+
+
+def test_a_bundle_named_by_the_shop_keeps_its_name_in_every_variant(shop, admin):
+    created = admin.post(f"{API}/bundles", json=dict(KIT, label="シューケア3点セット", label_en="Shoe-care trio",
+                                                      variants=[{"name": "A"}, {"name": "B", "discount_percent": 30}],
+                                                      confirm_price_test=True))
+    assert created.status_code == 201, created.json
+    assert [(v["label"], v["label_en"]) for v in created.json["variants"]] == [(None, None), (None, None)]
+    # a name with a number the variant contradicts is not kept for it
+    moved = admin.patch(f"{API}/bundles/{created.json['id']}", json={"label": "3点で20%オフのセット", "label_en": "Trio",
+                                                                     "variants": [{"name": "A"}, {"name": "B",
+                                                                                  "discount_percent": 30}],
+                                                                     "confirm_price_test": True})
+    assert moved.status_code == 200, moved.json
+    challenger = moved.json["variants"][1]
+    assert "30" in challenger["label"] and challenger["label_en"] is None

@@ -77,10 +77,15 @@ def fill_labels(kind: str, data: dict, default_locale: str, currency: str, befor
 
 def fill_variant_labels(kind: str, data: dict, default_locale: str, currency: str,
                         before: Mapping | None = None) -> None:
-    """A buy X get Y variant with its own discount says that discount: each label it leaves empty (or as written
-    from its discount as saved in ``before``) is written from the rule's values with the variant's discount, so
-    a variant at 50% never reads "2点買うと1点無料". ``data["variants"]`` is replaced, changed copies inside."""
-    if kind != "buy-x-get-y" or not isinstance(data.get("variants"), list):
+    """A variant with its own discount says that discount, never the offer's.
+
+    Buy X get Y: each label the variant leaves empty (or as written from its discount as saved in ``before``) is
+    written from the rule's values with the variant's discount, so a variant at 50% never reads "2点買うと1点無料".
+    A bundle's label is often its name ("シューケアセット"), which a variant may keep: an empty variant label is
+    written from the variant's discount only when the offer's own label in that language names a number that is
+    none of the variant's values ("3点で20%オフ" for a variant at 30%). ``data["variants"]`` is replaced, changed
+    copies inside."""
+    if kind not in ("buy-x-get-y", "bundles") or not isinstance(data.get("variants"), list):
         return
     main = "en" if default_locale == "en" else "ja"
     merged = {**(before or {}), **data}
@@ -102,6 +107,9 @@ def fill_variant_labels(kind: str, data: dict, default_locale: str, currency: st
             current = variant.get(field)
             if current and not (was and current == label_for(kind, was, locale, currency)):
                 continue
+            offers_words = merged.get(field) or merged.get("label") or ""
+            if kind == "bundles" and not current and not _numbers(offers_words) - _values(kind, own):
+                continue  # the offer's own words stay true at the variant's discount
             generated = label_for(kind, own, locale, currency)
             if generated:
                 variant[field] = generated
