@@ -32,7 +32,7 @@ from .storage.percent import percent_number
 from .engine.values import Product
 from .errors import InvalidRequest, NotAddable, OfferUnavailable, PluginUnavailable, UnknownOffer
 from .storefront.quote_json import gets_json
-from .engine.rules import BuyXGetY, FixedBundle, ShippingThreshold, SpendDiscount, VolumeDiscount
+from .engine.rules import BuyXGetY, FixedBundle, FreeGift, ShippingThreshold, SpendDiscount, VolumeDiscount
 from .storefront.schemas import (
     AcceptSchema,
     AddToCartSchema,
@@ -237,8 +237,8 @@ def _product_additions(items: list[dict]) -> list[tuple[Product, int]]:
 
 
 def _product_page_offers(offers, added: set[str]) -> list[tuple[str, str | None]]:
-    """The product page's offers these items are credited to: a companion it names, a tier or a buy-X-get-Y that
-    counts them."""
+    """The offers these items are credited to: a product page's companion it names, a tier or a buy-X-get-Y that
+    counts them; a free gift they earn (the cart's "add X to get the gift")."""
     tsuide = _tsuide()
     credited = [(offer, None) for offer in offers if offer.startswith("pair:") and offer[5:] in added]
     rule_ids = [offer for offer in offers if offer.isdigit()]
@@ -253,6 +253,8 @@ def _product_page_offers(offers, added: set[str]) -> list[tuple[str, str | None]
                 credited.append((rule_id, exposure.variant_of(rule_id)))
             elif isinstance(rule, BuyXGetY) and any(rule.buys(p.id, p.category) or rule.gets(p.id, p.category)
                                                     for p in products.values()):
+                credited.append((rule_id, exposure.variant_of(rule_id)))
+            elif isinstance(rule, FreeGift) and rule.trigger_product_ids & added:
                 credited.append((rule_id, exposure.variant_of(rule_id)))
     return credited
 
@@ -273,7 +275,9 @@ def add_to_cart():
     else:
         additions = _product_additions(data["items"])
         added = {product.id for product, _ in additions}
-        if "offer" in data and data["offer"].split(":", 1)[1] in added:
+        if "offer" in data and data["offer"].isdigit():  # "add X to get the gift": credited when X earns it
+            taken += _product_page_offers([data["offer"]], added)
+        elif "offer" in data and data["offer"].split(":", 1)[1] in added:
             taken.append((data["offer"], None))  # a suggested product (never under test), credited for what it names
         taken += _product_page_offers(data.get("offers", ()), added)
     tsuide._adapter.add_to_cart([(product.id, quantity) for product, quantity in additions])

@@ -12,7 +12,7 @@ from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from factories import CATALOGUE, NOW, cart, volume
-from plugin import Cart, CartLine, RuleBook, quote_cart
+from plugin import Cart, CartLine, RuleBook, models, quote_cart
 from plugin.engine.order_rules import TRIGGER_CANDIDATES, trigger_gift_offers
 from plugin.engine.rules import FreeGift, SpendDiscount, SpendStep
 from shop import csrf_client
@@ -273,3 +273,25 @@ def test_no_nudge_while_the_gift_is_out_of_stock_and_none_for_the_holdout(shop, 
     body = app.test_client().get("/tsuide/api/cart").json
     assert [o for o in body["offers"] if o["rule_id"] == gift_id] == []
     assert "ノベルティプレゼント" not in body["panel_html"]
+
+
+def adds(app, db):
+    with app.app_context():
+        return sorted((event.rule_id, event.page) for event in db.session.query(models.Event).filter_by(kind="add"))
+
+
+def test_the_click_is_credited_to_the_gift_it_earns_and_only_for_a_product_that_earns_it(shop):
+    app, db, tsuide, adapter, gift_id = shop
+    adapter.lines = {"spray": 1}
+    client = app.test_client()
+    body = client.get("/tsuide/api/cart").json
+    token = {"X-CSRFToken": csrf(body)}
+    unrelated = client.post("/tsuide/api/cart/items", json={"items": [{"product_id": "socks", "quantity": 1}],
+                                                            "offer": gift_id}, headers=token)
+    assert unrelated.status_code == 200 and adds(app, db) == []  # socks earn no gift: nothing credited
+    added = client.post("/tsuide/api/cart/items", json={"items": [{"product_id": "sneakers", "quantity": 1}],
+                                                        "offer": gift_id}, headers=token)
+    assert added.status_code == 200 and adds(app, db) == [(gift_id, "cart")]
+    refused = client.post("/tsuide/api/cart/items", json={"items": [{"product_id": "sneakers", "quantity": 1}],
+                                                          "offer": "rule 1"}, headers=token)
+    assert refused.status_code == 400 and "offer" in refused.json["error"]["fields"]

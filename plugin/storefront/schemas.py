@@ -52,9 +52,9 @@ class AddToCartSchema(Schema):
 
     bundle_id = Text(validate=validate.Length(min=1, max=64))
     items = fields.List(fields.Nested(ItemSchema), validate=validate.Length(min=1, max=20))
-    offer = Text(validate=validate.Regexp(r"^(?:gap|pair):\S{1,60}$", error="Not an offer of this shop."),
-                          metadata={"description": "The suggestion these items come from (gap:<product> or "
-                                                   "pair:<product>), for the analytics."})
+    offer = Text(validate=validate.Regexp(r"^(?:(?:gap|pair):\S{1,60}|[0-9]{1,9})$", error="Not an offer of this shop."),
+                 metadata={"description": "The suggestion these items come from (gap:<product>, pair:<product>, "
+                                          "or the id of the free gift they earn), for the analytics."})
     offers = fields.List(Text(validate=OFFER_ID), validate=validate.Length(max=10),
                          metadata={"description": "The suggestions these items come from (a rule id or "
                                                   "pair:<product>), from a product page, for the analytics."})
