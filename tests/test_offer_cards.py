@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from bs4 import BeautifulSoup
+from flask_wtf.csrf import validate_csrf
 
 from plugin.engine.rules import VolumeTier
 from plugin.engine.values import CartLine, Offer, Product, Quote, QuotedLine
@@ -27,13 +28,17 @@ def offer(kind: str, products=(SOCKS,), quantities=None, **fields) -> Offer:
     return Offer(kind=kind, add=add, products=tuple(products), **values)
 
 
-def cards(app, tsuide, offers, language="ja"):
+def cards(app, tsuide, offers, language="ja", valid_token=None):
+    """The offer cards of the cart panel for a quote with ``offers``; ``valid_token(token)`` says, in the same
+    request, whether a form's CSRF token is one this shopper's session accepts."""
     quote = Quote(currency="JPY", lines=(QuotedLine("shoes", 1, 8_000, 8_000, 0, 8_000),), subtotal=8_000,
                   discounts=(), shipping_fee=0, free_shipping=None, offers=tuple(offers))
     with app.test_request_context('/cart?q="a"<b>', headers={"Accept-Language": language}):
         html = str(tsuide.cart_panel(quote))
-    soup = BeautifulSoup(html, "html.parser")
-    assert soup.select_one(".tsuide-panel") is not None, html  # rendered, not failed into an empty panel
+        soup = BeautifulSoup(html, "html.parser")
+        assert soup.select_one(".tsuide-panel") is not None, html  # rendered, not failed into an empty panel
+        for token in [field["value"] for field in soup.select("[name=csrf_token]")] if valid_token else ():
+            valid_token(token)
     return soup.select(".tsuide-offer")
 
 
@@ -104,7 +109,8 @@ def test_a_card_lists_each_product_with_the_units_the_click_adds_and_only_safe_l
 def test_a_cards_form_adds_what_the_card_shows_and_comes_back_to_this_page(shop):
     app, tsuide = shop
     bundle, pair = cards(app, tsuide, [offer("complete_bundle", rule_id="8"),
-                                       offer("bought_together", rule_id="pair:socks", label="ソックス")])
+                                       offer("bought_together", rule_id="pair:socks", label="ソックス")],
+                         valid_token=validate_csrf)  # raises unless the session takes it
     for card in (bundle, pair):
         form = card.select_one("form")
         assert form["action"] == "/tsuide/api/cart/items" and form["method"] == "post"
