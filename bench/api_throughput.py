@@ -557,7 +557,7 @@ def breakdown(database_url: str, cookie: str, requests: int = 600) -> tuple[dict
                  (routes, "jsonify", routes.jsonify)]
     names = {"current_cart": "adapter: current_cart()", "products": "adapter: products()",
              "_read_stamp": "plugin: its one SQL query (version stamp, caps)",
-             "quote_cart": "engine: quote_cart with 2 offers (3 quotes)",
+             "quote_cart": "engine: quote_cart (the cart and its offers' carts)",
              "render_cart_panel": "plugin: panel_html (CSRF token, beacon token, Jinja)",
              "quote_json": "plugin: the quote as JSON", "jsonify": "plugin: jsonify (encoding the answer)"}
     for owner, attribute, original in originals:

@@ -306,16 +306,24 @@ class Tsuide:
         """This shopper's place in the A/B tests and the holdout (worked out once per request)."""
         if not request:
             return NOBODY
+        return self._exposed(snapshot)[0]
+
+    def _exposed(self, snapshot: Snapshot | None) -> tuple[Exposure, CartCopy]:
+        """This shopper's exposure, and the copy guard it was checked with, which prices this request's quotes too
+        (its moment, the request's, is theirs): both worked out once per request and rule version."""
         cached = g.get("tsuide_exposure")
         if cached is not None and (snapshot is None or cached[0] == snapshot.version):
-            return cached[1]  # worked out already in this request: no query
+            return cached[1], cached[2]  # worked out already in this request: no query
         if snapshot is None:
             state = self._state()
             snapshot, _ = state.store.current(state.db.session, None)
         found = exposure_for(_panels.visitor_id(), snapshot.tests, self.setting("TSUIDE_HOLDOUT_PERCENT", snapshot))
-        found = self._cart_copy(snapshot, found, datetime.now(timezone.utc)).exposure(found)
-        g.tsuide_exposure = (snapshot.version, found)
-        return found
+        # The guard reads only which variant of each rule is chosen (its rules by id), which checking the
+        # variants' buttons below leaves as it is: the same guard serves the checked exposure.
+        copy = self._cart_copy(snapshot, found, datetime.now(timezone.utc))
+        found = copy.exposure(found)
+        g.tsuide_exposure = (snapshot.version, found, copy)
+        return found, copy
 
     def _cart_copy(self, snapshot: Snapshot, exposure: Exposure, now: datetime) -> CartCopy:
         """The guard that keeps untrue urgency in cart rules' copy from this shopper (see honest_copy)."""
@@ -348,7 +356,13 @@ class Tsuide:
     def _price(self, context: PricingContext, now: datetime | None, with_offers: bool = True,
                exposure: Exposure | None = None, max_offers: int | None = None) -> Quote:
         config = current_app.config
-        exposure = exposure or self.exposure(context.snapshot)
+        copy = None
+        if exposure is None and request:
+            exposure, copy = self._exposed(context.snapshot)
+            now = now or copy.now
+            if copy.now != now:  # priced for another moment (a preview, a test): a guard for that moment
+                copy = None
+        exposure = exposure or NOBODY
         now = now or datetime.now(timezone.utc)
         quote = quote_cart(
             context.cart,
@@ -366,7 +380,7 @@ class Tsuide:
             margin_floor_bp=_margin_floor_bp(config["TSUIDE_MARGIN_FLOOR_PERCENT"]),
             max_added_ratio_bp=_ratio_bp(config["TSUIDE_CART_OFFER_MAX_RATIO"]),
         )
-        return self._cart_copy(context.snapshot, exposure, now).quote(quote)
+        return (copy or self._cart_copy(context.snapshot, exposure, now)).quote(quote)
 
     def quote(
         self, cart: Cart | None = None, *, now: datetime | None = None, with_offers: bool = True, safe: bool = False

@@ -261,9 +261,11 @@ def test_the_form_without_javascript_adds_the_product_and_goes_back(shop):
     panel = BeautifulSoup(body["panel_html"], "html.parser")
     form = panel.select_one(f'button[data-tsuide-offer="{gift_id}"]').find_parent("form")
     fields = {i["name"]: i["value"] for i in form.select("input[type=hidden]")}
+    assert fields["offer"] == gift_id  # the click is the gift's, for the analytics
     response = client.post(form["action"], data=fields)
     assert response.status_code == 303
     assert adapter.lines == {"spray": 1, "sneakers": 1}
+    assert adds(app, db) == [(gift_id, "cart")]
 
 
 def test_no_nudge_while_the_gift_is_out_of_stock_and_none_for_the_holdout(shop, make_shop, database_url):

@@ -236,6 +236,21 @@ def test_copy_written_from_the_values_takes_the_place_of_untrue_urgency(database
     assert buttons == ["追加する", "見送る"]  # the plugin's own accept; the shop's honest decline text stays
 
 
+def test_a_quote_for_another_moment_is_checked_at_that_moment_in_the_shoppers_request(database_url, make_shop):
+    """The guard a request's own quotes share (made once with its exposure) is the request's moment's: a quote
+    priced for another moment in the same request is checked at that moment, before or after the shopper's."""
+    app, db, tsuide, adapter, ids = untrue_shop(database_url, make_shop, "far")
+    adapter.lines = {"spray": 1}
+    visitor = visitor_for(app, ids["trio"], "A", holdout_bp=500)
+    end = FAR.replace(tzinfo=timezone.utc)
+    with app.test_request_context("/cart", headers={**as_cookie(app, visitor), "Accept-Language": "ja"}):
+        for _ in range(2):  # the request's own quote, then the cached guard's
+            assert [offer.label for offer in tsuide.quote().offers] == ["3点で¥2,900"]  # ends in 30 days: held back
+        three_days_before = tsuide.quote(now=end - timedelta(days=3))
+        assert [offer.label for offer in three_days_before.offers] == ["今だけ！シューケア3点"]  # ends within 14 days
+        assert [offer.label for offer in tsuide.quote().offers] == ["3点で¥2,900"]
+
+
 @pytest.mark.parametrize("case", ["soon", "cap"])
 def test_urgency_the_server_enforces_is_shown(database_url, make_shop, case):
     app, db, tsuide, adapter, ids = untrue_shop(database_url, make_shop, case)

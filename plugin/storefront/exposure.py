@@ -33,6 +33,7 @@ NOBODY = Exposure(None)
 def exposure_for(visitor: str, tests: Mapping[str, tuple[VariantSpec, ...]], holdout_percent: float) -> Exposure:
     """Where ``visitor`` stands: the holdout is drawn first, then one variant per test (under the shop's salt)."""
     salt = assignment_salt()
-    if in_holdout(visitor, round(holdout_percent * 100), salt=salt):
+    holdout_bp = round(holdout_percent * 100)
+    if holdout_bp and in_holdout(visitor, holdout_bp, salt=salt):  # no holdout: no draw to make
         return Exposure(visitor, holdout=True)
     return Exposure(visitor, chosen=assignments(visitor, tests, salt=salt))

@@ -3,16 +3,17 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from flask import current_app, request, url_for
 from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
-from ..engine.values import Quote
+from ..engine.values import Offer, Product, Quote
 from .assets import asset_url
 from .button_labels import offer_button_label
 from .email_links import PARAMETER, link_token, opened_from_email
@@ -22,6 +23,7 @@ from .ladder import ladder_text
 from .plan_copy import cycle_text, day_text, plan_terms
 from .product_page import ProductPage, product_page
 from .renewals import renewal_offers
+from .safe_urls import link_url
 from .thank_you import step_for
 from .visitor import visitor_id
 
@@ -62,9 +64,71 @@ def render_template(name: str, **context) -> str:
     return current_app.jinja_env.get_or_select_template(name).render(context)
 
 
+def _form_fields(csrf_token: str, next_url: str) -> Markup:
+    """The hidden fields every no-JavaScript form of a panel carries: the CSRF token and the page to come back to
+    (escaped here, by concatenation: ``Markup.format`` costs more than the rest of the fields' work)."""
+    return Markup(f'<input type="hidden" name="csrf_token" value="{escape(csrf_token)}">'
+                  f'<input type="hidden" name="next" value="{escape(next_url)}">')
+
+
 def _local_next() -> str:
     """Where a no-JavaScript form should come back to: this page."""
     return request.full_path.rstrip("?") if request else "/"
+
+
+class OfferCard(NamedTuple):
+    """The words and links of one offer's card in the cart panel, each worked out once (the template only places
+    them): every word from the offer, that is from the quote of the cart it makes."""
+
+    offer: Offer
+    #: (product, units the click adds, its link or "#", its image or ``None``), in the order the click adds them
+    products: tuple[tuple[Product, int, str, str | None], ...]
+    hint: str  #: what the click does: "あと1点で1点無料", "セットにするとお得"...
+    limit: str | None  #: "Up to 2 per order" for an offer with a per-order limit
+    saving: str | None  #: "Save ¥800", or ``None`` when it saves nothing
+    total: str  #: "New total ¥5,200"
+    button: str  #: what the button says (see button_labels)
+
+
+def _hint(offer: Offer, translate: Callable[..., str], money: Callable[[int], str]) -> str:
+    kind = offer.kind
+    if kind == "reach_tier":
+        return translate("Add %(count)s more for %(percent)s off", count=offer.add_quantity,
+                         percent=format_percent(offer.tier.percent_bp))
+    if kind == "buy_get":  # the units the click adds and what one more group gets, the rule's own terms
+        get, mode, value = offer.gets
+        if mode == "percent_off" and value >= 10_000:
+            return translate("Add %(count)s more: %(get)s free", count=offer.add_quantity, get=get)
+        if mode == "percent_off":
+            return translate("Add %(count)s more: %(get)s at %(percent)s off", count=offer.add_quantity, get=get,
+                             percent=format_percent(value))
+        return translate("Add %(count)s more: %(amount)s off %(get)s", count=offer.add_quantity, get=get,
+                         amount=money(value))
+    if kind == "bought_together":
+        return translate("Often bought together")
+    if kind == "free_gift":
+        return translate("You've earned a free gift")
+    if kind == "gift_trigger":  # the product the click adds earns the gift
+        return translate("Add %(name)s to get a free gift", name=offer.products[0].name)
+    return translate("Complete the set")
+
+
+def offer_cards(offers: Sequence[Offer], custom_button: Callable[[Offer], str | None], translate: Callable[..., str],
+                money: Callable[[int], str]) -> list[OfferCard]:
+    """The cart panel's offer cards: ``custom_button(offer)`` is the visitor's A/B variant's button text, if any."""
+    return [
+        OfferCard(
+            offer,
+            tuple((product, line.quantity, link_url(product.url) or "#", link_url(product.image_url))
+                  for product, line in zip(offer.products, offer.add)),
+            _hint(offer, translate, money),
+            translate("Up to %(count)s per order", count=offer.max_units) if offer.max_units else None,
+            translate("Save %(amount)s", amount=money(offer.saving)) if offer.saving else None,
+            translate("New total %(amount)s", amount=money(offer.new_total)),
+            offer_button_label(offer, custom_button(offer), translate),
+        )
+        for offer in offers
+    ]
 
 
 def render_cart_panel(tsuide: Tsuide, quote: Quote) -> str:
@@ -73,20 +137,20 @@ def render_cart_panel(tsuide: Tsuide, quote: Quote) -> str:
     translate = tsuide._translator()
     money = tsuide._money()
     ladder, ladder_offers = ladder_text(quote, money, format_percent, translate)
+    csrf_token = generate_csrf()
     return render_template(
         "tsuide/cart_panel.html",
         quote=quote,
         ladder=ladder,
         ladder_offers=ladder_offers,
         holdout=exposure.holdout,
-        button=lambda offer: offer_button_label(offer, exposure.button_for(offer.rule_id, locale), translate),
+        cards=offer_cards(quote.offers, lambda offer: exposure.button_for(offer.rule_id, locale), translate, money),
         _=translate,
         money=money,
-        percent=format_percent,
-        csrf_token=generate_csrf(),
+        csrf_token=csrf_token,
         add_url=url_for("tsuide.add_to_cart"),
-        next_url=_local_next(),
-        visitor=visitor_id(),
+        # Every form's two hidden fields, escaped once for the panel (not once per form, as a macro did).
+        form_fields=_form_fields(csrf_token, _local_next()),
         beacon_token=beacon_token(cart_offer_ids(quote)),
     )
 
