@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from .values import Cart, CartLine, GapFiller, Offer, Product, Quote
 from .money import percent_of
-from .rules import BuyXGetY, FixedBundle, FreeGift, PricingMode, Rule, VolumeDiscount, VolumeTier
+from .rules import BuyXGetY, FixedBundle, FreeGift, PricingMode, Rule, SpendDiscount, VolumeDiscount, VolumeTier
 from .units import group_walk
 
 PriceWith = Callable[[list[tuple[Product, int]]], Quote]
@@ -163,7 +163,7 @@ def _one_more_group(rule: BuyXGetY, cart: Cart, products: Mapping[str, Product])
 def cart_offers(
     cart: Cart, quote: Quote, live: list[Rule], products: Mapping[str, Product], price_with: PriceWith,
     locale: str | None, companions: Mapping[str, Sequence[str]] | None = None, max_offers: int | None = None,
-    max_added: int | None = None,
+    max_added: int | None = None, order_rules: Sequence[Rule] = (),
 ) -> list[Offer]:
     """Nudges toward live rules the cart touches but does not yet get, ranked by what they save;
     then products often bought with the cart's (mined from past orders), which may save nothing.
@@ -172,7 +172,8 @@ def cart_offers(
     quoted in the order of a cheap upper bound on their saving; once ``max_offers`` offers are found
     that no unquoted candidate could beat, the rest are not quoted. With ``max_added``, an offer whose
     additions cost more than that at list price is dropped before it is quoted (restraint: a ¥1,500 cart is
-    not first offered ¥12,000 of shoes).
+    not first offered ¥12,000 of shoes). ``order_rules`` are the live spend discounts and gifts: what a cart
+    gains from them counts in an offer's saving, so it counts in the bound too.
     """
     if max_offers == 0:
         return []
@@ -201,14 +202,16 @@ def cart_offers(
         bound = bounds.get(key)
         if bound is None:  # rules needing the same additions share their bound
             touched = {other.id: other for product, _ in additions for other in touching(product)}
-            bound = bounds[key] = _saving_bound(cart, additions, list(touched.values()), products, base)
+            bound = bounds[key] = (_saving_bound(cart, additions, list(touched.values()), products, base)
+                                   + _order_bound(order_rules, cart, quote, additions))
         candidates.append((bound, rule, additions))
     order = {rule.id: index for index, rule in enumerate(live)}  # ``live`` is in order of importance
     candidates.sort(key=lambda candidate: (-candidate[0], order[candidate[1].id]))
     offers: list[Offer] = []
     for bound, rule, additions in candidates[:OFFER_CANDIDATES]:
-        if max_offers is not None and len(offers) >= max_offers and offers[max_offers - 1].saving >= bound:
-            break  # no candidate left can beat the offers that will be shown
+        if max_offers is not None and len(offers) >= max_offers and (
+                offers[max_offers - 1].saving, -order[offers[max_offers - 1].rule_id]) > (bound, -order[rule.id]):
+            break  # no candidate left can beat the offers that will be shown, ties by importance included
         after = price_with(additions)
         saving = after.discount_total - quote.discount_total
         reached = next((discount for discount in after.discounts if discount.rule_id == rule.id), None)
@@ -296,6 +299,28 @@ def _saving_bound(cart: Cart, additions: list[tuple[Product, int]], live: list[R
             continue
         if not added.isdisjoint(touched):
             bound += price
+    return bound
+
+
+def _order_bound(order_rules: Sequence[Rule], cart: Cart, quote: Quote, additions: list[tuple[Product, int]]) -> int:
+    """At most how much more the spend discounts and gifts can save on the cart with ``additions``.
+
+    The best total may give item savings up to reach a spend step, but never more than the step gains, so the
+    item bound plus this one bounds the whole gain: each spend discount at most its best step reached by the new
+    cart's list subtotal (the most it counts), each gift not yet earned at most one unit of its product.
+    """
+    if not order_rules:
+        return 0
+    subtotal = sum(line.subtotal for line in cart.lines) + sum(product.price * qty for product, qty in additions)
+    earned = {discount.rule_id for discount in quote.discounts}
+    bound = 0
+    for rule in order_rules:
+        if isinstance(rule, SpendDiscount):
+            bound += max((step.saving_at(subtotal) for step in rule.steps if step.threshold <= subtotal), default=0)
+        elif isinstance(rule, FreeGift) and rule.id not in earned:
+            prices = [line.unit_price for line in cart.lines if line.product_id == rule.gift_product_id]
+            prices += [product.price for product, _ in additions if product.id == rule.gift_product_id]
+            bound += max(prices, default=0)
     return bound
 
 

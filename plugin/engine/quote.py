@@ -149,9 +149,12 @@ def quote_cart(
 
     companions = companions or {}
     max_added = None if max_added_ratio_bp is None else subtotal * max_added_ratio_bp // 10_000
-    offers = cart_offers(cart, quote, live, products, price_with, locale, companions, max_offers, max_added)
-    if order_live:  # an earned gift not yet in the cart comes first: it costs nothing
-        offers = order_rules.gift_offers(cart, quote, order_live, products, price_with, locale, max_added) + offers
+    # An earned gift not yet in the cart comes first: it costs nothing. The rule offers fill the places left, so
+    # none is quoted only to be cut.
+    offers = (order_rules.gift_offers(cart, quote, order_live, products, price_with, locale, max_added)
+              if order_live else [])
+    room = None if max_offers is None else max(0, max_offers - len(offers))
+    offers += cart_offers(cart, quote, live, products, price_with, locale, companions, room, max_added, order_live)
     return replace(
         quote,
         offers=tuple(offers[:max_offers] if max_offers is not None else offers),
