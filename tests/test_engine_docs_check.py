@@ -37,7 +37,7 @@ from plugin import (
     quote_cart,
 )
 from plugin.engine.money import allocate
-from tests.docs_reference import Reference, floor_price
+from tests.docs_reference import CUSTOMER_USED, Reference, floor_price, importance_key
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
 PRODUCT_IDS = ("p1", "p2", "p3", "p4")
@@ -84,6 +84,8 @@ def terms(draw, rule_id, *, order=False):
     if draw(st.integers(0, 6)) == 0:
         t["global_cap"] = draw(st.integers(1, 2))
         t["redeemed"] = draw(st.integers(0, 1))
+    if draw(st.integers(0, 6)) == 0:
+        t["per_customer_cap"] = draw(st.integers(1, 3))
     if draw(st.integers(0, 4)) == 0:
         t["margin_floor_bp"] = draw(st.sampled_from([0, 1000, 3000]))
     if not order:
@@ -186,6 +188,8 @@ def scenarios(draw, *, order=None, max_items=4, shipping=None):
                 rules.append(rule)
     if shipping if shipping is not None else draw(st.booleans()):
         rules.append(draw(shippings(str(next(next_id)))))
+        if draw(st.integers(0, 3)) == 0:  # a second threshold: the highest priority, then the lowest wins
+            rules.append(replace(draw(shippings(str(next(next_id)))), priority=draw(st.integers(0, 1))))
     shop_floor = draw(st.sampled_from([None, None, 0, 2000]))
     return products, cart, rules, shop_floor
 
@@ -193,6 +197,7 @@ def scenarios(draw, *, order=None, max_items=4, shipping=None):
 # ---- helpers ------------------------------------------------------------------------------------------
 def quote(cart, rules, products, shop_floor=None, **kw):
     kw.setdefault("with_offers", False)
+    kw.setdefault("customer_used", CUSTOMER_USED)
     return quote_cart(cart, RuleBook(tuple(rules)), products, now=NOW, margin_floor_bp=shop_floor, **kw)
 
 
@@ -284,7 +289,7 @@ def check_progress(q, ref, priced):
     if not ref.shipping:
         assert q.free_shipping is None and q.shipping_fee == 0
         return
-    ship = min(ref.shipping, key=lambda r: (-r.priority, r.threshold))
+    ship = min(ref.shipping, key=lambda r: (-r.priority, r.threshold, importance_key(r)))
     counted = sum(u.price for u in ref.units) if ship.count_before_discounts else priced.counted
     progress = q.free_shipping
     assert progress is not None
@@ -323,8 +328,11 @@ def compare_with_reference(products, cart, rules, shop_floor):
     assert any(amounts(q) == p.amounts and q.shipping_fee == p.shipping_fee for p in every), \
         (amounts(q), q.shipping_fee, [(p.amounts, p.shipping_fee) for p in every])
     assert q.discount_total <= best_total
-    chosen = next(p for p in every if amounts(q) == p.amounts and q.shipping_fee == p.shipping_fee)
-    check_progress(q, ref, chosen)
+    matching = [p for p in every if amounts(q) == p.amounts and q.shipping_fee == p.shipping_fee]
+    # docs "How a rule's saving is spread": gifts and spend discounts are spread like item rules.
+    assert any(group_totals(q) == ref_group_totals(ref, p.left) for p in matching), \
+        (group_totals(q), [ref_group_totals(ref, p.left) for p in matching])
+    check_progress(q, ref, matching[0])
     if order_rules_exact(ref, rules, shop_floor):
         assert q.discount_total == best_total, (amounts(q), best_total)
     return q, ref, first
@@ -469,13 +477,14 @@ def test_raising_the_price_of_a_product_no_rule_touches(scenario, pid, rise):
 
 
 @SETTINGS
-@given(scenarios())
-def test_every_word_of_an_offer_is_the_quote_of_its_cart(scenario):
+@given(scenarios(), st.sampled_from([None, None, 5000, 10000]))
+def test_every_word_of_an_offer_is_the_quote_of_its_cart(scenario, ratio):
     """docs "Offers": saving and new total are those of the cart the offer would make; the ladder's "あと¥N"
     and the gap fillers likewise."""
     products, cart, rules, shop_floor = scenario
     note(f"products={products!r}\ncart={cart!r}\nrules={rules!r}\nshop_floor={shop_floor!r}")
-    q = quote(cart, rules, products, shop_floor, with_offers=True, max_offers=10, max_gap_fillers=3)
+    q = quote(cart, rules, products, shop_floor, with_offers=True, max_offers=10, max_gap_fillers=3,
+              max_added_ratio_bp=ratio)
     check_invariants(q, cart, products, rules, shop_floor)
     in_cart = {l.product_id for l in cart.lines}
     for offer in q.offers:
@@ -484,6 +493,12 @@ def test_every_word_of_an_offer_is_the_quote_of_its_cart(scenario):
             product = products[line.product_id]
             assert product.in_stock and line.unit_price == product.price and line.quantity >= 1
         assert offer.added_price == sum(l.quantity * l.unit_price for l in offer.add)
+        if ratio is not None:  # docs "Restraint": at most that share of the subtotal, at list price
+            assert offer.added_price * 10000 <= ratio * q.subtotal, offer
+        rule = next(r for r in rules if r.id == offer.rule_id)
+        if offer.kind == "buy_get":  # the units added are of the rule's sets
+            assert all(products[l.product_id].id in rule.product_ids or products[l.product_id].category in
+                       rule.categories for l in offer.add), offer
         grown = quote(replace(cart, lines=cart.lines + offer.add), rules, products, shop_floor)
         assert offer.saving == grown.discount_total - q.discount_total, offer
         assert offer.new_total == grown.total, offer
@@ -503,6 +518,63 @@ def test_every_word_of_an_offer_is_the_quote_of_its_cart(scenario):
         assert rung.remaining == rung.threshold - counted > 0, rung
     for filler in q.gap_fillers:
         assert filler.product.id not in in_cart and filler.product.in_stock
+        if ratio is not None:
+            assert filler.product.price * 10000 <= ratio * q.subtotal
         grown = quote(cart.adding([(filler.product, 1)]), rules, products, shop_floor)
         assert filler.new_total == grown.total
         assert filler.remaining_after == (grown.free_shipping.remaining if grown.free_shipping else 0)
+
+
+# ---- the docs' own examples, worked out by hand -----------------------------------------------------------
+def catalogue(**prices):
+    return {pid: Product(pid, pid.upper(), price) for pid, price in prices.items()}
+
+
+def test_docs_example_two_for_one_forms_the_dearest_groups():
+    """docs "Which units a buy-X-get-Y takes": over 1,000, 900, 800, 700, 600, 500 "2点買うと1点無料" forms
+    (1,000 + 900 -> 800) and (700 + 600 -> 500): ¥1,300 off."""
+    products = catalogue(a=1000, b=900, c=800, d=700, e=600, f=500)
+    cart = Cart(tuple(CartLine(pid, 1, p.price) for pid, p in products.items()))
+    rule = BuyXGetY(id="1", label="2点買うと1点無料", buy_product_ids=frozenset(products), buy_quantity=2,
+                    get_quantity=1)
+    q = quote(cart, [rule], products)
+    assert amounts(q) == {"1": 1300}
+    assert {l.product_id: l.discount for l in q.lines if l.discount} == {"c": 800, "f": 500}
+
+
+def test_docs_example_max_units_on_a_volume_discount_saves_on_the_dearest_units():
+    """docs "Per-unit limits": the tier comes from every unit; without floors the saving is on the
+    max_units dearest units. 3 units reach 20%; max_units=2 discounts 1,000 and 800: 360."""
+    products = catalogue(a=1000, b=800, c=500)
+    cart = Cart(tuple(CartLine(pid, 1, p.price) for pid, p in products.items()))
+    rule = VolumeDiscount(id="1", label="よりどり", product_ids=frozenset(products),
+                          tiers=(VolumeTier(2, 1000), VolumeTier(3, 2000)), max_units=2)
+    q = quote(cart, [rule], products)
+    assert amounts(q) == {"1": 360}
+    assert {l.product_id: l.discount for l in q.lines if l.discount} == {"a": 200, "b": 160}
+
+
+def test_docs_example_an_item_discount_that_costs_a_spend_step_is_given_up():
+    """docs "Best price with order rules": 5,100 less a ¥200 bundle is 4,900 < 5,000 and loses ¥500; the
+    engine keeps the larger discount total: the ¥500 step, no bundle."""
+    products = catalogue(a=2550, b=2550)
+    cart = Cart((CartLine("a", 1, 2550), CartLine("b", 1, 2550)))
+    bundle = FixedBundle(id="1", label="セット", items=(BundleItem("a"), BundleItem("b")),
+                         mode=PricingMode.AMOUNT_OFF, value=200)
+    spend = SpendDiscount(id="2", label="5,000円以上で500円引き", currency="JPY",
+                          steps=(SpendStep(5000, amount_off=500),))
+    q = quote(cart, [bundle, spend], products)
+    assert amounts(q) == {"2": 500}
+    assert q.total == 4600
+
+
+def test_docs_example_shipping_steps():
+    """docs "Shipping threshold": "¥3,000以上で送料¥300、¥5,000以上で無料" with a ¥600 fee below."""
+    products = catalogue(a=1000)
+    rule = ShippingThreshold(id="1", label="送料", currency="JPY", threshold=5000, fee=600,
+                             steps=(ShippingStep(3000, 300),))
+    fees = [quote(Cart((CartLine("a", n, 1000),)), [rule], products).shipping_fee for n in (2, 3, 4, 5)]
+    assert fees == [600, 300, 300, 0]
+    progress = quote(Cart((CartLine("a", 2, 1000),)), [rule], products).free_shipping
+    assert (progress.next_step, progress.next_step_remaining, progress.remaining) == (ShippingStep(3000, 300), 1000,
+                                                                                      3000)
