@@ -33,7 +33,7 @@ def importance_key(rule) -> tuple:
 
 
 #: Past applications of this shopper, by rule id (the tests pass the same mapping to ``quote_cart``).
-CUSTOMER_USED = {"1": 1, "3": 1, "5": 2}
+CUSTOMER_USED = {"8": 1, "10": 1, "12": 2}
 
 
 def caps_left(rule, customer_used: int | None = None) -> int:
@@ -59,6 +59,46 @@ def applications_cap(rule) -> int:
         if rule.max_applications is not None:
             cap = min(cap, rule.max_applications)
     return cap
+
+
+# ---- the rule values' meanings, re-derived from the docs (not the rule classes' own methods) ---------------
+def tier_for(rule: VolumeDiscount, quantity: int):
+    """docs: the highest tier reached by the units it counts."""
+    reached = [tier for tier in rule.tiers if quantity >= tier.min_quantity]
+    return reached[-1] if reached else None
+
+
+def step_saving(step, counted: int) -> int:
+    """docs "Spend discount": ``min(amount_off, counted)`` or ``divide(counted * percent_bp, 10000)``."""
+    if step.amount_off is not None:
+        return min(step.amount_off, counted)
+    return divide(counted * step.percent_bp, 10000)
+
+
+def spend_saving(rule: SpendDiscount, counted: int) -> int:
+    """The reached step that saves the most; nothing when no step is reached."""
+    return max([step_saving(s, counted) for s in rule.steps if counted >= s.threshold], default=0)
+
+
+def spend_next_step(rule: SpendDiscount, counted: int):
+    """The next step ahead that would save more than the cart gets now (the ladder's rung)."""
+    now = spend_saving(rule, counted)
+    return next((s for s in rule.steps if s.threshold > counted and step_saving(s, s.threshold) > now), None)
+
+
+def gift_earned(rule: FreeGift, ladder_without_gift: int, product_ids) -> bool:
+    """docs "Free gift": the threshold reached and/or a trigger product held; with both set, both."""
+    if rule.threshold is not None and ladder_without_gift < rule.threshold:
+        return False
+    return not rule.trigger_product_ids or bool(rule.trigger_product_ids & set(product_ids))
+
+
+def shipping_fee(rule: ShippingThreshold, counted: int) -> int:
+    """docs "Shipping threshold": 0 from the threshold, else the fee of the last step reached, else ``fee``."""
+    if counted >= rule.threshold:
+        return 0
+    reached = [step for step in rule.steps if counted >= step.threshold]
+    return reached[-1].fee if reached else rule.fee
 
 
 def floor_price(cost: int, bp: int) -> int:
@@ -210,7 +250,7 @@ class Reference:
         self.apply(state, rule, gets, raw, len(groups))
 
     def volume(self, rule: VolumeDiscount, state: State, taken) -> bool:
-        tier = rule.tier_for(len(taken))
+        tier = tier_for(rule, len(taken))
         if tier is None:
             return False
         chosen = list(taken)
@@ -277,7 +317,7 @@ class Reference:
             if not by_rule[rule.id]:
                 continue
             taken = [u for u in range(n_units) if not state.used[u] and self.counts(rule, u)]
-            if rule.tier_for(len(taken)) is None:
+            if tier_for(rule, len(taken)) is None:
                 continue
             for u in taken:
                 state.used[u] = True
@@ -330,7 +370,7 @@ class Reference:
             if not gift_units or product is None or not product.in_stock:
                 continue
             ladder = sum(state.left) if gifts_read_earlier_gifts else before_gifts
-            if not rule.earned(ladder - sum(state.left[u] for u in gift_units), in_cart):
+            if not gift_earned(rule, ladder - sum(state.left[u] for u in gift_units), in_cart):
                 continue
             unit = next((u for u in gift_units if state.left[u] > 0), None)
             if unit is None:
@@ -347,7 +387,7 @@ class Reference:
         best = None
         for rule in non_stackable:
             trial = state.copy()
-            saving = self.apply(trial, rule, visible, rule.saving_at(counted), 1)
+            saving = self.apply(trial, rule, visible, spend_saving(rule, counted), 1)
             if best is None or saving > best[0]:
                 best = (saving, trial)
         if best is not None and best[0] > 0:
@@ -357,13 +397,13 @@ class Reference:
             pass
         for rule in self.spends:
             if rule.stackable:
-                spend_total += self.apply(state, rule, visible, rule.saving_at(counted), 1)
+                spend_total += self.apply(state, rule, visible, spend_saving(rule, counted), 1)
         fee = 0
         chosen = None
         if self.shipping:
             chosen = min(self.shipping, key=lambda r: (-r.priority, r.threshold, importance_key(r)))
             subtotal = sum(u.price for u in self.units)
-            fee = chosen.fee_at(subtotal if chosen.count_before_discounts else counted)
+            fee = shipping_fee(chosen, subtotal if chosen.count_before_discounts else counted)
         amounts = {k: v for k, v in state.amounts.items() if v > 0}
         return Priced(amounts, {k: state.applications[k] for k in amounts}, fee, item_saving,
                       gift_total + spend_total, counted, list(state.left))

@@ -37,7 +37,7 @@ from plugin import (
     quote_cart,
 )
 from plugin.engine.money import allocate
-from tests.docs_reference import CUSTOMER_USED, Reference, floor_price, importance_key
+from tests.docs_reference import CUSTOMER_USED, Reference, floor_price, importance_key, spend_next_step
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
 PRODUCT_IDS = ("p1", "p2", "p3", "p4")
@@ -179,7 +179,7 @@ def scenarios(draw, *, order=None, max_items=4, shipping=None, dense=False):
         products = {pid: replace(p, category="c1") for pid, p in products.items()}
     cart = draw(carts(products, pool))
     rules = []
-    next_id = iter(range(1, 20))
+    next_id = iter(range(8, 30))  # ids cross 10: "10" comes after "9" (numbers, not text)
     for _ in range(draw(st.integers(1, max_items))):
         rule = draw(item_rules(str(next(next_id)), pool))
         if rule is not None:
@@ -531,7 +531,7 @@ def test_every_word_of_an_offer_is_the_quote_of_its_cart(scenario, ratio):
         assert rung.remaining == rung.threshold - counted > 0, rung
         if rung.kind == "spend":  # the first step ahead that saves more than the cart gets now
             rule = next(r for r in rules if r.id == rung.rule_id)
-            assert rung.step == rule.next_step(ladder) and rung.threshold == rung.step.threshold, rung
+            assert rung.step == spend_next_step(rule, ladder) and rung.threshold == rung.step.threshold, rung
     assert [r.remaining for r in q.ladder] == sorted(r.remaining for r in q.ladder)  # nearest first
     for filler in q.gap_fillers:
         assert filler.product.id not in in_cart and filler.product.in_stock
@@ -595,6 +595,49 @@ def test_docs_example_shipping_steps():
     progress = quote(Cart((CartLine("a", 2, 1000),)), [rule], products).free_shipping
     assert (progress.next_step, progress.next_step_remaining, progress.remaining) == (ShippingStep(3000, 300), 1000,
                                                                                       3000)
+    # At exactly a step's threshold that step is reached: nothing ahead before free shipping.
+    progress = quote(Cart((CartLine("a", 3, 1000),)), [rule], products).free_shipping
+    assert (progress.fee, progress.next_step, progress.next_step_remaining, progress.remaining) == (300, None, None,
+                                                                                                    2000)
+
+
+def test_docs_example_max_units_on_a_bundle_counts_whole_sets():
+    """docs "Per-unit limits": a bundle discounts at most ``max_units // units per set`` sets. A 2-unit set
+    at ¥100 off with max_units=3 over 4 units: one set, ¥100."""
+    products = catalogue(a=500)
+    rule = FixedBundle(id="1", label="2個セット", items=(BundleItem("a", 2),), mode=PricingMode.AMOUNT_OFF, value=100,
+                       max_units=3)
+    q = quote(Cart((CartLine("a", 4, 500),)), [rule], products)
+    assert amounts(q) == {"1": 100}
+    assert [d.applications for d in q.discounts] == [1]
+
+
+def test_docs_example_one_trigger_earns_the_gift_and_the_threshold_is_inclusive():
+    """docs "Free gift": the order holds a unit of ONE of trigger_product_ids; a threshold is reached at it."""
+    products = catalogue(a=1000, b=1000, g=300)
+    by_trigger = FreeGift(id="1", label="ノベルティ", currency="JPY", gift_product_id="g",
+                          trigger_product_ids=frozenset({"a", "b"}))
+    q = quote(Cart((CartLine("a", 1, 1000), CartLine("g", 1, 300))), [by_trigger], products)
+    assert amounts(q) == {"1": 300}
+    by_spend = FreeGift(id="2", label="ノベルティ", currency="JPY", gift_product_id="g", threshold=2000)
+    q = quote(Cart((CartLine("a", 1, 1000), CartLine("b", 1, 1000), CartLine("g", 1, 300))), [by_spend], products)
+    assert amounts(q) == {"2": 300}  # 2,300 less the gift's own 300 = 2,000: reached
+    q = quote(Cart((CartLine("a", 1, 1000), CartLine("b", 1, 999), CartLine("g", 1, 300))), [by_spend],
+              {**products, "b": Product("b", "B", 999)})
+    assert amounts(q) == {}
+
+
+def test_docs_example_a_spend_step_is_reached_at_its_threshold():
+    """docs "Spend discount": a step is reached when the counted amount is at least its threshold; the rung
+    ahead is the first step that would save more."""
+    products = catalogue(a=1000)
+    rule = SpendDiscount(id="1", label="買うほどお得", currency="JPY",
+                         steps=(SpendStep(2000, amount_off=100), SpendStep(3000, percent_bp=1000)))
+    q = quote(Cart((CartLine("a", 2, 1000),)), [rule], products)
+    assert amounts(q) == {"1": 100}
+    assert [(r.kind, r.threshold, r.remaining) for r in q.ladder] == [("spend", 3000, 1000)]
+    q = quote(Cart((CartLine("a", 3, 1000),)), [rule], products)
+    assert amounts(q) == {"1": 300} and q.ladder == ()
 
 
 # ---- counterexamples found by this check (xfail until the engine or the docs change) ----------------------
