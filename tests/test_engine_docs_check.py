@@ -640,6 +640,48 @@ def test_docs_example_a_spend_step_is_reached_at_its_threshold():
     assert amounts(q) == {"1": 300} and q.ladder == ()
 
 
+
+def test_docs_example_older_rule_wins_a_tie_and_ids_compare_as_numbers():
+    """docs "Order of importance": among equal priorities the older rule first, digit ids compared as numbers
+    ("9" before "10"); "Best price": among allocations that save the same, the largest vector of choices in
+    order of importance stands, so the more important of two equal bundles takes the unit."""
+    products = catalogue(a=1000)
+    cart = Cart((CartLine("a", 1, 1000),))
+    rules = [FixedBundle(id=rule_id, label=f"10%オフ {rule_id}", items=(BundleItem("a"),), mode=PricingMode.PERCENT_OFF,
+                         value=1000) for rule_id in ("10", "9")]
+    assert amounts(quote(cart, rules, products)) == {"9": 100}
+
+
+def test_docs_example_the_non_stackable_spend_discount_that_saves_the_most():
+    """docs "In what order": one non-stackable spend discount, the one that saves the most (ties to the more
+    important); the others give nothing. At 3,000: ¥100 off (rule 8) or 10% (rule 9, 300) -> 300 only."""
+    products = catalogue(a=1000)
+    cart = Cart((CartLine("a", 3, 1000),))
+    rules = [SpendDiscount(id="8", label="100円引き", currency="JPY", steps=(SpendStep(1000, amount_off=100),)),
+             SpendDiscount(id="9", label="10%オフ", currency="JPY", steps=(SpendStep(1000, percent_bp=1000),))]
+    assert amounts(quote(cart, rules, products)) == {"9": 300}
+    assert amounts(quote(cart, [replace(rules[0], stackable=True), rules[1]], products)) == {"8": 100, "9": 300}
+
+
+
+def test_docs_example_offers_reach_the_next_tier_and_one_more_group():
+    """docs "Offers": a tier offer adds enough units of the cheapest in-stock product of the collection,
+    preferring one not in the cart; a buy-X-get-Y offer adds the fewest units of the cheapest in-stock product
+    of the set that is short (one set: that set), preferring one not in the cart. Each says the quote of its cart."""
+    products = {"a": Product("a", "A", 1000), "b": Product("b", "B", 500), "c": Product("c", "C", 400, in_stock=False)}
+    cart = Cart((CartLine("a", 2, 1000),))
+    volume = VolumeDiscount(id="1", label="よりどり", product_ids=frozenset(products),
+                            tiers=(VolumeTier(2, 1000), VolumeTier(3, 2000)))
+    q = quote(cart, [volume], products, with_offers=True)
+    assert [(o.kind, o.add, o.saving, o.new_total, o.tier) for o in q.offers] == [
+        ("reach_tier", (CartLine("b", 1, 500),), 300, 2000, VolumeTier(3, 2000))]  # 2,500 at 20% = 500, was 200
+    two_for_one = BuyXGetY(id="2", label="2点買うと1点無料", buy_product_ids=frozenset(products), buy_quantity=2,
+                           get_quantity=1)
+    q = quote(cart, [two_for_one], products, with_offers=True)
+    assert [(o.kind, o.add, o.saving, o.new_total) for o in q.offers] == [
+        ("buy_get", (CartLine("b", 1, 500),), 500, 2000)]
+
+
 # ---- counterexamples found by this check (xfail until the engine or the docs change) ----------------------
 @pytest.mark.xfail(strict=True, reason="a stackable item rule that takes the order below a spend step is never "
                    "given up: the candidates' menus switch only non-stackable rules (docs/engine.md 'Best price "
