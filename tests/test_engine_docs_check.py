@@ -696,10 +696,7 @@ def test_docs_example_a_stackable_rule_keeps_the_stricter_floor_already_on_a_uni
     assert amounts(q) == {"1": 100, "2": 150}
 
 
-# ---- counterexamples found by this check (xfail until the engine or the docs change) ----------------------
-@pytest.mark.xfail(strict=True, reason="a stackable item rule that takes the order below a spend step is never "
-                   "given up: the candidates' menus switch only non-stackable rules (docs/engine.md 'Best price "
-                   "with order rules' 2.), against README 'keeps whichever saves the shopper more'")
+# ---- counterexamples this check found (fixed) -----------------------------------------------------------
 def test_a_stackable_discount_that_costs_a_spend_step_is_given_up():
     """p1 at 1,149 and twice at 999 (3,147); "¥3,000以上で10%オフ" gives 315. A stackable "p1 5% off" (157)
     takes the order to 2,990, below the step. README ("Order rules"): "When an item discount would take the
@@ -713,3 +710,18 @@ def test_a_stackable_discount_that_costs_a_spend_step_is_given_up():
     assert quote(cart, [spend], products).discount_total == 315
     assert quote(cart, [spend, replace(volume, stackable=False)], products).discount_total == 315
     assert quote(cart, [spend, volume], products).discount_total == 315  # got 157
+
+
+def test_an_exclusive_rule_whose_units_would_lose_more_spend_discount_than_it_saves_is_given_up():
+    """p1 at 1,149; "¥500以上で5%オフ" gives 57. A non-stackable exclusive "p1 ¥50 off" keeps the spend discount off
+    its unit (an exclusive rule's units take nothing else): 50. Adding it must not make the price worse: 57."""
+    products = catalogue(p1=1149)
+    cart = Cart((CartLine("p1", 1, 1149),))
+    spend = SpendDiscount(id="3", label="5%", currency="JPY", steps=(SpendStep(500, percent_bp=500),))
+    bundle = FixedBundle(id="9", label="p1 ¥50引き", items=(BundleItem("p1"),), mode=PricingMode.AMOUNT_OFF, value=50,
+                         exclusive=True)
+    assert quote(cart, [spend], products).discount_total == 57
+    assert quote(cart, [spend, bundle], products).discount_total == 57
+    # where the exclusive rule saves more than the spend discount it keeps off, it stays
+    rich = replace(bundle, value=100)
+    assert amounts(quote(cart, [spend, rich], products)) == {"9": 100}
