@@ -13,13 +13,13 @@ shopper the most in all. Every part of this work is bounded (:data:`MENU_ALLOCAT
 """
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from .allocation import best_allocation, groups, most_groups, step_of
-from .money import allocate
+from .money import allocate, percent_of
 from .rules import (BuyXGetY, FixedBundle, FreeGift, Rule, RuleBook, SpendDiscount, applications_left_now,
                     importance)
 from .savings import unit_floor
@@ -66,19 +66,28 @@ def price_order(runs: Mapping[str, Sequence[Run]], item_bookings: Sequence[Booki
     """Gifts, then spend discounts, on the units the item rules left (``runs``); ``order_rules`` most important first."""
     rows = {pid: list(row) for pid, row in runs.items()}
     bookings = list(item_bookings)
-    for rule in order_rules:
-        if isinstance(rule, FreeGift):
-            booking = _give(rule, rows, products)
+    gifts = [rule for rule in order_rules if isinstance(rule, FreeGift)]
+    if gifts:
+        left = _price_left(rows)
+        for rule in gifts:
+            booking = _give(rule, rows, products, left)
             if booking:
                 bookings.append(booking)
+                left -= booking.amount
     by_product = {pid: sum(run.unit_left * run.count for run in row) for pid, row in rows.items()}
     counted = sum(by_product.values())
     spend = [rule for rule in order_rules if isinstance(rule, SpendDiscount)]
     spend_saving = 0
     chosen = None
+    rooms: dict[int | None, int] = {}  # the rows do not change until the chosen one is spread: headroom per floor
     for rule in spend:  # one non-stackable spend discount: the one that saves the most (ties: importance)
         if not rule.stackable:
-            amount = min(rule.saving_at(counted), _headroom(rule, rows, terms))
+            amount = rule.saving_at(counted)
+            if amount > 0:
+                floor = terms.floor_of(rule)
+                if floor not in rooms:
+                    rooms[floor] = _headroom(rule, rows, terms)
+                amount = min(amount, rooms[floor])
             if amount > 0 and (chosen is None or amount > chosen[1]):
                 chosen = (rule, amount)
     if chosen is not None:
@@ -86,50 +95,61 @@ def price_order(runs: Mapping[str, Sequence[Run]], item_bookings: Sequence[Booki
         spend_saving += chosen[1]
     for rule in spend:  # then the stackable ones, in order of importance, on the price left
         if rule.stackable:
-            amount = min(rule.saving_at(counted), _headroom(rule, rows, terms))
+            amount = rule.saving_at(counted)
+            if amount > 0:
+                amount = min(amount, _headroom(rule, rows, terms))
             if amount > 0:
                 bookings.append(_spread(rule, rows, amount, terms))
                 spend_saving += amount
     return OrderPriced(rows, bookings, counted, spend_saving, by_product)
 
 
+def _price_left(rows: Mapping[str, Sequence[Run]]) -> int:
+    return sum(run.unit_left * run.count for row in rows.values() for run in row)
+
+
 def _order_saving(runs: Mapping[str, Sequence[Run]], item_saving: int, order_rules: Sequence[Rule], terms: Terms,
-                  products: Mapping) -> int | None:
+                  products: Mapping) -> tuple[int | None, int]:
     """What :func:`price_order` saves in all, without writing the spend discounts' shares where no margin floor
-    can bind (then a spend discount's headroom is the price left on the unlocked units); ``None`` where one can."""
+    can bind (then a spend discount's headroom is the price left on the unlocked units), ``None`` where one can;
+    and the counted amount (after gifts)."""
     rows = dict(runs)
     gifted = 0
+    left = None
     for rule in order_rules:
         if isinstance(rule, FreeGift) and rule.gift_product_id in rows:
             rows[rule.gift_product_id] = list(rows[rule.gift_product_id])
-            booking = _give(rule, rows, products)
+            if left is None:
+                left = _price_left(rows)
+            booking = _give(rule, rows, products, left - gifted)
             gifted += booking.amount if booking else 0
     spend = [rule for rule in order_rules if isinstance(rule, SpendDiscount)]
-    floorless = all(terms.floor_of(rule) is None for rule in spend) and all(
-        terms.costs.get(pid) is None or all(run.floor_bp is None for run in row) for pid, row in rows.items())
-    if not floorless:
-        return None
     counted = room = 0
     for row in rows.values():
         for run in row:
             counted += run.unit_left * run.count
             if not run.locked:
                 room += run.unit_left * run.count
+    floorless = all(terms.floor_of(rule) is None for rule in spend) and all(
+        terms.costs.get(pid) is None or all(run.floor_bp is None for run in row) for pid, row in rows.items())
+    if not floorless:
+        return None, counted
     taken = max((min(rule.saving_at(counted), room) for rule in spend if not rule.stackable), default=0)
     for rule in spend:
         if rule.stackable:
             taken += min(rule.saving_at(counted), room - taken)
-    return item_saving + gifted + taken
+    return item_saving + gifted + taken, counted
 
 
-def _give(rule: FreeGift, rows: dict[str, list[Run]], products: Mapping) -> Booking | None:
-    """One unit of the gift at no charge, if the gift is in the cart and in stock and its condition holds."""
+def _give(rule: FreeGift, rows: dict[str, list[Run]], products: Mapping, left: int) -> Booking | None:
+    """One unit of the gift at no charge, if the gift is in the cart and in stock and its condition holds
+    (``left``: the price left on every unit of ``rows``)."""
     gift = rule.gift_product_id
     product = products.get(gift)
     row = rows.get(gift)
     if product is None or not product.in_stock or not row:
         return None
-    without_gift = sum(run.unit_left * run.count for pid, row_of in rows.items() if pid != gift for run in row_of)
+    without_gift = left - sum(run.unit_left * run.count for run in row)
     if not rule.earned(without_gift, rows.keys()):
         return None
     for index, run in enumerate(row):  # the first unit (most expensive first) with a price left
@@ -156,7 +176,15 @@ def _unit_room(rule: Rule, run: Run, terms: Terms) -> int:
 
 
 def _headroom(rule: Rule, rows: Mapping[str, Sequence[Run]], terms: Terms) -> int:
-    return sum(_unit_room(rule, run, terms) * run.count for row in rows.values() for run in row)
+    """What ``rule`` may take off at most: :func:`_unit_room` over every unit (a product without a cost has no
+    floor, so its unlocked units' price left)."""
+    room = 0
+    for pid, row in rows.items():
+        if terms.costs.get(pid) is None:
+            room += sum(run.unit_left * run.count for run in row if not run.locked)
+        else:
+            room += sum(_unit_room(rule, run, terms) * run.count for run in row)
+    return room
 
 
 def _spread(rule: Rule, rows: dict[str, list[Run]], amount: int, terms: Terms) -> Booking:
@@ -223,67 +251,169 @@ def best_with_order_rules(rows: Mapping[str, Sequence[Run]], item_rules: Sequenc
     stands; ties go to the one with more item discount (the item rules' own first).
     """
     base = best_allocation(rows, item_rules, terms, cache=cache)
-    best = price_order(base.runs, base.bookings, order_rules, terms, products)
-    best_loss = 0  # the item rules' own allocation gives nothing up, and wins every tie
     if not order_rules:
-        return best
+        return price_order(base.runs, base.bookings, order_rules, terms, products)
+    item_saving = base.saving
+    # The first candidate's total, and its counted amount after gifts; its shares are written at the end, once
+    # no other candidate beats it (at once where a margin floor may bind: then only price_order knows its total).
+    most, after_gifts = _order_saving(base.runs, item_saving, order_rules, terms, products)
+    best = None
+    if most is None:
+        best = price_order(base.runs, base.bookings, order_rules, terms, products)
+        most = best.saving
+    unpriced = (base.runs, base.bookings) if best is None else None  # the best candidate, shares not written yet
     counted = sum(run.unit_left * run.count for row in base.runs.values() for run in row)  # before gifts
     needs = set()
     for rule in order_rules:
         if isinstance(rule, SpendDiscount):  # spend steps count the order after gifts
-            needs |= {step.threshold - best.counted for step in rule.steps}
+            needs |= {step.threshold - after_gifts for step in rule.steps}
         elif rule.threshold is not None:  # a gift's own threshold counts the order without the gift's product
             gift_value = sum(run.unit_left * run.count for run in base.runs.get(rule.gift_product_id, ()))
             needs.add(rule.threshold - (counted - gift_value))
-    needs = sorted(need for need in needs if 0 < need <= base.saving)
-    if not needs:
-        return best
-    menus = _menus(rows, item_rules, terms, cache)
-    if not menus:
-        return best
-    picks_by_loss = _combine(menus, needs[-1])
-    order = {rule.id: index for index, rule in enumerate(item_rules)}
-    reachable = sorted(picks_by_loss)
-    losses = {reachable[index] for index in (bisect_left(reachable, need) for need in needs) if index < len(reachable)}
-    # What a candidate could save at most: its item saving, every gift's dearest unit, the spend steps at its
-    # counted amount. Candidates are priced from the highest bound, until none left can beat the best found.
-    gifts = sum(max((run.price for run in rows.get(rule.gift_product_id, ())), default=0)
-                for rule in order_rules if isinstance(rule, FreeGift))
-    spend = [rule for rule in order_rules if isinstance(rule, SpendDiscount)]
-
-    def bound(loss: int) -> int:
-        at = counted + loss
-        return (base.saving - loss + gifts + max((r.saving_at(at) for r in spend if not r.stackable), default=0)
-                + sum(r.saving_at(at) for r in spend if r.stackable))
-
-    bounds = {loss: bound(loss) for loss in losses}
-    ranked = sorted(losses, key=lambda loss: (-bounds[loss], loss))[:MAX_CANDIDATES]
-    for found in ranked:
-        if bounds[found] < best.saving:
-            break
-        runs = {pid: list(row) for pid, row in base.runs.items()}
-        dropped: set[str] = set()
-        added: list[Booking] = []
-        for group_index, option_index in picks_by_loss[found]:
-            group_rules, options = menus[group_index]
-            option = options[option_index]
-            runs.update({pid: list(row) for pid, row in option.priced.runs.items()})
-            dropped |= {rule.id for rule in group_rules}
-            added.extend(option.priced.bookings)
-        bookings = [booking for booking in base.bookings if booking.rule.id not in dropped] + added
-        saving = _order_saving(runs, sum(booking.amount for booking in bookings), order_rules, terms, products)
-        if saving is not None and (saving < best.saving or (saving == best.saving and found > best_loss)):
-            continue  # priced without writing shares: it does not beat the best
-        bookings.sort(key=lambda booking: (booking.rule.stackable, order[booking.rule.id]))
-        candidate = price_order(runs, bookings, order_rules, terms, products)
-        if candidate.saving > best.saving or (candidate.saving == best.saving and found < best_loss):
-            best, best_loss = candidate, found  # ties: the one that gives up less item saving
+    needs = sorted(need for need in needs if 0 < need <= item_saving)
+    # No step ahead, or none worth the item saving it costs, or nothing to give up: the first candidate stands.
+    if needs and _worth_trying(rows, item_saving, counted, needs[0], order_rules, products, most):
+        menus = _menus(rows, item_rules, terms, cache, _savings_by_rule(base.bookings))
+        if menus:
+            best, unpriced = _switched(base, item_saving, counted, needs, menus, item_rules, order_rules, terms,
+                                       products, most, best, unpriced)
+    if best is None or unpriced is not None:
+        best = price_order(*unpriced, order_rules, terms, products)
     return best
 
 
+def _switched(base: Priced, item_saving: int, counted: int, needs: list[int],
+              menus: list[tuple[list[Rule], list[_Option]]], item_rules: Sequence[Rule], order_rules: Sequence[Rule],
+              terms: Terms, products: Mapping, most: int, best: OrderPriced | None,
+              unpriced: tuple | None) -> tuple[OrderPriced | None, tuple | None]:
+    """The candidates that switch groups to their menus' options, against the first (total ``most``; ``best``
+    when priced, else its ``unpriced`` runs and bookings): the best candidate, priced or as runs and bookings."""
+    parents = _combine(menus, needs[-1])
+    order = {rule.id: index for index, rule in enumerate(item_rules)}
+    reachable = sorted(parents)
+    losses = {reachable[index] for index in (bisect_left(reachable, need) for need in needs) if index < len(reachable)}
+    # What a candidate could save at most: its item saving, every gift's dearest unit, the spend steps at its
+    # counted amount. Candidates are priced from the highest bound, until none left can beat the best found.
+    gifts = sum(max((run.price for run in base.runs.get(rule.gift_product_id, ())), default=0)
+                for rule in order_rules if isinstance(rule, FreeGift))
+    spend_at = _spend_at(order_rules)
+    bounds = {loss: item_saving - loss + gifts + spend_at(counted + loss) for loss in losses}
+    ranked = sorted(losses, key=lambda loss: (-bounds[loss], loss))[:MAX_CANDIDATES]
+    best_loss = 0  # what the best candidate so far gives up: the item rules' own allocation wins every tie
+    for found in ranked:
+        if bounds[found] < most:
+            break
+        runs = dict(base.runs)  # rows are only read (price_order copies them): the switched groups' replace them
+        dropped: set[str] = set()
+        added: list[Booking] = []
+        for group_index, option_index in _picks(parents, found):
+            group_rules, options = menus[group_index]
+            option = options[option_index]
+            runs.update(option.priced.runs)
+            dropped |= {rule.id for rule in group_rules}
+            added.extend(option.priced.bookings)
+        bookings = [booking for booking in base.bookings if booking.rule.id not in dropped] + added
+        saving, _ = _order_saving(runs, sum(booking.amount for booking in bookings), order_rules, terms, products)
+        if saving is not None and (saving < most or (saving == most and found > best_loss)):
+            continue  # priced without writing shares: it does not beat the best
+        bookings.sort(key=lambda booking: (booking.rule.stackable, order[booking.rule.id]))
+        if saving is not None:  # exact already: its shares are written only if it stays the best
+            most, best_loss, unpriced = saving, found, (runs, bookings)
+            continue
+        candidate = price_order(runs, bookings, order_rules, terms, products)
+        if candidate.saving > most or (candidate.saving == most and found < best_loss):
+            best, most, best_loss, unpriced = candidate, candidate.saving, found, None  # ties: less given up
+    return best, unpriced
+
+
+def _worth_trying(rows: Mapping[str, Sequence[Run]], item_saving: int, counted: int, least: int,
+                  order_rules: Sequence[Rule], products: Mapping, to_beat: int) -> bool:
+    """Whether a candidate giving up ``least`` or more of the item saving could save more than ``to_beat``.
+
+    A candidate giving up ``L`` (at most ``item_saving``) keeps ``item_saving - L`` and counts ``counted + L``
+    before gifts, so its gifts save at most the dearest units of their products whose condition holds there, and
+    its spend discounts at most what they take there with no headroom limit. Between two thresholds (spend
+    steps', gifts') nothing new is reached: the interval ``[a, b]`` of ``L`` saves at most ``item_saving - a``
+    plus those rewards at ``counted + b`` (they never drop as the order grows). Intervals are read from the
+    least loss up, until even the rewards at the subtotal cannot make up for the loss.
+    """
+    cuts = set()
+    for rule in order_rules:
+        if isinstance(rule, SpendDiscount):
+            cuts.update(step.threshold - counted for step in rule.steps)
+        elif rule.threshold is not None:
+            cuts.add(rule.threshold - counted)
+    spend_at = _spend_at(order_rules)
+    gift_rules = [rule for rule in order_rules if isinstance(rule, FreeGift) and rows.get(rule.gift_product_id)
+                  and products.get(rule.gift_product_id) is not None and products[rule.gift_product_id].in_stock]
+    present = rows.keys()
+
+    def rewards(at: int) -> int:
+        stacked = spend_at(at)
+        given: dict[str, int] = {}
+        for rule in gift_rules:  # each gift rule of a product takes another unit of it
+            if rule.earned(at, present):
+                given[rule.gift_product_id] = given.get(rule.gift_product_id, 0) + 1
+        for pid, gifts in given.items():
+            prices = sorted((run.price for run in rows[pid] for _ in range(min(run.count, gifts))), reverse=True)
+            stacked += sum(prices[:gifts])
+        return stacked
+
+    most = rewards(counted + item_saving)  # what a candidate giving every item saving up could get at most
+    starts = sorted(cut for cut in cuts if least < cut <= item_saving)
+    for low, high in zip([least] + starts, [cut - 1 for cut in starts] + [item_saving]):
+        if item_saving - low + most <= to_beat:
+            return False  # every interval from here keeps less item saving and has no more rewards
+        if item_saving - low + rewards(counted + high) > to_beat:
+            return True
+    return False
+
+
+def _spend_at(order_rules: Sequence[Rule]):
+    """A function of the counted amount: the spend discounts' ``saving_at`` there with no headroom limit, the
+    non-stackable one that saves the most plus every stackable one.
+
+    A reached amount-off step takes its whole amount (it is at most its threshold) and percentages grow with
+    the percent, so a rule's saving is the larger of its reached steps' largest amount and largest percentage:
+    read from running maxima over its steps, with one bisection.
+    """
+    ladders = []  # per spend discount: its thresholds, and the most the steps reached by each take off
+    for rule in order_rules:
+        if isinstance(rule, SpendDiscount):
+            thresholds, amounts, percents = [], [0], [0]
+            for step in rule.steps:
+                thresholds.append(step.threshold)
+                amounts.append(max(amounts[-1], step.amount_off or 0))
+                percents.append(max(percents[-1], step.percent_bp or 0))
+            ladders.append((rule.stackable, thresholds, amounts, percents))
+
+    def spend_at(at: int) -> int:
+        taken = stacked = 0
+        for stackable, thresholds, amounts, percents in ladders:
+            reached = bisect_right(thresholds, at)
+            saving = max(amounts[reached], percent_of(at, percents[reached]))
+            if stackable:
+                stacked += saving
+            elif saving > taken:
+                taken = saving
+        return taken + stacked
+
+    return spend_at
+
+
+def _savings_by_rule(bookings: Sequence[Booking]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for booking in bookings:
+        found[booking.rule.id] = found.get(booking.rule.id, 0) + booking.amount
+    return found
+
+
 def _menus(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], terms: Terms,
-           cache: dict | None) -> list[tuple[list[Rule], list[_Option]]]:
-    """Per group of item rules (with something to give up): its rules, and the allocations it may switch to."""
+           cache: dict | None, chosen_by_rule: Mapping[str, int]) -> list[tuple[list[Rule], list[_Option]]]:
+    """Per group of item rules (with something to give up): its rules, and the allocations it may switch to.
+
+    ``chosen_by_rule`` is what each rule saves in the item rules' own allocation of the cart (each group's
+    allocation is chosen on its own, so its saving there is the group's chosen saving)."""
     menus = []
     room = MENU_ALLOCATIONS
     for products, group_rules in groups(rows, item_rules, terms):
@@ -297,7 +427,7 @@ def _menus(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], terms:
                 if menu is not None:
                     menus.append(menu)
                 continue
-        chosen = best_allocation(group_rows, group_rules, terms, cache=cache).saving
+        chosen = sum(chosen_by_rule.get(rule.id, 0) for rule in group_rules)
         if chosen <= 0:
             if cache is not None:
                 cache[key] = (0, None)
@@ -364,24 +494,40 @@ def _every_allocation(exclusive: Sequence[Rule], rows: Mapping[str, Sequence[Run
     return found if complete else None
 
 
-def _combine(menus: list[tuple[list[Rule], list[_Option]]], need: int) -> dict[int, tuple[tuple[int, int], ...]]:
-    """Losses reachable by switching some groups to an option of their menus, each with its picks
-    ((group, option) pairs), the fewest switches first; partial sums at or past ``need`` are not extended.
-    Stops adding sums after :data:`COMBINE_BUDGET` steps."""
-    reachable: dict[int, tuple[tuple[int, int], ...]] = {0: ()}
+def _combine(menus: list[tuple[list[Rule], list[_Option]]], need: int) -> dict[int, tuple[int, int, int] | None]:
+    """Losses reachable by switching some groups to an option of their menus, each with how it was first reached
+    (the loss it extends, the group, the option; see :func:`_picks`), the fewest switches first; partial sums
+    at or past ``need`` are not extended. Stops adding sums after :data:`COMBINE_BUDGET` steps."""
+    parents: dict[int, tuple[int, int, int] | None] = {0: None}
+    open_ = [0]  # the sums below ``need``, in the order they were reached: only they are extended
     steps = 0
     for group_index, (_, options) in enumerate(menus):
-        for loss, picks in list(reachable.items()):
-            if loss >= need:
-                continue
-            for option_index, option in enumerate(options):
-                steps += 1
-                if steps > COMBINE_BUDGET:
-                    return reachable
-                total = loss + option.loss
-                if total not in reachable:
-                    reachable[total] = picks + ((group_index, option_index),)
-    return reachable
+        losses = [option.loss for option in options]
+        reached = []
+        for loss in open_:
+            if steps + len(losses) > COMBINE_BUDGET:  # the budget ends within this sum's options
+                losses = losses[:COMBINE_BUDGET - steps]
+            steps += len(losses)
+            for option_index, option_loss in enumerate(losses):
+                total = loss + option_loss
+                if total not in parents:
+                    parents[total] = (loss, group_index, option_index)
+                    if total < need:
+                        reached.append(total)
+            if steps >= COMBINE_BUDGET:
+                return parents
+        open_ += reached
+    return parents
+
+
+def _picks(parents: Mapping[int, tuple[int, int, int] | None], total: int) -> list[tuple[int, int]]:
+    """The (group, option) pairs that first reached ``total`` in :func:`_combine`, in group order."""
+    picks = []
+    while parents[total] is not None:
+        total, group_index, option_index = parents[total]
+        picks.append((group_index, option_index))
+    picks.reverse()
+    return picks
 
 
 # -- what the panel says: the ladder's next rewards, and earned gifts to add ----------------------------------------
@@ -399,9 +545,8 @@ def ladder(priced: OrderPriced, order_rules: Sequence[Rule], products: Mapping, 
 
     counted = priced.counted
     booked = {booking.rule.id: booking.amount for booking in priced.bookings}
-    chosen = max((amount for rule_id, amount in booked.items()
-                  if any(rule.id == rule_id and isinstance(rule, SpendDiscount) and not rule.stackable
-                         for rule in order_rules)), default=0)
+    alone = {rule.id for rule in order_rules if isinstance(rule, SpendDiscount) and not rule.stackable}
+    chosen = max((amount for rule_id, amount in booked.items() if rule_id in alone), default=0)
     in_cart = {pid for pid, row in priced.runs.items() if any(run.count for run in row)}
     rungs = []
     for position, rule in enumerate(order_rules):
