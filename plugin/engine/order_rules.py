@@ -20,8 +20,8 @@ from datetime import datetime
 
 from .allocation import best_allocation, groups, most_groups, step_of
 from .money import allocate, percent_of
-from .rules import (BuyXGetY, FixedBundle, FreeGift, Rule, RuleBook, SpendDiscount, applications_left_now,
-                    importance)
+from .rules import (BuyXGetY, FixedBundle, FreeGift, PricingMode, Rule, RuleBook, SpendDiscount,
+                    applications_left_now, importance)
 from .savings import unit_floor
 from .units import Booking, Priced, Run, Terms, apply, free_units
 
@@ -108,31 +108,55 @@ def _price_left(rows: Mapping[str, Sequence[Run]]) -> int:
     return sum(run.unit_left * run.count for row in rows.values() for run in row)
 
 
-def _order_saving(runs: Mapping[str, Sequence[Run]], item_saving: int, order_rules: Sequence[Rule], terms: Terms,
-                  products: Mapping) -> tuple[int | None, int]:
+def _tally(row: Sequence[Run], terms: Terms) -> tuple[int, int, int]:
+    """A product's row: its price left, its price left on units no exclusive rule used, and 1 if a margin floor
+    may bind on it (it has a cost and a floor on some unit), else 0."""
+    left = room = 0
+    floored = 0
+    for run in row:
+        value = run.unit_left * run.count
+        left += value
+        if not run.locked:
+            room += value
+        if run.floor_bp is not None:
+            floored = 1
+    return left, room, floored if terms.costs.get(row[0].product_id if row else None) is not None else 0
+
+
+def _sum_tallies(tallies) -> tuple[int, int, int]:
+    left = room = floored = 0
+    for tally in tallies:
+        left += tally[0]
+        room += tally[1]
+        floored += tally[2]
+    return left, room, floored
+
+
+def _order_saving(runs: Mapping[str, Sequence[Run]], whole: tuple[int, int, int], item_saving: int,
+                  order_rules: Sequence[Rule], terms: Terms, products: Mapping) -> tuple[int | None, int]:
     """What :func:`price_order` saves in all, without writing the spend discounts' shares where no margin floor
     can bind (then a spend discount's headroom is the price left on the unlocked units), ``None`` where one can;
-    and the counted amount (after gifts)."""
-    rows = dict(runs)
+    and the counted amount (after gifts). ``whole``: the :func:`_tally` of all of ``runs``."""
+    rows = runs
     gifted = 0
-    left = None
+    left, room, floored = whole
+    before: dict[str, tuple[int, int, int]] = {}  # the gift products' tallies before their gifts
     for rule in order_rules:
-        if isinstance(rule, FreeGift) and rule.gift_product_id in rows:
-            rows[rule.gift_product_id] = list(rows[rule.gift_product_id])
-            if left is None:
-                left = _price_left(rows)
-            booking = _give(rule, rows, products, left - gifted)
+        if isinstance(rule, FreeGift) and rule.gift_product_id in runs:
+            gift = rule.gift_product_id
+            if gift not in before:
+                if rows is runs:
+                    rows = dict(runs)
+                before[gift] = _tally(rows[gift], terms)
+                rows[gift] = list(rows[gift])
+            booking = _give(rule, rows, products, whole[0] - gifted)
             gifted += booking.amount if booking else 0
+    for gift, (was_left, was_room, was_floored) in before.items():
+        now_left, now_room, now_floored = _tally(rows[gift], terms)
+        left, room, floored = left + now_left - was_left, room + now_room - was_room, floored + now_floored - was_floored
+    counted = left
     spend = [rule for rule in order_rules if isinstance(rule, SpendDiscount)]
-    counted = room = 0
-    for row in rows.values():
-        for run in row:
-            counted += run.unit_left * run.count
-            if not run.locked:
-                room += run.unit_left * run.count
-    floorless = all(terms.floor_of(rule) is None for rule in spend) and all(
-        terms.costs.get(pid) is None or all(run.floor_bp is None for run in row) for pid, row in rows.items())
-    if not floorless:
+    if floored or any(terms.floor_of(rule) is not None for rule in spend):
         return None, counted
     taken = max((min(rule.saving_at(counted), room) for rule in spend if not rule.stackable), default=0)
     for rule in spend:
@@ -191,44 +215,63 @@ def _spread(rule: Rule, rows: dict[str, list[Run]], amount: int, terms: Terms) -
     """Write ``amount`` (at most the headroom) over the units no exclusive rule used, as every rule's saving is
     spread: groups of alike units in unit order, in proportion to their headroom, evenly within a group (the
     first units one minor unit more)."""
-    groups_: list[list[tuple[str, int, Run]]] = []
+    rule_floor = terms.floor_of(rule)
+    costs = terms.costs
+    members: list[list[tuple[str, int, Run]]] = []  # the groups of alike units, in unit order
+    rooms: list[int] = []
+    counts: list[int] = []
+    last = None
     for pid in sorted(rows):
+        cost = costs.get(pid)
         for index, run in enumerate(rows[pid]):
             if run.locked:
                 continue
-            if groups_ and run.alike_as(groups_[-1][-1][2]):
-                groups_[-1].append((pid, index, run))
+            room = run.unit_left  # one unit's headroom, as _unit_room reads it
+            if cost is not None:
+                floor_bp = run.floor_bp if rule_floor is None else (
+                    rule_floor if run.floor_bp is None else max(run.floor_bp, rule_floor))
+                if floor_bp is not None:
+                    room = max(0, room - unit_floor(cost, floor_bp))
+            if last is not None and run.alike_as(last):
+                members[-1].append((pid, index, run))
+                rooms[-1] += room * run.count
+                counts[-1] += run.count
             else:
-                groups_.append([(pid, index, run)])
-    rooms = [sum(_unit_room(rule, run, terms) * run.count for _, _, run in group) for group in groups_]
+                members.append([(pid, index, run)])
+                rooms.append(room * run.count)
+                counts.append(run.count)
+            last = run
     shares = allocate(amount, rooms)
-    rule_floor = terms.floor_of(rule)
     booking = Booking(rule, 1, amount, None)
-    replaced: dict[tuple[str, int], list[Run]] = {}
-    for group, share in zip(groups_, shares):
+    replaced: dict[str, dict[int, list[Run]]] = {}
+    for group, count, share in zip(members, counts, shares):
         if share == 0:
             continue
-        count = sum(run.count for _, _, run in group)
         base, extra = divmod(share, count)
         for pid, index, run in group:
             heavier = min(extra, run.count)
             extra -= heavier
-            parts = [(heavier, base + 1), (run.count - heavier, base)]
             pieces = []
-            for units, cut in parts:
+            for units, cut in ((heavier, base + 1), (run.count - heavier, base)):
                 if units:
                     floor_bp = run.floor_bp
                     if cut > 0 and rule_floor is not None:
                         floor_bp = rule_floor if floor_bp is None else max(floor_bp, rule_floor)
                     pieces.append(Run(pid, run.price, units, run.unit_left - cut, floor_bp, run.locked, run.owner))
-            replaced[pid, index] = pieces
-            units_of = booking.units.setdefault(pid, [0, 0])
+            replaced.setdefault(pid, {})[index] = pieces
+            units_of = booking.units.get(pid)
+            if units_of is None:
+                units_of = booking.units[pid] = [0, 0]
             units_of[0] += run.count
-            units_of[1] += sum(units * cut for units, cut in parts)
-    for pid in {pid for pid, _ in replaced}:
+            units_of[1] += heavier * (base + 1) + (run.count - heavier) * base
+    for pid, pieces_at in replaced.items():
         rebuilt = []
         for index, run in enumerate(rows[pid]):
-            rebuilt.extend(replaced.get((pid, index), (run,)))
+            pieces = pieces_at.get(index)
+            if pieces is None:
+                rebuilt.append(run)
+            else:
+                rebuilt.extend(pieces)
         rows[pid] = rebuilt
     return booking
 
@@ -254,40 +297,46 @@ def best_with_order_rules(rows: Mapping[str, Sequence[Run]], item_rules: Sequenc
     if not order_rules:
         return price_order(base.runs, base.bookings, order_rules, terms, products)
     item_saving = base.saving
+    tallies = {pid: _tally(row, terms) for pid, row in base.runs.items()}
+    whole = _sum_tallies(tallies.values())
+    counted = whole[0]  # before gifts
     # The first candidate's total, and its counted amount after gifts; its shares are written at the end, once
     # no other candidate beats it (at once where a margin floor may bind: then only price_order knows its total).
-    most, after_gifts = _order_saving(base.runs, item_saving, order_rules, terms, products)
+    most, after_gifts = _order_saving(base.runs, whole, item_saving, order_rules, terms, products)
     best = None
     if most is None:
         best = price_order(base.runs, base.bookings, order_rules, terms, products)
         most = best.saving
     unpriced = (base.runs, base.bookings) if best is None else None  # the best candidate, shares not written yet
-    counted = sum(run.unit_left * run.count for row in base.runs.values() for run in row)  # before gifts
     needs = set()
     for rule in order_rules:
         if isinstance(rule, SpendDiscount):  # spend steps count the order after gifts
             needs |= {step.threshold - after_gifts for step in rule.steps}
         elif rule.threshold is not None:  # a gift's own threshold counts the order without the gift's product
-            gift_value = sum(run.unit_left * run.count for run in base.runs.get(rule.gift_product_id, ()))
+            gift_value = tallies[rule.gift_product_id][0] if rule.gift_product_id in tallies else 0
             needs.add(rule.threshold - (counted - gift_value))
     needs = sorted(need for need in needs if 0 < need <= item_saving)
     # No step ahead, or none worth the item saving it costs, or nothing to give up: the first candidate stands.
     if needs and _worth_trying(rows, item_saving, counted, needs[0], order_rules, products, most):
         menus = _menus(rows, item_rules, terms, cache, _savings_by_rule(base.bookings))
         if menus:
-            best, unpriced = _switched(base, item_saving, counted, needs, menus, item_rules, order_rules, terms,
-                                       products, most, best, unpriced)
+            best, unpriced = _switched(base, tallies, whole, item_saving, needs, menus, item_rules, order_rules,
+                                       terms, products, most, best, unpriced)
     if best is None or unpriced is not None:
         best = price_order(*unpriced, order_rules, terms, products)
     return best
 
 
-def _switched(base: Priced, item_saving: int, counted: int, needs: list[int],
-              menus: list[tuple[list[Rule], list[_Option]]], item_rules: Sequence[Rule], order_rules: Sequence[Rule],
-              terms: Terms, products: Mapping, most: int, best: OrderPriced | None,
-              unpriced: tuple | None) -> tuple[OrderPriced | None, tuple | None]:
+def _switched(base: Priced, tallies: Mapping[str, tuple[int, int, int]], whole: tuple[int, int, int],
+              item_saving: int, needs: list[int], menus: list[tuple[list[Rule], list[_Option]]],
+              item_rules: Sequence[Rule], order_rules: Sequence[Rule], terms: Terms, products: Mapping, most: int,
+              best: OrderPriced | None, unpriced: tuple | None) -> tuple[OrderPriced | None, tuple | None]:
     """The candidates that switch groups to their menus' options, against the first (total ``most``; ``best``
-    when priced, else its ``unpriced`` runs and bookings): the best candidate, priced or as runs and bookings."""
+    when priced, else its ``unpriced`` runs and bookings): the best candidate, priced or as runs and bookings.
+
+    A candidate is read from the first's :func:`_tally` s with only its switched products' rows counted again;
+    its item saving is the first's less what its switched groups give up."""
+    counted = whole[0]
     parents = _combine(menus, needs[-1])
     order = {rule.id: index for index, rule in enumerate(item_rules)}
     reachable = sorted(parents)
@@ -304,18 +353,19 @@ def _switched(base: Priced, item_saving: int, counted: int, needs: list[int],
         if bounds[found] < most:
             break
         runs = dict(base.runs)  # rows are only read (price_order copies them): the switched groups' replace them
-        dropped: set[str] = set()
-        added: list[Booking] = []
-        for group_index, option_index in _picks(parents, found):
-            group_rules, options = menus[group_index]
-            option = options[option_index]
-            runs.update(option.priced.runs)
-            dropped |= {rule.id for rule in group_rules}
-            added.extend(option.priced.bookings)
-        bookings = [booking for booking in base.bookings if booking.rule.id not in dropped] + added
-        saving, _ = _order_saving(runs, sum(booking.amount for booking in bookings), order_rules, terms, products)
+        switched = [menus[group_index][1][option_index].priced for group_index, option_index in _picks(parents, found)]
+        left, room, floored = whole
+        for priced in switched:
+            runs.update(priced.runs)
+            for pid, row in priced.runs.items():
+                before, after = tallies[pid], _tally(row, terms)
+                left, room, floored = left + after[0] - before[0], room + after[1] - before[1], floored + after[2] - before[2]
+        saving, _ = _order_saving(runs, (left, room, floored), item_saving - found, order_rules, terms, products)
         if saving is not None and (saving < most or (saving == most and found > best_loss)):
             continue  # priced without writing shares: it does not beat the best
+        dropped = {rule.id for group_index, _ in _picks(parents, found) for rule in menus[group_index][0]}
+        bookings = [booking for booking in base.bookings if booking.rule.id not in dropped]
+        bookings += [booking for priced in switched for booking in priced.bookings]
         bookings.sort(key=lambda booking: (booking.rule.stackable, order[booking.rule.id]))
         if saving is not None:  # exact already: its shares are written only if it stays the best
             most, best_loss, unpriced = saving, found, (runs, bookings)
@@ -442,9 +492,14 @@ def _menus(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], terms:
         else:
             listed = len(vectors)
             room -= listed
+            if not stackable and len(exclusive) == 1 and _more_sets_save_more(exclusive[0]):
+                vectors = vectors[1:]  # the first allocation listed, the most sets, saves the most: nothing given up
         options: dict[int, _Option] = {}
         for choices in vectors:
-            priced = apply(group_rows, exclusive, choices, stackable, terms)
+            if stackable or any(choices):
+                priced = apply(group_rows, exclusive, choices, stackable, terms)
+            else:  # none of the group's rules: its units as they are
+                priced = Priced({pid: list(row) for pid, row in group_rows.items()}, [])
             if priced.short:  # a buy X get Y given more groups than the units left can form: not an allocation
                 continue
             loss = chosen - priced.saving
@@ -456,6 +511,13 @@ def _menus(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], terms:
         if cache is not None and listed <= SMALL_MENU:
             cache[key] = (listed, menu)
     return menus
+
+
+def _more_sets_save_more(rule: Rule) -> bool:
+    """A bundle whose saving never drops as it takes more sets (percent or amount off: more of the cart's first
+    units, most expensive first, each adding price and headroom), so alone in its group its most sets are its
+    chosen allocation's saving or more."""
+    return isinstance(rule, FixedBundle) and rule.mode is not PricingMode.FIXED_PRICE
 
 
 def _every_allocation(exclusive: Sequence[Rule], rows: Mapping[str, Sequence[Run]], terms: Terms,
@@ -504,6 +566,20 @@ def _combine(menus: list[tuple[list[Rule], list[_Option]]], need: int) -> dict[i
     for group_index, (_, options) in enumerate(menus):
         losses = [option.loss for option in options]
         reached = []
+        if len(losses) == 1:  # one option (a group of one bundle, often): one step per open sum
+            todo = open_[:COMBINE_BUDGET - steps]
+            steps += len(todo)
+            option_loss = losses[0]
+            for loss in todo:
+                total = loss + option_loss
+                if total not in parents:
+                    parents[total] = (loss, group_index, 0)
+                    if total < need:
+                        reached.append(total)
+            if steps >= COMBINE_BUDGET:
+                return parents
+            open_ += reached
+            continue
         for loss in open_:
             if steps + len(losses) > COMBINE_BUDGET:  # the budget ends within this sum's options
                 losses = losses[:COMBINE_BUDGET - steps]
