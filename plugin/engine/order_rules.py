@@ -14,7 +14,7 @@ shopper the most in all. Every part of this work is bounded (:data:`MENU_ALLOCAT
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -318,17 +318,16 @@ def best_with_order_rules(rows: Mapping[str, Sequence[Run]], item_rules: Sequenc
     needs = sorted(need for need in needs if 0 < need <= item_saving)
     # No step ahead, or none worth the item saving it costs, or nothing to give up: the first candidate stands.
     if needs and _worth_trying(rows, item_saving, counted, needs[0], order_rules, products, most):
-        menus = _menus(rows, item_rules, terms, cache, _savings_by_rule(base.bookings))
-        if menus:
-            best, unpriced = _switched(base, tallies, whole, item_saving, needs, menus, item_rules, order_rules,
-                                       terms, products, most, best, unpriced)
+        menus = _menus(rows, item_rules, terms, cache, _savings_by_rule(base.bookings))  # built as combined
+        best, unpriced = _switched(base, tallies, whole, item_saving, needs, menus, item_rules, order_rules,
+                                   terms, products, most, best, unpriced)
     if best is None or unpriced is not None:
         best = price_order(*unpriced, order_rules, terms, products)
     return best
 
 
 def _switched(base: Priced, tallies: Mapping[str, tuple[int, int, int]], whole: tuple[int, int, int],
-              item_saving: int, needs: list[int], menus: list[tuple[list[Rule], list[_Option]]],
+              item_saving: int, needs: list[int], menus: Iterator[tuple[list[Rule], list[_Option]]],
               item_rules: Sequence[Rule], order_rules: Sequence[Rule], terms: Terms, products: Mapping, most: int,
               best: OrderPriced | None, unpriced: tuple | None) -> tuple[OrderPriced | None, tuple | None]:
     """The candidates that switch groups to their menus' options, against the first (total ``most``; ``best``
@@ -337,8 +336,21 @@ def _switched(base: Priced, tallies: Mapping[str, tuple[int, int, int]], whole: 
     A candidate is read from the first's :func:`_tally` s with only its switched products' rows counted again;
     its item saving is the first's less what its switched groups give up."""
     counted = whole[0]
-    parents = _combine(menus, needs[-1])
+    taken: list[tuple[list[Rule], list[_Option]]] = []  # the menus combining reached, in order
+    parents = _combine(menus, needs[-1], taken)
+    menus = taken
     order = {rule.id: index for index, rule in enumerate(item_rules)}
+
+    def bookings_of(found: int) -> list[Booking]:
+        """The item bookings of the candidate giving up ``found``: the first's, the switched groups' replaced."""
+        picks = _picks(parents, found)
+        dropped = {rule.id for group_index, _ in picks for rule in menus[group_index][0]}
+        bookings = [booking for booking in base.bookings if booking.rule.id not in dropped]
+        bookings += [booking for group_index, option_index in picks
+                     for booking in menus[group_index][1][option_index].priced.bookings]
+        bookings.sort(key=lambda booking: (booking.rule.stackable, order[booking.rule.id]))
+        return bookings
+
     reachable = sorted(parents)
     losses = {reachable[index] for index in (bisect_left(reachable, need) for need in needs) if index < len(reachable)}
     # What a candidate could save at most: its item saving, every gift's dearest unit, the spend steps at its
@@ -349,6 +361,7 @@ def _switched(base: Priced, tallies: Mapping[str, tuple[int, int, int]], whole: 
     bounds = {loss: item_saving - loss + gifts + spend_at(counted + loss) for loss in losses}
     ranked = sorted(losses, key=lambda loss: (-bounds[loss], loss))[:MAX_CANDIDATES]
     best_loss = 0  # what the best candidate so far gives up: the item rules' own allocation wins every tie
+    exact = None  # the best candidate so far when its total was read without writing shares: its runs
     for found in ranked:
         if bounds[found] < most:
             break
@@ -363,16 +376,14 @@ def _switched(base: Priced, tallies: Mapping[str, tuple[int, int, int]], whole: 
         saving, _ = _order_saving(runs, (left, room, floored), item_saving - found, order_rules, terms, products)
         if saving is not None and (saving < most or (saving == most and found > best_loss)):
             continue  # priced without writing shares: it does not beat the best
-        dropped = {rule.id for group_index, _ in _picks(parents, found) for rule in menus[group_index][0]}
-        bookings = [booking for booking in base.bookings if booking.rule.id not in dropped]
-        bookings += [booking for priced in switched for booking in priced.bookings]
-        bookings.sort(key=lambda booking: (booking.rule.stackable, order[booking.rule.id]))
-        if saving is not None:  # exact already: its shares are written only if it stays the best
-            most, best_loss, unpriced = saving, found, (runs, bookings)
+        if saving is not None:  # exact already: its bookings and shares are written only if it stays the best
+            most, best_loss, exact = saving, found, runs
             continue
-        candidate = price_order(runs, bookings, order_rules, terms, products)
+        candidate = price_order(runs, bookings_of(found), order_rules, terms, products)
         if candidate.saving > most or (candidate.saving == most and found < best_loss):
-            best, most, best_loss, unpriced = candidate, candidate.saving, found, None  # ties: less given up
+            best, most, best_loss, exact, unpriced = candidate, candidate.saving, found, None, None  # ties: less given up
+    if exact is not None:
+        unpriced = (exact, bookings_of(best_loss))
     return best, unpriced
 
 
@@ -459,12 +470,12 @@ def _savings_by_rule(bookings: Sequence[Booking]) -> dict[str, int]:
 
 
 def _menus(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], terms: Terms,
-           cache: dict | None, chosen_by_rule: Mapping[str, int]) -> list[tuple[list[Rule], list[_Option]]]:
+           cache: dict | None, chosen_by_rule: Mapping[str, int]) -> Iterator[tuple[list[Rule], list[_Option]]]:
     """Per group of item rules (with something to give up): its rules, and the allocations it may switch to.
+    Each is built when asked for: combining may stop (its budget) before it needs the menus of later groups.
 
     ``chosen_by_rule`` is what each rule saves in the item rules' own allocation of the cart (each group's
     allocation is chosen on its own, so its saving there is the group's chosen saving)."""
-    menus = []
     room = MENU_ALLOCATIONS
     for products, group_rules in groups(rows, item_rules, terms):
         group_rows = {pid: rows[pid] for pid in products}
@@ -475,7 +486,7 @@ def _menus(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], terms:
             if listed <= room:
                 room -= listed
                 if menu is not None:
-                    menus.append(menu)
+                    yield menu
                 continue
         chosen = sum(chosen_by_rule.get(rule.id, 0) for rule in group_rules)
         if chosen <= 0:
@@ -506,11 +517,10 @@ def _menus(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], terms:
             if loss > 0 and loss not in options:  # vectors come largest first: the largest choices stand
                 options[loss] = _Option(loss, priced)
         menu = (group_rules, sorted(options.values(), key=lambda option: option.loss)) if options else None
-        if menu is not None:
-            menus.append(menu)
         if cache is not None and listed <= SMALL_MENU:
             cache[key] = (listed, menu)
-    return menus
+        if menu is not None:
+            yield menu
 
 
 def _more_sets_save_more(rule: Rule) -> bool:
@@ -556,15 +566,18 @@ def _every_allocation(exclusive: Sequence[Rule], rows: Mapping[str, Sequence[Run
     return found if complete else None
 
 
-def _combine(menus: list[tuple[list[Rule], list[_Option]]], need: int) -> dict[int, tuple[int, int, int] | None]:
+def _combine(menus: Iterable[tuple[list[Rule], list[_Option]]], need: int,
+             taken: list[tuple[list[Rule], list[_Option]]]) -> dict[int, tuple[int, int, int] | None]:
     """Losses reachable by switching some groups to an option of their menus, each with how it was first reached
     (the loss it extends, the group, the option; see :func:`_picks`), the fewest switches first; partial sums
-    at or past ``need`` are not extended. Stops adding sums after :data:`COMBINE_BUDGET` steps."""
+    at or past ``need`` are not extended. Stops adding sums after :data:`COMBINE_BUDGET` steps. The menus it
+    reads are appended to ``taken`` (the groups of the picks index it); later ones are never built."""
     parents: dict[int, tuple[int, int, int] | None] = {0: None}
     open_ = [0]  # the sums below ``need``, in the order they were reached: only they are extended
     steps = 0
-    for group_index, (_, options) in enumerate(menus):
-        losses = [option.loss for option in options]
+    for group_index, menu in enumerate(menus):
+        taken.append(menu)
+        losses = [option.loss for option in menu[1]]
         reached = []
         if len(losses) == 1:  # one option (a group of one bundle, often): one step per open sum
             todo = open_[:COMBINE_BUDGET - steps]
