@@ -175,7 +175,8 @@ def spend_discounts(draw):
 def test_the_spend_read_from_running_maxima_is_what_the_rules_take(rules, amounts):
     """One non-stackable spend discount (the one saving most) plus every stackable one, each its ``saving_at``."""
     spend_at = _spend_at(rules)
-    for counted in amounts:
+    at_steps = {step.threshold + offset for rule in rules for step in rule.steps for offset in (-1, 0, 1)}
+    for counted in sorted(set(amounts) | at_steps):
         expected = (max((rule.saving_at(counted) for rule in rules if not rule.stackable), default=0)
                     + sum(rule.saving_at(counted) for rule in rules if rule.stackable))
         assert spend_at(counted) == expected
