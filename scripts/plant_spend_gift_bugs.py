@@ -124,6 +124,12 @@ SEARCH_BUGS = [
     ('plugin/engine/order_rules.py',
      '                rooms[floor] = _headroom(rule, rows, terms)',
      '                rooms[floor] = _price_left(rows)'),
+    ('plugin/engine/order_rules.py',
+     '            if used.isdisjoint(products):',
+     '            if True:'),
+    ('plugin/engine/order_rules.py',
+     '                count *= terms.max_sets(rule, free) + 1',
+     '                count *= terms.max_sets(rule, free) + 2'),
 ]
 
 

@@ -535,6 +535,9 @@ def _every_allocation(exclusive: Sequence[Rule], rows: Mapping[str, Sequence[Run
     """Every allocation of the group's non-stackable rules (sets that fit the free units and caps; buy-X-get-Y
     groups up to what the group's free units could form; volumes on or off), largest choices first, or ``None``
     when there are more than ``most``."""
+    free = {pid: free_units(row) for pid, row in rows.items()}
+    if _surely_more(exclusive, free, terms, most):
+        return None
     found: list[list[int]] = []
     groups_of = any(isinstance(rule, BuyXGetY) for rule in exclusive)
     leaves = [0]
@@ -562,8 +565,28 @@ def _every_allocation(exclusive: Sequence[Rule], rows: Mapping[str, Sequence[Run
             return all(walk(index + 1, free, choices + [count]) for count in range(most_groups(rule, rows, terms), -1, -1))
         return walk(index + 1, free, choices + [1]) and walk(index + 1, free, choices + [0])
 
-    complete = walk(0, {pid: free_units(row) for pid, row in rows.items()}, [])
+    complete = walk(0, free, [])
     return found if complete else None
+
+
+def _surely_more(exclusive: Sequence[Rule], free: Mapping[str, int], terms: Terms, most: int) -> bool:
+    """Whether the group has more than ``most`` allocations, read without listing them: bundles with no product
+    in common (the first of any that share one) each take any of their sets while the others take none, buy X
+    get Y none, and each volume is on or off. Those allocations are all different and all fit, so there are at
+    least as many as their product."""
+    count = 1
+    used: set[str] = set()
+    for rule in exclusive:
+        if isinstance(rule, FixedBundle):
+            products = {item.product_id for item in rule.items}
+            if used.isdisjoint(products):
+                used |= products
+                count *= terms.max_sets(rule, free) + 1
+        elif not isinstance(rule, BuyXGetY):
+            count *= 2
+        if count > most:
+            return True
+    return False
 
 
 def _combine(menus: Iterable[tuple[list[Rule], list[_Option]]], need: int,
