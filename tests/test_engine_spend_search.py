@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from plugin import Cart, CartLine, Product, RuleBook, quote_cart
 from plugin.engine import order_rules
 from plugin.engine.order_rules import _combine, _Option, _picks, _spend_at
-from plugin.engine.rules import FreeGift, SpendDiscount, SpendStep
+from plugin.engine.rules import FreeGift, SpendDiscount, SpendStep, VolumeDiscount, VolumeTier
 from test_engine_reference import FAST, NOW, bundle, shops
 
 STEP_PERCENTS = (500, 1_000, 2_500, 5_000, 10_000)
@@ -139,6 +139,11 @@ def test_a_ladder_not_worth_its_cost_builds_no_menu_and_a_rich_one_does():
             step = SpendDiscount(id="s", label="s", currency="JPY", steps=(SpendStep(18_200, amount_off=amount),))
             got = quote_cart(cart, RuleBook((*pairs, step)), products, now=NOW, with_offers=False)
             assert got.discount_total == expected and built == menus
+        # A far step not worth its cost (¥100 for ¥1,800 given up) does not hide the near one that is.
+        near = SpendDiscount(id="s", label="s", currency="JPY", steps=(SpendStep(18_200, amount_off=300),))
+        far = SpendDiscount(id="t", label="t", currency="JPY", steps=(SpendStep(19_800, amount_off=100),))
+        got = quote_cart(cart, RuleBook((*pairs, far, near)), products, now=NOW, with_offers=False)
+        assert got.discount_total == 2_100
 
 
 def test_a_group_past_the_menus_budget_still_offers_giving_up_its_rules():
@@ -164,6 +169,43 @@ def test_a_fixed_price_bundle_taking_more_sets_may_save_less_and_stays_on_the_me
     cart = Cart((CartLine("a", 1, 1_000), CartLine("a", 1, 300)))
     got = quote_cart(cart, RuleBook((one_for_500, step)), products, now=NOW, with_offers=False)
     assert {d.rule_id: d.amount for d in got.discounts} == {"1": 300, "s": 250}
+
+
+def test_a_group_of_exactly_as_many_allocations_as_a_menu_lists_offers_each_of_them():
+    """Four one-unit bundles (¥100 to ¥400 off) joined by a volume discount no cart here reaches: 2**4 * 2 = 32
+    allocations, all on the menu. Giving up the ¥100 bundle alone reaches the ¥500 step: 1,000 - 100 + 500."""
+    products = {f"p{i}": Product(f"p{i}", "p", 1_000, category="all") for i in range(4)}
+    rules = [bundle(str(i + 1), {f"p{i}": 1}, "amount_off", 100 * (i + 1)) for i in range(4)]
+    rules.append(VolumeDiscount(id="9", label="v", categories=frozenset({"all"}), tiers=(VolumeTier(5, 500),)))
+    step = SpendDiscount(id="s", label="s", currency="JPY", steps=(SpendStep(3_100, amount_off=500),))
+    cart = Cart(tuple(CartLine(pid, 1, 1_000) for pid in products))
+    got = quote_cart(cart, RuleBook((*rules, step)), products, now=NOW, with_offers=False)
+    assert {d.rule_id: d.amount for d in got.discounts} == {"2": 200, "3": 300, "4": 400, "s": 500}
+
+
+def test_bundles_sharing_a_product_are_counted_together_for_the_menu():
+    """Two units of a and four "one a" bundles (¥400 to ¥100 off): 15 ways to take at most two sets, all on the
+    menu. Moving one set to the ¥300 bundle gives ¥100 up and reaches the ¥500 step: 700 + 500."""
+    products = {"a": Product("a", "A", 1_000)}
+    rules = [bundle(str(i + 1), {"a": 1}, "amount_off", 400 - 100 * i) for i in range(4)]
+    step = SpendDiscount(id="s", label="s", currency="JPY", steps=(SpendStep(1_300, amount_off=500),))
+    got = quote_cart(Cart((CartLine("a", 2, 1_000),)), RuleBook((*rules, step)), products, now=NOW,
+                     with_offers=False)
+    assert {d.rule_id: d.amount for d in got.discounts} == {"1": 400, "2": 300, "s": 500}
+
+
+def test_a_spend_discount_held_back_by_an_item_rules_floor_is_not_counted_whole():
+    """a (cost ¥900) takes a 10% bundle with a 0% floor: ¥900 left, at its floor. ¥1,000 of b holds the rest.
+    The first candidate reaches the ¥1,500 step (¥1,500 off) but only b's ¥1,000 has room: 100 + 1,000. Giving
+    the bundle up reaches the ¥2,000 step, ¥1,600 off with room for it: better, though counting a's ¥900 as room
+    would make the first candidate look as good (100 + 1,500)."""
+    products = {"a": Product("a", "A", 1_000, cost=900), "b": Product("b", "B", 1_000)}
+    tenth = bundle("1", {"a": 1}, "percent_off", 1_000, margin_floor_bp=0)
+    step = SpendDiscount(id="s", label="s", currency="JPY",
+                         steps=(SpendStep(1_500, amount_off=1_500), SpendStep(2_000, amount_off=1_600)))
+    cart = Cart((CartLine("a", 1, 1_000), CartLine("b", 1, 1_000)))
+    got = quote_cart(cart, RuleBook((tenth, step)), products, now=NOW, with_offers=False)
+    assert {d.rule_id: d.amount for d in got.discounts} == {"s": 1_600}
 
 
 # -- the pieces, against references from the doc -----------------------------------------------------------------
