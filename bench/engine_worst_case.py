@@ -148,30 +148,36 @@ def many_rules():
     return cart, rules, products
 
 
-def _spend_rules(counted: int, subtotal: int, rules: int = 5) -> list:
+def _spend_rules(counted: int, subtotal: int, rules: int = 5, rich: bool = False) -> list:
     """``rules`` spend discounts of the most steps each, every threshold between what the item discounts leave
-    and the subtotal (each needs a candidate that gives item savings up), and three gifts in the same range."""
+    and the subtotal (each needs a candidate that gives item savings up), and three gifts in the same range.
+
+    Each step takes ¥100 to ¥1,000 off; ``rich`` steps also take what the cart must give up to reach them, so
+    that giving item savings up pays and every part of the search runs: otherwise no step is worth the item
+    saving it costs, which the engine sees before building any menu.
+    """
     span = max(1, subtotal - counted)
     found = []
     for r in range(rules):
-        steps = tuple(SpendStep(counted + span * (r + 1 + s * rules) // (rules * MAX_SPEND_STEPS + 1),
-                                amount_off=100 * (s + 1) + r) for s in range(MAX_SPEND_STEPS))
+        thresholds = [counted + span * (r + 1 + s * rules) // (rules * MAX_SPEND_STEPS + 1) for s in range(MAX_SPEND_STEPS)]
+        steps = tuple(SpendStep(threshold, amount_off=100 * (s + 1) + r + (threshold - counted if rich else 0))
+                      for s, threshold in enumerate(thresholds))
         found.append(SpendDiscount(id=f"s{r}", label="spend", currency="JPY", steps=steps, stackable=r % 2 == 1))
     found += [FreeGift(id=f"g{g}", label="gift", currency="JPY", gift_product_id="gift",
                        threshold=counted + span * (g + 1) // 4) for g in range(3)]
     return found
 
 
-def spend_ladder(lines):
+def spend_ladder(lines, rich=False):
     """The long cart with 50 spend steps and 3 gift thresholds, all above what its item discounts leave."""
     cart, rules, products = long_cart(lines)
     products["gift"] = Product("gift", "gift", 1_000)
     cart = Cart(cart.lines + (CartLine("gift", 1, 1_000),))
     plain = quote_cart(cart, RuleBook(tuple(rules)), products, now=NOW, with_offers=False)
-    return cart, rules + _spend_rules(plain.subtotal - plain.discount_total, plain.subtotal), products
+    return cart, rules + _spend_rules(plain.subtotal - plain.discount_total, plain.subtotal, rich=rich), products
 
 
-def spend_many_groups(lines):
+def spend_many_groups(lines, rich=False):
     """Every line its own one-unit bundle (a group each, a menu each): the combination runs to its budget."""
     products = {f"u{i}": Product(f"u{i}", "u", 700 + 11 * i) for i in range(lines)}
     products["gift"] = Product("gift", "gift", 1_000)
@@ -179,7 +185,7 @@ def spend_many_groups(lines):
                          value=13 + 7 * (i % 29)) for i in range(lines)]
     cart = Cart(tuple(CartLine(f"u{i}", 1, products[f"u{i}"].price) for i in range(lines)) + (CartLine("gift", 1, 1_000),))
     plain = quote_cart(cart, RuleBook(tuple(rules)), products, now=NOW, with_offers=False)
-    return cart, rules + _spend_rules(plain.subtotal - plain.discount_total, plain.subtotal), products
+    return cart, rules + _spend_rules(plain.subtotal - plain.discount_total, plain.subtotal, rich=rich), products
 
 
 def trigger_gifts(gifts):
@@ -218,6 +224,8 @@ def main() -> None:
     cases += [("10 lines, 10,000 rules", many_rules())]
     cases += [(f"{n} lines, chained rules + 5×10 spend steps, 3 gifts", spend_ladder(n)) for n in (10, 50, 200)]
     cases += [(f"{n} one-unit bundles + 5×10 spend steps, 3 gifts", spend_many_groups(n)) for n in (10, 50, 200)]
+    cases += [(f"{n} lines, chained rules + 5×10 rich spend steps", spend_ladder(n, True)) for n in (10, 50, 200)]
+    cases += [(f"{n} one-unit bundles + 5×10 rich spend steps", spend_many_groups(n, True)) for n in (10, 50, 200)]
     cases += [(f"10 lines, {g} gifts earned by 200 products each", trigger_gifts(g)) for g in (1, 20)]
     cases += [(f"{n} lines, buy 2 get 1 over one category", bxgy_category(n)) for n in (10, 200)]
     cases += [(f"{n} lines, buy 2 get 1 + limited volume", bxgy_category(n, True)) for n in (10, 200)]

@@ -1,7 +1,8 @@
 """Plant plausible one-line bugs in spend discounts and free gifts (engine, storage, admin, panel), one at a time,
 and see whether the tests catch each. Run on a clean tree:
 
-    .venv/bin/python scripts/plant_spend_gift_bugs.py
+    .venv/bin/python scripts/plant_spend_gift_bugs.py            # every bug
+    .venv/bin/python scripts/plant_spend_gift_bugs.py --search   # only those in the order rules' search shortcuts
 
 Each bug is written into the working tree, the tests of these kinds run (SQLite only), and the file is put back,
 also when interrupted. Prints KILLED or SURVIVED per bug and the score.
@@ -12,7 +13,10 @@ import sys
 
 from planting import plant
 
-TESTS = ["tests/test_engine_spend_gifts.py", "tests/test_spend_gifts_shop.py", "-k", "not postgresql"]
+TESTS = ["tests/test_engine_spend_gifts.py", "tests/test_engine_spend_search.py", "tests/test_spend_gifts_shop.py",
+         "-k", "not postgresql"]
+#: The engine tests alone, for bugs in the order rules' search.
+ENGINE_TESTS = ["tests/test_engine_spend_gifts.py", "tests/test_engine_spend_search.py"]
 
 #: (file, the text as it is, the text with the bug)
 BUGS = [
@@ -26,8 +30,8 @@ BUGS = [
      '        if self.threshold is not None and counted_without_gift < self.threshold:',
      '        if self.threshold is not None and counted_without_gift + 1 < self.threshold:'),
     ('plugin/engine/order_rules.py',
-     'if pid != gift for run in row_of)',
-     'for run in row_of)'),
+     '    without_gift = left - sum(run.unit_left * run.count for run in row)',
+     '    without_gift = left'),
     ('plugin/engine/order_rules.py',
      '    if product is None or not product.in_stock or not row:\n        return None',
      '    if product is None or not row:\n        return None'),
@@ -38,7 +42,7 @@ BUGS = [
      '    if cost is None or floor_bp is None:\n        return run.unit_left\n    return max(0, run.unit_left - unit_floor(cost, floor_bp))',
      '    return run.unit_left'),
     ('plugin/engine/order_rules.py',
-     '    needs = sorted(need for need in needs if 0 < need <= base.saving)',
+     '    needs = sorted(need for need in needs if 0 < need <= item_saving)',
      '    needs = []'),
     ('plugin/engine/order_rules.py',
      '            heavier = min(extra, run.count)',
@@ -69,8 +73,70 @@ BUGS = [
 ]
 
 
+#: Bugs in what makes the order rules' search cheaper (the bound before the menus, menus built as combined,
+#: candidates totalled from tallies, one-pass spreading): each must change some answer the tests check.
+SEARCH_BUGS = [
+    ('plugin/engine/order_rules.py',
+     '    most = rewards(counted + item_saving)',
+     '    most = rewards(counted)'),
+    ('plugin/engine/order_rules.py',
+     '            stacked += sum(prices[:gifts])',
+     '            stacked += 0'),
+    ('plugin/engine/order_rules.py',
+     '            reached = bisect_right(thresholds, at)',
+     '            reached = bisect_left(thresholds, at)'),
+    ('plugin/engine/order_rules.py',
+     '    if needs and _worth_trying(rows, item_saving, counted, needs[0], order_rules, products, most):',
+     '    if needs and _worth_trying(rows, item_saving, counted, needs[-1], order_rules, products, most):'),
+    ('plugin/engine/order_rules.py',
+     '            todo = open_[:COMBINE_BUDGET - steps]',
+     '            todo = open_'),
+    ('plugin/engine/order_rules.py',
+     '                    parents[total] = (loss, group_index, option_index)\n                    if total < need:',
+     '                    parents[total] = (loss, group_index, option_index)\n                    if total <= need:'),
+    ('plugin/engine/order_rules.py',
+     '            vectors = [[0] * len(exclusive)]',
+     '            vectors = []'),
+    ('plugin/engine/order_rules.py',
+     '    return isinstance(rule, FixedBundle) and rule.mode is not PricingMode.FIXED_PRICE',
+     '    return isinstance(rule, FixedBundle)'),
+    ('plugin/engine/order_rules.py',
+     '            if stackable or any(choices):',
+     '            if any(choices):'),
+    ('plugin/engine/order_rules.py',
+     '                before, after = tallies[pid], _tally(row, terms)',
+     '                before, after = tallies[pid], tallies[pid]'),
+    ('plugin/engine/order_rules.py',
+     '            floored = 1',
+     '            floored = 0'),
+    ('plugin/engine/order_rules.py',
+     '            most, best_loss, exact = saving, found, runs',
+     '            most, best_loss = saving, found'),
+    ('plugin/engine/order_rules.py',
+     '        saving, _ = _order_saving(runs, (left, room, floored), item_saving - found, order_rules, terms, products)',
+     '        saving, _ = _order_saving(runs, (left, room, floored), item_saving, order_rules, terms, products)'),
+    ('plugin/engine/order_rules.py',
+     '            if last is not None and run.alike_as(last):',
+     '            if last is not None and run.price == last.price:'),
+    ('plugin/engine/order_rules.py',
+     '                    room = max(0, room - unit_floor(cost, floor_bp))',
+     '                    room = max(0, room)'),
+    ('plugin/engine/order_rules.py',
+     '                rooms[floor] = _headroom(rule, rows, terms)',
+     '                rooms[floor] = _price_left(rows)'),
+    ('plugin/engine/order_rules.py',
+     '            if used.isdisjoint(products):',
+     '            if True:'),
+    ('plugin/engine/order_rules.py',
+     '                count *= terms.max_sets(rule, free) + 1',
+     '                count *= terms.max_sets(rule, free) + 2'),
+]
+
+
 def main() -> int:
-    return plant(BUGS, TESTS)
+    if "--search" in sys.argv[1:]:
+        return plant([(*bug, ENGINE_TESTS) for bug in SEARCH_BUGS], ENGINE_TESTS)
+    return plant(BUGS + SEARCH_BUGS, TESTS)
 
 
 if __name__ == "__main__":

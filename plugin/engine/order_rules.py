@@ -13,15 +13,15 @@ shopper the most in all. Every part of this work is bounded (:data:`MENU_ALLOCAT
 """
 from __future__ import annotations
 
-from bisect import bisect_left
-from collections.abc import Mapping, Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from .allocation import best_allocation, groups, most_groups, step_of
-from .money import allocate
-from .rules import (BuyXGetY, FixedBundle, FreeGift, Rule, RuleBook, SpendDiscount, applications_left_now,
-                    importance)
+from .money import allocate, percent_of
+from .rules import (BuyXGetY, FixedBundle, FreeGift, PricingMode, Rule, RuleBook, SpendDiscount,
+                    applications_left_now, importance)
 from .savings import unit_floor
 from .units import Booking, Priced, Run, Terms, apply, free_units
 
@@ -66,19 +66,28 @@ def price_order(runs: Mapping[str, Sequence[Run]], item_bookings: Sequence[Booki
     """Gifts, then spend discounts, on the units the item rules left (``runs``); ``order_rules`` most important first."""
     rows = {pid: list(row) for pid, row in runs.items()}
     bookings = list(item_bookings)
-    for rule in order_rules:
-        if isinstance(rule, FreeGift):
-            booking = _give(rule, rows, products)
+    gifts = [rule for rule in order_rules if isinstance(rule, FreeGift)]
+    if gifts:
+        left = _price_left(rows)
+        for rule in gifts:
+            booking = _give(rule, rows, products, left)
             if booking:
                 bookings.append(booking)
+                left -= booking.amount
     by_product = {pid: sum(run.unit_left * run.count for run in row) for pid, row in rows.items()}
     counted = sum(by_product.values())
     spend = [rule for rule in order_rules if isinstance(rule, SpendDiscount)]
     spend_saving = 0
     chosen = None
+    rooms: dict[int | None, int] = {}  # the rows do not change until the chosen one is spread: headroom per floor
     for rule in spend:  # one non-stackable spend discount: the one that saves the most (ties: importance)
         if not rule.stackable:
-            amount = min(rule.saving_at(counted), _headroom(rule, rows, terms))
+            amount = rule.saving_at(counted)
+            if amount > 0:
+                floor = terms.floor_of(rule)
+                if floor not in rooms:
+                    rooms[floor] = _headroom(rule, rows, terms)
+                amount = min(amount, rooms[floor])
             if amount > 0 and (chosen is None or amount > chosen[1]):
                 chosen = (rule, amount)
     if chosen is not None:
@@ -86,50 +95,85 @@ def price_order(runs: Mapping[str, Sequence[Run]], item_bookings: Sequence[Booki
         spend_saving += chosen[1]
     for rule in spend:  # then the stackable ones, in order of importance, on the price left
         if rule.stackable:
-            amount = min(rule.saving_at(counted), _headroom(rule, rows, terms))
+            amount = rule.saving_at(counted)
+            if amount > 0:
+                amount = min(amount, _headroom(rule, rows, terms))
             if amount > 0:
                 bookings.append(_spread(rule, rows, amount, terms))
                 spend_saving += amount
     return OrderPriced(rows, bookings, counted, spend_saving, by_product)
 
 
-def _order_saving(runs: Mapping[str, Sequence[Run]], item_saving: int, order_rules: Sequence[Rule], terms: Terms,
-                  products: Mapping) -> int | None:
+def _price_left(rows: Mapping[str, Sequence[Run]]) -> int:
+    return sum(run.unit_left * run.count for row in rows.values() for run in row)
+
+
+def _tally(row: Sequence[Run], terms: Terms) -> tuple[int, int, int]:
+    """A product's row: its price left, its price left on units no exclusive rule used, and 1 if a margin floor
+    may bind on it (it has a cost and a floor on some unit), else 0."""
+    left = room = 0
+    floored = 0
+    for run in row:
+        value = run.unit_left * run.count
+        left += value
+        if not run.locked:
+            room += value
+        if run.floor_bp is not None:
+            floored = 1
+    return left, room, floored if terms.costs.get(row[0].product_id if row else None) is not None else 0
+
+
+def _sum_tallies(tallies) -> tuple[int, int, int]:
+    left = room = floored = 0
+    for tally in tallies:
+        left += tally[0]
+        room += tally[1]
+        floored += tally[2]
+    return left, room, floored
+
+
+def _order_saving(runs: Mapping[str, Sequence[Run]], whole: tuple[int, int, int], item_saving: int,
+                  order_rules: Sequence[Rule], terms: Terms, products: Mapping) -> tuple[int | None, int]:
     """What :func:`price_order` saves in all, without writing the spend discounts' shares where no margin floor
-    can bind (then a spend discount's headroom is the price left on the unlocked units); ``None`` where one can."""
-    rows = dict(runs)
+    can bind (then a spend discount's headroom is the price left on the unlocked units), ``None`` where one can;
+    and the counted amount (after gifts). ``whole``: the :func:`_tally` of all of ``runs``."""
+    rows = runs
     gifted = 0
+    left, room, floored = whole
+    before: dict[str, tuple[int, int, int]] = {}  # the gift products' tallies before their gifts
     for rule in order_rules:
-        if isinstance(rule, FreeGift) and rule.gift_product_id in rows:
-            rows[rule.gift_product_id] = list(rows[rule.gift_product_id])
-            booking = _give(rule, rows, products)
+        if isinstance(rule, FreeGift) and rule.gift_product_id in runs:
+            gift = rule.gift_product_id
+            if gift not in before:
+                if rows is runs:
+                    rows = dict(runs)
+                before[gift] = _tally(rows[gift], terms)
+                rows[gift] = list(rows[gift])
+            booking = _give(rule, rows, products, whole[0] - gifted)
             gifted += booking.amount if booking else 0
+    for gift, (was_left, was_room, was_floored) in before.items():
+        now_left, now_room, now_floored = _tally(rows[gift], terms)
+        left, room, floored = left + now_left - was_left, room + now_room - was_room, floored + now_floored - was_floored
+    counted = left
     spend = [rule for rule in order_rules if isinstance(rule, SpendDiscount)]
-    floorless = all(terms.floor_of(rule) is None for rule in spend) and all(
-        terms.costs.get(pid) is None or all(run.floor_bp is None for run in row) for pid, row in rows.items())
-    if not floorless:
-        return None
-    counted = room = 0
-    for row in rows.values():
-        for run in row:
-            counted += run.unit_left * run.count
-            if not run.locked:
-                room += run.unit_left * run.count
+    if floored or any(terms.floor_of(rule) is not None for rule in spend):
+        return None, counted
     taken = max((min(rule.saving_at(counted), room) for rule in spend if not rule.stackable), default=0)
     for rule in spend:
         if rule.stackable:
             taken += min(rule.saving_at(counted), room - taken)
-    return item_saving + gifted + taken
+    return item_saving + gifted + taken, counted
 
 
-def _give(rule: FreeGift, rows: dict[str, list[Run]], products: Mapping) -> Booking | None:
-    """One unit of the gift at no charge, if the gift is in the cart and in stock and its condition holds."""
+def _give(rule: FreeGift, rows: dict[str, list[Run]], products: Mapping, left: int) -> Booking | None:
+    """One unit of the gift at no charge, if the gift is in the cart and in stock and its condition holds
+    (``left``: the price left on every unit of ``rows``)."""
     gift = rule.gift_product_id
     product = products.get(gift)
     row = rows.get(gift)
     if product is None or not product.in_stock or not row:
         return None
-    without_gift = sum(run.unit_left * run.count for pid, row_of in rows.items() if pid != gift for run in row_of)
+    without_gift = left - sum(run.unit_left * run.count for run in row)
     if not rule.earned(without_gift, rows.keys()):
         return None
     for index, run in enumerate(row):  # the first unit (most expensive first) with a price left
@@ -156,51 +200,78 @@ def _unit_room(rule: Rule, run: Run, terms: Terms) -> int:
 
 
 def _headroom(rule: Rule, rows: Mapping[str, Sequence[Run]], terms: Terms) -> int:
-    return sum(_unit_room(rule, run, terms) * run.count for row in rows.values() for run in row)
+    """What ``rule`` may take off at most: :func:`_unit_room` over every unit (a product without a cost has no
+    floor, so its unlocked units' price left)."""
+    room = 0
+    for pid, row in rows.items():
+        if terms.costs.get(pid) is None:
+            room += sum(run.unit_left * run.count for run in row if not run.locked)
+        else:
+            room += sum(_unit_room(rule, run, terms) * run.count for run in row)
+    return room
 
 
 def _spread(rule: Rule, rows: dict[str, list[Run]], amount: int, terms: Terms) -> Booking:
     """Write ``amount`` (at most the headroom) over the units no exclusive rule used, as every rule's saving is
     spread: groups of alike units in unit order, in proportion to their headroom, evenly within a group (the
     first units one minor unit more)."""
-    groups_: list[list[tuple[str, int, Run]]] = []
+    rule_floor = terms.floor_of(rule)
+    costs = terms.costs
+    members: list[list[tuple[str, int, Run]]] = []  # the groups of alike units, in unit order
+    rooms: list[int] = []
+    counts: list[int] = []
+    last = None
     for pid in sorted(rows):
+        cost = costs.get(pid)
         for index, run in enumerate(rows[pid]):
             if run.locked:
                 continue
-            if groups_ and run.alike_as(groups_[-1][-1][2]):
-                groups_[-1].append((pid, index, run))
+            room = run.unit_left  # one unit's headroom, as _unit_room reads it
+            if cost is not None:
+                floor_bp = run.floor_bp if rule_floor is None else (
+                    rule_floor if run.floor_bp is None else max(run.floor_bp, rule_floor))
+                if floor_bp is not None:
+                    room = max(0, room - unit_floor(cost, floor_bp))
+            if last is not None and run.alike_as(last):
+                members[-1].append((pid, index, run))
+                rooms[-1] += room * run.count
+                counts[-1] += run.count
             else:
-                groups_.append([(pid, index, run)])
-    rooms = [sum(_unit_room(rule, run, terms) * run.count for _, _, run in group) for group in groups_]
+                members.append([(pid, index, run)])
+                rooms.append(room * run.count)
+                counts.append(run.count)
+            last = run
     shares = allocate(amount, rooms)
-    rule_floor = terms.floor_of(rule)
     booking = Booking(rule, 1, amount, None)
-    replaced: dict[tuple[str, int], list[Run]] = {}
-    for group, share in zip(groups_, shares):
+    replaced: dict[str, dict[int, list[Run]]] = {}
+    for group, count, share in zip(members, counts, shares):
         if share == 0:
             continue
-        count = sum(run.count for _, _, run in group)
         base, extra = divmod(share, count)
         for pid, index, run in group:
             heavier = min(extra, run.count)
             extra -= heavier
-            parts = [(heavier, base + 1), (run.count - heavier, base)]
             pieces = []
-            for units, cut in parts:
+            for units, cut in ((heavier, base + 1), (run.count - heavier, base)):
                 if units:
                     floor_bp = run.floor_bp
                     if cut > 0 and rule_floor is not None:
                         floor_bp = rule_floor if floor_bp is None else max(floor_bp, rule_floor)
                     pieces.append(Run(pid, run.price, units, run.unit_left - cut, floor_bp, run.locked, run.owner))
-            replaced[pid, index] = pieces
-            units_of = booking.units.setdefault(pid, [0, 0])
+            replaced.setdefault(pid, {})[index] = pieces
+            units_of = booking.units.get(pid)
+            if units_of is None:
+                units_of = booking.units[pid] = [0, 0]
             units_of[0] += run.count
-            units_of[1] += sum(units * cut for units, cut in parts)
-    for pid in {pid for pid, _ in replaced}:
+            units_of[1] += heavier * (base + 1) + (run.count - heavier) * base
+    for pid, pieces_at in replaced.items():
         rebuilt = []
         for index, run in enumerate(rows[pid]):
-            rebuilt.extend(replaced.get((pid, index), (run,)))
+            pieces = pieces_at.get(index)
+            if pieces is None:
+                rebuilt.append(run)
+            else:
+                rebuilt.extend(pieces)
         rows[pid] = rebuilt
     return booking
 
@@ -223,68 +294,188 @@ def best_with_order_rules(rows: Mapping[str, Sequence[Run]], item_rules: Sequenc
     stands; ties go to the one with more item discount (the item rules' own first).
     """
     base = best_allocation(rows, item_rules, terms, cache=cache)
-    best = price_order(base.runs, base.bookings, order_rules, terms, products)
-    best_loss = 0  # the item rules' own allocation gives nothing up, and wins every tie
     if not order_rules:
-        return best
-    counted = sum(run.unit_left * run.count for row in base.runs.values() for run in row)  # before gifts
+        return price_order(base.runs, base.bookings, order_rules, terms, products)
+    item_saving = base.saving
+    tallies = {pid: _tally(row, terms) for pid, row in base.runs.items()}
+    whole = _sum_tallies(tallies.values())
+    counted = whole[0]  # before gifts
+    # The first candidate's total, and its counted amount after gifts; its shares are written at the end, once
+    # no other candidate beats it (at once where a margin floor may bind: then only price_order knows its total).
+    most, after_gifts = _order_saving(base.runs, whole, item_saving, order_rules, terms, products)
+    best = None
+    if most is None:
+        best = price_order(base.runs, base.bookings, order_rules, terms, products)
+        most = best.saving
+    unpriced = (base.runs, base.bookings) if best is None else None  # the best candidate, shares not written yet
     needs = set()
     for rule in order_rules:
         if isinstance(rule, SpendDiscount):  # spend steps count the order after gifts
-            needs |= {step.threshold - best.counted for step in rule.steps}
+            needs |= {step.threshold - after_gifts for step in rule.steps}
         elif rule.threshold is not None:  # a gift's own threshold counts the order without the gift's product
-            gift_value = sum(run.unit_left * run.count for run in base.runs.get(rule.gift_product_id, ()))
+            gift_value = tallies[rule.gift_product_id][0] if rule.gift_product_id in tallies else 0
             needs.add(rule.threshold - (counted - gift_value))
-    needs = sorted(need for need in needs if 0 < need <= base.saving)
-    if not needs:
-        return best
-    menus = _menus(rows, item_rules, terms, cache)
-    if not menus:
-        return best
-    picks_by_loss = _combine(menus, needs[-1])
-    order = {rule.id: index for index, rule in enumerate(item_rules)}
-    reachable = sorted(picks_by_loss)
-    losses = {reachable[index] for index in (bisect_left(reachable, need) for need in needs) if index < len(reachable)}
-    # What a candidate could save at most: its item saving, every gift's dearest unit, the spend steps at its
-    # counted amount. Candidates are priced from the highest bound, until none left can beat the best found.
-    gifts = sum(max((run.price for run in rows.get(rule.gift_product_id, ())), default=0)
-                for rule in order_rules if isinstance(rule, FreeGift))
-    spend = [rule for rule in order_rules if isinstance(rule, SpendDiscount)]
-
-    def bound(loss: int) -> int:
-        at = counted + loss
-        return (base.saving - loss + gifts + max((r.saving_at(at) for r in spend if not r.stackable), default=0)
-                + sum(r.saving_at(at) for r in spend if r.stackable))
-
-    bounds = {loss: bound(loss) for loss in losses}
-    ranked = sorted(losses, key=lambda loss: (-bounds[loss], loss))[:MAX_CANDIDATES]
-    for found in ranked:
-        if bounds[found] < best.saving:
-            break
-        runs = {pid: list(row) for pid, row in base.runs.items()}
-        dropped: set[str] = set()
-        added: list[Booking] = []
-        for group_index, option_index in picks_by_loss[found]:
-            group_rules, options = menus[group_index]
-            option = options[option_index]
-            runs.update({pid: list(row) for pid, row in option.priced.runs.items()})
-            dropped |= {rule.id for rule in group_rules}
-            added.extend(option.priced.bookings)
-        bookings = [booking for booking in base.bookings if booking.rule.id not in dropped] + added
-        saving = _order_saving(runs, sum(booking.amount for booking in bookings), order_rules, terms, products)
-        if saving is not None and (saving < best.saving or (saving == best.saving and found > best_loss)):
-            continue  # priced without writing shares: it does not beat the best
-        bookings.sort(key=lambda booking: (booking.rule.stackable, order[booking.rule.id]))
-        candidate = price_order(runs, bookings, order_rules, terms, products)
-        if candidate.saving > best.saving or (candidate.saving == best.saving and found < best_loss):
-            best, best_loss = candidate, found  # ties: the one that gives up less item saving
+    needs = sorted(need for need in needs if 0 < need <= item_saving)
+    # No step ahead, or none worth the item saving it costs, or nothing to give up: the first candidate stands.
+    if needs and _worth_trying(rows, item_saving, counted, needs[0], order_rules, products, most):
+        menus = _menus(rows, item_rules, terms, cache, _savings_by_rule(base.bookings))  # built as combined
+        best, unpriced = _switched(base, tallies, whole, item_saving, needs, menus, item_rules, order_rules,
+                                   terms, products, most, best, unpriced)
+    if best is None or unpriced is not None:
+        best = price_order(*unpriced, order_rules, terms, products)
     return best
 
 
+def _switched(base: Priced, tallies: Mapping[str, tuple[int, int, int]], whole: tuple[int, int, int],
+              item_saving: int, needs: list[int], menus: Iterator[tuple[list[Rule], list[_Option]]],
+              item_rules: Sequence[Rule], order_rules: Sequence[Rule], terms: Terms, products: Mapping, most: int,
+              best: OrderPriced | None, unpriced: tuple | None) -> tuple[OrderPriced | None, tuple | None]:
+    """The candidates that switch groups to their menus' options, against the first (total ``most``; ``best``
+    when priced, else its ``unpriced`` runs and bookings): the best candidate, priced or as runs and bookings.
+
+    A candidate is read from the first's :func:`_tally` s with only its switched products' rows counted again;
+    its item saving is the first's less what its switched groups give up."""
+    counted = whole[0]
+    taken: list[tuple[list[Rule], list[_Option]]] = []  # the menus combining reached, in order
+    parents = _combine(menus, needs[-1], taken)
+    menus = taken
+    order = {rule.id: index for index, rule in enumerate(item_rules)}
+
+    def bookings_of(found: int) -> list[Booking]:
+        """The item bookings of the candidate giving up ``found``: the first's, the switched groups' replaced."""
+        picks = _picks(parents, found)
+        dropped = {rule.id for group_index, _ in picks for rule in menus[group_index][0]}
+        bookings = [booking for booking in base.bookings if booking.rule.id not in dropped]
+        bookings += [booking for group_index, option_index in picks
+                     for booking in menus[group_index][1][option_index].priced.bookings]
+        bookings.sort(key=lambda booking: (booking.rule.stackable, order[booking.rule.id]))
+        return bookings
+
+    reachable = sorted(parents)
+    losses = {reachable[index] for index in (bisect_left(reachable, need) for need in needs) if index < len(reachable)}
+    # What a candidate could save at most: its item saving, every gift's dearest unit, the spend steps at its
+    # counted amount. Candidates are priced from the highest bound, until none left can beat the best found.
+    gifts = sum(max((run.price for run in base.runs.get(rule.gift_product_id, ())), default=0)
+                for rule in order_rules if isinstance(rule, FreeGift))
+    spend_at = _spend_at(order_rules)
+    bounds = {loss: item_saving - loss + gifts + spend_at(counted + loss) for loss in losses}
+    ranked = sorted(losses, key=lambda loss: (-bounds[loss], loss))[:MAX_CANDIDATES]
+    best_loss = 0  # what the best candidate so far gives up: the item rules' own allocation wins every tie
+    exact = None  # the best candidate so far when its total was read without writing shares: its runs
+    for found in ranked:
+        if bounds[found] < most:
+            break
+        runs = dict(base.runs)  # rows are only read (price_order copies them): the switched groups' replace them
+        switched = [menus[group_index][1][option_index].priced for group_index, option_index in _picks(parents, found)]
+        left, room, floored = whole
+        for priced in switched:
+            runs.update(priced.runs)
+            for pid, row in priced.runs.items():
+                before, after = tallies[pid], _tally(row, terms)
+                left, room, floored = left + after[0] - before[0], room + after[1] - before[1], floored + after[2] - before[2]
+        saving, _ = _order_saving(runs, (left, room, floored), item_saving - found, order_rules, terms, products)
+        if saving is not None and (saving < most or (saving == most and found > best_loss)):
+            continue  # priced without writing shares: it does not beat the best
+        if saving is not None:  # exact already: its bookings and shares are written only if it stays the best
+            most, best_loss, exact = saving, found, runs
+            continue
+        candidate = price_order(runs, bookings_of(found), order_rules, terms, products)
+        if candidate.saving > most or (candidate.saving == most and found < best_loss):
+            best, most, best_loss, exact, unpriced = candidate, candidate.saving, found, None, None  # ties: less given up
+    if exact is not None:
+        unpriced = (exact, bookings_of(best_loss))
+    return best, unpriced
+
+
+def _worth_trying(rows: Mapping[str, Sequence[Run]], item_saving: int, counted: int, least: int,
+                  order_rules: Sequence[Rule], products: Mapping, to_beat: int) -> bool:
+    """Whether a candidate giving up ``least`` or more of the item saving could save more than ``to_beat``.
+
+    A candidate giving up ``L`` (at most ``item_saving``) keeps ``item_saving - L`` and counts ``counted + L``
+    before gifts, so its gifts save at most the dearest units of their products whose condition holds there, and
+    its spend discounts at most what they take there with no headroom limit. Between two thresholds (spend
+    steps', gifts') nothing new is reached: the interval ``[a, b]`` of ``L`` saves at most ``item_saving - a``
+    plus those rewards at ``counted + b`` (they never drop as the order grows). Intervals are read from the
+    least loss up, until even the rewards at the subtotal cannot make up for the loss.
+    """
+    cuts = set()
+    for rule in order_rules:
+        if isinstance(rule, SpendDiscount):
+            cuts.update(step.threshold - counted for step in rule.steps)
+        elif rule.threshold is not None:
+            cuts.add(rule.threshold - counted)
+    spend_at = _spend_at(order_rules)
+    gift_rules = [rule for rule in order_rules if isinstance(rule, FreeGift) and rows.get(rule.gift_product_id)
+                  and products.get(rule.gift_product_id) is not None and products[rule.gift_product_id].in_stock]
+    present = rows.keys()
+
+    def rewards(at: int) -> int:
+        stacked = spend_at(at)
+        given: dict[str, int] = {}
+        for rule in gift_rules:  # each gift rule of a product takes another unit of it
+            if rule.earned(at, present):
+                given[rule.gift_product_id] = given.get(rule.gift_product_id, 0) + 1
+        for pid, gifts in given.items():
+            prices = sorted((run.price for run in rows[pid] for _ in range(min(run.count, gifts))), reverse=True)
+            stacked += sum(prices[:gifts])
+        return stacked
+
+    most = rewards(counted + item_saving)  # what a candidate giving every item saving up could get at most
+    starts = sorted(cut for cut in cuts if least < cut <= item_saving)
+    for low, high in zip([least] + starts, [cut - 1 for cut in starts] + [item_saving]):
+        if item_saving - low + most <= to_beat:
+            return False  # every interval from here keeps less item saving and has no more rewards
+        if item_saving - low + rewards(counted + high) > to_beat:
+            return True
+    return False
+
+
+def _spend_at(order_rules: Sequence[Rule]):
+    """A function of the counted amount: the spend discounts' ``saving_at`` there with no headroom limit, the
+    non-stackable one that saves the most plus every stackable one.
+
+    A reached amount-off step takes its whole amount (it is at most its threshold) and percentages grow with
+    the percent, so a rule's saving is the larger of its reached steps' largest amount and largest percentage:
+    read from running maxima over its steps, with one bisection.
+    """
+    ladders = []  # per spend discount: its thresholds, and the most the steps reached by each take off
+    for rule in order_rules:
+        if isinstance(rule, SpendDiscount):
+            thresholds, amounts, percents = [], [0], [0]
+            for step in rule.steps:
+                thresholds.append(step.threshold)
+                amounts.append(max(amounts[-1], step.amount_off or 0))
+                percents.append(max(percents[-1], step.percent_bp or 0))
+            ladders.append((rule.stackable, thresholds, amounts, percents))
+
+    def spend_at(at: int) -> int:
+        taken = stacked = 0
+        for stackable, thresholds, amounts, percents in ladders:
+            reached = bisect_right(thresholds, at)
+            saving = max(amounts[reached], percent_of(at, percents[reached]))
+            if stackable:
+                stacked += saving
+            elif saving > taken:
+                taken = saving
+        return taken + stacked
+
+    return spend_at
+
+
+def _savings_by_rule(bookings: Sequence[Booking]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for booking in bookings:
+        found[booking.rule.id] = found.get(booking.rule.id, 0) + booking.amount
+    return found
+
+
 def _menus(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], terms: Terms,
-           cache: dict | None) -> list[tuple[list[Rule], list[_Option]]]:
-    """Per group of item rules (with something to give up): its rules, and the allocations it may switch to."""
-    menus = []
+           cache: dict | None, chosen_by_rule: Mapping[str, int]) -> Iterator[tuple[list[Rule], list[_Option]]]:
+    """Per group of item rules (with something to give up): its rules, and the allocations it may switch to.
+    Each is built when asked for: combining may stop (its budget) before it needs the menus of later groups.
+
+    ``chosen_by_rule`` is what each rule saves in the item rules' own allocation of the cart (each group's
+    allocation is chosen on its own, so its saving there is the group's chosen saving)."""
     room = MENU_ALLOCATIONS
     for products, group_rules in groups(rows, item_rules, terms):
         group_rows = {pid: rows[pid] for pid in products}
@@ -295,9 +486,9 @@ def _menus(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], terms:
             if listed <= room:
                 room -= listed
                 if menu is not None:
-                    menus.append(menu)
+                    yield menu
                 continue
-        chosen = best_allocation(group_rows, group_rules, terms, cache=cache).saving
+        chosen = sum(chosen_by_rule.get(rule.id, 0) for rule in group_rules)
         if chosen <= 0:
             if cache is not None:
                 cache[key] = (0, None)
@@ -312,20 +503,31 @@ def _menus(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], terms:
         else:
             listed = len(vectors)
             room -= listed
+            if not stackable and len(exclusive) == 1 and _more_sets_save_more(exclusive[0]):
+                vectors = vectors[1:]  # the first allocation listed, the most sets, saves the most: nothing given up
         options: dict[int, _Option] = {}
         for choices in vectors:
-            priced = apply(group_rows, exclusive, choices, stackable, terms)
+            if stackable or any(choices):
+                priced = apply(group_rows, exclusive, choices, stackable, terms)
+            else:  # none of the group's rules: its units as they are
+                priced = Priced({pid: list(row) for pid, row in group_rows.items()}, [])
             if priced.short:  # a buy X get Y given more groups than the units left can form: not an allocation
                 continue
             loss = chosen - priced.saving
             if loss > 0 and loss not in options:  # vectors come largest first: the largest choices stand
                 options[loss] = _Option(loss, priced)
         menu = (group_rules, sorted(options.values(), key=lambda option: option.loss)) if options else None
-        if menu is not None:
-            menus.append(menu)
         if cache is not None and listed <= SMALL_MENU:
             cache[key] = (listed, menu)
-    return menus
+        if menu is not None:
+            yield menu
+
+
+def _more_sets_save_more(rule: Rule) -> bool:
+    """A bundle whose saving never drops as it takes more sets (percent or amount off: more of the cart's first
+    units, most expensive first, each adding price and headroom), so alone in its group its most sets are its
+    chosen allocation's saving or more."""
+    return isinstance(rule, FixedBundle) and rule.mode is not PricingMode.FIXED_PRICE
 
 
 def _every_allocation(exclusive: Sequence[Rule], rows: Mapping[str, Sequence[Run]], terms: Terms,
@@ -333,6 +535,9 @@ def _every_allocation(exclusive: Sequence[Rule], rows: Mapping[str, Sequence[Run
     """Every allocation of the group's non-stackable rules (sets that fit the free units and caps; buy-X-get-Y
     groups up to what the group's free units could form; volumes on or off), largest choices first, or ``None``
     when there are more than ``most``."""
+    free = {pid: free_units(row) for pid, row in rows.items()}
+    if _surely_more(exclusive, free, terms, most):
+        return None
     found: list[list[int]] = []
     groups_of = any(isinstance(rule, BuyXGetY) for rule in exclusive)
     leaves = [0]
@@ -360,28 +565,81 @@ def _every_allocation(exclusive: Sequence[Rule], rows: Mapping[str, Sequence[Run
             return all(walk(index + 1, free, choices + [count]) for count in range(most_groups(rule, rows, terms), -1, -1))
         return walk(index + 1, free, choices + [1]) and walk(index + 1, free, choices + [0])
 
-    complete = walk(0, {pid: free_units(row) for pid, row in rows.items()}, [])
+    complete = walk(0, free, [])
     return found if complete else None
 
 
-def _combine(menus: list[tuple[list[Rule], list[_Option]]], need: int) -> dict[int, tuple[tuple[int, int], ...]]:
-    """Losses reachable by switching some groups to an option of their menus, each with its picks
-    ((group, option) pairs), the fewest switches first; partial sums at or past ``need`` are not extended.
-    Stops adding sums after :data:`COMBINE_BUDGET` steps."""
-    reachable: dict[int, tuple[tuple[int, int], ...]] = {0: ()}
+def _surely_more(exclusive: Sequence[Rule], free: Mapping[str, int], terms: Terms, most: int) -> bool:
+    """Whether the group has more than ``most`` allocations, read without listing them: bundles with no product
+    in common (the first of any that share one) each take any of their sets while the others take none, buy X
+    get Y none, and each volume is on or off. Those allocations are all different and all fit, so there are at
+    least as many as their product."""
+    count = 1
+    used: set[str] = set()
+    for rule in exclusive:
+        if isinstance(rule, FixedBundle):
+            products = {item.product_id for item in rule.items}
+            if used.isdisjoint(products):
+                used |= products
+                count *= terms.max_sets(rule, free) + 1
+        elif not isinstance(rule, BuyXGetY):
+            count *= 2
+        if count > most:
+            return True
+    return False
+
+
+def _combine(menus: Iterable[tuple[list[Rule], list[_Option]]], need: int,
+             taken: list[tuple[list[Rule], list[_Option]]]) -> dict[int, tuple[int, int, int] | None]:
+    """Losses reachable by switching some groups to an option of their menus, each with how it was first reached
+    (the loss it extends, the group, the option; see :func:`_picks`), the fewest switches first; partial sums
+    at or past ``need`` are not extended. Stops adding sums after :data:`COMBINE_BUDGET` steps. The menus it
+    reads are appended to ``taken`` (the groups of the picks index it); later ones are never built."""
+    parents: dict[int, tuple[int, int, int] | None] = {0: None}
+    open_ = [0]  # the sums below ``need``, in the order they were reached: only they are extended
     steps = 0
-    for group_index, (_, options) in enumerate(menus):
-        for loss, picks in list(reachable.items()):
-            if loss >= need:
-                continue
-            for option_index, option in enumerate(options):
-                steps += 1
-                if steps > COMBINE_BUDGET:
-                    return reachable
-                total = loss + option.loss
-                if total not in reachable:
-                    reachable[total] = picks + ((group_index, option_index),)
-    return reachable
+    for group_index, menu in enumerate(menus):
+        taken.append(menu)
+        losses = [option.loss for option in menu[1]]
+        reached = []
+        if len(losses) == 1:  # one option (a group of one bundle, often): one step per open sum
+            todo = open_[:COMBINE_BUDGET - steps]
+            steps += len(todo)
+            option_loss = losses[0]
+            for loss in todo:
+                total = loss + option_loss
+                if total not in parents:
+                    parents[total] = (loss, group_index, 0)
+                    if total < need:
+                        reached.append(total)
+            if steps >= COMBINE_BUDGET:
+                return parents
+            open_ += reached
+            continue
+        for loss in open_:
+            if steps + len(losses) > COMBINE_BUDGET:  # the budget ends within this sum's options
+                losses = losses[:COMBINE_BUDGET - steps]
+            steps += len(losses)
+            for option_index, option_loss in enumerate(losses):
+                total = loss + option_loss
+                if total not in parents:
+                    parents[total] = (loss, group_index, option_index)
+                    if total < need:
+                        reached.append(total)
+            if steps >= COMBINE_BUDGET:
+                return parents
+        open_ += reached
+    return parents
+
+
+def _picks(parents: Mapping[int, tuple[int, int, int] | None], total: int) -> list[tuple[int, int]]:
+    """The (group, option) pairs that first reached ``total`` in :func:`_combine`, in group order."""
+    picks = []
+    while parents[total] is not None:
+        total, group_index, option_index = parents[total]
+        picks.append((group_index, option_index))
+    picks.reverse()
+    return picks
 
 
 # -- what the panel says: the ladder's next rewards, and earned gifts to add ----------------------------------------
@@ -399,9 +657,8 @@ def ladder(priced: OrderPriced, order_rules: Sequence[Rule], products: Mapping, 
 
     counted = priced.counted
     booked = {booking.rule.id: booking.amount for booking in priced.bookings}
-    chosen = max((amount for rule_id, amount in booked.items()
-                  if any(rule.id == rule_id and isinstance(rule, SpendDiscount) and not rule.stackable
-                         for rule in order_rules)), default=0)
+    alone = {rule.id for rule in order_rules if isinstance(rule, SpendDiscount) and not rule.stackable}
+    chosen = max((amount for rule_id, amount in booked.items() if rule_id in alone), default=0)
     in_cart = {pid for pid, row in priced.runs.items() if any(run.count for run in row)}
     rungs = []
     for position, rule in enumerate(order_rules):
