@@ -196,3 +196,12 @@ def admin_shop(database_url, make_shop):
     app, db, tsuide, adapter = make_shop(database_url)
     adapter.admin = True
     return app, db, tsuide, adapter
+
+
+@pytest.fixture
+def admin(shop):
+    """A test client of the module's ``shop`` with a CSRF token bound to its session, sent on every write (as the
+    admin's pages do). A module names its ``shop`` (often ``admin_shop`` itself)."""
+    from shop import csrf_client
+
+    return csrf_client(shop[0])

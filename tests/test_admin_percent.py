@@ -10,7 +10,6 @@ import pytest
 from plugin import RuleError, models
 from plugin.storage.audit import AuditEntry
 from plugin.storage.post_purchase import PostPurchaseItem, PostPurchaseOffer, PostPurchaseTrigger
-from shop import csrf_client
 
 API = "/tsuide/admin/api"
 ADMIN = "/tsuide/admin"
@@ -32,12 +31,6 @@ OFFER = {"label": "Care", "kind": "add_on", "items": [{"product_id": "spray"}], 
 def shop(admin_shop):
     return admin_shop
 
-
-@pytest.fixture
-def admin(shop):
-    app = shop[0]
-    client = csrf_client(app)
-    return client
 
 
 def stored(shop, model, **where):

@@ -3,7 +3,6 @@ export and import, the audit log, labels written from the values, and the quote 
 import pytest
 
 from plugin.storage.audit import AuditEntry
-from shop import csrf_client
 
 API = "/tsuide/admin/api"
 ADMIN = "/tsuide/admin"
@@ -18,10 +17,6 @@ SNEAKER_CARE = {"buy_product_ids": ["sneakers"], "get_categories": ["shoe-care"]
 def shop(admin_shop):
     return admin_shop
 
-
-@pytest.fixture
-def admin(shop):
-    return csrf_client(shop[0])
 
 
 def quote_of(shop, lines):

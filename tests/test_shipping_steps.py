@@ -4,7 +4,6 @@ import pytest
 
 from plugin import models
 from test_admin_pages import ADMIN, post, query
-from shop import csrf_client
 
 API = "/tsuide/admin/api"
 THRESHOLD = {"label": "5,000円以上で送料無料", "currency": "JPY", "threshold": 5_000, "fee": 600,
@@ -15,12 +14,6 @@ THRESHOLD = {"label": "5,000円以上で送料無料", "currency": "JPY", "thres
 def shop(admin_shop):
     return admin_shop
 
-
-@pytest.fixture
-def admin(shop):
-    app = shop[0]
-    client = csrf_client(app)
-    return client
 
 
 def test_the_api_saves_reduced_fees_apart_from_rewards_and_a_patch_keeps_the_other(shop, admin):

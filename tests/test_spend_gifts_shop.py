@@ -20,10 +20,6 @@ def shop(admin_shop):
     return admin_shop
 
 
-@pytest.fixture
-def admin(shop):
-    return csrf_client(shop[0])
-
 
 def test_the_api_saves_reads_and_patches_a_spend_discount_in_percent(shop, admin):
     created = admin.post(f"{API}/spend-discounts", json=SPEND)

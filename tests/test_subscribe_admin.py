@@ -5,7 +5,6 @@ from plugin.admin import linter
 from plugin.storage.audit import AuditEntry
 from plugin.storage.post_purchase import PostPurchaseOffer
 from test_admin_pages import ADMIN, field_block, post, query
-from shop import csrf_client
 
 API = "/tsuide/admin/api"
 TERMS = {"payment_terms": "各回の発送時に決済", "payment_terms_en": "Charged when each delivery ships",
@@ -29,12 +28,6 @@ def shop(admin_shop):
 def client(shop):
     return shop[0].test_client()
 
-
-@pytest.fixture
-def admin(shop):
-    app = shop[0]
-    client = csrf_client(app)
-    return client
 
 
 def test_the_api_saves_a_plan_with_its_terms_and_audits_it(shop, admin):

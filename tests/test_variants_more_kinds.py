@@ -107,10 +107,6 @@ def shop(admin_shop):
     return admin_shop
 
 
-@pytest.fixture
-def admin(shop):
-    return csrf_client(shop[0])
-
 
 def variant_rows(shop):
     app, db, *_ = shop
