@@ -188,6 +188,17 @@ def spend_many_groups(lines, rich=False):
     return cart, rules + _spend_rules(plain.subtotal - plain.discount_total, plain.subtotal, rich=rich), products
 
 
+def storewide_stackable(lines, stackable=3):
+    """The long cart's spend ladder with storewide stackable volume discounts: every line joins one group, which
+    the branch and bound prices in full (bounded by ``search.FULL_WORK``), and the order rules try giving the
+    stackable rules up."""
+    cart, rules, products = spend_ladder(lines)
+    everything = frozenset(f"c{c}" for c in range(lines // 10 + 1))
+    rules = rules + [VolumeDiscount(id=str(20_000 + j), label="storewide", categories=everything,
+                                    tiers=(VolumeTier(1, 200 + 100 * j),), stackable=True) for j in range(stackable)]
+    return cart, rules, products
+
+
 def trigger_gifts(gifts):
     """A 10-line cart and ``gifts`` free gifts, each earned by 200 products the cart lacks (in stock, within
     reach): every gift's "Xを追加でノベルティプレゼント" is tried, until the nudges' budget of quotes runs out."""
@@ -226,6 +237,7 @@ def main() -> None:
     cases += [(f"{n} one-unit bundles + 5×10 spend steps, 3 gifts", spend_many_groups(n)) for n in (10, 50, 200)]
     cases += [(f"{n} lines, chained rules + 5×10 rich spend steps", spend_ladder(n, True)) for n in (10, 50, 200)]
     cases += [(f"{n} one-unit bundles + 5×10 rich spend steps", spend_many_groups(n, True)) for n in (10, 50, 200)]
+    cases += [(f"{n} lines, spend steps + 3 storewide stackable", storewide_stackable(n)) for n in (50, 200)]
     cases += [(f"10 lines, {g} gifts earned by 200 products each", trigger_gifts(g)) for g in (1, 20)]
     cases += [(f"{n} lines, buy 2 get 1 over one category", bxgy_category(n)) for n in (10, 200)]
     cases += [(f"{n} lines, buy 2 get 1 + limited volume", bxgy_category(n, True)) for n in (10, 200)]

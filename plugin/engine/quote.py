@@ -165,9 +165,12 @@ def quote_cart(
     )
 
 
-#: Applied stackable or exclusive item rules whose every subset the order rules may give up (see below): at most
+#: Stackable or exclusive item rules whose every subset the order rules may give up (see below): at most
 #: 2**3 - 1 more searches; with more such rules, each alone and all together.
 MAX_GIVEN_UP = 3
+#: Above this work (runs of units times item rules, about one pricing of the cart), only one more search is made:
+#: every such rule given up at once. A long cart under many rules is searched twice, never eight times.
+GIVE_UP_WORK = 1_000
 
 
 def _best_with_order_rules(rows, item_rules: list[Rule], order_live: list[Rule], terms: Terms, products, cache):
@@ -187,7 +190,10 @@ def _best_with_order_rules(rows, item_rules: list[Rule], order_live: list[Rule],
     droppable = [rule for rule in item_rules if (rule.stackable and ahead) or (rule.exclusive and spend)]
     if not droppable:
         return priced
-    if len(droppable) <= MAX_GIVEN_UP:
+    work = sum(len(row) for row in rows.values()) * len(item_rules)
+    if work > GIVE_UP_WORK:
+        subsets = [tuple(droppable)]
+    elif len(droppable) <= MAX_GIVEN_UP:
         subsets = [subset for size in range(1, len(droppable) + 1) for subset in combinations(droppable, size)]
     else:
         subsets = [(rule,) for rule in droppable] + [tuple(droppable)]

@@ -31,6 +31,10 @@ DUAL_AFTER = 16
 SMALL_GROUP = 32
 #: Allocations the branch and bound prices in full at most in a group with a non-stackable buy-X-get-Y.
 FULL_LEAVES = 48
+#: Work the branch and bound may spend pricing allocations in full, in runs of units times rules (one pricing of
+#: the group costs about its runs times its rules): a long cart under storewide stackable rules, one group of
+#: hundreds of runs, is priced in full a few times, never hundreds (at least once: the greedy allocation).
+FULL_WORK = 40_000
 
 
 class GroupSearch:
@@ -70,6 +74,9 @@ class GroupSearch:
         #: Allocations the branch and bound may still price in full: with a buy-X-get-Y, :data:`FULL_LEAVES` (each
         #: costs a pricing of the whole group); else the state budget alone bounds them, as before.
         self.leaves = FULL_LEAVES if any(isinstance(rule, BuyXGetY) for rule in self.rules) else budget[0] + 1
+        if self.full:
+            work = sum(len(row) for row in rows.values()) * (len(self.rules) + len(self.stackable))
+            self.leaves = min(self.leaves, max(1, FULL_WORK // max(1, work)))
 
     def _static_bound(self, rule: Rule, quantities: Mapping[str, int]) -> int:
         """The most ``rule`` could save on this cart (``quantities``: its free units per product), before floors:

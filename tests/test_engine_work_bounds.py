@@ -1,0 +1,74 @@
+"""Bounded work where stackable rules join a long cart into one group (docs/engine.md, "Bounded work").
+
+A storewide stackable volume discount puts every product of the cart in one group, which the branch and bound
+searches by pricing allocations in full. Each pricing costs about the group's runs times its rules, so the search
+prices at most ``FULL_WORK // (runs × rules)`` allocations (at least the greedy one); the order rules' give-up
+search adds one more search on such a cart, not seven. Counted here, not timed: how many times a quote prices the
+whole group in full.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from plugin import (BundleItem, Cart, CartLine, FixedBundle, PricingMode, Product, RuleBook, VolumeDiscount,
+                    VolumeTier, quote_cart)
+from plugin.engine import search
+from plugin.engine.rules import SpendDiscount, SpendStep
+
+NOW = datetime(2026, 11, 30, tzinfo=timezone.utc)
+
+
+def long_cart(lines: int, stackable: int):
+    products = {f"q{i}": Product(f"q{i}", "q", 500 + i, category=f"c{i // 10}") for i in range(lines)}
+    rules = [FixedBundle(id=str(i + 1), label="pair", items=(BundleItem(f"q{i}"), BundleItem(f"q{i + 1}")),
+                         mode=PricingMode.PERCENT_OFF, value=1_000) for i in range(0, lines - 1, 2)]
+    rules += [VolumeDiscount(id=str(10_000 + c), label="v", categories=frozenset({f"c{c}", f"c{c + 1}"}),
+                             tiers=(VolumeTier(2, 500), VolumeTier(5, 800))) for c in range(0, lines // 10 + 1, 2)]
+    everything = frozenset(f"c{c}" for c in range(lines // 10 + 1))
+    rules += [VolumeDiscount(id=str(20_000 + j), label="storewide", categories=everything,
+                             tiers=(VolumeTier(1, 200 + 100 * j),), stackable=True) for j in range(stackable)]
+    cart = Cart(tuple(CartLine(f"q{i}", 1, products[f"q{i}"].price) for i in range(lines)))
+    return cart, rules, products
+
+
+def full_pricings(monkeypatch, cart, rules, products) -> tuple[int, int]:
+    calls = []
+    original = search.apply
+
+    def counting(rows, *args, **kwargs):
+        calls.append(sum(len(row) for row in rows.values()))
+        return original(rows, *args, **kwargs)
+
+    monkeypatch.setattr(search, "apply", counting)
+    quote = quote_cart(cart, RuleBook(tuple(rules)), products, now=NOW, with_offers=False)
+    return sum(runs >= 100 for runs in calls), quote.discount_total
+
+
+def test_a_long_cart_under_storewide_stackable_rules_is_priced_in_full_a_few_times(monkeypatch):
+    cart, rules, products = long_cart(200, 3)
+    big, saving = full_pricings(monkeypatch, cart, rules, products)
+    assert 1 <= big <= 2  # 200 runs × 114 rules: one allocation (the greedy one) priced in full; it was 600+
+    assert saving > 0
+
+
+def test_with_a_spend_step_ahead_the_give_up_search_adds_one_search_not_seven(monkeypatch):
+    cart, rules, products = long_cart(200, 3)
+    subtotal = sum(line.subtotal for line in cart.lines)
+    step = SpendDiscount(id="s", label="spend", currency="JPY", steps=(SpendStep(subtotal - 100, percent_bp=3_000),))
+    big, saving = full_pricings(monkeypatch, cart, rules + [step], products)
+    plain, plain_saving = full_pricings(monkeypatch, cart, rules, products)
+    assert saving >= plain_saving  # a spend discount never lowers the total
+    assert big <= 4 * max(1, plain)  # the first search and one with every stackable rule given up, each bounded
+
+
+def test_a_small_group_is_still_searched_exactly():
+    """The work bound leaves small groups alone: two products, a bundle and a stackable rule, every allocation."""
+    products = {pid: Product(pid, pid, 1_000, category="c") for pid in "ab"}
+    bundle = FixedBundle(id="1", label="ab", items=(BundleItem("a"), BundleItem("b")), mode=PricingMode.PERCENT_OFF,
+                         value=2_000)
+    stack = VolumeDiscount(id="2", label="c", categories=frozenset({"c"}), tiers=(VolumeTier(1, 1_000),),
+                           stackable=True)
+    cart = Cart((CartLine("a", 2, 1_000), CartLine("b", 1, 1_000)))
+    quote = quote_cart(cart, RuleBook((bundle, stack)), products, now=NOW, with_offers=False)
+    # the bundle's set saves 400; the stackable 10% on what is left of every unit: 160 + 100 = 260
+    assert {discount.rule_id: discount.amount for discount in quote.discounts} == {"1": 400, "2": 260}
