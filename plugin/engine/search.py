@@ -34,7 +34,7 @@ FULL_LEAVES = 48
 #: Work the branch and bound may spend pricing allocations in full, in runs of units times rules (one pricing of
 #: the group costs about its runs times its rules): a long cart under storewide stackable rules, one group of
 #: hundreds of runs, is priced in full a few times, never hundreds (at least once: the greedy allocation).
-FULL_WORK = 40_000
+FULL_WORK = 10_000
 
 
 class GroupSearch:
