@@ -35,6 +35,17 @@ def add_from_product_page(page, base: str, product_id: str, quantity: int = 1) -
     page.wait_for_url(f"{base}/**")
 
 
+def take_and_reload_cart(page, base: str, button, javascript: bool) -> None:
+    """Click a cart offer's ``button`` and open the cart again once the shop has answered: with JavaScript, when
+    the panel announces the result in its live region; without, when the form's redirect has landed."""
+    button.click()
+    if javascript:
+        page.wait_for_function("document.querySelector('[data-tsuide-live]').textContent.length > 0")
+    else:
+        page.wait_for_url(f"{base}/**")
+    page.goto(f"{base}/cart")
+
+
 def place_order(page, base: str, product_id: str, card: str = CARD) -> int:
     """Buy one ``product_id`` as a shopper does; ends on the thank-you page and returns the order id."""
     add_from_product_page(page, base, product_id)

@@ -2,7 +2,7 @@
 what the bar says is on screen, the gift's button is visible and adds the eco bag at ¥0, and the markers that
 count the ladder's impressions paint nothing."""
 import pytest
-from browsing import WIDTHS, add_from_product_page, shopper_page
+from browsing import WIDTHS, add_from_product_page, shopper_page, take_and_reload_cart
 
 pytestmark = pytest.mark.browser
 
@@ -26,12 +26,7 @@ def test_the_ladder_reads_on_screen_and_the_earned_gift_is_added_at_no_charge(br
         assert button.is_visible()
         box = button.bounding_box()
         assert box["height"] >= 24 and box["x"] + box["width"] <= width
-        button.click()
-        if javascript:
-            page.wait_for_function("document.querySelector('[data-tsuide-live]').textContent.length > 0")
-        else:
-            page.wait_for_url(f"{base}/**")
-        page.goto(f"{base}/cart")
+        take_and_reload_cart(page, base, button, javascript)
         line = page.locator("#line-ecobag .cart-line__price strong")
         assert line.is_visible() and line.inner_text() == "￥0"
         assert page.inner_text("#summary-total") == before == "￥24,100"  # the gift adds nothing to pay

@@ -2,7 +2,7 @@
 a gift earned by the canvas tote (the eco bag); a cart of a cap reads the nudge on screen, its button adds the
 tote, and the gift is then offered and added at ¥0."""
 import pytest
-from browsing import CART_PANEL, WIDTHS, add_from_product_page, shopper_page
+from browsing import CART_PANEL, WIDTHS, add_from_product_page, shopper_page, take_and_reload_cart
 
 pytestmark = pytest.mark.browser
 
@@ -39,23 +39,13 @@ def test_the_nudge_reads_on_screen_and_its_button_adds_the_product_then_the_gift
         box = button.bounding_box()
         assert box["height"] >= 24 and box["x"] >= 0 and box["x"] + box["width"] <= width
         assert card.bounding_box()["x"] + card.bounding_box()["width"] <= width
-        button.click()
-        if javascript:
-            page.wait_for_function("document.querySelector('[data-tsuide-live]').textContent.length > 0")
-        else:
-            page.wait_for_url(f"{base}/**")
-        page.goto(f"{base}/cart")
+        take_and_reload_cart(page, base, button, javascript)
         assert page.locator("#line-tote").is_visible()
         assert page.locator(f"{CART_PANEL} .tsuide-offer__hint", has_text="ノベルティプレゼント").count() == 0
         gift = page.get_by_role("button", name="ノベルティを追加")
         assert gift.is_visible()
         before = page.inner_text("#summary-total")
-        gift.click()
-        if javascript:
-            page.wait_for_function("document.querySelector('[data-tsuide-live]').textContent.length > 0")
-        else:
-            page.wait_for_url(f"{base}/**")
-        page.goto(f"{base}/cart")
+        take_and_reload_cart(page, base, gift, javascript)
         line = page.locator("#line-ecobag .cart-line__price strong")
         assert line.is_visible() and line.inner_text() == "￥0"
         assert page.inner_text("#summary-total") == before
