@@ -128,6 +128,27 @@ def test_a_buy_x_get_y_may_give_up_units_so_the_order_reaches_a_spend_step():
     assert got.discount_total == 1001
 
 
+def test_a_stackable_rule_is_given_up_when_a_step_was_reached_by_giving_up_a_bundle_instead():
+    """a ×6 at 900, b at 100, d ×4 at 1,500 (11,500); b free ("1", and "10" stackable: buy a get b free), d + a free
+    at most two units ("2": 2,400); ¥2,401 off from ¥9,001. Keeping every item rule leaves 9,000, under the step;
+    giving up the bundle reaches it (100 + 2,401). Best: give up both rules on b and keep the bundle: 9,100,
+    2,400 + 2,401 = 4,801 (a case the property test below found)."""
+    from plugin.engine.rules import BuyXGetY, BundleItem, FixedBundle, PricingMode
+
+    products = {"a": Product("a", "a", 900, "acc"), "b": Product("b", "b", 100, "acc"),
+                "d": Product("d", "d", 1_500, "acc")}
+    rules = (FixedBundle(id="1", label="1", items=(BundleItem("b", 1),), mode=PricingMode.FIXED_PRICE, value=0),
+             FixedBundle(id="2", label="2", items=(BundleItem("d", 1), BundleItem("a", 1)),
+                         mode=PricingMode.FIXED_PRICE, value=0, max_units=2),
+             BuyXGetY(id="10", label="10", buy_product_ids=frozenset("a"), get_product_ids=frozenset("b"),
+                      value=10_000, stackable=True),
+             SpendDiscount(id="s1", label="s1", currency="JPY", steps=(SpendStep(threshold=9_001, amount_off=2_401),)))
+    cart = Cart((CartLine("a", 6, 900), CartLine("b", 1, 100), CartLine("d", 4, 1_500)), customer_id="x")
+    got = quote_cart(cart, RuleBook(rules), products, now=NOW, with_offers=False)
+    assert got.discount_total == 4_801
+    assert {discount.rule_id: discount.amount for discount in got.discounts} == {"2": 2_400, "s1": 2_401}
+
+
 @settings(max_examples=500, **FAST)
 @given(shops_with_spend())
 def test_the_discount_total_is_the_best_over_every_allocation_with_spend_discounts(drawn):

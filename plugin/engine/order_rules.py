@@ -7,8 +7,8 @@ units exactly like any rule's saving (``docs/engine.md``: "How a rule's saving i
 
 An item discount can push the order below a spend step (5,100 − 200 = 4,900 < 5,000 loses ¥500). So
 :func:`best_with_order_rules` also prices, for each threshold ahead, the allocation that gives up the least
-item saving to reach it, chosen from a small menu per group of item rules, and keeps the one that saves the
-shopper the most in all. Every part of this work is bounded (:data:`MENU_ALLOCATIONS`,
+item saving to reach it, chosen from a small menu per group of item rules, and the same again without some
+stackable or exclusive item rules (:data:`MAX_GIVEN_UP`), and keeps the one that saves the shopper the most in all. Every part of this work is bounded (:data:`MENU_ALLOCATIONS`,
 :data:`COMBINE_BUDGET`, :data:`~.rules.MAX_SPEND_STEPS`).
 """
 from __future__ import annotations
@@ -17,6 +17,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import combinations
 
 from .allocation import best_allocation, groups, most_groups, step_of
 from .money import allocate, percent_of
@@ -284,7 +285,51 @@ class _Option:
     priced: Priced
 
 
-def best_with_order_rules(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], order_rules: Sequence[Rule],
+#: Stackable or exclusive item rules whose every subset the order rules may give up (see below): at most
+#: 2**3 - 1 more searches; with more such rules, each alone and all together.
+MAX_GIVEN_UP = 3
+#: Above this work (runs of units times item rules, about one pricing of the cart), only one more search is made:
+#: every such rule given up at once. A long cart under many rules is searched twice, never eight times.
+GIVE_UP_WORK = 1_000
+
+
+def best_with_order_rules(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], order_live: Sequence[Rule],
+                          terms: Terms, products: Mapping, cache: dict | None = None) -> OrderPriced:
+    """The item allocation and order rules that save the most together: the candidates of :func:`_best_candidate`,
+    and the same without some of the stackable or exclusive item rules when that may save more
+    (``docs/engine.md``, "Order rules"): a stackable rule's saving may take the order below a spend step or gift
+    threshold it would reach without it, and an exclusive rule's units take no spend
+    discount. Each is tried only when it may help, and the best total stands (ties keep every rule)."""
+    priced = _best_candidate(rows, item_rules, order_live, terms, products, cache)
+    subtotal = sum(run.price * run.count for row in rows.values() for run in row)
+    # Any threshold the order can reach, not only those ahead of the chosen candidate: it may have reached one by
+    # giving up item rules that a stackable rule, given up instead, would let it keep.
+    ahead = any(step.threshold <= subtotal
+                for rule in order_live if isinstance(rule, SpendDiscount) for step in rule.steps) or any(
+        isinstance(rule, FreeGift) and rule.threshold is not None and rule.threshold <= subtotal for rule in order_live)
+    spend = any(isinstance(rule, SpendDiscount) for rule in order_live)
+    # Not only the rules applied: a stackable rule may apply only once another rule is given up (menus, 2.).
+    droppable = [rule for rule in item_rules if (rule.stackable and ahead) or (rule.exclusive and spend)]
+    if not droppable:
+        return priced
+    work = sum(len(row) for row in rows.values()) * len(item_rules)
+    if work > GIVE_UP_WORK:
+        subsets = [tuple(droppable)]
+    elif len(droppable) <= MAX_GIVEN_UP:
+        subsets = [subset for size in range(1, len(droppable) + 1) for subset in combinations(droppable, size)]
+    else:
+        subsets = [(rule,) for rule in droppable] + [tuple(droppable)]
+    for subset in subsets:
+        given_up = {rule.id for rule in subset}
+        other = _best_candidate(rows, [rule for rule in item_rules if rule.id not in given_up],
+                            order_live, terms, products, cache)
+        if other.saving > priced.saving:
+            priced = other
+    return priced
+
+
+
+def _best_candidate(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], order_rules: Sequence[Rule],
                           terms: Terms, products: Mapping, cache: dict | None = None) -> OrderPriced:
     """The item allocation and order rules that save the most together (``docs/engine.md``, "Order rules").
 

@@ -10,15 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from itertools import combinations
 
 from . import order_rules, pricing
 from .offers import cart_offers, gap_fillers
 from .allocation import best_allocation
 from .money import is_whole
 from .units import Terms
-from .rules import (BuyXGetY, FixedBundle, FreeGift, Rule, RuleBook, SpendDiscount, VolumeDiscount,
-                    applications_left_now, importance)
+from .rules import BuyXGetY, FixedBundle, Rule, RuleBook, VolumeDiscount, applications_left_now, importance
 from .values import Cart, Product, Quote, QuotedLine
 
 
@@ -92,7 +90,7 @@ def quote_cart(
     item_rules = [rule for rule in live if isinstance(rule, (FixedBundle, BuyXGetY, VolumeDiscount))]
     order_live = order_rules.live_order_rules(rulebook, currency, now, customer_used, redeemed, checked) if lines else []
     if order_live:  # spend discounts and gifts: priced on what the item rules leave (see order_rules)
-        priced = _best_with_order_rules(rows, item_rules, order_live, terms, products, cache)
+        priced = order_rules.best_with_order_rules(rows, item_rules, order_live, terms, products, cache)
         spend_saving = priced.spend_saving
     else:
         priced = best_allocation(rows, item_rules, terms, cache=cache)
@@ -164,43 +162,3 @@ def quote_cart(
                                       max_added)),
     )
 
-
-#: Stackable or exclusive item rules whose every subset the order rules may give up (see below): at most
-#: 2**3 - 1 more searches; with more such rules, each alone and all together.
-MAX_GIVEN_UP = 3
-#: Above this work (runs of units times item rules, about one pricing of the cart), only one more search is made:
-#: every such rule given up at once. A long cart under many rules is searched twice, never eight times.
-GIVE_UP_WORK = 1_000
-
-
-def _best_with_order_rules(rows, item_rules: list[Rule], order_live: list[Rule], terms: Terms, products, cache):
-    """:func:`order_rules.best_with_order_rules`, and the same without some of the stackable or exclusive item
-    rules when that may save more (``docs/engine.md``, "Order rules"): a stackable rule's saving may take the order
-    below a spend step or gift threshold it would reach without it, and an exclusive rule's units take no spend
-    discount. Each is tried only when it may help, and the best total stands (ties keep every rule)."""
-    priced = order_rules.best_with_order_rules(rows, item_rules, order_live, terms, products, cache)
-    applied = {booking.rule.id for booking in priced.bookings}
-    subtotal = sum(run.price * run.count for row in rows.values() for run in row)
-    ahead = any(priced.counted < step.threshold <= subtotal
-                for rule in order_live if isinstance(rule, SpendDiscount) for step in rule.steps) or any(
-        isinstance(rule, FreeGift) and rule.id not in applied and rule.threshold is not None
-        and rule.threshold <= subtotal for rule in order_live)
-    spend = any(isinstance(rule, SpendDiscount) for rule in order_live)
-    # Not only the rules applied: a stackable rule may apply only once another rule is given up (menus, 2.).
-    droppable = [rule for rule in item_rules if (rule.stackable and ahead) or (rule.exclusive and spend)]
-    if not droppable:
-        return priced
-    work = sum(len(row) for row in rows.values()) * len(item_rules)
-    if work > GIVE_UP_WORK:
-        subsets = [tuple(droppable)]
-    elif len(droppable) <= MAX_GIVEN_UP:
-        subsets = [subset for size in range(1, len(droppable) + 1) for subset in combinations(droppable, size)]
-    else:
-        subsets = [(rule,) for rule in droppable] + [tuple(droppable)]
-    for subset in subsets:
-        given_up = {rule.id for rule in subset}
-        other = order_rules.best_with_order_rules(rows, [rule for rule in item_rules if rule.id not in given_up],
-                                                  order_live, terms, products, cache)
-        if other.saving > priced.saving:
-            priced = other
-    return priced
