@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import importlib
 from collections import Counter
+from itertools import combinations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
@@ -98,6 +99,8 @@ class RefQuote:
     units: list  #: (product, unit price, final price, floor price or None), per unit
     exact: bool  #: False when the engine may stop at its search budget
     greedy: int  #: the greedy allocation's saving
+    alternatives: list = None  #: by_rule of every allocation as good as the best (shipping weighed)
+    shipping_saved: int = 0  #: what the best's counted amount takes off the shipping fee (docs, order rules)
 
 
 class _Units:
@@ -301,17 +304,85 @@ class _Units:
         return total, by_rule, tiers, applied, left, floors
 
 
-def reference_quote(lines, rules, products, now=NOW, margin_floor_bp=None, customer_used=None, reading=Reading()):
-    """The spec's quote of ``lines``: the best allocation by brute force, per-rule amounts, tiers, unit prices."""
+def shipping_fee(shipping, counted: int) -> int:
+    """docs "Shipping threshold": nothing from the threshold, else the fee of the last step reached, else ``fee``."""
+    if counted >= shipping.threshold:
+        return 0
+    fee = shipping.fee
+    for step in shipping.steps:  # each step above the one before it
+        if counted >= step.threshold:
+            fee = step.fee
+    return fee
+
+
+def weighed_shipping(shipping, subtotal: int):
+    """docs "Best price with order rules": the shipping threshold is weighed when it counts discounts, charges a
+    fee and the subtotal reaches one of its steps; then a candidate also saves ``fee - fee(counted)``."""
+    if shipping is None or shipping.count_before_discounts or shipping.fee <= 0:
+        return None
+    if shipping_fee(shipping, subtotal) == shipping.fee:
+        return None
+    return shipping
+
+
+def given_up_subsets(droppable: list) -> list[tuple]:
+    """docs "Best price with order rules", 3.: every subset of up to 3 such rules; with more, each alone and all."""
+    if not droppable:
+        return []
+    if len(droppable) <= 3:
+        return [subset for size in range(1, len(droppable) + 1) for subset in combinations(droppable, size)]
+    return [(rule,) for rule in droppable] + [tuple(droppable)]
+
+
+def _touches(rule, lines, products) -> bool:
+    """A rule names a product of the cart or counts a category of one."""
+    pids = {line.product_id for line in lines}
+    categories = {products[pid].category for pid in pids}
+    named = set(rule.product_ids) if not isinstance(rule, BuyXGetY) else (
+        set(rule.buy_product_ids) | set(rule.get_product_ids))
+    counted = set(getattr(rule, "categories", ())) | set(getattr(rule, "buy_categories", ())) | set(
+        getattr(rule, "get_categories", ()))
+    return bool(named & pids or counted & categories)
+
+
+def reference_quote(lines, rules, products, now=NOW, margin_floor_bp=None, customer_used=None, reading=Reading(),
+                    shipping=None, _give_up=True):
+    """The spec's quote of ``lines``: the best allocation by brute force, per-rule amounts, tiers, unit prices.
+
+    With a ``shipping`` threshold the docs weigh, the best is what the shopper pays least for in all: the
+    largest saving plus the shipping saved (ties: more saving, then the largest vector of choices), over every
+    allocation, with the stackable rules given up as the docs say (a subset stands only when it saves more in
+    all). ``alternatives`` then holds every allocation as good as the best (same saving, same shipping saved)."""
+    subtotal = sum(line.quantity * line.unit_price for line in lines)
+    shipping = weighed_shipping(shipping, subtotal)
+
+    def saved(saving):
+        return 0 if shipping is None else shipping.fee - shipping_fee(shipping, subtotal - saving)
+
     cart = _Units(lines, rules, products, now, margin_floor_bp, customer_used or {})
-    best_key, best, evaluated = None, None, 0
+    best_key, best, evaluated, alternatives = None, None, 0, []
     for choice in cart.allocations():
         evaluated += 1
         out = cart.run(choice, reading)
         if out is None:  # a buy-X-get-Y given more groups than it can form: not an allocation
             continue
-        if best_key is None or (out[0], choice) > best_key:
-            best_key, best = (out[0], choice), out
+        key = (out[0] + saved(out[0]), out[0], choice)
+        if best_key is not None and key[:2] == best_key[:2]:
+            alternatives.append(out)
+        if best_key is None or key > best_key:
+            if best_key is None or key[:2] != best_key[:2]:
+                alternatives = [out]
+            best_key, best = key, out
+    if shipping is not None and _give_up:  # 3.: live stackable item rules touching the cart, each subset tried
+        droppable = [rule for rule in cart.stackable if rule.left != 0 and _touches(rule.obj, lines, products)]
+        stands, weight = None, best_key[0]
+        for subset in given_up_subsets([rule.obj.id for rule in droppable]):
+            other = reference_quote(lines, [rule for rule in rules if rule.id not in subset], products, now,
+                                    margin_floor_bp, customer_used, reading, shipping, _give_up=False)
+            if other.saving + other.shipping_saved > weight:  # only a subset that saves more in all stands
+                stands, weight = other, other.saving + other.shipping_saved
+        if stands is not None:
+            return stands
     saving, by_rule, tiers, applied, left, floors = best
     units = [(cart.pid[i], cart.price[i], left[i], None if cart.cost[i] is None or floors[i] is None
               else floor_price(cart.cost[i], floors[i])) for i in range(len(left))]
@@ -321,7 +392,11 @@ def reference_quote(lines, rules, products, now=NOW, margin_floor_bp=None, custo
     if FULL_LEAVES is not None and any(rule.kind == "bxgy" for rule in cart.fixed):
         budget = FULL_LEAVES if budget is None else min(budget, FULL_LEAVES)
     exact = budget is None or evaluated <= budget
-    return RefQuote(saving, by_rule, tiers, applied, units, exact, None if exact else _greedy(cart, reading))
+    if shipping is not None and evaluated > 32:  # docs: a group's menu lists every allocation only up to 32
+        exact = False
+    return RefQuote(saving, by_rule, tiers, applied, units, exact, None if exact else _greedy(cart, reading),
+                    [alternative[1] for alternative in alternatives] if shipping is not None else [by_rule],
+                    saved(saving))
 
 
 def _greedy(cart, reading):
@@ -404,12 +479,24 @@ class Shop:
                 pytest.fail(f"quote_cart refuses margin_floor_bp=, which docs/engine.md defines: {error}")
             raise
 
-    def check(self, quote, lines=None) -> RefQuote:
-        """The engine's quote agrees with the reference under one reading; returns that reference."""
+    def check(self, quote, lines=None, shipping=None) -> RefQuote:
+        """The engine's quote agrees with the reference under one reading; returns that reference.
+
+        With a ``shipping`` threshold the engine must find what the shopper pays least for in all, shipping
+        included: any of the equally good allocations; where its search may stop early, no worse than giving
+        every rule up (the docs' candidates always include it)."""
         lines, got, first = self.lines if lines is None else lines, engine_view(quote), None
         for reading in READINGS:
-            ref = reference_quote(lines, self.rules(), self.products, NOW, self.floor_bp, self.customer_used, reading)
-            if (got == (ref.saving, ref.by_rule)) if ref.exact else (ref.greedy <= got[0] <= ref.saving):
+            ref = reference_quote(lines, self.rules(), self.products, NOW, self.floor_bp, self.customer_used, reading,
+                                  shipping=shipping)
+            if shipping is not None and weighed_shipping(shipping, quote.subtotal) is not None:
+                weight = quote.subtotal + shipping.fee - quote.total  # the discount total plus the shipping saved
+                if ref.exact and got[0] == ref.saving and got[1] in ref.alternatives:
+                    return ref
+                if not ref.exact and shipping.fee - shipping_fee(shipping, quote.subtotal) <= weight <= (
+                        ref.saving + ref.shipping_saved):
+                    return ref
+            elif (got == (ref.saving, ref.by_rule)) if ref.exact else (ref.greedy <= got[0] <= ref.saving):
                 return ref
             first = first or ref
         shop = Shop(self.products, tuple(lines), self.specs, self.customer_used, self.floor_bp)
@@ -619,6 +706,57 @@ def test_adding_a_rule_never_lowers_the_saving(shop, data):
     assert after >= before, f"adding {describe(extra)} lowered the saving from {before} to {after}"
 
 
+@st.composite
+def shippings_near(draw, shop):
+    """A shipping threshold an item discount may cost: free from somewhere below the cart's subtotal (or just
+    above it), maybe with a reduced step, maybe counted before discounts."""
+    subtotal = sum(line.quantity * line.unit_price for line in shop.lines)
+    threshold = max(1, subtotal - draw(st.integers(-50, max(0, subtotal // 2))))
+    fee = draw(st.sampled_from((0, 1, 300, 600, 2_000)))
+    steps = ()
+    if threshold > 2 and fee > 1 and draw(st.booleans()):
+        steps = (ShippingStep(draw(st.integers(1, threshold - 1)), draw(st.integers(0, fee - 1))),)
+    return ShippingThreshold(id="ship", label="ship", currency="JPY", threshold=threshold, fee=fee, steps=steps,
+                             count_before_discounts=draw(st.booleans()) and draw(st.booleans()))
+
+
+@settings(max_examples=400, **FAST)
+@given(shops(), st.data())
+def test_shipping_is_weighed_with_the_item_discounts(shop, data):
+    """docs "Best price with order rules": the shopper pays least in all, shipping included; the fee charged is
+    the one the counted amount reaches, and no discount is listed for the shipping saved."""
+    shipping = data.draw(shippings_near(shop))
+    quote = shop.quote(extra=(shipping,))
+    shop.check(quote, shipping=shipping)
+    counted = quote.subtotal if shipping.count_before_discounts else quote.subtotal - quote.discount_total
+    assert quote.shipping_fee == shipping_fee(shipping, counted)
+    assert quote.total == quote.subtotal - quote.discount_total + quote.shipping_fee
+    assert all(discount.rule_id in {spec["id"] for spec in shop.specs} for discount in quote.discounts)
+    assert_parts_add_up(quote, shop.lines)
+
+
+@settings(max_examples=300, **FAST)
+@given(shops(floors=True, max_rules=4), st.data())
+def test_adding_a_rule_never_raises_what_the_shopper_pays(shop, data):
+    """Shipping included: an item discount that would cost a fee step is given up, so a rule added never makes
+    the cart dearer (docs "What is guaranteed")."""
+    shipping = data.draw(shippings_near(shop))
+    rule_id = data.draw(st.sampled_from([i for i in RULE_IDS if i not in {s["id"] for s in shop.specs}]))
+    extra = data.draw(rule_specs(rule_id, floors=True))
+    extra.pop("_used", None)
+    if extra["stackable"]:  # a stackable rule with a floor may lift its units' floor under later rules
+        extra["margin_floor_bp"] = None
+    before = shop.quote(extra=(shipping,)).total
+    after = shop.quote(specs=shop.specs + (extra,), extra=(shipping,)).total
+    # docs "What is guaranteed": within the limits, where every group's menu lists all its allocations (at most
+    # 32; here counted over the whole cart, which is never fewer than a group's).
+    units = _Units(shop.lines, shop.rules(shop.specs + (extra,)), shop.products, NOW, None, shop.customer_used)
+    if sum(1 for _ in units.allocations()) <= 32:
+        assert after <= before, f"adding {describe(extra)} raised the total from {before} to {after}"
+    else:  # past them, never above giving every item rule up
+        assert after <= shop.quote(specs=(), extra=(shipping,)).total
+
+
 @settings(max_examples=200, **FAST)
 @given(shops(floors=True), st.data())
 def test_a_rule_on_products_not_in_the_cart_changes_nothing(shop, data):
@@ -643,12 +781,12 @@ def test_offers_are_priced_by_quoting_the_cart_they_make(shop, with_shipping):
         after = shop.quote(lines=lines, extra=extra)
         assert offer.new_total == after.total, offer
         assert offer.saving == after.discount_total - quote.discount_total > 0, offer
-        ref = shop.check(after, lines=lines)
+        ref = shop.check(after, lines=lines, shipping=extra[0] if extra else None)
         assert offer.rule_id in ref.applied, f"{offer} is for a rule its cart does not get"
         if offer.kind == "reach_tier":
             assert offer.tier == ref.tiers.get(offer.rule_id), f"{offer}: that cart gets {ref.tiers}"
         if offer.kind == "buy_get":  # "あと1点で1点無料": that cart gets one more group than this one
-            now = shop.check(quote).by_rule.get(offer.rule_id, (0, 0))[1]
+            now = shop.check(quote, shipping=extra[0] if extra else None).by_rule.get(offer.rule_id, (0, 0))[1]
             assert ref.by_rule.get(offer.rule_id, (0, 0))[1] > now, f"{offer}: no more groups ({ref.by_rule})"
 
 
@@ -764,3 +902,56 @@ def test_bad_quote_arguments_are_refused(options):
     cart, book = Cart((CartLine("a", 2, 100),)), RuleBook((bundle("b", {"a": 2}, "amount_off", 50),))
     with pytest.raises(ValueError):
         quote_cart(cart, book, {"a": Product("a", "a", 100)}, **{"now": NOW, **options})
+
+
+# -- shipping weighed with the item discounts (docs "Best price with order rules") ---------------------------
+
+def test_a_bundle_that_would_cost_free_shipping_is_given_up():
+    # 5,100 − 5% (255) = 4,845 < 5,000: ¥600 of shipping for ¥255 off. Without the bundle the shopper pays
+    # ¥5,100; with it, still ¥5,100, never ¥5,445. A 20% bundle (1,020 off) is worth the fee: 4,080 + 600 = 4,680.
+    products = {p: Product(p, p, 2_550) for p in "ab"}
+    ship = ShippingThreshold(id="s", label="s", currency="JPY", threshold=5_000, fee=600)
+    cart = Cart((CartLine("a", 1, 2_550), CartLine("b", 1, 2_550)))
+
+    def total(*rules):
+        quote = quote_cart(cart, RuleBook((ship,) + rules), products, now=NOW, with_offers=False)
+        return quote.total, quote.shipping_fee, [d.rule_id for d in quote.discounts]
+
+    assert total() == (5_100, 0, [])
+    assert total(bundle("1", {"a": 1, "b": 1}, "percent_off", 500)) == (5_100, 0, [])
+    assert total(bundle("2", {"a": 1, "b": 1}, "percent_off", 2_000)) == (4_680, 600, ["2"])
+
+
+def test_a_reduced_fee_step_and_a_stackable_rule_are_weighed_too():
+    # Steps: ¥600 below 3,000, ¥300 from 3,000, free from 5,000; subtotal 5,100.
+    # A 5% bundle (255) and a stackable 3% volume (3% of 4,845 = 145): both 4,700 + 300 = 5,000; the bundle alone
+    # 4,845 + 300 = 5,145; the volume alone 4,947 + 300 = 5,247; neither 5,100. Both stand: ¥5,000.
+    products = {p: Product(p, p, 2_550) for p in "ab"}
+    ship = ShippingThreshold(id="s", label="s", currency="JPY", threshold=5_000, fee=600,
+                             steps=(ShippingStep(3_000, 300),))
+    volume = VolumeDiscount(id="3", label="3", product_ids=frozenset("ab"), tiers=(VolumeTier(2, 300),),
+                            stackable=True)
+    cart = Cart((CartLine("a", 1, 2_550), CartLine("b", 1, 2_550)))
+    quote = quote_cart(cart, RuleBook((ship, bundle("1", {"a": 1, "b": 1}, "percent_off", 500), volume)),
+                       products, now=NOW, with_offers=False)
+    assert (quote.total, quote.discount_total, quote.shipping_fee) == (5_000, 400, 300)
+    # The stackable rule alone would cost the free step (4,947): it is given up, ¥5,100 and free shipping.
+    alone = quote_cart(cart, RuleBook((ship, volume)), products, now=NOW, with_offers=False)
+    assert (alone.total, alone.discount_total, alone.shipping_fee) == (5_100, 0, 0)
+    # 3,050 in the cart, ¥300 from 3,000: a bundle that takes it under ¥3,000 stands only if it saves more than ¥300.
+    small = Cart((CartLine("a", 1, 1_525), CartLine("b", 1, 1_525)))
+    cheap = quote_cart(small, RuleBook((ship, bundle("1", {"a": 1, "b": 1}, "amount_off", 100))), products,
+                       now=NOW, with_offers=False)
+    assert (cheap.total, cheap.discount_total, cheap.shipping_fee) == (3_350, 0, 300)
+    rich = quote_cart(small, RuleBook((ship, bundle("1", {"a": 1, "b": 1}, "amount_off", 301))), products,
+                      now=NOW, with_offers=False)
+    assert (rich.total, rich.discount_total, rich.shipping_fee) == (3_349, 301, 600)
+
+
+def test_shipping_counted_before_discounts_is_not_weighed():
+    products = {p: Product(p, p, 2_550) for p in "ab"}
+    ship = ShippingThreshold(id="s", label="s", currency="JPY", threshold=5_000, fee=600, count_before_discounts=True)
+    cart = Cart((CartLine("a", 1, 2_550), CartLine("b", 1, 2_550)))
+    quote = quote_cart(cart, RuleBook((ship, bundle("1", {"a": 1, "b": 1}, "percent_off", 500))), products,
+                       now=NOW, with_offers=False)
+    assert (quote.total, quote.discount_total, quote.shipping_fee) == (4_845, 255, 0)

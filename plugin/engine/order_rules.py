@@ -21,8 +21,8 @@ from itertools import combinations
 
 from .allocation import best_allocation, groups, most_groups, step_of
 from .money import allocate, percent_of
-from .rules import (BuyXGetY, FixedBundle, FreeGift, PricingMode, Rule, RuleBook, SpendDiscount,
-                    applications_left_now, importance)
+from .rules import (BuyXGetY, FixedBundle, FreeGift, PricingMode, Rule, RuleBook, ShippingThreshold, SpendDiscount,
+                    SpendStep, applications_left_now, importance)
 from .savings import unit_floor
 from .units import Booking, Priced, Run, Terms, apply, free_units
 
@@ -49,10 +49,58 @@ class OrderPriced:
     counted: int
     spend_saving: int
     counted_by_product: dict[str, int]  #: each product's part of ``counted``
+    shipping_saved: int = 0  #: what reaching the shipping steps at ``counted`` takes off the fee (not a discount)
 
     @property
     def saving(self) -> int:
         return sum(booking.amount for booking in self.bookings)
+
+    @property
+    def weight(self) -> int:
+        """What the candidates are compared on: the discount total plus the shipping fee saved, so the one the
+        shopper pays least for in all stands."""
+        return self.saving + self.shipping_saved
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShippingSaved(SpendDiscount):
+    """The shipping fee a counted amount saves, weighed with the spend discounts but never booked as a discount.
+
+    An item discount can take the order below free shipping (¥5,100 − a ¥255 bundle = ¥4,845 < ¥5,000: ¥600 of
+    shipping for ¥255 off). Shipping reads the same counted amount as the spend steps, so each of its steps is a
+    step here, worth the fee it saves against the fee below the first step: the candidates that give item
+    saving up to reach a spend step reach these too, and the shopper's total (shipping included) decides.
+    """
+
+    shipping: ShippingThreshold
+
+    @classmethod
+    def of(cls, shipping: ShippingThreshold) -> "ShippingSaved":
+        steps = [SpendStep(step.threshold, amount_off=shipping.fee - step.fee) for step in shipping.steps]
+        steps.append(SpendStep(shipping.threshold, amount_off=shipping.fee))
+        return cls(id=f"shipping:{shipping.id}", label=shipping.label, currency=shipping.currency,
+                   steps=tuple(steps), stackable=True, shipping=shipping)
+
+    def saving_at(self, counted: int) -> int:
+        return self.shipping.fee - self.shipping.fee_at(counted)
+
+    def _validate(self, errors) -> None:  # built from a validated shipping threshold
+        pass
+
+
+def weighed_shipping(rulebook: RuleBook, currency: str, now: datetime, subtotal: int,
+                     cache: dict) -> ShippingThreshold | None:
+    """The shipping threshold the quote will charge by (as :func:`.pricing.shipping` picks it) when item
+    discounts can cost the shopper a fee step: it counts them, charges a fee, and the subtotal reaches one of its
+    steps (else no item discount changes the fee). ``cache`` keeps the pick for the carts an offer makes."""
+    if "shipping" not in cache:
+        live = [rule for rule in rulebook.shipping_for(currency) if rule.is_live(now)]
+        cache["shipping"] = min(live, key=lambda candidate: (-candidate.priority, candidate.threshold,
+                                                             importance(candidate))) if live else None
+    rule = cache["shipping"]
+    if rule is None or rule.count_before_discounts or rule.fee <= 0 or rule.fee_at(subtotal) == rule.fee:
+        return None
+    return rule
 
 
 def live_order_rules(rulebook: RuleBook, currency: str, now: datetime, customer_used: Mapping[str, int],
@@ -94,15 +142,18 @@ def price_order(runs: Mapping[str, Sequence[Run]], item_bookings: Sequence[Booki
     if chosen is not None:
         bookings.append(_spread(chosen[0], rows, chosen[1], terms))
         spend_saving += chosen[1]
+    shipping = 0
     for rule in spend:  # then the stackable ones, in order of importance, on the price left
-        if rule.stackable:
+        if isinstance(rule, ShippingSaved):
+            shipping += rule.saving_at(counted)
+        elif rule.stackable:
             amount = rule.saving_at(counted)
             if amount > 0:
                 amount = min(amount, _headroom(rule, rows, terms))
             if amount > 0:
                 bookings.append(_spread(rule, rows, amount, terms))
                 spend_saving += amount
-    return OrderPriced(rows, bookings, counted, spend_saving, by_product)
+    return OrderPriced(rows, bookings, counted, spend_saving, by_product, shipping)
 
 
 def _price_left(rows: Mapping[str, Sequence[Run]]) -> int:
@@ -156,14 +207,15 @@ def _order_saving(runs: Mapping[str, Sequence[Run]], whole: tuple[int, int, int]
         now_left, now_room, now_floored = _tally(rows[gift], terms)
         left, room, floored = left + now_left - was_left, room + now_room - was_room, floored + now_floored - was_floored
     counted = left
-    spend = [rule for rule in order_rules if isinstance(rule, SpendDiscount)]
+    spend = [rule for rule in order_rules if isinstance(rule, SpendDiscount) and not isinstance(rule, ShippingSaved)]
     if floored or any(terms.floor_of(rule) is not None for rule in spend):
         return None, counted
     taken = max((min(rule.saving_at(counted), room) for rule in spend if not rule.stackable), default=0)
     for rule in spend:
         if rule.stackable:
             taken += min(rule.saving_at(counted), room - taken)
-    return item_saving + gifted + taken, counted
+    shipping = sum(rule.saving_at(counted) for rule in order_rules if isinstance(rule, ShippingSaved))
+    return item_saving + gifted + taken + shipping, counted
 
 
 def _give(rule: FreeGift, rows: dict[str, list[Run]], products: Mapping, left: int) -> Booking | None:
@@ -307,7 +359,7 @@ def best_with_order_rules(rows: Mapping[str, Sequence[Run]], item_rules: Sequenc
     ahead = any(step.threshold <= subtotal
                 for rule in order_live if isinstance(rule, SpendDiscount) for step in rule.steps) or any(
         isinstance(rule, FreeGift) and rule.threshold is not None and rule.threshold <= subtotal for rule in order_live)
-    spend = any(isinstance(rule, SpendDiscount) for rule in order_live)
+    spend = any(isinstance(rule, SpendDiscount) and not isinstance(rule, ShippingSaved) for rule in order_live)
     # Not only the rules applied: a stackable rule may apply only once another rule is given up (menus, 2.).
     droppable = [rule for rule in item_rules if (rule.stackable and ahead) or (rule.exclusive and spend)]
     if not droppable:
@@ -323,7 +375,7 @@ def best_with_order_rules(rows: Mapping[str, Sequence[Run]], item_rules: Sequenc
         given_up = {rule.id for rule in subset}
         other = _best_candidate(rows, [rule for rule in item_rules if rule.id not in given_up],
                             order_live, terms, products, cache)
-        if other.saving > priced.saving:
+        if other.weight > priced.weight:
             priced = other
     return priced
 
@@ -351,7 +403,7 @@ def _best_candidate(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule
     best = None
     if most is None:
         best = price_order(base.runs, base.bookings, order_rules, terms, products)
-        most = best.saving
+        most = best.weight
     unpriced = (base.runs, base.bookings) if best is None else None  # the best candidate, shares not written yet
     needs = set()
     for rule in order_rules:
@@ -425,8 +477,8 @@ def _switched(base: Priced, tallies: Mapping[str, tuple[int, int, int]], whole: 
             most, best_loss, exact = saving, found, runs
             continue
         candidate = price_order(runs, bookings_of(found), order_rules, terms, products)
-        if candidate.saving > most or (candidate.saving == most and found < best_loss):
-            best, most, best_loss, exact, unpriced = candidate, candidate.saving, found, None, None  # ties: less given up
+        if candidate.weight > most or (candidate.weight == most and found < best_loss):
+            best, most, best_loss, exact, unpriced = candidate, candidate.weight, found, None, None  # ties: less given up
     if exact is not None:
         unpriced = (exact, bookings_of(best_loss))
     return best, unpriced

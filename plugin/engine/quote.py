@@ -16,7 +16,8 @@ from .offers import cart_offers, gap_fillers
 from .allocation import best_allocation
 from .money import is_whole
 from .units import Terms
-from .rules import BuyXGetY, FixedBundle, Rule, RuleBook, VolumeDiscount, applications_left_now, importance
+from .rules import (BuyXGetY, FixedBundle, FreeGift, Rule, RuleBook, VolumeDiscount, applications_left_now,
+                    importance)
 from .values import Cart, Product, Quote, QuotedLine
 
 
@@ -89,16 +90,30 @@ def quote_cart(
     )
     item_rules = [rule for rule in live if isinstance(rule, (FixedBundle, BuyXGetY, VolumeDiscount))]
     order_live = order_rules.live_order_rules(rulebook, currency, now, customer_used, redeemed, checked) if lines else []
-    if order_live:  # spend discounts and gifts: priced on what the item rules leave (see order_rules)
-        priced = order_rules.best_with_order_rules(rows, item_rules, order_live, terms, products, cache)
+    # Shipping counts the order after item discounts: where an item discount can cost a fee step, the fee it
+    # saves is weighed with the order rules, so the shopper's total, shipping included, decides.
+    subtotal = sum(line.subtotal for line in lines)
+    shipping = order_rules.weighed_shipping(rulebook, currency, now, subtotal, cache) if lines and item_rules else None
+    priced = None
+    if shipping is not None and not any(isinstance(rule, FreeGift) for rule in order_live):
+        priced = best_allocation(rows, item_rules, terms, cache=cache)
+        if shipping.fee_at(subtotal - priced.saving) == shipping.fee_at(subtotal):
+            shipping = None  # the item discounts cost no fee step: nothing to weigh
+    weighed = order_live
+    if shipping is not None:  # built once for the cart and the carts its offers make
+        saved = cache.get(("shipping saved", shipping.id))
+        if saved is None:
+            saved = cache[("shipping saved", shipping.id)] = order_rules.ShippingSaved.of(shipping)
+        weighed = order_live + [saved]
+    if weighed:  # spend discounts, gifts and shipping: priced on what the item rules leave (see order_rules)
+        priced = order_rules.best_with_order_rules(rows, item_rules, weighed, terms, products, cache)
         spend_saving = priced.spend_saving
     else:
-        priced = best_allocation(rows, item_rules, terms, cache=cache)
+        priced = priced or best_allocation(rows, item_rules, terms, cache=cache)
         spend_saving = 0
     cuts = pricing.line_discounts(lines, priced.runs)
     discounts = tuple(pricing.discount_of(booking, locale) for booking in priced.bookings)
 
-    subtotal = sum(line.subtotal for line in lines)
     discount_total = sum(discount.amount for discount in discounts)
     # Shipping counts the order after item discounts and gifts, before spend discounts: one ladder of rewards.
     fee, progress = pricing.shipping(rulebook, currency, now, subtotal, discount_total - spend_saving, bool(lines),
