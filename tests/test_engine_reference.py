@@ -946,6 +946,13 @@ def test_a_reduced_fee_step_and_a_stackable_rule_are_weighed_too():
     rich = quote_cart(small, RuleBook((ship, bundle("1", {"a": 1, "b": 1}, "amount_off", 301))), products,
                       now=NOW, with_offers=False)
     assert (rich.total, rich.discount_total, rich.shipping_fee) == (3_349, 301, 600)
+    # A step that saves more than its own fee: ¥600 below 3,000, ¥100 from it (¥500 saved). ¥301 off that takes
+    # the order under ¥3,000 costs ¥500 of shipping: given up (3,150), but ¥501 off is worth it (3,149).
+    deep = ShippingThreshold(id="s", label="s", currency="JPY", threshold=5_000, fee=600, steps=(ShippingStep(3_000, 100),))
+    for off, expected in ((301, (3_150, 0, 100)), (501, (3_149, 501, 600))):
+        quote = quote_cart(small, RuleBook((deep, bundle("1", {"a": 1, "b": 1}, "amount_off", off))), products,
+                           now=NOW, with_offers=False)
+        assert (quote.total, quote.discount_total, quote.shipping_fee) == expected
 
 
 def test_shipping_counted_before_discounts_is_not_weighed():
