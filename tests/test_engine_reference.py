@@ -962,3 +962,18 @@ def test_shipping_counted_before_discounts_is_not_weighed():
     quote = quote_cart(cart, RuleBook((ship, bundle("1", {"a": 1, "b": 1}, "percent_off", 500))), products,
                        now=NOW, with_offers=False)
     assert (quote.total, quote.discount_total, quote.shipping_fee) == (4_845, 255, 0)
+
+
+def test_a_gift_that_takes_the_order_nearer_the_threshold_is_counted_before_weighing_shipping():
+    # A gift (¥300, earned by a in the cart) counts toward nothing: 5,400 − 300 = 5,100 counted, free shipping from
+    # 5,000. A 5% bundle (255) would leave 4,845: ¥600 of shipping. Given up: 5,100 to pay, not 5,445, although
+    # the subtotal less the bundle alone (5,145) still reaches the threshold.
+    from plugin.engine.rules import FreeGift
+    products = {p: Product(p, p, 2_550) for p in "ab"}
+    products["g"] = Product("g", "g", 300)
+    ship = ShippingThreshold(id="s", label="s", currency="JPY", threshold=5_000, fee=600)
+    gift = FreeGift(id="g1", label="g", currency="JPY", gift_product_id="g", trigger_product_ids=frozenset({"a"}))
+    cart = Cart((CartLine("a", 1, 2_550), CartLine("b", 1, 2_550), CartLine("g", 1, 300)))
+    quote = quote_cart(cart, RuleBook((ship, gift, bundle("1", {"a": 1, "b": 1}, "percent_off", 500))), products,
+                       now=NOW, with_offers=False)
+    assert (quote.total, quote.shipping_fee, [d.rule_id for d in quote.discounts]) == (5_100, 0, ["g1"])
