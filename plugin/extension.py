@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from weakref import WeakKeyDictionary
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
 from markupsafe import Markup
 
 from .storefront import panels as _panels, i18n, renewals as _renewals
@@ -223,7 +223,7 @@ class Tsuide:
 
         Worked out once per request.
         """
-        if not request:
+        if not has_request_context():
             return self._choose_locale()
         found = g.get("tsuide_locale")  # asked for by every label and amount of a panel: two look-ups, not four
         if found is None:
