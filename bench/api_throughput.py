@@ -726,9 +726,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         side_by_side: list[tuple[float, float]] = []
         if options.baseline:  # in fresh processes, taking turns: steadier than the servers' figures
             for _ in range(3):
+                # The same cookies for both, the visitor's among them: without it a checkout that reads the
+                # visitor from its cookie draws a new visitor (and A/B variants) on every request; one older than
+                # that cookie ignores it and reads the session's.
                 side_by_side.append((cart_median_ms(ROOT, database_url, cookie, body_file),
-                                     # the older checkout kept its visitor id in the session
-                                     cart_median_ms(tree, baseline_url, cookie.split("; ")[0], body_file)))
+                                     cart_median_ms(tree, baseline_url, cookie, body_file)))
 
     raw, zipped = widget_sizes()
     bare_load, cart_load = loads["bare"], loads["cart"]
