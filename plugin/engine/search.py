@@ -67,6 +67,7 @@ class GroupSearch:
             bounds = [self._static_bound(rule, quantities) for rule in self.rules]
             self.bound_after = [sum(bounds[index:]) for index in range(len(bounds) + 1)]
             self.stackable_bound = sum(self._static_bound(rule, quantities) for rule in self.stackable)
+        self.exact_leaves = not self.stackable and not any(isinstance(rule, VolumeDiscount) for rule in self.rules)
         self.rates: dict[str, float] = {}
         self.best_saving = -1
         self.best_choices: list[int] = []
@@ -511,6 +512,10 @@ class GroupSearch:
             if self.best_saving >= 0 and saved + self.stackable_bound <= self.best_saving:
                 return  # what it saves, at most, cannot beat the allocation in hand
             self.leaves -= 1
+            if self.exact_leaves:
+                if saved > self.best_saving:
+                    self.best_saving, self.best_choices = saved, list(choices)
+                return
             priced = apply(self.rows, self.rules, choices, self.stackable, self.terms)
             if not priced.short and priced.saving > self.best_saving:
                 self.best_saving, self.best_choices, self.best_priced = priced.saving, list(choices), priced
