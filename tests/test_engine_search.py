@@ -254,3 +254,29 @@ def test_two_amounts_off_that_both_take_the_whole_set_price_tie_and_the_older_st
     newer = FixedBundle(id="2", label="¥500", items=(BundleItem("a", 2),), mode=PricingMode.AMOUNT_OFF, value=500)
     q = quote_cart(Cart((CartLine("a", 2, 100),)), RuleBook((older, newer)), products, now=NOW, with_offers=False)
     assert [(d.rule_id, d.amount) for d in q.discounts] == [("1", 200)]
+
+
+@settings(max_examples=150, **SETTINGS)
+@given(groups(bxgy=True), st.sampled_from([3, 8, 30, 400]))
+def test_a_leaf_the_search_adds_up_is_what_pricing_it_in_full_gives(group, budget):
+    """Without volumes or stackable rules, the branch and bound reads a leaf's saving from what it added up (bundles
+    and groups are exact) instead of pricing it in full: the answer, budget-stopped or not, is the same as when
+    every leaf is priced in full."""
+    cart, rules, products, shop_floor = group
+    rules = [rule for rule in rules if not isinstance(rule, VolumeDiscount)]
+    rows = pricing.rows_of(cart.lines)
+    terms = Terms(costs={pid: products[pid].cost for pid in rows}, categories={pid: None for pid in rows},
+                  limits={rule.id: rule.per_customer_cap for rule in rules}, default_floor_bp=shop_floor)
+    ordered = sorted(rules, key=importance)
+    added_up = allocation.best_allocation(rows, ordered, terms, budget=budget)
+    original = search.GroupSearch.__init__
+
+    def pricing_every_leaf(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self.exact_leaves = False
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search.GroupSearch, "__init__", pricing_every_leaf)
+        in_full = allocation.best_allocation(rows, ordered, terms, budget=budget)
+    assert bookings(added_up) == bookings(in_full)
+    assert added_up.runs == in_full.runs
