@@ -181,3 +181,34 @@ def test_a_stackable_limited_volume_weighs_a_unit_by_the_strictest_floor_on_it()
                             stackable=True, margin_floor_bp=0, max_units=1)
     assert view([("a", 1, 2_000), ("b", 1, 200)], first, volume, products=products)[:2] == (
         1_100, {"e": (1_000, 1), "v": (100, 1)})
+
+
+def test_a_rule_at_its_customer_cap_is_not_quoted_for_one_more_group():
+    """Buy 2 get 1 free, 2 applications per customer, 1 used: the cart's one group is every group the cap leaves.
+    No cart can get one more, so the offer is dropped before its cart is quoted (and never shown); with the cap
+    not reached, the same cart is quoted and offered."""
+    from plugin.engine import offers as cart_page, product_offers
+
+    lines = (CartLine("a", 1, 1_000), CartLine("b", 1, 900), CartLine("c", 1, 800), CartLine("d", 1, 700))
+    cart = Cart(lines)
+    rule = bxgy(buy_quantity=2, per_customer_cap=2)
+    book = RuleBook((rule,))
+    for used, offered in (({"x": 1}, False), ({}, True)):
+        quote = quote_cart(cart, book, TOPS, now=NOW, customer_used=used)
+        assert [d.applications for d in quote.discounts] == [1]
+        assert bool(quote.offers) is offered
+        priced = []
+
+        def price_with(additions, used=used):
+            priced.append(additions)
+            return quote_cart(cart.adding(additions), book, TOPS, now=NOW, customer_used=used, with_offers=False)
+
+        left = rule.applications_left(used.get("x", 0))
+        found = cart_page.cart_offers(cart, quote, [rule], TOPS, price_with, None, limits={"x": left})
+        assert bool(found) is offered and bool(priced) is offered
+        priced.clear()
+        on_page = product_offers.product_offers(TOPS["f"], cart, quote, [rule], TOPS, price_with, now=NOW,
+                                                locale=None, applications_left=lambda _rule, left=left: left)
+        assert bool(on_page) is offered and bool(priced) is offered
+    assert cart_page.at_cap(2, 2) and cart_page.at_cap(3, 2) and not cart_page.at_cap(1, 2)
+    assert not cart_page.at_cap(5, None)
