@@ -249,15 +249,21 @@ class GroupSearch:
                         most += rate * tail[free_here]
                 if most >= need + 1 and budget[0] < dual_after:  # ... or, once the search is not small, the
                     if not dual:                                     # shadow prices of the units left
-                        dual.extend(self._shadow_prices(moves, totals, len(slots)))
+                        shadow, above = self._shadow_prices(moves, totals, len(slots))
+                        # per rule index, the rules from there on with something above the prices
+                        dual.extend((shadow, [[entry[1:] for entry in above if entry[0] >= index]
+                                              for index in range(count + 1)]))
                     shadow, above = dual
                     priced = slack[index] + 1e-6
                     for slot in relevant[index]:
                         priced += shadow[slot] * left[slot]
-                    for rule_index, extra, needs, most_sets in above:  # what rules save above those prices
-                        if rule_index >= index:
+                    enough = need + 1  # every term is at least 0: once the sum reaches this, nothing here is cut
+                    if priced < enough:
+                        for extra, needs, most_sets in above[index]:  # what rules save above those prices
                             sets = min([left[slot] // quantity for slot, quantity in needs])
                             priced += extra * (sets if most_sets is None or sets < most_sets else most_sets)
+                            if priced >= enough:
+                                break
                     if priced < most:
                         most = priced
             if most < need + 1:  # savings are whole: nothing here reaches need + 1
