@@ -256,27 +256,41 @@ def test_two_amounts_off_that_both_take_the_whole_set_price_tie_and_the_older_st
     assert [(d.rule_id, d.amount) for d in q.discounts] == [("1", 200)]
 
 
-@settings(max_examples=150, **SETTINGS)
+@settings(max_examples=200, **SETTINGS)
 @given(groups(bxgy=True), st.sampled_from([3, 8, 30, 400]))
 def test_a_leaf_the_search_adds_up_is_what_pricing_it_in_full_gives(group, budget):
     """Without volumes or stackable rules, the branch and bound reads a leaf's saving from what it added up (bundles
     and groups are exact) instead of pricing it in full: the answer, budget-stopped or not, is the same as when
-    every leaf is priced in full."""
+    every leaf is priced in full, and so are the states and the leaves the search spends (its budgets)."""
     cart, rules, products, shop_floor = group
-    rules = [rule for rule in rules if not isinstance(rule, VolumeDiscount)]
     rows = pricing.rows_of(cart.lines)
     terms = Terms(costs={pid: products[pid].cost for pid in rows}, categories={pid: None for pid in rows},
                   limits={rule.id: rule.per_customer_cap for rule in rules}, default_floor_bp=shop_floor)
     ordered = sorted(rules, key=importance)
-    added_up = allocation.best_allocation(rows, ordered, terms, budget=budget)
     original = search.GroupSearch.__init__
+    answers, spent = [], []
+    for every_leaf in (False, True):
+        searches = []
 
-    def pricing_every_leaf(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        self.exact_leaves = False
+        priced_in_full = []
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(search.GroupSearch, "__init__", pricing_every_leaf)
-        in_full = allocation.best_allocation(rows, ordered, terms, budget=budget)
-    assert bookings(added_up) == bookings(in_full)
-    assert added_up.runs == in_full.runs
+        def keeping(self, *args, every_leaf=every_leaf, searches=searches, **kwargs):
+            original(self, *args, **kwargs)
+            if every_leaf:
+                self.exact_leaves = False
+            searches.append((self, self.leaves))
+
+        def counting(*args, priced_in_full=priced_in_full):
+            priced_in_full.append(1)
+            return apply(*args)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(search.GroupSearch, "__init__", keeping)
+            patch.setattr(search, "apply", counting)
+            priced = allocation.best_allocation(rows, ordered, terms, budget=budget)
+        answers.append((bookings(priced), priced.runs))
+        spent.append([(found.budget[0], leaves - found.leaves) for found, leaves in searches])
+        if every_leaf:  # each leaf priced in full counts against the search's leaves (FULL_LEAVES)
+            assert len(priced_in_full) == sum(leaves for _, leaves in spent[-1])
+    assert answers[0] == answers[1]
+    assert spent[0] == spent[1]
