@@ -294,3 +294,21 @@ def test_a_leaf_the_search_adds_up_is_what_pricing_it_in_full_gives(group, budge
             assert len(priced_in_full) == sum(leaves for _, leaves in spent[-1])
     assert answers[0] == answers[1]
     assert spent[0] == spent[1]
+
+
+@pytest.mark.parametrize("dual_after", [0, 16])
+def test_the_shadow_prices_count_the_rule_the_state_is_at(dual_after, monkeypatch):
+    """Six bundles "2x a for ¥0" (a at ¥100 and ¥50, cost 40, shop floor 10%: each set saves at most the headroom)
+    and a volume over a, b, c (2+ 5%, 5+ 20%). 128 allocations, searched with bounds: the bound of a state must
+    count what the rule it is at saves above the shadow prices, or it cuts the best (found by hypothesis)."""
+    monkeypatch.setattr(search, "DUAL_AFTER", dual_after)
+    products = {"a": Product("a", "a", 100, cost=40), **{pid: Product(pid, pid, 100) for pid in "bcd"}}
+    lines = (CartLine("a", 1, 100), CartLine("a", 1, 50), CartLine("b", 1, 100), CartLine("b", 1, 50),
+             CartLine("c", 1, 100), CartLine("d", 1, 100))
+    rules = [FixedBundle(id=str(n), label="b", items=(BundleItem("a", 2),), mode=PricingMode.FIXED_PRICE, value=0,
+                         margin_floor_bp=0 if n == 6 else None) for n in range(1, 7)]
+    rules.append(VolumeDiscount(id="7", label="v", product_ids=frozenset("abc"),
+                                tiers=(VolumeTier(2, 500), VolumeTier(5, 2_000))))
+    priced, saving, best = engine_and_exhaustive(Cart(lines), rules, products, 1_000)
+    assert priced.saving == saving
+    assert bookings(priced) == bookings(best)
