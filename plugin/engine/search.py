@@ -9,7 +9,9 @@ still free (:meth:`GroupSearch._best_without_stackable`): it starts from the
 better of two greedy allocations, cuts a state when an upper bound on what its
 rules can save (a best rate per product, then shadow prices per unit) cannot
 beat the answer in hand, and remembers each state's answer. With stackable
-rules it is a depth-first branch and bound that prices every leaf in full. Both
+rules (or a non-stackable buy-X-get-Y) it is a depth-first branch and bound that prices every leaf in full, or,
+where the group has no volume discount and no stackable rule, reads a leaf's saving from what it added up (exact
+for bundles and groups) and prices only the best leaf found. Both
 try the most sets first and let an answer give way only to a strictly better
 one, so among equal savings the largest choice vector stands, and both stop
 after :data:`.allocation.SEARCH_BUDGET` states, keeping an answer never worse
@@ -67,6 +69,8 @@ class GroupSearch:
             bounds = [self._static_bound(rule, quantities) for rule in self.rules]
             self.bound_after = [sum(bounds[index:]) for index in range(len(bounds) + 1)]
             self.stackable_bound = sum(self._static_bound(rule, quantities) for rule in self.stackable)
+        #: What the branch and bound adds up at a leaf is its saving (bundles and groups only: no volume discount,
+        #: no stackable rule), so a leaf is not priced in full; the best one is, once, by the caller.
         self.exact_leaves = not self.stackable and not any(isinstance(rule, VolumeDiscount) for rule in self.rules)
         self.rates: dict[str, float] = {}
         self.best_saving = -1
@@ -505,7 +509,8 @@ class GroupSearch:
 
     def _visit(self, index: int, free: dict[str, int], used: dict[str, int], saved: int, choices: list[int],
                grouped: dict | None = None) -> None:
-        """Depth first over the choices, most first, each complete allocation priced in full by :func:`.units.apply`.
+        """Depth first over the choices, most first, each complete allocation priced in full by :func:`.units.apply`
+        (with ``exact_leaves``, read from ``saved`` instead; every leaf reached counts against ``leaves`` either way).
 
         ``free`` and ``used`` count, per product, the units bundles left and took (the first ones);
         ``grouped`` ((product, run) -> units) those buy-X-get-Y rules took, which need not be the first. What
