@@ -312,3 +312,20 @@ def test_the_shadow_prices_count_the_rule_the_state_is_at(dual_after, monkeypatc
     priced, saving, best = engine_and_exhaustive(Cart(lines), rules, products, 1_000)
     assert priced.saving == saving
     assert bookings(priced) == bookings(best)
+
+
+@pytest.mark.parametrize("dual_after", [0, 16])
+def test_a_state_the_shadow_prices_cannot_cut_leaves_no_partial_bound_behind(dual_after, monkeypatch):
+    """Five "a + b for ¥0" and one "a + b + c for ¥0", one of each at ¥100 (64 allocations, searched with bounds): the
+    shadow-price sum may stop early only once it is at least one yen above what the state must beat, else the
+    partial sum is remembered as the state's bound and cuts the best, ¥300 (found by hypothesis)."""
+    monkeypatch.setattr(search, "DUAL_AFTER", dual_after)
+    products = {pid: Product(pid, pid, 100) for pid in "abcd"}
+    lines = tuple(CartLine(pid, 1, 100) for pid in "abcd")
+    rules = [FixedBundle(id=str(n), label="b", items=(BundleItem("a"), BundleItem("b")), mode=PricingMode.FIXED_PRICE,
+                         value=0) for n in range(1, 6)]
+    rules.append(FixedBundle(id="6", label="b", items=(BundleItem("a"), BundleItem("b"), BundleItem("c")),
+                             mode=PricingMode.FIXED_PRICE, value=0))
+    priced, saving, best = engine_and_exhaustive(Cart(lines), rules, products, None)
+    assert priced.saving == saving == 300
+    assert bookings(priced) == bookings(best)
