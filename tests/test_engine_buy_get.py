@@ -181,3 +181,72 @@ def test_a_stackable_limited_volume_weighs_a_unit_by_the_strictest_floor_on_it()
                             stackable=True, margin_floor_bp=0, max_units=1)
     assert view([("a", 1, 2_000), ("b", 1, 200)], first, volume, products=products)[:2] == (
         1_100, {"e": (1_000, 1), "v": (100, 1)})
+
+
+def test_a_rule_at_its_customer_cap_is_not_quoted_for_one_more_group():
+    """Buy 2 get 1 free, 2 applications per customer, 1 used: the cart's one group is every group the cap leaves.
+    No cart can get one more, so the offer is dropped before its cart is quoted (and never shown); with the cap
+    not reached, the same cart is quoted and offered."""
+    from plugin.engine import offers as cart_page, product_offers
+
+    lines = (CartLine("a", 1, 1_000), CartLine("b", 1, 900), CartLine("c", 1, 800), CartLine("d", 1, 700))
+    cart = Cart(lines)
+    rule = bxgy(buy_quantity=2, per_customer_cap=2)
+    book = RuleBook((rule,))
+    import plugin.engine.quote as quoting
+
+    for used, offered in (({"x": 1}, False), ({}, True)):
+        carts = []
+        original = quoting.quote_cart
+
+        def counting(the_cart, *args, **kwargs):
+            carts.append(the_cart)
+            return original(the_cart, *args, **kwargs)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(quoting, "quote_cart", counting)
+            quote = quoting.quote_cart(cart, book, TOPS, now=NOW, customer_used=used)
+        assert [d.applications for d in quote.discounts] == [1]
+        assert bool(quote.offers) is offered
+        assert len(carts) == (2 if offered else 1)  # the cart's own quote, and the offer's cart only if it may show
+        priced = []
+
+        def price_with(additions, used=used):
+            priced.append(additions)
+            return quote_cart(cart.adding(additions), book, TOPS, now=NOW, customer_used=used, with_offers=False)
+
+        left = rule.applications_left(used.get("x", 0))
+        found = cart_page.cart_offers(cart, quote, [rule], TOPS, price_with, None, limits={"x": left})
+        assert bool(found) is offered and bool(priced) is offered
+        priced.clear()
+        on_page = product_offers.product_offers(TOPS["f"], cart, quote, [rule], TOPS, price_with, now=NOW,
+                                                locale=None, applications_left=lambda _rule, left=left: left)
+        assert bool(on_page) is offered and bool(priced) is offered
+    assert cart_page.at_cap(2, 2) and cart_page.at_cap(3, 2) and not cart_page.at_cap(1, 2)
+    assert not cart_page.at_cap(5, None)
+
+
+def test_one_more_group_is_not_offered_when_the_cart_it_makes_gets_no_more_groups():
+    """Buy 2 get 1 half price, and 2x f 60% off. Cart a, b, b, e: one group (¥450). "One more group" adds two f (the
+    cheapest top), but in that cart the bundle takes both f (¥600) and the rule still has one group: it saves more,
+    yet not by the group it would promise, so no "buy_get" offer is made (and the bundle touches nothing in the
+    cart, so it makes none either)."""
+    rule = bxgy(buy_quantity=2, value=5_000)
+    pair = FixedBundle(id="b", label="b", items=(BundleItem("f", 2),), mode=PricingMode.PERCENT_OFF, value=6_000)
+    cart = Cart((CartLine("a", 1, 1_000), CartLine("b", 2, 900), CartLine("e", 1, 600)))
+    quote = quote_cart(cart, RuleBook((rule, pair)), TOPS, now=NOW)
+    assert [(d.rule_id, d.applications, d.amount) for d in quote.discounts] == [("x", 1, 450)]
+    after = quote_cart(cart.adding([(TOPS["f"], 2)]), RuleBook((rule, pair)), TOPS, now=NOW, with_offers=False)
+    assert [(d.rule_id, d.applications, d.amount) for d in after.discounts] == [("b", 1, 600), ("x", 1, 450)]
+    assert quote.offers == ()
+
+
+def test_a_rule_with_one_application_left_and_no_group_yet_is_still_offered():
+    """Buy 2 get 1 free, 2 per customer, 1 used: a cart of a and b has no group, so the one application left can still
+    be reached: "あと1点で1点無料" is offered (f, ¥500 free)."""
+    cart = Cart(tuple(CartLine(pid, 1, TOPS[pid].price) for pid in ("a", "b")))
+    quote = quote_cart(cart, RuleBook((bxgy(buy_quantity=2, per_customer_cap=2),)), TOPS, now=NOW,
+                       customer_used={"x": 1})
+    assert quote.discounts == ()
+    assert [(offer.kind, offer.saving, [line.product_id for line in offer.add]) for offer in quote.offers] == [
+        ("buy_get", 500, ["f"])]

@@ -254,3 +254,78 @@ def test_two_amounts_off_that_both_take_the_whole_set_price_tie_and_the_older_st
     newer = FixedBundle(id="2", label="¥500", items=(BundleItem("a", 2),), mode=PricingMode.AMOUNT_OFF, value=500)
     q = quote_cart(Cart((CartLine("a", 2, 100),)), RuleBook((older, newer)), products, now=NOW, with_offers=False)
     assert [(d.rule_id, d.amount) for d in q.discounts] == [("1", 200)]
+
+
+@settings(max_examples=200, **SETTINGS)
+@given(groups(bxgy=True), st.sampled_from([3, 8, 30, 400]))
+def test_a_leaf_the_search_adds_up_is_what_pricing_it_in_full_gives(group, budget):
+    """Without volumes or stackable rules, the branch and bound reads a leaf's saving from what it added up (bundles
+    and groups are exact) instead of pricing it in full: the answer, budget-stopped or not, is the same as when
+    every leaf is priced in full, and so are the states and the leaves the search spends (its budgets)."""
+    cart, rules, products, shop_floor = group
+    rows = pricing.rows_of(cart.lines)
+    terms = Terms(costs={pid: products[pid].cost for pid in rows}, categories={pid: None for pid in rows},
+                  limits={rule.id: rule.per_customer_cap for rule in rules}, default_floor_bp=shop_floor)
+    ordered = sorted(rules, key=importance)
+    original = search.GroupSearch.__init__
+    answers, spent = [], []
+    for every_leaf in (False, True):
+        searches = []
+
+        priced_in_full = []
+
+        def keeping(self, *args, every_leaf=every_leaf, searches=searches, **kwargs):
+            original(self, *args, **kwargs)
+            if every_leaf:
+                self.exact_leaves = False
+            searches.append((self, self.leaves))
+
+        def counting(*args, priced_in_full=priced_in_full):
+            priced_in_full.append(1)
+            return apply(*args)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(search.GroupSearch, "__init__", keeping)
+            patch.setattr(search, "apply", counting)
+            priced = allocation.best_allocation(rows, ordered, terms, budget=budget)
+        answers.append((bookings(priced), priced.runs))
+        spent.append([(found.budget[0], leaves - found.leaves) for found, leaves in searches])
+        if every_leaf:  # each leaf priced in full counts against the search's leaves (FULL_LEAVES)
+            assert len(priced_in_full) == sum(leaves for _, leaves in spent[-1])
+    assert answers[0] == answers[1]
+    assert spent[0] == spent[1]
+
+
+@pytest.mark.parametrize("dual_after", [0, 16])
+def test_the_shadow_prices_count_the_rule_the_state_is_at(dual_after, monkeypatch):
+    """Six bundles "2x a for ¥0" (a at ¥100 and ¥50, cost 40, shop floor 10%: each set saves at most the headroom)
+    and a volume over a, b, c (2+ 5%, 5+ 20%). 128 allocations, searched with bounds: the bound of a state must
+    count what the rule it is at saves above the shadow prices, or it cuts the best (found by hypothesis)."""
+    monkeypatch.setattr(search, "DUAL_AFTER", dual_after)
+    products = {"a": Product("a", "a", 100, cost=40), **{pid: Product(pid, pid, 100) for pid in "bcd"}}
+    lines = (CartLine("a", 1, 100), CartLine("a", 1, 50), CartLine("b", 1, 100), CartLine("b", 1, 50),
+             CartLine("c", 1, 100), CartLine("d", 1, 100))
+    rules = [FixedBundle(id=str(n), label="b", items=(BundleItem("a", 2),), mode=PricingMode.FIXED_PRICE, value=0,
+                         margin_floor_bp=0 if n == 6 else None) for n in range(1, 7)]
+    rules.append(VolumeDiscount(id="7", label="v", product_ids=frozenset("abc"),
+                                tiers=(VolumeTier(2, 500), VolumeTier(5, 2_000))))
+    priced, saving, best = engine_and_exhaustive(Cart(lines), rules, products, 1_000)
+    assert priced.saving == saving
+    assert bookings(priced) == bookings(best)
+
+
+@pytest.mark.parametrize("dual_after", [0, 16])
+def test_a_state_the_shadow_prices_cannot_cut_leaves_no_partial_bound_behind(dual_after, monkeypatch):
+    """Five "a + b for ¥0" and one "a + b + c for ¥0", one of each at ¥100 (64 allocations, searched with bounds): the
+    shadow-price sum may stop early only once it is at least one yen above what the state must beat, else the
+    partial sum is remembered as the state's bound and cuts the best, ¥300 (found by hypothesis)."""
+    monkeypatch.setattr(search, "DUAL_AFTER", dual_after)
+    products = {pid: Product(pid, pid, 100) for pid in "abcd"}
+    lines = tuple(CartLine(pid, 1, 100) for pid in "abcd")
+    rules = [FixedBundle(id=str(n), label="b", items=(BundleItem("a"), BundleItem("b")), mode=PricingMode.FIXED_PRICE,
+                         value=0) for n in range(1, 6)]
+    rules.append(FixedBundle(id="6", label="b", items=(BundleItem("a"), BundleItem("b"), BundleItem("c")),
+                             mode=PricingMode.FIXED_PRICE, value=0))
+    priced, saving, best = engine_and_exhaustive(Cart(lines), rules, products, None)
+    assert priced.saving == saving == 300
+    assert bookings(priced) == bookings(best)

@@ -163,7 +163,7 @@ def _one_more_group(rule: BuyXGetY, cart: Cart, products: Mapping[str, Product])
 def cart_offers(
     cart: Cart, quote: Quote, live: list[Rule], products: Mapping[str, Product], price_with: PriceWith,
     locale: str | None, companions: Mapping[str, Sequence[str]] | None = None, max_offers: int | None = None,
-    max_added: int | None = None, order_rules: Sequence[Rule] = (),
+    max_added: int | None = None, order_rules: Sequence[Rule] = (), limits: Mapping[str, int | None] | None = None,
 ) -> list[Offer]:
     """Nudges toward live rules the cart touches but does not yet get, ranked by what they save;
     then products often bought with the cart's (mined from past orders), which may save nothing.
@@ -173,11 +173,14 @@ def cart_offers(
     that no unquoted candidate could beat, the rest are not quoted. With ``max_added``, an offer whose
     additions cost more than that at list price is dropped before it is quoted (restraint: a ¥1,500 cart is
     not first offered ¥12,000 of shoes). ``order_rules`` are the live spend discounts and gifts: what a cart
-    gains from them counts in an offer's saving, so it counts in the bound too.
+    gains from them counts in an offer's saving, so it counts in the bound too. ``limits`` (rule id -> the
+    applications its caps leave this shopper, ``None`` for no limit) drops, before it is quoted, a buy-X-get-Y
+    offer whose rule already gets every group its caps leave: no cart can get it one more.
     """
     if max_offers == 0:
         return []
-    applied = {discount.rule_id for discount in quote.discounts}
+    applied = {discount.rule_id: discount.applications for discount in quote.discounts}
+    limits = limits or {}
     touching_product: dict[str, list[Rule]] = {}  # product -> the live rules that count it, in order
 
     def touching(product: Product) -> list[Rule]:
@@ -192,6 +195,8 @@ def cart_offers(
     for rule in live:
         if isinstance(rule, FixedBundle) and rule.id in applied:  # a shortcut: additions_for would find nothing missing
             continue
+        if isinstance(rule, BuyXGetY) and at_cap(applied.get(rule.id, 0), limits.get(rule.id)):
+            continue  # the cart gets every group the caps leave: the offer's cart cannot get one more
         found = additions_for(rule, cart, products)
         if found is None:
             continue
@@ -218,8 +223,7 @@ def cart_offers(
         if saving <= 0 or reached is None:
             continue
         if isinstance(rule, BuyXGetY):  # the cart it makes must get one more group than this one
-            before = next((discount.applications for discount in quote.discounts if discount.rule_id == rule.id), 0)
-            if reached.applications <= before:
+            if reached.applications <= applied.get(rule.id, 0):
                 continue
         offers.append(
             Offer(
@@ -242,6 +246,12 @@ def cart_offers(
         return offers
     return offers + _bought_together(cart, quote, products, price_with, companions or {}, offers, max_offers,
                                      max_added)
+
+
+def at_cap(applications: int, left: int | None) -> bool:
+    """Whether a rule that gets ``applications`` in a quote gets every one its caps leave (``left``, ``None`` for no
+    limit): a quote never gives a rule more than that, so no offer can get it one more."""
+    return left is not None and applications >= left
 
 
 def _within(additions: Iterable[tuple[Product, int]], max_added: int | None) -> bool:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from .offers import additions_for, gets_of, units_for_one_more
+from .offers import additions_for, at_cap, gets_of, units_for_one_more
 from .rules import BuyXGetY, FixedBundle, Rule, VolumeDiscount, VolumeTier
 from .values import Cart, CartLine, Product, Quote
 
@@ -107,12 +107,14 @@ def product_offers(
                                      tier=reached.tier, rule=rule))
         elif isinstance(rule, BuyXGetY) and product.in_stock and (
                 rule.buys(product.id, product.category) or rule.gets(product.id, product.category)):
+            earlier = next((d.applications for d in before.discounts if d.rule_id == rule.id), 0)
+            if at_cap(earlier, applications_left(rule)):
+                continue  # every group its caps leave: no cart gets one more, so it is not quoted
             count = units_for_one_more(rule, cart, product, products)
             if count is None:
                 continue
             additions = [(product, count)]
             after = price_with(additions)
-            earlier = next((d.applications for d in before.discounts if d.rule_id == rule.id), 0)
             later = next((d.applications for d in after.discounts if d.rule_id == rule.id), 0)
             if later > earlier and after.discount_total > before.discount_total:  # one more group, priced
                 found.append(_priced("buy_get", rule.id, rule.label_for(locale), additions, before, after, rule=rule))

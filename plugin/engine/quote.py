@@ -169,7 +169,8 @@ def quote_cart(
     offers = (order_rules.gift_offers(cart, quote, order_live, products, price_with, locale, max_added)
               if order_live else [])
     room = None if max_offers is None else max(0, max_offers - len(offers))
-    offers += cart_offers(cart, quote, live, products, price_with, locale, companions, room, max_added, order_live)
+    offers += cart_offers(cart, quote, live, products, price_with, locale, companions, room, max_added, order_live,
+                          limits)
     return replace(
         quote,
         offers=tuple(offers[:max_offers] if max_offers is not None else offers),

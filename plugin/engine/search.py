@@ -9,7 +9,9 @@ still free (:meth:`GroupSearch._best_without_stackable`): it starts from the
 better of two greedy allocations, cuts a state when an upper bound on what its
 rules can save (a best rate per product, then shadow prices per unit) cannot
 beat the answer in hand, and remembers each state's answer. With stackable
-rules it is a depth-first branch and bound that prices every leaf in full. Both
+rules (or a non-stackable buy-X-get-Y) it is a depth-first branch and bound that prices every leaf in full, or,
+where the group has no volume discount and no stackable rule, reads a leaf's saving from what it added up (exact
+for bundles and groups) and prices only the best leaf found. Both
 try the most sets first and let an answer give way only to a strictly better
 one, so among equal savings the largest choice vector stands, and both stop
 after :data:`.allocation.SEARCH_BUDGET` states, keeping an answer never worse
@@ -67,6 +69,9 @@ class GroupSearch:
             bounds = [self._static_bound(rule, quantities) for rule in self.rules]
             self.bound_after = [sum(bounds[index:]) for index in range(len(bounds) + 1)]
             self.stackable_bound = sum(self._static_bound(rule, quantities) for rule in self.stackable)
+        #: What the branch and bound adds up at a leaf is its saving (bundles and groups only: no volume discount,
+        #: no stackable rule), so a leaf is not priced in full; the best one is, once, by the caller.
+        self.exact_leaves = not self.stackable and not any(isinstance(rule, VolumeDiscount) for rule in self.rules)
         self.rates: dict[str, float] = {}
         self.best_saving = -1
         self.best_choices: list[int] = []
@@ -248,15 +253,21 @@ class GroupSearch:
                         most += rate * tail[free_here]
                 if most >= need + 1 and budget[0] < dual_after:  # ... or, once the search is not small, the
                     if not dual:                                     # shadow prices of the units left
-                        dual.extend(self._shadow_prices(moves, totals, len(slots)))
+                        shadow, above = self._shadow_prices(moves, totals, len(slots))
+                        # per rule index, the rules from there on with something above the prices
+                        dual.extend((shadow, [[entry[1:] for entry in above if entry[0] >= index]
+                                              for index in range(count + 1)]))
                     shadow, above = dual
                     priced = slack[index] + 1e-6
                     for slot in relevant[index]:
                         priced += shadow[slot] * left[slot]
-                    for rule_index, extra, needs, most_sets in above:  # what rules save above those prices
-                        if rule_index >= index:
+                    enough = need + 1  # every term is at least 0: once the sum reaches this, nothing here is cut
+                    if priced < enough:
+                        for extra, needs, most_sets in above[index]:  # what rules save above those prices
                             sets = min([left[slot] // quantity for slot, quantity in needs])
                             priced += extra * (sets if most_sets is None or sets < most_sets else most_sets)
+                            if priced >= enough:
+                                break
                     if priced < most:
                         most = priced
             if most < need + 1:  # savings are whole: nothing here reaches need + 1
@@ -498,7 +509,8 @@ class GroupSearch:
 
     def _visit(self, index: int, free: dict[str, int], used: dict[str, int], saved: int, choices: list[int],
                grouped: dict | None = None) -> None:
-        """Depth first over the choices, most first, each complete allocation priced in full by :func:`.units.apply`.
+        """Depth first over the choices, most first, each complete allocation priced in full by :func:`.units.apply`
+        (with ``exact_leaves``, read from ``saved`` instead; every leaf reached counts against ``leaves`` either way).
 
         ``free`` and ``used`` count, per product, the units bundles left and took (the first ones);
         ``grouped`` ((product, run) -> units) those buy-X-get-Y rules took, which need not be the first. What
@@ -511,6 +523,10 @@ class GroupSearch:
             if self.best_saving >= 0 and saved + self.stackable_bound <= self.best_saving:
                 return  # what it saves, at most, cannot beat the allocation in hand
             self.leaves -= 1
+            if self.exact_leaves:
+                if saved > self.best_saving:
+                    self.best_saving, self.best_choices = saved, list(choices)
+                return
             priced = apply(self.rows, self.rules, choices, self.stackable, self.terms)
             if not priced.short and priced.saving > self.best_saving:
                 self.best_saving, self.best_choices, self.best_priced = priced.saving, list(choices), priced
