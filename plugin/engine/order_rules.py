@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import combinations
+from math import ceil
 
 from .allocation import best_allocation, groups, most_groups, step_of
 from .money import allocate, percent_of
@@ -321,12 +322,83 @@ def best_with_order_rules(rows: Mapping[str, Sequence[Run]], item_rules: Sequenc
         subsets = [(rule,) for rule in droppable] + [tuple(droppable)]
     for subset in subsets:
         given_up = {rule.id for rule in subset}
-        other = _best_candidate(rows, [rule for rule in item_rules if rule.id not in given_up],
-                            order_live, terms, products, cache)
+        kept = [rule for rule in item_rules if rule.id not in given_up]
+        if _total_bound(rows, order_live, subtotal, _item_saving_bound(rows, kept, terms)) <= priced.saving:
+            continue  # even at the most it could save, it does not beat the candidate in hand (ties keep it)
+        other = _best_candidate(rows, kept, order_live, terms, products, cache)
         if other.saving > priced.saving:
             priced = other
     return priced
 
+
+
+def _total_bound(rows: Mapping[str, Sequence[Run]], order_rules: Sequence[Rule], subtotal: int,
+                 item_most: float) -> float:
+    """The most an order could save in all when its item rules save at most ``item_most``: its item and gift
+    saving ``x`` is at most that plus the gifts' (each gift rule the dearest unit of its product not given by
+    another), and its spend discounts take at most :func:`_spend_at` of the counted amount ``subtotal - x`` (no
+    headroom limit). Read at the largest ``x``, and where the counted amount is just a spend threshold (below
+    it, a step is lost; between two, ``x`` plus what the spend discounts take only grows with ``x``)."""
+    per_product: dict[str, int] = {}
+    for rule in order_rules:
+        if isinstance(rule, FreeGift) and rule.gift_product_id in rows:
+            per_product[rule.gift_product_id] = per_product.get(rule.gift_product_id, 0) + 1
+    gifts = 0
+    for pid, count in per_product.items():
+        prices = sorted((run.price for run in rows[pid] for _ in range(min(run.count, count))), reverse=True)
+        gifts += sum(prices[:count])
+    spend_at = _spend_at(order_rules)
+    largest = item_most + gifts
+    most = largest + spend_at(max(0, ceil(subtotal - largest)))  # the counted amount is whole: at least this
+    rounding = 0  # a percentage's rounding may add a unit within an interval: one per spend discount
+    for rule in order_rules:
+        if isinstance(rule, SpendDiscount):
+            rounding += 1
+            for step in rule.steps:
+                at = subtotal - step.threshold  # the order counts the threshold exactly
+                if 0 <= at <= largest:
+                    most = max(most, at + spend_at(step.threshold))
+    return most + rounding
+
+
+def _item_saving_bound(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], terms: Terms) -> float:
+    """An upper bound on what any allocation of ``item_rules`` saves on ``rows``: each unit's list price at the
+    best rate of a non-stackable rule that may take it plus the rates of the stackable ones (at most all of it),
+    and a unit for each rule's rounding. A rule's rate is the most it saves per yen of the units it takes (as the
+    search reads it: a percentage or top tier; an amount off over its cheapest set, a fixed price one less the
+    price over its dearest set; a buy-X-get-Y's amount off all of it)."""
+    alone: dict[str, float] = {}
+    stacked: dict[str, float] = {}
+    for rule in item_rules:
+        if isinstance(rule, FixedBundle):
+            members = [item.product_id for item in rule.items if item.product_id in rows]
+            if len(members) < len(rule.items):
+                continue  # it never forms a set
+            if rule.mode is PricingMode.PERCENT_OFF:
+                rate = rule.value / 10_000
+            elif rule.mode is PricingMode.AMOUNT_OFF:
+                cheapest = sum(item.quantity * min(run.price for run in rows[item.product_id]) for item in rule.items)
+                rate = 1.0 if cheapest <= rule.value else rule.value / cheapest
+            else:
+                dearest = sum(item.quantity * max(run.price for run in rows[item.product_id]) for item in rule.items)
+                rate = 0.0 if dearest <= rule.value else 1.0 - rule.value / dearest
+        else:
+            members = terms.counted(rule, rows)
+            if isinstance(rule, BuyXGetY):
+                rate = rule.value / 10_000 if rule.mode is PricingMode.PERCENT_OFF else 1.0
+            else:
+                rate = max(tier.percent_bp for tier in rule.tiers) / 10_000
+        into = stacked if rule.stackable else alone
+        for pid in members:
+            if rule.stackable:
+                into[pid] = into.get(pid, 0.0) + rate
+            elif rate > into.get(pid, 0.0):
+                into[pid] = rate
+    most = float(len(item_rules))  # rounding: half a unit at most per rule's saving, counted as one
+    for pid in alone.keys() | stacked.keys():
+        rate = alone.get(pid, 0.0) + stacked.get(pid, 0.0)
+        most += (rate if rate < 1.0 else 1.0) * sum(run.price * run.count for run in rows[pid])
+    return most * (1 + 1e-9)
 
 
 def _best_candidate(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], order_rules: Sequence[Rule],
