@@ -216,7 +216,7 @@ def _headroom(rule: Rule, rows: Mapping[str, Sequence[Run]], terms: Terms) -> in
 def _spread(rule: Rule, rows: dict[str, list[Run]], amount: int, terms: Terms) -> Booking:
     """Write ``amount`` (at most the headroom) over the units no exclusive rule used, as every rule's saving is
     spread: groups of alike units in unit order, in proportion to their headroom, evenly within a group (the
-    first units one minor unit more)."""
+    first units one minor unit more). ``rows`` are :func:`price_order`'s own: changed in place."""
     rule_floor = terms.floor_of(rule)
     costs = terms.costs
     members: list[list[tuple[str, int, Run]]] = []  # the groups of alike units, in unit order
@@ -234,7 +234,8 @@ def _spread(rule: Rule, rows: dict[str, list[Run]], amount: int, terms: Terms) -
                     rule_floor if run.floor_bp is None else max(run.floor_bp, rule_floor))
                 if floor_bp is not None:
                     room = max(0, room - unit_floor(cost, floor_bp))
-            if last is not None and run.alike_as(last):
+            if last is not None and run.unit_left == last.unit_left and run.product_id == last.product_id and \
+                    run.price == last.price and run.floor_bp == last.floor_bp:  # alike (neither is locked)
                 members[-1].append((pid, index, run))
                 rooms[-1] += room * run.count
                 counts[-1] += run.count
@@ -245,28 +246,34 @@ def _spread(rule: Rule, rows: dict[str, list[Run]], amount: int, terms: Terms) -
             last = run
     shares = allocate(amount, rooms)
     booking = Booking(rule, 1, amount, None)
-    replaced: dict[str, dict[int, list[Run]]] = {}
+    written = booking.units
+    split: dict[str, dict[int, list[Run]]] = {}  # runs cut in two pieces: their rows are rebuilt at the end
     for group, count, share in zip(members, counts, shares):
         if share == 0:
             continue
         base, extra = divmod(share, count)
         for pid, index, run in group:
-            heavier = min(extra, run.count)
+            units = run.count
+            heavier = extra if extra < units else units
             extra -= heavier
-            pieces = []
-            for units, cut in ((heavier, base + 1), (run.count - heavier, base)):
-                if units:
-                    floor_bp = run.floor_bp
-                    if cut > 0 and rule_floor is not None:
-                        floor_bp = rule_floor if floor_bp is None else max(floor_bp, rule_floor)
-                    pieces.append(Run(pid, run.price, units, run.unit_left - cut, floor_bp, run.locked, run.owner))
-            replaced.setdefault(pid, {})[index] = pieces
-            units_of = booking.units.get(pid)
+            floor_bp = run.floor_bp
+            raised = floor_bp if rule_floor is None else (
+                rule_floor if floor_bp is None else (floor_bp if floor_bp > rule_floor else rule_floor))
+            if heavier and heavier < units:
+                split.setdefault(pid, {})[index] = [
+                    Run(pid, run.price, heavier, run.unit_left - base - 1, raised, run.locked, run.owner),
+                    Run(pid, run.price, units - heavier, run.unit_left - base, raised if base else floor_bp,
+                        run.locked, run.owner)]
+            elif heavier:
+                rows[pid][index] = Run(pid, run.price, units, run.unit_left - base - 1, raised, run.locked, run.owner)
+            elif base:
+                rows[pid][index] = Run(pid, run.price, units, run.unit_left - base, raised, run.locked, run.owner)
+            units_of = written.get(pid)
             if units_of is None:
-                units_of = booking.units[pid] = [0, 0]
-            units_of[0] += run.count
-            units_of[1] += heavier * (base + 1) + (run.count - heavier) * base
-    for pid, pieces_at in replaced.items():
+                units_of = written[pid] = [0, 0]
+            units_of[0] += units
+            units_of[1] += heavier * (base + 1) + (units - heavier) * base
+    for pid, pieces_at in split.items():
         rebuilt = []
         for index, run in enumerate(rows[pid]):
             pieces = pieces_at.get(index)
