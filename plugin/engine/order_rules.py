@@ -20,7 +20,7 @@ from datetime import datetime
 from itertools import combinations
 from math import ceil
 
-from .allocation import best_allocation, groups, most_groups, step_of
+from .allocation import best_allocation, groups, most_groups, recall, remember, step_of
 from .money import allocate, percent_of
 from .rules import (BuyXGetY, FixedBundle, FreeGift, PricingMode, Rule, RuleBook, SpendDiscount,
                     applications_left_now, importance)
@@ -417,7 +417,8 @@ def _best_candidate(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule
     group of item rules taking one allocation from its menu. The candidate with the largest discount total
     stands; ties go to the one with more item discount (the item rules' own first).
     """
-    base = best_allocation(rows, item_rules, terms, cache=cache)
+    grouped = groups(rows, item_rules, terms)  # the menus below read the same groups
+    base = best_allocation(rows, item_rules, terms, cache=cache, found_groups=grouped)
     if not order_rules:
         return price_order(base.runs, base.bookings, order_rules, terms, products)
     item_saving = base.saving
@@ -442,7 +443,7 @@ def _best_candidate(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule
     needs = sorted(need for need in needs if 0 < need <= item_saving)
     # No step ahead, or none worth the item saving it costs, or nothing to give up: the first candidate stands.
     if needs and _worth_trying(rows, item_saving, counted, needs[0], order_rules, products, most):
-        menus = _menus(rows, item_rules, terms, cache, _savings_by_rule(base.bookings))  # built as combined
+        menus = _menus(rows, grouped, terms, cache, _savings_by_rule(base.bookings))  # built as combined
         best, unpriced = _switched(base, tallies, whole, item_saving, needs, menus, item_rules, order_rules,
                                    terms, products, most, best, unpriced)
     if best is None or unpriced is not None:
@@ -593,18 +594,19 @@ def _savings_by_rule(bookings: Sequence[Booking]) -> dict[str, int]:
     return found
 
 
-def _menus(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], terms: Terms,
+def _menus(rows: Mapping[str, Sequence[Run]], found_groups: list[tuple[set[str], list[Rule]]], terms: Terms,
            cache: dict | None, chosen_by_rule: Mapping[str, int]) -> Iterator[tuple[list[Rule], list[_Option]]]:
-    """Per group of item rules (with something to give up): its rules, and the allocations it may switch to.
-    Each is built when asked for: combining may stop (its budget) before it needs the menus of later groups.
+    """Per group of item rules (:func:`.allocation.groups`, with something to give up): its rules, and the
+    allocations it may switch to. Each is built when asked for: combining may stop (its budget) before it needs
+    the menus of later groups.
 
     ``chosen_by_rule`` is what each rule saves in the item rules' own allocation of the cart (each group's
     allocation is chosen on its own, so its saving there is the group's chosen saving)."""
     room = MENU_ALLOCATIONS
-    for products, group_rules in groups(rows, item_rules, terms):
+    for products, group_rules in found_groups:
         group_rows = {pid: rows[pid] for pid in products}
-        key = ("menu", tuple(rule.id for rule in group_rules), tuple((pid, tuple(rows[pid])) for pid in sorted(products)))
-        known = cache.get(key) if cache is not None else None
+        key = ("menu", tuple([rule.id for rule in group_rules]))
+        known = recall(cache, key, rows, products)
         if known is not None:  # (allocations it listed, its menu or None): the carts offers make share most groups
             listed, menu = known
             if listed <= room:
@@ -614,8 +616,7 @@ def _menus(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], terms:
                 continue
         chosen = sum(chosen_by_rule.get(rule.id, 0) for rule in group_rules)
         if chosen <= 0:
-            if cache is not None:
-                cache[key] = (0, None)
+            remember(cache, key, group_rows, (0, None))
             continue
         exclusive = [rule for rule in group_rules if not rule.stackable]
         exclusive.sort(key=step_of)  # as the search orders them: bundles, then buy-X-get-Y groups, then volumes
@@ -641,8 +642,8 @@ def _menus(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], terms:
             if loss > 0 and loss not in options:  # vectors come largest first: the largest choices stand
                 options[loss] = _Option(loss, priced)
         menu = (group_rules, sorted(options.values(), key=lambda option: option.loss)) if options else None
-        if cache is not None and listed <= SMALL_MENU:
-            cache[key] = (listed, menu)
+        if listed <= SMALL_MENU:
+            remember(cache, key, group_rows, (listed, menu))
         if menu is not None:
             yield menu
 
