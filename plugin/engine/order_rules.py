@@ -76,7 +76,13 @@ def price_order(runs: Mapping[str, Sequence[Run]], item_bookings: Sequence[Booki
             if booking:
                 bookings.append(booking)
                 left -= booking.amount
-    by_product = {pid: sum(run.unit_left * run.count for run in row) for pid, row in rows.items()}
+    by_product = {}
+    for pid, row in rows.items():
+        if len(row) == 1:
+            run = row[0]
+            by_product[pid] = run.unit_left * run.count
+        else:
+            by_product[pid] = sum([run.unit_left * run.count for run in row])
     counted = sum(by_product.values())
     spend = [rule for rule in order_rules if isinstance(rule, SpendDiscount)]
     spend_saving = 0
@@ -98,11 +104,10 @@ def price_order(runs: Mapping[str, Sequence[Run]], item_bookings: Sequence[Booki
     for rule in spend:  # then the stackable ones, in order of importance, on the price left
         if rule.stackable:
             amount = rule.saving_at(counted)
-            if amount > 0:
-                amount = min(amount, _headroom(rule, rows, terms))
-            if amount > 0:
-                bookings.append(_spread(rule, rows, amount, terms))
-                spend_saving += amount
+            booking = _spread(rule, rows, amount, terms) if amount > 0 else None  # held to its headroom there
+            if booking is not None:
+                bookings.append(booking)
+                spend_saving += booking.amount
     return OrderPriced(rows, bookings, counted, spend_saving, by_product)
 
 
@@ -205,18 +210,23 @@ def _headroom(rule: Rule, rows: Mapping[str, Sequence[Run]], terms: Terms) -> in
     """What ``rule`` may take off at most: :func:`_unit_room` over every unit (a product without a cost has no
     floor, so its unlocked units' price left)."""
     room = 0
+    costs = terms.costs
     for pid, row in rows.items():
-        if terms.costs.get(pid) is None:
-            room += sum(run.unit_left * run.count for run in row if not run.locked)
+        if costs.get(pid) is None:
+            for run in row:
+                if not run.locked:
+                    room += run.unit_left * run.count
         else:
-            room += sum(_unit_room(rule, run, terms) * run.count for run in row)
+            for run in row:
+                room += _unit_room(rule, run, terms) * run.count
     return room
 
 
-def _spread(rule: Rule, rows: dict[str, list[Run]], amount: int, terms: Terms) -> Booking:
-    """Write ``amount`` (at most the headroom) over the units no exclusive rule used, as every rule's saving is
-    spread: groups of alike units in unit order, in proportion to their headroom, evenly within a group (the
-    first units one minor unit more). ``rows`` are :func:`price_order`'s own: changed in place."""
+def _spread(rule: Rule, rows: dict[str, list[Run]], amount: int, terms: Terms) -> Booking | None:
+    """Write ``amount``, held to the headroom (:func:`_headroom`), over the units no exclusive rule used, as every
+    rule's saving is spread: groups of alike units in unit order, in proportion to their headroom, evenly within
+    a group (the first units one minor unit more); ``None`` when there is no headroom. ``rows`` are
+    :func:`price_order`'s own: changed in place."""
     rule_floor = terms.floor_of(rule)
     costs = terms.costs
     members: list[list[tuple[str, int, Run]]] = []  # the groups of alike units, in unit order
@@ -244,6 +254,11 @@ def _spread(rule: Rule, rows: dict[str, list[Run]], amount: int, terms: Terms) -
                 rooms.append(room * run.count)
                 counts.append(run.count)
             last = run
+    room = sum(rooms)  # _headroom(rule, rows, terms), read in the same pass
+    if amount > room:
+        amount = room
+    if amount <= 0:
+        return None
     shares = allocate(amount, rooms)
     booking = Booking(rule, 1, amount, None)
     written = booking.units
@@ -487,17 +502,21 @@ def _switched(base: Priced, tallies: Mapping[str, tuple[int, int, int]], whole: 
     ranked = sorted(losses, key=lambda loss: (-bounds[loss], loss))[:MAX_CANDIDATES]
     best_loss = 0  # what the best candidate so far gives up: the item rules' own allocation wins every tie
     exact = None  # the best candidate so far when its total was read without writing shares: its runs
+    changes: dict[tuple[int, int], tuple[int, int, int]] = {}  # a pick -> what it changes in the tallies
     for found in ranked:
         if bounds[found] < most:
             break
         runs = dict(base.runs)  # rows are only read (price_order copies them): the switched groups' replace them
-        switched = [menus[group_index][1][option_index].priced for group_index, option_index in _picks(parents, found)]
         left, room, floored = whole
-        for priced in switched:
+        for pick in _picks(parents, found):
+            priced = menus[pick[0]][1][pick[1]].priced
             runs.update(priced.runs)
-            for pid, row in priced.runs.items():
-                before, after = tallies[pid], _tally(row, terms)
-                left, room, floored = left + after[0] - before[0], room + after[1] - before[1], floored + after[2] - before[2]
+            change = changes.get(pick)
+            if change is None:  # the switched products' rows counted again, once for every candidate taking it
+                change = changes[pick] = _sum_tallies([
+                    (after[0] - before[0], after[1] - before[1], after[2] - before[2])
+                    for before, after in ((tallies[pid], _tally(row, terms)) for pid, row in priced.runs.items())])
+            left, room, floored = left + change[0], room + change[1], floored + change[2]
         saving, _ = _order_saving(runs, (left, room, floored), item_saving - found, order_rules, terms, products)
         if saving is not None and (saving < most or (saving == most and found > best_loss)):
             continue  # priced without writing shares: it does not beat the best
