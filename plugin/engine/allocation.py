@@ -118,6 +118,11 @@ def remember(cache: dict | None, key: tuple, group_rows: Mapping[str, Sequence[R
 
 def _price_group(group_rows: Mapping[str, Sequence[Run]], group_rules: Sequence[Rule], terms: Terms,
                  budget: int) -> Priced:
+    if len(group_rules) == 1:  # one rule, nothing to choose (what the general path below finds for it)
+        rule = group_rules[0]
+        if not rule.stackable and isinstance(rule, FixedBundle) and _more_never_saves_less(rule):
+            sets = terms.max_sets(rule, {pid: free_units(row) for pid, row in group_rows.items()})
+            return apply(group_rows, group_rules, [sets], [], terms) if sets > 0 else Priced({}, [])
     free = {pid: free_units(row) for pid, row in group_rows.items()}
     most: dict[str, int] = {}  # rule id -> the most sets or groups it may take alone (volumes: products counted)
     exclusive = [rule for rule in group_rules if not rule.stackable and _can_apply(rule, group_rows, free, terms, most)]

@@ -96,19 +96,20 @@ def quote_cart(
         priced = best_allocation(rows, item_rules, terms, cache=cache)
         spend_saving = 0
     cuts = pricing.line_discounts(lines, priced.runs)
-    discounts = tuple(pricing.discount_of(booking, locale) for booking in priced.bookings)
+    discounts = tuple([pricing.discount_of(booking, locale) for booking in priced.bookings])
 
-    subtotal = sum(line.subtotal for line in lines)
-    discount_total = sum(discount.amount for discount in discounts)
+    line_totals = [line.quantity * line.unit_price for line in lines]  # each line's subtotal
+    subtotal = sum(line_totals)
+    discount_total = sum([discount.amount for discount in discounts])
     # Shipping counts the order after item discounts and gifts, before spend discounts: one ladder of rewards.
     fee, progress = pricing.shipping(rulebook, currency, now, subtotal, discount_total - spend_saving, bool(lines),
                                      locale)
     quote = Quote(
         currency=currency,
-        lines=tuple(
-            QuotedLine(line.product_id, line.quantity, line.unit_price, line.subtotal, cut, line.subtotal - cut)
-            for line, cut in zip(lines, cuts)
-        ),
+        lines=tuple([
+            QuotedLine(line.product_id, line.quantity, line.unit_price, line_total, cut, line_total - cut)
+            for line, line_total, cut in zip(lines, line_totals, cuts)
+        ]),
         subtotal=subtotal,
         discounts=discounts,
         shipping_fee=fee,
