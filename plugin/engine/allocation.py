@@ -37,9 +37,12 @@ def groups(rows: Mapping[str, Sequence[Run]], rules: Sequence[Rule], terms: Term
         if not products:
             continue
         target = None
+        fresh = []  # the products no group holds yet
         for pid in products:
             found = group_of.get(pid)
-            if found is not None and found != target:
+            if found is None:
+                fresh.append(pid)
+            elif found != target:
                 if target is None:
                     target = found
                     continue
@@ -55,9 +58,9 @@ def groups(rows: Mapping[str, Sequence[Run]], rules: Sequence[Rule], terms: Term
         if target is None:
             target = len(members)
             members.append((set(), []))
-        members[target][0].update(products)
+        members[target][0].update(fresh)
         members[target][1].append(rule)
-        for pid in products:
+        for pid in fresh:
             group_of[pid] = target
     found = [group for group in members if group is not None]
     if folded:

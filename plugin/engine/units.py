@@ -169,31 +169,31 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
     refs = sorted(taken, key=_unit_order) if len(taken) > 1 else taken  # products by id, then row position
     rule_floor = terms.floor_of(rule)
     costs = terms.costs
-    groups: list[list[tuple[int, str, Run]]] = []  # runs of alike units, in unit order
+    runs = [rows[pid][index] for index, pid, _ in refs]
+    starts: list[int] = []  # where each group of alike units starts in ``runs``
     counts: list[int] = []
     headroom: list[int] = []
     price = room = 0
     last = None
     last_room = 0
-    for index, pid, _ in refs:
-        run = rows[pid][index]
+    for position, run in enumerate(runs):
         units = run.count
-        price += run.unit_left * units
-        if last is not None and run.unit_left == last.unit_left and run.product_id == last.product_id and \
+        unit_left = run.unit_left
+        price += unit_left * units
+        if last is not None and unit_left == last.unit_left and run.product_id == last.product_id and \
                 run.price == last.price and run.floor_bp == last.floor_bp and run.locked == last.locked:  # alike
-            groups[-1].append((index, pid, run))
             counts[-1] += units
             headroom[-1] += last_room * units
             room += last_room * units
         else:
-            per_unit = run.unit_left  # one unit's headroom under the strictest floor of the rule and earlier ones
+            per_unit = unit_left  # one unit's headroom under the strictest floor of the rule and earlier ones
             cost = costs.get(run.product_id)
             if cost is not None:
                 floor_bp = run.floor_bp if rule_floor is None else (
                     rule_floor if run.floor_bp is None else max(run.floor_bp, rule_floor))
                 if floor_bp is not None:
                     per_unit = max(0, per_unit - unit_floor(cost, floor_bp))
-            groups.append([(index, pid, run)])
+            starts.append(position)
             counts.append(units)
             headroom.append(per_unit * units)
             room += per_unit * units
@@ -205,8 +205,8 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
     if amount <= 0:
         if not rule.exclusive:
             return None  # nothing to write: no unit's price, floor or lock changes
-        shares = [0] * len(groups)
-    elif len(groups) == 1:
+        shares = [0] * len(starts)
+    elif len(starts) == 1:
         shares = [amount]
     else:
         shares = allocate(amount, headroom)
@@ -214,9 +214,12 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
     written = booking.units
     split: dict[tuple[str, int], list[Run]] | None = None
     locked = rule.exclusive
-    for group, count, share in zip(groups, counts, shares):
-        base, extra = divmod(share, count)
-        for index, pid, run in group:
+    starts.append(len(runs))
+    for group, share in enumerate(shares):
+        base, extra = divmod(share, counts[group])
+        for position in range(starts[group], starts[group + 1]):
+            run = runs[position]
+            index, pid, _ = refs[position]
             units = run.count
             floor_bp = run.floor_bp  # the floor of the units this rule takes something off
             if rule_floor is not None and (floor_bp is None or floor_bp < rule_floor):
