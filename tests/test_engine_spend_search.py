@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import math
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from plugin import BundleItem, Cart, CartLine, FixedBundle, PricingMode, Product, RuleBook, quote_cart
@@ -281,21 +281,29 @@ def test_a_stackable_rule_worth_more_than_any_step_is_not_given_up_and_one_that_
 
 def test_the_bound_takes_each_rules_best_rate_and_stacks_the_stackable_ones():
     """a, b at ¥1,000 each: a bundle of both at 10% (a non-stackable ¥200 bundle of a alone is worth 20% of a),
-    a stackable 5% on b, a stackable ¥300 off a pair of a (two units: ¥300 over ¥2,000 is 15%), a fixed price of
-    ¥1,600 for a and b (20%). a: 20% + 15%, b: 20% + 5%, and a unit for each rule's rounding: 600 + 5."""
+    a stackable 5% on a and b, a stackable ¥300 off a pair of a (two units: ¥300 over ¥2,000 is 15%), a fixed
+    price of ¥1,600 for a and b (20%). a: 20% + 5% + 15%, b: 20% + 5%, and a unit for each rule's rounding."""
     from plugin.engine.units import Terms
 
     rows = {"a": [Run("a", 1_000, 2, 1_000)], "b": [Run("b", 1_000, 1, 1_000)]}
     rules = [FixedBundle(id="1", label="r", items=(BundleItem("a"), BundleItem("b")), mode=PricingMode.PERCENT_OFF,
                          value=1_000),
              FixedBundle(id="2", label="r", items=(BundleItem("a"),), mode=PricingMode.AMOUNT_OFF, value=200),
-             VolumeDiscount(id="3", label="r", product_ids=frozenset({"b"}), tiers=(VolumeTier(1, 500),), stackable=True),
+             VolumeDiscount(id="3", label="r", product_ids=frozenset({"a", "b"}), tiers=(VolumeTier(1, 500),),
+                            stackable=True),
              FixedBundle(id="4", label="r", items=(BundleItem("a", 2),), mode=PricingMode.AMOUNT_OFF, value=300,
                          stackable=True),
              FixedBundle(id="5", label="r", items=(BundleItem("a"), BundleItem("b")), mode=PricingMode.FIXED_PRICE,
                          value=1_600)]
     terms = Terms(costs={}, categories={"a": None, "b": None}, limits={})
-    assert math.isclose(order_rules._item_saving_bound(rows, rules, terms), 2_000 * 0.35 + 1_000 * 0.25 + 5, rel_tol=1e-6)
+    assert math.isclose(order_rules._item_saving_bound(rows, rules, terms), 2_000 * 0.40 + 1_000 * 0.25 + 5,
+                        rel_tol=1e-6)
+    # An amount off is read over its cheapest set: c at ¥1,000 and at ¥500, ¥300 off one c is 60% of the cheaper.
+    rows = {"c": [Run("c", 1_000, 1, 1_000), Run("c", 500, 1, 500)]}
+    rule = FixedBundle(id="6", label="r", items=(BundleItem("c"),), mode=PricingMode.AMOUNT_OFF, value=300)
+    terms = Terms(costs={}, categories={"c": None}, limits={})
+    assert math.isclose(order_rules._item_saving_bound(rows, [rule], terms), 1_500 * 0.6 + 1, rel_tol=1e-6)
+
 
 # -- the pieces, against references from the doc -----------------------------------------------------------------
 
@@ -352,3 +360,21 @@ def test_combining_menus_reaches_the_sums_the_doc_names_the_way_it_names(losses,
         assert _picks(parents, total) == list(picks)
     assert taken == menus[:len(taken)]
     assert len(taken) == len(menus) or steps == budget  # a menu is left unread only once the budget is spent
+
+
+@settings(max_examples=300, **FAST)
+@given(st.lists(spend_discounts(), min_size=1, max_size=4), st.integers(0, 3_000), st.integers(0, 3_000),
+       st.booleans())
+@example([SpendDiscount(id="a", label="s", currency="JPY", stackable=True, steps=(SpendStep(34, percent_bp=9_244),)),
+          SpendDiscount(id="b", label="s", currency="JPY", stackable=True, steps=(SpendStep(10, percent_bp=500),))],
+         93, 24, True)  # x = 21 reads 21 + 71 (both percentages round up), one more than the end, 24 + 67
+def test_the_total_bound_is_at_least_every_item_saving_plus_the_spend_it_leaves(rules, subtotal, item_most, whole):
+    """No gifts: an order whose item rules save ``x`` (whole, at most ``item_most``) counts ``subtotal - x``, where
+    its spend discounts take at most :func:`_spend_at` and never more than that amount (each is held to the
+    price left); the bound is at least ``x`` plus that, for every ``x`` (several spend discounts rounding each on
+    their own included, and percentages adding up to more than 100%)."""
+    item_most = min(item_most, subtotal) + (0 if whole else 0.5)
+    bound = order_rules._total_bound({}, rules, subtotal, item_most)
+    spend_at = _spend_at(rules)
+    most, at = max((x + min(spend_at(subtotal - x), subtotal - x), x) for x in range(int(item_most) + 1))
+    assert most <= bound, (most, at, bound)

@@ -360,7 +360,9 @@ def _total_bound(rows: Mapping[str, Sequence[Run]], order_rules: Sequence[Rule],
     saving ``x`` is at most that plus the gifts' (each gift rule the dearest unit of its product not given by
     another), and its spend discounts take at most :func:`_spend_at` of the counted amount ``subtotal - x`` (no
     headroom limit). Read at the largest ``x``, and where the counted amount is just a spend threshold (below
-    it, a step is lost; between two, ``x`` plus what the spend discounts take only grows with ``x``)."""
+    it, a step is lost; between two, ``x`` plus what the spend discounts take only grows with ``x`` where their
+    percentages add up to at most 100%, and where they add up to more the end of the interval already reads the
+    subtotal or more). Never more than the subtotal: nothing is sold below nothing."""
     per_product: dict[str, int] = {}
     for rule in order_rules:
         if isinstance(rule, FreeGift) and rule.gift_product_id in rows:
@@ -380,7 +382,7 @@ def _total_bound(rows: Mapping[str, Sequence[Run]], order_rules: Sequence[Rule],
                 at = subtotal - step.threshold  # the order counts the threshold exactly
                 if 0 <= at <= largest:
                     most = max(most, at + spend_at(step.threshold))
-    return most + rounding
+    return min(most + rounding, subtotal)
 
 
 def _item_saving_bound(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], terms: Terms) -> float:
