@@ -119,3 +119,20 @@ def test_a_bundle_taking_dear_units_leaves_every_cheaper_unit_to_the_groups():
     lines = (CartLine("a", 2, 1_000), CartLine("a", 3, 500), CartLine("b", 1, 800))
     q = quote_cart(Cart(lines), RuleBook(rules), products, now=NOW, with_offers=False)
     assert [(d.rule_id, d.amount, d.applications) for d in q.discounts] == [("1", 1_000, 1), ("2", 1_000, 2)]
+
+
+def test_rules_a_later_rule_links_into_one_group_keep_the_order_given():
+    """``allocation.groups`` lists each group's rules in the order given (their importance, which the search's
+    ties and the stackable rules' order read), also when a later rule links two groups: 1 and 3 on p1, 2 on p2,
+    4 on both."""
+    from plugin.engine import allocation
+    from plugin.engine.units import Run, Terms
+
+    rows = {pid: [Run(pid, 1_000, 1, 1_000)] for pid in ("p1", "p2")}
+    rules = [bundle("1", {"p1": 1}, "amount_off", 100), bundle("2", {"p2": 1}, "amount_off", 100),
+             bundle("3", {"p1": 1}, "amount_off", 50), bundle("4", {"p1": 1, "p2": 1}, "amount_off", 150)]
+    terms = Terms(costs={}, categories={"p1": None, "p2": None}, limits={})
+    found = allocation.groups(rows, rules, terms)
+    assert [(sorted(products), [rule.id for rule in group]) for products, group in found] == [
+        (["p1", "p2"], ["1", "2", "3", "4"])]
+    assert [[rule.id for rule in group] for _, group in allocation.groups(rows, rules[:3], terms)] == [["1", "3"], ["2"]]

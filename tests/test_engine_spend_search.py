@@ -10,14 +10,16 @@ pieces against references written from the doc.
 from __future__ import annotations
 
 import contextlib
+import math
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from plugin import Cart, CartLine, Product, RuleBook, quote_cart
+from plugin import BundleItem, Cart, CartLine, FixedBundle, PricingMode, Product, RuleBook, quote_cart
 from plugin.engine import order_rules
 from plugin.engine.order_rules import _combine, _Option, _picks, _spend_at
 from plugin.engine.rules import FreeGift, SpendDiscount, SpendStep, VolumeDiscount, VolumeTier
+from plugin.engine.units import Run
 from test_engine_reference import FAST, NOW, bundle, shops
 
 STEP_PERCENTS = (500, 1_000, 2_500, 5_000, 10_000)
@@ -208,6 +210,101 @@ def test_a_spend_discount_held_back_by_an_item_rules_floor_is_not_counted_whole(
     assert {d.rule_id: d.amount for d in got.discounts} == {"s": 1_600}
 
 
+@st.composite
+def shops_giving_up(draw):
+    """Shops with steps ahead whose item rules are often stackable or exclusive (what the order rules may give up)."""
+    shop, extra = draw(shops_with_steps_ahead())
+    specs = tuple(dict(spec, stackable=draw(st.booleans()), exclusive=draw(st.booleans())) for spec in shop.specs)
+    return type(shop)(shop.products, shop.lines, specs, shop.customer_used, shop.floor_bp), extra
+
+
+@settings(max_examples=300, **FAST)
+@given(shops_giving_up())
+def test_the_bound_on_a_rule_set_is_at_least_what_its_best_candidate_saves(drawn):
+    """docs/engine.md, "Work skipped": a set of item rules (all of them, or those left once some are given up)
+    never saves more in all than its bound: each unit at its best non-stackable rate plus the stackable rates,
+    the gifts' dearest units, the spend discounts at the counted amounts that bound allows."""
+    shop, extra = drawn
+    original = order_rules._best_candidate
+    checked = []
+
+    def checking(rows, item_rules, order_live, terms, products, cache=None):
+        found = original(rows, item_rules, order_live, terms, products, cache)
+        subtotal = sum(run.price * run.count for row in rows.values() for run in row)
+        bound = order_rules._total_bound(rows, order_live, subtotal,
+                                         order_rules._item_saving_bound(rows, item_rules, terms))
+        assert found.saving <= bound, (found.saving, bound, [rule.id for rule in item_rules])
+        checked.append(bound - found.saving)
+        return found
+
+    with replaced("_best_candidate", checking), replaced("_item_saving_bound", order_rules._item_saving_bound):
+        shop.quote(extra=extra)
+
+
+@settings(max_examples=300, **FAST)
+@given(shops_giving_up(), st.booleans())
+def test_skipping_a_rule_set_to_give_up_that_cannot_beat_the_candidate_in_hand_changes_no_quote(drawn, offers):
+    shop, extra = drawn
+    expected = shop.quote(extra=extra, with_offers=offers, max_offers=3)
+    with replaced("_item_saving_bound", lambda *_args: 1e15):
+        assert shop.quote(extra=extra, with_offers=offers, max_offers=3) == expected
+
+
+def searched_rule_sets(cart, rules, products):
+    """The sets of item rules the order rules price (their ids), and the quote."""
+    original = order_rules._best_candidate
+    searched = []
+
+    def keeping(rows, item_rules, *args):
+        searched.append({rule.id for rule in item_rules})
+        return original(rows, item_rules, *args)
+
+    with replaced("_best_candidate", keeping):
+        got = quote_cart(cart, RuleBook(tuple(rules)), products, now=NOW, with_offers=False)
+    return searched, got
+
+
+def test_a_stackable_rule_worth_more_than_any_step_is_not_given_up_and_one_that_is_not_is():
+    """Ten ¥1,000 products under a stackable 20% off (¥2,000): a ¥9,000 step taking ¥300 off is reached only
+    without it, and giving it up can save ¥300 at most: not searched. Under a stackable 2% (¥200) it may pay,
+    and does: 300 instead of 200."""
+    products = {f"p{i}": Product(f"p{i}", "p", 1_000) for i in range(10)}
+    cart = Cart(tuple(CartLine(pid, 1, 1_000) for pid in products))
+    step = SpendDiscount(id="s", label="s", currency="JPY", steps=(SpendStep(9_900, amount_off=300),))
+    for rate, searched_sets, saved in ((2_000, [{"v"}], {"v": 2_000}), (200, [{"v"}, set()], {"s": 300})):
+        volume = VolumeDiscount(id="v", label="v", product_ids=frozenset(products), stackable=True,
+                                tiers=(VolumeTier(1, rate),))
+        searched, got = searched_rule_sets(cart, [volume, step], products)
+        assert searched == searched_sets
+        assert {d.rule_id: d.amount for d in got.discounts} == saved
+
+
+def test_the_bound_takes_each_rules_best_rate_and_stacks_the_stackable_ones():
+    """a, b at ¥1,000 each: a bundle of both at 10% (a non-stackable ¥200 bundle of a alone is worth 20% of a),
+    a stackable 5% on a and b, a stackable ¥300 off a pair of a (two units: ¥300 over ¥2,000 is 15%), a fixed
+    price of ¥1,600 for a and b (20%). a: 20% + 5% + 15%, b: 20% + 5%, and a unit for each rule's rounding."""
+    from plugin.engine.units import Terms
+
+    rows = {"a": [Run("a", 1_000, 2, 1_000)], "b": [Run("b", 1_000, 1, 1_000)]}
+    rules = [FixedBundle(id="1", label="r", items=(BundleItem("a"), BundleItem("b")), mode=PricingMode.PERCENT_OFF,
+                         value=1_000),
+             FixedBundle(id="2", label="r", items=(BundleItem("a"),), mode=PricingMode.AMOUNT_OFF, value=200),
+             VolumeDiscount(id="3", label="r", product_ids=frozenset({"a", "b"}), tiers=(VolumeTier(1, 500),),
+                            stackable=True),
+             FixedBundle(id="4", label="r", items=(BundleItem("a", 2),), mode=PricingMode.AMOUNT_OFF, value=300,
+                         stackable=True),
+             FixedBundle(id="5", label="r", items=(BundleItem("a"), BundleItem("b")), mode=PricingMode.FIXED_PRICE,
+                         value=1_600)]
+    terms = Terms(costs={}, categories={"a": None, "b": None}, limits={})
+    assert math.isclose(order_rules._item_saving_bound(rows, rules, terms), 2_000 * 0.40 + 1_000 * 0.25 + 5,
+                        rel_tol=1e-6)
+    # An amount off is read over its cheapest set: c at ¥1,000 and at ¥500, ¥300 off one c is 60% of the cheaper.
+    rows = {"c": [Run("c", 1_000, 1, 1_000), Run("c", 500, 1, 500)]}
+    rule = FixedBundle(id="6", label="r", items=(BundleItem("c"),), mode=PricingMode.AMOUNT_OFF, value=300)
+    terms = Terms(costs={}, categories={"c": None}, limits={})
+    assert math.isclose(order_rules._item_saving_bound(rows, [rule], terms), 1_500 * 0.6 + 1, rel_tol=1e-6)
+
+
 # -- the pieces, against references from the doc -----------------------------------------------------------------
 
 @st.composite
@@ -263,3 +360,21 @@ def test_combining_menus_reaches_the_sums_the_doc_names_the_way_it_names(losses,
         assert _picks(parents, total) == list(picks)
     assert taken == menus[:len(taken)]
     assert len(taken) == len(menus) or steps == budget  # a menu is left unread only once the budget is spent
+
+
+@settings(max_examples=300, **FAST)
+@given(st.lists(spend_discounts(), min_size=1, max_size=4), st.integers(0, 3_000), st.integers(0, 3_000),
+       st.booleans())
+@example([SpendDiscount(id="a", label="s", currency="JPY", stackable=True, steps=(SpendStep(34, percent_bp=9_244),)),
+          SpendDiscount(id="b", label="s", currency="JPY", stackable=True, steps=(SpendStep(10, percent_bp=500),))],
+         93, 24, True)  # x = 21 reads 21 + 71 (both percentages round up), one more than the end, 24 + 67
+def test_the_total_bound_is_at_least_every_item_saving_plus_the_spend_it_leaves(rules, subtotal, item_most, whole):
+    """No gifts: an order whose item rules save ``x`` (whole, at most ``item_most``) counts ``subtotal - x``, where
+    its spend discounts take at most :func:`_spend_at` and never more than that amount (each is held to the
+    price left); the bound is at least ``x`` plus that, for every ``x`` (several spend discounts rounding each on
+    their own included, and percentages adding up to more than 100%)."""
+    item_most = min(item_most, subtotal) + (0 if whole else 0.5)
+    bound = order_rules._total_bound({}, rules, subtotal, item_most)
+    spend_at = _spend_at(rules)
+    most, at = max((x + min(spend_at(subtotal - x), subtotal - x), x) for x in range(int(item_most) + 1))
+    assert most <= bound, (most, at, bound)

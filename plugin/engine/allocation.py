@@ -28,6 +28,7 @@ def groups(rows: Mapping[str, Sequence[Run]], rules: Sequence[Rule], terms: Term
     """Split the rules (in the order given) into independent groups linked by the cart products they touch."""
     group_of: dict[str, int] = {}  # product -> group number
     members: list[tuple[set[str], list[Rule]] | None] = []
+    folded = False  # whether a rule linked groups (their rules then need putting back in order)
     for rule in rules:
         if isinstance(rule, FixedBundle):
             products = [item.product_id for item in rule.items if item.product_id in rows]
@@ -35,61 +36,96 @@ def groups(rows: Mapping[str, Sequence[Run]], rules: Sequence[Rule], terms: Term
             products = terms.counted(rule, rows)
         if not products:
             continue
-        joined = sorted({group_of[pid] for pid in products if pid in group_of})
-        if joined:
-            target = joined[0]
-            for other in joined[1:]:  # this rule links groups: fold them into the first
+        target = None
+        fresh = []  # the products no group holds yet
+        for pid in products:
+            found = group_of.get(pid)
+            if found is None:
+                fresh.append(pid)
+            elif found != target:
+                if target is None:
+                    target = found
+                    continue
+                folded = True  # this rule links groups: fold the later one into the earlier
+                keep, other = (target, found) if target < found else (found, target)
                 folded_products, folded_rules = members[other]
-                members[target][0].update(folded_products)
-                members[target][1].extend(folded_rules)
-                for pid in folded_products:
-                    group_of[pid] = target
+                members[keep][0].update(folded_products)
+                members[keep][1].extend(folded_rules)
+                for moved in folded_products:
+                    group_of[moved] = keep
                 members[other] = None
-        else:
+                target = keep
+        if target is None:
             target = len(members)
             members.append((set(), []))
-        members[target][0].update(products)
+        members[target][0].update(fresh)
         members[target][1].append(rule)
-        for pid in products:
+        for pid in fresh:
             group_of[pid] = target
-    order = {rule.id: index for index, rule in enumerate(rules)}
-    found = []
-    for group in members:
-        if group is not None:
+    found = [group for group in members if group is not None]
+    if folded:
+        order = {rule.id: index for index, rule in enumerate(rules)}
+        for group in found:
             group[1].sort(key=lambda rule: order[rule.id])
-            found.append(group)
     return found
 
 
 def best_allocation(rows: Mapping[str, Sequence[Run]], rules: Sequence[Rule], terms: Terms,
-                    budget: int | None = None, cache: dict | None = None) -> Priced:
+                    budget: int | None = None, cache: dict | None = None,
+                    found_groups: list[tuple[set[str], list[Rule]]] | None = None) -> Priced:
     """Price the cart's units under ``rules`` (live, in order of importance) with the allocation that saves the most.
 
     Returns the rows of runs after every discount, and the bookings with a saving: the non-stackable rules'
     first, then the stackable rules', each in order of importance. Each group of rules gets ``budget`` search
     states (default :data:`SEARCH_BUDGET`), so a group's answer depends on that group alone, and ``cache``
     (shared by quotes with the same rules and terms, such as a cart and the carts its offers make) keeps it.
+    ``found_groups``: :func:`groups` of ``rows`` and ``rules``, when the caller has them.
+
+    The rows returned are shared with ``rows`` and the cache where a group left them alone or was priced
+    before: read them, or copy a row before changing it.
     """
     bookings: list[Booking] = []
-    after = {pid: list(row) for pid, row in rows.items()}
-    for products, group_rules in groups(rows, rules, terms):
-        key = (tuple(rule.id for rule in group_rules),
-               tuple((pid, *[run.as_tuple() for run in rows[pid]]) for pid in sorted(products)))
-        priced = cache.get(key) if cache is not None else None
+    after = dict(rows)
+    for products, group_rules in (groups(rows, rules, terms) if found_groups is None else found_groups):
+        key = ("group", tuple([rule.id for rule in group_rules]))
+        priced = recall(cache, key, rows, products)
         if priced is None:
-            priced = _price_group({pid: rows[pid] for pid in products}, group_rules, terms,
-                                  SEARCH_BUDGET if budget is None else budget)
-            if cache is not None:
-                cache[key] = priced
-        after.update({pid: list(row) for pid, row in priced.runs.items()})
+            group_rows = {pid: rows[pid] for pid in products}
+            priced = _price_group(group_rows, group_rules, terms, SEARCH_BUDGET if budget is None else budget)
+            remember(cache, key, group_rows, priced)
+        after.update(priced.runs)
         bookings.extend(priced.bookings)
-    order = {rule.id: index for index, rule in enumerate(rules)}
-    bookings.sort(key=lambda booking: (booking.rule.stackable, order[booking.rule.id]))
+    if len(bookings) > 1:
+        order = {rule.id: index for index, rule in enumerate(rules)}
+        bookings.sort(key=lambda booking: (booking.rule.stackable, order[booking.rule.id]))
     return Priced(after, bookings)
+
+
+def recall(cache: dict | None, key: tuple, rows: Mapping[str, Sequence[Run]], products: set[str]):
+    """What ``cache`` holds under ``key`` (a group's rule ids) for the same runs of ``products`` in ``rows``, or
+    ``None``. The runs are compared only when the rules match: the cart's own quote, which never finds its
+    groups there, does not pay for a key of every run."""
+    known = cache.get(key) if cache is not None else None
+    if known is not None:
+        for seen_rows, value in known:
+            if len(seen_rows) == len(products) and all(seen_rows.get(pid) == rows[pid] for pid in products):
+                return value
+    return None
+
+
+def remember(cache: dict | None, key: tuple, group_rows: Mapping[str, Sequence[Run]], value) -> None:
+    """Keep ``value`` in ``cache`` under ``key`` for the runs ``group_rows`` (see :func:`recall`)."""
+    if cache is not None:
+        cache.setdefault(key, []).append((group_rows, value))
 
 
 def _price_group(group_rows: Mapping[str, Sequence[Run]], group_rules: Sequence[Rule], terms: Terms,
                  budget: int) -> Priced:
+    if len(group_rules) == 1:  # one rule, nothing to choose (what the general path below finds for it)
+        rule = group_rules[0]
+        if not rule.stackable and isinstance(rule, FixedBundle) and _more_never_saves_less(rule):
+            sets = terms.max_sets(rule, {pid: free_units(row) for pid, row in group_rows.items()})
+            return apply(group_rows, group_rules, [sets], [], terms) if sets > 0 else Priced({}, [])
     free = {pid: free_units(row) for pid, row in group_rows.items()}
     most: dict[str, int] = {}  # rule id -> the most sets or groups it may take alone (volumes: products counted)
     exclusive = [rule for rule in group_rules if not rule.stackable and _can_apply(rule, group_rows, free, terms, most)]

@@ -45,7 +45,7 @@ def allocate(total: int, weights: Sequence[int]) -> list[int]:
     """
     if not weights:
         raise ValueError("nothing to allocate over")
-    if any(weight < 0 for weight in weights):
+    if min(weights) < 0:
         raise ValueError("weights must not be negative")
     weight_sum = sum(weights)
     if weight_sum == 0:
@@ -54,6 +54,14 @@ def allocate(total: int, weights: Sequence[int]) -> list[int]:
     parts = []
     running_weight = 0
     allocated = 0
+    if total >= 0:  # divide() of a numerator of zero or more, inlined: (2n + d) // 2d is n / d rounded half up
+        twice_total, twice_sum = 2 * total, 2 * weight_sum
+        for weight in weights:
+            running_weight += weight
+            upto = (twice_total * running_weight + weight_sum) // twice_sum
+            parts.append(upto - allocated)
+            allocated = upto
+        return parts
     for weight in weights:
         running_weight += weight
         upto = divide(total * running_weight, weight_sum)

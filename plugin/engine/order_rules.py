@@ -18,8 +18,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import combinations
+from math import ceil
 
-from .allocation import best_allocation, groups, most_groups, step_of
+from .allocation import best_allocation, groups, most_groups, recall, remember, step_of
 from .money import allocate, percent_of
 from .rules import (BuyXGetY, FixedBundle, FreeGift, PricingMode, Rule, RuleBook, ShippingThreshold, SpendDiscount,
                     SpendStep, applications_left_now, importance)
@@ -123,7 +124,13 @@ def price_order(runs: Mapping[str, Sequence[Run]], item_bookings: Sequence[Booki
             if booking:
                 bookings.append(booking)
                 left -= booking.amount
-    by_product = {pid: sum(run.unit_left * run.count for run in row) for pid, row in rows.items()}
+    by_product = {}
+    for pid, row in rows.items():
+        if len(row) == 1:
+            run = row[0]
+            by_product[pid] = run.unit_left * run.count
+        else:
+            by_product[pid] = sum([run.unit_left * run.count for run in row])
     counted = sum(by_product.values())
     spend = [rule for rule in order_rules if isinstance(rule, SpendDiscount)]
     spend_saving = 0
@@ -148,11 +155,10 @@ def price_order(runs: Mapping[str, Sequence[Run]], item_bookings: Sequence[Booki
             shipping += rule.saving_at(counted)
         elif rule.stackable:
             amount = rule.saving_at(counted)
-            if amount > 0:
-                amount = min(amount, _headroom(rule, rows, terms))
-            if amount > 0:
-                bookings.append(_spread(rule, rows, amount, terms))
-                spend_saving += amount
+            booking = _spread(rule, rows, amount, terms) if amount > 0 else None  # held to its headroom there
+            if booking is not None:
+                bookings.append(booking)
+                spend_saving += booking.amount
     return OrderPriced(rows, bookings, counted, spend_saving, by_product, shipping)
 
 
@@ -256,18 +262,23 @@ def _headroom(rule: Rule, rows: Mapping[str, Sequence[Run]], terms: Terms) -> in
     """What ``rule`` may take off at most: :func:`_unit_room` over every unit (a product without a cost has no
     floor, so its unlocked units' price left)."""
     room = 0
+    costs = terms.costs
     for pid, row in rows.items():
-        if terms.costs.get(pid) is None:
-            room += sum(run.unit_left * run.count for run in row if not run.locked)
+        if costs.get(pid) is None:
+            for run in row:
+                if not run.locked:
+                    room += run.unit_left * run.count
         else:
-            room += sum(_unit_room(rule, run, terms) * run.count for run in row)
+            for run in row:
+                room += _unit_room(rule, run, terms) * run.count
     return room
 
 
-def _spread(rule: Rule, rows: dict[str, list[Run]], amount: int, terms: Terms) -> Booking:
-    """Write ``amount`` (at most the headroom) over the units no exclusive rule used, as every rule's saving is
-    spread: groups of alike units in unit order, in proportion to their headroom, evenly within a group (the
-    first units one minor unit more)."""
+def _spread(rule: Rule, rows: dict[str, list[Run]], amount: int, terms: Terms) -> Booking | None:
+    """Write ``amount``, held to the headroom (:func:`_headroom`), over the units no exclusive rule used, as every
+    rule's saving is spread: groups of alike units in unit order, in proportion to their headroom, evenly within
+    a group (the first units one minor unit more); ``None`` when there is no headroom. ``rows`` are
+    :func:`price_order`'s own: changed in place."""
     rule_floor = terms.floor_of(rule)
     costs = terms.costs
     members: list[list[tuple[str, int, Run]]] = []  # the groups of alike units, in unit order
@@ -285,7 +296,8 @@ def _spread(rule: Rule, rows: dict[str, list[Run]], amount: int, terms: Terms) -
                     rule_floor if run.floor_bp is None else max(run.floor_bp, rule_floor))
                 if floor_bp is not None:
                     room = max(0, room - unit_floor(cost, floor_bp))
-            if last is not None and run.alike_as(last):
+            if last is not None and run.unit_left == last.unit_left and run.product_id == last.product_id and \
+                    run.price == last.price and run.floor_bp == last.floor_bp:  # alike (neither is locked)
                 members[-1].append((pid, index, run))
                 rooms[-1] += room * run.count
                 counts[-1] += run.count
@@ -294,30 +306,41 @@ def _spread(rule: Rule, rows: dict[str, list[Run]], amount: int, terms: Terms) -
                 rooms.append(room * run.count)
                 counts.append(run.count)
             last = run
+    room = sum(rooms)  # _headroom(rule, rows, terms), read in the same pass
+    if amount > room:
+        amount = room
+    if amount <= 0:
+        return None
     shares = allocate(amount, rooms)
     booking = Booking(rule, 1, amount, None)
-    replaced: dict[str, dict[int, list[Run]]] = {}
+    written = booking.units
+    split: dict[str, dict[int, list[Run]]] = {}  # runs cut in two pieces: their rows are rebuilt at the end
     for group, count, share in zip(members, counts, shares):
         if share == 0:
             continue
         base, extra = divmod(share, count)
         for pid, index, run in group:
-            heavier = min(extra, run.count)
+            units = run.count
+            heavier = extra if extra < units else units
             extra -= heavier
-            pieces = []
-            for units, cut in ((heavier, base + 1), (run.count - heavier, base)):
-                if units:
-                    floor_bp = run.floor_bp
-                    if cut > 0 and rule_floor is not None:
-                        floor_bp = rule_floor if floor_bp is None else max(floor_bp, rule_floor)
-                    pieces.append(Run(pid, run.price, units, run.unit_left - cut, floor_bp, run.locked, run.owner))
-            replaced.setdefault(pid, {})[index] = pieces
-            units_of = booking.units.get(pid)
+            floor_bp = run.floor_bp
+            raised = floor_bp if rule_floor is None else (
+                rule_floor if floor_bp is None else (floor_bp if floor_bp > rule_floor else rule_floor))
+            if heavier and heavier < units:
+                split.setdefault(pid, {})[index] = [
+                    Run(pid, run.price, heavier, run.unit_left - base - 1, raised, run.locked, run.owner),
+                    Run(pid, run.price, units - heavier, run.unit_left - base, raised if base else floor_bp,
+                        run.locked, run.owner)]
+            elif heavier:
+                rows[pid][index] = Run(pid, run.price, units, run.unit_left - base - 1, raised, run.locked, run.owner)
+            elif base:
+                rows[pid][index] = Run(pid, run.price, units, run.unit_left - base, raised, run.locked, run.owner)
+            units_of = written.get(pid)
             if units_of is None:
-                units_of = booking.units[pid] = [0, 0]
-            units_of[0] += run.count
-            units_of[1] += heavier * (base + 1) + (run.count - heavier) * base
-    for pid, pieces_at in replaced.items():
+                units_of = written[pid] = [0, 0]
+            units_of[0] += units
+            units_of[1] += heavier * (base + 1) + (units - heavier) * base
+    for pid, pieces_at in split.items():
         rebuilt = []
         for index, run in enumerate(rows[pid]):
             pieces = pieces_at.get(index)
@@ -373,12 +396,88 @@ def best_with_order_rules(rows: Mapping[str, Sequence[Run]], item_rules: Sequenc
         subsets = [(rule,) for rule in droppable] + [tuple(droppable)]
     for subset in subsets:
         given_up = {rule.id for rule in subset}
-        other = _best_candidate(rows, [rule for rule in item_rules if rule.id not in given_up],
-                            order_live, terms, products, cache)
+        kept = [rule for rule in item_rules if rule.id not in given_up]
+        if _total_bound(rows, order_live, subtotal, _item_saving_bound(rows, kept, terms)) <= priced.weight:
+            continue  # even at the most it could save, it does not beat the candidate in hand (ties keep it)
+        other = _best_candidate(rows, kept, order_live, terms, products, cache)
         if other.weight > priced.weight:
             priced = other
     return priced
 
+
+
+def _total_bound(rows: Mapping[str, Sequence[Run]], order_rules: Sequence[Rule], subtotal: int,
+                 item_most: float) -> float:
+    """The most an order could save in all when its item rules save at most ``item_most``: its item and gift
+    saving ``x`` is at most that plus the gifts' (each gift rule the dearest unit of its product not given by
+    another), and its spend discounts take at most :func:`_spend_at` of the counted amount ``subtotal - x`` (no
+    headroom limit). Read at the largest ``x``, and where the counted amount is just a spend threshold (below
+    it, a step is lost; between two, ``x`` plus what the spend discounts take only grows with ``x`` where their
+    percentages add up to at most 100%, and where they add up to more the end of the interval already reads the
+    subtotal or more). Never more than the subtotal (nothing is sold below nothing) plus the shipping fee weighed,
+    if any (a :class:`ShippingSaved`, read here as a stackable spend discount)."""
+    per_product: dict[str, int] = {}
+    for rule in order_rules:
+        if isinstance(rule, FreeGift) and rule.gift_product_id in rows:
+            per_product[rule.gift_product_id] = per_product.get(rule.gift_product_id, 0) + 1
+    gifts = 0
+    for pid, count in per_product.items():
+        prices = sorted((run.price for run in rows[pid] for _ in range(min(run.count, count))), reverse=True)
+        gifts += sum(prices[:count])
+    spend_at = _spend_at(order_rules)
+    largest = item_most + gifts
+    most = largest + spend_at(max(0, ceil(subtotal - largest)))  # the counted amount is whole: at least this
+    rounding = 0  # a percentage's rounding may add a unit within an interval: one per spend discount
+    for rule in order_rules:
+        if isinstance(rule, SpendDiscount):
+            rounding += 1
+            for step in rule.steps:
+                at = subtotal - step.threshold  # the order counts the threshold exactly
+                if 0 <= at <= largest:
+                    most = max(most, at + spend_at(step.threshold))
+    # Never more than the subtotal (nothing is sold below nothing), plus the shipping fee it may save.
+    return min(most + rounding, subtotal + sum(rule.shipping.fee for rule in order_rules
+                                                if isinstance(rule, ShippingSaved)))
+
+
+def _item_saving_bound(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], terms: Terms) -> float:
+    """An upper bound on what any allocation of ``item_rules`` saves on ``rows``: each unit's list price at the
+    best rate of a non-stackable rule that may take it plus the rates of the stackable ones (at most all of it),
+    and a unit for each rule's rounding. A rule's rate is the most it saves per yen of the units it takes (as the
+    search reads it: a percentage or top tier; an amount off over its cheapest set, a fixed price one less the
+    price over its dearest set; a buy-X-get-Y's amount off all of it)."""
+    alone: dict[str, float] = {}
+    stacked: dict[str, float] = {}
+    for rule in item_rules:
+        if isinstance(rule, FixedBundle):
+            members = [item.product_id for item in rule.items if item.product_id in rows]
+            if len(members) < len(rule.items):
+                continue  # it never forms a set
+            if rule.mode is PricingMode.PERCENT_OFF:
+                rate = rule.value / 10_000
+            elif rule.mode is PricingMode.AMOUNT_OFF:
+                cheapest = sum(item.quantity * min(run.price for run in rows[item.product_id]) for item in rule.items)
+                rate = 1.0 if cheapest <= rule.value else rule.value / cheapest
+            else:
+                dearest = sum(item.quantity * max(run.price for run in rows[item.product_id]) for item in rule.items)
+                rate = 0.0 if dearest <= rule.value else 1.0 - rule.value / dearest
+        else:
+            members = terms.counted(rule, rows)
+            if isinstance(rule, BuyXGetY):
+                rate = rule.value / 10_000 if rule.mode is PricingMode.PERCENT_OFF else 1.0
+            else:
+                rate = max(tier.percent_bp for tier in rule.tiers) / 10_000
+        into = stacked if rule.stackable else alone
+        for pid in members:
+            if rule.stackable:
+                into[pid] = into.get(pid, 0.0) + rate
+            elif rate > into.get(pid, 0.0):
+                into[pid] = rate
+    most = float(len(item_rules))  # rounding: half a unit at most per rule's saving, counted as one
+    for pid in alone.keys() | stacked.keys():
+        rate = alone.get(pid, 0.0) + stacked.get(pid, 0.0)
+        most += (rate if rate < 1.0 else 1.0) * sum(run.price * run.count for run in rows[pid])
+    return most * (1 + 1e-9)
 
 
 def _best_candidate(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], order_rules: Sequence[Rule],
@@ -390,7 +489,8 @@ def _best_candidate(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule
     group of item rules taking one allocation from its menu. The candidate with the largest discount total
     stands; ties go to the one with more item discount (the item rules' own first).
     """
-    base = best_allocation(rows, item_rules, terms, cache=cache)
+    grouped = groups(rows, item_rules, terms)  # the menus below read the same groups
+    base = best_allocation(rows, item_rules, terms, cache=cache, found_groups=grouped)
     if not order_rules:
         return price_order(base.runs, base.bookings, order_rules, terms, products)
     item_saving = base.saving
@@ -415,7 +515,7 @@ def _best_candidate(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule
     needs = sorted(need for need in needs if 0 < need <= item_saving)
     # No step ahead, or none worth the item saving it costs, or nothing to give up: the first candidate stands.
     if needs and _worth_trying(rows, item_saving, counted, needs[0], order_rules, products, most):
-        menus = _menus(rows, item_rules, terms, cache, _savings_by_rule(base.bookings))  # built as combined
+        menus = _menus(rows, grouped, terms, cache, _savings_by_rule(base.bookings))  # built as combined
         best, unpriced = _switched(base, tallies, whole, item_saving, needs, menus, item_rules, order_rules,
                                    terms, products, most, best, unpriced)
     if best is None or unpriced is not None:
@@ -459,17 +559,21 @@ def _switched(base: Priced, tallies: Mapping[str, tuple[int, int, int]], whole: 
     ranked = sorted(losses, key=lambda loss: (-bounds[loss], loss))[:MAX_CANDIDATES]
     best_loss = 0  # what the best candidate so far gives up: the item rules' own allocation wins every tie
     exact = None  # the best candidate so far when its total was read without writing shares: its runs
+    changes: dict[tuple[int, int], tuple[int, int, int]] = {}  # a pick -> what it changes in the tallies
     for found in ranked:
         if bounds[found] < most:
             break
         runs = dict(base.runs)  # rows are only read (price_order copies them): the switched groups' replace them
-        switched = [menus[group_index][1][option_index].priced for group_index, option_index in _picks(parents, found)]
         left, room, floored = whole
-        for priced in switched:
+        for pick in _picks(parents, found):
+            priced = menus[pick[0]][1][pick[1]].priced
             runs.update(priced.runs)
-            for pid, row in priced.runs.items():
-                before, after = tallies[pid], _tally(row, terms)
-                left, room, floored = left + after[0] - before[0], room + after[1] - before[1], floored + after[2] - before[2]
+            change = changes.get(pick)
+            if change is None:  # the switched products' rows counted again, once for every candidate taking it
+                change = changes[pick] = _sum_tallies([
+                    (after[0] - before[0], after[1] - before[1], after[2] - before[2])
+                    for before, after in ((tallies[pid], _tally(row, terms)) for pid, row in priced.runs.items())])
+            left, room, floored = left + change[0], room + change[1], floored + change[2]
         saving, _ = _order_saving(runs, (left, room, floored), item_saving - found, order_rules, terms, products)
         if saving is not None and (saving < most or (saving == most and found > best_loss)):
             continue  # priced without writing shares: it does not beat the best
@@ -566,18 +670,19 @@ def _savings_by_rule(bookings: Sequence[Booking]) -> dict[str, int]:
     return found
 
 
-def _menus(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], terms: Terms,
+def _menus(rows: Mapping[str, Sequence[Run]], found_groups: list[tuple[set[str], list[Rule]]], terms: Terms,
            cache: dict | None, chosen_by_rule: Mapping[str, int]) -> Iterator[tuple[list[Rule], list[_Option]]]:
-    """Per group of item rules (with something to give up): its rules, and the allocations it may switch to.
-    Each is built when asked for: combining may stop (its budget) before it needs the menus of later groups.
+    """Per group of item rules (:func:`.allocation.groups`, with something to give up): its rules, and the
+    allocations it may switch to. Each is built when asked for: combining may stop (its budget) before it needs
+    the menus of later groups.
 
     ``chosen_by_rule`` is what each rule saves in the item rules' own allocation of the cart (each group's
     allocation is chosen on its own, so its saving there is the group's chosen saving)."""
     room = MENU_ALLOCATIONS
-    for products, group_rules in groups(rows, item_rules, terms):
+    for products, group_rules in found_groups:
         group_rows = {pid: rows[pid] for pid in products}
-        key = ("menu", tuple(rule.id for rule in group_rules), tuple((pid, tuple(rows[pid])) for pid in sorted(products)))
-        known = cache.get(key) if cache is not None else None
+        key = ("menu", tuple([rule.id for rule in group_rules]))
+        known = recall(cache, key, rows, products)
         if known is not None:  # (allocations it listed, its menu or None): the carts offers make share most groups
             listed, menu = known
             if listed <= room:
@@ -587,8 +692,7 @@ def _menus(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], terms:
                 continue
         chosen = sum(chosen_by_rule.get(rule.id, 0) for rule in group_rules)
         if chosen <= 0:
-            if cache is not None:
-                cache[key] = (0, None)
+            remember(cache, key, group_rows, (0, None))
             continue
         exclusive = [rule for rule in group_rules if not rule.stackable]
         exclusive.sort(key=step_of)  # as the search orders them: bundles, then buy-X-get-Y groups, then volumes
@@ -614,8 +718,8 @@ def _menus(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], terms:
             if loss > 0 and loss not in options:  # vectors come largest first: the largest choices stand
                 options[loss] = _Option(loss, priced)
         menu = (group_rules, sorted(options.values(), key=lambda option: option.loss)) if options else None
-        if cache is not None and listed <= SMALL_MENU:
-            cache[key] = (listed, menu)
+        if listed <= SMALL_MENU:
+            remember(cache, key, group_rows, (listed, menu))
         if menu is not None:
             yield menu
 

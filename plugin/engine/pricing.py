@@ -17,13 +17,21 @@ from .rules import RuleBook, importance
 
 def rows_of(lines: Sequence[values.CartLine]) -> dict[str, list[Run]]:
     """The cart's units, per product, most expensive first: one fresh run per price (lines of a price merged)."""
-    quantities: dict[tuple[str, int], int] = {}
+    quantities: dict[str, dict[int, int]] = {}  # product -> price -> units
     for line in lines:
-        key = (line.product_id, line.unit_price)
-        quantities[key] = quantities.get(key, 0) + line.quantity
+        prices = quantities.get(line.product_id)
+        if prices is None:
+            quantities[line.product_id] = {line.unit_price: line.quantity}
+        else:
+            prices[line.unit_price] = prices.get(line.unit_price, 0) + line.quantity
     rows: dict[str, list[Run]] = {}
-    for (product_id, price), count in sorted(quantities.items(), key=lambda item: (item[0][0], -item[0][1])):
-        rows.setdefault(product_id, []).append(Run(product_id, price, count, price))
+    for product_id in sorted(quantities):
+        prices = quantities[product_id]
+        if len(prices) == 1:
+            for price, count in prices.items():
+                rows[product_id] = [Run(product_id, price, count, price)]
+        else:
+            rows[product_id] = [Run(product_id, price, prices[price], price) for price in sorted(prices, reverse=True)]
     return rows
 
 
@@ -42,7 +50,11 @@ def line_discounts(lines: Sequence[values.CartLine], rows: dict[str, list[Run]])
     for index, line in enumerate(lines):
         key = (line.product_id, line.unit_price)
         if key in group_discount:
-            members.setdefault(key, []).append(index)
+            found = members.get(key)
+            if found is None:
+                members[key] = [index]
+            else:
+                found.append(index)
     for key, indexes in members.items():
         if len(indexes) == 1:
             discounts[indexes[0]] = group_discount[key]
@@ -58,7 +70,7 @@ def discount_of(booking: Booking, locale: str | None) -> values.Discount:
         booking.rule.label_for(locale),
         booking.amount,
         booking.applications,
-        tuple(values.DiscountedUnits(pid, quantity, share) for pid, (quantity, share) in booking.units.items()),
+        tuple([values.DiscountedUnits(pid, quantity, share) for pid, (quantity, share) in booking.units.items()]),
         booking.tier,
     )
 

@@ -92,7 +92,8 @@ def quote_cart(
     order_live = order_rules.live_order_rules(rulebook, currency, now, customer_used, redeemed, checked) if lines else []
     # Shipping counts the order after item discounts: where an item discount can cost a fee step, the fee it
     # saves is weighed with the order rules, so the shopper's total, shipping included, decides.
-    subtotal = sum(line.subtotal for line in lines)
+    line_totals = [line.quantity * line.unit_price for line in lines]  # each line's subtotal
+    subtotal = sum(line_totals)
     shipping = order_rules.weighed_shipping(rulebook, currency, now, subtotal, cache) if lines and item_rules else None
     priced = None
     if shipping is not None and not any(isinstance(rule, FreeGift) for rule in order_live):
@@ -112,18 +113,18 @@ def quote_cart(
         priced = priced or best_allocation(rows, item_rules, terms, cache=cache)
         spend_saving = 0
     cuts = pricing.line_discounts(lines, priced.runs)
-    discounts = tuple(pricing.discount_of(booking, locale) for booking in priced.bookings)
+    discounts = tuple([pricing.discount_of(booking, locale) for booking in priced.bookings])
 
-    discount_total = sum(discount.amount for discount in discounts)
+    discount_total = sum([discount.amount for discount in discounts])
     # Shipping counts the order after item discounts and gifts, before spend discounts: one ladder of rewards.
     fee, progress = pricing.shipping(rulebook, currency, now, subtotal, discount_total - spend_saving, bool(lines),
                                      locale)
     quote = Quote(
         currency=currency,
-        lines=tuple(
-            QuotedLine(line.product_id, line.quantity, line.unit_price, line.subtotal, cut, line.subtotal - cut)
-            for line, cut in zip(lines, cuts)
-        ),
+        lines=tuple([
+            QuotedLine(line.product_id, line.quantity, line.unit_price, line_total, cut, line_total - cut)
+            for line, line_total, cut in zip(lines, line_totals, cuts)
+        ]),
         subtotal=subtotal,
         discounts=discounts,
         shipping_fee=fee,

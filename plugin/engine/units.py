@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from .money import allocate, percent_of
 from .rules import BuyXGetY, FixedBundle, PricingMode, Rule, VolumeDiscount, VolumeTier
@@ -166,51 +167,59 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
     first units carrying one more minor unit when the share does not divide.
     """
     refs = sorted(taken, key=_unit_order) if len(taken) > 1 else taken  # products by id, then row position
-    groups: list[list[tuple[int, str, Run]]] = []
-    last = None
-    for index, pid, _ in refs:
-        run = rows[pid][index]
-        if last is not None and run.product_id == last.product_id and run.unit_left == last.unit_left and \
-                run.price == last.price and run.floor_bp == last.floor_bp and run.locked == last.locked:  # alike
-            groups[-1].append((index, pid, run))
-        else:
-            groups.append([(index, pid, run)])
-        last = run
     rule_floor = terms.floor_of(rule)
     costs = terms.costs
+    runs = [rows[pid][index] for index, pid, _ in refs]
+    starts: list[int] = []  # where each group of alike units starts in ``runs``
+    counts: list[int] = []
+    headroom: list[int] = []
     price = room = 0
-    headroom = []
-    counts = []
-    for group in groups:
-        first = group[0][2]
-        count = first.count if len(group) == 1 else sum(run.count for _, _, run in group)
-        counts.append(count)
-        per_unit = first.unit_left
-        price += per_unit * count
-        cost = costs.get(first.product_id)
-        if cost is not None:
-            floor_bp = first.floor_bp if rule_floor is None else (
-                rule_floor if first.floor_bp is None else max(first.floor_bp, rule_floor))
-            if floor_bp is not None:
-                per_unit = max(0, per_unit - unit_floor(cost, floor_bp))
-        headroom.append(per_unit * count)
-        room += per_unit * count
+    last = None
+    last_room = 0
+    for position, run in enumerate(runs):
+        units = run.count
+        unit_left = run.unit_left
+        price += unit_left * units
+        if last is not None and unit_left == last.unit_left and run.product_id == last.product_id and \
+                run.price == last.price and run.floor_bp == last.floor_bp and run.locked == last.locked:  # alike
+            counts[-1] += units
+            headroom[-1] += last_room * units
+            room += last_room * units
+        else:
+            per_unit = unit_left  # one unit's headroom under the strictest floor of the rule and earlier ones
+            cost = costs.get(run.product_id)
+            if cost is not None:
+                floor_bp = run.floor_bp if rule_floor is None else (
+                    rule_floor if run.floor_bp is None else max(run.floor_bp, rule_floor))
+                if floor_bp is not None:
+                    per_unit = max(0, per_unit - unit_floor(cost, floor_bp))
+            starts.append(position)
+            counts.append(units)
+            headroom.append(per_unit * units)
+            room += per_unit * units
+            last_room = per_unit
+        last = run
     amount = _raw_saving(rule, price, applications, tier)
     if amount > room:
         amount = room
-    if amount <= 0 and not rule.exclusive:
-        return None  # nothing to write: no unit's price, floor or lock changes
-    if len(groups) == 1:
-        shares = [amount if amount > 0 else 0]
+    if amount <= 0:
+        if not rule.exclusive:
+            return None  # nothing to write: no unit's price, floor or lock changes
+        shares = [0] * len(starts)
+    elif len(starts) == 1:
+        shares = [amount]
     else:
-        shares = allocate(amount, headroom) if amount > 0 else [0] * len(groups)
+        shares = allocate(amount, headroom)
     booking = Booking(rule, applications, amount, tier)
     written = booking.units
-    split: dict[tuple[str, int], list[Run]] = {}
+    split: dict[tuple[str, int], list[Run]] | None = None
     locked = rule.exclusive
-    for group, count, share in zip(groups, counts, shares):
-        base, extra = divmod(share, count)
-        for index, pid, run in group:
+    starts.append(len(runs))
+    for group, share in enumerate(shares):
+        base, extra = divmod(share, counts[group])
+        for position in range(starts[group], starts[group + 1]):
+            run = runs[position]
+            index, pid, _ = refs[position]
             units = run.count
             floor_bp = run.floor_bp  # the floor of the units this rule takes something off
             if rule_floor is not None and (floor_bp is None or floor_bp < rule_floor):
@@ -219,13 +228,14 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
             if extra > 0:
                 heavier = extra if extra < units else units
                 extra -= heavier
-                pieces = [Run(pid, run.price, heavier, run.unit_left - base - 1, floor_bp, kept, run.owner)]
+                first = Run(pid, run.price, heavier, run.unit_left - base - 1, floor_bp, kept, run.owner)
                 if units > heavier:
-                    pieces.append(Run(pid, run.price, units - heavier, run.unit_left - base,
-                                      floor_bp if base > 0 else run.floor_bp, kept, run.owner))
-                    split[pid, index] = pieces
+                    if split is None:
+                        split = {}
+                    split[pid, index] = [first, Run(pid, run.price, units - heavier, run.unit_left - base,
+                                                    floor_bp if base > 0 else run.floor_bp, kept, run.owner)]
                 else:
-                    rows[pid][index] = pieces[0]
+                    rows[pid][index] = first
                 cut = units * base + heavier
             else:
                 rows[pid][index] = Run(pid, run.price, units, run.unit_left - base,
@@ -237,36 +247,55 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
             else:
                 units_of[0] += units
                 units_of[1] += cut
-    for pid in {pid for pid, _ in split}:  # rows where a run split in two are rebuilt once
-        rebuilt = []
-        for index, run in enumerate(rows[pid]):
-            rebuilt.extend(split.get((pid, index), (run,)))
-        rows[pid] = rebuilt
+    if split is not None:
+        for pid in {pid for pid, _ in split}:  # rows where a run split in two are rebuilt once
+            rebuilt = []
+            for index, run in enumerate(rows[pid]):
+                rebuilt.extend(split.get((pid, index), (run,)))
+            rows[pid] = rebuilt
     return booking if amount > 0 else None
 
 
-def _unit_order(ref: tuple[int, str, int]) -> tuple[str, int, int]:
-    return ref[1], ref[0], ref[2]
+#: The order refs are booked in: products by id, then row position (a ref's count never breaks a tie).
+_unit_order = itemgetter(1, 0)
 
 
 def _take(rows: dict[str, list[Run]], product_id: str, count: int, *, free_only: bool, owner: str | None) -> list:
     """Take the first ``count`` units of a product (free ones only, or any not locked), splitting a run if needed."""
-    row = rows.get(product_id, [])
+    row = rows.get(product_id)
     taken = []
+    if not row:
+        return taken
     index = 0
-    while count > 0 and index < len(row):
+    size = len(row)
+    while count > 0 and index < size:
         run = row[index]
-        usable = (run.owner is None) if free_only else not run.locked
-        if usable:
-            if run.count > count:
-                first, rest = run.split(count)
-                row[index:index + 1] = [first, rest]
-                run = first
-            if owner is not None:
-                row[index] = run.changed(owner=owner)
-            taken.append((index, product_id, run.count))
-            count -= run.count
+        if (run.owner is None) if free_only else not run.locked:
+            units = run.count
+            if units > count:  # the first ``count`` units, and the rest after them
+                row.insert(index + 1, Run(run.product_id, run.price, units - count, run.unit_left, run.floor_bp,
+                                          run.locked, run.owner))
+                size += 1
+                row[index] = Run(run.product_id, run.price, count, run.unit_left, run.floor_bp, run.locked,
+                                 run.owner if owner is None else owner)
+                units = count
+            elif owner is not None:
+                row[index] = Run(run.product_id, run.price, units, run.unit_left, run.floor_bp, run.locked, owner)
+            taken.append((index, product_id, units))
+            count -= units
         index += 1
+    return taken
+
+
+def _take_all(rows: dict[str, list[Run]], product_id: str, *, free_only: bool, owner: str | None) -> list:
+    """``_take`` of every free (or unlocked) unit of a product: each such run whole, none split."""
+    row = rows[product_id]
+    taken = []
+    for index, run in enumerate(row):
+        if (run.owner is None) if free_only else not run.locked:
+            if owner is not None:
+                row[index] = Run(run.product_id, run.price, run.count, run.unit_left, run.floor_bp, run.locked, owner)
+            taken.append((index, product_id, run.count))
     return taken
 
 
@@ -281,15 +310,20 @@ def apply(rows: Mapping[str, Sequence[Run]], exclusive_rules: Sequence[Rule], ch
         if not choice:
             continue
         if isinstance(rule, FixedBundle):
-            taken = [ref for item in rule.items
-                     for ref in _take(rows, item.product_id, item.quantity * choice, free_only=True, owner=rule.id)]
-            booking = _book(rule, taken, rows, choice, None, terms)
+            owner = rule.id
+            if len(rule.items) == 1:
+                item = rule.items[0]
+                taken = _take(rows, item.product_id, item.quantity * choice, free_only=True, owner=owner)
+            else:
+                taken = [ref for item in rule.items
+                         for ref in _take(rows, item.product_id, item.quantity * choice, free_only=True, owner=owner)]
+            booking = _book(rule, taken, rows, choice, None, terms) if taken else None
         elif isinstance(rule, BuyXGetY):
             formed, booking = _apply_groups(rule, rows, terms, choice, free_only=True)
             short = short or formed < choice
         else:
-            taken = [ref for pid in terms.counted(rule, rows)
-                     for ref in _take(rows, pid, free_units(rows[pid]), free_only=True, owner=rule.id)]
+            taken = [ref for pid in terms.counted(rule, rows) for ref in _take_all(rows, pid, free_only=True,
+                                                                                  owner=rule.id)]
             booking = _apply_volume(rule, taken, rows, terms)
         if booking:
             bookings.append(booking)
@@ -477,8 +511,7 @@ def _apply_stackable(rule: Rule, rows: dict[str, list[Run]], terms: Terms) -> Bo
     if isinstance(rule, BuyXGetY):
         return _apply_groups(rule, rows, terms, terms.cap(rule), free_only=False)[1]
     assert isinstance(rule, VolumeDiscount)
-    counted = terms.counted(rule, rows)
-    if rule.tier_for(sum(unlocked_units(rows[pid]) for pid in counted)) is None:
+    taken = [ref for pid in terms.counted(rule, rows) for ref in _take_all(rows, pid, free_only=False, owner=None)]
+    if rule.tier_for(sum(count for _, _, count in taken)) is None:
         return None
-    taken = [ref for pid in counted for ref in _take(rows, pid, unlocked_units(rows[pid]), free_only=False, owner=None)]
     return _apply_volume(rule, taken, rows, terms)
