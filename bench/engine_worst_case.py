@@ -28,7 +28,8 @@ from plugin import (BundleItem, BuyXGetY, Cart, CartLine, FixedBundle, PricingMo
                     VolumeTier)
 from plugin import quote_cart
 from plugin.engine import allocation, search
-from plugin.engine.rules import FreeGift, MAX_SPEND_STEPS, SpendDiscount, SpendStep
+from plugin.engine.rules import (FreeGift, MAX_SPEND_STEPS, ShippingStep, ShippingThreshold, SpendDiscount,
+                                 SpendStep)
 
 NOW = datetime(2026, 11, 30, tzinfo=timezone.utc)
 FREEZE = False
@@ -199,6 +200,23 @@ def storewide_stackable(lines, stackable=3):
     return cart, rules, products
 
 
+def shipping_weighed(lines, stackable=0):
+    """The long cart (with ``stackable`` storewide stackable volumes) and a shipping threshold whose free step lies
+    between what the item discounts leave and the subtotal, and a reduced step below it: every item discount
+    may cost a fee step, so the shipping saved is weighed with the candidates (docs "Best price with order
+    rules")."""
+    cart, rules, products = long_cart(lines)
+    if stackable:
+        everything = frozenset(f"c{c}" for c in range(lines // 10 + 1))
+        rules = rules + [VolumeDiscount(id=str(20_000 + j), label="storewide", categories=everything,
+                                        tiers=(VolumeTier(1, 200 + 100 * j),), stackable=True) for j in range(stackable)]
+    plain = quote_cart(cart, RuleBook(tuple(rules)), products, now=NOW, with_offers=False)
+    counted, saving = plain.subtotal - plain.discount_total, plain.discount_total
+    rules = rules + [ShippingThreshold(id="ship", label="ship", currency="JPY", threshold=counted + saving // 2, fee=600,
+                                       steps=(ShippingStep(counted + saving // 4, 300),))]
+    return cart, rules, products
+
+
 def trigger_gifts(gifts):
     """A 10-line cart and ``gifts`` free gifts, each earned by 200 products the cart lacks (in stock, within
     reach): every gift's "Xを追加でノベルティプレゼント" is tried, until the nudges' budget of quotes runs out."""
@@ -238,6 +256,8 @@ def main() -> None:
     cases += [(f"{n} lines, chained rules + 5×10 rich spend steps", spend_ladder(n, True)) for n in (10, 50, 200)]
     cases += [(f"{n} one-unit bundles + 5×10 rich spend steps", spend_many_groups(n, True)) for n in (10, 50, 200)]
     cases += [(f"{n} lines, spend steps + 3 storewide stackable", storewide_stackable(n)) for n in (50, 200)]
+    cases += [(f"{n} lines, shipping steps amid the discounts" + (" + 3 storewide stackable" if k else ""),
+               shipping_weighed(n, k)) for n in (50, 200) for k in (0, 3)]
     cases += [(f"10 lines, {g} gifts earned by 200 products each", trigger_gifts(g)) for g in (1, 20)]
     cases += [(f"{n} lines, buy 2 get 1 over one category", bxgy_category(n)) for n in (10, 200)]
     cases += [(f"{n} lines, buy 2 get 1 + limited volume", bxgy_category(n, True)) for n in (10, 200)]
