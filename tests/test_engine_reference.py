@@ -977,3 +977,18 @@ def test_a_gift_that_takes_the_order_nearer_the_threshold_is_counted_before_weig
     quote = quote_cart(cart, RuleBook((ship, gift, bundle("1", {"a": 1, "b": 1}, "percent_off", 500))), products,
                        now=NOW, with_offers=False)
     assert (quote.total, quote.shipping_fee, [d.rule_id for d in quote.discounts]) == (5_100, 0, ["g1"])
+
+
+def test_giving_up_a_stackable_rule_may_save_more_than_the_subtotal_in_all():
+    # ¥1,000, free shipping from ¥300 (¥600 below). The bundle (60%) leaves 400: free shipping, ¥400 to pay. The
+    # stackable 50% on top leaves 200: ¥600 of shipping, ¥800. Giving the bundle up instead leaves 500 (¥500).
+    # The best gives the stackable rule up: ¥600 off and ¥600 of shipping saved, more than the subtotal in all,
+    # so no bound on what a rule set saves may stop at the subtotal.
+    products = {"a": Product("a", "a", 1_000)}
+    ship = ShippingThreshold(id="s", label="s", currency="JPY", threshold=300, fee=600)
+    volume = VolumeDiscount(id="v", label="v", product_ids=frozenset("a"), tiers=(VolumeTier(1, 5_000),), stackable=True)
+    cart = Cart((CartLine("a", 1, 1_000),))
+    quote = quote_cart(cart, RuleBook((ship, bundle("b", {"a": 1}, "percent_off", 6_000), volume)), products, now=NOW,
+                       with_offers=False)
+    assert (quote.total, quote.discount_total, quote.shipping_fee, [d.rule_id for d in quote.discounts]) == (
+        400, 600, 0, ["b"])
