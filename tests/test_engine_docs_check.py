@@ -40,7 +40,7 @@ from plugin.engine.money import allocate
 from itertools import combinations
 
 from tests.docs_reference import (CUSTOMER_USED, Reference, floor_price, importance_key, shipping_fee,
-                                  spend_next_step)
+                                  spend_next_step, step_saving)
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
 PRODUCT_IDS = ("p1", "p2", "p3", "p4")
@@ -367,9 +367,16 @@ def compare_with_reference(products, cart, rules, shop_floor):
     firsts = [ref.price_order(state, reading) for reading in (False, True)]
     every = readings[0] + readings[1]
     subsets, every_subset = given_up(ref, cart, rules)
-    for subset in subsets:  # 3.: the same without some stackable or exclusive item rules
-        other = Reference(cart, [r for r in rules if r not in subset], products, NOW, shop_floor_bp=shop_floor)
-        every += [other.price_order(s, reading) for _, s in other.all_priced() for reading in (False, True)]
+    # docs "A gift that would cost a step is declined": a declined gift is the order priced without its rule
+    gift_subsets = [()] + [subset for size in range(1, len(ref.gifts) + 1)
+                           for subset in combinations(ref.gifts, size)]
+    for subset in [(), *subsets]:  # 3.: the same without some stackable or exclusive item rules
+        for declined in gift_subsets:
+            if not subset and not declined:
+                continue
+            other = Reference(cart, [r for r in rules if r not in subset and r not in declined], products, NOW,
+                              shop_floor_bp=shop_floor)
+            every += [other.price_order(s, reading) for _, s in other.all_priced() for reading in (False, True)]
 
     def weight(p):  # docs: the largest discount total plus the shipping saved, i.e. the least paid in all
         return p.discount_total - p.shipping_fee
@@ -593,7 +600,13 @@ def test_every_word_of_an_offer_is_the_quote_of_its_cart(scenario, ratio):
         assert rung.remaining == rung.threshold - counted > 0, rung
         if rung.kind == "spend":  # the first step ahead that saves more than the cart gets now
             rule = next(r for r in rules if r.id == rung.rule_id)
-            assert rung.step == spend_next_step(rule, ladder) and rung.threshold == rung.step.threshold, rung
+            expected = spend_next_step(rule, ladder)
+            if not rule.stackable:  # docs "The ladder": more than the non-stackable spend discount applied
+                got = max((a for rid, a in amounts(q).items() if rid in spend_ids
+                           and not next(r for r in rules if r.id == rid).stackable), default=0)
+                expected = next((st for st in rule.steps if st.threshold > ladder
+                                 and step_saving(st, st.threshold) > got), None)
+            assert rung.step == expected and rung.threshold == rung.step.threshold, rung
     assert [r.remaining for r in q.ladder] == sorted(r.remaining for r in q.ladder)  # nearest first
     for filler in q.gap_fillers:
         assert filler.product.id not in in_cart and filler.product.in_stock

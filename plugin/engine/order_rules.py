@@ -112,18 +112,26 @@ def live_order_rules(rulebook: RuleBook, currency: str, now: datetime, customer_
 
 
 def price_order(runs: Mapping[str, Sequence[Run]], item_bookings: Sequence[Booking], order_rules: Sequence[Rule],
-                terms: Terms, products: Mapping) -> OrderPriced:
-    """Gifts, then spend discounts, on the units the item rules left (``runs``); ``order_rules`` most important first."""
+                terms: Terms, products: Mapping, decline: bool = True) -> OrderPriced:
+    """Gifts, then spend discounts, on the units the item rules left (``runs``); ``order_rules`` most important first.
+
+    A gift's ¥0 lowers the counted amount: where that takes the order below a spend step or shipping step, the
+    gifts are also priced declined (``decline``; every subset of up to :data:`MAX_GIVEN_UP` given gifts, with
+    more each alone and all together), and the order the shopper pays least for in all stands (ties: the gifts
+    given)."""
     rows = {pid: list(row) for pid, row in runs.items()}
     bookings = list(item_bookings)
     gifts = [rule for rule in order_rules if isinstance(rule, FreeGift)]
+    given: list[Rule] = []
+    before_gifts = 0
     if gifts:
-        left = _price_left(rows)
+        left = before_gifts = _price_left(rows)
         for rule in gifts:
             booking = _give(rule, rows, products, left)
             if booking:
                 bookings.append(booking)
                 left -= booking.amount
+                given.append(rule)
     by_product = {}
     for pid, row in rows.items():
         if len(row) == 1:
@@ -159,7 +167,27 @@ def price_order(runs: Mapping[str, Sequence[Run]], item_bookings: Sequence[Booki
             if booking is not None:
                 bookings.append(booking)
                 spend_saving += booking.amount
-    return OrderPriced(rows, bookings, counted, spend_saving, by_product, shipping)
+    priced = OrderPriced(rows, bookings, counted, spend_saving, by_product, shipping)
+    if given and decline and _steps_between(order_rules, counted, before_gifts):
+        for subset in _subsets(given):
+            other = price_order(runs, item_bookings, [rule for rule in order_rules if rule not in subset], terms,
+                                products, decline=False)
+            if other.weight > priced.weight:
+                priced = other
+    return priced
+
+
+def _steps_between(order_rules: Sequence[Rule], low: int, high: int) -> bool:
+    """Whether a spend or shipping step lies above the counted amount ``low`` and at most ``high``."""
+    return any(low < step.threshold <= high for rule in order_rules if isinstance(rule, SpendDiscount)
+               for step in rule.steps)
+
+
+def _subsets(rules: Sequence[Rule]) -> list[tuple[Rule, ...]]:
+    """Every subset of up to :data:`MAX_GIVEN_UP` rules; with more, each alone and all together."""
+    if len(rules) <= MAX_GIVEN_UP:
+        return [subset for size in range(1, len(rules) + 1) for subset in combinations(rules, size)]
+    return [(rule,) for rule in rules] + [tuple(rules)]
 
 
 def _price_left(rows: Mapping[str, Sequence[Run]]) -> int:
@@ -215,6 +243,8 @@ def _order_saving(runs: Mapping[str, Sequence[Run]], whole: tuple[int, int, int]
     counted = left
     spend = [rule for rule in order_rules if isinstance(rule, SpendDiscount) and not isinstance(rule, ShippingSaved)]
     if floored or any(terms.floor_of(rule) is not None for rule in spend):
+        return None, counted
+    if gifted and _steps_between(order_rules, counted, whole[0]):  # a gift may be declined: price_order weighs it
         return None, counted
     taken = max((min(rule.saving_at(counted), room) for rule in spend if not rule.stackable), default=0)
     for rule in spend:
@@ -390,10 +420,8 @@ def best_with_order_rules(rows: Mapping[str, Sequence[Run]], item_rules: Sequenc
     work = sum(len(row) for row in rows.values()) * len(item_rules)
     if work > GIVE_UP_WORK:
         subsets = [tuple(droppable)]
-    elif len(droppable) <= MAX_GIVEN_UP:
-        subsets = [subset for size in range(1, len(droppable) + 1) for subset in combinations(droppable, size)]
     else:
-        subsets = [(rule,) for rule in droppable] + [tuple(droppable)]
+        subsets = _subsets(droppable)
     for subset in subsets:
         given_up = {rule.id for rule in subset}
         kept = [rule for rule in item_rules if rule.id not in given_up]
@@ -507,8 +535,10 @@ def _best_candidate(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule
     unpriced = (base.runs, base.bookings) if best is None else None  # the best candidate, shares not written yet
     needs = set()
     for rule in order_rules:
-        if isinstance(rule, SpendDiscount):  # spend steps count the order after gifts
+        if isinstance(rule, SpendDiscount):  # spend steps count the order after gifts, or before a gift declined
             needs |= {step.threshold - after_gifts for step in rule.steps}
+            if after_gifts != counted:
+                needs |= {step.threshold - counted for step in rule.steps}
         elif rule.threshold is not None:  # a gift's own threshold counts the order without the gift's product
             gift_value = tallies[rule.gift_product_id][0] if rule.gift_product_id in tallies else 0
             needs.add(rule.threshold - (counted - gift_value))

@@ -90,13 +90,15 @@ def quote_cart(
     )
     item_rules = [rule for rule in live if isinstance(rule, (FixedBundle, BuyXGetY, VolumeDiscount))]
     order_live = order_rules.live_order_rules(rulebook, currency, now, customer_used, redeemed, checked) if lines else []
-    # Shipping counts the order after item discounts: where an item discount can cost a fee step, the fee it
-    # saves is weighed with the order rules, so the shopper's total, shipping included, decides.
+    # Shipping counts the order after item discounts and gifts: where one can cost a fee step, the fee it saves
+    # is weighed with the order rules, so the shopper's total, shipping included, decides.
     line_totals = [line.quantity * line.unit_price for line in lines]  # each line's subtotal
     subtotal = sum(line_totals)
-    shipping = order_rules.weighed_shipping(rulebook, currency, now, subtotal, cache) if lines and item_rules else None
+    gifts = any(isinstance(rule, FreeGift) for rule in order_live)
+    shipping = order_rules.weighed_shipping(rulebook, currency, now, subtotal, cache) if lines and (
+        item_rules or gifts) else None
     priced = None
-    if shipping is not None and not any(isinstance(rule, FreeGift) for rule in order_live):
+    if shipping is not None and not gifts:
         priced = best_allocation(rows, item_rules, terms, cache=cache)
         if shipping.fee_at(subtotal - priced.saving) == shipping.fee_at(subtotal):
             shipping = None  # the item discounts cost no fee step: nothing to weigh
