@@ -98,10 +98,13 @@ def quote_cart(
     shipping = order_rules.weighed_shipping(rulebook, currency, now, subtotal, cache) if lines and (
         item_rules or gifts) else None
     priced = None
-    if shipping is not None and not gifts:
+    if shipping is not None:
         priced = best_allocation(rows, item_rules, terms, cache=cache)
-        if shipping.fee_at(subtotal - priced.saving) == shipping.fee_at(subtotal):
-            shipping = None  # the item discounts cost no fee step: nothing to weigh
+        # Gifts take at most the dearest unit of their product each.
+        gifted = sum(max((run.price for run in rows.get(rule.gift_product_id, ())), default=0)
+                     for rule in order_live if isinstance(rule, FreeGift)) if gifts else 0
+        if shipping.fee_at(subtotal - priced.saving - gifted) == shipping.fee_at(subtotal):
+            shipping = None  # the item discounts and gifts cost no fee step: nothing to weigh
     weighed = order_live
     if shipping is not None:  # built once for the cart and the carts its offers make
         saved = cache.get(("shipping saved", shipping.id))
