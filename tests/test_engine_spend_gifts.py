@@ -480,3 +480,24 @@ def test_adding_a_gift_never_makes_the_order_dearer(drawn, data):
     before = quote(shop, [ship, *spends])
     after = quote(shop, [ship, *spends, gift])
     assert after.total <= before.total, (before.total, after.total, amounts(after))
+
+
+def test_a_gift_worth_just_the_fee_it_costs_is_given():
+    # c + b + b (5,000) and an ¥600 tote: free, 5,000 counted and ¥600 of shipping (free from 5,600); declined,
+    # 5,600 and free shipping. ¥5,600 either way: ties go to the gift given.
+    ship = ShippingThreshold(id="ship", label="ship", currency="JPY", threshold=5_600, fee=600)
+    tote = dict(PRODUCTS, g=Product("g", "Tote", 600))
+    got = price([("c", 1), ("b", 2), ("g", 1)], WITH_C, ship, products=tote)
+    assert (got.total, got.shipping_fee, amounts(got)) == (5_600, 600, {"g2": 600})
+
+
+def test_the_candidates_weigh_a_gift_declined_against_an_item_discount_given_up():
+    # p ¥5,200 with a ¥200 bundle and a ¥100 gift earned by p; free shipping from 5,100 (¥600 below). Both: 5,000
+    # counted, ¥5,600. The gift declined: 5,100, free shipping, ¥5,100. The bundle given up: 5,200, ¥5,200. The
+    # first candidate, priced with its gift declined, stands.
+    from tests.test_engine_reference import bundle
+    products = {"p": Product("p", "P", 5_200), "g": Product("g", "G", 100)}
+    ship = ShippingThreshold(id="ship", label="ship", currency="JPY", threshold=5_100, fee=600)
+    gift = FreeGift(id="g", label="g", currency="JPY", gift_product_id="g", trigger_product_ids=frozenset({"p"}))
+    got = price([("p", 1), ("g", 1)], bundle("b", {"p": 1}, "amount_off", 200), gift, ship, products=products)
+    assert (got.total, got.shipping_fee, amounts(got)) == (5_100, 0, {"b": 200})
