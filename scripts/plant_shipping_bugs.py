@@ -6,7 +6,7 @@ time, and see whether the tests catch each. Run on a clean tree:
 
 Prints KILLED or SURVIVED per bug and the score (see ``planting.py``). Two bugs change work, never an answer,
 and survive: exclusive rules droppable when only shipping is weighed, and the give-up bound compared with the
-discounts alone (either searches more: a given-up subset stands only when it saves more in all). Last run: see the note of the change that added it.
+discounts alone (either searches more: a given-up subset stands only when it saves more in all). 20 of 22 killed (the two above survive).
 """
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ import sys
 from planting import plant
 
 TESTS = ["tests/test_engine_reference.py", "-k",
-         "shipping or shopper_pays or offers_are_priced or stackable_rule_are or given_up or gift_that_takes or more_than_the_subtotal"]
+         "shipping or shopper_pays or offers_are_priced or stackable_rule_are or given_up or gift_that_takes or more_than_the_subtotal or just_the_fee"]
 GIFTS = ["tests/test_engine_spend_gifts.py", "tests/test_engine_docs_check.py", "-n", "2", "-k",
-         "declined or dearer or reference or every_word or just_the_fee or weigh_a_gift"]
+         "declined or dearer or reference or every_word or just_the_fee or weigh_a_gift or decline_the_gift"]
 
 #: (file, the line as it is, the line with the bug[, the tests that must fail]); the last eight are in the gifts
 #: declined where their ¥0 would cost a spend or shipping step

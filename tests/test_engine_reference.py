@@ -1007,3 +1007,15 @@ def test_a_bundle_that_saves_nothing_never_lowers_the_saving():
                  mode=PricingMode.AMOUNT_OFF, value=1)]
     assert quick(lines, *rules, products=products)[0] == 104
     assert quick(lines, *rules, bundle("a", {"a": 1}, "fixed_price", 100), products=products)[0] == 104
+
+
+def test_a_discount_worth_just_the_fee_it_costs_is_kept():
+    # ¥5,100, free shipping from ¥5,000 (¥101 below). ¥101 off leaves 4,999: ¥5,100 either way. Ties keep the rule,
+    # stackable (the give-up of docs 3.) or not (the first candidate).
+    products = {"a": Product("a", "a", 5_100)}
+    ship = ShippingThreshold(id="s", label="s", currency="JPY", threshold=5_000, fee=101)
+    cart = Cart((CartLine("a", 1, 5_100),))
+    for stackable in (True, False):
+        rule = bundle("b", {"a": 1}, "amount_off", 101, stackable=stackable)
+        quote = quote_cart(cart, RuleBook((ship, rule)), products, now=NOW, with_offers=False)
+        assert (quote.total, quote.discount_total, quote.shipping_fee) == (5_100, 101, 101), stackable

@@ -501,3 +501,17 @@ def test_the_candidates_weigh_a_gift_declined_against_an_item_discount_given_up(
     gift = FreeGift(id="g", label="g", currency="JPY", gift_product_id="g", trigger_product_ids=frozenset({"p"}))
     got = price([("p", 1), ("g", 1)], bundle("b", {"p": 1}, "amount_off", 200), gift, ship, products=products)
     assert (got.total, got.shipping_fee, amounts(got)) == (5_100, 0, {"b": 200})
+
+
+def test_a_candidate_may_give_up_an_item_discount_and_decline_the_gift():
+    # p and q at ¥3,000 with ¥300 off each, a ¥100 gift earned by p; free shipping from 5,750 (¥600 below).
+    # Both discounts and the gift: 5,400 counted, ¥6,000. No discounts, the gift: 6,000, ¥6,000. One discount and
+    # the gift: 5,700, ¥6,300. One discount, the gift declined: 5,800 and free shipping, ¥5,800, the best: only a
+    # candidate counting the step from before the gift (250 to give up, not 350) finds it.
+    from tests.test_engine_reference import bundle
+    products = {"p": Product("p", "P", 3_000), "q": Product("q", "Q", 3_000), "g": Product("g", "G", 100)}
+    ship = ShippingThreshold(id="ship", label="ship", currency="JPY", threshold=5_750, fee=600)
+    gift = FreeGift(id="g", label="g", currency="JPY", gift_product_id="g", trigger_product_ids=frozenset({"p"}))
+    got = price([("p", 1), ("q", 1), ("g", 1)], bundle("bp", {"p": 1}, "amount_off", 300),
+                bundle("bq", {"q": 1}, "amount_off", 300), gift, ship, products=products)
+    assert (got.total, got.shipping_fee, got.discount_total) == (5_800, 0, 300)
