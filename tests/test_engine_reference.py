@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from plugin import (BundleItem, BuyXGetY, Cart, CartLine, FixedBundle, PricingMode, Product, RuleBook, RuleError,
                     ShippingStep, ShippingThreshold, VolumeDiscount, VolumeTier, quote_cart)
 from plugin.engine.money import allocate
+from tests.docs_reference import shipping_fee  # docs "Shipping threshold": the fee at a counted amount
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
 FULL = 10_000
@@ -302,17 +303,6 @@ class _Units:
                 if tier_for(rule.obj, len(used)):
                     apply(rule, used, 1, tier_for(rule.obj, len(used)), used)
         return total, by_rule, tiers, applied, left, floors
-
-
-def shipping_fee(shipping, counted: int) -> int:
-    """docs "Shipping threshold": nothing from the threshold, else the fee of the last step reached, else ``fee``."""
-    if counted >= shipping.threshold:
-        return 0
-    fee = shipping.fee
-    for step in shipping.steps:  # each step above the one before it
-        if counted >= step.threshold:
-            fee = step.fee
-    return fee
 
 
 def weighed_shipping(shipping, subtotal: int):

@@ -89,16 +89,9 @@ class ShippingSaved(SpendDiscount):
         pass
 
 
-def weighed_shipping(rulebook: RuleBook, currency: str, now: datetime, subtotal: int,
-                     cache: dict) -> ShippingThreshold | None:
-    """The shipping threshold the quote will charge by (as :func:`.pricing.shipping` picks it) when item
-    discounts can cost the shopper a fee step: it counts them, charges a fee, and the subtotal reaches one of its
-    steps (else no item discount changes the fee). ``cache`` keeps the pick for the carts an offer makes."""
-    if "shipping" not in cache:
-        live = [rule for rule in rulebook.shipping_for(currency) if rule.is_live(now)]
-        cache["shipping"] = min(live, key=lambda candidate: (-candidate.priority, candidate.threshold,
-                                                             importance(candidate))) if live else None
-    rule = cache["shipping"]
+def weighed_shipping(rule: ShippingThreshold | None, subtotal: int) -> ShippingThreshold | None:
+    """``rule`` (the threshold the quote charges by) when item discounts or gifts can cost the shopper a fee step:
+    it counts them, charges a fee, and the subtotal reaches one of its steps (else nothing changes the fee)."""
     if rule is None or rule.count_before_discounts or rule.fee <= 0 or rule.fee_at(subtotal) == rule.fee:
         return None
     return rule

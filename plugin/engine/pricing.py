@@ -12,7 +12,7 @@ from datetime import datetime
 from . import values
 from .units import Booking, Run
 from .money import allocate
-from .rules import RuleBook, importance
+from .rules import RuleBook, ShippingThreshold, importance
 
 
 def rows_of(lines: Sequence[values.CartLine]) -> dict[str, list[Run]]:
@@ -75,14 +75,21 @@ def discount_of(booking: Booking, locale: str | None) -> values.Discount:
     )
 
 
-def shipping(
-    rulebook: RuleBook, currency: str, now: datetime, subtotal: int, discount_total: int, has_lines: bool,
-    locale: str | None,
-) -> tuple[int, values.FreeShippingProgress | None]:
+def charged_threshold(rulebook: RuleBook, currency: str, now: datetime) -> ShippingThreshold | None:
+    """The shipping threshold a quote charges by: among the live ones of ``currency``, the highest priority, then
+    the lowest threshold, then the order of importance."""
     live = [rule for rule in rulebook.shipping_for(currency) if rule.is_live(now)]
     if not live:
+        return None
+    return min(live, key=lambda candidate: (-candidate.priority, candidate.threshold, importance(candidate)))
+
+
+def shipping(
+    rule: ShippingThreshold | None, subtotal: int, discount_total: int, has_lines: bool, locale: str | None,
+) -> tuple[int, values.FreeShippingProgress | None]:
+    """The fee ``rule`` (see :func:`charged_threshold`) charges and the progress towards its steps."""
+    if rule is None:
         return 0, None
-    rule = min(live, key=lambda candidate: (-candidate.priority, candidate.threshold, importance(candidate)))
     counted = subtotal if rule.count_before_discounts else subtotal - discount_total
     remaining = max(0, rule.threshold - counted)
     rewards = [replace(reward, label=reward.label_for(locale)) for reward in rule.rewards]

@@ -95,8 +95,10 @@ def quote_cart(
     line_totals = [line.quantity * line.unit_price for line in lines]  # each line's subtotal
     subtotal = sum(line_totals)
     gifts = any(isinstance(rule, FreeGift) for rule in order_live)
-    shipping = order_rules.weighed_shipping(rulebook, currency, now, subtotal, cache) if lines and (
-        item_rules or gifts) else None
+    charged = cache.get("shipping", False)  # the threshold the quote charges by, picked once with its offers
+    if charged is False:
+        charged = cache["shipping"] = pricing.charged_threshold(rulebook, currency, now)
+    shipping = order_rules.weighed_shipping(charged, subtotal) if lines and (item_rules or gifts) else None
     priced = None
     if shipping is not None:
         priced = best_allocation(rows, item_rules, terms, cache=cache)
@@ -122,7 +124,7 @@ def quote_cart(
 
     discount_total = sum([discount.amount for discount in discounts])
     # Shipping counts the order after item discounts and gifts, before spend discounts: one ladder of rewards.
-    fee, progress = pricing.shipping(rulebook, currency, now, subtotal, discount_total - spend_saving, bool(lines),
+    fee, progress = pricing.shipping(charged, subtotal, discount_total - spend_saving, bool(lines),
                                      locale)
     quote = Quote(
         currency=currency,
