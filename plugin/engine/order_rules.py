@@ -212,12 +212,15 @@ def _sum_tallies(tallies) -> tuple[int, int, int]:
 
 
 def _order_saving(runs: Mapping[str, Sequence[Run]], whole: tuple[int, int, int], item_saving: int,
-                  order_rules: Sequence[Rule], terms: Terms, products: Mapping) -> tuple[int | None, int]:
-    """What :func:`price_order` saves in all, without writing the spend discounts' shares where no margin floor
-    can bind (then a spend discount's headroom is the price left on the unlocked units), ``None`` where one can;
-    and the counted amount (after gifts). ``whole``: the :func:`_tally` of all of ``runs``."""
+                  order_rules: Sequence[Rule], terms: Terms, products: Mapping,
+                  decline: bool = True) -> tuple[int | None, int]:
+    """What :func:`price_order` saves in all (its weight), without writing the spend discounts' shares where no
+    margin floor can bind (then a spend discount's headroom is the price left on the unlocked units), ``None``
+    where one can; and the counted amount (after gifts). ``whole``: the :func:`_tally` of all of ``runs``.
+    Gifts that would cost a step are weighed declined as :func:`price_order` weighs them (``decline``)."""
     rows = runs
     gifted = 0
+    given: list[Rule] = []
     left, room, floored = whole
     before: dict[str, tuple[int, int, int]] = {}  # the gift products' tallies before their gifts
     for rule in order_rules:
@@ -229,7 +232,9 @@ def _order_saving(runs: Mapping[str, Sequence[Run]], whole: tuple[int, int, int]
                 before[gift] = _tally(rows[gift], terms)
                 rows[gift] = list(rows[gift])
             booking = _give(rule, rows, products, whole[0] - gifted)
-            gifted += booking.amount if booking else 0
+            if booking:
+                gifted += booking.amount
+                given.append(rule)
     for gift, (was_left, was_room, was_floored) in before.items():
         now_left, now_room, now_floored = _tally(rows[gift], terms)
         left, room, floored = left + now_left - was_left, room + now_room - was_room, floored + now_floored - was_floored
@@ -237,14 +242,21 @@ def _order_saving(runs: Mapping[str, Sequence[Run]], whole: tuple[int, int, int]
     spend = [rule for rule in order_rules if isinstance(rule, SpendDiscount) and not isinstance(rule, ShippingSaved)]
     if floored or any(terms.floor_of(rule) is not None for rule in spend):
         return None, counted
-    if gifted and _steps_between(order_rules, counted, whole[0]):  # a gift may be declined: price_order weighs it
-        return None, counted
     taken = max((min(rule.saving_at(counted), room) for rule in spend if not rule.stackable), default=0)
     for rule in spend:
         if rule.stackable:
             taken += min(rule.saving_at(counted), room - taken)
     shipping = sum(rule.saving_at(counted) for rule in order_rules if isinstance(rule, ShippingSaved))
-    return item_saving + gifted + taken + shipping, counted
+    saving = item_saving + gifted + taken + shipping
+    if given and decline and _steps_between(order_rules, counted, whole[0]):  # as price_order declines gifts
+        for subset in _subsets(given):
+            other, _ = _order_saving(runs, whole, item_saving, [rule for rule in order_rules if rule not in subset],
+                                     terms, products, decline=False)
+            if other is None:
+                return None, counted
+            if other > saving:
+                saving = other
+    return saving, counted
 
 
 def _give(rule: FreeGift, rows: dict[str, list[Run]], products: Mapping, left: int) -> Booking | None:
