@@ -3,7 +3,8 @@
 On a shared machine a wall-clock run of ``bench/engine_worst_case.py`` moves with the other jobs (two cores,
 several sessions). This runs every case of that benchmark on an older engine and on this checkout's,
 alternating quote by quote, and reports the median ``time.process_time()`` of each, their ratio, and both
-savings (they must match, or the change moved a price). The older engine is the ``plugin/engine`` package of
+savings (they must match, or the change moved a price; a quote that differs in any field, lines, discounts,
+offers or ladder, is flagged ``QUOTE DIFFERS``). The older engine is the ``plugin/engine`` package of
 another checkout (``git worktree add /tmp/before <commit>``), loaded under another name:
 
     .venv/bin/python bench/engine_ab.py --before /tmp/before [--rounds 15] [case words...]
@@ -56,6 +57,15 @@ def cases(bench) -> list[tuple[str, object]]:
               for n in (10, 50, 200)]
     found += [(f"{n} one-unit bundles + 5×10 spend steps, 3 gifts", lambda n=n: bench.spend_many_groups(n))
               for n in (10, 50, 200)]
+    found += [(f"{n} lines, chained rules + 5×10 rich spend steps", lambda n=n: bench.spend_ladder(n, True))
+              for n in (10, 50, 200)]
+    found += [(f"{n} one-unit bundles + 5×10 rich spend steps", lambda n=n: bench.spend_many_groups(n, True))
+              for n in (10, 50, 200)]
+    found += [(f"{n} lines, spend steps + 3 storewide stackable", lambda n=n: bench.storewide_stackable(n))
+              for n in (50, 200)]
+    found += [(f"{n} lines, shipping steps amid the discounts" + (" + 3 storewide stackable" if k else ""),
+               lambda n=n, k=k: bench.shipping_weighed(n, k)) for n in (50, 200) for k in (0, 3)]
+    found += [(f"10 lines, {g} gifts earned by 200 products each", lambda g=g: bench.trigger_gifts(g)) for g in (1, 20)]
     found += [(f"{n} lines, buy 2 get 1 over one category", lambda n=n: bench.bxgy_category(n)) for n in (10, 200)]
     found += [(f"{n} lines, buy 2 get 1 + limited volume", lambda n=n: bench.bxgy_category(n, True))
               for n in (10, 200)]
@@ -93,8 +103,11 @@ def main() -> None:
                 into.append(time.process_time() - started)
         gc.unfreeze()
         old, new = (statistics.median(values) * 1e3 for values in samples)
-        saved = [quote().discount_total for quote in quotes]
+        both = [quote() for quote in quotes]
+        saved = [quote.discount_total for quote in both]
         saving = f"{saved[1]}" if saved[0] == saved[1] else f"{saved[0]}->{saved[1]}"
+        if repr(both[0]) != repr(both[1]):  # every field: lines and their cuts, discounts, offers, ladder, shipping
+            saving += " QUOTE DIFFERS"
         searched, cut = after.cut_searches(*build_after())
         print(f"{name:52s} {old:9.3f} {new:9.3f} {new / old:6.2f} {saving:>13s} {cut:>6d}/{searched:<6d}", flush=True)
 

@@ -133,6 +133,11 @@ def price_order(runs: Mapping[str, Sequence[Run]], item_bookings: Sequence[Booki
         else:
             by_product[pid] = sum([run.unit_left * run.count for run in row])
     counted = sum(by_product.values())
+    declining = bool(given) and decline and _steps_between(order_rules, counted, before_gifts)
+    if declining:  # weigh the gifts given and declined first: where no floor binds, only the best is spread
+        chosen_rules = _best_declined(runs, item_bookings, order_rules, given, terms, products)
+        if chosen_rules is not None:
+            return price_order(runs, item_bookings, chosen_rules, terms, products, decline=False)
     spend = [rule for rule in order_rules if isinstance(rule, SpendDiscount)]
     spend_saving = 0
     chosen = None
@@ -161,13 +166,31 @@ def price_order(runs: Mapping[str, Sequence[Run]], item_bookings: Sequence[Booki
                 bookings.append(booking)
                 spend_saving += booking.amount
     priced = OrderPriced(rows, bookings, counted, spend_saving, by_product, shipping)
-    if given and decline and _steps_between(order_rules, counted, before_gifts):
+    if declining:
         for subset in _subsets(given):
             other = price_order(runs, item_bookings, [rule for rule in order_rules if rule not in subset], terms,
                                 products, decline=False)
             if other.weight > priced.weight:
                 priced = other
     return priced
+
+
+def _best_declined(runs: Mapping[str, Sequence[Run]], item_bookings: Sequence[Booking], order_rules: Sequence[Rule],
+                   given: Sequence[Rule], terms: Terms, products: Mapping) -> list[Rule] | None:
+    """The order rules :func:`price_order` would end with once it has weighed the ``given`` gifts declined (every
+    subset of :func:`_subsets`; ties: the fewest declined, the gifts given first), read from :func:`_order_saving`
+    without writing any share; ``None`` where a margin floor may bind (then only pricing each in full tells)."""
+    whole = _sum_tallies([_tally(row, terms) for row in runs.values()])
+    item_saving = sum([booking.amount for booking in item_bookings])
+    best_rules, best = None, None
+    for subset in [()] + _subsets(given):
+        rules = [rule for rule in order_rules if rule not in subset] if subset else list(order_rules)
+        weight, _ = _order_saving(runs, whole, item_saving, rules, terms, products, decline=False)
+        if weight is None:
+            return None
+        if best is None or weight > best:
+            best_rules, best = rules, weight
+    return best_rules
 
 
 def _steps_between(order_rules: Sequence[Rule], low: int, high: int) -> bool:
