@@ -159,12 +159,15 @@ def _raw_saving(rule: Rule, price: int, applications: int, tier: VolumeTier | No
 
 
 def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Run]], applications: int,
-          tier: VolumeTier | None, terms: Terms) -> Booking | None:
+          tier: VolumeTier | None, terms: Terms, fresh: bool = False) -> Booking | None:
     """Price ``rule`` on the runs ``taken`` ((position, product, count) refs into ``rows``) and write its shares.
 
     The saving is capped by the units' headroom and spread over the groups of alike units in unit order
     (products by id, most expensive first) in proportion to their headroom; within a group evenly, the
     first units carrying one more minor unit when the share does not divide.
+
+    ``fresh``: every run taken was built by the caller's own :func:`apply` (``_take`` or ``_take_all`` giving it an
+    owner), so no other row, cache or priced allocation holds it: it is changed in place instead of rebuilt.
     """
     refs = sorted(taken, key=_unit_order) if len(taken) > 1 else taken  # products by id, then row position
     rule_floor = terms.floor_of(rule)
@@ -208,13 +211,22 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
         shares = [0] * len(starts)
     elif len(starts) == 1:
         shares = [amount]
-    else:
-        shares = allocate(amount, headroom)
+    else:  # money.allocate(amount, headroom), inlined: 0 < amount <= room, the sum of the headroom
+        shares = []
+        twice_total, twice_sum = 2 * amount, 2 * room
+        running = allocated = 0
+        for weight in headroom:
+            running += weight
+            upto = (twice_total * running + room) // twice_sum
+            shares.append(upto - allocated)
+            allocated = upto
     booking = Booking(rule, applications, amount, tier)
     written = booking.units
     split: dict[tuple[str, int], list[Run]] | None = None
     locked = rule.exclusive
     starts.append(len(runs))
+    written_pid = None  # the product last written, and its [quantity, share] (a product's refs are consecutive)
+    units_of = None
     for group, share in enumerate(shares):
         base, extra = divmod(share, counts[group])
         for position in range(starts[group], starts[group + 1]):
@@ -228,25 +240,36 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
             if extra > 0:
                 heavier = extra if extra < units else units
                 extra -= heavier
-                first = Run(pid, run.price, heavier, run.unit_left - base - 1, floor_bp, kept, run.owner)
                 if units > heavier:
                     if split is None:
                         split = {}
-                    split[pid, index] = [first, Run(pid, run.price, units - heavier, run.unit_left - base,
-                                                    floor_bp if base > 0 else run.floor_bp, kept, run.owner)]
+                    split[pid, index] = [Run(pid, run.price, heavier, run.unit_left - base - 1, floor_bp, kept, run.owner),
+                                         Run(pid, run.price, units - heavier, run.unit_left - base,
+                                             floor_bp if base > 0 else run.floor_bp, kept, run.owner)]
+                elif fresh:
+                    run.unit_left -= base + 1
+                    run.floor_bp = floor_bp
+                    run.locked = kept
                 else:
-                    rows[pid][index] = first
+                    rows[pid][index] = Run(pid, run.price, heavier, run.unit_left - base - 1, floor_bp, kept, run.owner)
                 cut = units * base + heavier
             else:
-                rows[pid][index] = Run(pid, run.price, units, run.unit_left - base,
-                                       floor_bp if base > 0 else run.floor_bp, kept, run.owner)
+                if fresh:
+                    if base > 0:
+                        run.unit_left -= base
+                        run.floor_bp = floor_bp
+                    run.locked = kept
+                else:
+                    rows[pid][index] = Run(pid, run.price, units, run.unit_left - base,
+                                           floor_bp if base > 0 else run.floor_bp, kept, run.owner)
                 cut = units * base
-            units_of = written.get(pid)
-            if units_of is None:
-                written[pid] = [units, cut]
-            else:
-                units_of[0] += units
-                units_of[1] += cut
+            if pid != written_pid:
+                units_of = written.get(pid)
+                if units_of is None:
+                    units_of = written[pid] = [0, 0]
+                written_pid = pid
+            units_of[0] += units
+            units_of[1] += cut
     if split is not None:
         for pid in {pid for pid, _ in split}:  # rows where a run split in two are rebuilt once
             rebuilt = []
@@ -317,14 +340,14 @@ def apply(rows: Mapping[str, Sequence[Run]], exclusive_rules: Sequence[Rule], ch
             else:
                 taken = [ref for item in rule.items
                          for ref in _take(rows, item.product_id, item.quantity * choice, free_only=True, owner=owner)]
-            booking = _book(rule, taken, rows, choice, None, terms) if taken else None
+            booking = _book(rule, taken, rows, choice, None, terms, fresh=True) if taken else None  # owned: new runs
         elif isinstance(rule, BuyXGetY):
             formed, booking = _apply_groups(rule, rows, terms, choice, free_only=True)
             short = short or formed < choice
         else:
             taken = [ref for pid in terms.counted(rule, rows) for ref in _take_all(rows, pid, free_only=True,
                                                                                   owner=rule.id)]
-            booking = _apply_volume(rule, taken, rows, terms)
+            booking = _apply_volume(rule, taken, rows, terms, fresh=True)  # _take_all gave each run taken an owner
         if booking:
             bookings.append(booking)
     for rule in stackable_rules:
@@ -334,8 +357,10 @@ def apply(rows: Mapping[str, Sequence[Run]], exclusive_rules: Sequence[Rule], ch
     return Priced(rows, bookings, short)
 
 
-def _apply_volume(rule: VolumeDiscount, taken: list, rows: dict[str, list[Run]], terms: Terms) -> Booking | None:
-    """A volume discount on the units it took: its tier from all of them, its saving on at most ``max_units``."""
+def _apply_volume(rule: VolumeDiscount, taken: list, rows: dict[str, list[Run]], terms: Terms,
+                  fresh: bool = False) -> Booking | None:
+    """A volume discount on the units it took: its tier from all of them, its saving on at most ``max_units``
+    (``fresh``: as :func:`_book` reads it)."""
     units = sum(count for _, _, count in taken)
     tier = rule.tier_for(units)
     if tier is None:
@@ -344,7 +369,7 @@ def _apply_volume(rule: VolumeDiscount, taken: list, rows: dict[str, list[Run]],
         taken, rest = _best_units(rule, taken, rows, terms, tier.percent_bp, rule.max_units)
         if rule.exclusive:  # every unit it took is used, discounted or not
             _lock(rows, rest)
-    return _book(rule, taken, rows, 1, tier, terms)
+    return _book(rule, taken, rows, 1, tier, terms, fresh)
 
 
 def unit_value(run: Run, rate_bp: int, floor_bp: int | None, cost: int | None) -> int:
