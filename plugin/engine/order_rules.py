@@ -105,13 +105,20 @@ def live_order_rules(rulebook: RuleBook, currency: str, now: datetime, customer_
 
 
 def price_order(runs: Mapping[str, Sequence[Run]], item_bookings: Sequence[Booking], order_rules: Sequence[Rule],
-                terms: Terms, products: Mapping, decline: bool = True) -> OrderPriced:
+                terms: Terms, products: Mapping, decline: bool = True,
+                whole: tuple[int, int, int] | None = None) -> OrderPriced:
     """Gifts, then spend discounts, on the units the item rules left (``runs``); ``order_rules`` most important first.
 
     A gift's ¥0 lowers the counted amount: where that takes the order below a spend step or shipping step, the
     gifts are also priced declined (``decline``; every subset of up to :data:`MAX_GIVEN_UP` given gifts, with
     more each alone and all together), and the order the shopper pays least for in all stands (ties: the gifts
-    given)."""
+    given). Where no margin floor can bind, they are weighed first without writing shares
+    (:func:`_declined_choice`) and only the one that stands is priced. ``whole``: the :func:`_tally` of all of
+    ``runs``, when the caller has it."""
+    if decline and whole is not None:
+        chosen_rules = _declined_choice(runs, whole, item_bookings, order_rules, terms, products)
+        if chosen_rules is not None:
+            return price_order(runs, item_bookings, chosen_rules, terms, products, decline=False)
     rows = {pid: list(row) for pid, row in runs.items()}
     bookings = list(item_bookings)
     gifts = [rule for rule in order_rules if isinstance(rule, FreeGift)]
@@ -134,8 +141,9 @@ def price_order(runs: Mapping[str, Sequence[Run]], item_bookings: Sequence[Booki
             by_product[pid] = sum([run.unit_left * run.count for run in row])
     counted = sum(by_product.values())
     declining = bool(given) and decline and _steps_between(order_rules, counted, before_gifts)
-    if declining:  # weigh the gifts given and declined first: where no floor binds, only the best is spread
-        chosen_rules = _best_declined(runs, item_bookings, order_rules, given, terms, products)
+    if declining and whole is None:  # weigh the gifts given and declined first: where no floor binds, only the best is spread
+        whole = _sum_tallies([_tally(row, terms) for row in runs.values()])
+        chosen_rules = _declined_choice(runs, whole, item_bookings, order_rules, terms, products)
         if chosen_rules is not None:
             return price_order(runs, item_bookings, chosen_rules, terms, products, decline=False)
     spend = [rule for rule in order_rules if isinstance(rule, SpendDiscount)]
@@ -152,8 +160,9 @@ def price_order(runs: Mapping[str, Sequence[Run]], item_bookings: Sequence[Booki
                 amount = min(amount, rooms[floor])
             if amount > 0 and (chosen is None or amount > chosen[1]):
                 chosen = (rule, amount)
+    own: set[int] = set()  # the runs the spreads built (ids): no one else holds them, later spreads change them in place
     if chosen is not None:
-        bookings.append(_spread(chosen[0], rows, chosen[1], terms))
+        bookings.append(_spread(chosen[0], rows, chosen[1], terms, own))
         spend_saving += chosen[1]
     shipping = 0
     for rule in spend:  # then the stackable ones, in order of importance, on the price left
@@ -161,7 +170,7 @@ def price_order(runs: Mapping[str, Sequence[Run]], item_bookings: Sequence[Booki
             shipping += rule.saving_at(counted)
         elif rule.stackable:
             amount = rule.saving_at(counted)
-            booking = _spread(rule, rows, amount, terms) if amount > 0 else None  # held to its headroom there
+            booking = _spread(rule, rows, amount, terms, own) if amount > 0 else None  # held to its headroom there
             if booking is not None:
                 bookings.append(booking)
                 spend_saving += booking.amount
@@ -175,21 +184,25 @@ def price_order(runs: Mapping[str, Sequence[Run]], item_bookings: Sequence[Booki
     return priced
 
 
-def _best_declined(runs: Mapping[str, Sequence[Run]], item_bookings: Sequence[Booking], order_rules: Sequence[Rule],
-                   given: Sequence[Rule], terms: Terms, products: Mapping) -> list[Rule] | None:
-    """The order rules :func:`price_order` would end with once it has weighed the ``given`` gifts declined (every
-    subset of :func:`_subsets`; ties: the fewest declined, the gifts given first), read from :func:`_order_saving`
-    without writing any share; ``None`` where a margin floor may bind (then only pricing each in full tells)."""
-    whole = _sum_tallies([_tally(row, terms) for row in runs.values()])
+def _declined_choice(runs: Mapping[str, Sequence[Run]], whole: tuple[int, int, int], item_bookings: Sequence[Booking],
+                     order_rules: Sequence[Rule], terms: Terms, products: Mapping) -> list[Rule] | None:
+    """The order rules :func:`price_order` ends with once it has weighed the gifts it gives declined (every subset
+    of :func:`_subsets`, where a spend or shipping step lies between the counted amounts with and without them;
+    ties: the fewest declined, the gifts given first), read from :func:`_weigh` without writing any share;
+    ``None`` where a margin floor may bind (then only pricing each in full tells)."""
     item_saving = sum([booking.amount for booking in item_bookings])
-    best_rules, best = None, None
-    for subset in [()] + _subsets(given):
-        rules = [rule for rule in order_rules if rule not in subset] if subset else list(order_rules)
-        weight, _ = _order_saving(runs, whole, item_saving, rules, terms, products, decline=False)
-        if weight is None:
-            return None
-        if best is None or weight > best:
-            best_rules, best = rules, weight
+    saving, counted, given = _weigh(runs, whole, item_saving, order_rules, terms, products)
+    if saving is None:
+        return None
+    best_rules = order_rules
+    if given and _steps_between(order_rules, counted, whole[0]):
+        for subset in _subsets(given):
+            rules = [rule for rule in order_rules if rule not in subset]
+            other, _, _ = _weigh(runs, whole, item_saving, rules, terms, products)
+            if other is None:
+                return None
+            if other > saving:
+                best_rules, saving = rules, other
     return best_rules
 
 
@@ -241,6 +254,23 @@ def _order_saving(runs: Mapping[str, Sequence[Run]], whole: tuple[int, int, int]
     margin floor can bind (then a spend discount's headroom is the price left on the unlocked units), ``None``
     where one can; and the counted amount (after gifts). ``whole``: the :func:`_tally` of all of ``runs``.
     Gifts that would cost a step are weighed declined as :func:`price_order` weighs them (``decline``)."""
+    saving, counted, given = _weigh(runs, whole, item_saving, order_rules, terms, products)
+    if saving is None:
+        return None, counted
+    if given and decline and _steps_between(order_rules, counted, whole[0]):  # as price_order declines gifts
+        for subset in _subsets(given):
+            other, _, _ = _weigh(runs, whole, item_saving, [rule for rule in order_rules if rule not in subset],
+                                 terms, products)
+            if other is None:
+                return None, counted
+            if other > saving:
+                saving = other
+    return saving, counted
+
+
+def _weigh(runs: Mapping[str, Sequence[Run]], whole: tuple[int, int, int], item_saving: int,
+           order_rules: Sequence[Rule], terms: Terms, products: Mapping) -> tuple[int | None, int, list[Rule]]:
+    """:func:`_order_saving` with the gifts given, none declined; and the gift rules it gives."""
     rows = runs
     gifted = 0
     given: list[Rule] = []
@@ -264,22 +294,13 @@ def _order_saving(runs: Mapping[str, Sequence[Run]], whole: tuple[int, int, int]
     counted = left
     spend = [rule for rule in order_rules if isinstance(rule, SpendDiscount) and not isinstance(rule, ShippingSaved)]
     if floored or any(terms.floor_of(rule) is not None for rule in spend):
-        return None, counted
+        return None, counted, given
     taken = max((min(rule.saving_at(counted), room) for rule in spend if not rule.stackable), default=0)
     for rule in spend:
         if rule.stackable:
             taken += min(rule.saving_at(counted), room - taken)
     shipping = sum(rule.saving_at(counted) for rule in order_rules if isinstance(rule, ShippingSaved))
-    saving = item_saving + gifted + taken + shipping
-    if given and decline and _steps_between(order_rules, counted, whole[0]):  # as price_order declines gifts
-        for subset in _subsets(given):
-            other, _ = _order_saving(runs, whole, item_saving, [rule for rule in order_rules if rule not in subset],
-                                     terms, products, decline=False)
-            if other is None:
-                return None, counted
-            if other > saving:
-                saving = other
-    return saving, counted
+    return item_saving + gifted + taken + shipping, counted, given
 
 
 def _give(rule: FreeGift, rows: dict[str, list[Run]], products: Mapping, left: int) -> Booking | None:
@@ -332,11 +353,15 @@ def _headroom(rule: Rule, rows: Mapping[str, Sequence[Run]], terms: Terms) -> in
     return room
 
 
-def _spread(rule: Rule, rows: dict[str, list[Run]], amount: int, terms: Terms) -> Booking | None:
+def _spread(rule: Rule, rows: dict[str, list[Run]], amount: int, terms: Terms,
+            own: set[int] | None = None) -> Booking | None:
     """Write ``amount``, held to the headroom (:func:`_headroom`), over the units no exclusive rule used, as every
     rule's saving is spread: groups of alike units in unit order, in proportion to their headroom, evenly within
     a group (the first units one minor unit more); ``None`` when there is no headroom. ``rows`` are
-    :func:`price_order`'s own: changed in place."""
+    :func:`price_order`'s own: changed in place. ``own`` holds the ids of the runs earlier spreads of the same
+    rows built (no one else holds them): such a run is changed in place, and the runs built here are added."""
+    if own is None:
+        own = set()
     rule_floor = terms.floor_of(rule)
     costs = terms.costs
     members: list[list[tuple[str, int, Run]]] = []  # the groups of alike units, in unit order
@@ -373,6 +398,8 @@ def _spread(rule: Rule, rows: dict[str, list[Run]], amount: int, terms: Terms) -
     booking = Booking(rule, 1, amount, None)
     written = booking.units
     split: dict[str, dict[int, list[Run]]] = {}  # runs cut in two pieces: their rows are rebuilt at the end
+    written_pid = None  # the product last written, and its [quantity, share] (a product's units are consecutive)
+    units_of = None
     for group, count, share in zip(members, counts, shares):
         if share == 0:
             continue
@@ -385,17 +412,26 @@ def _spread(rule: Rule, rows: dict[str, list[Run]], amount: int, terms: Terms) -
             raised = floor_bp if rule_floor is None else (
                 rule_floor if floor_bp is None else (floor_bp if floor_bp > rule_floor else rule_floor))
             if heavier and heavier < units:
-                split.setdefault(pid, {})[index] = [
-                    Run(pid, run.price, heavier, run.unit_left - base - 1, raised, run.locked, run.owner),
-                    Run(pid, run.price, units - heavier, run.unit_left - base, raised if base else floor_bp,
-                        run.locked, run.owner)]
-            elif heavier:
-                rows[pid][index] = Run(pid, run.price, units, run.unit_left - base - 1, raised, run.locked, run.owner)
-            elif base:
-                rows[pid][index] = Run(pid, run.price, units, run.unit_left - base, raised, run.locked, run.owner)
-            units_of = written.get(pid)
-            if units_of is None:
-                units_of = written[pid] = [0, 0]
+                pieces = [Run(pid, run.price, heavier, run.unit_left - base - 1, raised, run.locked, run.owner),
+                          Run(pid, run.price, units - heavier, run.unit_left - base, raised if base else floor_bp,
+                              run.locked, run.owner)]
+                split.setdefault(pid, {})[index] = pieces
+                own.add(id(pieces[0]))
+                own.add(id(pieces[1]))
+            elif heavier or base:
+                cut = base + 1 if heavier else base
+                if id(run) in own:
+                    run.unit_left -= cut
+                    run.floor_bp = raised
+                else:
+                    new = rows[pid][index] = Run(pid, run.price, units, run.unit_left - cut, raised, run.locked,
+                                                 run.owner)
+                    own.add(id(new))
+            if pid != written_pid:
+                units_of = written.get(pid)
+                if units_of is None:
+                    units_of = written[pid] = [0, 0]
+                written_pid = pid
             units_of[0] += units
             units_of[1] += heavier * (base + 1) + (units - heavier) * base
     for pid, pieces_at in split.items():
@@ -560,7 +596,8 @@ def _best_candidate(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule
     if most is None:
         best = price_order(base.runs, base.bookings, order_rules, terms, products)
         most = best.weight
-    unpriced = (base.runs, base.bookings) if best is None else None  # the best candidate, shares not written yet
+    # the best candidate, shares not written yet: its runs, bookings and tallies
+    unpriced = (base.runs, base.bookings, whole) if best is None else None
     needs = set()
     for rule in order_rules:
         if isinstance(rule, SpendDiscount):  # spend steps count the order after gifts, or before a gift declined
@@ -577,7 +614,8 @@ def _best_candidate(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule
         best, unpriced = _switched(base, tallies, whole, item_saving, needs, menus, item_rules, order_rules,
                                    terms, products, most, best, unpriced)
     if best is None or unpriced is not None:
-        best = price_order(*unpriced, order_rules, terms, products)
+        runs, bookings, tallied = unpriced
+        best = price_order(runs, bookings, order_rules, terms, products, whole=tallied)
     return best
 
 
@@ -586,7 +624,8 @@ def _switched(base: Priced, tallies: Mapping[str, tuple[int, int, int]], whole: 
               item_rules: Sequence[Rule], order_rules: Sequence[Rule], terms: Terms, products: Mapping, most: int,
               best: OrderPriced | None, unpriced: tuple | None) -> tuple[OrderPriced | None, tuple | None]:
     """The candidates that switch groups to their menus' options, against the first (total ``most``; ``best``
-    when priced, else its ``unpriced`` runs and bookings): the best candidate, priced or as runs and bookings.
+    when priced, else its ``unpriced`` runs, bookings and tallies): the best candidate, priced or as runs,
+    bookings and the :func:`_sum_tallies` of its runs.
 
     A candidate is read from the first's :func:`_tally` s with only its switched products' rows counted again;
     its item saving is the first's less what its switched groups give up."""
@@ -616,7 +655,7 @@ def _switched(base: Priced, tallies: Mapping[str, tuple[int, int, int]], whole: 
     bounds = {loss: item_saving - loss + gifts + spend_at(counted + loss) for loss in losses}
     ranked = sorted(losses, key=lambda loss: (-bounds[loss], loss))[:MAX_CANDIDATES]
     best_loss = 0  # what the best candidate so far gives up: the item rules' own allocation wins every tie
-    exact = None  # the best candidate so far when its total was read without writing shares: its runs
+    exact = None  # the best candidate so far when its total was read without writing shares: its runs, tallies
     changes: dict[tuple[int, int], tuple[int, int, int]] = {}  # a pick -> what it changes in the tallies
     for found in ranked:
         if bounds[found] < most:
@@ -636,13 +675,13 @@ def _switched(base: Priced, tallies: Mapping[str, tuple[int, int, int]], whole: 
         if saving is not None and (saving < most or (saving == most and found > best_loss)):
             continue  # priced without writing shares: it does not beat the best
         if saving is not None:  # exact already: its bookings and shares are written only if it stays the best
-            most, best_loss, exact = saving, found, runs
+            most, best_loss, exact = saving, found, (runs, (left, room, floored))
             continue
         candidate = price_order(runs, bookings_of(found), order_rules, terms, products)
         if candidate.weight > most or (candidate.weight == most and found < best_loss):
             best, most, best_loss, exact, unpriced = candidate, candidate.weight, found, None, None  # ties: less given up
     if exact is not None:
-        unpriced = (exact, bookings_of(best_loss))
+        unpriced = (exact[0], bookings_of(best_loss), exact[1])
     return best, unpriced
 
 
