@@ -228,8 +228,8 @@ def test_the_bound_on_a_rule_set_is_at_least_what_its_best_candidate_saves(drawn
     original = order_rules._best_candidate
     checked = []
 
-    def checking(rows, item_rules, order_live, terms, products, cache=None):
-        found = original(rows, item_rules, order_live, terms, products, cache)
+    def checking(rows, item_rules, order_live, terms, products, cache=None, found_groups=None):
+        found = original(rows, item_rules, order_live, terms, products, cache, found_groups)
         subtotal = sum(run.price * run.count for row in rows.values() for run in row)
         bound = order_rules._total_bound(rows, order_live, subtotal,
                                          order_rules._item_saving_bound(rows, item_rules, terms))

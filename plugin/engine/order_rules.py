@@ -152,7 +152,7 @@ def price_order(runs: Mapping[str, Sequence[Run]], item_bookings: Sequence[Booki
     rooms: dict[int | None, int] = {}  # the rows do not change until the chosen one is spread: headroom per floor
     for rule in spend:  # one non-stackable spend discount: the one that saves the most (ties: importance)
         if not rule.stackable:
-            amount = rule.saving_at(counted)
+            amount = _saving_at(rule, counted, terms)
             if amount > 0:
                 floor = terms.floor_of(rule)
                 if floor not in rooms:
@@ -169,7 +169,7 @@ def price_order(runs: Mapping[str, Sequence[Run]], item_bookings: Sequence[Booki
         if isinstance(rule, ShippingSaved):
             shipping += rule.saving_at(counted)
         elif rule.stackable:
-            amount = rule.saving_at(counted)
+            amount = _saving_at(rule, counted, terms)
             booking = _spread(rule, rows, amount, terms, own) if amount > 0 else None  # held to its headroom there
             if booking is not None:
                 bookings.append(booking)
@@ -271,7 +271,7 @@ def _order_saving(runs: Mapping[str, Sequence[Run]], whole: tuple[int, int, int]
 def _weigh(runs: Mapping[str, Sequence[Run]], whole: tuple[int, int, int], item_saving: int,
            order_rules: Sequence[Rule], terms: Terms, products: Mapping) -> tuple[int | None, int, list[Rule]]:
     """:func:`_order_saving` with the gifts given, none declined; and the gift rules it gives."""
-    rows = runs
+    rows: dict[str, list[Run]] = {}  # the gift products' rows, copied: the gifts are written there
     gifted = 0
     given: list[Rule] = []
     left, room, floored = whole
@@ -280,11 +280,9 @@ def _weigh(runs: Mapping[str, Sequence[Run]], whole: tuple[int, int, int], item_
         if isinstance(rule, FreeGift) and rule.gift_product_id in runs:
             gift = rule.gift_product_id
             if gift not in before:
-                if rows is runs:
-                    rows = dict(runs)
-                before[gift] = _tally(rows[gift], terms)
-                rows[gift] = list(rows[gift])
-            booking = _give(rule, rows, products, whole[0] - gifted)
+                before[gift] = _tally(runs[gift], terms)
+                rows[gift] = list(runs[gift])
+            booking = _give(rule, rows, products, whole[0] - gifted, runs.keys())
             if booking:
                 gifted += booking.amount
                 given.append(rule)
@@ -295,24 +293,50 @@ def _weigh(runs: Mapping[str, Sequence[Run]], whole: tuple[int, int, int], item_
     spend = [rule for rule in order_rules if isinstance(rule, SpendDiscount) and not isinstance(rule, ShippingSaved)]
     if floored or any(terms.floor_of(rule) is not None for rule in spend):
         return None, counted, given
-    taken = max((min(rule.saving_at(counted), room) for rule in spend if not rule.stackable), default=0)
+    taken = max((min(_saving_at(rule, counted, terms), room) for rule in spend if not rule.stackable), default=0)
     for rule in spend:
         if rule.stackable:
-            taken += min(rule.saving_at(counted), room - taken)
+            taken += min(_saving_at(rule, counted, terms), room - taken)
     shipping = sum(rule.saving_at(counted) for rule in order_rules if isinstance(rule, ShippingSaved))
     return item_saving + gifted + taken + shipping, counted, given
 
 
-def _give(rule: FreeGift, rows: dict[str, list[Run]], products: Mapping, left: int) -> Booking | None:
+def _saving_at(rule: SpendDiscount, counted: int, terms: Terms) -> int:
+    """``rule.saving_at(counted)``, read from running maxima over its steps with one bisection (its steps rise by
+    threshold, as validated): the reached step that saves the most takes the larger of the reached amounts off
+    (at most ``counted``) and the largest reached percentage of ``counted``. Built once a quote (``terms``)."""
+    if isinstance(rule, ShippingSaved):
+        return rule.saving_at(counted)
+    key = ("spend", id(rule))
+    found = terms._counted.get(key)
+    if found is None or found[0] is not rule:
+        thresholds, amounts, percents = [], [0], [0]
+        for step in rule.steps:
+            thresholds.append(step.threshold)
+            amounts.append(max(amounts[-1], step.amount_off or 0))
+            percents.append(max(percents[-1], step.percent_bp or 0))
+        found = terms._counted[key] = (rule, thresholds, amounts, percents)
+    reached = bisect_right(found[1], counted)
+    if not reached:
+        return 0
+    amount = found[2][reached]
+    if amount > counted:
+        amount = counted
+    percent = percent_of(counted, found[3][reached])
+    return amount if amount > percent else percent
+
+
+def _give(rule: FreeGift, rows: dict[str, list[Run]], products: Mapping, left: int, present=None) -> Booking | None:
     """One unit of the gift at no charge, if the gift is in the cart and in stock and its condition holds
-    (``left``: the price left on every unit of ``rows``)."""
+    (``left``: the price left on every unit of the cart; ``present``: the cart's products, when ``rows`` holds
+    only some of them)."""
     gift = rule.gift_product_id
     product = products.get(gift)
     row = rows.get(gift)
     if product is None or not product.in_stock or not row:
         return None
     without_gift = left - sum(run.unit_left * run.count for run in row)
-    if not rule.earned(without_gift, rows.keys()):
+    if not rule.earned(without_gift, rows.keys() if present is None else present):
         return None
     for index, run in enumerate(row):  # the first unit (most expensive first) with a price left
         if run.unit_left > 0:
@@ -364,13 +388,28 @@ def _spread(rule: Rule, rows: dict[str, list[Run]], amount: int, terms: Terms,
         own = set()
     rule_floor = terms.floor_of(rule)
     costs = terms.costs
-    members: list[list[tuple[str, int, Run]]] = []  # the groups of alike units, in unit order
+    members: list = []  # the groups of alike units, in unit order: (product, position, run) of each run
     rooms: list[int] = []
     counts: list[int] = []
-    last = None
     for pid in sorted(rows):
         cost = costs.get(pid)
-        for index, run in enumerate(rows[pid]):
+        row = rows[pid]
+        if len(row) == 1:  # one run (most rows): a group of its own, unless an exclusive rule used it
+            run = row[0]
+            if run.locked:
+                continue
+            room = run.unit_left
+            if cost is not None:
+                floor_bp = run.floor_bp if rule_floor is None else (
+                    rule_floor if run.floor_bp is None else max(run.floor_bp, rule_floor))
+                if floor_bp is not None:
+                    room = max(0, room - unit_floor(cost, floor_bp))
+            members.append(((pid, 0, run),))
+            rooms.append(room * run.count)
+            counts.append(run.count)
+            continue
+        last = None  # alike units are of one product: a group never spans two rows
+        for index, run in enumerate(row):
             if run.locked:
                 continue
             room = run.unit_left  # one unit's headroom, as _unit_room reads it
@@ -463,13 +502,15 @@ GIVE_UP_WORK = 1_000
 
 
 def best_with_order_rules(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], order_live: Sequence[Rule],
-                          terms: Terms, products: Mapping, cache: dict | None = None) -> OrderPriced:
+                          terms: Terms, products: Mapping, cache: dict | None = None,
+                          found_groups: list[tuple[set[str], list[Rule]]] | None = None) -> OrderPriced:
     """The item allocation and order rules that save the most together: the candidates of :func:`_best_candidate`,
     and the same without some of the stackable or exclusive item rules when that may save more
     (``docs/engine.md``, "Order rules"): a stackable rule's saving may take the order below a spend step or gift
     threshold it would reach without it, and an exclusive rule's units take no spend
-    discount. Each is tried only when it may help, and the best total stands (ties keep every rule)."""
-    priced = _best_candidate(rows, item_rules, order_live, terms, products, cache)
+    discount. Each is tried only when it may help, and the best total stands (ties keep every rule).
+    ``found_groups``: :func:`.allocation.groups` of ``rows`` and ``item_rules``, when the caller has them."""
+    priced = _best_candidate(rows, item_rules, order_live, terms, products, cache, found_groups)
     subtotal = sum(run.price * run.count for row in rows.values() for run in row)
     # Any threshold the order can reach, not only those ahead of the chosen candidate: it may have reached one by
     # giving up item rules that a stackable rule, given up instead, would let it keep.
@@ -573,7 +614,8 @@ def _item_saving_bound(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[R
 
 
 def _best_candidate(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], order_rules: Sequence[Rule],
-                          terms: Terms, products: Mapping, cache: dict | None = None) -> OrderPriced:
+                    terms: Terms, products: Mapping, cache: dict | None = None,
+                    found_groups: list[tuple[set[str], list[Rule]]] | None = None) -> OrderPriced:
     """The item allocation and order rules that save the most together (``docs/engine.md``, "Order rules").
 
     Candidates: the item rules' own best allocation, and for each spend or gift threshold between what that
@@ -581,7 +623,7 @@ def _best_candidate(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule
     group of item rules taking one allocation from its menu. The candidate with the largest discount total
     stands; ties go to the one with more item discount (the item rules' own first).
     """
-    grouped = groups(rows, item_rules, terms)  # the menus below read the same groups
+    grouped = groups(rows, item_rules, terms) if found_groups is None else found_groups  # the menus read them too
     base = best_allocation(rows, item_rules, terms, cache=cache, found_groups=grouped)
     if not order_rules:
         return price_order(base.runs, base.bookings, order_rules, terms, products)

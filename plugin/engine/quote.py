@@ -13,7 +13,7 @@ from datetime import datetime
 
 from . import order_rules, pricing
 from .offers import cart_offers, gap_fillers
-from .allocation import best_allocation
+from .allocation import best_allocation, groups
 from .money import is_whole
 from .units import Terms
 from .rules import (BuyXGetY, FixedBundle, FreeGift, Rule, RuleBook, VolumeDiscount, applications_left_now,
@@ -99,9 +99,10 @@ def quote_cart(
     if charged is False:
         charged = cache["shipping"] = pricing.charged_threshold(rulebook, currency, now)
     shipping = order_rules.weighed_shipping(charged, subtotal) if lines and (item_rules or gifts) else None
-    priced = None
+    priced = grouped = None
     if shipping is not None:
-        priced = best_allocation(rows, item_rules, terms, cache=cache)
+        grouped = groups(rows, item_rules, terms)  # the order rules' candidates read the same groups
+        priced = best_allocation(rows, item_rules, terms, cache=cache, found_groups=grouped)
         # Gifts take at most the dearest unit of their product each.
         gifted = sum(max((run.price for run in rows.get(rule.gift_product_id, ())), default=0)
                      for rule in order_live if isinstance(rule, FreeGift)) if gifts else 0
@@ -114,7 +115,7 @@ def quote_cart(
             saved = cache[("shipping saved", shipping.id)] = order_rules.ShippingSaved.of(shipping)
         weighed = order_live + [saved]
     if weighed:  # spend discounts, gifts and shipping: priced on what the item rules leave (see order_rules)
-        priced = order_rules.best_with_order_rules(rows, item_rules, weighed, terms, products, cache)
+        priced = order_rules.best_with_order_rules(rows, item_rules, weighed, terms, products, cache, grouped)
         spend_saving = priced.spend_saving
     else:
         priced = priced or best_allocation(rows, item_rules, terms, cache=cache)

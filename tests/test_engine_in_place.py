@@ -1,0 +1,265 @@
+"""Work a quote saves on long carts never changes a figure (issue 11's bounds, the 200-line cases of
+``bench/engine_worst_case.py``).
+
+What is checked here, each against the same engine with the shortcut switched off (the quote must be equal,
+every line, discount, rung and offer), or against what the doc and the rules themselves say:
+
+- gifts weighed declined (``docs/engine.md``, "Best price with order rules") are totalled without writing any
+  share first, and only the order rules that stand are priced;
+- a spend discount after the first changes the runs the first one built in place, and a bundle or volume
+  discount changes in place the runs its own allocation built (``_take`` gave them their owner); no run the
+  caller, a cache or another allocation holds is ever changed;
+- a spend discount's saving read from running maxima over its steps is its ``saving_at``;
+- a cart's units per product are worked out once, and only for a cart whose lines cannot change.
+"""
+from __future__ import annotations
+
+import contextlib
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from plugin import Cart, CartLine, Product, RuleBook, quote_cart
+from plugin.engine import order_rules, units
+from plugin.engine.order_rules import ShippingSaved, _saving_at, price_order
+from plugin.engine.rules import FreeGift, ShippingStep, ShippingThreshold, SpendDiscount, SpendStep
+from plugin.engine.units import Booking, Run, Terms
+from test_engine_reference import FAST, NOW
+from test_engine_spend_search import replaced, shops_with_steps_ahead, spend_discounts
+
+
+@contextlib.contextmanager
+def replaced_in(module, name, value):
+    original = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        yield
+    finally:
+        setattr(module, name, original)
+
+
+@st.composite
+def shops_with_steps_and_shipping(draw):
+    """A shop with spend steps and gifts ahead (``shops_with_steps_ahead``) and, half the time, a shipping
+    threshold whose steps lie between what the item discounts leave and the subtotal (so it is weighed)."""
+    shop, extra = draw(shops_with_steps_ahead())
+    if draw(st.booleans()):
+        plain = shop.quote()
+        counted, subtotal = plain.subtotal - plain.discount_total, plain.subtotal
+        free = draw(st.integers(max(1, counted), subtotal + 1))
+        steps = (ShippingStep(max(1, free // 2), 300),) if draw(st.booleans()) and free > 2 else ()
+        extra = extra + [ShippingThreshold(id="ship", label="ship", currency="JPY", threshold=free, fee=600,
+                                           steps=steps)]
+    return shop, extra
+
+
+def never_in_place(original):
+    """``_spread`` that never changes a run in place: each spread builds every run it changes."""
+    def spread(rule, rows, amount, terms, own=None):
+        return original(rule, rows, amount, terms)
+    return spread
+
+
+def booked_fresh(original):
+    """``units._book`` that never changes a run in place, whatever its caller says."""
+    def book(rule, taken, rows, applications, tier, terms, fresh=False):
+        return original(rule, taken, rows, applications, tier, terms)
+    return book
+
+
+@settings(max_examples=300, **FAST)
+@given(shops_with_steps_and_shipping(), st.booleans())
+def test_gifts_weighed_declined_before_any_share_is_written_change_no_quote(drawn, offers):
+    """Switched off (``_declined_choice`` answers "a floor may bind"), every declined subset is priced in full."""
+    shop, extra = drawn
+    expected = shop.quote(extra=extra, with_offers=offers, max_offers=3)
+    with replaced("_declined_choice", lambda *args: None):
+        assert shop.quote(extra=extra, with_offers=offers, max_offers=3) == expected
+
+
+@settings(max_examples=300, **FAST)
+@given(shops_with_steps_and_shipping(), st.booleans())
+def test_spreads_changing_their_own_runs_in_place_change_no_quote(drawn, offers):
+    shop, extra = drawn
+    expected = shop.quote(extra=extra, with_offers=offers, max_offers=3)
+    with replaced("_spread", never_in_place(order_rules._spread)):
+        assert shop.quote(extra=extra, with_offers=offers, max_offers=3) == expected
+
+
+@settings(max_examples=300, **FAST)
+@given(shops_with_steps_and_shipping(), st.booleans())
+def test_bookings_changing_the_runs_their_allocation_built_in_place_change_no_quote(drawn, offers):
+    shop, extra = drawn
+    expected = shop.quote(extra=extra, with_offers=offers, max_offers=3)
+    with replaced_in(units, "_book", booked_fresh(units._book)):
+        assert shop.quote(extra=extra, with_offers=offers, max_offers=3) == expected
+
+
+def snapshot(rows) -> dict:
+    """Each row's run objects and their fields: what a caller holds."""
+    return {pid: [(id(run), run.as_tuple()) for run in row] for pid, row in rows.items()}
+
+
+@settings(max_examples=300, **FAST)
+@given(shops_with_steps_and_shipping())
+def test_pricing_never_changes_a_run_it_was_given(drawn):
+    """Every allocation priced and every order priced leaves the runs it read as they were: the cart's rows, a
+    group's remembered allocation and a menu's options are shared by the candidates and the offers' carts."""
+    shop, extra = drawn
+    changed = []
+
+    def watching(module, name):
+        original = getattr(module, name)
+
+        def watched(rows, *args, **kwargs):
+            before = snapshot(rows)
+            found = original(rows, *args, **kwargs)
+            if snapshot(rows) != before:
+                changed.append(name)
+            return found
+        return watched
+
+    with replaced_in(units, "apply", watching(units, "apply")), \
+            replaced_in(order_rules, "apply", watching(order_rules, "apply")), \
+            replaced("price_order", watching(order_rules, "price_order")):
+        shop.quote(extra=extra, with_offers=True, max_offers=3)
+    assert changed == []
+
+
+@settings(max_examples=100, **FAST)
+@given(shops_with_steps_and_shipping())
+def test_a_quote_sharing_what_another_quote_of_the_same_rules_remembered_is_that_quote(drawn):
+    """The carts offers make share the groups and menus a quote remembers (``_groups``): runs changed in place
+    there would show in the next quote that reads them."""
+    shop, extra = drawn
+    cart = Cart(tuple(shop.lines))
+    book = RuleBook(tuple(shop.rules()) + tuple(extra))
+    options = dict(now=NOW, customer_used=shop.customer_used, with_offers=False)
+    if shop.floor_bp is not None:
+        options["margin_floor_bp"] = shop.floor_bp
+    alone = quote_cart(cart, book, shop.products, **options)
+    shared: dict = {}
+    assert quote_cart(cart, book, shop.products, _groups=shared, **options) == alone
+    assert quote_cart(cart, book, shop.products, _groups=shared, **options) == alone
+
+
+def test_three_spend_discounts_spread_in_turn_write_the_shares_each_would_alone():
+    """Two units of one product at two prices left, three spend discounts spread in turn: the second and third
+    change the runs the first built. Each takes its share of what is left, in proportion to it, the first units
+    one yen more (docs "How a rule's saving is spread"); the given runs are never touched."""
+    given_rows = {"a": [Run("a", 1_000, 3, 1_000)], "b": [Run("b", 500, 1, 500)]}
+    before = snapshot(given_rows)
+    rules = [SpendDiscount(id=f"s{n}", label="s", currency="JPY", stackable=True,
+                           steps=(SpendStep(1_000, amount_off=amount),)) for n, amount in enumerate((350, 100, 7), 1)]
+    priced = price_order(given_rows, [], rules, Terms({}, {}, {}), {})
+    assert snapshot(given_rows) == before
+    # s1: 350 over a (3,000) and b (500): 300 and 50, a's 100 a unit. s2: 100 over 2,700 and 450: 86 and 14,
+    # a's 28.67: 29, 29, 28. s3: 7 over 2,614 and 436: 6 and 1, a's 2 a unit.
+    assert [(booking.rule.id, booking.amount, booking.units) for booking in priced.bookings] == [
+        ("s1", 350, {"a": [3, 300], "b": [1, 50]}),
+        ("s2", 100, {"a": [3, 86], "b": [1, 14]}),
+        ("s3", 7, {"a": [3, 6], "b": [1, 1]})]
+    assert [(run.count, run.unit_left) for run in priced.runs["a"]] == [(2, 1_000 - 100 - 29 - 2),
+                                                                        (1, 1_000 - 100 - 28 - 2)]
+    assert [(run.count, run.unit_left) for run in priced.runs["b"]] == [(1, 500 - 50 - 14 - 1)]
+    assert priced.spend_saving == 457 and priced.counted == 3_500
+
+
+def test_a_volume_and_bundle_writing_the_runs_their_allocation_took_leave_the_cart_rows_alone():
+    from plugin import BundleItem, FixedBundle, PricingMode, VolumeDiscount, VolumeTier
+    rows = {"a": [Run("a", 1_000, 3, 1_000)], "b": [Run("b", 600, 2, 600)], "c": [Run("c", 400, 1, 400)]}
+    before = snapshot(rows)
+    terms = Terms({"a": None, "b": None, "c": None}, {"a": "x", "b": "x", "c": "x"}, {})
+    pair = FixedBundle(id="1", label="ab", items=(BundleItem("a"), BundleItem("b")), mode=PricingMode.PERCENT_OFF,
+                       value=1_000, exclusive=True)
+    volume = VolumeDiscount(id="2", label="v", categories=frozenset({"x"}), tiers=(VolumeTier(2, 500),))
+    priced = units.apply(rows, [pair, volume], [2, 1], [], terms)
+    assert snapshot(rows) == before
+    # The bundle: 2 sets of a + b (3,200), 320 off, a's 200 (100 each), b's 120 (60 each), units locked. The
+    # volume: the a and c left (1,400), 5%: 70, a 50, c 20.
+    assert [(b.rule.id, b.amount, b.units) for b in priced.bookings] == [
+        ("1", 320, {"a": [2, 200], "b": [2, 120]}), ("2", 70, {"a": [1, 50], "c": [1, 20]})]
+    assert [(run.count, run.unit_left, run.locked, run.owner) for run in priced.runs["a"]] == [
+        (2, 900, True, "1"), (1, 950, False, "2")]
+    assert [(run.count, run.unit_left, run.locked, run.owner) for run in priced.runs["b"]] == [(2, 540, True, "1")]
+
+
+# -- the pieces -------------------------------------------------------------------------------------------------
+
+@settings(max_examples=300, **FAST)
+@given(st.lists(spend_discounts(), min_size=1, max_size=4), st.lists(st.integers(0, 25_000), min_size=1, max_size=8))
+def test_a_spend_discounts_saving_read_from_running_maxima_is_its_saving_at(rules, amounts):
+    terms = Terms({}, {}, {})
+    at_steps = {step.threshold + offset for rule in rules for step in rule.steps for offset in (-1, 0, 1)}
+    for counted in sorted(set(amounts) | at_steps):
+        for rule in rules:
+            assert _saving_at(rule, counted, terms) == rule.saving_at(counted)
+
+
+def test_the_shipping_weighed_is_read_from_its_own_fee():
+    shipping = ShippingThreshold(id="ship", label="ship", currency="JPY", threshold=5_000, fee=600,
+                                 steps=(ShippingStep(3_000, 300),))
+    saved = ShippingSaved.of(shipping)
+    assert [_saving_at(saved, counted, Terms({}, {}, {})) for counted in (2_999, 3_000, 4_999, 5_000)] == [
+        0, 300, 300, 600]
+
+
+def test_a_rule_read_once_a_quote_is_read_for_itself_not_another_of_its_id():
+    terms = Terms({}, {}, {})
+    first = SpendDiscount(id="s", label="s", currency="JPY", steps=(SpendStep(1_000, amount_off=100),))
+    other = SpendDiscount(id="s", label="s", currency="JPY", steps=(SpendStep(1_000, percent_bp=5_000),))
+    assert _saving_at(first, 2_000, terms) == 100
+    assert _saving_at(other, 2_000, terms) == 1_000
+
+
+def test_a_carts_units_per_product_add_up_its_lines():
+    cart = Cart((CartLine("a", 2, 100), CartLine("b", 1, 50), CartLine("a", 3, 90)))
+    assert [cart.quantity_of(pid) for pid in ("a", "b", "z")] == [5, 1, 0]
+    assert [cart.quantity_of(pid) for pid in ("a", "b", "z")] == [5, 1, 0]  # read again: the same
+    bigger = cart.adding([(Product("a", "a", 100), 4), (Product("c", "c", 10), 1)])
+    assert [bigger.quantity_of(pid) for pid in ("a", "c")] == [9, 1] and cart.quantity_of("a") == 5
+    # What is remembered is no field: equality, hashing and the repr see the lines only.
+    fresh = Cart(cart.lines)
+    assert cart == fresh and hash(cart) == hash(fresh) and repr(cart) == repr(fresh)
+
+
+def test_a_cart_of_a_list_of_lines_is_counted_afresh():
+    lines = [CartLine("a", 2, 100)]
+    cart = Cart(lines)
+    assert cart.quantity_of("a") == 2
+    lines.append(CartLine("a", 1, 100))
+    assert cart.quantity_of("a") == 3
+
+
+def test_gifts_declined_by_the_order_rules_are_the_ones_pricing_each_in_full_declines():
+    """¥4,900 of goods and a ¥300 gift (the docs' case): given, ¥300 free but ¥4,600 counted, below the ¥5,000
+    step worth ¥500; declined, the step is reached. Both readings pick the gift declined."""
+    rows = {"a": [Run("a", 4_600, 1, 4_600)], "g": [Run("g", 300, 1, 300)]}
+    products = {"a": Product("a", "a", 4_600), "g": Product("g", "g", 300)}
+    gift = FreeGift(id="gift", label="g", currency="JPY", gift_product_id="g", threshold=1)
+    spend = SpendDiscount(id="s", label="s", currency="JPY", steps=(SpendStep(4_900, amount_off=500),))
+    terms = Terms({}, {}, {})
+    whole = order_rules._sum_tallies([order_rules._tally(row, terms) for row in rows.values()])
+    assert order_rules._declined_choice(rows, whole, [], [gift, spend], terms, products) == [spend]
+    weighed = price_order(rows, [], [gift, spend], terms, products, whole=whole)
+    with replaced("_declined_choice", lambda *args: None):
+        in_full = price_order(rows, [], [gift, spend], terms, products)
+    assert [(b.rule.id, b.amount) for b in weighed.bookings] == [(b.rule.id, b.amount) for b in in_full.bookings] == [
+        ("s", 500)]
+    # A floor that may bind: only pricing each in full tells.
+    floored = Terms({"a": 4_000}, {}, {}, default_floor_bp=0)
+    assert order_rules._declined_choice(rows, whole, [], [gift, spend], floored, products) is None
+
+
+def test_a_booking_records_the_item_rules_saving_the_declined_gifts_are_weighed_on():
+    rows = {"a": [Run("a", 4_600, 1, 4_400, owner="b")], "g": [Run("g", 300, 1, 300)]}
+    products = {"a": Product("a", "a", 4_600), "g": Product("g", "g", 300)}
+    gift = FreeGift(id="gift", label="g", currency="JPY", gift_product_id="g", threshold=1)
+    spend = SpendDiscount(id="s", label="s", currency="JPY", steps=(SpendStep(4_600, amount_off=250),))
+    from plugin import BundleItem, FixedBundle, PricingMode
+    item = Booking(FixedBundle(id="b", label="b", items=(BundleItem("a"),), mode=PricingMode.AMOUNT_OFF, value=200),
+                   1, 200, None, {"a": [1, 200]})
+    terms = Terms({}, {}, {})
+    whole = order_rules._sum_tallies([order_rules._tally(row, terms) for row in rows.values()])
+    # Given: 200 + 300 = 500 (4,400 counted, below the step); declined: 200 + 250 = 450. The gift stays.
+    assert order_rules._declined_choice(rows, whole, [item], [gift, spend], terms, products) == [gift, spend]
