@@ -1,0 +1,92 @@
+"""Plant plausible one-line bugs in the work saved on long carts (branch perf-long3: gifts weighed declined
+before any share is written, spreads and bookings changing their own runs in place, a spend discount's saving
+read from running maxima, a cart's units per product worked out once), one at a time, and see whether the engine
+tests catch each. Run on a clean tree (it edits files in place and puts them back, also when interrupted):
+
+    .venv/bin/python scripts/plant_long_cart_bugs.py
+
+Prints KILLED or SURVIVED per bug and the score.
+"""
+from __future__ import annotations
+
+import sys
+
+from planting import plant
+
+TESTS = ["tests/test_engine_in_place.py", "tests/test_engine_spend_search.py", "tests/test_engine_spend_gifts.py",
+         "tests/test_engine_pricing.py", "tests/test_engine_speedups.py", "tests/test_engine_offers.py"]
+
+#: (file, the text as it is, the text with the bug)
+BUGS = [
+    ('plugin/engine/values.py',
+     '                quantities[line.product_id] = quantities.get(line.product_id, 0) + line.quantity',
+     '                quantities[line.product_id] = line.quantity'),
+    ('plugin/engine/values.py',
+     '            if isinstance(self.lines, tuple):',
+     '            if True:'),
+    ('plugin/engine/order_rules.py',
+     '    reached = bisect_right(found[1], counted)',
+     '    reached = bisect_left(found[1], counted)'),
+    ('plugin/engine/order_rules.py',
+     '    return amount if amount > percent else percent',
+     '    return amount if amount < percent else percent'),
+    ('plugin/engine/order_rules.py',
+     '    if amount > counted:\n        amount = counted',
+     '    if amount > 2 * counted:\n        amount = counted'),
+    ('plugin/engine/order_rules.py',
+     '            if other > saving:\n                best_rules, saving = rules, other',
+     '            if other >= saving:\n                best_rules, saving = rules, other'),
+    ('plugin/engine/order_rules.py',
+     '    if given and _steps_between(order_rules, counted, whole[0]):\n        for subset in _subsets(given):\n'
+     '            rules = ',
+     '    if given and _steps_between(order_rules, counted, counted):\n        for subset in _subsets(given):\n'
+     '            rules = '),
+    ('plugin/engine/order_rules.py',
+     '            booking = _give(rule, rows, products, whole[0] - gifted, runs.keys())',
+     '            booking = _give(rule, rows, products, whole[0] - gifted)'),
+    ('plugin/engine/order_rules.py',
+     '        best = price_order(runs, bookings, order_rules, terms, products, whole=tallied)',
+     '        best = price_order(runs, bookings, order_rules, terms, products, whole=whole)'),
+    ('plugin/engine/order_rules.py',
+     '            most, best_loss, exact = saving, found, (runs, (left, room, floored))',
+     '            most, best_loss, exact = saving, found, (runs, whole)'),
+    ('plugin/engine/order_rules.py',
+     '                    run.unit_left -= cut',
+     '                    run.unit_left -= base'),
+    ('plugin/engine/order_rules.py',
+     '                    run.floor_bp = raised\n',
+     '                    pass\n'),
+    ('plugin/engine/order_rules.py',
+     '            rooms.append(room * run.count)\n            counts.append(run.count)\n            continue',
+     '            rooms.append(room)\n            counts.append(run.count)\n            continue'),
+    ('plugin/engine/order_rules.py',
+     '            if pid != written_pid:\n                units_of = written.get(pid)\n                if units_of is None:\n'
+     '                    units_of = written[pid] = [0, 0]\n                written_pid = pid\n            units_of[0] += units\n'
+     '            units_of[1] += heavier',
+     '            if units_of is None:\n                units_of = written.get(pid)\n                if units_of is None:\n'
+     '                    units_of = written[pid] = [0, 0]\n                written_pid = pid\n            units_of[0] += units\n'
+     '            units_of[1] += heavier'),
+    ('plugin/engine/units.py',
+     '            upto = (twice_total * running + room) // twice_sum',
+     '            upto = (twice_total * running) // twice_sum'),
+    ('plugin/engine/units.py',
+     '                    run.unit_left -= base + 1',
+     '                    run.unit_left -= base'),
+    ('plugin/engine/units.py',
+     '                    run.locked = kept\n                else:\n                    rows[pid][index] = Run(pid, run.price, units,',
+     '                    pass\n                else:\n                    rows[pid][index] = Run(pid, run.price, units,'),
+    ('plugin/engine/units.py',
+     '    return _apply_volume(rule, taken, rows, terms)\n',
+     '    return _apply_volume(rule, taken, rows, terms, fresh=True)\n'),
+    ('plugin/engine/units.py',
+     '            if pid != written_pid:',
+     '            if units_of is None:'),
+]
+
+
+def main() -> int:
+    return plant(BUGS, TESTS)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
