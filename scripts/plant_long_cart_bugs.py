@@ -3,7 +3,7 @@ before any share is written, spreads and bookings changing their own runs in pla
 read from running maxima, a cart's units per product worked out once), one at a time, and see whether the engine
 tests catch each. Run on a clean tree (it edits files in place and puts them back, also when interrupted):
 
-    .venv/bin/python scripts/plant_long_cart_bugs.py
+    .venv/bin/python scripts/plant_long_cart_bugs.py [--from N]   # N: skip the first N bugs
 
 Prints KILLED or SURVIVED per bug and the score.
 """
@@ -81,11 +81,24 @@ BUGS = [
     ('plugin/engine/units.py',
      '            if pid != written_pid:',
      '            if units_of is None:'),
+    ('plugin/engine/units.py',
+     '    base, extra = divmod(amount, units)  # extra < units',
+     '    base, extra = divmod(amount, units + 1)  # extra < units'),
+    ('plugin/engine/units.py',
+     '    if cost is not None and floor_bp is not None:\n        per_unit = max(0, per_unit - unit_floor(cost, floor_bp))',
+     '    if cost is not None and run.floor_bp is not None:\n        per_unit = max(0, per_unit - unit_floor(cost, floor_bp))'),
+    ('plugin/engine/units.py',
+     '                                       floor_bp if base > 0 else run.floor_bp, kept, run.owner)] + row[index + 1:]',
+     '                                       floor_bp if base > 0 else run.floor_bp, kept, run.owner)] + row[index:]'),
+    ('plugin/engine/units.py',
+     '        row[index] = Run(pid, run.price, units, unit_left - base, floor_bp if base > 0 else run.floor_bp, kept,',
+     '        row[index] = Run(pid, run.price, units, unit_left - base, floor_bp, kept,'),
 ]
 
 
 def main() -> int:
-    return plant(BUGS, TESTS)
+    first = int(sys.argv[sys.argv.index("--from") + 1]) if "--from" in sys.argv else 0  # resume: the later bugs
+    return plant(BUGS[first:], TESTS)
 
 
 if __name__ == "__main__":

@@ -263,3 +263,28 @@ def test_a_booking_records_the_item_rules_saving_the_declined_gifts_are_weighed_
     whole = order_rules._sum_tallies([order_rules._tally(row, terms) for row in rows.values()])
     # Given: 200 + 300 = 500 (4,400 counted, below the step); declined: 200 + 250 = 450. The gift stays.
     assert order_rules._declined_choice(rows, whole, [item], [gift, spend], terms, products) == [gift, spend]
+
+
+def test_a_one_item_bundle_booked_on_one_run_spreads_its_saving_evenly_the_first_units_one_yen_more():
+    from plugin import BundleItem, FixedBundle, PricingMode
+    rows = {"a": [Run("a", 1_000, 5, 1_000)]}
+    before = snapshot(rows)
+    three = FixedBundle(id="3a", label="3a", items=(BundleItem("a", 3),), mode=PricingMode.AMOUNT_OFF, value=100)
+    priced = units.apply(rows, [three], [1], [], Terms({"a": None}, {"a": None}, {}))
+    assert snapshot(rows) == before
+    assert [(b.rule.id, b.amount, b.units) for b in priced.bookings] == [("3a", 100, {"a": [3, 100]})]
+    assert [(run.count, run.unit_left, run.owner) for run in priced.runs["a"]] == [
+        (1, 966, "3a"), (2, 967, "3a"), (2, 1_000, None)]
+    # Cost 900 and a 5% floor: each unit may end at 945 at least, so 55 a unit, 165 for three, of 600 asked.
+    floored = FixedBundle(id="f", label="f", items=(BundleItem("a", 3),), mode=PricingMode.AMOUNT_OFF, value=600,
+                          margin_floor_bp=500)
+    priced = units.apply(rows, [floored], [1], [], Terms({"a": 900}, {"a": None}, {}))
+    assert [(b.amount, b.units) for b in priced.bookings] == [(165, {"a": [3, 165]})]
+    assert [(run.count, run.unit_left, run.floor_bp) for run in priced.runs["a"]] == [(3, 945, 500), (2, 1_000, None)]
+    # Exclusive with no headroom (cost at the price, a 0% floor): it saves nothing, no discount is booked, and the
+    # units it took are locked all the same.
+    locked = FixedBundle(id="x", label="x", items=(BundleItem("a", 2),), mode=PricingMode.AMOUNT_OFF, value=50,
+                         exclusive=True, margin_floor_bp=0)
+    priced = units.apply(rows, [locked], [1], [], Terms({"a": 1_000}, {"a": None}, {}))
+    assert priced.bookings == []
+    assert [(run.count, run.unit_left, run.locked) for run in priced.runs["a"]] == [(2, 1_000, True), (3, 1_000, False)]

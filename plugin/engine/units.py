@@ -169,7 +169,9 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
     ``fresh``: every run taken was built by the caller's own :func:`apply` (``_take`` or ``_take_all`` giving it an
     owner), so no other row, cache or priced allocation holds it: it is changed in place instead of rebuilt.
     """
-    refs = sorted(taken, key=_unit_order) if len(taken) > 1 else taken  # products by id, then row position
+    if len(taken) == 1:
+        return _book_one(rule, taken[0], rows, applications, tier, terms, fresh)
+    refs = sorted(taken, key=_unit_order)  # products by id, then row position
     rule_floor = terms.floor_of(rule)
     costs = terms.costs
     runs = [rows[pid][index] for index, pid, _ in refs]
@@ -276,6 +278,48 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
             for index, run in enumerate(rows[pid]):
                 rebuilt.extend(split.get((pid, index), (run,)))
             rows[pid] = rebuilt
+    return booking if amount > 0 else None
+
+
+def _book_one(rule: Rule, ref: tuple[int, str, int], rows: dict[str, list[Run]], applications: int,
+              tier: VolumeTier | None, terms: Terms, fresh: bool) -> Booking | None:
+    """:func:`_book` of one run taken (a one-item bundle's units, most often): one group of alike units, its whole
+    share spread evenly, the first units one minor unit more."""
+    index, pid, _ = ref
+    row = rows[pid]
+    run = row[index]
+    units = run.count
+    unit_left = run.unit_left
+    rule_floor = terms.floor_of(rule)
+    floor_bp = run.floor_bp if rule_floor is None else (
+        rule_floor if run.floor_bp is None else max(run.floor_bp, rule_floor))  # the strictest, also written
+    per_unit = unit_left  # one unit's headroom
+    cost = terms.costs.get(pid)
+    if cost is not None and floor_bp is not None:
+        per_unit = max(0, per_unit - unit_floor(cost, floor_bp))
+    amount = _raw_saving(rule, unit_left * units, applications, tier)
+    if amount > per_unit * units:
+        amount = per_unit * units
+    if amount <= 0:
+        if not rule.exclusive:
+            return None  # nothing to write: no unit's price, floor or lock changes
+        amount = 0
+    booking = Booking(rule, applications, amount, tier)
+    base, extra = divmod(amount, units)  # extra < units: the first ``extra`` units carry one more
+    kept = run.locked or rule.exclusive
+    if extra:
+        rows[pid] = row[:index] + [Run(pid, run.price, extra, unit_left - base - 1, floor_bp, kept, run.owner),
+                                   Run(pid, run.price, units - extra, unit_left - base,
+                                       floor_bp if base > 0 else run.floor_bp, kept, run.owner)] + row[index + 1:]
+    elif fresh:
+        if base > 0:
+            run.unit_left -= base
+            run.floor_bp = floor_bp
+        run.locked = kept
+    else:
+        row[index] = Run(pid, run.price, units, unit_left - base, floor_bp if base > 0 else run.floor_bp, kept,
+                         run.owner)
+    booking.units[pid] = [units, amount]
     return booking if amount > 0 else None
 
 
