@@ -288,3 +288,37 @@ def test_a_one_item_bundle_booked_on_one_run_spreads_its_saving_evenly_the_first
     priced = units.apply(rows, [locked], [1], [], Terms({"a": 1_000}, {"a": None}, {}))
     assert priced.bookings == []
     assert [(run.count, run.unit_left, run.locked) for run in priced.runs["a"]] == [(2, 1_000, True), (3, 1_000, False)]
+
+
+def test_a_spend_discount_changing_a_run_in_place_raises_its_floor_for_the_ones_after_it():
+    """a (cost 500) and b (no cost) at ¥1,000; three stackable spend discounts in turn: ¥200 with no floor (100 each),
+    ¥210 with a 50% floor (a may end at 750: 150 of room against b's 900, so 30 and 180), then ¥1,000 with no floor
+    of its own: a's units keep the 50% floor the second wrote (docs "Margin floor": the strictest of the rules that
+    discounted them), so it takes 120 of a and all of b's 720, 840 in all."""
+    rows = {"a": [Run("a", 1_000, 1, 1_000)], "b": [Run("b", 1_000, 1, 1_000)]}
+    terms = Terms({"a": 500, "b": None}, {}, {})
+    rules = [SpendDiscount(id=rule_id, label="s", currency="JPY", stackable=True, margin_floor_bp=floor,
+                           steps=(SpendStep(1_000, amount_off=amount),))
+             for rule_id, amount, floor in (("s1", 200, None), ("s2", 210, 5_000), ("s3", 1_000, None))]
+    priced = price_order(rows, [], rules, terms, {})
+    assert [(b.rule.id, b.amount, b.units) for b in priced.bookings] == [
+        ("s1", 200, {"a": [1, 100], "b": [1, 100]}), ("s2", 210, {"a": [1, 30], "b": [1, 180]}),
+        ("s3", 840, {"a": [1, 120], "b": [1, 720]})]
+    assert [(run.unit_left, run.floor_bp) for pid in "ab" for run in priced.runs[pid]] == [(750, 5_000), (0, 5_000)]
+    with replaced("_spread", never_in_place(order_rules._spread)):
+        assert [(b.rule.id, b.amount, b.units) for b in price_order(rows, [], rules, terms, {}).bookings] == [
+            (b.rule.id, b.amount, b.units) for b in priced.bookings]
+
+
+def test_a_booking_changing_alike_runs_in_place_writes_what_building_them_writes():
+    """Two alike runs of a taken by one rule (one group of two units): ¥101 is 50 a unit and one yen more on the
+    first. Changed in place (runs its own allocation built) or built anew, the same units and shares."""
+    from plugin import BundleItem, FixedBundle, PricingMode
+    pair = FixedBundle(id="2a", label="2a", items=(BundleItem("a", 2),), mode=PricingMode.AMOUNT_OFF, value=101)
+    terms = Terms({"a": None}, {"a": None}, {})
+    found = []
+    for fresh in (False, True):
+        rows = {"a": [Run("a", 1_000, 1, 1_000, owner="2a"), Run("a", 1_000, 1, 1_000, owner="2a")]}
+        booking = units._book(pair, [(0, "a", 1), (1, "a", 1)], rows, 1, None, terms, fresh)
+        found.append(([(run.count, run.unit_left, run.owner) for run in rows["a"]], booking.amount, booking.units))
+    assert found[0] == found[1] == ([(1, 949, "2a"), (1, 950, "2a")], 101, {"a": [2, 101]})
