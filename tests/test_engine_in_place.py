@@ -322,3 +322,18 @@ def test_a_booking_changing_alike_runs_in_place_writes_what_building_them_writes
         booking = units._book(pair, [(0, "a", 1), (1, "a", 1)], rows, 1, None, terms, fresh)
         found.append(([(run.count, run.unit_left, run.owner) for run in rows["a"]], booking.amount, booking.units))
     assert found[0] == found[1] == ([(1, 949, "2a"), (1, 950, "2a")], 101, {"a": [2, 101]})
+
+
+def test_a_saving_over_several_runs_is_allocated_in_proportion_rounded_half_up_on_the_running_sum():
+    """docs "How a rule's saving is spread": ``allocate`` over the runs' headroom. ¥101 over a and b at ¥1,000:
+    a's exact share is 50.5, rounded half up to 51; b gets the 50 left. Three runs, ¥100 over 1,000, 1,000 and
+    1,000: 33.3 then 66.7 on the running sum, so 33, 34, 33."""
+    from plugin import BundleItem, FixedBundle, PricingMode
+    from plugin.engine.money import allocate
+    terms = Terms({"a": None, "b": None, "c": None}, {}, {})
+    for items, value, shares in ((("a", "b"), 101, [51, 50]), (("a", "b", "c"), 100, [33, 34, 33])):
+        rows = {pid: [Run(pid, 1_000, 1, 1_000)] for pid in items}
+        rule = FixedBundle(id="x", label="x", items=tuple(BundleItem(pid) for pid in items),
+                           mode=PricingMode.AMOUNT_OFF, value=value)
+        priced = units.apply(rows, [rule], [1], [], terms)
+        assert [priced.bookings[0].units[pid][1] for pid in items] == shares == allocate(value, [1_000] * len(items))
