@@ -337,3 +337,17 @@ def test_a_saving_over_several_runs_is_allocated_in_proportion_rounded_half_up_o
                            mode=PricingMode.AMOUNT_OFF, value=value)
         priced = units.apply(rows, [rule], [1], [], terms)
         assert [priced.bookings[0].units[pid][1] for pid in items] == shares == allocate(value, [1_000] * len(items))
+
+
+def test_units_an_exclusive_rule_took_nothing_off_are_locked_and_keep_their_floor_either_way():
+    """docs "Margin floor": a unit's floor is the strictest of the rules that discounted it. An exclusive one-item
+    bundle with no headroom (cost at the price, a 5% floor) takes nothing off: its units are locked, their floor
+    unchanged, and no discount is booked, whether its runs are changed in place or built anew."""
+    from plugin import BundleItem, FixedBundle, PricingMode
+    rule = FixedBundle(id="x", label="x", items=(BundleItem("a", 2),), mode=PricingMode.AMOUNT_OFF, value=100,
+                       exclusive=True, margin_floor_bp=500)
+    terms = Terms({"a": 1_000}, {"a": None}, {})
+    for fresh in (False, True):
+        rows = {"a": [Run("a", 1_000, 2, 1_000, owner="x")]}
+        assert units._book(rule, [(0, "a", 2)], rows, 1, None, terms, fresh) is None
+        assert [(run.count, run.unit_left, run.floor_bp, run.locked) for run in rows["a"]] == [(2, 1_000, None, True)]
