@@ -160,7 +160,7 @@ def price_order(runs: Mapping[str, Sequence[Run]], item_bookings: Sequence[Booki
                 amount = min(amount, rooms[floor])
             if amount > 0 and (chosen is None or amount > chosen[1]):
                 chosen = (rule, amount)
-    own: set[int] = set()  # the runs the spreads built (ids): no one else holds them, later spreads change them in place
+    own: dict[int, Run] = {}  # the runs the spreads built (by id; held, so no id is reused): later spreads change them
     if chosen is not None:
         bookings.append(_spread(chosen[0], rows, chosen[1], terms, own))
         spend_saving += chosen[1]
@@ -378,14 +378,14 @@ def _headroom(rule: Rule, rows: Mapping[str, Sequence[Run]], terms: Terms) -> in
 
 
 def _spread(rule: Rule, rows: dict[str, list[Run]], amount: int, terms: Terms,
-            own: set[int] | None = None) -> Booking | None:
+            own: dict[int, Run] | None = None) -> Booking | None:
     """Write ``amount``, held to the headroom (:func:`_headroom`), over the units no exclusive rule used, as every
     rule's saving is spread: groups of alike units in unit order, in proportion to their headroom, evenly within
     a group (the first units one minor unit more); ``None`` when there is no headroom. ``rows`` are
-    :func:`price_order`'s own: changed in place. ``own`` holds the ids of the runs earlier spreads of the same
-    rows built (no one else holds them): such a run is changed in place, and the runs built here are added."""
+    :func:`price_order`'s own: changed in place. ``own`` holds the runs earlier spreads of the same rows built, by
+    id (no one else holds them): such a run is changed in place, and the runs built here are added."""
     if own is None:
-        own = set()
+        own = {}
     rule_floor = terms.floor_of(rule)
     costs = terms.costs
     members: list = []  # the groups of alike units, in unit order: (product, position, run) of each run
@@ -455,17 +455,17 @@ def _spread(rule: Rule, rows: dict[str, list[Run]], amount: int, terms: Terms,
                           Run(pid, run.price, units - heavier, run.unit_left - base, raised if base else floor_bp,
                               run.locked, run.owner)]
                 split.setdefault(pid, {})[index] = pieces
-                own.add(id(pieces[0]))
-                own.add(id(pieces[1]))
+                own[id(pieces[0])] = pieces[0]
+                own[id(pieces[1])] = pieces[1]
             elif heavier or base:
                 cut = base + 1 if heavier else base
-                if id(run) in own:
+                if own.get(id(run)) is run:
                     run.unit_left -= cut
                     run.floor_bp = raised
                 else:
                     new = rows[pid][index] = Run(pid, run.price, units, run.unit_left - cut, raised, run.locked,
                                                  run.owner)
-                    own.add(id(new))
+                    own[id(new)] = new
             if pid != written_pid:
                 units_of = written.get(pid)
                 if units_of is None:
