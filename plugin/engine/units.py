@@ -414,35 +414,43 @@ def group_walk(rule: BuyXGetY, runs: Sequence[tuple[int, str, int, int, bool, bo
     need_buy, need_get = rule.buy_quantity, rule.get_quantity
     pending = places = groups = 0
     segments = []
-    buys_total = gets_total = 0
+    add = segments.append
+    gets_total = 0
+    capped = limit is not None
     for _, pid, position, count, buy, get in runs:
         while count:
             if places and get:
                 units = count if count < places else places
                 places -= units
                 gets_total += units
-                role = "get"
-            elif buy and (limit is None or groups < limit):
-                units = min(count, need_buy - pending)
+                add((pid, position, "get", units))
+            elif buy and (not capped or groups < limit):
+                units = need_buy - pending
+                if count < units:
+                    units = count
                 pending += units
-                buys_total += units
                 if pending == need_buy:
                     pending, groups, places = 0, groups + 1, places + need_get
-                role = "buy"
+                add((pid, position, "buy", units))
             else:
                 break
-            segments.append((pid, position, role, units))
             count -= units
-        if limit is not None and groups >= limit and not places:
+        if capped and groups >= limit and not places:
             break
     formed = gets_total // need_get
-    keep = {"buy": formed * need_buy, "get": formed * need_get}
+    buys_kept, gets_kept = formed * need_buy, formed * need_get
+    if gets_total == gets_kept and groups == formed and not pending:  # every group complete: all segments kept
+        return formed, segments
     kept = []
-    for pid, position, role, units in segments:
-        units = min(units, keep[role])
+    for segment in segments:
+        if segment[2] == "buy":
+            units = segment[3] if segment[3] < buys_kept else buys_kept
+            buys_kept -= units
+        else:
+            units = segment[3] if segment[3] < gets_kept else gets_kept
+            gets_kept -= units
         if units:
-            keep[role] -= units
-            kept.append((pid, position, role, units))
+            kept.append(segment if units == segment[3] else segment[:3] + (units,))
     return formed, kept
 
 
@@ -466,15 +474,30 @@ def _apply_groups(rule: BuyXGetY, rows: dict[str, list[Run]], terms: Terms, limi
     owner = rule.id if free_only else None
     plan: dict[str, dict[int, list[list]]] = {}  # product -> position -> [role, units] in walk order
     for pid, position, role, units in segments:
-        parts = plan.setdefault(pid, {}).setdefault(position, [])
-        if parts and parts[-1][0] == role:
+        by_position = plan.get(pid)
+        if by_position is None:
+            plan[pid] = {position: [[role, units]]}
+            continue
+        parts = by_position.get(position)
+        if parts is None:
+            by_position[position] = [[role, units]]
+        elif parts[-1][0] == role:
             parts[-1][1] += units
         else:
             parts.append([role, units])
     buys, gets = [], []
     for pid, by_position in plan.items():
+        row = rows[pid]
+        if all(len(parts) == 1 and parts[0][1] == row[position].count for position, parts in by_position.items()):
+            # each run taken whole, in one role: the runs keep their places, no row is rebuilt
+            for position, parts in by_position.items():
+                (buys if parts[0][0] == "buy" else gets).append((position, pid, parts[0][1]))
+                if owner is not None:
+                    run = row[position]
+                    row[position] = Run(pid, run.price, run.count, run.unit_left, run.floor_bp, run.locked, owner)
+            continue
         rebuilt = []
-        for position, run in enumerate(rows[pid]):
+        for position, run in enumerate(row):
             parts = by_position.get(position)
             if not parts:
                 rebuilt.append(run)
