@@ -100,3 +100,62 @@ def test_products_often_bought_together_are_offered_even_without_a_discount():
 def test_a_discount_offer_ranks_before_a_plain_companion():
     q = quote(cart(("healthfood", 1)), HEALTH_SET, companions={"healthfood": ["socks"]})
     assert [offer.kind for offer in q.offers] == ["complete_bundle", "bought_together"]
+
+
+# -- the bounds that stop quoting candidates (docs/engine.md "Offers") ------------------------------------------
+
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from plugin.engine import offers as offers_module  # noqa: E402
+from plugin.engine.rules import SpendDiscount, SpendStep  # noqa: E402
+from tests.test_engine_reference import shops  # noqa: E402
+
+
+def _offers_of(quote):
+    return [(o.kind, o.rule_id, o.saving, o.new_total, o.add, o.tier) for o in quote.offers]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(shops(max_rules=5), st.sampled_from([1, 2]), st.data())
+def test_offers_the_bounds_stop_at_are_those_quoting_every_candidate_shows(shop, max_offers, data):
+    """Candidates are quoted in the order of an upper bound on what they save, and quoting stops once no bound
+    left can beat the offers found: with every bound sound, the offers shown are those that quoting every
+    candidate (no bound, no limit on candidates) shows. A spend discount may make an offer's cart cross a step."""
+    extra = ()
+    if data.draw(st.booleans(), label="spend discount"):
+        subtotal = sum(line.quantity * line.unit_price for line in shop.lines)
+        threshold = max(1, subtotal + data.draw(st.integers(-200, 2_000), label="threshold above the subtotal"))
+        extra = (SpendDiscount(id="s", label="s", currency="JPY",
+                               steps=(SpendStep(threshold, amount_off=data.draw(st.integers(1, threshold))),)),)
+    bounds = {}  # additions -> [item bound, order bound, bound of rules beyond the cart] of each candidate
+
+    def key_of(additions):
+        return tuple(sorted((product.id, quantity) for product, quantity in additions))
+
+    def item_bound(cart, additions, *args, **kwargs):
+        bounds.setdefault(key_of(additions), [0, 0, 0])[0] = saving_bound(cart, additions, *args, **kwargs)
+        return 10 ** 12  # every candidate ties: each is quoted, in order of importance
+
+    def order_bound(order_rules, cart, quote, additions):
+        bounds.setdefault(key_of(additions), [0, 0, 0])[1] = found = order_bound_of(order_rules, cart, quote, additions)
+        return found
+
+    def beyond_bound(additions, *args):
+        bounds.setdefault(key_of(additions), [0, 0, 0])[2] = found = beyond_bound_of(additions, *args)
+        return found
+
+    saving_bound, order_bound_of = offers_module._saving_bound, offers_module._order_bound
+    beyond_bound_of = offers_module._beyond_bound
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(offers_module, "OFFER_CANDIDATES", 1_000)
+        bounded = shop.quote(with_offers=True, max_offers=max_offers, extra=extra)
+        patch.setattr(offers_module, "_saving_bound", item_bound)
+        patch.setattr(offers_module, "_order_bound", order_bound)
+        patch.setattr(offers_module, "_beyond_bound", beyond_bound)
+        every = shop.quote(with_offers=True, max_offers=None, extra=extra)
+    for offer in every.offers:  # each bound is at least what its cart saves
+        if not offer.rule_id.startswith("pair:"):
+            assert offer.saving <= sum(bounds[tuple(sorted((line.product_id, line.quantity) for line in offer.add))])
+    assert _offers_of(bounded) == _offers_of(every)[:max_offers]

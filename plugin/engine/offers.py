@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from .values import Cart, CartLine, GapFiller, Offer, Product, Quote
 from .money import percent_of
-from .rules import BuyXGetY, FixedBundle, FreeGift, PricingMode, Rule, SpendDiscount, VolumeDiscount, VolumeTier
+from .rules import (BuyXGetY, FixedBundle, FreeGift, PricingMode, Rule, RuleBook, SpendDiscount, VolumeDiscount,
+                    VolumeTier)
 from .units import group_walk
 
 PriceWith = Callable[[list[tuple[Product, int]]], Quote]
@@ -28,15 +29,68 @@ GAP_CANDIDATES = 8
 OFFER_CANDIDATES = 4
 
 
+class _CartView:
+    """What the candidates of one cart's offers all read, worked out once for them: the cart's units by (product,
+    unit price), its products, its list price and units per product, the in-stock products cheapest first, and
+    per rule what it counts of the cart for the saving bound (:func:`_saving_bound`)."""
+
+    def __init__(self, cart: Cart, products: Mapping[str, Product]):
+        self.products = products
+        self.units = _units_by_price(cart)
+        self.in_cart = {line.product_id for line in cart.lines}
+        self.value, self.count = _per_product(cart)
+        self.cheapest_first: list[Product] | None = None
+        self.counted: dict[str, tuple[int, int]] = {}  # rule id -> (list price it counts, of which get units)
+        self.touching_cart: set[str] | None = None  # the ids of the rules the cart's products reach (_beyond_bound)
+
+    def cheapest(self, test: Callable[[str, str | None], bool]) -> Product | None:
+        """The cheapest in-stock product ``test`` accepts (ties by id), one not in the cart if there is one:
+        ``min(fresh or eligible, key=(price, id))``."""
+        if self.cheapest_first is None:
+            self.cheapest_first = sorted((p for p in self.products.values() if p.in_stock),
+                                         key=lambda p: (p.price, p.id))
+        first = None
+        for product in self.cheapest_first:
+            if test(product.id, product.category):
+                if product.id not in self.in_cart:
+                    return product
+                if first is None:
+                    first = product
+        return first
+
+    def counted_by(self, rule: Rule) -> tuple[int, int]:
+        """The list price of the cart's units ``rule`` counts (a volume: its products; a buy-X-get-Y: its buy and
+        get products), and of those a buy-X-get-Y may take as get units."""
+        found = self.counted.get(rule.id)
+        if found is None:
+            products = self.products
+            price = gets = 0
+            for pid, value in self.value.items():
+                product = products.get(pid)
+                if product is None:
+                    continue
+                if isinstance(rule, VolumeDiscount):
+                    if rule.counts(pid, product.category):
+                        price += value
+                elif rule.gets(pid, product.category):
+                    price += value
+                    gets += value
+                elif rule.buys(pid, product.category):
+                    price += value
+            found = self.counted[rule.id] = (price, gets)
+        return found
+
+
 def additions_for(
-    rule: Rule, cart: Cart, products: Mapping[str, Product]
+    rule: Rule, cart: Cart, products: Mapping[str, Product], view: _CartView | None = None
 ) -> tuple[list[tuple[Product, int]], VolumeTier | None] | None:
     """What adding ``rule``'s offer puts in the cart, or ``None`` when nothing available would.
 
     For a bundle: the items the cart lacks. For a volume discount: enough units
     of the cheapest in-stock product of the collection to reach the next tier,
     preferring one the cart does not hold yet. For a buy-X-get-Y: the fewest
-    units that form one more group (:func:`_one_more_group`).
+    units that form one more group (:func:`_one_more_group`). ``view``: the cart's :class:`_CartView`, when the
+    caller asks for several rules.
     """
     if isinstance(rule, FixedBundle):
         missing = []
@@ -62,13 +116,10 @@ def additions_for(
         target = rule.next_tier(counted)
         if target is None:
             return None
-        in_cart = {line.product_id for line in cart.lines}
-        eligible = [p for p in products.values() if p.in_stock and rule.counts(p.id, p.category)]
-        fresh = [p for p in eligible if p.id not in in_cart]
-        pick = min(fresh or eligible, key=lambda p: (p.price, p.id), default=None)
+        pick = (view or _CartView(cart, products)).cheapest(rule.counts)
         return ([(pick, target.min_quantity - counted)], target) if pick else None
     if isinstance(rule, BuyXGetY):
-        return _one_more_group(rule, cart, products)
+        return _one_more_group(rule, cart, products, view)
     return None
 
 
@@ -134,19 +185,17 @@ def _groups_adding(rule: BuyXGetY, runs: list, product: Product, count: int) -> 
     return group_walk(rule, more, rule.units_cap)[0]
 
 
-def _one_more_group(rule: BuyXGetY, cart: Cart, products: Mapping[str, Product]):
+def _one_more_group(rule: BuyXGetY, cart: Cart, products: Mapping[str, Product], view: _CartView | None = None):
     """The fewest units of one product that let the cart form one more group of ``rule``: the cheapest in-stock
     product of the get set or of the buy set (the get set first on a tie), preferring one not in the cart."""
-    runs = _member_runs(rule, _units_by_price(cart), products)
+    view = view or _CartView(cart, products)
+    runs = _member_runs(rule, view.units, products)
     now = group_walk(rule, runs, rule.units_cap)[0]
     if rule.units_cap is not None and now >= rule.units_cap:
         return None
-    in_cart = {line.product_id for line in cart.lines}
     picks = []
     for test in (rule.gets, rule.buys):
-        eligible = [p for p in products.values() if p.in_stock and test(p.id, p.category)]
-        fresh = [p for p in eligible if p.id not in in_cart]
-        pick = min(fresh or eligible, key=lambda p: (p.price, p.id), default=None)
+        pick = view.cheapest(test)
         if pick is not None and pick not in picks:
             picks.append(pick)
     best = None
@@ -164,6 +213,7 @@ def cart_offers(
     cart: Cart, quote: Quote, live: list[Rule], products: Mapping[str, Product], price_with: PriceWith,
     locale: str | None, companions: Mapping[str, Sequence[str]] | None = None, max_offers: int | None = None,
     max_added: int | None = None, order_rules: Sequence[Rule] = (), limits: Mapping[str, int | None] | None = None,
+    rulebook: RuleBook | None = None,
 ) -> list[Offer]:
     """Nudges toward live rules the cart touches but does not yet get, ranked by what they save;
     then products often bought with the cart's (mined from past orders), which may save nothing.
@@ -175,7 +225,9 @@ def cart_offers(
     not first offered ¥12,000 of shoes). ``order_rules`` are the live spend discounts and gifts: what a cart
     gains from them counts in an offer's saving, so it counts in the bound too. ``limits`` (rule id -> the
     applications its caps leave this shopper, ``None`` for no limit) drops, before it is quoted, a buy-X-get-Y
-    offer whose rule already gets every group its caps leave: no cart can get it one more.
+    offer whose rule already gets every group its caps leave: no cart can get it one more. ``rulebook`` holds the
+    rules that touch no product of the cart (not in ``live``), which an offer's cart may bring in: an added product
+    one of them may discount counts in its bound at its list price (:func:`_beyond_bound`).
     """
     if max_offers == 0:
         return []
@@ -189,7 +241,7 @@ def cart_offers(
             found = touching_product[product.id] = [other for other in live if _touches(other, {product.id}, products)]
         return found
 
-    base = _per_product(cart)
+    view = _CartView(cart, products)
     bounds: dict[tuple, int] = {}
     candidates = []
     for rule in live:
@@ -197,7 +249,7 @@ def cart_offers(
             continue
         if isinstance(rule, BuyXGetY) and at_cap(applied.get(rule.id, 0), limits.get(rule.id)):
             continue  # the cart gets every group the caps leave: the offer's cart cannot get one more
-        found = additions_for(rule, cart, products)
+        found = additions_for(rule, cart, products, view)
         if found is None:
             continue
         additions, _ = found
@@ -207,8 +259,9 @@ def cart_offers(
         bound = bounds.get(key)
         if bound is None:  # rules needing the same additions share their bound
             touched = {other.id: other for product, _ in additions for other in touching(product)}
-            bound = bounds[key] = (_saving_bound(cart, additions, list(touched.values()), products, base)
-                                   + _order_bound(order_rules, cart, quote, additions))
+            bound = bounds[key] = (_saving_bound(cart, additions, list(touched.values()), products, view)
+                                   + _order_bound(order_rules, cart, quote, additions)
+                                   + _beyond_bound(additions, rulebook, view))
         candidates.append((bound, rule, additions))
     order = {rule.id: index for index, rule in enumerate(live)}  # ``live`` is in order of importance
     candidates.sort(key=lambda candidate: (-candidate[0], order[candidate[1].id]))
@@ -271,44 +324,74 @@ def _touches(rule: Rule, product_ids: set[str], products: Mapping[str, Product])
 
 
 def _saving_bound(cart: Cart, additions: list[tuple[Product, int]], live: list[Rule],
-                  products: Mapping[str, Product], base: tuple[dict[str, int], dict[str, int]] | None = None) -> int:
+                  products: Mapping[str, Product], view: _CartView | None = None) -> int:
     """At most how much more adding ``additions`` can save: only a rule that counts an added product can
     gain, and none saves more than its rate of the price of every unit of the new cart it counts.
 
-    ``base`` is the cart's list price and units per product (:func:`_per_product`), worked out once for
-    every candidate of a quote.
+    ``view`` is the cart's :class:`_CartView` (its list price and units per product, and what each rule counts
+    of them), worked out once for every candidate of a quote: a rule's price is what it counts of the cart plus
+    what it counts of the additions.
     """
-    base_value, base_units = base or _per_product(cart)
-    value = dict.fromkeys(base_value.keys(), 0)
-    value.update(base_value)
-    units = dict(base_units)
+    view = view or _CartView(cart, products)
+    base_value, base_units = view.value, view.count
+    added_value: dict[str, int] = {}
+    added_units: dict[str, int] = {}
     for product, quantity in additions:
-        value[product.id] = value.get(product.id, 0) + product.price * quantity
-        units[product.id] = units.get(product.id, 0) + quantity
-    added = {product.id for product, _ in additions}
+        added_value[product.id] = added_value.get(product.id, 0) + product.price * quantity
+        added_units[product.id] = added_units.get(product.id, 0) + quantity
+    added = [(pid, products[pid].category if pid in products else None, price) for pid, price in added_value.items()]
     bound = 0
     for rule in live:
         if isinstance(rule, FixedBundle):
-            touched = [pid for pid in rule.product_ids if pid in value]
-            price = sum(value[pid] for pid in touched)
+            if rule.product_ids.isdisjoint(added_value):
+                continue
+            price = sum(base_value.get(pid, 0) + added_value.get(pid, 0) for pid in rule.product_ids)
             if rule.mode is PricingMode.PERCENT_OFF:
                 price = percent_of(price, rule.value)
             elif rule.mode is PricingMode.AMOUNT_OFF:
-                sets = min(units.get(item.product_id, 0) // item.quantity for item in rule.items)
+                sets = min((base_units.get(item.product_id, 0) + added_units.get(item.product_id, 0)) // item.quantity
+                           for item in rule.items)
                 price = min(price, rule.value * sets)
         elif isinstance(rule, VolumeDiscount):
-            touched = [pid for pid in value if pid in products and rule.counts(pid, products[pid].category)]
-            price = percent_of(sum(value[pid] for pid in touched), rule.tiers[-1].percent_bp)
+            extra = [price for pid, category, price in added if pid in products and rule.counts(pid, category)]
+            if not extra:
+                continue
+            price = percent_of(view.counted_by(rule)[0] + sum(extra), rule.tiers[-1].percent_bp)
         elif isinstance(rule, BuyXGetY):  # at most its rate of every get unit (an amount off: their price)
-            touched = [pid for pid in value if pid in products and (rule.buys(pid, products[pid].category)
-                                                                    or rule.gets(pid, products[pid].category))]
-            price = sum(value[pid] for pid in touched if rule.gets(pid, products[pid].category))
+            touches = False
+            price = view.counted_by(rule)[1]
+            for pid, category, value in added:
+                if pid in products:
+                    if rule.gets(pid, category):
+                        touches = True
+                        price += value
+                    elif rule.buys(pid, category):
+                        touches = True
+            if not touches:
+                continue
             if rule.mode is PricingMode.PERCENT_OFF:
                 price = percent_of(price, rule.value)
         else:
             continue
-        if not added.isdisjoint(touched):
-            bound += price
+        bound += price
+    return bound
+
+
+def _beyond_bound(additions: list[tuple[Product, int]], rulebook: RuleBook | None, view: _CartView) -> int:
+    """At most how much the item rules that touch none of the cart's products (so none of ``live``) save on the
+    cart with ``additions``: such a rule counts added units only, and no unit is discounted below nothing, so
+    together at most the list price of the added units one of them may discount."""
+    if rulebook is None:
+        return 0
+    if view.touching_cart is None:  # the rules the cart's products and categories reach: ``live`` among them
+        products = view.products
+        view.touching_cart = {rule.id for rule in rulebook.touching(
+            view.in_cart, {products[pid].category for pid in view.in_cart if pid in products})}
+    bound = 0
+    for product, quantity in additions:
+        if product.id not in view.in_cart and any(
+                rule.id not in view.touching_cart for rule in rulebook.touching((product.id,), (product.category,))):
+            bound += product.price * quantity
     return bound
 
 
