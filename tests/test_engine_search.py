@@ -366,3 +366,19 @@ def test_a_fixed_price_bundle_that_saves_on_fewer_sets_than_it_could_form_is_sea
     quote = quote_cart(cart, RuleBook((fixed, volume)), products, now=NOW, with_offers=False)
     assert quote.discount_total == 410  # ¥400 on the ¥1,000 unit, 10% of the ¥100 one
     assert {d.rule_id: d.amount for d in quote.discounts} == {"1": 400, "2": 10}
+
+
+def test_an_exclusive_fixed_price_bundle_that_saves_nothing_still_takes_and_hides_its_units():
+    # docs "Bounded work": only a bundle that is not exclusive leaves the search when it saves nothing. An exclusive
+    # "p for ¥1,000" saves nothing either, but the units it takes are hidden from later stackable rules: among
+    # allocations that save the same (ties to the largest choices) it takes the dearest p, so the stackable
+    # "¥100 off one p" goes on the ¥500 one.
+    products = {"p": Product("p", "p", 1_000)}
+    locking = FixedBundle(id="1", label="z", items=(BundleItem("p"),), mode=PricingMode.FIXED_PRICE, value=1_000,
+                          priority=5, exclusive=True, max_units=1)
+    off = FixedBundle(id="2", label="b", items=(BundleItem("p"),), mode=PricingMode.AMOUNT_OFF, value=100,
+                      max_units=1, stackable=True)
+    cart = Cart((CartLine("p", 1, 1_000), CartLine("p", 1, 500)))
+    quote = quote_cart(cart, RuleBook((locking, off)), products, now=NOW, with_offers=False)
+    assert [(d.rule_id, d.amount) for d in quote.discounts] == [("2", 100)]
+    assert [line.discount for line in quote.lines] == [0, 100]

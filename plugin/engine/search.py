@@ -720,11 +720,17 @@ class GroupSearch:
     def _ranked_runs(self, rule: VolumeDiscount, rate_bp: int) -> list[tuple]:
         """The runs of the products ``rule`` counts, those it saves most on per unit first (:func:`.units.unit_value`
         at ``rate_bp``; ties in unit order: by product, then row position), each as ``(-value, product, run index,
-        its first unit, units, price, headroom per unit under the rule's floor)``: sorted once per rule and rate."""
-        key = (rule.id, rate_bp)
+        its first unit, units, price, headroom per unit under the rule's floor)``: sorted once per rule and rate, or
+        once per rule where no floor binds its units (a unit's value is then its price left times the rate, so every
+        rate gives the same order; ``value`` is that of the first rate asked for)."""
+        floor_bp = self.terms.floor_of(rule)
+        costs = self.terms.costs
+        unfloored = rate_bp > 0 and all(
+            costs.get(pid) is None or (floor_bp is None and all(run.floor_bp is None for run in self.rows[pid]))
+            for pid in self.terms.counted(rule, self.rows))
+        key = (rule.id,) if unfloored else (rule.id, rate_bp)
         found = self.ranked.get(key)
         if found is None:
-            floor_bp = self.terms.floor_of(rule)
             found = []
             for pid in self.terms.counted(rule, self.rows):
                 cost = self.terms.costs.get(pid)

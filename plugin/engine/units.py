@@ -472,32 +472,46 @@ def _apply_groups(rule: BuyXGetY, rows: dict[str, list[Run]], terms: Terms, limi
     if not formed:
         return 0, None
     owner = rule.id if free_only else None
-    plan: dict[str, dict[int, list[list]]] = {}  # product -> position -> [role, units] in walk order
-    for pid, position, role, units in segments:
+    # A run's segments come one after another (the walk takes each run in one go): a run taken whole in one role
+    # is booked in place; a product with a run taken in part, or in two roles, has its row rebuilt below.
+    whole: list[tuple[str, int, str, int]] = []  # (product, position, role, units) of runs taken whole
+    plan: dict[str, dict[int, list[list]]] = {}  # product -> position -> [role, units] in walk order, every run
+    split: set[str] = set()  # the products whose rows are rebuilt
+    last = None
+    for segment in segments:
+        pid, position, role, units = segment
+        if last is not None and last[0] == pid and last[1] == position:  # the same run, another part
+            parts = plan[pid][position]
+            if parts[-1][0] == role:
+                parts[-1][1] += units
+            else:
+                parts.append([role, units])
+            split.add(pid)
+            continue
         by_position = plan.get(pid)
         if by_position is None:
-            plan[pid] = {position: [[role, units]]}
-            continue
-        parts = by_position.get(position)
-        if parts is None:
-            by_position[position] = [[role, units]]
-        elif parts[-1][0] == role:
-            parts[-1][1] += units
+            by_position = plan[pid] = {}
+        by_position[position] = [[role, units]]
+        if units == rows[pid][position].count:
+            whole.append(segment)
         else:
-            parts.append([role, units])
+            split.add(pid)
+        last = segment
     buys, gets = [], []
-    for pid, by_position in plan.items():
-        row = rows[pid]
-        if all(len(parts) == 1 and parts[0][1] == row[position].count for position, parts in by_position.items()):
-            # each run taken whole, in one role: the runs keep their places, no row is rebuilt
-            for position, parts in by_position.items():
-                (buys if parts[0][0] == "buy" else gets).append((position, pid, parts[0][1]))
-                if owner is not None:
-                    run = row[position]
-                    row[position] = Run(pid, run.price, run.count, run.unit_left, run.floor_bp, run.locked, owner)
+    for pid, position, role, units in whole:
+        if pid in split:
             continue
+        (buys if role == "buy" else gets).append((position, pid, units))
+        if owner is not None:  # the runs keep their places: no row is rebuilt
+            row = rows[pid]
+            run = row[position]
+            row[position] = Run(pid, run.price, units, run.unit_left, run.floor_bp, run.locked, owner)
+    for pid in plan:
+        if pid not in split:
+            continue
+        by_position = plan[pid]
         rebuilt = []
-        for position, run in enumerate(row):
+        for position, run in enumerate(rows[pid]):
             parts = by_position.get(position)
             if not parts:
                 rebuilt.append(run)
