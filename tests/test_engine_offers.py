@@ -159,3 +159,36 @@ def test_offers_the_bounds_stop_at_are_those_quoting_every_candidate_shows(shop,
         if not offer.rule_id.startswith("pair:"):
             assert offer.saving <= sum(bounds[tuple(sorted((line.product_id, line.quantity) for line in offer.add))])
     assert _offers_of(bounded) == _offers_of(every)[:max_offers]
+
+
+def _shown(cart_lines, rules, products):
+    from plugin import Cart, RuleBook, quote_cart
+    from factories import NOW
+    quote_ = quote_cart(Cart(tuple(cart_lines)), RuleBook(tuple(rules)), products, now=NOW, max_offers=1)
+    return [(offer.rule_id, offer.saving) for offer in quote_.offers]
+
+
+def test_a_get_unit_already_in_the_cart_counts_in_the_bound_of_one_more_group():
+    # "buy b, get a free" with a in the cart: adding b saves the ¥1,000 a. Its bound must count the cart's get units,
+    # or "a + c ¥200 off" (bound ¥200) is quoted first and, saving ¥200, stops the search for a better offer.
+    from plugin import BundleItem, BuyXGetY, CartLine, FixedBundle, PricingMode, Product
+    products = {"a": Product("a", "a", 1_000), "b": Product("b", "b", 2_000), "c": Product("c", "c", 100)}
+    free_a = BuyXGetY(id="1", label="x", buy_product_ids=frozenset({"b"}), get_product_ids=frozenset({"a"}))
+    pair = FixedBundle(id="2", label="p", items=(BundleItem("a"), BundleItem("c")), mode=PricingMode.AMOUNT_OFF,
+                       value=200)
+    assert _shown([CartLine("a", 1, 1_000)], [free_a, pair], products) == [("1", 1_000)]
+
+
+def test_every_added_unit_a_rule_beyond_the_cart_may_discount_counts_in_the_bound():
+    # Reaching "3 or more: 1% off" over a and c adds two c; a stackable "c for ¥0" touches nothing in the cart, yet
+    # makes both c free in the offer's cart (about ¥2,000 saved). Both c count in the bound (¥2,000, not ¥1,000), so
+    # "a + d ¥1,500 off" (bound ¥1,500) is not quoted first and shown in its place.
+    from plugin import BundleItem, CartLine, FixedBundle, PricingMode, Product, VolumeDiscount, VolumeTier
+    products = {"a": Product("a", "a", 100), "c": Product("c", "c", 1_000), "d": Product("d", "d", 2_000)}
+    tier = VolumeDiscount(id="1", label="v", product_ids=frozenset({"a", "c"}), tiers=(VolumeTier(3, 100),))
+    free_c = FixedBundle(id="2", label="z", items=(BundleItem("c"),), mode=PricingMode.FIXED_PRICE, value=0,
+                         stackable=True)
+    pair = FixedBundle(id="3", label="p", items=(BundleItem("a"), BundleItem("d")), mode=PricingMode.AMOUNT_OFF,
+                       value=1_500)
+    shown = _shown([CartLine("a", 1, 100)], [tier, free_c, pair], products)
+    assert [rule_id for rule_id, _ in shown] == ["1"] and shown[0][1] > 1_500
