@@ -61,8 +61,15 @@ BUGS = [
      'if gets_total == gets_kept and groups == formed and not pending:',
      'if gets_total == gets_kept and groups == formed:', WALK),
     ('plugin/engine/units.py',
-     'len(parts) == 1 and parts[0][1] == row[position].count',
-     'len(parts) == 1 and parts[0][1] <= row[position].count', WALK),
+     '        if units == rows[pid][position].count:\n            whole.append(segment)',
+     '        if units <= rows[pid][position].count:\n            whole.append(segment)', WALK),
+    ('plugin/engine/units.py',
+     '            split.add(pid)\n            continue',
+     '            continue', WALK),
+    # search.py: one sort of a volume's runs for every tier where no floor binds them
+    ('plugin/engine/search.py',
+     'key = (rule.id,) if unfloored else (rule.id, rate_bp)',
+     'key = (rule.id,)', SEARCH),
 ]
 
 
