@@ -192,3 +192,14 @@ def test_every_added_unit_a_rule_beyond_the_cart_may_discount_counts_in_the_boun
                        value=1_500)
     shown = _shown([CartLine("a", 1, 100)], [tier, free_c, pair], products)
     assert [rule_id for rule_id, _ in shown] == ["1"] and shown[0][1] > 1_500
+
+
+def test_the_get_units_an_offer_adds_count_in_the_bound_of_one_more_group():
+    # "buy b, get a free" with b in the cart: adding a saves its ¥1,000. Its bound must count the added get units, or
+    # "b + c ¥200 off" (bound ¥200) is quoted first and, saving ¥200, stops the search for a better offer.
+    from plugin import BundleItem, BuyXGetY, CartLine, FixedBundle, PricingMode, Product
+    products = {"a": Product("a", "a", 1_000), "b": Product("b", "b", 2_000), "c": Product("c", "c", 100)}
+    free_a = BuyXGetY(id="1", label="x", buy_product_ids=frozenset({"b"}), get_product_ids=frozenset({"a"}))
+    pair = FixedBundle(id="2", label="p", items=(BundleItem("b"), BundleItem("c")), mode=PricingMode.AMOUNT_OFF,
+                       value=200)
+    assert _shown([CartLine("b", 1, 2_000)], [free_a, pair], products) == [("1", 1_000)]

@@ -10,8 +10,10 @@ never as a cross-sell.
 from __future__ import annotations
 
 from bisect import bisect_left
+from itertools import islice
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import cached_property
 
 from .values import Cart, CartLine, GapFiller, Offer, Product, Quote
 from .money import percent_of
@@ -35,13 +37,17 @@ class _CartView:
     per rule what it counts of the cart for the saving bound (:func:`_saving_bound`)."""
 
     def __init__(self, cart: Cart, products: Mapping[str, Product]):
+        self.cart = cart
         self.products = products
-        self.units = _units_by_price(cart)
         self.in_cart = {line.product_id for line in cart.lines}
         self.value, self.count = _per_product(cart)
         self.cheapest_first: list[Product] | None = None
         self.counted: dict[str, tuple[int, int]] = {}  # rule id -> (list price it counts, of which get units)
-        self.touching_cart: set[str] | None = None  # the ids of the rules the cart's products reach (_beyond_bound)
+
+    @cached_property
+    def units(self) -> dict[tuple[str, int], int]:
+        """The cart's units counted by (product, unit price) (:func:`_units_by_price`)."""
+        return _units_by_price(self.cart)
 
     def cheapest(self, test: Callable[[str, str | None], bool]) -> Product | None:
         """The cheapest in-stock product ``test`` accepts (ties by id), one not in the cart if there is one:
@@ -171,26 +177,44 @@ def _member_runs(rule: BuyXGetY, units: Mapping[tuple[str, int], int], products:
     return runs
 
 
-def _groups_adding(rule: BuyXGetY, runs: list, product: Product, count: int) -> int:
-    """:func:`groups_in` of the units of ``runs`` (:func:`_member_runs`) and ``count`` units of ``product`` (one
-    the rule may take), without walking the cart's products again."""
-    buy, get = rule.buys(product.id, product.category), rule.gets(product.id, product.category)
-    more = list(runs)
-    at = bisect_left(more, (-product.price, product.id))
-    if at < len(more) and more[at][1] == product.id and more[at][0] == -product.price:
-        entry = more[at]
-        more[at] = entry[:3] + (entry[3] + count,) + entry[4:]
-    else:
-        more.insert(at, (-product.price, product.id, -product.price, count, buy, get))
-    return group_walk(rule, more, rule.units_cap)[0]
+def _walk_counts(rule: BuyXGetY, runs: Iterable, state: tuple[int, int, int, int]) -> tuple[tuple, bool]:
+    """The walk of :func:`.units.group_walk` over ``runs`` (:func:`_member_runs`), from ``state`` (buy units pending,
+    get places open, groups opened, get units placed), counting only: the state after them, and whether the walk
+    stopped there (its cap reached, no place open). Complete groups: get units placed // get units per group."""
+    need_buy, need_get, limit = rule.buy_quantity, rule.get_quantity, rule.units_cap
+    pending, places, groups, gets = state
+    for entry in runs:
+        count, buy, get = entry[3], entry[4], entry[5]
+        while count:
+            if places and get:
+                units = count if count < places else places
+                places -= units
+                gets += units
+            elif buy and (limit is None or groups < limit):
+                units = need_buy - pending
+                if count < units:
+                    units = count
+                pending += units
+                if pending == need_buy:
+                    pending, groups, places = 0, groups + 1, places + need_get
+            else:
+                break
+            count -= units
+        if limit is not None and groups >= limit and not places:
+            return (pending, places, groups, gets), True
+    return (pending, places, groups, gets), False
 
 
 def _one_more_group(rule: BuyXGetY, cart: Cart, products: Mapping[str, Product], view: _CartView | None = None):
     """The fewest units of one product that let the cart form one more group of ``rule``: the cheapest in-stock
-    product of the get set or of the buy set (the get set first on a tie), preferring one not in the cart."""
+    product of the get set or of the buy set (the get set first on a tie), preferring one not in the cart.
+
+    The groups with ``n`` more units of a product are counted by walking the cart's runs dearer than it once, then
+    from there the product's units and the cheaper runs for each ``n``."""
     view = view or _CartView(cart, products)
     runs = _member_runs(rule, view.units, products)
-    now = group_walk(rule, runs, rule.units_cap)[0]
+    start = (0, 0, 0, 0)
+    now = _walk_counts(rule, runs, start)[0][3] // rule.get_quantity
     if rule.units_cap is not None and now >= rule.units_cap:
         return None
     picks = []
@@ -200,10 +224,20 @@ def _one_more_group(rule: BuyXGetY, cart: Cart, products: Mapping[str, Product],
             picks.append(pick)
     best = None
     for order, pick in enumerate(picks):
+        buy, get = rule.buys(pick.id, pick.category), rule.gets(pick.id, pick.category)
+        at = bisect_left(runs, (-pick.price, pick.id))  # where its units stand in walk order
+        same = at < len(runs) and runs[at][1] == pick.id and runs[at][0] == -pick.price  # units there already
+        before, stopped = _walk_counts(rule, islice(runs, at), start)
+        held = runs[at][3] if same else 0
         for count in range(1, rule.buy_quantity + rule.get_quantity + 1):
             if best is not None and count >= best[0]:
                 break
-            if _groups_adding(rule, runs, pick, count) > now:
+            state = before
+            if not stopped:
+                state, ended = _walk_counts(rule, ((None, None, None, held + count, buy, get),), state)
+                if not ended:
+                    state = _walk_counts(rule, islice(runs, at + 1 if same else at, None), state)[0]
+            if state[3] // rule.get_quantity > now:
                 best = (count, order, pick)
                 break
     return ([(best[2], best[0])], None) if best else None
@@ -227,7 +261,7 @@ def cart_offers(
     applications its caps leave this shopper, ``None`` for no limit) drops, before it is quoted, a buy-X-get-Y
     offer whose rule already gets every group its caps leave: no cart can get it one more. ``rulebook`` holds the
     rules that touch no product of the cart (not in ``live``), which an offer's cart may bring in: an added product
-    one of them may discount counts in its bound at its list price (:func:`_beyond_bound`).
+    one of them may discount counts in its bound at its list price (:func:`_beyond_cart`).
     """
     if max_offers == 0:
         return []
@@ -238,12 +272,15 @@ def cart_offers(
     def touching(product: Product) -> list[Rule]:
         found = touching_product.get(product.id)
         if found is None:
-            found = touching_product[product.id] = [other for other in live if _touches(other, {product.id}, products)]
+            pid = product.id  # :func:`_touches` of this one product, a bundle's read from its items directly
+            found = touching_product[pid] = [
+                other for other in live
+                if (pid in other.product_ids if isinstance(other, FixedBundle) else _touches(other, {pid}, products))]
         return found
 
     view = _CartView(cart, products)
     bounds: dict[tuple, int] = {}
-    candidates = []
+    wanted = []
     for rule in live:
         if isinstance(rule, FixedBundle) and rule.id in applied:  # a shortcut: additions_for would find nothing missing
             continue
@@ -253,15 +290,18 @@ def cart_offers(
         if found is None:
             continue
         additions, _ = found
-        if not _within(additions, max_added):
-            continue
+        if _within(additions, max_added):
+            wanted.append((rule, additions))
+    beyond = _beyond_cart(wanted, rulebook, live, view)
+    candidates = []
+    for rule, additions in wanted:
         key = tuple(sorted((product.id, quantity) for product, quantity in additions))
         bound = bounds.get(key)
         if bound is None:  # rules needing the same additions share their bound
             touched = {other.id: other for product, _ in additions for other in touching(product)}
             bound = bounds[key] = (_saving_bound(cart, additions, list(touched.values()), products, view)
                                    + _order_bound(order_rules, cart, quote, additions)
-                                   + _beyond_bound(additions, rulebook, view))
+                                   + _beyond_bound(additions, beyond))
         candidates.append((bound, rule, additions))
     order = {rule.id: index for index, rule in enumerate(live)}  # ``live`` is in order of importance
     candidates.sort(key=lambda candidate: (-candidate[0], order[candidate[1].id]))
@@ -377,22 +417,35 @@ def _saving_bound(cart: Cart, additions: list[tuple[Product, int]], live: list[R
     return bound
 
 
-def _beyond_bound(additions: list[tuple[Product, int]], rulebook: RuleBook | None, view: _CartView) -> int:
-    """At most how much the item rules that touch none of the cart's products (so none of ``live``) save on the
-    cart with ``additions``: such a rule counts added units only, and no unit is discounted below nothing, so
-    together at most the list price of the added units one of them may discount."""
-    if rulebook is None:
-        return 0
-    if view.touching_cart is None:  # the rules the cart's products and categories reach: ``live`` among them
-        products = view.products
-        view.touching_cart = {rule.id for rule in rulebook.touching(
-            view.in_cart, {products[pid].category for pid in view.in_cart if pid in products})}
-    bound = 0
-    for product, quantity in additions:
-        if product.id not in view.in_cart and any(
-                rule.id not in view.touching_cart for rule in rulebook.touching((product.id,), (product.category,))):
-            bound += product.price * quantity
-    return bound
+def _beyond_cart(wanted: list[tuple[Rule, list[tuple[Product, int]]]], rulebook: RuleBook | None,
+                 live: list[Rule], view: _CartView) -> set[str]:
+    """The products not in the cart that the candidates add and that an item rule of ``rulebook`` not in ``live``
+    may discount: one look-up in its indexes, and the rules it finds (seldom any). Such a rule touches none of the
+    cart's products (``live`` holds every live rule that does), or is not live (it saves nothing: counting it only
+    loosens the bound)."""
+    added = {product.id: product for _, additions in wanted for product, _ in additions
+             if product.id not in view.in_cart}
+    if rulebook is None or not added:
+        return set()
+    known = {rule.id for rule in live}
+    others = [rule for rule in rulebook.touching(added, {product.category for product in added.values()})
+              if rule.id not in known]
+    if not others:
+        return set()
+    found = set()
+    for rule in others:
+        if isinstance(rule, FixedBundle):
+            found |= rule.product_ids.intersection(added)
+        else:
+            found |= {pid for pid, product in added.items() if _touches(rule, {pid}, {pid: product})}
+    return found
+
+
+def _beyond_bound(additions: list[tuple[Product, int]], beyond: set[str]) -> int:
+    """At most how much the item rules that touch none of the cart's products save on the cart with
+    ``additions``: such a rule counts added units only, and no unit is discounted below nothing, so together at
+    most the list price of the added units one of them may discount (``beyond``, :func:`_beyond_cart`)."""
+    return sum(product.price * quantity for product, quantity in additions if product.id in beyond)
 
 
 def _order_bound(order_rules: Sequence[Rule], cart: Cart, quote: Quote, additions: list[tuple[Product, int]]) -> int:
