@@ -203,3 +203,41 @@ def test_the_get_units_an_offer_adds_count_in_the_bound_of_one_more_group():
     pair = FixedBundle(id="2", label="p", items=(BundleItem("b"), BundleItem("c")), mode=PricingMode.AMOUNT_OFF,
                        value=200)
     assert _shown([CartLine("b", 1, 2_000)], [free_a, pair], products) == [("1", 1_000)]
+
+
+def test_one_more_group_counts_the_units_of_the_same_product_and_price_once():
+    # "buy 3 get 1" over a, the cart holds two a at its price: one more group takes two more a (four in all).
+    from plugin import BuyXGetY, Cart, CartLine, Product
+    from plugin.engine.offers import additions_for
+    products = {"a": Product("a", "a", 500), "b": Product("b", "b", 900)}
+    rule = BuyXGetY(id="1", label="x", buy_product_ids=frozenset({"a"}), buy_quantity=3)
+    for lines in ([CartLine("a", 2, 500)], [CartLine("b", 1, 900), CartLine("a", 1, 500), CartLine("a", 1, 500)]):
+        additions, _ = additions_for(rule, Cart(tuple(lines)), products)
+        assert [(product.id, count) for product, count in additions] == [("a", 2)]
+
+
+def test_quoting_stops_once_no_bound_left_can_beat_the_offers_found():
+    # docs "Offers": "a + b ¥1,000 off" is quoted first (bound ¥1,000) and saves ¥1,000; "a + c ¥100 off" (bound ¥100)
+    # cannot beat it, so its cart is never quoted: one offer cart in all. (Counting the candidates' own rules as
+    # rules beyond the cart would raise that bound to ¥1,100 and quote it too.)
+    from plugin import BundleItem, Cart, CartLine, FixedBundle, PricingMode, Product, RuleBook
+    from plugin.engine import quote as quote_module
+    from factories import NOW
+    products = {"a": Product("a", "a", 100), "b": Product("b", "b", 2_000), "c": Product("c", "c", 1_000)}
+    rules = (FixedBundle(id="1", label="b", items=(BundleItem("a"), BundleItem("b")), mode=PricingMode.AMOUNT_OFF,
+                         value=1_000),
+             FixedBundle(id="2", label="c", items=(BundleItem("a"), BundleItem("c")), mode=PricingMode.AMOUNT_OFF,
+                         value=100))
+    quoted = []
+    original = quote_module.quote_cart
+
+    def counting(cart, *args, **kwargs):
+        if not kwargs.get("with_offers", True):
+            quoted.append(tuple(line.product_id for line in cart.lines))
+        return original(cart, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(quote_module, "quote_cart", counting)
+        shown = original(Cart((CartLine("a", 1, 100),)), RuleBook(rules), products, now=NOW, max_offers=1)
+    assert [(offer.rule_id, offer.saving) for offer in shown.offers] == [("1", 1_000)]
+    assert quoted == [("a", "b")]
