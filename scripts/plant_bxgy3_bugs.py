@@ -74,8 +74,8 @@ BUGS = [
      '        if units == rows[pid][position].count:\n            whole.append(segment)',
      '        if units <= rows[pid][position].count:\n            whole.append(segment)', WALK),
     ('plugin/engine/units.py',
-     '            split.add(pid)\n            continue',
-     '            continue', WALK),
+     '        if owner is not None:  # the runs keep their places',
+     '        if owner is None:  # the runs keep their places', WALK),
     # search.py: one sort of a volume's runs for every tier where no floor binds them
     ('plugin/engine/search.py',
      'key = (rule.id,) if unfloored else (rule.id, rate_bp)',

@@ -480,13 +480,12 @@ def _apply_groups(rule: BuyXGetY, rows: dict[str, list[Run]], terms: Terms, limi
     last = None
     for segment in segments:
         pid, position, role, units = segment
-        if last is not None and last[0] == pid and last[1] == position:  # the same run, another part
-            parts = plan[pid][position]
+        if last is not None and last[0] == pid and last[1] == position:  # the same run, another part (its first
+            parts = plan[pid][position]                                      # part took less than the run: split)
             if parts[-1][0] == role:
                 parts[-1][1] += units
             else:
                 parts.append([role, units])
-            split.add(pid)
             continue
         by_position = plan.get(pid)
         if by_position is None:
