@@ -382,3 +382,19 @@ def test_an_exclusive_fixed_price_bundle_that_saves_nothing_still_takes_and_hide
     quote = quote_cart(cart, RuleBook((locking, off)), products, now=NOW, with_offers=False)
     assert [(d.rule_id, d.amount) for d in quote.discounts] == [("2", 100)]
     assert [line.discount for line in quote.lines] == [0, 100]
+
+
+@pytest.mark.parametrize("off, expected", [(30, {"1": 40, "2": 30}), (15, {"1": 60})])
+def test_a_limited_volume_ranks_its_units_at_each_tier_where_a_floor_binds(off, expected):
+    # "1 unit: 4% from 2, 10% from 3", floor 0: a (¥1,000, cost ¥950: ¥50 of headroom), b (¥600), c (¥100).
+    # "c ¥off off" and the volume on a and b (4%: a saves the most, ¥40): off + ¥40. Without the bundle, 10% on one
+    # of three: b saves the most (¥60; a only its ¥50 of headroom). The units rank differently at each tier, so each
+    # tier is ranked on its own: ¥70 with the bundle at ¥30, ¥60 without it at ¥15 (either tier's ranking read for
+    # the other gets one of the two wrong).
+    products = {"a": Product("a", "a", 1_000, cost=950), "b": Product("b", "b", 600), "c": Product("c", "c", 100)}
+    volume = VolumeDiscount(id="1", label="v", product_ids=frozenset({"a", "b", "c"}), max_units=1, margin_floor_bp=0,
+                            tiers=(VolumeTier(2, 400), VolumeTier(3, 1_000)))
+    bundle = FixedBundle(id="2", label="c", items=(BundleItem("c"),), mode=PricingMode.AMOUNT_OFF, value=off)
+    cart = Cart((CartLine("a", 1, 1_000), CartLine("b", 1, 600), CartLine("c", 1, 100)))
+    quote = quote_cart(cart, RuleBook((volume, bundle)), products, now=NOW, with_offers=False)
+    assert {d.rule_id: d.amount for d in quote.discounts} == expected
