@@ -10,10 +10,10 @@ never as a cross-sell.
 from __future__ import annotations
 
 from bisect import bisect_left
-from itertools import islice
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
+from itertools import islice
 
 from .values import Cart, CartLine, GapFiller, Offer, Product, Quote
 from .money import percent_of
