@@ -250,3 +250,18 @@ def test_a_rule_with_one_application_left_and_no_group_yet_is_still_offered():
     assert quote.discounts == ()
     assert [(offer.kind, offer.saving, [line.product_id for line in offer.add]) for offer in quote.offers] == [
         ("buy_get", 500, ["f"])]
+
+
+def test_a_unit_past_the_last_complete_group_is_not_used_by_an_exclusive_stackable_rule():
+    # "2点買うと1点無料" over tops at ¥1,000, ¥900, ¥800, ¥700, stackable and exclusive: one group (¥1,000 and ¥900
+    # bought, ¥800 free). The ¥700 unit starts a group it cannot finish, so the rule does not use it (docs "Buy X
+    # get Y": only complete groups count) and does not hide it: a later stackable "10% off tops" takes ¥70 off it.
+    products = {f"t{i}": Product(f"t{i}", "t", price, category="tops")
+                for i, price in enumerate((1_000, 900, 800, 700))}
+    rules = (BuyXGetY(id="1", label="2+1", buy_categories=frozenset({"tops"}), buy_quantity=2, stackable=True,
+                      exclusive=True, priority=5),
+             VolumeDiscount(id="2", label="v", categories=frozenset({"tops"}), tiers=(VolumeTier(1, 1_000),),
+                            stackable=True))
+    cart = Cart(tuple(CartLine(pid, 1, product.price) for pid, product in products.items()))
+    quote = quote_cart(cart, RuleBook(rules), products, now=NOW, with_offers=False)
+    assert {d.rule_id: d.amount for d in quote.discounts} == {"1": 800, "2": 70}

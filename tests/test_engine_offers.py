@@ -100,3 +100,144 @@ def test_products_often_bought_together_are_offered_even_without_a_discount():
 def test_a_discount_offer_ranks_before_a_plain_companion():
     q = quote(cart(("healthfood", 1)), HEALTH_SET, companions={"healthfood": ["socks"]})
     assert [offer.kind for offer in q.offers] == ["complete_bundle", "bought_together"]
+
+
+# -- the bounds that stop quoting candidates (docs/engine.md "Offers") ------------------------------------------
+
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from plugin.engine import offers as offers_module  # noqa: E402
+from plugin.engine.rules import SpendDiscount, SpendStep  # noqa: E402
+from tests.test_engine_reference import shops  # noqa: E402
+
+
+def _offers_of(quote):
+    return [(o.kind, o.rule_id, o.saving, o.new_total, o.add, o.tier) for o in quote.offers]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(shops(max_rules=5), st.sampled_from([1, 2]), st.data())
+def test_offers_the_bounds_stop_at_are_those_quoting_every_candidate_shows(shop, max_offers, data):
+    """Candidates are quoted in the order of an upper bound on what they save, and quoting stops once no bound
+    left can beat the offers found: with every bound sound, the offers shown are those that quoting every
+    candidate (no bound, no limit on candidates) shows. A spend discount may make an offer's cart cross a step."""
+    extra = ()
+    if data.draw(st.booleans(), label="spend discount"):
+        subtotal = sum(line.quantity * line.unit_price for line in shop.lines)
+        threshold = max(1, subtotal + data.draw(st.integers(-200, 2_000), label="threshold above the subtotal"))
+        extra = (SpendDiscount(id="s", label="s", currency="JPY",
+                               steps=(SpendStep(threshold, amount_off=data.draw(st.integers(1, threshold))),)),)
+    bounds = {}  # additions -> [item bound, order bound, bound of rules beyond the cart] of each candidate
+
+    def key_of(additions):
+        return tuple(sorted((product.id, quantity) for product, quantity in additions))
+
+    def item_bound(cart, additions, *args, **kwargs):
+        bounds.setdefault(key_of(additions), [0, 0, 0])[0] = saving_bound(cart, additions, *args, **kwargs)
+        return 10 ** 12  # every candidate ties: each is quoted, in order of importance
+
+    def order_bound(order_rules, cart, quote, additions):
+        bounds.setdefault(key_of(additions), [0, 0, 0])[1] = found = order_bound_of(order_rules, cart, quote, additions)
+        return found
+
+    def beyond_bound(additions, *args):
+        bounds.setdefault(key_of(additions), [0, 0, 0])[2] = found = beyond_bound_of(additions, *args)
+        return found
+
+    saving_bound, order_bound_of = offers_module._saving_bound, offers_module._order_bound
+    beyond_bound_of = offers_module._beyond_bound
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(offers_module, "OFFER_CANDIDATES", 1_000)
+        bounded = shop.quote(with_offers=True, max_offers=max_offers, extra=extra)
+        patch.setattr(offers_module, "_saving_bound", item_bound)
+        patch.setattr(offers_module, "_order_bound", order_bound)
+        patch.setattr(offers_module, "_beyond_bound", beyond_bound)
+        every = shop.quote(with_offers=True, max_offers=None, extra=extra)
+    for offer in every.offers:  # each bound is at least what its cart saves
+        if not offer.rule_id.startswith("pair:"):
+            assert offer.saving <= sum(bounds[tuple(sorted((line.product_id, line.quantity) for line in offer.add))])
+    assert _offers_of(bounded) == _offers_of(every)[:max_offers]
+
+
+def _shown(cart_lines, rules, products):
+    from plugin import Cart, RuleBook, quote_cart
+    from factories import NOW
+    quote_ = quote_cart(Cart(tuple(cart_lines)), RuleBook(tuple(rules)), products, now=NOW, max_offers=1)
+    return [(offer.rule_id, offer.saving) for offer in quote_.offers]
+
+
+def test_a_get_unit_already_in_the_cart_counts_in_the_bound_of_one_more_group():
+    # "buy b, get a free" with a in the cart: adding b saves the ¥1,000 a. Its bound must count the cart's get units,
+    # or "a + c ¥200 off" (bound ¥200) is quoted first and, saving ¥200, stops the search for a better offer.
+    from plugin import BundleItem, BuyXGetY, CartLine, FixedBundle, PricingMode, Product
+    products = {"a": Product("a", "a", 1_000), "b": Product("b", "b", 2_000), "c": Product("c", "c", 100)}
+    free_a = BuyXGetY(id="1", label="x", buy_product_ids=frozenset({"b"}), get_product_ids=frozenset({"a"}))
+    pair = FixedBundle(id="2", label="p", items=(BundleItem("a"), BundleItem("c")), mode=PricingMode.AMOUNT_OFF,
+                       value=200)
+    assert _shown([CartLine("a", 1, 1_000)], [free_a, pair], products) == [("1", 1_000)]
+
+
+def test_every_added_unit_a_rule_beyond_the_cart_may_discount_counts_in_the_bound():
+    # Reaching "3 or more: 1% off" over a and c adds two c; a stackable "c for ¥0" touches nothing in the cart, yet
+    # makes both c free in the offer's cart (about ¥2,000 saved). Both c count in the bound (¥2,000, not ¥1,000), so
+    # "a + d ¥1,500 off" (bound ¥1,500) is not quoted first and shown in its place.
+    from plugin import BundleItem, CartLine, FixedBundle, PricingMode, Product, VolumeDiscount, VolumeTier
+    products = {"a": Product("a", "a", 100), "c": Product("c", "c", 1_000), "d": Product("d", "d", 2_000)}
+    tier = VolumeDiscount(id="1", label="v", product_ids=frozenset({"a", "c"}), tiers=(VolumeTier(3, 100),))
+    free_c = FixedBundle(id="2", label="z", items=(BundleItem("c"),), mode=PricingMode.FIXED_PRICE, value=0,
+                         stackable=True)
+    pair = FixedBundle(id="3", label="p", items=(BundleItem("a"), BundleItem("d")), mode=PricingMode.AMOUNT_OFF,
+                       value=1_500)
+    shown = _shown([CartLine("a", 1, 100)], [tier, free_c, pair], products)
+    assert [rule_id for rule_id, _ in shown] == ["1"] and shown[0][1] > 1_500
+
+
+def test_the_get_units_an_offer_adds_count_in_the_bound_of_one_more_group():
+    # "buy b, get a free" with b in the cart: adding a saves its ¥1,000. Its bound must count the added get units, or
+    # "b + c ¥200 off" (bound ¥200) is quoted first and, saving ¥200, stops the search for a better offer.
+    from plugin import BundleItem, BuyXGetY, CartLine, FixedBundle, PricingMode, Product
+    products = {"a": Product("a", "a", 1_000), "b": Product("b", "b", 2_000), "c": Product("c", "c", 100)}
+    free_a = BuyXGetY(id="1", label="x", buy_product_ids=frozenset({"b"}), get_product_ids=frozenset({"a"}))
+    pair = FixedBundle(id="2", label="p", items=(BundleItem("b"), BundleItem("c")), mode=PricingMode.AMOUNT_OFF,
+                       value=200)
+    assert _shown([CartLine("b", 1, 2_000)], [free_a, pair], products) == [("1", 1_000)]
+
+
+def test_one_more_group_counts_the_units_of_the_same_product_and_price_once():
+    # "buy 3 get 1" over a, the cart holds two a at its price: one more group takes two more a (four in all).
+    from plugin import BuyXGetY, Cart, CartLine, Product
+    from plugin.engine.offers import additions_for
+    products = {"a": Product("a", "a", 500), "b": Product("b", "b", 900)}
+    rule = BuyXGetY(id="1", label="x", buy_product_ids=frozenset({"a"}), buy_quantity=3)
+    for lines in ([CartLine("a", 2, 500)], [CartLine("b", 1, 900), CartLine("a", 1, 500), CartLine("a", 1, 500)]):
+        additions, _ = additions_for(rule, Cart(tuple(lines)), products)
+        assert [(product.id, count) for product, count in additions] == [("a", 2)]
+
+
+def test_quoting_stops_once_no_bound_left_can_beat_the_offers_found():
+    # docs "Offers": "a + b ¥1,000 off" is quoted first (bound ¥1,000) and saves ¥1,000; "a + c ¥100 off" (bound ¥100)
+    # cannot beat it, so its cart is never quoted: one offer cart in all. (Counting the candidates' own rules as
+    # rules beyond the cart would raise that bound to ¥1,100 and quote it too.)
+    from plugin import BundleItem, Cart, CartLine, FixedBundle, PricingMode, Product, RuleBook
+    from plugin.engine import quote as quote_module
+    from factories import NOW
+    products = {"a": Product("a", "a", 100), "b": Product("b", "b", 2_000), "c": Product("c", "c", 1_000)}
+    rules = (FixedBundle(id="1", label="b", items=(BundleItem("a"), BundleItem("b")), mode=PricingMode.AMOUNT_OFF,
+                         value=1_000),
+             FixedBundle(id="2", label="c", items=(BundleItem("a"), BundleItem("c")), mode=PricingMode.AMOUNT_OFF,
+                         value=100))
+    quoted = []
+    original = quote_module.quote_cart
+
+    def counting(cart, *args, **kwargs):
+        if not kwargs.get("with_offers", True):
+            quoted.append(tuple(line.product_id for line in cart.lines))
+        return original(cart, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(quote_module, "quote_cart", counting)
+        shown = original(Cart((CartLine("a", 1, 100),)), RuleBook(rules), products, now=NOW, max_offers=1)
+    assert [(offer.rule_id, offer.saving) for offer in shown.offers] == [("1", 1_000)]
+    assert quoted == [("a", "b")]

@@ -80,7 +80,14 @@ def exhaustive(rows, rules, terms):
     ranges = []
     for rule in rules:
         if isinstance(rule, FixedBundle):
-            ranges.append(range(terms.max_sets(rule, free) + 1))
+            most = terms.max_sets(rule, free)
+            prices = {pid: sorted((run.price for run in rows[pid] for _ in range(run.count)), reverse=True)
+                      for pid in rows}
+            if rule.mode is PricingMode.FIXED_PRICE and not rule.exclusive and all(  # saves nothing: takes nothing
+                    sum(sum(prices[item.product_id][:item.quantity * sets]) for item in rule.items) <= rule.value * sets
+                    for sets in range(1, most + 1)):
+                most = 0
+            ranges.append(range(most + 1))
         elif isinstance(rule, BuyXGetY):  # up to every unit in groups; those it cannot form are skipped below
             most = sum(free.values()) // (rule.buy_quantity + rule.get_quantity)
             cap = terms.cap(rule)  # max_applications, and max_units in whole groups
@@ -329,3 +336,65 @@ def test_a_state_the_shadow_prices_cannot_cut_leaves_no_partial_bound_behind(dua
     priced, saving, best = engine_and_exhaustive(Cart(lines), rules, products, None)
     assert priced.saving == saving == 300
     assert bookings(priced) == bookings(best)
+
+
+def test_a_fixed_price_bundle_that_saves_nothing_takes_no_units():
+    # docs "Bounded work": "p for ¥1,000" costs at least its price on every count of sets, so it never enters the
+    # search: "¥100 off one p" takes the dearest p (before, the tie went to the larger choices: the idle bundle
+    # took the ¥1,000 unit and the ¥100 went on the ¥500 line).
+    products = {"p": Product("p", "p", 1_000)}
+    idle = FixedBundle(id="1", label="z", items=(BundleItem("p"),), mode=PricingMode.FIXED_PRICE, value=1_000,
+                       priority=5)
+    off = FixedBundle(id="2", label="b", items=(BundleItem("p"),), mode=PricingMode.AMOUNT_OFF, value=100,
+                      max_units=1)
+    cart = Cart((CartLine("p", 1, 500), CartLine("p", 1, 1_000)))
+    quote = quote_cart(cart, RuleBook((idle, off)), products, now=NOW, with_offers=False)
+    assert [(d.rule_id, d.amount) for d in quote.discounts] == [("2", 100)]
+    assert [line.discount for line in quote.lines] == [0, 100]
+
+
+@pytest.mark.parametrize("exclusive", [False, True])
+def test_a_fixed_price_bundle_that_saves_on_fewer_sets_than_it_could_form_is_searched(exclusive):
+    # "p for ¥600" on p at ¥1,000 and ¥100: two sets cost ¥1,100 for ¥1,200 (nothing saved), one set saves ¥400.
+    # With a volume discount competing for the same units, the search must still see the one set. An exclusive
+    # bundle is always searched (its units are locked even when it saves nothing).
+    products = {"p": Product("p", "p", 1_000)}
+    fixed = FixedBundle(id="1", label="z", items=(BundleItem("p"),), mode=PricingMode.FIXED_PRICE, value=600,
+                        priority=5, exclusive=exclusive)
+    volume = VolumeDiscount(id="2", label="v", product_ids=frozenset({"p"}), tiers=(VolumeTier(1, 1_000),))
+    cart = Cart((CartLine("p", 1, 1_000), CartLine("p", 1, 100)))
+    quote = quote_cart(cart, RuleBook((fixed, volume)), products, now=NOW, with_offers=False)
+    assert quote.discount_total == 410  # ¥400 on the ¥1,000 unit, 10% of the ¥100 one
+    assert {d.rule_id: d.amount for d in quote.discounts} == {"1": 400, "2": 10}
+
+
+def test_an_exclusive_fixed_price_bundle_that_saves_nothing_still_takes_and_hides_its_units():
+    # docs "Bounded work": only a bundle that is not exclusive leaves the search when it saves nothing. An exclusive
+    # "p for ¥1,000" saves nothing either, but the units it takes are hidden from later stackable rules: among
+    # allocations that save the same (ties to the largest choices) it takes the dearest p, so the stackable
+    # "¥100 off one p" goes on the ¥500 one.
+    products = {"p": Product("p", "p", 1_000)}
+    locking = FixedBundle(id="1", label="z", items=(BundleItem("p"),), mode=PricingMode.FIXED_PRICE, value=1_000,
+                          priority=5, exclusive=True, max_units=1)
+    off = FixedBundle(id="2", label="b", items=(BundleItem("p"),), mode=PricingMode.AMOUNT_OFF, value=100,
+                      max_units=1, stackable=True)
+    cart = Cart((CartLine("p", 1, 1_000), CartLine("p", 1, 500)))
+    quote = quote_cart(cart, RuleBook((locking, off)), products, now=NOW, with_offers=False)
+    assert [(d.rule_id, d.amount) for d in quote.discounts] == [("2", 100)]
+    assert [line.discount for line in quote.lines] == [0, 100]
+
+
+@pytest.mark.parametrize("off, expected", [(30, {"1": 40, "2": 30}), (15, {"1": 60})])
+def test_a_limited_volume_ranks_its_units_at_each_tier_where_a_floor_binds(off, expected):
+    # "1 unit: 4% from 2, 10% from 3", floor 0: a (¥1,000, cost ¥950: ¥50 of headroom), b (¥600), c (¥100).
+    # "c ¥off off" and the volume on a and b (4%: a saves the most, ¥40): off + ¥40. Without the bundle, 10% on one
+    # of three: b saves the most (¥60; a only its ¥50 of headroom). The units rank differently at each tier, so each
+    # tier is ranked on its own: ¥70 with the bundle at ¥30, ¥60 without it at ¥15 (either tier's ranking read for
+    # the other gets one of the two wrong).
+    products = {"a": Product("a", "a", 1_000, cost=950), "b": Product("b", "b", 600), "c": Product("c", "c", 100)}
+    volume = VolumeDiscount(id="1", label="v", product_ids=frozenset({"a", "b", "c"}), max_units=1, margin_floor_bp=0,
+                            tiers=(VolumeTier(2, 400), VolumeTier(3, 1_000)))
+    bundle = FixedBundle(id="2", label="c", items=(BundleItem("c"),), mode=PricingMode.AMOUNT_OFF, value=off)
+    cart = Cart((CartLine("a", 1, 1_000), CartLine("b", 1, 600), CartLine("c", 1, 100)))
+    quote = quote_cart(cart, RuleBook((volume, bundle)), products, now=NOW, with_offers=False)
+    assert {d.rule_id: d.amount for d in quote.discounts} == expected

@@ -12,10 +12,13 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import cached_property
+from itertools import islice
 
 from .values import Cart, CartLine, GapFiller, Offer, Product, Quote
 from .money import percent_of
-from .rules import BuyXGetY, FixedBundle, FreeGift, PricingMode, Rule, SpendDiscount, VolumeDiscount, VolumeTier
+from .rules import (BuyXGetY, FixedBundle, FreeGift, PricingMode, Rule, RuleBook, SpendDiscount, VolumeDiscount,
+                    VolumeTier)
 from .units import group_walk
 
 PriceWith = Callable[[list[tuple[Product, int]]], Quote]
@@ -28,15 +31,72 @@ GAP_CANDIDATES = 8
 OFFER_CANDIDATES = 4
 
 
+class _CartView:
+    """What the candidates of one cart's offers all read, worked out once for them: the cart's units by (product,
+    unit price), its products, its list price and units per product, the in-stock products cheapest first, and
+    per rule what it counts of the cart for the saving bound (:func:`_saving_bound`)."""
+
+    def __init__(self, cart: Cart, products: Mapping[str, Product]):
+        self.cart = cart
+        self.products = products
+        self.in_cart = {line.product_id for line in cart.lines}
+        self.value, self.count = _per_product(cart)
+        self.cheapest_first: list[Product] | None = None
+        self.counted: dict[str, tuple[int, int]] = {}  # rule id -> (list price it counts, of which get units)
+
+    @cached_property
+    def units(self) -> dict[tuple[str, int], int]:
+        """The cart's units counted by (product, unit price) (:func:`_units_by_price`)."""
+        return _units_by_price(self.cart)
+
+    def cheapest(self, test: Callable[[str, str | None], bool]) -> Product | None:
+        """The cheapest in-stock product ``test`` accepts (ties by id), one not in the cart if there is one:
+        ``min(fresh or eligible, key=(price, id))``."""
+        if self.cheapest_first is None:
+            self.cheapest_first = sorted((p for p in self.products.values() if p.in_stock),
+                                         key=lambda p: (p.price, p.id))
+        first = None
+        for product in self.cheapest_first:
+            if test(product.id, product.category):
+                if product.id not in self.in_cart:
+                    return product
+                if first is None:
+                    first = product
+        return first
+
+    def counted_by(self, rule: Rule) -> tuple[int, int]:
+        """The list price of the cart's units ``rule`` counts (a volume: its products; a buy-X-get-Y: its buy and
+        get products), and of those a buy-X-get-Y may take as get units."""
+        found = self.counted.get(rule.id)
+        if found is None:
+            products = self.products
+            price = gets = 0
+            for pid, value in self.value.items():
+                product = products.get(pid)
+                if product is None:
+                    continue
+                if isinstance(rule, VolumeDiscount):
+                    if rule.counts(pid, product.category):
+                        price += value
+                elif rule.gets(pid, product.category):
+                    price += value
+                    gets += value
+                elif rule.buys(pid, product.category):
+                    price += value
+            found = self.counted[rule.id] = (price, gets)
+        return found
+
+
 def additions_for(
-    rule: Rule, cart: Cart, products: Mapping[str, Product]
+    rule: Rule, cart: Cart, products: Mapping[str, Product], view: _CartView | None = None
 ) -> tuple[list[tuple[Product, int]], VolumeTier | None] | None:
     """What adding ``rule``'s offer puts in the cart, or ``None`` when nothing available would.
 
     For a bundle: the items the cart lacks. For a volume discount: enough units
     of the cheapest in-stock product of the collection to reach the next tier,
     preferring one the cart does not hold yet. For a buy-X-get-Y: the fewest
-    units that form one more group (:func:`_one_more_group`).
+    units that form one more group (:func:`_one_more_group`). ``view``: the cart's :class:`_CartView`, when the
+    caller asks for several rules.
     """
     if isinstance(rule, FixedBundle):
         missing = []
@@ -62,13 +122,10 @@ def additions_for(
         target = rule.next_tier(counted)
         if target is None:
             return None
-        in_cart = {line.product_id for line in cart.lines}
-        eligible = [p for p in products.values() if p.in_stock and rule.counts(p.id, p.category)]
-        fresh = [p for p in eligible if p.id not in in_cart]
-        pick = min(fresh or eligible, key=lambda p: (p.price, p.id), default=None)
+        pick = (view or _CartView(cart, products)).cheapest(rule.counts)
         return ([(pick, target.min_quantity - counted)], target) if pick else None
     if isinstance(rule, BuyXGetY):
-        return _one_more_group(rule, cart, products)
+        return _one_more_group(rule, cart, products, view)
     return None
 
 
@@ -120,41 +177,67 @@ def _member_runs(rule: BuyXGetY, units: Mapping[tuple[str, int], int], products:
     return runs
 
 
-def _groups_adding(rule: BuyXGetY, runs: list, product: Product, count: int) -> int:
-    """:func:`groups_in` of the units of ``runs`` (:func:`_member_runs`) and ``count`` units of ``product`` (one
-    the rule may take), without walking the cart's products again."""
-    buy, get = rule.buys(product.id, product.category), rule.gets(product.id, product.category)
-    more = list(runs)
-    at = bisect_left(more, (-product.price, product.id))
-    if at < len(more) and more[at][1] == product.id and more[at][0] == -product.price:
-        entry = more[at]
-        more[at] = entry[:3] + (entry[3] + count,) + entry[4:]
-    else:
-        more.insert(at, (-product.price, product.id, -product.price, count, buy, get))
-    return group_walk(rule, more, rule.units_cap)[0]
+def _walk_counts(rule: BuyXGetY, runs: Iterable, state: tuple[int, int, int, int]) -> tuple[tuple, bool]:
+    """The walk of :func:`.units.group_walk` over ``runs`` (:func:`_member_runs`), from ``state`` (buy units pending,
+    get places open, groups opened, get units placed), counting only: the state after them, and whether the walk
+    stopped there (its cap reached, no place open). Complete groups: get units placed // get units per group."""
+    need_buy, need_get, limit = rule.buy_quantity, rule.get_quantity, rule.units_cap
+    pending, places, groups, gets = state
+    for entry in runs:
+        count, buy, get = entry[3], entry[4], entry[5]
+        while count:
+            if places and get:
+                units = count if count < places else places
+                places -= units
+                gets += units
+            elif buy and (limit is None or groups < limit):
+                units = need_buy - pending
+                if count < units:
+                    units = count
+                pending += units
+                if pending == need_buy:
+                    pending, groups, places = 0, groups + 1, places + need_get
+            else:
+                break
+            count -= units
+        if limit is not None and groups >= limit and not places:
+            return (pending, places, groups, gets), True
+    return (pending, places, groups, gets), False
 
 
-def _one_more_group(rule: BuyXGetY, cart: Cart, products: Mapping[str, Product]):
+def _one_more_group(rule: BuyXGetY, cart: Cart, products: Mapping[str, Product], view: _CartView | None = None):
     """The fewest units of one product that let the cart form one more group of ``rule``: the cheapest in-stock
-    product of the get set or of the buy set (the get set first on a tie), preferring one not in the cart."""
-    runs = _member_runs(rule, _units_by_price(cart), products)
-    now = group_walk(rule, runs, rule.units_cap)[0]
+    product of the get set or of the buy set (the get set first on a tie), preferring one not in the cart.
+
+    The groups with ``n`` more units of a product are counted by walking the cart's runs dearer than it once, then
+    from there the product's units and the cheaper runs for each ``n``."""
+    view = view or _CartView(cart, products)
+    runs = _member_runs(rule, view.units, products)
+    start = (0, 0, 0, 0)
+    now = _walk_counts(rule, runs, start)[0][3] // rule.get_quantity
     if rule.units_cap is not None and now >= rule.units_cap:
         return None
-    in_cart = {line.product_id for line in cart.lines}
     picks = []
     for test in (rule.gets, rule.buys):
-        eligible = [p for p in products.values() if p.in_stock and test(p.id, p.category)]
-        fresh = [p for p in eligible if p.id not in in_cart]
-        pick = min(fresh or eligible, key=lambda p: (p.price, p.id), default=None)
+        pick = view.cheapest(test)
         if pick is not None and pick not in picks:
             picks.append(pick)
     best = None
     for order, pick in enumerate(picks):
+        buy, get = rule.buys(pick.id, pick.category), rule.gets(pick.id, pick.category)
+        at = bisect_left(runs, (-pick.price, pick.id))  # where its units stand in walk order
+        same = at < len(runs) and runs[at][1] == pick.id and runs[at][0] == -pick.price  # units there already
+        before, stopped = _walk_counts(rule, islice(runs, at), start)
+        held = runs[at][3] if same else 0
         for count in range(1, rule.buy_quantity + rule.get_quantity + 1):
             if best is not None and count >= best[0]:
                 break
-            if _groups_adding(rule, runs, pick, count) > now:
+            state = before
+            if not stopped:
+                state, ended = _walk_counts(rule, ((None, None, None, held + count, buy, get),), state)
+                if not ended:
+                    state = _walk_counts(rule, islice(runs, at + 1 if same else at, None), state)[0]
+            if state[3] // rule.get_quantity > now:
                 best = (count, order, pick)
                 break
     return ([(best[2], best[0])], None) if best else None
@@ -164,6 +247,7 @@ def cart_offers(
     cart: Cart, quote: Quote, live: list[Rule], products: Mapping[str, Product], price_with: PriceWith,
     locale: str | None, companions: Mapping[str, Sequence[str]] | None = None, max_offers: int | None = None,
     max_added: int | None = None, order_rules: Sequence[Rule] = (), limits: Mapping[str, int | None] | None = None,
+    rulebook: RuleBook | None = None,
 ) -> list[Offer]:
     """Nudges toward live rules the cart touches but does not yet get, ranked by what they save;
     then products often bought with the cart's (mined from past orders), which may save nothing.
@@ -175,7 +259,9 @@ def cart_offers(
     not first offered ¥12,000 of shoes). ``order_rules`` are the live spend discounts and gifts: what a cart
     gains from them counts in an offer's saving, so it counts in the bound too. ``limits`` (rule id -> the
     applications its caps leave this shopper, ``None`` for no limit) drops, before it is quoted, a buy-X-get-Y
-    offer whose rule already gets every group its caps leave: no cart can get it one more.
+    offer whose rule already gets every group its caps leave: no cart can get it one more. ``rulebook`` holds the
+    rules that touch no product of the cart (not in ``live``), which an offer's cart may bring in: an added product
+    one of them may discount counts in its bound at its list price (:func:`_beyond_cart`).
     """
     if max_offers == 0:
         return []
@@ -186,29 +272,36 @@ def cart_offers(
     def touching(product: Product) -> list[Rule]:
         found = touching_product.get(product.id)
         if found is None:
-            found = touching_product[product.id] = [other for other in live if _touches(other, {product.id}, products)]
+            pid = product.id  # :func:`_touches` of this one product, a bundle's read from its items directly
+            found = touching_product[pid] = [
+                other for other in live
+                if (pid in other.product_ids if isinstance(other, FixedBundle) else _touches(other, {pid}, products))]
         return found
 
-    base = _per_product(cart)
+    view = _CartView(cart, products)
     bounds: dict[tuple, int] = {}
-    candidates = []
+    wanted = []
     for rule in live:
         if isinstance(rule, FixedBundle) and rule.id in applied:  # a shortcut: additions_for would find nothing missing
             continue
         if isinstance(rule, BuyXGetY) and at_cap(applied.get(rule.id, 0), limits.get(rule.id)):
             continue  # the cart gets every group the caps leave: the offer's cart cannot get one more
-        found = additions_for(rule, cart, products)
+        found = additions_for(rule, cart, products, view)
         if found is None:
             continue
         additions, _ = found
-        if not _within(additions, max_added):
-            continue
+        if _within(additions, max_added):
+            wanted.append((rule, additions))
+    beyond = _beyond_cart(wanted, rulebook, live, view)
+    candidates = []
+    for rule, additions in wanted:
         key = tuple(sorted((product.id, quantity) for product, quantity in additions))
         bound = bounds.get(key)
         if bound is None:  # rules needing the same additions share their bound
             touched = {other.id: other for product, _ in additions for other in touching(product)}
-            bound = bounds[key] = (_saving_bound(cart, additions, list(touched.values()), products, base)
-                                   + _order_bound(order_rules, cart, quote, additions))
+            bound = bounds[key] = (_saving_bound(cart, additions, list(touched.values()), products, view)
+                                   + _order_bound(order_rules, cart, quote, additions)
+                                   + _beyond_bound(additions, beyond))
         candidates.append((bound, rule, additions))
     order = {rule.id: index for index, rule in enumerate(live)}  # ``live`` is in order of importance
     candidates.sort(key=lambda candidate: (-candidate[0], order[candidate[1].id]))
@@ -271,45 +364,88 @@ def _touches(rule: Rule, product_ids: set[str], products: Mapping[str, Product])
 
 
 def _saving_bound(cart: Cart, additions: list[tuple[Product, int]], live: list[Rule],
-                  products: Mapping[str, Product], base: tuple[dict[str, int], dict[str, int]] | None = None) -> int:
+                  products: Mapping[str, Product], view: _CartView | None = None) -> int:
     """At most how much more adding ``additions`` can save: only a rule that counts an added product can
     gain, and none saves more than its rate of the price of every unit of the new cart it counts.
 
-    ``base`` is the cart's list price and units per product (:func:`_per_product`), worked out once for
-    every candidate of a quote.
+    ``view`` is the cart's :class:`_CartView` (its list price and units per product, and what each rule counts
+    of them), worked out once for every candidate of a quote: a rule's price is what it counts of the cart plus
+    what it counts of the additions.
     """
-    base_value, base_units = base or _per_product(cart)
-    value = dict.fromkeys(base_value.keys(), 0)
-    value.update(base_value)
-    units = dict(base_units)
+    view = view or _CartView(cart, products)
+    base_value, base_units = view.value, view.count
+    added_value: dict[str, int] = {}
+    added_units: dict[str, int] = {}
     for product, quantity in additions:
-        value[product.id] = value.get(product.id, 0) + product.price * quantity
-        units[product.id] = units.get(product.id, 0) + quantity
-    added = {product.id for product, _ in additions}
+        added_value[product.id] = added_value.get(product.id, 0) + product.price * quantity
+        added_units[product.id] = added_units.get(product.id, 0) + quantity
+    added = [(pid, products[pid].category if pid in products else None, price) for pid, price in added_value.items()]
     bound = 0
     for rule in live:
         if isinstance(rule, FixedBundle):
-            touched = [pid for pid in rule.product_ids if pid in value]
-            price = sum(value[pid] for pid in touched)
+            if rule.product_ids.isdisjoint(added_value):
+                continue
+            price = sum(base_value.get(pid, 0) + added_value.get(pid, 0) for pid in rule.product_ids)
             if rule.mode is PricingMode.PERCENT_OFF:
                 price = percent_of(price, rule.value)
             elif rule.mode is PricingMode.AMOUNT_OFF:
-                sets = min(units.get(item.product_id, 0) // item.quantity for item in rule.items)
+                sets = min((base_units.get(item.product_id, 0) + added_units.get(item.product_id, 0)) // item.quantity
+                           for item in rule.items)
                 price = min(price, rule.value * sets)
         elif isinstance(rule, VolumeDiscount):
-            touched = [pid for pid in value if pid in products and rule.counts(pid, products[pid].category)]
-            price = percent_of(sum(value[pid] for pid in touched), rule.tiers[-1].percent_bp)
+            extra = [price for pid, category, price in added if pid in products and rule.counts(pid, category)]
+            if not extra:
+                continue
+            price = percent_of(view.counted_by(rule)[0] + sum(extra), rule.tiers[-1].percent_bp)
         elif isinstance(rule, BuyXGetY):  # at most its rate of every get unit (an amount off: their price)
-            touched = [pid for pid in value if pid in products and (rule.buys(pid, products[pid].category)
-                                                                    or rule.gets(pid, products[pid].category))]
-            price = sum(value[pid] for pid in touched if rule.gets(pid, products[pid].category))
+            touches = False
+            price = view.counted_by(rule)[1]
+            for pid, category, value in added:
+                if pid in products:
+                    if rule.gets(pid, category):
+                        touches = True
+                        price += value
+                    elif rule.buys(pid, category):
+                        touches = True
+            if not touches:
+                continue
             if rule.mode is PricingMode.PERCENT_OFF:
                 price = percent_of(price, rule.value)
         else:
             continue
-        if not added.isdisjoint(touched):
-            bound += price
+        bound += price
     return bound
+
+
+def _beyond_cart(wanted: list[tuple[Rule, list[tuple[Product, int]]]], rulebook: RuleBook | None,
+                 live: list[Rule], view: _CartView) -> set[str]:
+    """The products not in the cart that the candidates add and that an item rule of ``rulebook`` not in ``live``
+    may discount: one look-up in its indexes, and the rules it finds (seldom any). Such a rule touches none of the
+    cart's products (``live`` holds every live rule that does), or is not live (it saves nothing: counting it only
+    loosens the bound)."""
+    added = {product.id: product for _, additions in wanted for product, _ in additions
+             if product.id not in view.in_cart}
+    if rulebook is None or not added:
+        return set()
+    known = {rule.id for rule in live}
+    others = [rule for rule in rulebook.touching(added, {product.category for product in added.values()})
+              if rule.id not in known]
+    if not others:
+        return set()
+    found = set()
+    for rule in others:
+        if isinstance(rule, FixedBundle):
+            found |= rule.product_ids.intersection(added)
+        else:
+            found |= {pid for pid, product in added.items() if _touches(rule, {pid}, {pid: product})}
+    return found
+
+
+def _beyond_bound(additions: list[tuple[Product, int]], beyond: set[str]) -> int:
+    """At most how much the item rules that touch none of the cart's products save on the cart with
+    ``additions``: such a rule counts added units only, and no unit is discounted below nothing, so together at
+    most the list price of the added units one of them may discount (``beyond``, :func:`_beyond_cart`)."""
+    return sum(product.price * quantity for product, quantity in additions if product.id in beyond)
 
 
 def _order_bound(order_rules: Sequence[Rule], cart: Cart, quote: Quote, additions: list[tuple[Product, int]]) -> int:

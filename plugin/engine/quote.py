@@ -179,7 +179,7 @@ def quote_cart(
               if order_live else [])
     room = None if max_offers is None else max(0, max_offers - len(offers))
     offers += cart_offers(cart, quote, live, products, price_with, locale, companions, room, max_added, order_live,
-                          limits)
+                          limits, rulebook)
     return replace(
         quote,
         offers=tuple(offers[:max_offers] if max_offers is not None else offers),

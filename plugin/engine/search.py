@@ -47,11 +47,16 @@ class GroupSearch:
         self.rows = rows
         #: the free units of each product (worked out here when the caller has not)
         self.free = dict(free) if free is not None else {pid: free_units(row) for pid, row in rows.items()}
-        self.rules = list(exclusive_rules)
         self.stackable = list(stackable_rules)
         self.terms = terms
         self.budget = budget
         self.prefix = _PrefixPrices(rows)
+        self.nothing: dict[str, bool] = {}  # rule id -> whether it saves nothing here (:meth:`_saves_nothing`)
+        #: the rules given, whose choices :meth:`run` returns; :attr:`rules` holds those searched: a rule that can
+        #: save nothing on these units whatever it takes (:meth:`_saves_nothing`) never enters, its choice is 0, so
+        #: such a rule never spends the budget nor changes an answer (it would only take units from others)
+        self.given = list(exclusive_rules)
+        self.rules = [rule for rule in self.given if not self._saves_nothing(rule)]
         self.headroom_prefix: dict[tuple[str, int], list[int]] = {}
         self.bound_after: list[int] = []
         self.stackable_bound = 0
@@ -134,13 +139,37 @@ class GroupSearch:
         return bxgy_saving(rule, prefix[min(groups * rule.get_quantity, len(prefix) - 1)], groups)
 
     def run(self) -> list[int]:
+        """The choice of each rule given, in their order (0 for one that saves nothing)."""
+        choices = self._search()
+        if len(self.rules) == len(self.given):
+            return choices
+        searched = iter(choices)
+        return [0 if self._saves_nothing(rule) else next(searched) for rule in self.given]
+
+    def _search(self) -> list[int]:
         free = dict(self.free)
+        if not self.rules:
+            return []
         if not self.full and len(self.rules) == 1:
             return [self._best_alone(self.rules[0], free)]
         if not self.full:
             return self._best_without_stackable(free)
         self._visit(0, free, {pid: 0 for pid in self.rows}, 0, [])
         return self.best_choices
+
+    def _saves_nothing(self, rule: Rule) -> bool:
+        """Whether ``rule`` saves nothing on these units whatever it takes, so no allocation gains by it: a
+        non-exclusive fixed-price bundle whose every count of sets, on the dearest units, costs at least its price
+        (an exclusive one locks the units it takes, which a spend discount reads)."""
+        if rule.exclusive or not isinstance(rule, FixedBundle) or rule.mode is not PricingMode.FIXED_PRICE:
+            return False
+        found = self.nothing.get(rule.id)
+        if found is None:
+            most = self.terms.max_sets(rule, self.free)
+            found = self.nothing[rule.id] = all(
+                sum(self.prefix[item.product_id][item.quantity * sets] for item in rule.items) <= rule.value * sets
+                for sets in range(1, most + 1))
+        return found
 
     def _best_without_stackable(self, free: dict[str, int]) -> list[int]:
         """Branch and bound with memory over (rule, free units): exact when the budget lasts, else greedy past it.
@@ -691,11 +720,17 @@ class GroupSearch:
     def _ranked_runs(self, rule: VolumeDiscount, rate_bp: int) -> list[tuple]:
         """The runs of the products ``rule`` counts, those it saves most on per unit first (:func:`.units.unit_value`
         at ``rate_bp``; ties in unit order: by product, then row position), each as ``(-value, product, run index,
-        its first unit, units, price, headroom per unit under the rule's floor)``: sorted once per rule and rate."""
-        key = (rule.id, rate_bp)
+        its first unit, units, price, headroom per unit under the rule's floor)``: sorted once per rule and rate, or
+        once per rule where no floor binds its units (a unit's value is then its price left times the rate, so every
+        rate gives the same order; ``value`` is that of the first rate asked for)."""
+        floor_bp = self.terms.floor_of(rule)
+        costs = self.terms.costs
+        unfloored = rate_bp > 0 and all(
+            costs.get(pid) is None or (floor_bp is None and all(run.floor_bp is None for run in self.rows[pid]))
+            for pid in self.terms.counted(rule, self.rows))
+        key = (rule.id,) if unfloored else (rule.id, rate_bp)
         found = self.ranked.get(key)
         if found is None:
-            floor_bp = self.terms.floor_of(rule)
             found = []
             for pid in self.terms.counted(rule, self.rows):
                 cost = self.terms.costs.get(pid)

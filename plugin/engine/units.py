@@ -483,35 +483,43 @@ def group_walk(rule: BuyXGetY, runs: Sequence[tuple[int, str, int, int, bool, bo
     need_buy, need_get = rule.buy_quantity, rule.get_quantity
     pending = places = groups = 0
     segments = []
-    buys_total = gets_total = 0
+    add = segments.append
+    gets_total = 0
+    capped = limit is not None
     for _, pid, position, count, buy, get in runs:
         while count:
             if places and get:
                 units = count if count < places else places
                 places -= units
                 gets_total += units
-                role = "get"
-            elif buy and (limit is None or groups < limit):
-                units = min(count, need_buy - pending)
+                add((pid, position, "get", units))
+            elif buy and (not capped or groups < limit):
+                units = need_buy - pending
+                if count < units:
+                    units = count
                 pending += units
-                buys_total += units
                 if pending == need_buy:
                     pending, groups, places = 0, groups + 1, places + need_get
-                role = "buy"
+                add((pid, position, "buy", units))
             else:
                 break
-            segments.append((pid, position, role, units))
             count -= units
-        if limit is not None and groups >= limit and not places:
+        if capped and groups >= limit and not places:
             break
     formed = gets_total // need_get
-    keep = {"buy": formed * need_buy, "get": formed * need_get}
+    buys_kept, gets_kept = formed * need_buy, formed * need_get
+    if gets_total == gets_kept and groups == formed and not pending:  # every group complete: all segments kept
+        return formed, segments
     kept = []
-    for pid, position, role, units in segments:
-        units = min(units, keep[role])
+    for segment in segments:
+        if segment[2] == "buy":
+            units = segment[3] if segment[3] < buys_kept else buys_kept
+            buys_kept -= units
+        else:
+            units = segment[3] if segment[3] < gets_kept else gets_kept
+            gets_kept -= units
         if units:
-            keep[role] -= units
-            kept.append((pid, position, role, units))
+            kept.append(segment if units == segment[3] else segment[:3] + (units,))
     return formed, kept
 
 
@@ -533,15 +541,43 @@ def _apply_groups(rule: BuyXGetY, rows: dict[str, list[Run]], terms: Terms, limi
     if not formed:
         return 0, None
     owner = rule.id if free_only else None
-    plan: dict[str, dict[int, list[list]]] = {}  # product -> position -> [role, units] in walk order
-    for pid, position, role, units in segments:
-        parts = plan.setdefault(pid, {}).setdefault(position, [])
-        if parts and parts[-1][0] == role:
-            parts[-1][1] += units
+    # A run's segments come one after another (the walk takes each run in one go): a run taken whole in one role
+    # is booked in place; a product with a run taken in part, or in two roles, has its row rebuilt below.
+    whole: list[tuple[str, int, str, int]] = []  # (product, position, role, units) of runs taken whole
+    plan: dict[str, dict[int, list[list]]] = {}  # product -> position -> [role, units] in walk order, every run
+    split: set[str] = set()  # the products whose rows are rebuilt
+    last = None
+    for segment in segments:
+        pid, position, role, units = segment
+        if last is not None and last[0] == pid and last[1] == position:  # the same run, another part (its first
+            parts = plan[pid][position]                                      # part took less than the run: split)
+            if parts[-1][0] == role:
+                parts[-1][1] += units
+            else:
+                parts.append([role, units])
+            continue
+        by_position = plan.get(pid)
+        if by_position is None:
+            by_position = plan[pid] = {}
+        by_position[position] = [[role, units]]
+        if units == rows[pid][position].count:
+            whole.append(segment)
         else:
-            parts.append([role, units])
+            split.add(pid)
+        last = segment
     buys, gets = [], []
-    for pid, by_position in plan.items():
+    for pid, position, role, units in whole:
+        if pid in split:
+            continue
+        (buys if role == "buy" else gets).append((position, pid, units))
+        if owner is not None:  # the runs keep their places: no row is rebuilt
+            row = rows[pid]
+            run = row[position]
+            row[position] = Run(pid, run.price, units, run.unit_left, run.floor_bp, run.locked, owner)
+    for pid in plan:
+        if pid not in split:
+            continue
+        by_position = plan[pid]
         rebuilt = []
         for position, run in enumerate(rows[pid]):
             parts = by_position.get(position)
