@@ -554,12 +554,12 @@ def breakdown(database_url: str, cookie: str, requests: int = 600) -> tuple[dict
                  (rule_cache.RuleStore, "_read_stamp", rule_cache.RuleStore.__dict__["_read_stamp"]),
                  (extension, "quote_cart", extension.quote_cart),
                  (routes, "render_cart_panel", routes.render_cart_panel), (routes, "quote_json", routes.quote_json),
-                 (routes, "jsonify", routes.jsonify)]
+                 (routes, "_cart_json", routes._cart_json)]
     names = {"current_cart": "adapter: current_cart()", "products": "adapter: products()",
              "_read_stamp": "plugin: its one SQL query (version stamp, caps)",
              "quote_cart": "engine: quote_cart (the cart and its offers' carts)",
              "render_cart_panel": "plugin: panel_html (CSRF token, beacon token, Jinja)",
-             "quote_json": "plugin: the quote as JSON", "jsonify": "plugin: jsonify (encoding the answer)"}
+             "quote_json": "plugin: the quote as JSON", "_cart_json": "plugin: encoding the answer (and its Response)"}
     for owner, attribute, original in originals:
         function = original.__func__ if isinstance(original, staticmethod) else original
         wrapped = timed(names[attribute], function)
