@@ -92,11 +92,12 @@ STOP_TIMEOUT_S = 10
 def bare_app():
     """A Flask app with one JSON endpoint and nothing behind it, for ``gunicorn 'bench.api_throughput:bare_app()'``.
 
-    It answers ``GET /api/cart`` with ``jsonify`` of the body in the file named by
-    ``TSUIDE_BENCH_BODY`` (the body the real endpoint gave), and it has the shop's
-    ``SECRET_KEY``, so Flask decodes the same session cookie as it does in the shop.
+    It answers ``GET /api/cart`` with the body in the file named by ``TSUIDE_BENCH_BODY`` (the body the
+    real endpoint gave), encoded from the parsed body on each request as the cart API encodes its answer
+    (compact UTF-8 JSON in a Response), so both send the same bytes; and it has the shop's ``SECRET_KEY``,
+    so Flask decodes the same session cookie as it does in the shop.
     """
-    from flask import Flask, jsonify
+    from flask import Flask, Response
 
     body = json.loads(Path(os.environ[BODY_ENV]).read_text(encoding="utf-8"))
     app = Flask("tsuide_bare")
@@ -104,7 +105,7 @@ def bare_app():
 
     @app.get(BARE_PATH)
     def cart():
-        return jsonify(body)
+        return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")
 
     return app
 
