@@ -157,8 +157,11 @@ def _cart_body(message: str | None = None) -> dict:
 def _cart_json(body: dict, status: int = 200):
     """A cart answer, encoded once: compact UTF-8 in the order it was built. (``jsonify`` would sort every object's
     keys and write each Japanese character of the panel as ``\\uXXXX``, six bytes for three.)"""
-    return current_app.response_class(json.dumps(body, ensure_ascii=False, separators=(",", ":")), status,
-                                      mimetype="application/json")
+    try:
+        data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate in a shop's text, which UTF-8 cannot carry: \\u escapes for all
+        data = json.dumps(body, separators=(",", ":")).encode("ascii")
+    return current_app.response_class(data, status, mimetype="application/json")
 
 
 @blueprint.get("/api/cart")

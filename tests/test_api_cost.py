@@ -4,6 +4,7 @@ script root (see docs/performance.md, "The cart API under gunicorn")."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from bs4 import BeautifulSoup
@@ -46,6 +47,24 @@ def test_the_cart_answer_is_compact_utf8_json(shop):
     assert [offer["label"] for offer in body["offers"]] == ["シューケア3点"]
     assert body["panel_html"].startswith('<section class="tsuide-panel"')
     assert body["beacon_token"] in body["panel_html"]
+
+
+def test_a_shops_text_that_utf8_cannot_carry_is_escaped_not_a_failure(shop):
+    """A lone surrogate (a product name decoded wrongly by the shop) cannot be written as UTF-8: the answer falls
+    back to \\u escapes, as jsonify wrote it, instead of failing into a 503."""
+    app, _ = shop
+    adapter = app.extensions["tsuide"].adapter
+    brush = adapter.catalogue["brush"]
+    adapter.catalogue["brush"] = replace(brush, name="ブラシ\udc80")
+    try:
+        response = app.test_client().get("/tsuide/api/cart")
+        assert response.status_code == 200
+        assert response.get_data().isascii()
+        body = json.loads(response.get_data())
+        assert "ブラシ\udc80" in body["panel_html"]
+        assert [offer["label"] for offer in body["offers"]] == ["シューケア3点"]
+    finally:
+        adapter.catalogue["brush"] = brush
 
 
 def test_an_add_answers_with_the_same_encoding(shop):
