@@ -92,11 +92,12 @@ STOP_TIMEOUT_S = 10
 def bare_app():
     """A Flask app with one JSON endpoint and nothing behind it, for ``gunicorn 'bench.api_throughput:bare_app()'``.
 
-    It answers ``GET /api/cart`` with ``jsonify`` of the body in the file named by
-    ``TSUIDE_BENCH_BODY`` (the body the real endpoint gave), and it has the shop's
-    ``SECRET_KEY``, so Flask decodes the same session cookie as it does in the shop.
+    It answers ``GET /api/cart`` with the body in the file named by ``TSUIDE_BENCH_BODY`` (the body the
+    real endpoint gave), encoded from the parsed body on each request as the cart API encodes its answer
+    (compact UTF-8 JSON in a Response), so both send the same bytes; and it has the shop's ``SECRET_KEY``,
+    so Flask decodes the same session cookie as it does in the shop.
     """
-    from flask import Flask, jsonify
+    from flask import Flask, Response
 
     body = json.loads(Path(os.environ[BODY_ENV]).read_text(encoding="utf-8"))
     app = Flask("tsuide_bare")
@@ -104,7 +105,7 @@ def bare_app():
 
     @app.get(BARE_PATH)
     def cart():
-        return jsonify(body)
+        return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")
 
     return app
 
@@ -554,12 +555,12 @@ def breakdown(database_url: str, cookie: str, requests: int = 600) -> tuple[dict
                  (rule_cache.RuleStore, "_read_stamp", rule_cache.RuleStore.__dict__["_read_stamp"]),
                  (extension, "quote_cart", extension.quote_cart),
                  (routes, "render_cart_panel", routes.render_cart_panel), (routes, "quote_json", routes.quote_json),
-                 (routes, "jsonify", routes.jsonify)]
+                 (routes, "_cart_json", routes._cart_json)]
     names = {"current_cart": "adapter: current_cart()", "products": "adapter: products()",
              "_read_stamp": "plugin: its one SQL query (version stamp, caps)",
              "quote_cart": "engine: quote_cart (the cart and its offers' carts)",
              "render_cart_panel": "plugin: panel_html (CSRF token, beacon token, Jinja)",
-             "quote_json": "plugin: the quote as JSON", "jsonify": "plugin: jsonify (encoding the answer)"}
+             "quote_json": "plugin: the quote as JSON", "_cart_json": "plugin: encoding the answer (and its Response)"}
     for owner, attribute, original in originals:
         function = original.__func__ if isinstance(original, staticmethod) else original
         wrapped = timed(names[attribute], function)

@@ -22,6 +22,8 @@ from functools import lru_cache
 
 from flask import g
 from itsdangerous import BadData, URLSafeTimedSerializer
+from itsdangerous.encoding import base64_encode
+from itsdangerous.url_safe import URLSafeSerializerMixin
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -42,13 +44,33 @@ class Shown:
     order_id: str | None = None  #: the order a thank-you panel was for
 
 
+#: A payload of at most this many bytes of JSON is signed as it is; a longer one may be zlib-compressed.
+COMPRESS_FROM = 256
+
+
+class BeaconSerializer(URLSafeTimedSerializer):
+    """itsdangerous' URL-safe timed serializer, which tries zlib on a long payload only.
+
+    A panel's payload is a visitor id and a few offer ids, which compression does not shorten, and each attempt
+    sets up a compressor of a few hundred KB: about half the cost of a token, made for every panel. A short
+    payload's token is the one ``URLSafeTimedSerializer`` makes (compressing would not pay), and every token
+    loads with either.
+    """
+
+    def dump_payload(self, obj) -> bytes:
+        payload = super(URLSafeSerializerMixin, self).dump_payload(obj)  # the JSON, as the mixin would compress it
+        if len(payload) > COMPRESS_FROM:
+            return super().dump_payload(obj)
+        return base64_encode(payload)
+
+
 def _serializer() -> URLSafeTimedSerializer:
     return _serializer_for(tuple(signing_keys()))
 
 
 @lru_cache(maxsize=16)
 def _serializer_for(keys: tuple) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(list(keys), salt=_SALT)
+    return BeaconSerializer(list(keys), salt=_SALT)
 
 
 def beacon_token(offer_ids: Iterable[str], order_id: str | None = None) -> str:

@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import NamedTuple
+from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
@@ -131,6 +132,90 @@ def offer_cards(offers: Sequence[Offer], custom_button: Callable[[Offer], str | 
     ]
 
 
+class ShippingBar(NamedTuple):
+    """The cart panel's bar, its words and numbers worked out once (the template only places them)."""
+
+    text: str  #: "送料無料まであと¥800", or the ladder of rewards ahead, nearest first
+    reached: bool  #: free shipping unlocked
+    unlocked: tuple[str, ...]  #: "Unlocked: …", one per reward unlocked at the threshold
+    label: str  #: the progress bar's accessible name
+    threshold: int
+    now: int  #: ``aria-valuenow``: what counts toward the threshold, at most the threshold
+    width: str  #: the fill's width in percent, one decimal ("62.5")
+
+
+def shipping_bar(quote: Quote, ladder: str | None, translate: Callable[..., str],
+                 money: Callable[[int], str]) -> ShippingBar | None:
+    """The bar's words: with free shipping reached, that and the ladder (or shipping's next reward); else the ladder,
+    or what is left for free shipping after a reduced fee on the way. ``None`` without a shipping threshold."""
+    progress = quote.free_shipping
+    if progress is None:
+        return None
+    if progress.reached:
+        text = translate("You've unlocked free shipping")
+        if ladder:
+            text = f"{text} · {ladder}"
+        elif progress.next_reward:
+            text = f"{text} · " + translate("%(amount)s more for %(reward)s",
+                                            amount=money(progress.next_reward_remaining),
+                                            reward=progress.next_reward.label)
+    elif ladder:
+        text = ladder
+    else:
+        text = translate("%(amount)s more for free shipping", amount=money(progress.remaining))
+        if progress.next_step:  # a reduced fee on the way comes first: the ladder reads from the nearest step
+            text = translate("%(amount)s more for shipping at %(fee)s", amount=money(progress.next_step_remaining),
+                             fee=money(progress.next_step.fee)) + " · " + text
+    return ShippingBar(
+        text,
+        progress.reached,
+        tuple(translate("Unlocked: %(reward)s", reward=reward.label) for reward in progress.rewards_unlocked),
+        translate("Progress toward free shipping"),
+        progress.threshold,
+        min(progress.counted, progress.threshold),
+        str(round(progress.fraction * 100, 1)),
+    )
+
+
+class GapRow(NamedTuple):
+    """One product under the bar that closes the gap to free shipping, its words and links worked out once."""
+
+    product: Product
+    href: str  #: its link, or "#"
+    image_url: str | None
+    price: str  #: "¥800"
+    note: str  #: "Adds free shipping", or what is still to go after it
+
+
+def gap_rows(quote: Quote, translate: Callable[..., str], money: Callable[[int], str]) -> list[GapRow]:
+    return [
+        GapRow(filler.product, link_url(filler.product.url) or "#", link_url(filler.product.image_url),
+               money(filler.product.price),
+               translate("Adds free shipping") if filler.reaches_free_shipping
+               else translate("%(amount)s still to go", amount=money(filler.remaining_after)))
+        for filler in quote.gap_fillers
+    ]
+
+
+def _hidden_offers(offer_ids: Sequence[str]) -> Markup:
+    """The rewards the bar names, as hidden marks the widget counts as seen (no box on the page)."""
+    return Markup("".join(f'<span hidden data-tsuide-offer="{escape(offer_id)}"></span>' for offer_id in offer_ids))
+
+
+#: The path the panels' forms post to, per app and script root (where the app is mounted): ``url_for`` once,
+#: not once per panel.
+_ADD_URLS: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _add_url() -> str:
+    by_root = _ADD_URLS.setdefault(current_app._get_current_object(), {})
+    root = request.script_root if request else None
+    found = by_root.get(root)
+    if found is None:
+        found = by_root[root] = url_for("tsuide.add_to_cart")
+    return found
+
+
 def render_cart_panel(tsuide: Tsuide, quote: Quote) -> str:
     exposure = tsuide.exposure()
     locale = tsuide.locale()
@@ -143,12 +228,17 @@ def render_cart_panel(tsuide: Tsuide, quote: Quote) -> str:
         quote=quote,
         ladder=ladder,
         ladder_offers=ladder_offers,
+        # The bar's words, the gap fillers' and the cards' are worked out here, once; the template only places them
+        # (a shop's own copy of the template may still use ``quote``, ``_`` and ``money`` as before).
+        bar=shipping_bar(quote, ladder, translate, money),
+        ladder_marks=_hidden_offers(ladder_offers),
+        gaps=gap_rows(quote, translate, money) if quote.free_shipping else (),
         holdout=exposure.holdout,
         cards=offer_cards(quote.offers, lambda offer: exposure.button_for(offer.rule_id, locale), translate, money),
         _=translate,
         money=money,
         csrf_token=csrf_token,
-        add_url=url_for("tsuide.add_to_cart"),
+        add_url=_add_url(),
         # Every form's two hidden fields, escaped once for the panel (not once per form, as a macro did).
         form_fields=_form_fields(csrf_token, _local_next()),
         beacon_token=beacon_token(cart_offer_ids(quote)),
