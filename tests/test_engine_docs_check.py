@@ -336,9 +336,22 @@ def given_up(ref: Reference, cart, rules) -> tuple[list[tuple], bool]:
             getattr(rule, "get_categories", ()))
         return bool(named & pids or counted & categories)
 
+    def touched(rule):
+        if isinstance(rule, FixedBundle):
+            return {item.product_id for item in rule.items} & pids
+        named = set(rule.buy_product_ids) | set(rule.get_product_ids) if isinstance(rule, BuyXGetY) else set(
+            rule.product_ids)
+        counted = set(getattr(rule, "categories", ())) | set(getattr(rule, "buy_categories", ())) | set(
+            getattr(rule, "get_categories", ()))
+        return {pid for pid in pids if pid in named or ref.products[pid].category in counted}
+
+    # docs "A stackable rule is given up where that saves more": one ahead of another touching the same product
+    stackables = sorted((r for r in ref.stackables if touches(r)), key=importance_key)
+    ahead = {r.id for index, r in enumerate(stackables) if any(touched(r) & touched(later)
+                                                                  for later in stackables[index + 1:])}
     items = ref.ns_bundles + ref.ns_buy_gets + ref.ns_volumes + ref.stackables
     droppable = [r for r in sorted(items, key=importance_key) if touches(r)
-                 and ((r.stackable and reachable) or (r.exclusive and ref.spends))]
+                 and ((r.stackable and (reachable or r.id in ahead)) or (r.exclusive and ref.spends))]
     if len(droppable) <= 3:  # and then every subset is tried: the docs' exact case
         return [subset for size in range(1, len(droppable) + 1) for subset in combinations(droppable, size)], True
     return [(r,) for r in droppable] + [tuple(droppable)], False
@@ -354,6 +367,12 @@ def compare_with_reference(products, cart, rules, shop_floor):
     first = ref.price_order(state)
     ship = weighed_shipping(ref)
     if not (ref.gifts or ref.spends or ship):
+        # docs "A stackable rule is given up where that saves more": the first subset saving strictly more stands
+        for subset in given_up(ref, cart, rules)[0]:
+            other_ref = Reference(cart, [r for r in rules if r not in subset], products, NOW, shop_floor_bp=shop_floor)
+            other = other_ref.price_order(other_ref.best_item(other_ref.all_priced())[1])
+            if other.discount_total > first.discount_total:
+                ref, first = other_ref, other
         assert amounts(q) == first.amounts, (choices, first)
         assert q.shipping_fee == first.shipping_fee
         assert group_totals(q) == ref_group_totals(ref, first.left)
@@ -463,14 +482,15 @@ def test_line_order_and_splits_change_nothing(scenario, how):
 
 
 def may_lower_when_added(rule, products, shop_floor, rules=()) -> bool:
-    """docs "Adding a rule never lowers the saving": the two explicit exceptions, and the known gap of a
-    stackable rule added ahead of another stackable rule (in order of importance)."""
+    """docs "Adding a rule never lowers the saving": the two explicit exceptions, and more than 3 stackable rules
+    (past the give-up's limit)."""
     if not rule.stackable:
         return False
     has_floor = (rule.margin_floor_bp if rule.margin_floor_bp is not None else shop_floor) is not None
-    ahead = any(other.stackable and importance_key(other) > importance_key(rule) for other in rules
-                if not isinstance(other, (SpendDiscount, FreeGift, ShippingThreshold)))
-    return rule.exclusive or ahead or (has_floor and any(p.cost is not None for p in products.values()))
+    # docs "A stackable rule is given up where that saves more": every subset only with at most 3 stackable rules
+    beyond = sum(1 for other in rules if other.stackable and not isinstance(
+        other, (SpendDiscount, FreeGift, ShippingThreshold))) + 1 > 3
+    return rule.exclusive or beyond or (has_floor and any(p.cost is not None for p in products.values()))
 
 
 @SETTINGS

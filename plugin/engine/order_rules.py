@@ -518,8 +518,11 @@ def best_with_order_rules(rows: Mapping[str, Sequence[Run]], item_rules: Sequenc
                 for rule in order_live if isinstance(rule, SpendDiscount) for step in rule.steps) or any(
         isinstance(rule, FreeGift) and rule.threshold is not None and rule.threshold <= subtotal for rule in order_live)
     spend = any(isinstance(rule, SpendDiscount) and not isinstance(rule, ShippingSaved) for rule in order_live)
+    # A stackable rule ahead of another may leave it less to take (stacked_ahead): given up where that saves more.
+    stacked = {rule.id for rule in stacked_ahead(rows, item_rules, terms)} if not ahead else set()
     # Not only the rules applied: a stackable rule may apply only once another rule is given up (menus, 2.).
-    droppable = [rule for rule in item_rules if (rule.stackable and ahead) or (rule.exclusive and spend)]
+    droppable = [rule for rule in item_rules
+                 if (rule.stackable and (ahead or rule.id in stacked)) or (rule.exclusive and spend)]
     if not droppable:
         return priced
     work = sum(len(row) for row in rows.values()) * len(item_rules)
@@ -537,6 +540,27 @@ def best_with_order_rules(rows: Mapping[str, Sequence[Run]], item_rules: Sequenc
             priced = other
     return priced
 
+
+
+def stacked_ahead(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], terms: Terms) -> list[Rule]:
+    """The stackable rules of ``item_rules`` (in order of importance) that touch a cart product a later stackable
+    rule touches too (``docs/engine.md``, "A stackable rule is given up where that saves more"): by emptying
+    some units, one can move a later stackable bundle's price onto others, out of a later rule's reach, so the
+    order is also priced with them given up."""
+    seen: list[tuple[Rule, set[str]]] = []
+    ahead: set[str] = set()
+    for rule in item_rules:
+        if not rule.stackable:
+            continue
+        if isinstance(rule, FixedBundle):
+            touched = {item.product_id for item in rule.items if item.product_id in rows}
+        else:
+            touched = set(terms.counted(rule, rows))
+        for earlier, theirs in seen:
+            if earlier.id not in ahead and not theirs.isdisjoint(touched):
+                ahead.add(earlier.id)
+        seen.append((rule, touched))
+    return [rule for rule, _ in seen if rule.id in ahead]
 
 
 def _total_bound(rows: Mapping[str, Sequence[Run]], order_rules: Sequence[Rule], subtotal: int,

@@ -117,6 +117,10 @@ def quote_cart(
     if weighed:  # spend discounts, gifts and shipping: priced on what the item rules leave (see order_rules)
         priced = order_rules.best_with_order_rules(rows, item_rules, weighed, terms, products, cache, grouped)
         spend_saving = priced.spend_saving
+    elif sum(1 for rule in item_rules if rule.stackable) > 1 and order_rules.stacked_ahead(rows, item_rules, terms):
+        # A stackable rule ahead of another is given up where that saves more (the order rules' give-up, 3.)
+        priced = order_rules.best_with_order_rules(rows, item_rules, [], terms, products, cache, grouped)
+        spend_saving = 0
     else:
         priced = priced or best_allocation(rows, item_rules, terms, cache=cache)
         spend_saving = 0
