@@ -1077,3 +1077,30 @@ def test_a_stackable_rule_ahead_of_another_never_raises_the_total():
     on_b = replace(ahead, id="4", items=(BundleItem("b"),))
     kept = quote_cart(cart, RuleBook(rules + (on_b,)), products, now=NOW, with_offers=False)
     assert (kept.total, [(d.rule_id, d.amount) for d in kept.discounts]) == (52, [("4", 200), ("1", 96), ("2", 52)])
+
+
+def test_a_droppable_rule_is_found_after_an_unrelated_one_and_by_any_of_its_items():
+    """docs "A stackable rule is given up where that saves more": droppable is any stackable rule touching a
+    product a later one touches, whatever comes first and through any of its items. The same a, b, "a + b for
+    ¥52" and 50% over a's category (¥78 on two a and two b)."""
+    products = {"a": Product("a", "a", 100, category="acc"), "b": Product("b", "b", 100, category="bag"),
+                "c": Product("c", "c", 1, category="cup"), "z": Product("z", "z", 100, category="zzz")}
+    rules = (FixedBundle(id="1", label="a+b", items=(BundleItem("a"), BundleItem("b")), mode=PricingMode.FIXED_PRICE,
+                         value=52, stackable=True),
+             VolumeDiscount(id="2", label="acc", categories=frozenset({"acc"}), tiers=(VolumeTier(1, 5_000),),
+                            stackable=True))
+    # A stackable "z 10% off" first in importance, touching nothing the others touch: "a for ¥0" still given up.
+    z_off = FixedBundle(id="5", label="z", items=(BundleItem("z"),), mode=PricingMode.PERCENT_OFF, value=1_000,
+                        stackable=True, priority=3)
+    a_free = FixedBundle(id="3", label="a free", items=(BundleItem("a"),), mode=PricingMode.FIXED_PRICE, value=0,
+                         stackable=True, priority=1)
+    cart = Cart((CartLine("a", 2, 100), CartLine("b", 2, 100), CartLine("z", 1, 100)))
+    quoted = quote_cart(cart, RuleBook(rules + (z_off, a_free)), products, now=NOW, with_offers=False)
+    assert (quoted.total, [(d.rule_id, d.amount) for d in quoted.discounts]) == (168, [("5", 10), ("1", 296), ("2", 26)])
+    # "c + 2 a for ¥101" (c at ¥1) touches a through its second item: it saves ¥100 but leaves the a's ¥50 each,
+    # the bundle's price then lands on the b's (¥87 in all); given up, ¥79.
+    c_and_a = FixedBundle(id="6", label="c+2a", items=(BundleItem("c"), BundleItem("a", 2)),
+                          mode=PricingMode.FIXED_PRICE, value=101, stackable=True, priority=1)
+    cart = Cart((CartLine("a", 2, 100), CartLine("b", 2, 100), CartLine("c", 1, 1)))
+    quoted = quote_cart(cart, RuleBook(rules + (c_and_a,)), products, now=NOW, with_offers=False)
+    assert (quoted.total, [(d.rule_id, d.amount) for d in quoted.discounts]) == (79, [("1", 296), ("2", 26)])
