@@ -354,6 +354,9 @@ def given_up(ref: Reference, cart, rules) -> tuple[list[tuple], bool]:
                  and ((r.stackable and (reachable or r.id in ahead)) or (r.exclusive and ref.spends))]
     if len(droppable) <= 3:  # and then every subset is tried: the docs' exact case
         return [subset for size in range(1, len(droppable) + 1) for subset in combinations(droppable, size)], True
+    stacked_only = not reachable and not any(r.exclusive and ref.spends for r in droppable)
+    if len(droppable) > 8 or stacked_only:  # docs: all of them at once only
+        return [tuple(droppable)], False
     return [(r,) for r in droppable] + [tuple(droppable)], False
 
 

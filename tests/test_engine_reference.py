@@ -328,11 +328,14 @@ def weighed_shipping(shipping, subtotal: int):
 
 
 def given_up_subsets(droppable: list) -> list[tuple]:
-    """docs "Best price with order rules", 3.: every subset of up to 3 such rules; with more, each alone and all."""
+    """docs "Best price with order rules", 3.: every subset of up to 3 such rules; with more, each alone and all;
+    with more than 8, all only."""
     if not droppable:
         return []
     if len(droppable) <= 3:
         return [subset for size in range(1, len(droppable) + 1) for subset in combinations(droppable, size)]
+    if len(droppable) > 8:
+        return [tuple(droppable)]
     return [(rule,) for rule in droppable] + [tuple(droppable)]
 
 
@@ -402,7 +405,9 @@ def reference_quote(lines, rules, products, now=NOW, margin_floor_bp=None, custo
         if shipping is None:  # docs "A stackable rule is given up where that saves more"
             droppable = stacked_ahead(droppable, lines, products)
         stands, weight = None, best_key[0]
-        for subset in given_up_subsets([rule.id for rule in droppable]):
+        ids = [rule.id for rule in droppable]
+        # docs: stackable rules droppable only as ahead of others: with more than 3, all at once only
+        for subset in (given_up_subsets(ids) if shipping is not None or len(ids) <= 3 else [tuple(ids)]):
             other = reference_quote(lines, [rule for rule in rules if rule.id not in subset], products, now,
                                     margin_floor_bp, customer_used, reading, shipping, _give_up=False)
             if other.saving + other.shipping_saved > weight:  # only a subset that saves more in all stands

@@ -72,3 +72,31 @@ def test_a_small_group_is_still_searched_exactly():
     quote = quote_cart(cart, RuleBook((bundle, stack)), products, now=NOW, with_offers=False)
     # the bundle's set saves 400; the stackable 10% on what is left of every unit: 160 + 100 = 260
     assert {discount.rule_id: discount.amount for discount in quote.discounts} == {"1": 400, "2": 260}
+
+
+def test_stackable_rules_ahead_of_others_cost_at_most_seven_more_pricings(monkeypatch):
+    """docs "A stackable rule is given up where that saves more": every subset of up to 3 droppable rules (7
+    more pricings of the cart at most); with more, all of them at once (one more), however many there are."""
+    from plugin.engine import order_rules
+
+    products = {f"p{i}": Product(f"p{i}", f"p{i}", 1_000 + 137 * i) for i in range(10)}
+    cart = Cart(tuple(CartLine(f"p{i}", 3, products[f"p{i}"].price) for i in range(10)))
+
+    def overlapping(k):
+        shapes = [sorted({f"p{(index * 7 + j * 3) % 10}" for j in range(3)}) for index in range(k)]
+        return [FixedBundle(id=str(index + 1), label=f"b{index}", stackable=True, mode=PricingMode.PERCENT_OFF,
+                            items=tuple(BundleItem(pid, 1 + (index + j) % 2) for j, pid in enumerate(shapes[index])),
+                            value=500 + (index * 37) % 2_000) for index in range(k)]
+
+    calls = []
+    original = order_rules._best_candidate
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(order_rules, "_best_candidate", counting)
+    for k, most, least in ((1, 0, 0), (4, 1 + 7, 1 + 5), (9, 1 + 1, 1), (100, 1 + 1, 1)):
+        calls.clear()
+        quote_cart(cart, RuleBook(tuple(overlapping(k))), products, now=NOW, with_offers=False)
+        assert least <= len(calls) <= most, (k, len(calls))  # 4: three droppable, most subsets priced

@@ -496,6 +496,9 @@ class _Option:
 #: Stackable or exclusive item rules whose every subset the order rules may give up (see below): at most
 #: 2**3 - 1 more searches; with more such rules, each alone and all together.
 MAX_GIVEN_UP = 3
+#: With more droppable item rules than this, only all of them at once are given up: each alone would price the
+#: cart once per rule (a hundred overlapping stackable bundles, a hundred pricings).
+MAX_EACH_ALONE = 8
 #: Above this work (runs of units times item rules, about one pricing of the cart), only one more search is made:
 #: every such rule given up at once. A long cart under many rules is searched twice, never eight times.
 GIVE_UP_WORK = 1_000
@@ -526,7 +529,10 @@ def best_with_order_rules(rows: Mapping[str, Sequence[Run]], item_rules: Sequenc
     if not droppable:
         return priced
     work = sum(len(row) for row in rows.values()) * len(item_rules)
-    if work > GIVE_UP_WORK:
+    # Droppable only as stackable rules ahead of others (no threshold within reach, no exclusive rule with a spend
+    # discount): past every subset of up to MAX_GIVEN_UP, all at once only, so they cost at most 7 more pricings.
+    stacked_only = not ahead and not any(rule.exclusive and spend for rule in droppable)
+    if work > GIVE_UP_WORK or len(droppable) > (MAX_GIVEN_UP if stacked_only else MAX_EACH_ALONE):
         subsets = [tuple(droppable)]
     else:
         subsets = _subsets(droppable)
