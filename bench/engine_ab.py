@@ -14,6 +14,8 @@ Case words filter the cases by name ("distinct", "200 lines"). The heap is froze
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import argparse
 import gc
 import importlib
@@ -44,12 +46,20 @@ def load_before(checkout: pathlib.Path) -> types.ModuleType:
     return module
 
 
+def _stackable(case):
+    """A case's rules made stackable (the worst case's ``stackable_overlapping``, which an older checkout lacks)."""
+    cart, rules, products = case
+    return cart, [replace(rule, stackable=True) for rule in rules], products
+
+
 def cases(bench) -> list[tuple[str, object]]:
     """The cases of ``bench/engine_worst_case.py``'s ``main``, as (name, builder)."""
     found = [(f"K={k} overlapping bundles{' + 3 missing' if missing else ''}",
               lambda k=k, missing=missing: bench.overlapping(k, missing)) for k in (1, 5, 20, 50, 100)
              for missing in (False, True)]
     found += [(f"K={k} distinct overlapping bundles", lambda k=k: bench.distinct(k)) for k in (20, 50, 100)]
+    found += [(f"K={k} stackable overlapping bundles", lambda k=k: _stackable(bench.overlapping(k, False)))
+              for k in (4, 20, 100)]
     found += [("28 pair bundles, 2 products missing", bench.pairs)]
     found += [(f"{n} lines, pair bundles + chained volumes", lambda n=n: bench.long_cart(n)) for n in (1, 10, 50, 200)]
     found += [("10 lines, 10,000 rules", bench.many_rules)]

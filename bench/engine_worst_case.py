@@ -22,6 +22,7 @@ import gc
 import itertools
 import statistics
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from plugin import (BundleItem, BuyXGetY, Cart, CartLine, FixedBundle, PricingMode, Product, RuleBook, VolumeDiscount,
@@ -77,6 +78,13 @@ def overlapping(k, missing):
                                  mode=PricingMode.PERCENT_OFF, value=500 + (index * 37) % 2_000))
     cart = Cart(tuple(CartLine(f"p{i}", 3, products[f"p{i}"].price) for i in range(10)))
     return cart, rules, products
+
+
+def stackable_overlapping(k):
+    """The K overlapping bundles, every one stackable: each stacks on the units the others discount, so every rule
+    but the last is ahead of another (docs/engine.md, "A stackable rule is given up where that saves more")."""
+    cart, rules, products = overlapping(k, False)
+    return cart, [replace(rule, stackable=True) for rule in rules], products
 
 
 def distinct(k):
@@ -248,6 +256,7 @@ def main() -> None:
     cases = [(f"K={k} overlapping bundles{' + 3 missing' if missing else ''}", overlapping(k, missing))
              for k in (1, 5, 20, 50, 100) for missing in (False, True)]
     cases += [(f"K={k} distinct overlapping bundles", distinct(k)) for k in (20, 50, 100)]
+    cases += [(f"K={k} stackable overlapping bundles", stackable_overlapping(k)) for k in (4, 20, 100)]
     cases += [("28 pair bundles, 2 products missing", pairs())]
     cases += [(f"{n} lines, pair bundles + chained volumes", long_cart(n)) for n in (1, 10, 50, 200)]
     cases += [("10 lines, 10,000 rules", many_rules())]
