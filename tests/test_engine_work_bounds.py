@@ -100,3 +100,31 @@ def test_stackable_rules_ahead_of_others_cost_at_most_seven_more_pricings(monkey
         calls.clear()
         quote_cart(cart, RuleBook(tuple(overlapping(k))), products, now=NOW, with_offers=False)
         assert least <= len(calls) <= most, (k, len(calls))  # 4: three droppable, most subsets priced
+
+
+def test_more_than_eight_droppable_rules_are_given_up_all_at_once(monkeypatch):
+    """docs "Best price with order rules", 3.: with a spend step within reach every stackable rule is droppable;
+    each alone is tried only up to 8 of them (9 or 20 overlapping stackable bundles: one more pricing, not 10 or
+    21)."""
+    from plugin.engine import order_rules
+
+    products = {f"p{i}": Product(f"p{i}", f"p{i}", 1_000 + 137 * i) for i in range(10)}
+    cart = Cart(tuple(CartLine(f"p{i}", 3, products[f"p{i}"].price) for i in range(10)))
+    subtotal = sum(line.subtotal for line in cart.lines)
+    step = SpendDiscount(id="s", label="spend", currency="JPY", steps=(SpendStep(subtotal - 100, percent_bp=3_000),))
+    calls = []
+    original = order_rules._best_candidate
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(order_rules, "_best_candidate", counting)
+    for k, most in ((9, 1 + 1), (20, 1 + 1)):
+        shapes = [sorted({f"p{(index * 7 + j * 3) % 10}" for j in range(3)}) for index in range(k)]
+        rules = [FixedBundle(id=str(index + 1), label=f"b{index}", stackable=True, mode=PricingMode.PERCENT_OFF,
+                             items=tuple(BundleItem(pid, 1 + (index + j) % 2) for j, pid in enumerate(shapes[index])),
+                             value=500 + (index * 37) % 2_000) for index in range(k)]
+        calls.clear()
+        quote_cart(cart, RuleBook(tuple(rules) + (step,)), products, now=NOW, with_offers=False)
+        assert len(calls) <= most, (k, len(calls))
