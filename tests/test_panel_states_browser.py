@@ -236,6 +236,8 @@ def test_thank_you_after_the_offer_is_taken_the_panel_says_so_and_its_buttons_ar
         assert done.inner_text() == "ご注文に追加しました。新しいご注文合計は￥14,800です。"
         assert not any(button.is_visible() for button in panel.locator("button").all())
         assert hit(page, where) != "button"
+        # With JavaScript the shop redraws its summary after the widget's event, from a fetch: wait for it.
+        page.wait_for_function("document.querySelector('#summary-total').dataset.amount === '14800'")
         assert page.inner_text("#summary-total") == "￥14,800"
         if javascript:
             widget_ready(page, THANK_YOU_PANEL)
