@@ -724,23 +724,25 @@ def test_reordering_splitting_and_merging_lines_change_nothing(shop, data):
         assert_parts_add_up(quote, layout)
 
 
-def stacks_ahead_of_another(shop, extra) -> bool:
-    """Whether ``extra`` is stackable with more than 3 stackable rules in all: past the docs' limit ("A stackable
-    rule is given up where that saves more": every subset of up to 3, with more each alone and all together),
-    adding a stackable rule ahead of another may lower the saving."""
-    return bool(extra["stackable"]) and sum(1 for rule in shop.rules() if rule.stackable) + 1 > 3
+def added_rule(shop, data) -> dict | None:
+    """A rule to add to ``shop`` (a stackable one without a floor: with one, it may lift its units' floor under later
+    rules, the docs' exception), or ``None`` past the documented limit of the give-up ("A stackable rule is given
+    up where that saves more": every subset only with at most 3 stackable rules)."""
+    rule_id = data.draw(st.sampled_from([i for i in RULE_IDS if i not in {s["id"] for s in shop.specs}]))
+    extra = data.draw(rule_specs(rule_id, floors=True))
+    extra.pop("_used", None)
+    if not extra["stackable"]:
+        return extra
+    extra["margin_floor_bp"] = None
+    return None if sum(1 for rule in shop.rules() if rule.stackable) + 1 > 3 else extra
 
 
 @settings(max_examples=300, **FAST)
 @given(shops(floors=True, max_rules=4), st.data())
 def test_adding_a_rule_never_lowers_the_saving(shop, data):
-    rule_id = data.draw(st.sampled_from([i for i in RULE_IDS if i not in {s["id"] for s in shop.specs}]))
-    extra = data.draw(rule_specs(rule_id, floors=True))
-    extra.pop("_used", None)
-    if extra["stackable"]:  # a stackable rule with a floor may lift its units' floor under later rules
-        extra["margin_floor_bp"] = None
-    if stacks_ahead_of_another(shop, extra):
-        return  # past the documented limit of the give-up
+    extra = added_rule(shop, data)
+    if extra is None:
+        return
     before = shop.quote().discount_total
     after = shop.quote(specs=shop.specs + (extra,)).discount_total
     assert after >= before, f"adding {describe(extra)} lowered the saving from {before} to {after}"
@@ -781,13 +783,9 @@ def test_adding_a_rule_never_raises_what_the_shopper_pays(shop, data):
     """Shipping included: an item discount that would cost a fee step is given up, so a rule added never makes
     the cart dearer (docs "What is guaranteed")."""
     shipping = data.draw(shippings_near(shop))
-    rule_id = data.draw(st.sampled_from([i for i in RULE_IDS if i not in {s["id"] for s in shop.specs}]))
-    extra = data.draw(rule_specs(rule_id, floors=True))
-    extra.pop("_used", None)
-    if extra["stackable"]:  # a stackable rule with a floor may lift its units' floor under later rules
-        extra["margin_floor_bp"] = None
-    if stacks_ahead_of_another(shop, extra):
-        return  # past the documented limit of the give-up
+    extra = added_rule(shop, data)
+    if extra is None:
+        return
     before = shop.quote(extra=(shipping,)).total
     after = shop.quote(specs=shop.specs + (extra,), extra=(shipping,)).total
     # docs "What is guaranteed": within the limits, where every group's menu lists all its allocations (at most

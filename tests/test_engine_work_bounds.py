@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import pytest
+
 from plugin import (BundleItem, Cart, CartLine, FixedBundle, PricingMode, Product, RuleBook, VolumeDiscount,
                     VolumeTier, quote_cart)
 from plugin.engine import search
@@ -74,19 +76,21 @@ def test_a_small_group_is_still_searched_exactly():
     assert {discount.rule_id: discount.amount for discount in quote.discounts} == {"1": 400, "2": 260}
 
 
-def test_stackable_rules_ahead_of_others_cost_at_most_seven_more_pricings(monkeypatch):
-    """docs "A stackable rule is given up where that saves more": every subset of up to 3 droppable rules (7
-    more pricings of the cart at most); with more, all of them at once (one more), however many there are."""
-    from plugin.engine import order_rules
-
+def stackable_overlapping(k: int):
+    """K stackable bundles over the same 10 products, 3 of each in the cart (``bench/engine_worst_case.py``'s
+    overlapping bundles, all stackable): every rule but the last is ahead of another."""
     products = {f"p{i}": Product(f"p{i}", f"p{i}", 1_000 + 137 * i) for i in range(10)}
     cart = Cart(tuple(CartLine(f"p{i}", 3, products[f"p{i}"].price) for i in range(10)))
+    shapes = [sorted({f"p{(index * 7 + j * 3) % 10}" for j in range(3)}) for index in range(k)]
+    rules = [FixedBundle(id=str(index + 1), label=f"b{index}", stackable=True, mode=PricingMode.PERCENT_OFF,
+                         items=tuple(BundleItem(pid, 1 + (index + j) % 2) for j, pid in enumerate(shapes[index])),
+                         value=500 + (index * 37) % 2_000) for index in range(k)]
+    return cart, rules, products
 
-    def overlapping(k):
-        shapes = [sorted({f"p{(index * 7 + j * 3) % 10}" for j in range(3)}) for index in range(k)]
-        return [FixedBundle(id=str(index + 1), label=f"b{index}", stackable=True, mode=PricingMode.PERCENT_OFF,
-                            items=tuple(BundleItem(pid, 1 + (index + j) % 2) for j, pid in enumerate(shapes[index])),
-                            value=500 + (index * 37) % 2_000) for index in range(k)]
+
+def candidates_priced(monkeypatch, cart, rules, products) -> int:
+    """How many times a quote prices the cart's item rules with their order rules (each give-up subset once)."""
+    from plugin.engine import order_rules
 
     calls = []
     original = order_rules._best_candidate
@@ -96,35 +100,24 @@ def test_stackable_rules_ahead_of_others_cost_at_most_seven_more_pricings(monkey
         return original(*args, **kwargs)
 
     monkeypatch.setattr(order_rules, "_best_candidate", counting)
-    for k, most, least in ((1, 0, 0), (4, 1 + 7, 1 + 5), (9, 1 + 1, 1), (100, 1 + 1, 1)):
-        calls.clear()
-        quote_cart(cart, RuleBook(tuple(overlapping(k))), products, now=NOW, with_offers=False)
-        assert least <= len(calls) <= most, (k, len(calls))  # 4: three droppable, most subsets priced
+    quote_cart(cart, RuleBook(tuple(rules)), products, now=NOW, with_offers=False)
+    return len(calls)
 
 
-def test_more_than_eight_droppable_rules_are_given_up_all_at_once(monkeypatch):
+@pytest.mark.parametrize("k, least, most", [(1, 0, 0), (4, 1 + 5, 1 + 7), (9, 1, 1 + 1), (100, 1, 1 + 1)])
+def test_stackable_rules_ahead_of_others_cost_at_most_seven_more_pricings(monkeypatch, k, least, most):
+    """docs "A stackable rule is given up where that saves more": every subset of up to 3 droppable rules (7
+    more pricings of the cart at most; with 4 rules, 3 droppable, most subsets are priced); with more, all of
+    them at once (one more), however many there are."""
+    assert least <= candidates_priced(monkeypatch, *stackable_overlapping(k)) <= most
+
+
+@pytest.mark.parametrize("k", [9, 20])
+def test_more_than_eight_droppable_rules_are_given_up_all_at_once(monkeypatch, k):
     """docs "Best price with order rules", 3.: with a spend step within reach every stackable rule is droppable;
     each alone is tried only up to 8 of them (9 or 20 overlapping stackable bundles: one more pricing, not 10 or
     21)."""
-    from plugin.engine import order_rules
-
-    products = {f"p{i}": Product(f"p{i}", f"p{i}", 1_000 + 137 * i) for i in range(10)}
-    cart = Cart(tuple(CartLine(f"p{i}", 3, products[f"p{i}"].price) for i in range(10)))
+    cart, rules, products = stackable_overlapping(k)
     subtotal = sum(line.subtotal for line in cart.lines)
     step = SpendDiscount(id="s", label="spend", currency="JPY", steps=(SpendStep(subtotal - 100, percent_bp=3_000),))
-    calls = []
-    original = order_rules._best_candidate
-
-    def counting(*args, **kwargs):
-        calls.append(1)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(order_rules, "_best_candidate", counting)
-    for k, most in ((9, 1 + 1), (20, 1 + 1)):
-        shapes = [sorted({f"p{(index * 7 + j * 3) % 10}" for j in range(3)}) for index in range(k)]
-        rules = [FixedBundle(id=str(index + 1), label=f"b{index}", stackable=True, mode=PricingMode.PERCENT_OFF,
-                             items=tuple(BundleItem(pid, 1 + (index + j) % 2) for j, pid in enumerate(shapes[index])),
-                             value=500 + (index * 37) % 2_000) for index in range(k)]
-        calls.clear()
-        quote_cart(cart, RuleBook(tuple(rules) + (step,)), products, now=NOW, with_offers=False)
-        assert len(calls) <= most, (k, len(calls))
+    assert candidates_priced(monkeypatch, cart, rules + [step], products) <= 1 + 1
