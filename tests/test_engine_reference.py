@@ -745,7 +745,11 @@ def test_adding_a_rule_never_lowers_the_saving(shop, data):
         return
     before = shop.quote().discount_total
     after = shop.quote(specs=shop.specs + (extra,)).discount_total
-    assert after >= before, f"adding {describe(extra)} lowered the saving from {before} to {after}"
+    # docs "Bounded work": wherever the search finishes; past its budget, never below the documented greedy
+    # (which test_totals_and_discounts_per_rule_match_the_reference checks).
+    if reference_quote(shop.lines, shop.rules(shop.specs + (extra,)), shop.products, NOW, shop.floor_bp,
+                       shop.customer_used).exact:
+        assert after >= before, f"adding {describe(extra)} lowered the saving from {before} to {after}"
 
 
 @st.composite
