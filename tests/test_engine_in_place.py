@@ -14,7 +14,6 @@ every line, discount, rung and offer), or against what the doc and the rules the
 """
 from __future__ import annotations
 
-import contextlib
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -25,17 +24,7 @@ from plugin.engine.order_rules import ShippingSaved, _saving_at, price_order
 from plugin.engine.rules import FreeGift, ShippingStep, ShippingThreshold, SpendDiscount, SpendStep
 from plugin.engine.units import Booking, Run, Terms
 from test_engine_reference import FAST, NOW
-from test_engine_spend_search import replaced, shops_with_steps_ahead, spend_discounts
-
-
-@contextlib.contextmanager
-def replaced_in(module, name, value):
-    original = getattr(module, name)
-    setattr(module, name, value)
-    try:
-        yield
-    finally:
-        setattr(module, name, original)
+from test_engine_spend_search import replaced, replaced_in, shops_with_steps_ahead, spend_discounts
 
 
 @st.composite

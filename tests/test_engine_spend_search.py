@@ -26,14 +26,20 @@ STEP_PERCENTS = (500, 1_000, 2_500, 5_000, 10_000)
 
 
 @contextlib.contextmanager
-def replaced(name, value):
-    """``order_rules.<name>`` replaced for the block (hypothesis runs examples inside one test call)."""
-    original = getattr(order_rules, name)
-    setattr(order_rules, name, value)
+def replaced_in(module, name, value):
+    """``module.<name>`` replaced for the block (hypothesis runs examples inside one test call, so pytest's
+    per-test monkeypatch would not undo it between them)."""
+    original = getattr(module, name)
+    setattr(module, name, value)
     try:
         yield
     finally:
-        setattr(order_rules, name, original)
+        setattr(module, name, original)
+
+
+def replaced(name, value):
+    """``order_rules.<name>`` replaced for the block."""
+    return replaced_in(order_rules, name, value)
 
 
 def every_candidate(*_args) -> bool:
