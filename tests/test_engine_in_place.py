@@ -14,7 +14,7 @@ every line, discount, rung and offer), or against what the doc and the rules the
 """
 from __future__ import annotations
 
-
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -56,31 +56,24 @@ def booked_fresh(original):
     return book
 
 
+#: Each shortcut switched off: (module, name, the replacement made from the original).
+SHORTCUTS = {
+    # _declined_choice answers "a floor may bind": every declined subset is priced in full
+    "gifts weighed declined before any share is written": (order_rules, "_declined_choice",
+                                                          lambda original: lambda *args: None),
+    "spreads changing their own runs in place": (order_rules, "_spread", never_in_place),
+    "bookings changing the runs their allocation built in place": (units, "_book", booked_fresh),
+}
+
+
+@pytest.mark.parametrize("shortcut", sorted(SHORTCUTS))
 @settings(max_examples=300, **FAST)
-@given(shops_with_steps_and_shipping(), st.booleans())
-def test_gifts_weighed_declined_before_any_share_is_written_change_no_quote(drawn, offers):
-    """Switched off (``_declined_choice`` answers "a floor may bind"), every declined subset is priced in full."""
+@given(drawn=shops_with_steps_and_shipping(), offers=st.booleans())
+def test_each_shortcut_changes_no_quote(shortcut, drawn, offers):
+    module, name, switched_off = SHORTCUTS[shortcut]
     shop, extra = drawn
     expected = shop.quote(extra=extra, with_offers=offers, max_offers=3)
-    with replaced("_declined_choice", lambda *args: None):
-        assert shop.quote(extra=extra, with_offers=offers, max_offers=3) == expected
-
-
-@settings(max_examples=300, **FAST)
-@given(shops_with_steps_and_shipping(), st.booleans())
-def test_spreads_changing_their_own_runs_in_place_change_no_quote(drawn, offers):
-    shop, extra = drawn
-    expected = shop.quote(extra=extra, with_offers=offers, max_offers=3)
-    with replaced("_spread", never_in_place(order_rules._spread)):
-        assert shop.quote(extra=extra, with_offers=offers, max_offers=3) == expected
-
-
-@settings(max_examples=300, **FAST)
-@given(shops_with_steps_and_shipping(), st.booleans())
-def test_bookings_changing_the_runs_their_allocation_built_in_place_change_no_quote(drawn, offers):
-    shop, extra = drawn
-    expected = shop.quote(extra=extra, with_offers=offers, max_offers=3)
-    with replaced_in(units, "_book", booked_fresh(units._book)):
+    with replaced_in(module, name, switched_off(getattr(module, name))):
         assert shop.quote(extra=extra, with_offers=offers, max_offers=3) == expected
 
 

@@ -1063,16 +1063,22 @@ def test_a_discount_worth_just_the_fee_it_costs_is_kept():
         assert (quote.total, quote.discount_total, quote.shipping_fee) == (5_100, 101, 101), stackable
 
 
+#: docs "A stackable rule is given up where that saves more": "a + b for ¥52" and 50% off a's category, both
+#: stackable (¥78 on two a and two b at ¥100).
+BUNDLE_THEN_VOLUME = (
+    FixedBundle(id="1", label="a+b", items=(BundleItem("a"), BundleItem("b")), mode=PricingMode.FIXED_PRICE,
+                value=52, stackable=True),
+    VolumeDiscount(id="2", label="acc", categories=frozenset({"acc"}), tiers=(VolumeTier(1, 5_000),),
+                   stackable=True))
+
+
 def test_a_stackable_rule_ahead_of_another_never_raises_the_total():
     """docs "A stackable rule is given up where that saves more": two a and two b at ¥100, "a + b for ¥52" and a
     50% volume discount over a's category, both stackable: ¥78. A stackable "a for ¥0" ahead of them would move
     the bundle's price onto the b's, out of the volume discount's reach (¥104): it is given up, ¥78."""
     products = {"a": Product("a", "a", 100, category="acc"), "b": Product("b", "b", 100, category="bag")}
     cart = Cart((CartLine("a", 2, 100), CartLine("b", 2, 100)))
-    rules = (FixedBundle(id="1", label="a+b", items=(BundleItem("a"), BundleItem("b")), mode=PricingMode.FIXED_PRICE,
-                         value=52, stackable=True),
-             VolumeDiscount(id="2", label="acc", categories=frozenset({"acc"}), tiers=(VolumeTier(1, 5_000),),
-                            stackable=True))
+    rules = BUNDLE_THEN_VOLUME
     ahead = FixedBundle(id="3", label="a free", items=(BundleItem("a"),), mode=PricingMode.FIXED_PRICE, value=0,
                         stackable=True, priority=1)
     before = quote_cart(cart, RuleBook(rules), products, now=NOW, with_offers=False)
@@ -1092,10 +1098,7 @@ def test_a_droppable_rule_is_found_after_an_unrelated_one_and_by_any_of_its_item
     ¥52" and 50% over a's category (¥78 on two a and two b)."""
     products = {"a": Product("a", "a", 100, category="acc"), "b": Product("b", "b", 100, category="bag"),
                 "c": Product("c", "c", 1, category="cup"), "z": Product("z", "z", 100, category="zzz")}
-    rules = (FixedBundle(id="1", label="a+b", items=(BundleItem("a"), BundleItem("b")), mode=PricingMode.FIXED_PRICE,
-                         value=52, stackable=True),
-             VolumeDiscount(id="2", label="acc", categories=frozenset({"acc"}), tiers=(VolumeTier(1, 5_000),),
-                            stackable=True))
+    rules = BUNDLE_THEN_VOLUME
     # A stackable "z 10% off" first in importance, touching nothing the others touch: "a for ¥0" still given up.
     z_off = FixedBundle(id="5", label="z", items=(BundleItem("z"),), mode=PricingMode.PERCENT_OFF, value=1_000,
                         stackable=True, priority=3)
