@@ -1114,3 +1114,16 @@ def test_a_droppable_rule_is_found_after_an_unrelated_one_and_by_any_of_its_item
     cart = Cart((CartLine("a", 2, 100), CartLine("b", 2, 100), CartLine("c", 1, 1)))
     quoted = quote_cart(cart, RuleBook(rules + (c_and_a,)), products, now=NOW, with_offers=False)
     assert (quoted.total, [(d.rule_id, d.amount) for d in quoted.discounts]) == (79, [("1", 296), ("2", 26)])
+
+
+def test_an_exclusive_stackable_rule_ahead_of_the_only_other_is_given_up_where_that_saves_more():
+    """docs "A stackable rule is given up where that saves more", with two stackable rules: "a ¥1 off", stackable
+    and exclusive, hides a from a later 50% off its category (¥99); given up, ¥50."""
+    products = {"a": Product("a", "a", 100, category="acc")}
+    cart = Cart((CartLine("a", 1, 100),))
+    half = VolumeDiscount(id="2", label="acc", categories=frozenset({"acc"}), tiers=(VolumeTier(1, 5_000),),
+                          stackable=True)
+    hiding = FixedBundle(id="3", label="a ¥1 off", items=(BundleItem("a"),), mode=PricingMode.AMOUNT_OFF, value=1,
+                         stackable=True, exclusive=True, priority=1)
+    quoted = quote_cart(cart, RuleBook((half, hiding)), products, now=NOW, with_offers=False)
+    assert (quoted.total, [(d.rule_id, d.amount) for d in quoted.discounts]) == (50, [("2", 50)])
