@@ -9,8 +9,11 @@ another checkout (``git worktree add /tmp/before <commit>``), loaded under anoth
 
     .venv/bin/python bench/engine_ab.py --before /tmp/before [--rounds 15] [case words...]
 
-Case words filter the cases by name ("distinct", "200 lines"). The heap is frozen before each case
-(``gc.freeze()``), as ``--freeze`` does in the benchmark. It never fails on a timing.
+Case words filter the cases by name ("distinct", "200 lines", "demo", "small"). The small carts of
+``bench/small_carts.py`` (1–10 lines, a dozen rules of every kind, the demo's cart among them) come last, quoted
+with the arguments the extension passes. ``--random N`` then quotes N random small carts on both engines and
+counts the quotes that differ. The heap is frozen before each case (``gc.freeze()``), as ``--freeze`` does in the
+benchmark. It never fails on a timing.
 """
 from __future__ import annotations
 
@@ -39,8 +42,13 @@ def load_before(checkout: pathlib.Path) -> types.ModuleType:
     (package / "__init__.py").write_text("from .engine.values import *\nfrom .engine.rules import *\n"
                                          "from .engine.quote import quote_cart\n")
     sys.path.insert(0, str(root))
-    source = (HERE / "engine_worst_case.py").read_text().replace("from plugin", f"from {BEFORE}")
-    module = types.ModuleType("engine_worst_case_before")
+    return _load_on(BEFORE, "engine_worst_case")
+
+
+def _load_on(package: str, name: str) -> types.ModuleType:
+    """This checkout's ``bench/<name>.py``, its ``plugin`` imports taken from ``package``."""
+    source = (HERE / f"{name}.py").read_text().replace("from plugin", f"from {package}")
+    module = types.ModuleType(f"{name}_before")
     sys.modules[module.__name__] = module
     exec(compile(source, module.__name__, "exec"), module.__dict__)
     return module
@@ -83,26 +91,50 @@ def cases(bench) -> list[tuple[str, object]]:
     return found
 
 
+def _random_check(count: int, before_small, after_small, engines) -> None:
+    """Quote ``count`` random small carts on both engines; print how many differ, and the first few."""
+    differ = []
+    timed = [0.0, 0.0]
+    for index, (old, new) in enumerate(zip(before_small.random_cases(count), after_small.random_cases(count))):
+        both = []
+        for position, (engine, (cart, rules, products, arguments)) in enumerate(zip(engines, (old, new))):
+            book = engine.RuleBook(tuple(rules))
+            started = time.process_time()
+            both.append(engine.quote_cart(cart, book, products, **arguments))
+            timed[position] += time.process_time() - started
+        if repr(both[0]) != repr(both[1]):
+            differ.append(index)
+    print(f"random small carts: {count} quoted, {len(differ)} QUOTES DIFFER {differ[:10]}; "
+          f"CPU {timed[0] * 1e3:.0f} ms before, {timed[1] * 1e3:.0f} ms after ({timed[1] / timed[0]:.2f})", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", required=True, type=pathlib.Path, help="a checkout of the older code")
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--random", type=int, default=0, metavar="N",
+                        help="also quote N random small carts on both engines and count those that differ")
     parser.add_argument("words", nargs="*", help="only the cases whose name holds one of these")
     arguments = parser.parse_args()
     before = load_before(arguments.before)
+    before_small = _load_on(BEFORE, "small_carts")
     sys.path.insert(0, str(HERE.parent))
     after = importlib.import_module("bench.engine_worst_case")
+    after_small = importlib.import_module("bench.small_carts")
     engines = (importlib.import_module(BEFORE), importlib.import_module("plugin"))
     print(f"{'case':52s} {'before ms':>9s} {'after ms':>9s} {'ratio':>6s} {'saving':>13s} {'cut/searches':>13s}")
-    for (name, build_before), (_, build_after) in zip(cases(before), cases(after)):
+    small = [(f"small: {name}", build) for name, build in before_small.cases()]
+    for (name, build_before), (_, build_after) in zip(cases(before) + small,
+                                                      cases(after) + after_small.cases()):
         if arguments.words and not any(word in name for word in arguments.words):
             continue
         quotes = []
         for bench, build, engine in ((before, build_before, engines[0]), (after, build_after, engines[1])):
-            cart, rules, products = build()
+            cart, rules, products, *extra = build()
             book = engine.RuleBook(tuple(rules))
-            quotes.append(lambda engine=engine, cart=cart, book=book, products=products, now=bench.NOW:
-                          engine.quote_cart(cart, book, products, now=now, max_offers=2))
+            keywords = extra[0] if extra else {"now": bench.NOW, "max_offers": 2}
+            quotes.append(lambda engine=engine, cart=cart, book=book, products=products, keywords=keywords:
+                          engine.quote_cart(cart, book, products, **keywords))
         gc.collect()
         gc.freeze()
         samples: tuple[list[float], list[float]] = ([], [])
@@ -118,8 +150,10 @@ def main() -> None:
         saving = f"{saved[1]}" if saved[0] == saved[1] else f"{saved[0]}->{saved[1]}"
         if repr(both[0]) != repr(both[1]):  # every field: lines and their cuts, discounts, offers, ladder, shipping
             saving += " QUOTE DIFFERS"
-        searched, cut = after.cut_searches(*build_after())
+        searched, cut = after.cut_searches(*build_after()[:3])
         print(f"{name:52s} {old:9.3f} {new:9.3f} {new / old:6.2f} {saving:>13s} {cut:>6d}/{searched:<6d}", flush=True)
+    if arguments.random:
+        _random_check(arguments.random, before_small, after_small, engines)
 
 
 if __name__ == "__main__":

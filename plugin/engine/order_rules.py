@@ -513,6 +513,8 @@ def best_with_order_rules(rows: Mapping[str, Sequence[Run]], item_rules: Sequenc
     threshold it would reach without it, and an exclusive rule's units take no spend
     discount. Each is tried only when it may help, and the best total stands (ties keep every rule).
     ``found_groups``: :func:`.allocation.groups` of ``rows`` and ``item_rules``, when the caller has them."""
+    if not item_rules:  # no item saving to give up or switch: the order rules on the cart's own units
+        return price_order(rows, [], order_live, terms, products)
     priced = _best_candidate(rows, item_rules, order_live, terms, products, cache, found_groups)
     subtotal = sum(run.price * run.count for row in rows.values() for run in row)
     # Any threshold the order can reach, not only those ahead of the chosen candidate: it may have reached one by

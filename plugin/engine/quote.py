@@ -13,9 +13,9 @@ from datetime import datetime
 
 from . import order_rules, pricing
 from .offers import cart_offers, gap_fillers
-from .allocation import best_allocation, groups
+from .allocation import best_allocation, groups, most_groups
 from .money import is_whole
-from .units import Terms
+from .units import Priced, Run, Terms
 from .rules import (BuyXGetY, FixedBundle, FreeGift, Rule, RuleBook, VolumeDiscount, applications_left_now,
                     importance)
 from .values import Cart, Product, Quote, QuotedLine
@@ -89,6 +89,11 @@ def quote_cart(
         default_floor_bp=margin_floor_bp,
     )
     item_rules = [rule for rule in live if isinstance(rule, (FixedBundle, BuyXGetY, VolumeDiscount))]
+    # Only a rule that can take units of the cart on its own ever discounts it; the list price of the cart's units
+    # such rules count bounds what any allocation saves. With none, nothing is allocated, searched or given up.
+    reach = _reach(rows, item_rules, terms) if item_rules else None
+    if reach is None:
+        item_rules = []
     order_live = order_rules.live_order_rules(rulebook, currency, now, customer_used, redeemed, checked) if lines else []
     # Shipping counts the order after item discounts and gifts: where one can cost a fee step, the fee it saves
     # is weighed with the order rules, so the shopper's total, shipping included, decides.
@@ -101,13 +106,19 @@ def quote_cart(
     shipping = order_rules.weighed_shipping(charged, subtotal) if lines and (item_rules or gifts) else None
     priced = grouped = None
     if shipping is not None:
-        grouped = groups(rows, item_rules, terms)  # the order rules' candidates read the same groups
-        priced = best_allocation(rows, item_rules, terms, cache=cache, found_groups=grouped)
         # Gifts take at most the dearest unit of their product each.
         gifted = sum(max((run.price for run in rows.get(rule.gift_product_id, ())), default=0)
                      for rule in order_live if isinstance(rule, FreeGift)) if gifts else 0
-        if shipping.fee_at(subtotal - priced.saving - gifted) == shipping.fee_at(subtotal):
-            shipping = None  # the item discounts and gifts cost no fee step: nothing to weigh
+        fee = shipping.fee_at(subtotal)
+        # The fee only rises as the counted amount falls: when the most the item rules could save costs no step,
+        # what they do save costs none either, and the cart need not be allocated to know it.
+        if shipping.fee_at(subtotal - (reach or 0) - gifted) == fee:
+            shipping = None
+        else:
+            grouped = groups(rows, item_rules, terms)  # the order rules' candidates read the same groups
+            priced = best_allocation(rows, item_rules, terms, cache=cache, found_groups=grouped)
+            if shipping.fee_at(subtotal - priced.saving - gifted) == fee:
+                shipping = None  # the item discounts and gifts cost no fee step: nothing to weigh
     weighed = order_live
     if shipping is not None:  # built once for the cart and the carts its offers make
         saved = cache.get(("shipping saved", shipping.id))
@@ -121,8 +132,11 @@ def quote_cart(
         # A stackable rule ahead of another is given up where that saves more (the order rules' give-up, 3.)
         priced = order_rules.best_with_order_rules(rows, item_rules, [], terms, products, cache, grouped)
         spend_saving = 0
-    else:
+    elif item_rules:
         priced = priced or best_allocation(rows, item_rules, terms, cache=cache)
+        spend_saving = 0
+    else:  # no rule can take a unit: every line at its own price
+        priced = Priced(rows, [])
         spend_saving = 0
     cuts = pricing.line_discounts(lines, priced.runs)
     discounts = tuple([pricing.discount_of(booking, locale) for booking in priced.bookings])
@@ -191,3 +205,25 @@ def quote_cart(
                                       max_added)),
     )
 
+
+
+def _reach(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], terms: Terms) -> int | None:
+    """The list price of the cart's units counted by the item rules that can apply to the cart on their own (a
+    bundle forms a set, a buy-X-get-Y a group, a volume discount reaches a tier, caps included), or ``None``
+    when none can: every allocation of ``item_rules`` then saves nothing and changes no unit (a rule that cannot
+    form an application uses no unit, ``docs/engine.md``), and any saving is at most that price."""
+    reached: set[str] = set()
+    for rule in item_rules:
+        if isinstance(rule, FixedBundle):
+            if terms.max_sets(rule, {item.product_id: sum([run.count for run in rows.get(item.product_id, ())])
+                                     for item in rule.items}) > 0:
+                reached.update(item.product_id for item in rule.items)
+        elif isinstance(rule, VolumeDiscount):
+            counted = terms.counted(rule, rows)
+            if rule.tier_for(sum([run.count for pid in counted for run in rows[pid]])) is not None:
+                reached.update(counted)
+        elif most_groups(rule, rows, terms) > 0:
+            reached.update(terms.counted(rule, rows))
+    if not reached:
+        return None
+    return sum([run.price * run.count for pid in reached for run in rows[pid]])
