@@ -94,14 +94,24 @@ def cases(bench) -> list[tuple[str, object]]:
 def _random_check(count: int, before_small, after_small, engines) -> None:
     """Quote ``count`` random small carts on both engines; print how many differ, and the first few."""
     differ = []
-    timed = [0.0, 0.0]
+    timed = [0.0, 0.0]  # each cart's fastest of 3 quotes on each engine, taking turns, added up
     for index, (old, new) in enumerate(zip(before_small.random_cases(count), after_small.random_cases(count))):
         both = []
-        for position, (engine, (cart, rules, products, arguments)) in enumerate(zip(engines, (old, new))):
+        calls = []
+        for engine, (cart, rules, products, arguments) in zip(engines, (old, new)):
             book = engine.RuleBook(tuple(rules))
-            started = time.process_time()
-            both.append(engine.quote_cart(cart, book, products, **arguments))
-            timed[position] += time.process_time() - started
+            calls.append(lambda engine=engine, cart=cart, book=book, products=products, arguments=arguments:
+                         engine.quote_cart(cart, book, products, **arguments))
+        fastest = [float("inf"), float("inf")]
+        for _ in range(3):
+            for position, call in enumerate(calls):
+                started = time.process_time()
+                quote = call()
+                fastest[position] = min(fastest[position], time.process_time() - started)
+                if len(both) < 2:
+                    both.append(quote)
+        timed[0] += fastest[0]
+        timed[1] += fastest[1]
         if repr(both[0]) != repr(both[1]):
             differ.append(index)
     print(f"random small carts: {count} quoted, {len(differ)} QUOTES DIFFER {differ[:10]}; "

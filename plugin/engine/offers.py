@@ -385,13 +385,18 @@ def _saving_bound(cart: Cart, additions: list[tuple[Product, int]], live: list[R
         if isinstance(rule, FixedBundle):
             if rule.product_ids.isdisjoint(added_value):
                 continue
-            price = sum(base_value.get(pid, 0) + added_value.get(pid, 0) for pid in rule.product_ids)
+            price = 0
+            sets = None  # the sets the new cart holds (an amount off saves its amount a set at most)
+            for item in rule.items:  # one item a product
+                pid = item.product_id
+                price += base_value.get(pid, 0) + added_value.get(pid, 0)
+                held = (base_units.get(pid, 0) + added_units.get(pid, 0)) // item.quantity
+                if sets is None or held < sets:
+                    sets = held
             if rule.mode is PricingMode.PERCENT_OFF:
                 price = percent_of(price, rule.value)
-            elif rule.mode is PricingMode.AMOUNT_OFF:
-                sets = min((base_units.get(item.product_id, 0) + added_units.get(item.product_id, 0)) // item.quantity
-                           for item in rule.items)
-                price = min(price, rule.value * sets)
+            elif rule.mode is PricingMode.AMOUNT_OFF and rule.value * sets < price:
+                price = rule.value * sets
         elif isinstance(rule, VolumeDiscount):
             extra = [price for pid, category, price in added if pid in products and rule.counts(pid, category)]
             if not extra:
@@ -457,13 +462,25 @@ def _order_bound(order_rules: Sequence[Rule], cart: Cart, quote: Quote, addition
     """
     if not order_rules:
         return 0
-    subtotal = sum(line.subtotal for line in cart.lines) + sum(product.price * qty for product, qty in additions)
-    earned = {discount.rule_id for discount in quote.discounts}
+    subtotal = quote.subtotal  # the cart's list price, with the additions'
+    for product, quantity in additions:
+        subtotal += product.price * quantity
+    earned = None
     bound = 0
     for rule in order_rules:
         if isinstance(rule, SpendDiscount):
-            bound += max((step.saving_at(subtotal) for step in rule.steps if step.threshold <= subtotal), default=0)
-        elif isinstance(rule, FreeGift) and rule.id not in earned:
+            most = 0
+            for step in rule.steps:
+                if step.threshold <= subtotal:
+                    saving = step.saving_at(subtotal)
+                    if saving > most:
+                        most = saving
+            bound += most
+        elif isinstance(rule, FreeGift):
+            if earned is None:
+                earned = {discount.rule_id for discount in quote.discounts}
+            if rule.id in earned:
+                continue
             prices = [line.unit_price for line in cart.lines if line.product_id == rule.gift_product_id]
             prices += [product.price for product, _ in additions if product.id == rule.gift_product_id]
             bound += max(prices, default=0)
@@ -472,12 +489,13 @@ def _order_bound(order_rules: Sequence[Rule], cart: Cart, quote: Quote, addition
 
 def _per_product(cart: Cart) -> tuple[dict[str, int], dict[str, int]]:
     """The cart's list price and units, per product."""
-    value: dict[str, int] = defaultdict(int)
-    units: dict[str, int] = defaultdict(int)
+    value: dict[str, int] = {}
+    units: dict[str, int] = {}
     for line in cart.lines:
-        value[line.product_id] += line.subtotal
-        units[line.product_id] += line.quantity
-    return dict(value), dict(units)
+        pid = line.product_id
+        value[pid] = value.get(pid, 0) + line.quantity * line.unit_price
+        units[pid] = units.get(pid, 0) + line.quantity
+    return value, units
 
 
 def _bought_together(cart, quote, products, price_with, companions, offers, max_offers=None,

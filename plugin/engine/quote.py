@@ -8,7 +8,6 @@ checkout, an endpoint and a benchmark call it alike.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime
 
 from . import order_rules, pricing
@@ -74,11 +73,23 @@ def quote_cart(
     # The carts offers make share this quote's rules and terms, so a group of rules they leave alone is
     # priced once for all of them, and each rule's schedule and cap are read once (``_groups``).
     cache = {} if _groups is None else _groups
-    checked = cache.setdefault("live", {})  # rule id -> applications left, or 0 when not live
+    checked = cache.get("live")  # rule id -> applications left, or 0 when not live
+    if checked is None:
+        checked = cache["live"] = {}
+    ranks = cache.get("importance")  # rule id -> its key of :func:`importance`, for the quotes of one page
+    if ranks is None:
+        ranks = cache["importance"] = {}
     limits: dict[str, int | None] = {}
     live: list[Rule] = []
-    for rule in sorted(rulebook.touching(rows, set(categories.values())), key=importance):
-        left = applications_left_now(rule, now, customer_used, redeemed, checked)
+    touching = rulebook.touching(rows, set(categories.values()))
+    if len(touching) > 1:
+        for rule in touching:
+            if rule.id not in ranks:
+                ranks[rule.id] = importance(rule)
+        touching.sort(key=lambda rule: ranks[rule.id])
+    for rule in touching:
+        left = checked[rule.id] if rule.id in checked else applications_left_now(rule, now, customer_used, redeemed,
+                                                                                 checked)
         if left != 0:
             live.append(rule)
             limits[rule.id] = left
@@ -90,11 +101,21 @@ def quote_cart(
     )
     item_rules = [rule for rule in live if isinstance(rule, (FixedBundle, BuyXGetY, VolumeDiscount))]
     # Only a rule that can take units of the cart on its own ever discounts it; the list price of the cart's units
-    # such rules count bounds what any allocation saves. With none, nothing is allocated, searched or given up.
-    reach = _reach(rows, item_rules, terms) if item_rules else None
-    if reach is None:
+    # such rules count bounds what any allocation saves. With none, nothing is allocated, searched or given up; a
+    # group of rules none of which can apply is left out of the allocation (it would book nothing, change no price).
+    reach, applicable = _reach(rows, item_rules, terms) if item_rules else (0, ())
+    grouped = None
+    if not applicable:
         item_rules = []
-    order_live = order_rules.live_order_rules(rulebook, currency, now, customer_used, redeemed, checked) if lines else []
+    else:
+        grouped = [group for group in groups(rows, item_rules, terms)
+                   if any(rule.id in applicable for rule in group[1])]
+    order_live: list[Rule] = []
+    if lines:  # the same for every quote of a page (its moment, shopper and currency): listed once
+        order_live = cache.get(("order rules", currency))
+        if order_live is None:
+            order_live = cache[("order rules", currency)] = order_rules.live_order_rules(
+                rulebook, currency, now, customer_used, redeemed, checked)
     # Shipping counts the order after item discounts and gifts: where one can cost a fee step, the fee it saves
     # is weighed with the order rules, so the shopper's total, shipping included, decides.
     line_totals = [line.quantity * line.unit_price for line in lines]  # each line's subtotal
@@ -104,7 +125,7 @@ def quote_cart(
     if charged is False:
         charged = cache["shipping"] = pricing.charged_threshold(rulebook, currency, now)
     shipping = order_rules.weighed_shipping(charged, subtotal) if lines and (item_rules or gifts) else None
-    priced = grouped = None
+    priced = None
     if shipping is not None:
         # Gifts take at most the dearest unit of their product each.
         gifted = sum(max((run.price for run in rows.get(rule.gift_product_id, ())), default=0)
@@ -112,10 +133,9 @@ def quote_cart(
         fee = shipping.fee_at(subtotal)
         # The fee only rises as the counted amount falls: when the most the item rules could save costs no step,
         # what they do save costs none either, and the cart need not be allocated to know it.
-        if shipping.fee_at(subtotal - (reach or 0) - gifted) == fee:
+        if shipping.fee_at(subtotal - reach - gifted) == fee:
             shipping = None
         else:
-            grouped = groups(rows, item_rules, terms)  # the order rules' candidates read the same groups
             priced = best_allocation(rows, item_rules, terms, cache=cache, found_groups=grouped)
             if shipping.fee_at(subtotal - priced.saving - gifted) == fee:
                 shipping = None  # the item discounts and gifts cost no fee step: nothing to weigh
@@ -133,7 +153,7 @@ def quote_cart(
         priced = order_rules.best_with_order_rules(rows, item_rules, [], terms, products, cache, grouped)
         spend_saving = 0
     elif item_rules:
-        priced = priced or best_allocation(rows, item_rules, terms, cache=cache)
+        priced = priced or best_allocation(rows, item_rules, terms, cache=cache, found_groups=grouped)
         spend_saving = 0
     else:  # no rule can take a unit: every line at its own price
         priced = Priced(rows, [])
@@ -145,20 +165,15 @@ def quote_cart(
     # Shipping counts the order after item discounts and gifts, before spend discounts: one ladder of rewards.
     fee, progress = pricing.shipping(charged, subtotal, discount_total - spend_saving, bool(lines),
                                      locale)
-    quote = Quote(
-        currency=currency,
-        lines=tuple([
-            QuotedLine(line.product_id, line.quantity, line.unit_price, line_total, cut, line_total - cut)
-            for line, line_total, cut in zip(lines, line_totals, cuts)
-        ]),
-        subtotal=subtotal,
-        discounts=discounts,
-        shipping_fee=fee,
-        free_shipping=progress,
-    )
+    rungs = ()
     if order_live and _ladder:  # restraint: a reward further away than an offer may add is not named
         ceiling = None if max_added_ratio_bp is None else subtotal * max_added_ratio_bp // 10_000
-        quote = replace(quote, ladder=order_rules.ladder(priced, order_live, products, locale, ceiling))
+        rungs = order_rules.ladder(priced, order_live, products, locale, ceiling)
+    quoted_lines = tuple([
+        QuotedLine(line.product_id, line.quantity, line.unit_price, line_total, cut, line_total - cut)
+        for line, line_total, cut in zip(lines, line_totals, cuts)
+    ])
+    quote = Quote(currency, quoted_lines, subtotal, discounts, fee, progress, ladder=rungs)
     if not with_offers:
         return quote
 
@@ -198,32 +213,36 @@ def quote_cart(
     room = None if max_offers is None else max(0, max_offers - len(offers))
     offers += cart_offers(cart, quote, live, products, price_with, locale, companions, room, max_added, order_live,
                           limits, rulebook)
-    return replace(
-        quote,
-        offers=tuple(offers[:max_offers] if max_offers is not None else offers),
-        gap_fillers=tuple(gap_fillers(cart, quote, live, products, price_with, max_gap_fillers, companions,
-                                      max_added)),
-    )
+    fillers = gap_fillers(cart, quote, live, products, price_with, max_gap_fillers, companions, max_added)
+    return Quote(currency, quoted_lines, subtotal, discounts, fee, progress,
+                 offers=tuple(offers[:max_offers] if max_offers is not None else offers), gap_fillers=tuple(fillers),
+                 ladder=rungs)
 
 
 
-def _reach(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], terms: Terms) -> int | None:
-    """The list price of the cart's units counted by the item rules that can apply to the cart on their own (a
-    bundle forms a set, a buy-X-get-Y a group, a volume discount reaches a tier, caps included), or ``None``
-    when none can: every allocation of ``item_rules`` then saves nothing and changes no unit (a rule that cannot
-    form an application uses no unit, ``docs/engine.md``), and any saving is at most that price."""
+def _reach(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], terms: Terms) -> tuple[int, set[str]]:
+    """The item rules that can apply to the cart on their own (a bundle forms a set, a buy-X-get-Y a group, a volume
+    discount reaches a tier, caps included), by id, and the list price of the cart's units they count: what any
+    allocation saves at most. A rule that cannot form an application in the whole cart forms none in any
+    allocation, saves nothing and uses no unit (``docs/engine.md``), alone or stacked."""
     reached: set[str] = set()
+    applicable: set[str] = set()
+    units = {pid: row[0].count if len(row) == 1 else sum([run.count for run in row]) for pid, row in rows.items()}
     for rule in item_rules:
         if isinstance(rule, FixedBundle):
-            if terms.max_sets(rule, {item.product_id: sum([run.count for run in rows.get(item.product_id, ())])
-                                     for item in rule.items}) > 0:
-                reached.update(item.product_id for item in rule.items)
+            for item in rule.items:
+                if units.get(item.product_id, 0) < item.quantity:
+                    break
+            else:
+                if terms.max_sets(rule, units) > 0:  # its caps too
+                    reached.update(rule.product_ids)
+                    applicable.add(rule.id)
         elif isinstance(rule, VolumeDiscount):
             counted = terms.counted(rule, rows)
-            if rule.tier_for(sum([run.count for pid in counted for run in rows[pid]])) is not None:
+            if rule.tier_for(sum([units[pid] for pid in counted])) is not None:
                 reached.update(counted)
+                applicable.add(rule.id)
         elif most_groups(rule, rows, terms) > 0:
             reached.update(terms.counted(rule, rows))
-    if not reached:
-        return None
-    return sum([run.price * run.count for pid in reached for run in rows[pid]])
+            applicable.add(rule.id)
+    return sum([run.price * run.count for pid in reached for run in rows[pid]]), applicable

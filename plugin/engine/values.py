@@ -93,10 +93,13 @@ class Cart:
         for product, quantity in items:
             for index, line in enumerate(lines):
                 if line.product_id == product.id and line.unit_price == product.price:
-                    lines[index] = replace(line, quantity=line.quantity + quantity)
+                    lines[index] = (CartLine(line.product_id, line.quantity + quantity, line.unit_price)
+                                    if type(line) is CartLine else replace(line, quantity=line.quantity + quantity))
                     break
             else:
                 lines.append(CartLine(product.id, quantity, product.price))
+        if type(self) is Cart:  # built directly (``replace`` reads every field's definition first)
+            return Cart(tuple(lines), self.customer_id)
         return replace(self, lines=tuple(lines))
 
 
