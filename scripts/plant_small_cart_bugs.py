@@ -58,9 +58,10 @@ BUGS = [
      'return price_order(rows, [], order_live, terms, products)',
      'return price_order(rows, [], order_live, terms, products, decline=False)'),
     # offers.py: the bounds, and the cart's units per product
+    # (first planted as "and rule.value < price:", which survived: it only loosens the bound, so no offer changes)
     ('plugin/engine/offers.py',
-     'elif rule.mode is PricingMode.AMOUNT_OFF and rule.value * sets < price:',
-     'elif rule.mode is PricingMode.AMOUNT_OFF and rule.value < price:'),
+     'price = rule.value * sets',
+     'price = rule.value'),
     ('plugin/engine/offers.py',
      'units[pid] = units.get(pid, 0) + line.quantity',
      'units[pid] = line.quantity'),

@@ -14,6 +14,7 @@ rung, offer and gap filler), or against what the doc says:
 """
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -191,3 +192,26 @@ def test_a_cart_adding_products_merges_lines_of_the_same_price_and_keeps_the_sho
     assert added == Cart((CartLine("a", 1, 100), CartLine("b", 3, 50), CartLine("a", 2, 120), CartLine("c", 1, 10)),
                          customer_id="shopper")
     assert added.quantity_of("a") == 3 and cart.quantity_of("b") == 2
+
+
+@pytest.mark.parametrize("c_lines", [(3,), (2, 1)], ids=["one line of c", "c split over two lines"])
+def test_the_bound_of_an_amount_off_bundle_counts_every_set_the_offers_cart_holds(c_lines):
+    """docs/engine.md, "Offers": the bound counts what each rule touching an added product could save on the new
+    cart; an amount off saves its amount on every set. "b + c ¥500 off" holds one set (one b, three c); adding two b
+    (toward a stackable "3 b ¥50 off") makes three: ¥1,050 more. Bounded at one set (¥550), that offer would rank
+    below "a + d 35% off" (¥700) and be stopped before it is quoted. The cart's c may come in several lines: every
+    unit counts."""
+    products = {pid: Product(pid, pid, 1_000) for pid in "abcd"}
+    rules = (
+        FixedBundle(id="1", label="b+c", items=(BundleItem("b"), BundleItem("c")), mode=PricingMode.AMOUNT_OFF,
+                    value=500),
+        FixedBundle(id="2", label="3b", items=(BundleItem("b", 3),), mode=PricingMode.AMOUNT_OFF, value=50,
+                    stackable=True),
+        FixedBundle(id="3", label="a+d", items=(BundleItem("a"), BundleItem("d")), mode=PricingMode.PERCENT_OFF,
+                    value=3_500),
+    )
+    cart = Cart((CartLine("a", 1, 1_000), CartLine("b", 1, 1_000), *(CartLine("c", n, 1_000) for n in c_lines)))
+    every = quote_cart(cart, RuleBook(rules), products, now=NOW)
+    shown = quote_cart(cart, RuleBook(rules), products, now=NOW, max_offers=1)
+    assert [(offer.rule_id, offer.saving) for offer in every.offers] == [("2", 1_050), ("3", 700)]
+    assert [(offer.rule_id, offer.saving) for offer in shown.offers] == [("2", 1_050)]

@@ -295,10 +295,14 @@ def cart_offers(
     beyond = _beyond_cart(wanted, rulebook, live, view)
     candidates = []
     for rule, additions in wanted:
-        key = tuple(sorted((product.id, quantity) for product, quantity in additions))
+        key = (((additions[0][0].id, additions[0][1]),) if len(additions) == 1
+               else tuple(sorted([(product.id, quantity) for product, quantity in additions])))
         bound = bounds.get(key)
         if bound is None:  # rules needing the same additions share their bound
-            touched = {other.id: other for product, _ in additions for other in touching(product)}
+            touched: dict[str, Rule] = {}
+            for product, _ in additions:
+                for other in touching(product):
+                    touched[other.id] = other
             bound = bounds[key] = (_saving_bound(cart, additions, list(touched.values()), products, view)
                                    + _order_bound(order_rules, cart, quote, additions)
                                    + _beyond_bound(additions, beyond))

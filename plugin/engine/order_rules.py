@@ -1031,7 +1031,7 @@ def ladder(priced: OrderPriced, order_rules: Sequence[Rule], products: Mapping, 
     booked = {booking.rule.id: booking.amount for booking in priced.bookings}
     alone = {rule.id for rule in order_rules if isinstance(rule, SpendDiscount) and not rule.stackable}
     chosen = max((amount for rule_id, amount in booked.items() if rule_id in alone), default=0)
-    in_cart = {pid for pid, row in priced.runs.items() if any(run.count for run in row)}
+    in_cart = None  # the products the order holds, read for a gift earned by products
     rungs = []
     for position, rule in enumerate(order_rules):
         if isinstance(rule, SpendDiscount):
@@ -1046,8 +1046,11 @@ def ladder(priced: OrderPriced, order_rules: Sequence[Rule], products: Mapping, 
             product = products.get(rule.gift_product_id)
             if product is None or not product.in_stock:
                 continue  # an out-of-stock gift is never promised
-            if rule.trigger_product_ids and rule.trigger_product_ids.isdisjoint(in_cart):
-                continue
+            if rule.trigger_product_ids:
+                if in_cart is None:
+                    in_cart = {pid for pid, row in priced.runs.items() if any(run.count for run in row)}
+                if rule.trigger_product_ids.isdisjoint(in_cart):
+                    continue
             without_gift = counted - priced.counted_by_product.get(rule.gift_product_id, 0)
             if without_gift < rule.threshold:
                 rungs.append((rule.threshold - without_gift, position,

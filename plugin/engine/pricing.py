@@ -92,11 +92,14 @@ def shipping(
         return 0, None
     counted = subtotal if rule.count_before_discounts else subtotal - discount_total
     remaining = max(0, rule.threshold - counted)
-    rewards = [replace(reward, label=reward.label_for(locale)) for reward in rule.rewards]
-    unlocked = tuple(reward for reward in rewards if counted >= reward.threshold)
-    upcoming = [reward for reward in rewards if counted < reward.threshold]
-    next_reward = upcoming[0] if upcoming else None
-    next_step = rule.next_step(counted)
+    unlocked = ()
+    next_reward = None
+    if rule.rewards:
+        rewards = [replace(reward, label=reward.label_for(locale)) for reward in rule.rewards]
+        unlocked = tuple(reward for reward in rewards if counted >= reward.threshold)
+        upcoming = [reward for reward in rewards if counted < reward.threshold]
+        next_reward = upcoming[0] if upcoming else None
+    next_step = rule.next_step(counted) if rule.steps else None
     fee = rule.fee_at(counted) if has_lines else 0
     progress = values.FreeShippingProgress(
         threshold=rule.threshold,

@@ -69,7 +69,11 @@ def quote_cart(
     redeemed = redeemed or {}
     lines = cart.lines
     rows = pricing.rows_of(lines)
-    categories = {pid: products[pid].category if pid in products else None for pid in rows}
+    categories: dict[str, str | None] = {}
+    costs: dict[str, int | None] = {}
+    for pid in rows:
+        product = products.get(pid)
+        categories[pid], costs[pid] = (None, None) if product is None else (product.category, product.cost)
     # The carts offers make share this quote's rules and terms, so a group of rules they leave alone is
     # priced once for all of them, and each rule's schedule and cap are read once (``_groups``).
     cache = {} if _groups is None else _groups
@@ -94,7 +98,7 @@ def quote_cart(
             live.append(rule)
             limits[rule.id] = left
     terms = Terms(
-        costs={pid: products[pid].cost if pid in products else None for pid in rows},
+        costs=costs,
         categories=categories,
         limits=limits,
         default_floor_bp=margin_floor_bp,
