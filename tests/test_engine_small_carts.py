@@ -215,3 +215,15 @@ def test_the_bound_of_an_amount_off_bundle_counts_every_set_the_offers_cart_hold
     shown = quote_cart(cart, RuleBook(rules), products, now=NOW, max_offers=1)
     assert [(offer.rule_id, offer.saving) for offer in every.offers] == [("2", 1_050), ("3", 700)]
     assert [(offer.rule_id, offer.saving) for offer in shown.offers] == [("2", 1_050)]
+
+
+@pytest.mark.parametrize("threshold, expected", [(1_499, 200), (1_500, 200), (1_501, 0)])
+def test_the_offers_bound_counts_a_spend_step_the_new_subtotal_just_reaches(threshold, expected):
+    """A step is reached at its threshold: ¥1,000 in the cart and ¥500 added reach "¥1,500: ¥200 off"."""
+    spend = SpendDiscount(id="s", label="s", currency="JPY", steps=(SpendStep(threshold, amount_off=200),))
+    product = Product("b", "b", 500)
+    cart = Cart((CartLine("a", 2, 500),))
+    quote = quote_cart(cart, RuleBook((spend,)), {"a": Product("a", "a", 500), "b": product}, now=NOW,
+                       with_offers=False)
+    bound = offers_module._order_bound([spend], cart, quote, [(product, 1)])
+    assert bound == expected == order_bound_reference([spend], cart, quote, [(product, 1)])
