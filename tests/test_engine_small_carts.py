@@ -4,8 +4,9 @@ cannot apply is not allocated"; the cost target of issue 13: the demo's cart pag
 Checked against the same engine with the shortcut switched off (the quote must be equal, every line, discount,
 rung, offer and gap filler), or against what the doc says:
 
-- the item rules that can apply, and the price they count (``quote._reach``): switched off (every rule said to
-  apply, the bound the whole subtotal), no quote changes; and what it finds is what the doc says can apply;
+- the item rules that can apply, and the price they count (``quote._applies``, ``quote._reached_price``): switched
+  off (every rule said to apply, the bound the whole subtotal), no quote changes; and what they find is what the
+  doc says;
 - with no item rule, the order rules price the cart's own units (the early exit of ``best_with_order_rules``):
   what the order rules' full search finds with none;
 - the quotes of one cart page (the cart's and those of the carts its offers make) share the live order rules and
@@ -27,12 +28,27 @@ from plugin.engine.rules import FreeGift, ShippingStep, ShippingThreshold, Spend
 from plugin.engine.units import Terms
 from test_engine_in_place import shops_with_steps_and_shipping
 from test_engine_reference import FAST, NOW, shops
-from test_engine_spend_search import replaced_in
 
 
-def every_rule_applies(rows, item_rules, terms):
-    """``_reach`` switched off: every item rule may apply, and may save the whole subtotal."""
-    return sum(run.price * run.count for row in rows.values() for run in row), {rule.id for rule in item_rules}
+def every_rule_applies(rule, rows, units, terms):
+    """``_applies`` switched off: every item rule may apply."""
+    return True
+
+
+def the_whole_subtotal(rows, rules, terms):
+    """``_reached_price`` switched off: the rules may save the whole subtotal."""
+    return sum(run.price * run.count for row in rows.values() for run in row)
+
+
+class shortcuts_off:
+    """Both switched off for the block."""
+
+    def __enter__(self):
+        self.originals = quote_module._applies, quote_module._reached_price
+        quote_module._applies, quote_module._reached_price = every_rule_applies, the_whole_subtotal
+
+    def __exit__(self, *exc):
+        quote_module._applies, quote_module._reached_price = self.originals
 
 
 @settings(max_examples=300, **FAST)
@@ -41,7 +57,7 @@ def test_leaving_out_the_rules_that_cannot_apply_changes_no_quote(drawn, offers)
     """Spend steps, gifts and a shipping threshold weighed half the time, with item rules of every kind."""
     shop, extra = drawn
     expected = shop.quote(extra=extra, with_offers=offers, max_offers=3)
-    with replaced_in(quote_module, "_reach", every_rule_applies):
+    with shortcuts_off():
         assert shop.quote(extra=extra, with_offers=offers, max_offers=3) == expected
 
 
@@ -50,7 +66,7 @@ def test_leaving_out_the_rules_that_cannot_apply_changes_no_quote(drawn, offers)
 def test_leaving_out_the_rules_that_cannot_apply_changes_no_quote_of_item_rules_alone(shop, offers):
     """Item rules alone (stackable, exclusive, capped, floored, scheduled): the allocation and its give-ups."""
     expected = shop.quote(with_offers=offers, max_offers=2)
-    with replaced_in(quote_module, "_reach", every_rule_applies):
+    with shortcuts_off():
         assert shop.quote(with_offers=offers, max_offers=2) == expected
 
 
@@ -64,8 +80,12 @@ PRODUCTS = {pid: Product(pid, pid, price, category=category) for pid, price, cat
 
 
 def _reach_of(lines, rules, limits=None):
+    """The rules of ``rules`` that can apply to the cart of ``lines`` and the price they count, as (price, ids)."""
     rows = pricing.rows_of([CartLine(pid, quantity, PRODUCTS[pid].price) for pid, quantity in lines])
-    return quote_module._reach(rows, rules, _terms(rows, PRODUCTS, limits))
+    terms = _terms(rows, PRODUCTS, limits)
+    units = {pid: sum(run.count for run in row) for pid, row in rows.items()}
+    applicable = [rule for rule in rules if quote_module._applies(rule, rows, units, terms)]
+    return quote_module._reached_price(rows, applicable, terms), {rule.id for rule in applicable}
 
 
 def test_a_rule_applies_when_it_forms_one_application_from_all_of_the_carts_units():
@@ -85,7 +105,7 @@ def test_a_rule_applies_when_it_forms_one_application_from_all_of_the_carts_unit
 
 def test_a_rule_its_caps_leave_no_application_does_not_apply():
     """The applications a shopper's caps leave count: none left, no set (a quote leaves such a rule out of its
-    live rules; ``_reach`` reads the caps all the same)."""
+    live rules; ``_applies`` reads the caps all the same)."""
     pair = FixedBundle(id="1", label="a+b", items=(BundleItem("a"), BundleItem("b")), mode=PricingMode.AMOUNT_OFF,
                        value=100)
     assert _reach_of([("a", 1), ("b", 1)], [pair], limits={"1": 0}) == (0, set())
@@ -139,7 +159,7 @@ def test_random_small_carts_of_the_demo_and_every_kind_quote_alike_with_every_ru
     for cart, rules, products, arguments in _small_carts().random_cases(40, seed=13):
         book = RuleBook(tuple(rules))
         expected = quote_cart(cart, book, products, **arguments)
-        with replaced_in(quote_module, "_reach", every_rule_applies):
+        with shortcuts_off():
             assert quote_cart(cart, book, products, **arguments) == expected
 
 

@@ -107,13 +107,21 @@ def quote_cart(
     # Only a rule that can take units of the cart on its own ever discounts it; the list price of the cart's units
     # such rules count bounds what any allocation saves. With none, nothing is allocated, searched or given up; a
     # group of rules none of which can apply is left out of the allocation (it would book nothing, change no price).
-    reach, applicable = _reach(rows, item_rules, terms) if item_rules else (0, ())
     grouped = None
-    if not applicable:
-        item_rules = []
-    else:
-        grouped = [group for group in groups(rows, item_rules, terms)
-                   if any(rule.id in applicable for rule in group[1])]
+    if item_rules:
+        units = {pid: row[0].count if len(row) == 1 else sum([run.count for run in row]) for pid, row in rows.items()}
+        applies: dict[str, bool] = {}  # rule id -> whether it can apply (:func:`_applies`), asked once at most
+
+        def can_apply(rule: Rule) -> bool:
+            found = applies.get(rule.id)
+            if found is None:
+                found = applies[rule.id] = _applies(rule, rows, units, terms)
+            return found
+
+        if any(can_apply(rule) for rule in item_rules):  # in a group, the first rule that can apply is enough
+            grouped = [group for group in groups(rows, item_rules, terms) if any(can_apply(rule) for rule in group[1])]
+        else:
+            item_rules = []
     order_live: list[Rule] = []
     if lines:  # the same for every quote of a page (its moment, shopper and currency): listed once
         order_live = cache.get(("order rules", currency))
@@ -137,6 +145,7 @@ def quote_cart(
         fee = shipping.fee_at(subtotal)
         # The fee only rises as the counted amount falls: when the most the item rules could save costs no step,
         # what they do save costs none either, and the cart need not be allocated to know it.
+        reach = _reached_price(rows, [rule for rule in item_rules if can_apply(rule)], terms) if item_rules else 0
         if shipping.fee_at(subtotal - reach - gifted) == fee:
             shipping = None
         else:
@@ -224,29 +233,25 @@ def quote_cart(
 
 
 
-def _reach(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule], terms: Terms) -> tuple[int, set[str]]:
-    """The item rules that can apply to the cart on their own (a bundle forms a set, a buy-X-get-Y a group, a volume
-    discount reaches a tier, caps included), by id, and the list price of the cart's units they count: what any
-    allocation saves at most. A rule that cannot form an application in the whole cart forms none in any
-    allocation, saves nothing and uses no unit (``docs/engine.md``), alone or stacked."""
+def _applies(rule: Rule, rows: Mapping[str, Sequence[Run]], units: Mapping[str, int], terms: Terms) -> bool:
+    """Whether item rule ``rule`` can apply to the cart on its own: a bundle forms a set, a buy-X-get-Y a complete
+    group, a volume discount reaches a tier, caps included (``units``: the cart's units per product). One that
+    cannot form an application from all of the cart's units forms none in any allocation, alone or stacked, saves
+    nothing and uses no unit (``docs/engine.md``, "A rule that cannot apply is not allocated")."""
+    if isinstance(rule, FixedBundle):
+        for item in rule.items:
+            if units.get(item.product_id, 0) < item.quantity:
+                return False
+        return terms.max_sets(rule, units) > 0  # its caps too
+    if isinstance(rule, VolumeDiscount):
+        return rule.tier_for(sum([units[pid] for pid in terms.counted(rule, rows)])) is not None
+    return most_groups(rule, rows, terms) > 0
+
+
+def _reached_price(rows: Mapping[str, Sequence[Run]], rules: Sequence[Rule], terms: Terms) -> int:
+    """The list price of the cart's units ``rules`` (those that can apply) count: what any allocation saves at most
+    (no unit is discounted below nothing)."""
     reached: set[str] = set()
-    applicable: set[str] = set()
-    units = {pid: row[0].count if len(row) == 1 else sum([run.count for run in row]) for pid, row in rows.items()}
-    for rule in item_rules:
-        if isinstance(rule, FixedBundle):
-            for item in rule.items:
-                if units.get(item.product_id, 0) < item.quantity:
-                    break
-            else:
-                if terms.max_sets(rule, units) > 0:  # its caps too
-                    reached.update(rule.product_ids)
-                    applicable.add(rule.id)
-        elif isinstance(rule, VolumeDiscount):
-            counted = terms.counted(rule, rows)
-            if rule.tier_for(sum([units[pid] for pid in counted])) is not None:
-                reached.update(counted)
-                applicable.add(rule.id)
-        elif most_groups(rule, rows, terms) > 0:
-            reached.update(terms.counted(rule, rows))
-            applicable.add(rule.id)
-    return sum([run.price * run.count for pid in reached for run in rows[pid]]), applicable
+    for rule in rules:
+        reached.update(rule.product_ids if isinstance(rule, FixedBundle) else terms.counted(rule, rows))
+    return sum([run.price * run.count for pid in reached for run in rows[pid]])
