@@ -75,7 +75,8 @@ def quote_cart(
         product = products.get(pid)
         categories[pid], costs[pid] = (None, None) if product is None else (product.category, product.cost)
     # The carts offers make share this quote's rules and terms, so a group of rules they leave alone is
-    # priced once for all of them, and each rule's schedule and cap are read once (``_groups``).
+    # priced once for all of them, and each rule's schedule, cap and order of importance, and the live order
+    # rules, are read once (``_groups``: the quotes of one page, at one moment, for one shopper).
     cache = {} if _groups is None else _groups
     checked = cache.get("live")  # rule id -> applications left, or 0 when not live
     if checked is None:
