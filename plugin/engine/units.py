@@ -159,7 +159,7 @@ def _raw_saving(rule: Rule, price: int, applications: int, tier: VolumeTier | No
 
 
 def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Run]], applications: int,
-          tier: VolumeTier | None, terms: Terms, fresh: bool = False) -> Booking | None:
+          tier: VolumeTier | None, terms: Terms, fresh: bool | set[int] = False) -> Booking | None:
     """Price ``rule`` on the runs ``taken`` ((position, product, count) refs into ``rows``) and write its shares.
 
     The saving is capped by the units' headroom and spread over the groups of alike units in unit order
@@ -167,10 +167,13 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
     first units carrying one more minor unit when the share does not divide.
 
     ``fresh``: every run taken was built by the caller's own :func:`apply` (``_take`` or ``_take_all`` giving it an
-    owner), so no other row, cache or priced allocation holds it: it is changed in place instead of rebuilt.
+    owner), so no other row, cache or priced allocation holds it: it is changed in place instead of rebuilt. Or a
+    set: the ids of the runs :func:`apply` was given (held by its caller); a run taken that is not among them was
+    built by that :func:`apply` (an earlier rule's booking or split), so it is changed in place too.
     """
     if len(taken) == 1:
         return _book_one(rule, taken[0], rows, applications, tier, terms, fresh)
+    held = None if fresh is True or fresh is False else fresh  # the runs others hold, when told run by run
     refs = sorted(taken, key=_unit_order)  # products by id, then row position
     rule_floor = terms.floor_of(rule)
     costs = terms.costs
@@ -248,7 +251,7 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
                     split[pid, index] = [Run(pid, run.price, heavier, run.unit_left - base - 1, floor_bp, kept, run.owner),
                                          Run(pid, run.price, units - heavier, run.unit_left - base,
                                              floor_bp if base > 0 else run.floor_bp, kept, run.owner)]
-                elif fresh:
+                elif fresh is True or (held is not None and id(run) not in held):
                     run.unit_left -= base + 1
                     run.floor_bp = floor_bp
                     run.locked = kept
@@ -256,7 +259,7 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
                     rows[pid][index] = Run(pid, run.price, heavier, run.unit_left - base - 1, floor_bp, kept, run.owner)
                 cut = units * base + heavier
             else:
-                if fresh:
+                if fresh is True or (held is not None and id(run) not in held):
                     if base > 0:
                         run.unit_left -= base
                         run.floor_bp = floor_bp
@@ -282,7 +285,7 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
 
 
 def _book_one(rule: Rule, ref: tuple[int, str, int], rows: dict[str, list[Run]], applications: int,
-              tier: VolumeTier | None, terms: Terms, fresh: bool) -> Booking | None:
+              tier: VolumeTier | None, terms: Terms, fresh: bool | set[int]) -> Booking | None:
     """:func:`_book` of one run taken (a one-item bundle's units, most often): one group of alike units, its whole
     share spread evenly, the first units one minor unit more."""
     index, pid, _ = ref
@@ -311,7 +314,7 @@ def _book_one(rule: Rule, ref: tuple[int, str, int], rows: dict[str, list[Run]],
         rows[pid] = row[:index] + [Run(pid, run.price, extra, unit_left - base - 1, floor_bp, kept, run.owner),
                                    Run(pid, run.price, units - extra, unit_left - base,
                                        floor_bp if base > 0 else run.floor_bp, kept, run.owner)] + row[index + 1:]
-    elif fresh:
+    elif fresh is True or (fresh is not False and id(run) not in fresh):
         if base > 0:
             run.unit_left -= base
             run.floor_bp = floor_bp
@@ -370,6 +373,8 @@ def apply(rows: Mapping[str, Sequence[Run]], exclusive_rules: Sequence[Rule], ch
           stackable_rules: Sequence[Rule], terms: Terms) -> Priced:
     """Price one allocation: ``choices[i]`` sets, applications (or on/off) of ``exclusive_rules[i]``, then the
     stackable rules. ``short`` is set when a buy-X-get-Y cannot form the applications it was given."""
+    # The stackable rules change in place the runs this allocation built (not those it was given, by id).
+    held = {id(run) for row in rows.values() for run in row} if stackable_rules else None
     rows = {pid: list(row) for pid, row in rows.items()}
     bookings = []
     short = False
@@ -395,14 +400,14 @@ def apply(rows: Mapping[str, Sequence[Run]], exclusive_rules: Sequence[Rule], ch
         if booking:
             bookings.append(booking)
     for rule in stackable_rules:
-        booking = _apply_stackable(rule, rows, terms)
+        booking = _apply_stackable(rule, rows, terms, held)
         if booking:
             bookings.append(booking)
     return Priced(rows, bookings, short)
 
 
 def _apply_volume(rule: VolumeDiscount, taken: list, rows: dict[str, list[Run]], terms: Terms,
-                  fresh: bool = False) -> Booking | None:
+                  fresh: bool | set[int] = False) -> Booking | None:
     """A volume discount on the units it took: its tier from all of them, its saving on at most ``max_units``
     (``fresh``: as :func:`_book` reads it)."""
     units = sum(count for _, _, count in taken)
@@ -535,7 +540,7 @@ def usable_runs(rule: BuyXGetY, rows: Mapping[str, Sequence[Run]], terms: Terms,
 
 
 def _apply_groups(rule: BuyXGetY, rows: dict[str, list[Run]], terms: Terms, limit: int | None,
-                  *, free_only: bool) -> tuple[int, Booking | None]:
+                  *, free_only: bool, fresh: bool | set[int] = False) -> tuple[int, Booking | None]:
     """Form up to ``limit`` groups of ``rule`` on the usable units, and book its saving on their get units."""
     formed, segments = group_walk(rule, usable_runs(rule, rows, terms, free_only=free_only), limit)
     if not formed:
@@ -594,7 +599,7 @@ def _apply_groups(rule: BuyXGetY, rows: dict[str, list[Run]], terms: Terms, limi
         rows[pid] = rebuilt
     if rule.exclusive:  # its buy units are used too
         _lock(rows, buys)
-    return formed, _book(rule, gets, rows, formed, None, terms)
+    return formed, _book(rule, gets, rows, formed, None, terms, fresh)
 
 
 def free_units(row: Sequence[Run]) -> int:
@@ -605,18 +610,20 @@ def unlocked_units(row: Sequence[Run]) -> int:
     return sum(run.count for run in row if not run.locked)
 
 
-def _apply_stackable(rule: Rule, rows: dict[str, list[Run]], terms: Terms) -> Booking | None:
+def _apply_stackable(rule: Rule, rows: dict[str, list[Run]], terms: Terms,
+                     fresh: bool | set[int] = False) -> Booking | None:
+    """A stackable rule on every unit not locked (``fresh``: as :func:`_book` reads it)."""
     if isinstance(rule, FixedBundle):
         sets = terms.max_sets(rule, {pid: unlocked_units(row) for pid, row in rows.items()})
         if sets <= 0:
             return None
         taken = [ref for item in rule.items
                  for ref in _take(rows, item.product_id, item.quantity * sets, free_only=False, owner=None)]
-        return _book(rule, taken, rows, sets, None, terms)
+        return _book(rule, taken, rows, sets, None, terms, fresh)
     if isinstance(rule, BuyXGetY):
-        return _apply_groups(rule, rows, terms, terms.cap(rule), free_only=False)[1]
+        return _apply_groups(rule, rows, terms, terms.cap(rule), free_only=False, fresh=fresh)[1]
     assert isinstance(rule, VolumeDiscount)
     taken = [ref for pid in terms.counted(rule, rows) for ref in _take_all(rows, pid, free_only=False, owner=None)]
     if rule.tier_for(sum(count for _, _, count in taken)) is None:
         return None
-    return _apply_volume(rule, taken, rows, terms)
+    return _apply_volume(rule, taken, rows, terms, fresh)
