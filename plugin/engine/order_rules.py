@@ -21,7 +21,7 @@ from itertools import combinations
 from math import ceil
 
 from .allocation import best_allocation, groups, most_groups, recall, remember, step_of
-from .money import allocate, percent_of
+from .money import percent_of
 from .rules import (BuyXGetY, FixedBundle, FreeGift, PricingMode, Rule, RuleBook, ShippingThreshold, SpendDiscount,
                     SpendStep, applications_left_now, importance)
 from .savings import unit_floor
@@ -388,9 +388,12 @@ def _spread(rule: Rule, rows: dict[str, list[Run]], amount: int, terms: Terms,
         own = {}
     rule_floor = terms.floor_of(rule)
     costs = terms.costs
-    members: list = []  # the groups of alike units, in unit order: (product, position, run) of each run
+    # The groups of alike units, in unit order: a row of one run (most rows) is its (product, position, run), a
+    # group of several runs a list of those.
+    members: list = []
     rooms: list[int] = []
     counts: list[int] = []
+    room = 0  # _headroom(rule, rows, terms), read in the same pass
     for pid in sorted(rows):
         cost = costs.get(pid)
         row = rows[pid]
@@ -398,51 +401,91 @@ def _spread(rule: Rule, rows: dict[str, list[Run]], amount: int, terms: Terms,
             run = row[0]
             if run.locked:
                 continue
-            room = run.unit_left
+            per_unit = run.unit_left
             if cost is not None:
                 floor_bp = run.floor_bp if rule_floor is None else (
                     rule_floor if run.floor_bp is None else max(run.floor_bp, rule_floor))
                 if floor_bp is not None:
-                    room = max(0, room - unit_floor(cost, floor_bp))
-            members.append(((pid, 0, run),))
-            rooms.append(room * run.count)
-            counts.append(run.count)
+                    per_unit = max(0, per_unit - unit_floor(cost, floor_bp))
+            members.append((pid, 0, run))
+            units = run.count
+            rooms.append(per_unit * units)
+            counts.append(units)
+            room += per_unit * units
             continue
         last = None  # alike units are of one product: a group never spans two rows
         for index, run in enumerate(row):
             if run.locked:
                 continue
-            room = run.unit_left  # one unit's headroom, as _unit_room reads it
+            per_unit = run.unit_left  # one unit's headroom, as _unit_room reads it
             if cost is not None:
                 floor_bp = run.floor_bp if rule_floor is None else (
                     rule_floor if run.floor_bp is None else max(run.floor_bp, rule_floor))
                 if floor_bp is not None:
-                    room = max(0, room - unit_floor(cost, floor_bp))
+                    per_unit = max(0, per_unit - unit_floor(cost, floor_bp))
             if last is not None and run.unit_left == last.unit_left and run.product_id == last.product_id and \
                     run.price == last.price and run.floor_bp == last.floor_bp:  # alike (neither is locked)
-                members[-1].append((pid, index, run))
-                rooms[-1] += room * run.count
+                group = members[-1]
+                if type(group) is tuple:
+                    group = members[-1] = [group]
+                group.append((pid, index, run))
+                rooms[-1] += per_unit * run.count
                 counts[-1] += run.count
             else:
-                members.append([(pid, index, run)])
-                rooms.append(room * run.count)
+                members.append((pid, index, run))
+                rooms.append(per_unit * run.count)
                 counts.append(run.count)
+            room += per_unit * run.count
             last = run
-    room = sum(rooms)  # _headroom(rule, rows, terms), read in the same pass
     if amount > room:
         amount = room
     if amount <= 0:
         return None
-    shares = allocate(amount, rooms)
     booking = Booking(rule, 1, amount, None)
     written = booking.units
     split: dict[str, dict[int, list[Run]]] = {}  # runs cut in two pieces: their rows are rebuilt at the end
     written_pid = None  # the product last written, and its [quantity, share] (a product's units are consecutive)
     units_of = None
-    for group, count, share in zip(members, counts, shares):
+    # money.allocate(amount, rooms), inlined: 0 < amount <= room, the sum of the rooms
+    twice_total, twice_sum = 2 * amount, 2 * room
+    running = allocated = 0
+    for group, count, weight in zip(members, counts, rooms):
+        running += weight
+        upto = (twice_total * running + room) // twice_sum
+        share = upto - allocated
+        allocated = upto
         if share == 0:
             continue
         base, extra = divmod(share, count)
+        if type(group) is tuple:  # one run: its ``extra`` first units carry one more, the rest ``base``
+            pid, index, run = group
+            floor_bp = run.floor_bp
+            raised = floor_bp if rule_floor is None else (
+                rule_floor if floor_bp is None else (floor_bp if floor_bp > rule_floor else rule_floor))
+            if extra:
+                pieces = [Run(pid, run.price, extra, run.unit_left - base - 1, raised, run.locked, run.owner),
+                          Run(pid, run.price, count - extra, run.unit_left - base, raised if base else floor_bp,
+                              run.locked, run.owner)]
+                split.setdefault(pid, {})[index] = pieces
+                own[id(pieces[0])] = pieces[0]
+                own[id(pieces[1])] = pieces[1]
+            elif own.get(id(run)) is run:
+                run.unit_left -= base
+                run.floor_bp = raised
+            else:
+                new = rows[pid][index] = Run(pid, run.price, count, run.unit_left - base, raised, run.locked,
+                                             run.owner)
+                own[id(new)] = new
+            if pid != written_pid:
+                units_of = written.get(pid)
+                if units_of is None:
+                    written[pid] = units_of = [count, share]
+                    written_pid = pid
+                    continue
+                written_pid = pid
+            units_of[0] += count
+            units_of[1] += share
+            continue
         for pid, index, run in group:
             units = run.count
             heavier = extra if extra < units else units

@@ -177,31 +177,36 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
     refs = sorted(taken, key=_unit_order)  # products by id, then row position
     rule_floor = terms.floor_of(rule)
     costs = terms.costs
-    runs = [rows[pid][index] for index, pid, _ in refs]
-    starts: list[int] = []  # where each group of alike units starts in ``runs``
+    # The groups of alike units, in unit order: one run is its (run, position, product), several a list of those.
+    members: list = []
     counts: list[int] = []
     headroom: list[int] = []
     price = room = 0
     last = None
     last_room = 0
-    for position, run in enumerate(runs):
+    for index, pid, _ in refs:
+        run = rows[pid][index]
         units = run.count
         unit_left = run.unit_left
         price += unit_left * units
-        if last is not None and unit_left == last.unit_left and run.product_id == last.product_id and \
+        if last is not None and unit_left == last.unit_left and pid == last.product_id and \
                 run.price == last.price and run.floor_bp == last.floor_bp and run.locked == last.locked:  # alike
+            group = members[-1]
+            if type(group) is tuple:
+                group = members[-1] = [group]
+            group.append((run, index, pid))
             counts[-1] += units
             headroom[-1] += last_room * units
             room += last_room * units
         else:
             per_unit = unit_left  # one unit's headroom under the strictest floor of the rule and earlier ones
-            cost = costs.get(run.product_id)
+            cost = costs.get(pid)
             if cost is not None:
                 floor_bp = run.floor_bp if rule_floor is None else (
                     rule_floor if run.floor_bp is None else max(run.floor_bp, rule_floor))
                 if floor_bp is not None:
                     per_unit = max(0, per_unit - unit_floor(cost, floor_bp))
-            starts.append(position)
+            members.append((run, index, pid))
             counts.append(units)
             headroom.append(per_unit * units)
             room += per_unit * units
@@ -210,33 +215,58 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
     amount = _raw_saving(rule, price, applications, tier)
     if amount > room:
         amount = room
+    locked = rule.exclusive
     if amount <= 0:
-        if not rule.exclusive:
+        if not locked:
             return None  # nothing to write: no unit's price, floor or lock changes
-        shares = [0] * len(starts)
-    elif len(starts) == 1:
-        shares = [amount]
-    else:  # money.allocate(amount, headroom), inlined: 0 < amount <= room, the sum of the headroom
-        shares = []
-        twice_total, twice_sum = 2 * amount, 2 * room
-        running = allocated = 0
-        for weight in headroom:
-            running += weight
-            upto = (twice_total * running + room) // twice_sum
-            shares.append(upto - allocated)
-            allocated = upto
+        amount = 0
     booking = Booking(rule, applications, amount, tier)
     written = booking.units
     split: dict[tuple[str, int], list[Run]] | None = None
-    locked = rule.exclusive
-    starts.append(len(runs))
     written_pid = None  # the product last written, and its [quantity, share] (a product's refs are consecutive)
     units_of = None
-    for group, share in enumerate(shares):
-        base, extra = divmod(share, counts[group])
-        for position in range(starts[group], starts[group + 1]):
-            run = runs[position]
-            index, pid, _ = refs[position]
+    # money.allocate(amount, headroom), inlined: 0 <= amount <= room, the sum of the headroom (all 0 when no amount)
+    twice_total, twice_sum = 2 * amount, 2 * room
+    running = allocated = 0
+    for group, count, weight in zip(members, counts, headroom):
+        if amount:
+            running += weight
+            upto = (twice_total * running + room) // twice_sum
+            share = upto - allocated
+            allocated = upto
+            base, extra = divmod(share, count)
+        else:
+            share = base = extra = 0
+        if type(group) is tuple:  # one run: its ``extra`` first units carry one more, the rest ``base``
+            run, index, pid = group
+            floor_bp = run.floor_bp  # the floor of the units this rule takes something off
+            if rule_floor is not None and (floor_bp is None or floor_bp < rule_floor):
+                floor_bp = rule_floor
+            kept = run.locked or locked
+            if extra:
+                if split is None:
+                    split = {}
+                split[pid, index] = [Run(pid, run.price, extra, run.unit_left - base - 1, floor_bp, kept, run.owner),
+                                     Run(pid, run.price, count - extra, run.unit_left - base,
+                                         floor_bp if base > 0 else run.floor_bp, kept, run.owner)]
+            elif fresh is True or (held is not None and id(run) not in held):
+                if base > 0:
+                    run.unit_left -= base
+                    run.floor_bp = floor_bp
+                run.locked = kept
+            elif base > 0 or kept != run.locked:
+                rows[pid][index] = Run(pid, run.price, count, run.unit_left - base, floor_bp if base > 0 else run.floor_bp,
+                                       kept, run.owner)
+            if pid != written_pid:
+                units_of = written.get(pid)
+                written_pid = pid
+                if units_of is None:
+                    written[pid] = units_of = [count, share]
+                    continue
+            units_of[0] += count
+            units_of[1] += share
+            continue
+        for run, index, pid in group:
             units = run.count
             floor_bp = run.floor_bp  # the floor of the units this rule takes something off
             if rule_floor is not None and (floor_bp is None or floor_bp < rule_floor):
@@ -264,7 +294,7 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
                         run.unit_left -= base
                         run.floor_bp = floor_bp
                     run.locked = kept
-                else:
+                elif base > 0 or kept != run.locked:
                     rows[pid][index] = Run(pid, run.price, units, run.unit_left - base,
                                            floor_bp if base > 0 else run.floor_bp, kept, run.owner)
                 cut = units * base
