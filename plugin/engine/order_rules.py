@@ -270,25 +270,46 @@ def _order_saving(runs: Mapping[str, Sequence[Run]], whole: tuple[int, int, int]
 
 def _weigh(runs: Mapping[str, Sequence[Run]], whole: tuple[int, int, int], item_saving: int,
            order_rules: Sequence[Rule], terms: Terms, products: Mapping) -> tuple[int | None, int, list[Rule]]:
-    """:func:`_order_saving` with the gifts given, none declined; and the gift rules it gives."""
-    rows: dict[str, list[Run]] = {}  # the gift products' rows, copied: the gifts are written there
+    """:func:`_order_saving` with the gifts given, none declined; and the gift rules it gives.
+
+    Each gift is read as :func:`_give` writes it, without copying a row: it takes the next unit of its product's
+    row (most expensive first) with a price left, so the counted amount loses that price, and the headroom too
+    unless an exclusive rule used the unit (a margin floor is not changed by a gift)."""
     gifted = 0
     given: list[Rule] = []
     left, room, floored = whole
-    before: dict[str, tuple[int, int, int]] = {}  # the gift products' tallies before their gifts
+    states: dict[str, list[int]] | None = None  # gift product -> [its run, units of it given, the row's price left]
     for rule in order_rules:
         if isinstance(rule, FreeGift) and rule.gift_product_id in runs:
             gift = rule.gift_product_id
-            if gift not in before:
-                before[gift] = _tally(runs[gift], terms)
-                rows[gift] = list(runs[gift])
-            booking = _give(rule, rows, products, whole[0] - gifted, runs.keys())
-            if booking:
-                gifted += booking.amount
-                given.append(rule)
-    for gift, (was_left, was_room, was_floored) in before.items():
-        now_left, now_room, now_floored = _tally(rows[gift], terms)
-        left, room, floored = left + now_left - was_left, room + now_room - was_room, floored + now_floored - was_floored
+            row = runs[gift]
+            product = products.get(gift)
+            if product is None or not product.in_stock or not row:
+                continue
+            if states is None:
+                states = {}
+            state = states.get(gift)
+            if state is None:
+                state = states[gift] = [0, 0, sum([run.unit_left * run.count for run in row])]
+            position, used, value = state
+            if not rule.earned(whole[0] - gifted - value, runs.keys()):
+                continue
+            while position < len(row):  # the next unit with a price left
+                run = row[position]
+                if run.unit_left > 0 and used < run.count:
+                    break
+                position += 1
+                used = 0
+            else:
+                state[0], state[1] = position, used
+                continue
+            amount = run.unit_left
+            state[0], state[1], state[2] = position, used + 1, value - amount
+            gifted += amount
+            if not run.locked:
+                room -= amount
+            given.append(rule)
+    left -= gifted
     counted = left
     spend = [rule for rule in order_rules if isinstance(rule, SpendDiscount) and not isinstance(rule, ShippingSaved)]
     if floored or any(terms.floor_of(rule) is not None for rule in spend):
@@ -322,7 +343,10 @@ def _saving_at(rule: SpendDiscount, counted: int, terms: Terms) -> int:
     amount = found[2][reached]
     if amount > counted:
         amount = counted
-    percent = percent_of(counted, found[3][reached])
+    percent = found[3][reached]
+    if not percent:  # amounts off only
+        return amount
+    percent = percent_of(counted, percent)
     return amount if amount > percent else percent
 
 
@@ -865,7 +889,12 @@ def _spend_at(order_rules: Sequence[Rule]):
         taken = stacked = 0
         for stackable, thresholds, amounts, percents in ladders:
             reached = bisect_right(thresholds, at)
-            saving = max(amounts[reached], percent_of(at, percents[reached]))
+            saving = amounts[reached]
+            percent = percents[reached]
+            if percent:  # percent_of(at, percent) (no step reached, or amounts off only: 0)
+                percent = percent_of(at, percent)
+                if percent > saving:
+                    saving = percent
             if stackable:
                 stacked += saving
             elif saving > taken:
@@ -1005,38 +1034,42 @@ def _surely_more(exclusive: Sequence[Rule], free: Mapping[str, int], terms: Term
 def _combine(menus: Iterable[tuple[list[Rule], list[_Option]]], need: int,
              taken: list[tuple[list[Rule], list[_Option]]]) -> dict[int, tuple[int, int, int] | None]:
     """Losses reachable by switching some groups to an option of their menus, each with how it was first reached
-    (the loss it extends, the group, the option; see :func:`_picks`), the fewest switches first; partial sums
-    at or past ``need`` are not extended. Stops adding sums after :data:`COMBINE_BUDGET` steps. The menus it
-    reads are appended to ``taken`` (the groups of the picks index it); later ones are never built."""
+    (the option's loss, which the sum extends by, the group, the option; see :func:`_picks`), the fewest switches
+    first; partial sums at or past ``need`` are not extended. Stops adding sums after :data:`COMBINE_BUDGET`
+    steps. The menus it reads are appended to ``taken`` (the groups of the picks index it); later ones are never
+    built. Each (group, option) is one tuple, shared by every sum it reached first."""
     parents: dict[int, tuple[int, int, int] | None] = {0: None}
     open_ = [0]  # the sums below ``need``, in the order they were reached: only they are extended
     steps = 0
     for group_index, menu in enumerate(menus):
         taken.append(menu)
         losses = [option.loss for option in menu[1]]
-        reached = []
         if len(losses) == 1:  # one option (a group of one bundle, often): one step per open sum
-            todo = open_[:COMBINE_BUDGET - steps]
+            todo = open_ if len(open_) <= COMBINE_BUDGET - steps else open_[:COMBINE_BUDGET - steps]
             steps += len(todo)
             option_loss = losses[0]
+            link = (option_loss, group_index, 0)
+            reached = []
             for loss in todo:
                 total = loss + option_loss
                 if total not in parents:
-                    parents[total] = (loss, group_index, 0)
+                    parents[total] = link
                     if total < need:
                         reached.append(total)
             if steps >= COMBINE_BUDGET:
                 return parents
             open_ += reached
             continue
+        links = [(option_loss, group_index, option_index) for option_index, option_loss in enumerate(losses)]
+        reached = []
         for loss in open_:
-            if steps + len(losses) > COMBINE_BUDGET:  # the budget ends within this sum's options
-                losses = losses[:COMBINE_BUDGET - steps]
-            steps += len(losses)
-            for option_index, option_loss in enumerate(losses):
-                total = loss + option_loss
+            if steps + len(links) > COMBINE_BUDGET:  # the budget ends within this sum's options
+                links = links[:COMBINE_BUDGET - steps]
+            steps += len(links)
+            for link in links:
+                total = loss + link[0]
                 if total not in parents:
-                    parents[total] = (loss, group_index, option_index)
+                    parents[total] = link
                     if total < need:
                         reached.append(total)
             if steps >= COMBINE_BUDGET:
@@ -1049,7 +1082,8 @@ def _picks(parents: Mapping[int, tuple[int, int, int] | None], total: int) -> li
     """The (group, option) pairs that first reached ``total`` in :func:`_combine`, in group order."""
     picks = []
     while parents[total] is not None:
-        total, group_index, option_index = parents[total]
+        option_loss, group_index, option_index = parents[total]
+        total -= option_loss
         picks.append((group_index, option_index))
     picks.reverse()
     return picks
