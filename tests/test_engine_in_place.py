@@ -58,6 +58,8 @@ def booked_fresh(original):
 
 #: Each shortcut switched off: (module, name, the replacement made from the original).
 SHORTCUTS = {
+    # every order spread discount by discount, as on rows of several units
+    "spreads over one-unit rows in one pass": (order_rules, "_one_unit_rows", lambda original: lambda *args: False),
     # _declined_choice answers "a floor may bind": every declined subset is priced in full
     "gifts weighed declined before any share is written": (order_rules, "_declined_choice",
                                                           lambda original: lambda *args: None),
@@ -167,6 +169,70 @@ def test_a_volume_and_bundle_writing_the_runs_their_allocation_took_leave_the_ca
 
 
 # -- the pieces -------------------------------------------------------------------------------------------------
+
+@st.composite
+def one_unit_rows(draw):
+    """Rows of one unit each (some used by an exclusive rule, some floored or taken by a rule already), and the
+    products' costs: none, or one product's (then the one-pass spread does not apply)."""
+    rows = {}
+    for index in range(draw(st.integers(1, 8))):
+        pid = f"p{index}"
+        price = draw(st.integers(0, 3_000))
+        rows[pid] = [Run(pid, price, 1, draw(st.integers(0, price)), draw(st.none() | st.integers(0, 3_000)),
+                         draw(st.booleans()), draw(st.none() | st.just("b")))]
+    return rows
+
+
+@st.composite
+def spreads_asked(draw):
+    """Up to four (spend discount, amount asked) pairs, each discount with or without its own margin floor."""
+    return [(SpendDiscount(id=f"s{n}", label="s", currency="JPY", stackable=True, steps=(SpendStep(1, amount_off=1),),
+                           margin_floor_bp=draw(st.none() | st.integers(0, 5_000))), draw(st.integers(1, 20_000)))
+            for n in range(draw(st.integers(1, 4)))]
+
+
+@settings(max_examples=500, **FAST)
+@given(one_unit_rows(), spreads_asked(), st.none() | st.integers(0, 5_000))
+def test_spreads_over_one_unit_rows_in_one_pass_write_what_spreading_each_in_turn_writes(rows, spreads, shop_floor):
+    """Every unit its own group of alike units (docs "How a rule's saving is spread"), headroom its price left: the
+    one pass books each discount's shares and leaves each run as ``_spread`` called in turn does."""
+    terms = Terms({pid: None for pid in rows}, {}, {}, default_floor_bp=shop_floor)
+    assert order_rules._one_unit_rows(rows, terms)
+    before = snapshot(rows)
+    in_turn, at_once = {pid: list(row) for pid, row in rows.items()}, {pid: list(row) for pid, row in rows.items()}
+    own: dict = {}
+    expected = [order_rules._spread(rule, in_turn, amount, terms, own) for rule, amount in spreads]
+    found = order_rules._spread_one_units(spreads, at_once, terms)
+    assert snapshot(rows) == before  # the given runs are never changed: rebuilt where a share was written
+    read = lambda bookings: [None if b is None else (b.rule.id, b.amount, b.units) for b in bookings]  # noqa: E731
+    assert read(found) == read(expected)
+    assert {pid: [run.as_tuple() for run in row] for pid, row in at_once.items()} == {
+        pid: [run.as_tuple() for run in row] for pid, row in in_turn.items()}
+
+
+def test_only_rows_of_one_unit_without_a_cost_are_spread_in_one_pass():
+    one = {"a": [Run("a", 500, 1, 500)], "b": [Run("b", 300, 1, 300)]}
+    assert order_rules._one_unit_rows(one, Terms({"a": None, "b": None}, {}, {}))
+    assert not order_rules._one_unit_rows(one, Terms({"a": None, "b": 100}, {}, {}))  # a cost: floors may bind
+    assert not order_rules._one_unit_rows({"a": [Run("a", 500, 2, 500)]}, Terms({}, {}, {}))  # a run may split
+    assert not order_rules._one_unit_rows({"a": [Run("a", 500, 1, 500), Run("a", 400, 1, 400)]}, Terms({}, {}, {}))
+    assert not order_rules._one_unit_rows({"a": []}, Terms({}, {}, {}))
+
+
+def test_three_spend_discounts_over_one_unit_rows_write_the_shares_each_would_alone():
+    """Three one-unit rows, 1,000, 600 (locked: no share) and 250 left: ¥300 then ¥100 then ¥51, in turn on what
+    is left, in proportion to it (docs "How a rule's saving is spread")."""
+    rows = {"a": [Run("a", 1_000, 1, 1_000)], "b": [Run("b", 600, 1, 600, locked=True)], "c": [Run("c", 250, 1, 250)]}
+    rules = [SpendDiscount(id=f"s{n}", label="s", currency="JPY", stackable=True,
+                           steps=(SpendStep(1_000, amount_off=amount),)) for n, amount in enumerate((300, 100, 51), 1)]
+    priced = price_order(rows, [], rules, Terms({pid: None for pid in rows}, {}, {}), {})
+    # s1: 300 of 1,250: a 240, c 60. s2: 100 of 950 (760, 190): a 80, c 20. s3: 51 of 850 (680, 170): a 40.8 ->
+    # 41, c 10.
+    assert [(booking.rule.id, booking.amount, booking.units) for booking in priced.bookings] == [
+        ("s1", 300, {"a": [1, 240], "c": [1, 60]}), ("s2", 100, {"a": [1, 80], "c": [1, 20]}),
+        ("s3", 51, {"a": [1, 41], "c": [1, 10]})]
+    assert [priced.runs[pid][0].unit_left for pid in "abc"] == [1_000 - 361, 600, 250 - 90]
+    assert priced.spend_saving == 451
 
 @settings(max_examples=300, **FAST)
 @given(st.lists(spend_discounts(), min_size=1, max_size=4), st.lists(st.integers(0, 25_000), min_size=1, max_size=8))

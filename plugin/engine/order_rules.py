@@ -160,17 +160,22 @@ def price_order(runs: Mapping[str, Sequence[Run]], item_bookings: Sequence[Booki
                 amount = min(amount, rooms[floor])
             if amount > 0 and (chosen is None or amount > chosen[1]):
                 chosen = (rule, amount)
-    own: dict[int, Run] = {}  # the runs the spreads built (by id; held, so no id is reused): later spreads change them
-    if chosen is not None:
-        bookings.append(_spread(chosen[0], rows, chosen[1], terms, own))
-        spend_saving += chosen[1]
+    spreads = [chosen] if chosen is not None else []  # (rule, amount asked), in the order they are spread
     shipping = 0
     for rule in spend:  # then the stackable ones, in order of importance, on the price left
         if isinstance(rule, ShippingSaved):
             shipping += rule.saving_at(counted)
         elif rule.stackable:
             amount = _saving_at(rule, counted, terms)
-            booking = _spread(rule, rows, amount, terms, own) if amount > 0 else None  # held to its headroom there
+            if amount > 0:
+                spreads.append((rule, amount))  # held to its headroom there
+    if spreads:
+        if _one_unit_rows(rows, terms):
+            spread = _spread_one_units(spreads, rows, terms)
+        else:
+            own: dict[int, Run] = {}  # the runs the spreads built (by id; held, so no id is reused): later ones change them
+            spread = [_spread(rule, rows, amount, terms, own) for rule, amount in spreads]
+        for booking in spread:
             if booking is not None:
                 bookings.append(booking)
                 spend_saving += booking.amount
@@ -550,6 +555,62 @@ def _spread(rule: Rule, rows: dict[str, list[Run]], amount: int, terms: Terms,
                 rebuilt.extend(pieces)
         rows[pid] = rebuilt
     return booking
+
+
+def _one_unit_rows(rows: Mapping[str, Sequence[Run]], terms: Terms) -> bool:
+    """Whether every row is one run of one unit of a product without a cost (a cart of single units, most often):
+    spreading a discount there never splits a run, and a unit's headroom is its price left."""
+    costs = terms.costs
+    for pid, row in rows.items():
+        if len(row) != 1 or row[0].count != 1 or costs.get(pid) is not None:
+            return False
+    return True
+
+
+def _spread_one_units(spreads: Sequence[tuple[Rule, int]], rows: dict[str, list[Run]],
+                      terms: Terms) -> list[Booking | None]:
+    """:func:`_spread` of each ``(rule, amount)`` in turn, on rows that are each one unit of a product without a
+    cost (:func:`_one_unit_rows`), read in one pass: each unit not locked is a group of its own, whose headroom
+    is its price left, so each spread's shares are allocated over the prices the earlier ones left, and every
+    row changed is rebuilt once at the end (one run: the price left, the strictest floor of the spreads that
+    took something off it)."""
+    pids = [pid for pid in sorted(rows) if not rows[pid][0].locked]
+    lefts = [rows[pid][0].unit_left for pid in pids]
+    floors: list = [rows[pid][0].floor_bp for pid in pids]
+    changed = [False] * len(pids)
+    room = sum(lefts)
+    found: list[Booking | None] = []
+    for rule, amount in spreads:
+        if amount > room:
+            amount = room
+        if amount <= 0:
+            found.append(None)
+            continue
+        booking = Booking(rule, 1, amount, None)
+        written = booking.units
+        rule_floor = terms.floor_of(rule)
+        twice_total, twice_sum = 2 * amount, 2 * room  # money.allocate(amount, lefts), inlined
+        running = allocated = 0
+        for position, left in enumerate(lefts):
+            running += left
+            upto = (twice_total * running + room) // twice_sum
+            share = upto - allocated
+            if share:
+                allocated = upto
+                lefts[position] = left - share
+                written[pids[position]] = [1, share]
+                changed[position] = True
+                if rule_floor is not None:
+                    floor_bp = floors[position]
+                    if floor_bp is None or floor_bp < rule_floor:
+                        floors[position] = rule_floor
+        room -= amount
+        found.append(booking)
+    for position, pid in enumerate(pids):
+        if changed[position]:
+            run = rows[pid][0]
+            rows[pid] = [Run(pid, run.price, 1, lefts[position], floors[position], run.locked, run.owner)]
+    return found
 
 
 # -- giving up item discounts to reach a threshold -------------------------------------------------------------
