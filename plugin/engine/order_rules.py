@@ -231,6 +231,11 @@ def _price_left(rows: Mapping[str, Sequence[Run]]) -> int:
 def _tally(row: Sequence[Run], terms: Terms) -> tuple[int, int, int]:
     """A product's row: its price left, its price left on units no exclusive rule used, and 1 if a margin floor
     may bind on it (it has a cost and a floor on some unit), else 0."""
+    if len(row) == 1:  # one run (most rows)
+        run = row[0]
+        left = run.unit_left * run.count
+        return left, 0 if run.locked else left, 1 if run.floor_bp is not None and \
+            terms.costs.get(run.product_id) is not None else 0
     left = room = 0
     floored = 0
     for run in row:
@@ -867,9 +872,13 @@ def _switched(base: Priced, tallies: Mapping[str, tuple[int, int, int]], whole: 
             runs.update(priced.runs)
             change = changes.get(pick)
             if change is None:  # the switched products' rows counted again, once for every candidate taking it
-                change = changes[pick] = _sum_tallies([
-                    (after[0] - before[0], after[1] - before[1], after[2] - before[2])
-                    for before, after in ((tallies[pid], _tally(row, terms)) for pid, row in priced.runs.items())])
+                more_left = more_room = more_floored = 0
+                for pid, row in priced.runs.items():
+                    after, before = _tally(row, terms), tallies[pid]
+                    more_left += after[0] - before[0]
+                    more_room += after[1] - before[1]
+                    more_floored += after[2] - before[2]
+                change = changes[pick] = (more_left, more_room, more_floored)
             left, room, floored = left + change[0], room + change[1], floored + change[2]
         saving, _ = _order_saving(runs, (left, room, floored), item_saving - found, order_rules, terms, products)
         if saving is not None and (saving < most or (saving == most and found > best_loss)):

@@ -145,9 +145,13 @@ class Terms:
         return by_units if limit is None or by_units < limit else limit
 
     def max_sets(self, bundle: FixedBundle, free: Mapping[str, int]) -> int:
-        sets = min(free.get(item.product_id, 0) // item.quantity for item in bundle.items)
+        sets = -1
+        for item in bundle.items:
+            fit = free.get(item.product_id, 0) // item.quantity
+            if fit < sets or sets < 0:
+                sets = fit
         limit = self.cap(bundle)
-        return sets if limit is None else min(sets, limit)
+        return sets if limit is None or limit > sets else limit
 
 
 def _raw_saving(rule: Rule, price: int, applications: int, tier: VolumeTier | None) -> int:
@@ -413,20 +417,31 @@ def apply(rows: Mapping[str, Sequence[Run]], exclusive_rules: Sequence[Rule], ch
             continue
         if isinstance(rule, FixedBundle):
             owner = rule.id
-            if len(rule.items) == 1:
-                item = rule.items[0]
-                taken = _take(rows, item.product_id, item.quantity * choice, free_only=True, owner=owner)
-            else:
-                taken = [ref for item in rule.items
-                         for ref in _take(rows, item.product_id, item.quantity * choice, free_only=True, owner=owner)]
+            taken = []
+            for item in rule.items:
+                pid, count = item.product_id, item.quantity * choice
+                row = rows.get(pid)
+                if row:
+                    run = row[0]
+                    if run.count == count and run.owner is None:  # _take of a first run taken whole (most often)
+                        row[0] = Run(pid, run.price, count, run.unit_left, run.floor_bp, run.locked, owner)
+                        taken.append((0, pid, count))
+                        continue
+                taken += _take(rows, pid, count, free_only=True, owner=owner)
             booking = _book(rule, taken, rows, choice, None, terms, fresh=True) if taken else None  # owned: new runs
         elif isinstance(rule, BuyXGetY):
             formed, booking = _apply_groups(rule, rows, terms, choice, free_only=True)
             short = short or formed < choice
         else:
-            taken = [ref for pid in terms.counted(rule, rows) for ref in _take_all(rows, pid, free_only=True,
-                                                                                  owner=rule.id)]
-            booking = _apply_volume(rule, taken, rows, terms, fresh=True)  # _take_all gave each run taken an owner
+            taken = []  # _take_all of each product counted: every free run, given the volume as its owner
+            owner = rule.id
+            for pid in terms.counted(rule, rows):
+                row = rows[pid]
+                for index, run in enumerate(row):
+                    if run.owner is None:
+                        row[index] = Run(pid, run.price, run.count, run.unit_left, run.floor_bp, run.locked, owner)
+                        taken.append((index, pid, run.count))
+            booking = _apply_volume(rule, taken, rows, terms, fresh=True)  # each run taken has its owner: fresh
         if booking:
             bookings.append(booking)
     for rule in stackable_rules:
