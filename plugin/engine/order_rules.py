@@ -319,16 +319,30 @@ def _weigh(runs: Mapping[str, Sequence[Run]], whole: tuple[int, int, int], item_
             if not run.locked:
                 room -= amount
             given.append(rule)
-    left -= gifted
-    counted = left
-    spend = [rule for rule in order_rules if isinstance(rule, SpendDiscount) and not isinstance(rule, ShippingSaved)]
-    if floored or any(terms.floor_of(rule) is not None for rule in spend):
+    counted = left - gifted
+    if floored:
         return None, counted, given
-    taken = max((min(_saving_at(rule, counted, terms), room) for rule in spend if not rule.stackable), default=0)
-    for rule in spend:
-        if rule.stackable:
-            taken += min(_saving_at(rule, counted, terms), room - taken)
-    shipping = sum(rule.saving_at(counted) for rule in order_rules if isinstance(rule, ShippingSaved))
+    # The non-stackable spend discount that takes the most (held to the headroom), then the stackable ones in turn
+    # on what is left; the shipping fee saved is weighed beside them.
+    taken = shipping = 0
+    stackable = []
+    for rule in order_rules:
+        if isinstance(rule, SpendDiscount):
+            if isinstance(rule, ShippingSaved):
+                shipping += rule.saving_at(counted)
+            elif terms.floor_of(rule) is not None:
+                return None, counted, given
+            elif rule.stackable:
+                stackable.append(rule)
+            else:
+                amount = _saving_at(rule, counted, terms)
+                if amount > room:
+                    amount = room
+                if amount > taken:
+                    taken = amount
+    for rule in stackable:
+        amount = _saving_at(rule, counted, terms)
+        taken += amount if amount < room - taken else room - taken
     return item_saving + gifted + taken + shipping, counted, given
 
 
@@ -578,7 +592,7 @@ def _spread_one_units(spreads: Sequence[tuple[Rule, int]], rows: dict[str, list[
     cost (:func:`_one_unit_rows`), read in one pass: each unit not locked is a group of its own, whose headroom
     is its price left, so each spread's shares are allocated over the prices the earlier ones left, and every
     row changed is rebuilt once at the end (one run: the price left, the strictest floor of the spreads that
-    took something off it)."""
+    took something off it). ``rows`` are :func:`price_order`'s own: changed in place."""
     pids = [pid for pid in sorted(rows) if not rows[pid][0].locked]
     lefts = [rows[pid][0].unit_left for pid in pids]
     floors: list = [rows[pid][0].floor_bp for pid in pids]
@@ -613,8 +627,9 @@ def _spread_one_units(spreads: Sequence[tuple[Rule, int]], rows: dict[str, list[
         found.append(booking)
     for position, pid in enumerate(pids):
         if changed[position]:
-            run = rows[pid][0]
-            rows[pid] = [Run(pid, run.price, 1, lefts[position], floors[position], run.locked, run.owner)]
+            row = rows[pid]  # price_order's own copy of the row
+            run = row[0]
+            row[0] = Run(pid, run.price, 1, lefts[position], floors[position], run.locked, run.owner)
     return found
 
 
