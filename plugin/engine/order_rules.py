@@ -490,10 +490,10 @@ def _spread(rule: Rule, rows: dict[str, list[Run]], amount: int, terms: Terms,
     if amount <= 0:
         return None
     booking = Booking(rule, 1, amount, None)
-    written = booking.units
+    quantities, shares = booking.quantities, booking.shares
     split: dict[str, dict[int, list[Run]]] = {}  # runs cut in two pieces: their rows are rebuilt at the end
-    written_pid = None  # the product last written, and its [quantity, share] (a product's units are consecutive)
-    units_of = None
+    written_pid = None  # the product being written (a product's units are consecutive), its quantity and share
+    written_units = written_share = 0
     # money.allocate(amount, rooms), inlined: 0 < amount <= room, the sum of the rooms
     twice_total, twice_sum = 2 * amount, 2 * room
     running = allocated = 0
@@ -525,14 +525,12 @@ def _spread(rule: Rule, rows: dict[str, list[Run]], amount: int, terms: Terms,
                                              run.owner)
                 own[id(new)] = new
             if pid != written_pid:
-                units_of = written.get(pid)
-                if units_of is None:
-                    written[pid] = units_of = [count, share]
-                    written_pid = pid
-                    continue
-                written_pid = pid
-            units_of[0] += count
-            units_of[1] += share
+                if written_pid is not None:
+                    quantities[written_pid], shares[written_pid] = written_units, written_share
+                written_pid, written_units, written_share = pid, count, share
+            else:
+                written_units += count
+                written_share += share
             continue
         for pid, index, run in group:
             units = run.count
@@ -557,13 +555,16 @@ def _spread(rule: Rule, rows: dict[str, list[Run]], amount: int, terms: Terms,
                     new = rows[pid][index] = Run(pid, run.price, units, run.unit_left - cut, raised, run.locked,
                                                  run.owner)
                     own[id(new)] = new
+            cut = heavier * (base + 1) + (units - heavier) * base
             if pid != written_pid:
-                units_of = written.get(pid)
-                if units_of is None:
-                    units_of = written[pid] = [0, 0]
-                written_pid = pid
-            units_of[0] += units
-            units_of[1] += heavier * (base + 1) + (units - heavier) * base
+                if written_pid is not None:
+                    quantities[written_pid], shares[written_pid] = written_units, written_share
+                written_pid, written_units, written_share = pid, units, cut
+            else:
+                written_units += units
+                written_share += cut
+    if written_pid is not None:
+        quantities[written_pid], shares[written_pid] = written_units, written_share
     for pid, pieces_at in split.items():
         rebuilt = []
         for index, run in enumerate(rows[pid]):
@@ -606,7 +607,7 @@ def _spread_one_units(spreads: Sequence[tuple[Rule, int]], rows: dict[str, list[
             found.append(None)
             continue
         booking = Booking(rule, 1, amount, None)
-        written = booking.units
+        quantities, shares = booking.quantities, booking.shares
         rule_floor = terms.floor_of(rule)
         twice_total, twice_sum = 2 * amount, 2 * room  # money.allocate(amount, lefts), inlined
         running = allocated = 0
@@ -617,7 +618,9 @@ def _spread_one_units(spreads: Sequence[tuple[Rule, int]], rows: dict[str, list[
             if share:
                 allocated = upto
                 lefts[position] = left - share
-                written[pids[position]] = [1, share]
+                pid = pids[position]
+                quantities[pid] = 1
+                shares[pid] = share
                 changed[position] = True
                 if rule_floor is not None:
                     floor_bp = floors[position]

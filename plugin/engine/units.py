@@ -71,15 +71,48 @@ class Run:
                 and self.floor_bp == other.floor_bp and self.locked == other.locked)
 
 
-@dataclass
 class Booking:
-    """One rule's discount in an allocation: its sets, amount, tier, and the units and shares it took."""
+    """One rule's discount in an allocation: its sets, amount, tier, and the units and shares it took.
 
-    rule: Rule
-    applications: int
-    amount: int
-    tier: VolumeTier | None
-    units: dict[str, list[int]] = field(default_factory=dict)  #: product id -> [quantity, share]
+    ``quantities`` and ``shares`` hold, per product in the order booked, the units the rule took and what it took
+    off them: two dicts of whole numbers, written as the shares are (a spend discount on a long cart books
+    hundreds of products, and an object per product costs the garbage collector). :attr:`units` reads them
+    together. A value compared by its fields, as the dataclass it was.
+    """
+
+    __slots__ = ("rule", "applications", "amount", "tier", "quantities", "shares")
+
+    def __init__(self, rule: Rule, applications: int, amount: int, tier: VolumeTier | None,
+                 units: Mapping[str, Sequence[int]] | None = None):
+        self.rule = rule
+        self.applications = applications
+        self.amount = amount
+        self.tier = tier
+        self.quantities: dict[str, int] = {}  #: product id -> units taken
+        self.shares: dict[str, int] = {}  #: product id -> what was taken off them
+        if units:
+            for pid, (quantity, share) in units.items():
+                self.quantities[pid] = quantity
+                self.shares[pid] = share
+
+    @property
+    def units(self) -> dict[str, list[int]]:
+        """Product id -> [quantity, share], in the order booked (built when read: write :attr:`quantities` and
+        :attr:`shares`)."""
+        shares = self.shares
+        return {pid: [quantity, shares[pid]] for pid, quantity in self.quantities.items()}
+
+    def _fields(self) -> tuple:
+        return (self.rule, self.applications, self.amount, self.tier, self.quantities, self.shares)
+
+    def __eq__(self, other: object) -> bool:
+        return self._fields() == other._fields() if isinstance(other, Booking) else NotImplemented
+
+    __hash__ = None  # changed while it is written, as the dataclass was
+
+    def __repr__(self) -> str:
+        return (f"Booking(rule={self.rule!r}, applications={self.applications!r}, amount={self.amount!r}, "
+                f"tier={self.tier!r}, units={self.units!r})")
 
 
 @dataclass
@@ -225,10 +258,10 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
             return None  # nothing to write: no unit's price, floor or lock changes
         amount = 0
     booking = Booking(rule, applications, amount, tier)
-    written = booking.units
+    quantities, shares = booking.quantities, booking.shares
     split: dict[tuple[str, int], list[Run]] | None = None
-    written_pid = None  # the product last written, and its [quantity, share] (a product's refs are consecutive)
-    units_of = None
+    written_pid = None  # the product being written (a product's refs are consecutive), its quantity and share
+    written_units = written_share = 0
     # money.allocate(amount, headroom), inlined: 0 <= amount <= room, the sum of the headroom (all 0 when no amount)
     twice_total, twice_sum = 2 * amount, 2 * room
     running = allocated = 0
@@ -262,13 +295,12 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
                 rows[pid][index] = Run(pid, run.price, count, run.unit_left - base, floor_bp if base > 0 else run.floor_bp,
                                        kept, run.owner)
             if pid != written_pid:
-                units_of = written.get(pid)
-                written_pid = pid
-                if units_of is None:
-                    written[pid] = units_of = [count, share]
-                    continue
-            units_of[0] += count
-            units_of[1] += share
+                if written_pid is not None:
+                    quantities[written_pid], shares[written_pid] = written_units, written_share
+                written_pid, written_units, written_share = pid, count, share
+            else:
+                written_units += count
+                written_share += share
             continue
         for run, index, pid in group:
             units = run.count
@@ -303,12 +335,14 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
                                            floor_bp if base > 0 else run.floor_bp, kept, run.owner)
                 cut = units * base
             if pid != written_pid:
-                units_of = written.get(pid)
-                if units_of is None:
-                    units_of = written[pid] = [0, 0]
-                written_pid = pid
-            units_of[0] += units
-            units_of[1] += cut
+                if written_pid is not None:
+                    quantities[written_pid], shares[written_pid] = written_units, written_share
+                written_pid, written_units, written_share = pid, units, cut
+            else:
+                written_units += units
+                written_share += cut
+    if written_pid is not None:
+        quantities[written_pid], shares[written_pid] = written_units, written_share
     if split is not None:
         for pid in {pid for pid, _ in split}:  # rows where a run split in two are rebuilt once
             rebuilt = []
@@ -356,7 +390,8 @@ def _book_one(rule: Rule, ref: tuple[int, str, int], rows: dict[str, list[Run]],
     else:
         row[index] = Run(pid, run.price, units, unit_left - base, floor_bp if base > 0 else run.floor_bp, kept,
                          run.owner)
-    booking.units[pid] = [units, amount]
+    booking.quantities[pid] = units
+    booking.shares[pid] = amount
     return booking if amount > 0 else None
 
 
