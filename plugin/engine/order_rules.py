@@ -20,7 +20,7 @@ from datetime import datetime
 from itertools import combinations
 from math import ceil
 
-from .allocation import best_allocation, groups, most_groups, recall, remember, step_of
+from .allocation import best_allocation, booking_order, groups, most_groups, recall, remember, step_of
 from .money import percent_of
 from .rules import (BuyXGetY, FixedBundle, FreeGift, PricingMode, Rule, RuleBook, ShippingThreshold, SpendDiscount,
                     SpendStep, applications_left_now, importance)
@@ -665,7 +665,7 @@ def best_with_order_rules(rows: Mapping[str, Sequence[Run]], item_rules: Sequenc
     discount. Each is tried only when it may help, and the best total stands (ties keep every rule).
     ``found_groups``: :func:`.allocation.groups` of ``rows`` and ``item_rules``, when the caller has them."""
     priced = _best_candidate(rows, item_rules, order_live, terms, products, cache, found_groups)
-    subtotal = sum(run.price * run.count for row in rows.values() for run in row)
+    subtotal = sum([run.price * run.count for row in rows.values() for run in row])
     # Any threshold the order can reach, not only those ahead of the chosen candidate: it may have reached one by
     # giving up item rules that a stackable rule, given up instead, would let it keep.
     ahead = any(step.threshold <= subtotal
@@ -790,7 +790,9 @@ def _item_saving_bound(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[R
     most = float(len(item_rules))  # rounding: half a unit at most per rule's saving, counted as one
     for pid in alone.keys() | stacked.keys():
         rate = alone.get(pid, 0.0) + stacked.get(pid, 0.0)
-        most += (rate if rate < 1.0 else 1.0) * sum(run.price * run.count for run in rows[pid])
+        row = rows[pid]
+        value = row[0].price * row[0].count if len(row) == 1 else sum([run.price * run.count for run in row])
+        most += (rate if rate < 1.0 else 1.0) * value
     return most * (1 + 1e-9)
 
 
@@ -856,7 +858,7 @@ def _switched(base: Priced, tallies: Mapping[str, tuple[int, int, int]], whole: 
     taken: list[tuple[list[Rule], list[_Option]]] = []  # the menus combining reached, in order
     parents = _combine(menus, needs[-1], taken)
     menus = taken
-    order = {rule.id: index for index, rule in enumerate(item_rules)}
+    order = booking_order(item_rules)
 
     def bookings_of(found: int) -> list[Booking]:
         """The item bookings of the candidate giving up ``found``: the first's, the switched groups' replaced."""
@@ -865,7 +867,7 @@ def _switched(base: Priced, tallies: Mapping[str, tuple[int, int, int]], whole: 
         bookings = [booking for booking in base.bookings if booking.rule.id not in dropped]
         bookings += [booking for group_index, option_index in picks
                      for booking in menus[group_index][1][option_index].priced.bookings]
-        bookings.sort(key=lambda booking: (booking.rule.stackable, order[booking.rule.id]))
+        bookings.sort(key=order)
         return bookings
 
     reachable = sorted(parents)
@@ -1039,8 +1041,8 @@ def _menus(rows: Mapping[str, Sequence[Run]], found_groups: list[tuple[set[str],
         for choices in vectors:
             if stackable or any(choices):
                 priced = apply(group_rows, exclusive, choices, stackable, terms)
-            else:  # none of the group's rules: its units as they are
-                priced = Priced({pid: list(row) for pid, row in group_rows.items()}, [])
+            else:  # none of the group's rules: its units as they are (the cart's rows: options are only read)
+                priced = Priced(group_rows, [])
             if priced.short:  # a buy X get Y given more groups than the units left can form: not an allocation
                 continue
             loss = chosen - priced.saving

@@ -683,7 +683,10 @@ def _apply_groups(rule: BuyXGetY, rows: dict[str, list[Run]], terms: Terms, limi
 
 
 def free_units(row: Sequence[Run]) -> int:
-    return sum(run.count for run in row if run.owner is None)
+    if len(row) == 1:  # one run (most rows)
+        run = row[0]
+        return run.count if run.owner is None else 0
+    return sum([run.count for run in row if run.owner is None])
 
 
 def unlocked_units(row: Sequence[Run]) -> int:
