@@ -173,7 +173,7 @@ def price_order(runs: Mapping[str, Sequence[Run]], item_bookings: Sequence[Booki
         if _one_unit_rows(rows, terms):
             spread = _spread_one_units(spreads, rows, terms)
         else:
-            own: dict[int, Run] = {}  # the runs the spreads built (by id; held, so no id is reused): later ones change them
+            own: dict[int, Run] = {}  # the runs the spreads built (by id; held, so no id is reused): changed in place
             spread = [_spread(rule, rows, amount, terms, own) for rule, amount in spreads]
         for booking in spread:
             if booking is not None:

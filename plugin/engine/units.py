@@ -203,10 +203,10 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
     (products by id, most expensive first) in proportion to their headroom; within a group evenly, the
     first units carrying one more minor unit when the share does not divide.
 
-    ``fresh``: every run taken was built by the caller's own :func:`apply` (``_take`` or ``_take_all`` giving it an
-    owner), so no other row, cache or priced allocation holds it: it is changed in place instead of rebuilt. Or a
-    set: the ids of the runs :func:`apply` was given (held by its caller); a run taken that is not among them was
-    built by that :func:`apply` (an earlier rule's booking or split), so it is changed in place too.
+    ``fresh``: every run taken was built by the caller's own :func:`apply` (``_take``, or a volume taking every free
+    run, giving it an owner), so no other row, cache or priced allocation holds it: it is changed in place instead
+    of rebuilt. Or a set: the ids of the runs :func:`apply` was given (held by its caller); a run taken that is not
+    among them was built by that :func:`apply` (an earlier rule's booking or split), so it is changed in place too.
     """
     if len(taken) == 1:
         return _book_one(rule, taken[0], rows, applications, tier, terms, fresh)
@@ -292,8 +292,8 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
                     run.floor_bp = floor_bp
                 run.locked = kept
             elif base > 0 or kept != run.locked:
-                rows[pid][index] = Run(pid, run.price, count, run.unit_left - base, floor_bp if base > 0 else run.floor_bp,
-                                       kept, run.owner)
+                rows[pid][index] = Run(pid, run.price, count, run.unit_left - base,
+                                       floor_bp if base > 0 else run.floor_bp, kept, run.owner)
             if pid != written_pid:
                 if written_pid is not None:
                     quantities[written_pid], shares[written_pid] = written_units, written_share
@@ -426,18 +426,6 @@ def _take(rows: dict[str, list[Run]], product_id: str, count: int, *, free_only:
     return taken
 
 
-def _take_all(rows: dict[str, list[Run]], product_id: str, *, free_only: bool, owner: str | None) -> list:
-    """``_take`` of every free (or unlocked) unit of a product: each such run whole, none split."""
-    row = rows[product_id]
-    taken = []
-    for index, run in enumerate(row):
-        if (run.owner is None) if free_only else not run.locked:
-            if owner is not None:
-                row[index] = Run(run.product_id, run.price, run.count, run.unit_left, run.floor_bp, run.locked, owner)
-            taken.append((index, product_id, run.count))
-    return taken
-
-
 def apply(rows: Mapping[str, Sequence[Run]], exclusive_rules: Sequence[Rule], choices: Sequence[int],
           stackable_rules: Sequence[Rule], terms: Terms) -> Priced:
     """Price one allocation: ``choices[i]`` sets, applications (or on/off) of ``exclusive_rules[i]``, then the
@@ -468,7 +456,7 @@ def apply(rows: Mapping[str, Sequence[Run]], exclusive_rules: Sequence[Rule], ch
             formed, booking = _apply_groups(rule, rows, terms, choice, free_only=True)
             short = short or formed < choice
         else:
-            taken = []  # _take_all of each product counted: every free run, given the volume as its owner
+            taken = []  # every free run of each product counted, given the volume as its owner
             owner = rule.id
             for pid in terms.counted(rule, rows):
                 row = rows[pid]
@@ -706,7 +694,13 @@ def _apply_stackable(rule: Rule, rows: dict[str, list[Run]], terms: Terms,
     if isinstance(rule, BuyXGetY):
         return _apply_groups(rule, rows, terms, terms.cap(rule), free_only=False, fresh=fresh)[1]
     assert isinstance(rule, VolumeDiscount)
-    taken = [ref for pid in terms.counted(rule, rows) for ref in _take_all(rows, pid, free_only=False, owner=None)]
-    if rule.tier_for(sum(count for _, _, count in taken)) is None:
+    taken = []  # every run not locked of each product counted, its owner kept
+    units = 0
+    for pid in terms.counted(rule, rows):
+        for index, run in enumerate(rows[pid]):
+            if not run.locked:
+                taken.append((index, pid, run.count))
+                units += run.count
+    if rule.tier_for(units) is None:
         return None
     return _apply_volume(rule, taken, rows, terms, fresh)
