@@ -399,3 +399,76 @@ def test_units_an_exclusive_rule_took_nothing_off_are_locked_and_keep_their_floo
         rows = {"a": [Run("a", 1_000, 2, 1_000, owner="x")]}
         assert units._book(rule, [(0, "a", 2)], rows, 1, None, terms, fresh) is None
         assert [(run.count, run.unit_left, run.floor_bp, run.locked) for run in rows["a"]] == [(2, 1_000, None, True)]
+
+
+@st.composite
+def rows_gifts_and_steps(draw):
+    """Rows of a few products (runs of one or more units, some used by an exclusive rule, some a price left below
+    their list price), gift rules (several may give the same product) and spend discounts, none with a floor."""
+    rows = {}
+    for index in range(draw(st.integers(1, 4))):
+        pid = f"p{index}"
+        price = draw(st.integers(1, 3_000))
+        runs = []
+        for _ in range(draw(st.integers(1, 3))):
+            runs.append(Run(pid, price, draw(st.integers(1, 3)), draw(st.integers(0, price)), None, draw(st.booleans())))
+        rows[pid] = runs
+    total = sum(run.unit_left * run.count for row in rows.values() for run in row)
+    gifts = [FreeGift(id=f"g{n}", label="g", currency="JPY", gift_product_id=draw(st.sampled_from(sorted(rows))),
+                      threshold=draw(st.integers(1, max(1, total))))
+             for n in range(draw(st.integers(0, 4)))]
+    spends = []
+    for n in range(draw(st.integers(0, 3))):
+        threshold = draw(st.integers(1, max(1, total)))  # an amount off is at most its threshold
+        spends.append(SpendDiscount(id=f"s{n}", label="s", currency="JPY", stackable=draw(st.booleans()),
+                                    steps=(SpendStep(threshold, amount_off=draw(st.integers(1, threshold))),)))
+    return rows, gifts + spends
+
+
+@settings(max_examples=500, **FAST)
+@given(rows_gifts_and_steps())
+def test_the_order_saving_weighed_without_writing_shares_is_what_pricing_the_order_saves(drawn):
+    """Gifts weighed without copying a row (each takes the next unit of its product with a price left, never one
+    an exclusive rule used out of the headroom) and spend discounts held to the headroom left: the same total as
+    the order priced in full, gifts declined where that saves more (docs "Best price with order rules")."""
+    rows, rules = drawn
+    products = {pid: Product(pid, pid, row[0].price) for pid, row in rows.items()}
+    terms = Terms({pid: None for pid in rows}, {}, {})
+    whole = order_rules._sum_tallies([order_rules._tally(row, terms) for row in rows.values()])
+    saving, counted = order_rules._order_saving(rows, whole, 0, rules, terms, products)
+    priced = price_order(rows, [], rules, terms, products)
+    assert saving == priced.weight
+    given_none, _, _ = order_rules._weigh(rows, whole, 0, [rule for rule in rules if isinstance(rule, SpendDiscount)],
+                                          terms, products)
+    assert given_none == price_order(rows, [], [rule for rule in rules if isinstance(rule, SpendDiscount)], terms,
+                                     products, decline=False).weight
+
+
+def test_two_gifts_of_one_product_take_two_of_its_units_and_a_used_unit_leaves_the_headroom_alone():
+    """Two gifts of g: the first takes g's dearer unit (300), the second the next one with a price left (the one
+    at 0 is skipped: 200). The 300 unit was used by an exclusive rule, so the headroom a spend discount may take
+    loses only the 200."""
+    rows = {"a": [Run("a", 1_000, 1, 1_000)],
+            "g": [Run("g", 300, 1, 300, locked=True), Run("g", 250, 1, 0), Run("g", 200, 2, 200)]}
+    products = {"a": Product("a", "a", 1_000), "g": Product("g", "g", 300)}
+    gifts = [FreeGift(id=f"g{n}", label="g", currency="JPY", gift_product_id="g", threshold=1) for n in (1, 2)]
+    spend = SpendDiscount(id="s", label="s", currency="JPY", steps=(SpendStep(1_200, amount_off=1_200),))
+    terms = Terms({"a": None, "g": None}, {}, {})
+    whole = order_rules._sum_tallies([order_rules._tally(row, terms) for row in rows.values()])
+    assert whole[:2] == (1_700, 1_400)  # 300 of g's price left is on a used unit
+    saving, counted, given = order_rules._weigh(rows, whole, 0, gifts + [spend], terms, products)
+    # Gifts: 300 + 200 = 500; counted 1,700 - 500 = 1,200; headroom 1,400 - 200 = 1,200: the spend takes all of it.
+    assert (saving, counted, [rule.id for rule in given]) == (500 + 1_200, 1_200, ["g1", "g2"])
+    assert saving == price_order(rows, [], gifts + [spend], terms, products, decline=False).weight
+
+
+def test_a_booking_over_two_runs_of_one_product_counts_every_unit_it_took():
+    """A volume over one product's two runs at different prices left (two groups of alike units, one after the
+    other): 10% of 1,000 + 2 × 900 = 280, 100 and 180 by headroom; the booking took 3 units of a for 280."""
+    from plugin import VolumeDiscount, VolumeTier
+    rows = {"a": [Run("a", 1_000, 1, 1_000), Run("a", 1_000, 2, 900)]}
+    volume = VolumeDiscount(id="v", label="v", categories=frozenset({"x"}), tiers=(VolumeTier(2, 1_000),))
+    for exclusive, stackable in (([volume], []), ([], [volume])):
+        priced = units.apply(rows, exclusive, [1] * len(exclusive), stackable, Terms({"a": None}, {"a": "x"}, {}))
+        assert [(b.rule.id, b.amount, b.units) for b in priced.bookings] == [("v", 280, {"a": [3, 280]})]
+        assert [(run.count, run.unit_left) for run in priced.runs["a"]] == [(1, 900), (2, 810)]
