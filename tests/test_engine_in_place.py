@@ -472,3 +472,11 @@ def test_a_booking_over_two_runs_of_one_product_counts_every_unit_it_took():
         priced = units.apply(rows, exclusive, [1] * len(exclusive), stackable, Terms({"a": None}, {"a": "x"}, {}))
         assert [(b.rule.id, b.amount, b.units) for b in priced.bookings] == [("v", 280, {"a": [3, 280]})]
         assert [(run.count, run.unit_left) for run in priced.runs["a"]] == [(1, 900), (2, 810)]
+
+
+def test_a_rows_free_units_are_those_no_non_stackable_rule_took():
+    """``free_units``: a one-run row read directly (most rows) and a row of several runs alike."""
+    assert units.free_units([Run("a", 100, 2, 100)]) == 2
+    assert units.free_units([Run("a", 100, 2, 100, owner="b")]) == 0
+    assert units.free_units([Run("a", 100, 2, 90, owner="b"), Run("a", 100, 3, 100)]) == 3
+    assert units.free_units([]) == 0
