@@ -480,3 +480,22 @@ def test_a_rows_free_units_are_those_no_non_stackable_rule_took():
     assert units.free_units([Run("a", 100, 2, 100, owner="b")]) == 0
     assert units.free_units([Run("a", 100, 2, 90, owner="b"), Run("a", 100, 3, 100)]) == 3
     assert units.free_units([]) == 0
+
+
+def test_a_quote_lists_the_non_stackable_rules_discounts_before_the_stackable_ones_each_by_importance():
+    """docs/engine.md: the bookings, so the quote's discounts, come non-stackable rules first, then stackable ones,
+    each in order of importance, even where a stackable rule is the more important (sorted by one number per
+    rule: ``allocation.booking_order``)."""
+    from plugin import BundleItem, FixedBundle, PricingMode, VolumeDiscount, VolumeTier
+    products = {pid: Product(pid, pid, 1_000, category="x") for pid in "abcd"}
+    cart = Cart(tuple(CartLine(pid, 1, 1_000) for pid in "abcd"))
+    rules = (VolumeDiscount(id="1", label="v", categories=frozenset({"x"}), tiers=(VolumeTier(2, 500),),
+                            stackable=True, priority=9),
+             FixedBundle(id="2", label="ab", items=(BundleItem("a"), BundleItem("b")), mode=PricingMode.PERCENT_OFF,
+                         value=1_000),
+             VolumeDiscount(id="3", label="w", categories=frozenset({"x"}), tiers=(VolumeTier(2, 300),),
+                            stackable=True, priority=5),
+             FixedBundle(id="4", label="cd", items=(BundleItem("c"), BundleItem("d")), mode=PricingMode.PERCENT_OFF,
+                         value=2_000, priority=1))
+    quote = quote_cart(cart, RuleBook(rules), products, now=NOW, with_offers=False)
+    assert [discount.rule_id for discount in quote.discounts] == ["4", "2", "1", "3"]
