@@ -5,7 +5,7 @@ Each case times a cart-page quote (offers included, ``max_offers=2``) and prints
 next to a baseline measured in the same run: a 10-line cart with one bundle, and how many of the
 quote's group searches the budget stopped before they proved their answer best (``cut``). Run:
 
-    .venv/bin/python bench/engine_worst_case.py [--rounds N] [--freeze]
+    .venv/bin/python bench/engine_worst_case.py [--rounds N] [--freeze] [case words...]
 
 Python's collector of the oldest generation walks every object of the process (here about 100,000, the
 imports included) now and then; a quote that meets it pays tens of milliseconds on a busy machine. With
@@ -243,6 +243,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=50)
     parser.add_argument("--freeze", action="store_true",
                         help="gc.freeze() the heap before each case, as a pre-forked server does after start-up")
+    parser.add_argument("words", nargs="*", help="only the cases whose name holds one of these (e.g. '200 lines')")
     arguments = parser.parse_args()
     rounds = arguments.rounds
     global FREEZE
@@ -273,6 +274,8 @@ def main() -> None:
     cases += [(f"K={k} buy-X-get-Y + K bundles overlapping", bxgy_overlapping(k)) for k in (1, 5, 20)]
     print(f"{'case':45s} {'median ms':>10s} {'p99 ms':>8s} {'x base':>8s} {'saving':>8s} {'cut/searches':>13s}")
     for name, (cart, rules, products) in cases:
+        if arguments.words and not any(word in name for word in arguments.words):
+            continue
         median, p99, quote = timed(cart, rules, products, rounds)
         searched, cut = cut_searches(cart, rules, products)
         print(f"{name:45s} {median * 1e3:10.3f} {p99 * 1e3:8.3f} {median / baseline:8.1f} {quote.discount_total:8d}"

@@ -58,6 +58,8 @@ def booked_fresh(original):
 
 #: Each shortcut switched off: (module, name, the replacement made from the original).
 SHORTCUTS = {
+    # every order spread discount by discount, as on rows of several units
+    "spreads over one-unit rows in one pass": (order_rules, "_one_unit_rows", lambda original: lambda *args: False),
     # _declined_choice answers "a floor may bind": every declined subset is priced in full
     "gifts weighed declined before any share is written": (order_rules, "_declined_choice",
                                                           lambda original: lambda *args: None),
@@ -167,6 +169,70 @@ def test_a_volume_and_bundle_writing_the_runs_their_allocation_took_leave_the_ca
 
 
 # -- the pieces -------------------------------------------------------------------------------------------------
+
+@st.composite
+def one_unit_rows(draw):
+    """Rows of one unit each (some used by an exclusive rule, some floored or taken by a rule already), and the
+    products' costs: none, or one product's (then the one-pass spread does not apply)."""
+    rows = {}
+    for index in range(draw(st.integers(1, 8))):
+        pid = f"p{index}"
+        price = draw(st.integers(0, 3_000))
+        rows[pid] = [Run(pid, price, 1, draw(st.integers(0, price)), draw(st.none() | st.integers(0, 3_000)),
+                         draw(st.booleans()), draw(st.none() | st.just("b")))]
+    return rows
+
+
+@st.composite
+def spreads_asked(draw):
+    """Up to four (spend discount, amount asked) pairs, each discount with or without its own margin floor."""
+    return [(SpendDiscount(id=f"s{n}", label="s", currency="JPY", stackable=True, steps=(SpendStep(1, amount_off=1),),
+                           margin_floor_bp=draw(st.none() | st.integers(0, 5_000))), draw(st.integers(1, 20_000)))
+            for n in range(draw(st.integers(1, 4)))]
+
+
+@settings(max_examples=500, **FAST)
+@given(one_unit_rows(), spreads_asked(), st.none() | st.integers(0, 5_000))
+def test_spreads_over_one_unit_rows_in_one_pass_write_what_spreading_each_in_turn_writes(rows, spreads, shop_floor):
+    """Every unit its own group of alike units (docs "How a rule's saving is spread"), headroom its price left: the
+    one pass books each discount's shares and leaves each run as ``_spread`` called in turn does."""
+    terms = Terms({pid: None for pid in rows}, {}, {}, default_floor_bp=shop_floor)
+    assert order_rules._one_unit_rows(rows, terms)
+    before = snapshot(rows)
+    in_turn, at_once = {pid: list(row) for pid, row in rows.items()}, {pid: list(row) for pid, row in rows.items()}
+    own: dict = {}
+    expected = [order_rules._spread(rule, in_turn, amount, terms, own) for rule, amount in spreads]
+    found = order_rules._spread_one_units(spreads, at_once, terms)
+    assert snapshot(rows) == before  # the given runs are never changed: rebuilt where a share was written
+    read = lambda bookings: [None if b is None else (b.rule.id, b.amount, b.units) for b in bookings]  # noqa: E731
+    assert read(found) == read(expected)
+    assert {pid: [run.as_tuple() for run in row] for pid, row in at_once.items()} == {
+        pid: [run.as_tuple() for run in row] for pid, row in in_turn.items()}
+
+
+def test_only_rows_of_one_unit_without_a_cost_are_spread_in_one_pass():
+    one = {"a": [Run("a", 500, 1, 500)], "b": [Run("b", 300, 1, 300)]}
+    assert order_rules._one_unit_rows(one, Terms({"a": None, "b": None}, {}, {}))
+    assert not order_rules._one_unit_rows(one, Terms({"a": None, "b": 100}, {}, {}))  # a cost: floors may bind
+    assert not order_rules._one_unit_rows({"a": [Run("a", 500, 2, 500)]}, Terms({}, {}, {}))  # a run may split
+    assert not order_rules._one_unit_rows({"a": [Run("a", 500, 1, 500), Run("a", 400, 1, 400)]}, Terms({}, {}, {}))
+    assert not order_rules._one_unit_rows({"a": []}, Terms({}, {}, {}))
+
+
+def test_three_spend_discounts_over_one_unit_rows_write_the_shares_each_would_alone():
+    """Three one-unit rows, 1,000, 600 (locked: no share) and 250 left: ¥300 then ¥100 then ¥51, in turn on what
+    is left, in proportion to it (docs "How a rule's saving is spread")."""
+    rows = {"a": [Run("a", 1_000, 1, 1_000)], "b": [Run("b", 600, 1, 600, locked=True)], "c": [Run("c", 250, 1, 250)]}
+    rules = [SpendDiscount(id=f"s{n}", label="s", currency="JPY", stackable=True,
+                           steps=(SpendStep(1_000, amount_off=amount),)) for n, amount in enumerate((300, 100, 51), 1)]
+    priced = price_order(rows, [], rules, Terms({pid: None for pid in rows}, {}, {}), {})
+    # s1: 300 of 1,250: a 240, c 60. s2: 100 of 950 (760, 190): a 80, c 20. s3: 51 of 850 (680, 170): a 40.8 ->
+    # 41, c 10.
+    assert [(booking.rule.id, booking.amount, booking.units) for booking in priced.bookings] == [
+        ("s1", 300, {"a": [1, 240], "c": [1, 60]}), ("s2", 100, {"a": [1, 80], "c": [1, 20]}),
+        ("s3", 51, {"a": [1, 41], "c": [1, 10]})]
+    assert [priced.runs[pid][0].unit_left for pid in "abc"] == [1_000 - 361, 600, 250 - 90]
+    assert priced.spend_saving == 451
 
 @settings(max_examples=300, **FAST)
 @given(st.lists(spend_discounts(), min_size=1, max_size=4), st.lists(st.integers(0, 25_000), min_size=1, max_size=8))
@@ -333,3 +399,103 @@ def test_units_an_exclusive_rule_took_nothing_off_are_locked_and_keep_their_floo
         rows = {"a": [Run("a", 1_000, 2, 1_000, owner="x")]}
         assert units._book(rule, [(0, "a", 2)], rows, 1, None, terms, fresh) is None
         assert [(run.count, run.unit_left, run.floor_bp, run.locked) for run in rows["a"]] == [(2, 1_000, None, True)]
+
+
+@st.composite
+def rows_gifts_and_steps(draw):
+    """Rows of a few products (runs of one or more units, some used by an exclusive rule, some a price left below
+    their list price), gift rules (several may give the same product) and spend discounts, none with a floor."""
+    rows = {}
+    for index in range(draw(st.integers(1, 4))):
+        pid = f"p{index}"
+        price = draw(st.integers(1, 3_000))
+        runs = []
+        for _ in range(draw(st.integers(1, 3))):
+            runs.append(Run(pid, price, draw(st.integers(1, 3)), draw(st.integers(0, price)), None, draw(st.booleans())))
+        rows[pid] = runs
+    total = sum(run.unit_left * run.count for row in rows.values() for run in row)
+    gifts = [FreeGift(id=f"g{n}", label="g", currency="JPY", gift_product_id=draw(st.sampled_from(sorted(rows))),
+                      threshold=draw(st.integers(1, max(1, total))))
+             for n in range(draw(st.integers(0, 4)))]
+    spends = []
+    for n in range(draw(st.integers(0, 3))):
+        threshold = draw(st.integers(1, max(1, total)))  # an amount off is at most its threshold
+        spends.append(SpendDiscount(id=f"s{n}", label="s", currency="JPY", stackable=draw(st.booleans()),
+                                    steps=(SpendStep(threshold, amount_off=draw(st.integers(1, threshold))),)))
+    return rows, gifts + spends
+
+
+@settings(max_examples=500, **FAST)
+@given(rows_gifts_and_steps())
+def test_the_order_saving_weighed_without_writing_shares_is_what_pricing_the_order_saves(drawn):
+    """Gifts weighed without copying a row (each takes the next unit of its product with a price left, never one
+    an exclusive rule used out of the headroom) and spend discounts held to the headroom left: the same total as
+    the order priced in full, gifts declined where that saves more (docs "Best price with order rules")."""
+    rows, rules = drawn
+    products = {pid: Product(pid, pid, row[0].price) for pid, row in rows.items()}
+    terms = Terms({pid: None for pid in rows}, {}, {})
+    whole = order_rules._sum_tallies([order_rules._tally(row, terms) for row in rows.values()])
+    saving, counted = order_rules._order_saving(rows, whole, 0, rules, terms, products)
+    priced = price_order(rows, [], rules, terms, products)
+    assert saving == priced.weight
+    given_none, _, _ = order_rules._weigh(rows, whole, 0, [rule for rule in rules if isinstance(rule, SpendDiscount)],
+                                          terms, products)
+    assert given_none == price_order(rows, [], [rule for rule in rules if isinstance(rule, SpendDiscount)], terms,
+                                     products, decline=False).weight
+
+
+def test_two_gifts_of_one_product_take_two_of_its_units_and_a_used_unit_leaves_the_headroom_alone():
+    """Two gifts of g: the first takes g's dearer unit (300), the second the next one with a price left (the one
+    at 0 is skipped: 200). The 300 unit was used by an exclusive rule, so the headroom a spend discount may take
+    loses only the 200."""
+    rows = {"a": [Run("a", 1_000, 1, 1_000)],
+            "g": [Run("g", 300, 1, 300, locked=True), Run("g", 250, 1, 0), Run("g", 200, 2, 200)]}
+    products = {"a": Product("a", "a", 1_000), "g": Product("g", "g", 300)}
+    gifts = [FreeGift(id=f"g{n}", label="g", currency="JPY", gift_product_id="g", threshold=1) for n in (1, 2)]
+    spend = SpendDiscount(id="s", label="s", currency="JPY", steps=(SpendStep(1_200, amount_off=1_200),))
+    terms = Terms({"a": None, "g": None}, {}, {})
+    whole = order_rules._sum_tallies([order_rules._tally(row, terms) for row in rows.values()])
+    assert whole[:2] == (1_700, 1_400)  # 300 of g's price left is on a used unit
+    saving, counted, given = order_rules._weigh(rows, whole, 0, gifts + [spend], terms, products)
+    # Gifts: 300 + 200 = 500; counted 1,700 - 500 = 1,200; headroom 1,400 - 200 = 1,200: the spend takes all of it.
+    assert (saving, counted, [rule.id for rule in given]) == (500 + 1_200, 1_200, ["g1", "g2"])
+    assert saving == price_order(rows, [], gifts + [spend], terms, products, decline=False).weight
+
+
+def test_a_booking_over_two_runs_of_one_product_counts_every_unit_it_took():
+    """A volume over one product's two runs at different prices left (two groups of alike units, one after the
+    other): 10% of 1,000 + 2 × 900 = 280, 100 and 180 by headroom; the booking took 3 units of a for 280."""
+    from plugin import VolumeDiscount, VolumeTier
+    rows = {"a": [Run("a", 1_000, 1, 1_000), Run("a", 1_000, 2, 900)]}
+    volume = VolumeDiscount(id="v", label="v", categories=frozenset({"x"}), tiers=(VolumeTier(2, 1_000),))
+    for exclusive, stackable in (([volume], []), ([], [volume])):
+        priced = units.apply(rows, exclusive, [1] * len(exclusive), stackable, Terms({"a": None}, {"a": "x"}, {}))
+        assert [(b.rule.id, b.amount, b.units) for b in priced.bookings] == [("v", 280, {"a": [3, 280]})]
+        assert [(run.count, run.unit_left) for run in priced.runs["a"]] == [(1, 900), (2, 810)]
+
+
+def test_a_rows_free_units_are_those_no_non_stackable_rule_took():
+    """``free_units``: a one-run row read directly (most rows) and a row of several runs alike."""
+    assert units.free_units([Run("a", 100, 2, 100)]) == 2
+    assert units.free_units([Run("a", 100, 2, 100, owner="b")]) == 0
+    assert units.free_units([Run("a", 100, 2, 90, owner="b"), Run("a", 100, 3, 100)]) == 3
+    assert units.free_units([]) == 0
+
+
+def test_a_quote_lists_the_non_stackable_rules_discounts_before_the_stackable_ones_each_by_importance():
+    """docs/engine.md: the bookings, so the quote's discounts, come non-stackable rules first, then stackable ones,
+    each in order of importance, even where a stackable rule is the more important (sorted by one number per
+    rule: ``allocation.booking_order``)."""
+    from plugin import BundleItem, FixedBundle, PricingMode, VolumeDiscount, VolumeTier
+    products = {pid: Product(pid, pid, 1_000, category="x") for pid in "abcd"}
+    cart = Cart(tuple(CartLine(pid, 1, 1_000) for pid in "abcd"))
+    rules = (VolumeDiscount(id="1", label="v", categories=frozenset({"x"}), tiers=(VolumeTier(2, 500),),
+                            stackable=True, priority=9),
+             FixedBundle(id="2", label="ab", items=(BundleItem("a"), BundleItem("b")), mode=PricingMode.PERCENT_OFF,
+                         value=1_000),
+             VolumeDiscount(id="3", label="w", categories=frozenset({"x"}), tiers=(VolumeTier(2, 300),),
+                            stackable=True, priority=5),
+             FixedBundle(id="4", label="cd", items=(BundleItem("c"), BundleItem("d")), mode=PricingMode.PERCENT_OFF,
+                         value=2_000, priority=1))
+    quote = quote_cart(cart, RuleBook(rules), products, now=NOW, with_offers=False)
+    assert [discount.rule_id for discount in quote.discounts] == ["4", "2", "1", "3"]

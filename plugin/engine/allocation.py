@@ -96,9 +96,16 @@ def best_allocation(rows: Mapping[str, Sequence[Run]], rules: Sequence[Rule], te
         after.update(priced.runs)
         bookings.extend(priced.bookings)
     if len(bookings) > 1:
-        order = {rule.id: index for index, rule in enumerate(rules)}
-        bookings.sort(key=lambda booking: (booking.rule.stackable, order[booking.rule.id]))
+        bookings.sort(key=booking_order(rules))
     return Priced(after, bookings)
+
+
+def booking_order(rules: Sequence[Rule]):
+    """The key bookings are sorted by: the non-stackable rules' first, then the stackable rules', each in the order
+    of ``rules`` (of importance): one whole number per rule."""
+    after = len(rules)
+    order = {rule.id: index + after if rule.stackable else index for index, rule in enumerate(rules)}
+    return lambda booking: order[booking.rule.id]
 
 
 def recall(cache: dict | None, key: tuple, rows: Mapping[str, Sequence[Run]], products: set[str]):

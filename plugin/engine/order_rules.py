@@ -20,8 +20,8 @@ from datetime import datetime
 from itertools import combinations
 from math import ceil
 
-from .allocation import best_allocation, groups, most_groups, recall, remember, step_of
-from .money import allocate, percent_of
+from .allocation import best_allocation, booking_order, groups, most_groups, recall, remember, step_of
+from .money import percent_of
 from .rules import (BuyXGetY, FixedBundle, FreeGift, PricingMode, Rule, RuleBook, ShippingThreshold, SpendDiscount,
                     SpendStep, applications_left_now, importance)
 from .savings import unit_floor
@@ -160,17 +160,22 @@ def price_order(runs: Mapping[str, Sequence[Run]], item_bookings: Sequence[Booki
                 amount = min(amount, rooms[floor])
             if amount > 0 and (chosen is None or amount > chosen[1]):
                 chosen = (rule, amount)
-    own: dict[int, Run] = {}  # the runs the spreads built (by id; held, so no id is reused): later spreads change them
-    if chosen is not None:
-        bookings.append(_spread(chosen[0], rows, chosen[1], terms, own))
-        spend_saving += chosen[1]
+    spreads = [chosen] if chosen is not None else []  # (rule, amount asked), in the order they are spread
     shipping = 0
     for rule in spend:  # then the stackable ones, in order of importance, on the price left
         if isinstance(rule, ShippingSaved):
             shipping += rule.saving_at(counted)
         elif rule.stackable:
             amount = _saving_at(rule, counted, terms)
-            booking = _spread(rule, rows, amount, terms, own) if amount > 0 else None  # held to its headroom there
+            if amount > 0:
+                spreads.append((rule, amount))  # held to its headroom there
+    if spreads:
+        if _one_unit_rows(rows, terms):
+            spread = _spread_one_units(spreads, rows, terms)
+        else:
+            own: dict[int, Run] = {}  # the runs the spreads built (by id; held, so no id is reused): changed in place
+            spread = [_spread(rule, rows, amount, terms, own) for rule, amount in spreads]
+        for booking in spread:
             if booking is not None:
                 bookings.append(booking)
                 spend_saving += booking.amount
@@ -226,6 +231,11 @@ def _price_left(rows: Mapping[str, Sequence[Run]]) -> int:
 def _tally(row: Sequence[Run], terms: Terms) -> tuple[int, int, int]:
     """A product's row: its price left, its price left on units no exclusive rule used, and 1 if a margin floor
     may bind on it (it has a cost and a floor on some unit), else 0."""
+    if len(row) == 1:  # one run (most rows)
+        run = row[0]
+        left = run.unit_left * run.count
+        return left, 0 if run.locked else left, 1 if run.floor_bp is not None and \
+            terms.costs.get(run.product_id) is not None else 0
     left = room = 0
     floored = 0
     for run in row:
@@ -270,34 +280,69 @@ def _order_saving(runs: Mapping[str, Sequence[Run]], whole: tuple[int, int, int]
 
 def _weigh(runs: Mapping[str, Sequence[Run]], whole: tuple[int, int, int], item_saving: int,
            order_rules: Sequence[Rule], terms: Terms, products: Mapping) -> tuple[int | None, int, list[Rule]]:
-    """:func:`_order_saving` with the gifts given, none declined; and the gift rules it gives."""
-    rows: dict[str, list[Run]] = {}  # the gift products' rows, copied: the gifts are written there
+    """:func:`_order_saving` with the gifts given, none declined; and the gift rules it gives.
+
+    Each gift is read as :func:`_give` writes it, without copying a row: it takes the next unit of its product's
+    row (most expensive first) with a price left, so the counted amount loses that price, and the headroom too
+    unless an exclusive rule used the unit (a margin floor is not changed by a gift)."""
     gifted = 0
     given: list[Rule] = []
     left, room, floored = whole
-    before: dict[str, tuple[int, int, int]] = {}  # the gift products' tallies before their gifts
+    states: dict[str, list[int]] | None = None  # gift product -> [its run, units of it given, the row's price left]
     for rule in order_rules:
         if isinstance(rule, FreeGift) and rule.gift_product_id in runs:
             gift = rule.gift_product_id
-            if gift not in before:
-                before[gift] = _tally(runs[gift], terms)
-                rows[gift] = list(runs[gift])
-            booking = _give(rule, rows, products, whole[0] - gifted, runs.keys())
-            if booking:
-                gifted += booking.amount
-                given.append(rule)
-    for gift, (was_left, was_room, was_floored) in before.items():
-        now_left, now_room, now_floored = _tally(rows[gift], terms)
-        left, room, floored = left + now_left - was_left, room + now_room - was_room, floored + now_floored - was_floored
-    counted = left
-    spend = [rule for rule in order_rules if isinstance(rule, SpendDiscount) and not isinstance(rule, ShippingSaved)]
-    if floored or any(terms.floor_of(rule) is not None for rule in spend):
+            row = runs[gift]
+            product = products.get(gift)
+            if product is None or not product.in_stock or not row:
+                continue
+            if states is None:
+                states = {}
+            state = states.get(gift)
+            if state is None:
+                state = states[gift] = [0, 0, sum([run.unit_left * run.count for run in row])]
+            position, used, value = state
+            if not rule.earned(whole[0] - gifted - value, runs.keys()):
+                continue
+            while position < len(row):  # the next unit with a price left
+                run = row[position]
+                if run.unit_left > 0 and used < run.count:
+                    break
+                position += 1
+                used = 0
+            else:
+                state[0], state[1] = position, used
+                continue
+            amount = run.unit_left
+            state[0], state[1], state[2] = position, used + 1, value - amount
+            gifted += amount
+            if not run.locked:
+                room -= amount
+            given.append(rule)
+    counted = left - gifted
+    if floored:
         return None, counted, given
-    taken = max((min(_saving_at(rule, counted, terms), room) for rule in spend if not rule.stackable), default=0)
-    for rule in spend:
-        if rule.stackable:
-            taken += min(_saving_at(rule, counted, terms), room - taken)
-    shipping = sum(rule.saving_at(counted) for rule in order_rules if isinstance(rule, ShippingSaved))
+    # The non-stackable spend discount that takes the most (held to the headroom), then the stackable ones in turn
+    # on what is left; the shipping fee saved is weighed beside them.
+    taken = shipping = 0
+    stackable = []
+    for rule in order_rules:
+        if isinstance(rule, SpendDiscount):
+            if isinstance(rule, ShippingSaved):
+                shipping += rule.saving_at(counted)
+            elif terms.floor_of(rule) is not None:
+                return None, counted, given
+            elif rule.stackable:
+                stackable.append(rule)
+            else:
+                amount = _saving_at(rule, counted, terms)
+                if amount > room:
+                    amount = room
+                if amount > taken:
+                    taken = amount
+    for rule in stackable:
+        amount = _saving_at(rule, counted, terms)
+        taken += amount if amount < room - taken else room - taken
     return item_saving + gifted + taken + shipping, counted, given
 
 
@@ -322,7 +367,10 @@ def _saving_at(rule: SpendDiscount, counted: int, terms: Terms) -> int:
     amount = found[2][reached]
     if amount > counted:
         amount = counted
-    percent = percent_of(counted, found[3][reached])
+    percent = found[3][reached]
+    if not percent:  # amounts off only
+        return amount
+    percent = percent_of(counted, percent)
     return amount if amount > percent else percent
 
 
@@ -388,9 +436,12 @@ def _spread(rule: Rule, rows: dict[str, list[Run]], amount: int, terms: Terms,
         own = {}
     rule_floor = terms.floor_of(rule)
     costs = terms.costs
-    members: list = []  # the groups of alike units, in unit order: (product, position, run) of each run
+    # The groups of alike units, in unit order: a row of one run (most rows) is its (product, position, run), a
+    # group of several runs a list of those.
+    members: list = []
     rooms: list[int] = []
     counts: list[int] = []
+    room = 0  # _headroom(rule, rows, terms), read in the same pass
     for pid in sorted(rows):
         cost = costs.get(pid)
         row = rows[pid]
@@ -398,51 +449,89 @@ def _spread(rule: Rule, rows: dict[str, list[Run]], amount: int, terms: Terms,
             run = row[0]
             if run.locked:
                 continue
-            room = run.unit_left
+            per_unit = run.unit_left
             if cost is not None:
                 floor_bp = run.floor_bp if rule_floor is None else (
                     rule_floor if run.floor_bp is None else max(run.floor_bp, rule_floor))
                 if floor_bp is not None:
-                    room = max(0, room - unit_floor(cost, floor_bp))
-            members.append(((pid, 0, run),))
-            rooms.append(room * run.count)
-            counts.append(run.count)
+                    per_unit = max(0, per_unit - unit_floor(cost, floor_bp))
+            members.append((pid, 0, run))
+            units = run.count
+            rooms.append(per_unit * units)
+            counts.append(units)
+            room += per_unit * units
             continue
         last = None  # alike units are of one product: a group never spans two rows
         for index, run in enumerate(row):
             if run.locked:
                 continue
-            room = run.unit_left  # one unit's headroom, as _unit_room reads it
+            per_unit = run.unit_left  # one unit's headroom, as _unit_room reads it
             if cost is not None:
                 floor_bp = run.floor_bp if rule_floor is None else (
                     rule_floor if run.floor_bp is None else max(run.floor_bp, rule_floor))
                 if floor_bp is not None:
-                    room = max(0, room - unit_floor(cost, floor_bp))
+                    per_unit = max(0, per_unit - unit_floor(cost, floor_bp))
             if last is not None and run.unit_left == last.unit_left and run.product_id == last.product_id and \
                     run.price == last.price and run.floor_bp == last.floor_bp:  # alike (neither is locked)
-                members[-1].append((pid, index, run))
-                rooms[-1] += room * run.count
+                group = members[-1]
+                if type(group) is tuple:
+                    group = members[-1] = [group]
+                group.append((pid, index, run))
+                rooms[-1] += per_unit * run.count
                 counts[-1] += run.count
             else:
-                members.append([(pid, index, run)])
-                rooms.append(room * run.count)
+                members.append((pid, index, run))
+                rooms.append(per_unit * run.count)
                 counts.append(run.count)
+            room += per_unit * run.count
             last = run
-    room = sum(rooms)  # _headroom(rule, rows, terms), read in the same pass
     if amount > room:
         amount = room
     if amount <= 0:
         return None
-    shares = allocate(amount, rooms)
     booking = Booking(rule, 1, amount, None)
-    written = booking.units
+    quantities, shares = booking.quantities, booking.shares
     split: dict[str, dict[int, list[Run]]] = {}  # runs cut in two pieces: their rows are rebuilt at the end
-    written_pid = None  # the product last written, and its [quantity, share] (a product's units are consecutive)
-    units_of = None
-    for group, count, share in zip(members, counts, shares):
+    written_pid = None  # the product being written (a product's units are consecutive), its quantity and share
+    written_units = written_share = 0
+    # money.allocate(amount, rooms), inlined: 0 < amount <= room, the sum of the rooms
+    twice_total, twice_sum = 2 * amount, 2 * room
+    running = allocated = 0
+    for group, count, weight in zip(members, counts, rooms):
+        running += weight
+        upto = (twice_total * running + room) // twice_sum
+        share = upto - allocated
+        allocated = upto
         if share == 0:
             continue
         base, extra = divmod(share, count)
+        if type(group) is tuple:  # one run: its ``extra`` first units carry one more, the rest ``base``
+            pid, index, run = group
+            floor_bp = run.floor_bp
+            raised = floor_bp if rule_floor is None else (
+                rule_floor if floor_bp is None else (floor_bp if floor_bp > rule_floor else rule_floor))
+            if extra:
+                pieces = [Run(pid, run.price, extra, run.unit_left - base - 1, raised, run.locked, run.owner),
+                          Run(pid, run.price, count - extra, run.unit_left - base, raised if base else floor_bp,
+                              run.locked, run.owner)]
+                split.setdefault(pid, {})[index] = pieces
+                own[id(pieces[0])] = pieces[0]
+                own[id(pieces[1])] = pieces[1]
+            elif own.get(id(run)) is run:
+                run.unit_left -= base
+                run.floor_bp = raised
+            else:
+                new = rows[pid][index] = Run(pid, run.price, count, run.unit_left - base, raised, run.locked,
+                                             run.owner)
+                own[id(new)] = new
+            if pid != written_pid:
+                if written_pid is not None:
+                    quantities[written_pid], shares[written_pid] = written_units, written_share
+                written_pid, written_units, written_share = pid, count, share
+            else:
+                written_units += count
+                written_share += share
+            continue
         for pid, index, run in group:
             units = run.count
             heavier = extra if extra < units else units
@@ -466,13 +555,16 @@ def _spread(rule: Rule, rows: dict[str, list[Run]], amount: int, terms: Terms,
                     new = rows[pid][index] = Run(pid, run.price, units, run.unit_left - cut, raised, run.locked,
                                                  run.owner)
                     own[id(new)] = new
+            cut = heavier * (base + 1) + (units - heavier) * base
             if pid != written_pid:
-                units_of = written.get(pid)
-                if units_of is None:
-                    units_of = written[pid] = [0, 0]
-                written_pid = pid
-            units_of[0] += units
-            units_of[1] += heavier * (base + 1) + (units - heavier) * base
+                if written_pid is not None:
+                    quantities[written_pid], shares[written_pid] = written_units, written_share
+                written_pid, written_units, written_share = pid, units, cut
+            else:
+                written_units += units
+                written_share += cut
+    if written_pid is not None:
+        quantities[written_pid], shares[written_pid] = written_units, written_share
     for pid, pieces_at in split.items():
         rebuilt = []
         for index, run in enumerate(rows[pid]):
@@ -483,6 +575,65 @@ def _spread(rule: Rule, rows: dict[str, list[Run]], amount: int, terms: Terms,
                 rebuilt.extend(pieces)
         rows[pid] = rebuilt
     return booking
+
+
+def _one_unit_rows(rows: Mapping[str, Sequence[Run]], terms: Terms) -> bool:
+    """Whether every row is one run of one unit of a product without a cost (a cart of single units, most often):
+    spreading a discount there never splits a run, and a unit's headroom is its price left."""
+    costs = terms.costs
+    for pid, row in rows.items():
+        if len(row) != 1 or row[0].count != 1 or costs.get(pid) is not None:
+            return False
+    return True
+
+
+def _spread_one_units(spreads: Sequence[tuple[Rule, int]], rows: dict[str, list[Run]],
+                      terms: Terms) -> list[Booking | None]:
+    """:func:`_spread` of each ``(rule, amount)`` in turn, on rows that are each one unit of a product without a
+    cost (:func:`_one_unit_rows`), read in one pass: each unit not locked is a group of its own, whose headroom
+    is its price left, so each spread's shares are allocated over the prices the earlier ones left, and every
+    row changed is rebuilt once at the end (one run: the price left, the strictest floor of the spreads that
+    took something off it). ``rows`` are :func:`price_order`'s own: changed in place."""
+    pids = [pid for pid in sorted(rows) if not rows[pid][0].locked]
+    lefts = [rows[pid][0].unit_left for pid in pids]
+    floors: list = [rows[pid][0].floor_bp for pid in pids]
+    changed = [False] * len(pids)
+    room = sum(lefts)
+    found: list[Booking | None] = []
+    for rule, amount in spreads:
+        if amount > room:
+            amount = room
+        if amount <= 0:
+            found.append(None)
+            continue
+        booking = Booking(rule, 1, amount, None)
+        quantities, shares = booking.quantities, booking.shares
+        rule_floor = terms.floor_of(rule)
+        twice_total, twice_sum = 2 * amount, 2 * room  # money.allocate(amount, lefts), inlined
+        running = allocated = 0
+        for position, left in enumerate(lefts):
+            running += left
+            upto = (twice_total * running + room) // twice_sum
+            share = upto - allocated
+            if share:
+                allocated = upto
+                lefts[position] = left - share
+                pid = pids[position]
+                quantities[pid] = 1
+                shares[pid] = share
+                changed[position] = True
+                if rule_floor is not None:
+                    floor_bp = floors[position]
+                    if floor_bp is None or floor_bp < rule_floor:
+                        floors[position] = rule_floor
+        room -= amount
+        found.append(booking)
+    for position, pid in enumerate(pids):
+        if changed[position]:
+            row = rows[pid]  # price_order's own copy of the row
+            run = row[0]
+            row[0] = Run(pid, run.price, 1, lefts[position], floors[position], run.locked, run.owner)
+    return found
 
 
 # -- giving up item discounts to reach a threshold -------------------------------------------------------------
@@ -516,7 +667,7 @@ def best_with_order_rules(rows: Mapping[str, Sequence[Run]], item_rules: Sequenc
     if not item_rules:  # no item saving to give up or switch: the order rules on the cart's own units
         return price_order(rows, [], order_live, terms, products)
     priced = _best_candidate(rows, item_rules, order_live, terms, products, cache, found_groups)
-    subtotal = sum(run.price * run.count for row in rows.values() for run in row)
+    subtotal = sum([run.price * run.count for row in rows.values() for run in row])
     # Any threshold the order can reach, not only those ahead of the chosen candidate: it may have reached one by
     # giving up item rules that a stackable rule, given up instead, would let it keep.
     ahead = any(step.threshold <= subtotal
@@ -641,7 +792,9 @@ def _item_saving_bound(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[R
     most = float(len(item_rules))  # rounding: half a unit at most per rule's saving, counted as one
     for pid in alone.keys() | stacked.keys():
         rate = alone.get(pid, 0.0) + stacked.get(pid, 0.0)
-        most += (rate if rate < 1.0 else 1.0) * sum(run.price * run.count for run in rows[pid])
+        row = rows[pid]
+        value = row[0].price * row[0].count if len(row) == 1 else sum([run.price * run.count for run in row])
+        most += (rate if rate < 1.0 else 1.0) * value
     return most * (1 + 1e-9)
 
 
@@ -707,7 +860,7 @@ def _switched(base: Priced, tallies: Mapping[str, tuple[int, int, int]], whole: 
     taken: list[tuple[list[Rule], list[_Option]]] = []  # the menus combining reached, in order
     parents = _combine(menus, needs[-1], taken)
     menus = taken
-    order = {rule.id: index for index, rule in enumerate(item_rules)}
+    order = booking_order(item_rules)
 
     def bookings_of(found: int) -> list[Booking]:
         """The item bookings of the candidate giving up ``found``: the first's, the switched groups' replaced."""
@@ -716,7 +869,7 @@ def _switched(base: Priced, tallies: Mapping[str, tuple[int, int, int]], whole: 
         bookings = [booking for booking in base.bookings if booking.rule.id not in dropped]
         bookings += [booking for group_index, option_index in picks
                      for booking in menus[group_index][1][option_index].priced.bookings]
-        bookings.sort(key=lambda booking: (booking.rule.stackable, order[booking.rule.id]))
+        bookings.sort(key=order)
         return bookings
 
     reachable = sorted(parents)
@@ -741,9 +894,13 @@ def _switched(base: Priced, tallies: Mapping[str, tuple[int, int, int]], whole: 
             runs.update(priced.runs)
             change = changes.get(pick)
             if change is None:  # the switched products' rows counted again, once for every candidate taking it
-                change = changes[pick] = _sum_tallies([
-                    (after[0] - before[0], after[1] - before[1], after[2] - before[2])
-                    for before, after in ((tallies[pid], _tally(row, terms)) for pid, row in priced.runs.items())])
+                more_left = more_room = more_floored = 0
+                for pid, row in priced.runs.items():
+                    after, before = _tally(row, terms), tallies[pid]
+                    more_left += after[0] - before[0]
+                    more_room += after[1] - before[1]
+                    more_floored += after[2] - before[2]
+                change = changes[pick] = (more_left, more_room, more_floored)
             left, room, floored = left + change[0], room + change[1], floored + change[2]
         saving, _ = _order_saving(runs, (left, room, floored), item_saving - found, order_rules, terms, products)
         if saving is not None and (saving < most or (saving == most and found > best_loss)):
@@ -824,7 +981,12 @@ def _spend_at(order_rules: Sequence[Rule]):
         taken = stacked = 0
         for stackable, thresholds, amounts, percents in ladders:
             reached = bisect_right(thresholds, at)
-            saving = max(amounts[reached], percent_of(at, percents[reached]))
+            saving = amounts[reached]
+            percent = percents[reached]
+            if percent:  # percent_of(at, percent) (no step reached, or amounts off only: 0)
+                percent = percent_of(at, percent)
+                if percent > saving:
+                    saving = percent
             if stackable:
                 stacked += saving
             elif saving > taken:
@@ -881,8 +1043,8 @@ def _menus(rows: Mapping[str, Sequence[Run]], found_groups: list[tuple[set[str],
         for choices in vectors:
             if stackable or any(choices):
                 priced = apply(group_rows, exclusive, choices, stackable, terms)
-            else:  # none of the group's rules: its units as they are
-                priced = Priced({pid: list(row) for pid, row in group_rows.items()}, [])
+            else:  # none of the group's rules: its units as they are (the cart's rows: options are only read)
+                priced = Priced(group_rows, [])
             if priced.short:  # a buy X get Y given more groups than the units left can form: not an allocation
                 continue
             loss = chosen - priced.saving
@@ -964,38 +1126,42 @@ def _surely_more(exclusive: Sequence[Rule], free: Mapping[str, int], terms: Term
 def _combine(menus: Iterable[tuple[list[Rule], list[_Option]]], need: int,
              taken: list[tuple[list[Rule], list[_Option]]]) -> dict[int, tuple[int, int, int] | None]:
     """Losses reachable by switching some groups to an option of their menus, each with how it was first reached
-    (the loss it extends, the group, the option; see :func:`_picks`), the fewest switches first; partial sums
-    at or past ``need`` are not extended. Stops adding sums after :data:`COMBINE_BUDGET` steps. The menus it
-    reads are appended to ``taken`` (the groups of the picks index it); later ones are never built."""
+    (the option's loss, which the sum extends by, the group, the option; see :func:`_picks`), the fewest switches
+    first; partial sums at or past ``need`` are not extended. Stops adding sums after :data:`COMBINE_BUDGET`
+    steps. The menus it reads are appended to ``taken`` (the groups of the picks index it); later ones are never
+    built. Each (group, option) is one tuple, shared by every sum it reached first."""
     parents: dict[int, tuple[int, int, int] | None] = {0: None}
     open_ = [0]  # the sums below ``need``, in the order they were reached: only they are extended
     steps = 0
     for group_index, menu in enumerate(menus):
         taken.append(menu)
         losses = [option.loss for option in menu[1]]
-        reached = []
         if len(losses) == 1:  # one option (a group of one bundle, often): one step per open sum
-            todo = open_[:COMBINE_BUDGET - steps]
+            todo = open_ if len(open_) <= COMBINE_BUDGET - steps else open_[:COMBINE_BUDGET - steps]
             steps += len(todo)
             option_loss = losses[0]
+            link = (option_loss, group_index, 0)
+            reached = []
             for loss in todo:
                 total = loss + option_loss
                 if total not in parents:
-                    parents[total] = (loss, group_index, 0)
+                    parents[total] = link
                     if total < need:
                         reached.append(total)
             if steps >= COMBINE_BUDGET:
                 return parents
             open_ += reached
             continue
+        links = [(option_loss, group_index, option_index) for option_index, option_loss in enumerate(losses)]
+        reached = []
         for loss in open_:
-            if steps + len(losses) > COMBINE_BUDGET:  # the budget ends within this sum's options
-                losses = losses[:COMBINE_BUDGET - steps]
-            steps += len(losses)
-            for option_index, option_loss in enumerate(losses):
-                total = loss + option_loss
+            if steps + len(links) > COMBINE_BUDGET:  # the budget ends within this sum's options
+                links = links[:COMBINE_BUDGET - steps]
+            steps += len(links)
+            for link in links:
+                total = loss + link[0]
                 if total not in parents:
-                    parents[total] = (loss, group_index, option_index)
+                    parents[total] = link
                     if total < need:
                         reached.append(total)
             if steps >= COMBINE_BUDGET:
@@ -1008,7 +1174,8 @@ def _picks(parents: Mapping[int, tuple[int, int, int] | None], total: int) -> li
     """The (group, option) pairs that first reached ``total`` in :func:`_combine`, in group order."""
     picks = []
     while parents[total] is not None:
-        total, group_index, option_index = parents[total]
+        option_loss, group_index, option_index = parents[total]
+        total -= option_loss
         picks.append((group_index, option_index))
     picks.reverse()
     return picks

@@ -71,15 +71,48 @@ class Run:
                 and self.floor_bp == other.floor_bp and self.locked == other.locked)
 
 
-@dataclass
 class Booking:
-    """One rule's discount in an allocation: its sets, amount, tier, and the units and shares it took."""
+    """One rule's discount in an allocation: its sets, amount, tier, and the units and shares it took.
 
-    rule: Rule
-    applications: int
-    amount: int
-    tier: VolumeTier | None
-    units: dict[str, list[int]] = field(default_factory=dict)  #: product id -> [quantity, share]
+    ``quantities`` and ``shares`` hold, per product in the order booked, the units the rule took and what it took
+    off them: two dicts of whole numbers, written as the shares are (a spend discount on a long cart books
+    hundreds of products, and an object per product costs the garbage collector). :attr:`units` reads them
+    together. A value compared by its fields, as the dataclass it was.
+    """
+
+    __slots__ = ("rule", "applications", "amount", "tier", "quantities", "shares")
+
+    def __init__(self, rule: Rule, applications: int, amount: int, tier: VolumeTier | None,
+                 units: Mapping[str, Sequence[int]] | None = None):
+        self.rule = rule
+        self.applications = applications
+        self.amount = amount
+        self.tier = tier
+        self.quantities: dict[str, int] = {}  #: product id -> units taken
+        self.shares: dict[str, int] = {}  #: product id -> what was taken off them
+        if units:
+            for pid, (quantity, share) in units.items():
+                self.quantities[pid] = quantity
+                self.shares[pid] = share
+
+    @property
+    def units(self) -> dict[str, list[int]]:
+        """Product id -> [quantity, share], in the order booked (built when read: write :attr:`quantities` and
+        :attr:`shares`)."""
+        shares = self.shares
+        return {pid: [quantity, shares[pid]] for pid, quantity in self.quantities.items()}
+
+    def _fields(self) -> tuple:
+        return (self.rule, self.applications, self.amount, self.tier, self.quantities, self.shares)
+
+    def __eq__(self, other: object) -> bool:
+        return self._fields() == other._fields() if isinstance(other, Booking) else NotImplemented
+
+    __hash__ = None  # changed while it is written, as the dataclass was
+
+    def __repr__(self) -> str:
+        return (f"Booking(rule={self.rule!r}, applications={self.applications!r}, amount={self.amount!r}, "
+                f"tier={self.tier!r}, units={self.units!r})")
 
 
 @dataclass
@@ -145,9 +178,13 @@ class Terms:
         return by_units if limit is None or by_units < limit else limit
 
     def max_sets(self, bundle: FixedBundle, free: Mapping[str, int]) -> int:
-        sets = min(free.get(item.product_id, 0) // item.quantity for item in bundle.items)
+        sets = -1
+        for item in bundle.items:
+            fit = free.get(item.product_id, 0) // item.quantity
+            if fit < sets or sets < 0:
+                sets = fit
         limit = self.cap(bundle)
-        return sets if limit is None else min(sets, limit)
+        return sets if limit is None or limit > sets else limit
 
 
 def _raw_saving(rule: Rule, price: int, applications: int, tier: VolumeTier | None) -> int:
@@ -159,46 +196,54 @@ def _raw_saving(rule: Rule, price: int, applications: int, tier: VolumeTier | No
 
 
 def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Run]], applications: int,
-          tier: VolumeTier | None, terms: Terms, fresh: bool = False) -> Booking | None:
+          tier: VolumeTier | None, terms: Terms, fresh: bool | set[int] = False) -> Booking | None:
     """Price ``rule`` on the runs ``taken`` ((position, product, count) refs into ``rows``) and write its shares.
 
     The saving is capped by the units' headroom and spread over the groups of alike units in unit order
     (products by id, most expensive first) in proportion to their headroom; within a group evenly, the
     first units carrying one more minor unit when the share does not divide.
 
-    ``fresh``: every run taken was built by the caller's own :func:`apply` (``_take`` or ``_take_all`` giving it an
-    owner), so no other row, cache or priced allocation holds it: it is changed in place instead of rebuilt.
+    ``fresh``: every run taken was built by the caller's own :func:`apply` (``_take``, or a volume taking every free
+    run, giving it an owner), so no other row, cache or priced allocation holds it: it is changed in place instead
+    of rebuilt. Or a set: the ids of the runs :func:`apply` was given (held by its caller); a run taken that is not
+    among them was built by that :func:`apply` (an earlier rule's booking or split), so it is changed in place too.
     """
     if len(taken) == 1:
         return _book_one(rule, taken[0], rows, applications, tier, terms, fresh)
+    held = None if fresh is True or fresh is False else fresh  # the runs others hold, when told run by run
     refs = sorted(taken, key=_unit_order)  # products by id, then row position
     rule_floor = terms.floor_of(rule)
     costs = terms.costs
-    runs = [rows[pid][index] for index, pid, _ in refs]
-    starts: list[int] = []  # where each group of alike units starts in ``runs``
+    # The groups of alike units, in unit order: one run is its (run, position, product), several a list of those.
+    members: list = []
     counts: list[int] = []
     headroom: list[int] = []
     price = room = 0
     last = None
     last_room = 0
-    for position, run in enumerate(runs):
+    for index, pid, _ in refs:
+        run = rows[pid][index]
         units = run.count
         unit_left = run.unit_left
         price += unit_left * units
-        if last is not None and unit_left == last.unit_left and run.product_id == last.product_id and \
+        if last is not None and unit_left == last.unit_left and pid == last.product_id and \
                 run.price == last.price and run.floor_bp == last.floor_bp and run.locked == last.locked:  # alike
+            group = members[-1]
+            if type(group) is tuple:
+                group = members[-1] = [group]
+            group.append((run, index, pid))
             counts[-1] += units
             headroom[-1] += last_room * units
             room += last_room * units
         else:
             per_unit = unit_left  # one unit's headroom under the strictest floor of the rule and earlier ones
-            cost = costs.get(run.product_id)
+            cost = costs.get(pid)
             if cost is not None:
                 floor_bp = run.floor_bp if rule_floor is None else (
                     rule_floor if run.floor_bp is None else max(run.floor_bp, rule_floor))
                 if floor_bp is not None:
                     per_unit = max(0, per_unit - unit_floor(cost, floor_bp))
-            starts.append(position)
+            members.append((run, index, pid))
             counts.append(units)
             headroom.append(per_unit * units)
             room += per_unit * units
@@ -207,33 +252,57 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
     amount = _raw_saving(rule, price, applications, tier)
     if amount > room:
         amount = room
+    locked = rule.exclusive
     if amount <= 0:
-        if not rule.exclusive:
+        if not locked:
             return None  # nothing to write: no unit's price, floor or lock changes
-        shares = [0] * len(starts)
-    elif len(starts) == 1:
-        shares = [amount]
-    else:  # money.allocate(amount, headroom), inlined: 0 < amount <= room, the sum of the headroom
-        shares = []
-        twice_total, twice_sum = 2 * amount, 2 * room
-        running = allocated = 0
-        for weight in headroom:
+        amount = 0
+    booking = Booking(rule, applications, amount, tier)
+    quantities, shares = booking.quantities, booking.shares
+    split: dict[tuple[str, int], list[Run]] | None = None
+    written_pid = None  # the product being written (a product's refs are consecutive), its quantity and share
+    written_units = written_share = 0
+    # money.allocate(amount, headroom), inlined: 0 <= amount <= room, the sum of the headroom (all 0 when no amount)
+    twice_total, twice_sum = 2 * amount, 2 * room
+    running = allocated = 0
+    for group, count, weight in zip(members, counts, headroom):
+        if amount:
             running += weight
             upto = (twice_total * running + room) // twice_sum
-            shares.append(upto - allocated)
+            share = upto - allocated
             allocated = upto
-    booking = Booking(rule, applications, amount, tier)
-    written = booking.units
-    split: dict[tuple[str, int], list[Run]] | None = None
-    locked = rule.exclusive
-    starts.append(len(runs))
-    written_pid = None  # the product last written, and its [quantity, share] (a product's refs are consecutive)
-    units_of = None
-    for group, share in enumerate(shares):
-        base, extra = divmod(share, counts[group])
-        for position in range(starts[group], starts[group + 1]):
-            run = runs[position]
-            index, pid, _ = refs[position]
+            base, extra = divmod(share, count)
+        else:
+            share = base = extra = 0
+        if type(group) is tuple:  # one run: its ``extra`` first units carry one more, the rest ``base``
+            run, index, pid = group
+            floor_bp = run.floor_bp  # the floor of the units this rule takes something off
+            if rule_floor is not None and (floor_bp is None or floor_bp < rule_floor):
+                floor_bp = rule_floor
+            kept = run.locked or locked
+            if extra:
+                if split is None:
+                    split = {}
+                split[pid, index] = [Run(pid, run.price, extra, run.unit_left - base - 1, floor_bp, kept, run.owner),
+                                     Run(pid, run.price, count - extra, run.unit_left - base,
+                                         floor_bp if base > 0 else run.floor_bp, kept, run.owner)]
+            elif fresh is True or (held is not None and id(run) not in held):
+                if base > 0:
+                    run.unit_left -= base
+                    run.floor_bp = floor_bp
+                run.locked = kept
+            elif base > 0 or kept != run.locked:
+                rows[pid][index] = Run(pid, run.price, count, run.unit_left - base,
+                                       floor_bp if base > 0 else run.floor_bp, kept, run.owner)
+            if pid != written_pid:
+                if written_pid is not None:
+                    quantities[written_pid], shares[written_pid] = written_units, written_share
+                written_pid, written_units, written_share = pid, count, share
+            else:
+                written_units += count
+                written_share += share
+            continue
+        for run, index, pid in group:
             units = run.count
             floor_bp = run.floor_bp  # the floor of the units this rule takes something off
             if rule_floor is not None and (floor_bp is None or floor_bp < rule_floor):
@@ -248,7 +317,7 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
                     split[pid, index] = [Run(pid, run.price, heavier, run.unit_left - base - 1, floor_bp, kept, run.owner),
                                          Run(pid, run.price, units - heavier, run.unit_left - base,
                                              floor_bp if base > 0 else run.floor_bp, kept, run.owner)]
-                elif fresh:
+                elif fresh is True or (held is not None and id(run) not in held):
                     run.unit_left -= base + 1
                     run.floor_bp = floor_bp
                     run.locked = kept
@@ -256,22 +325,24 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
                     rows[pid][index] = Run(pid, run.price, heavier, run.unit_left - base - 1, floor_bp, kept, run.owner)
                 cut = units * base + heavier
             else:
-                if fresh:
+                if fresh is True or (held is not None and id(run) not in held):
                     if base > 0:
                         run.unit_left -= base
                         run.floor_bp = floor_bp
                     run.locked = kept
-                else:
+                elif base > 0 or kept != run.locked:
                     rows[pid][index] = Run(pid, run.price, units, run.unit_left - base,
                                            floor_bp if base > 0 else run.floor_bp, kept, run.owner)
                 cut = units * base
             if pid != written_pid:
-                units_of = written.get(pid)
-                if units_of is None:
-                    units_of = written[pid] = [0, 0]
-                written_pid = pid
-            units_of[0] += units
-            units_of[1] += cut
+                if written_pid is not None:
+                    quantities[written_pid], shares[written_pid] = written_units, written_share
+                written_pid, written_units, written_share = pid, units, cut
+            else:
+                written_units += units
+                written_share += cut
+    if written_pid is not None:
+        quantities[written_pid], shares[written_pid] = written_units, written_share
     if split is not None:
         for pid in {pid for pid, _ in split}:  # rows where a run split in two are rebuilt once
             rebuilt = []
@@ -282,7 +353,7 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
 
 
 def _book_one(rule: Rule, ref: tuple[int, str, int], rows: dict[str, list[Run]], applications: int,
-              tier: VolumeTier | None, terms: Terms, fresh: bool) -> Booking | None:
+              tier: VolumeTier | None, terms: Terms, fresh: bool | set[int]) -> Booking | None:
     """:func:`_book` of one run taken (a one-item bundle's units, most often): one group of alike units, its whole
     share spread evenly, the first units one minor unit more."""
     index, pid, _ = ref
@@ -311,7 +382,7 @@ def _book_one(rule: Rule, ref: tuple[int, str, int], rows: dict[str, list[Run]],
         rows[pid] = row[:index] + [Run(pid, run.price, extra, unit_left - base - 1, floor_bp, kept, run.owner),
                                    Run(pid, run.price, units - extra, unit_left - base,
                                        floor_bp if base > 0 else run.floor_bp, kept, run.owner)] + row[index + 1:]
-    elif fresh:
+    elif fresh is True or (fresh is not False and id(run) not in fresh):
         if base > 0:
             run.unit_left -= base
             run.floor_bp = floor_bp
@@ -319,7 +390,8 @@ def _book_one(rule: Rule, ref: tuple[int, str, int], rows: dict[str, list[Run]],
     else:
         row[index] = Run(pid, run.price, units, unit_left - base, floor_bp if base > 0 else run.floor_bp, kept,
                          run.owner)
-    booking.units[pid] = [units, amount]
+    booking.quantities[pid] = units
+    booking.shares[pid] = amount
     return booking if amount > 0 else None
 
 
@@ -354,22 +426,12 @@ def _take(rows: dict[str, list[Run]], product_id: str, count: int, *, free_only:
     return taken
 
 
-def _take_all(rows: dict[str, list[Run]], product_id: str, *, free_only: bool, owner: str | None) -> list:
-    """``_take`` of every free (or unlocked) unit of a product: each such run whole, none split."""
-    row = rows[product_id]
-    taken = []
-    for index, run in enumerate(row):
-        if (run.owner is None) if free_only else not run.locked:
-            if owner is not None:
-                row[index] = Run(run.product_id, run.price, run.count, run.unit_left, run.floor_bp, run.locked, owner)
-            taken.append((index, product_id, run.count))
-    return taken
-
-
 def apply(rows: Mapping[str, Sequence[Run]], exclusive_rules: Sequence[Rule], choices: Sequence[int],
           stackable_rules: Sequence[Rule], terms: Terms) -> Priced:
     """Price one allocation: ``choices[i]`` sets, applications (or on/off) of ``exclusive_rules[i]``, then the
     stackable rules. ``short`` is set when a buy-X-get-Y cannot form the applications it was given."""
+    # The stackable rules change in place the runs this allocation built (not those it was given, by id).
+    held = {id(run) for row in rows.values() for run in row} if stackable_rules else None
     rows = {pid: list(row) for pid, row in rows.items()}
     bookings = []
     short = False
@@ -378,31 +440,42 @@ def apply(rows: Mapping[str, Sequence[Run]], exclusive_rules: Sequence[Rule], ch
             continue
         if isinstance(rule, FixedBundle):
             owner = rule.id
-            if len(rule.items) == 1:
-                item = rule.items[0]
-                taken = _take(rows, item.product_id, item.quantity * choice, free_only=True, owner=owner)
-            else:
-                taken = [ref for item in rule.items
-                         for ref in _take(rows, item.product_id, item.quantity * choice, free_only=True, owner=owner)]
+            taken = []
+            for item in rule.items:
+                pid, count = item.product_id, item.quantity * choice
+                row = rows.get(pid)
+                if row:
+                    run = row[0]
+                    if run.count == count and run.owner is None:  # _take of a first run taken whole (most often)
+                        row[0] = Run(pid, run.price, count, run.unit_left, run.floor_bp, run.locked, owner)
+                        taken.append((0, pid, count))
+                        continue
+                taken += _take(rows, pid, count, free_only=True, owner=owner)
             booking = _book(rule, taken, rows, choice, None, terms, fresh=True) if taken else None  # owned: new runs
         elif isinstance(rule, BuyXGetY):
             formed, booking = _apply_groups(rule, rows, terms, choice, free_only=True)
             short = short or formed < choice
         else:
-            taken = [ref for pid in terms.counted(rule, rows) for ref in _take_all(rows, pid, free_only=True,
-                                                                                  owner=rule.id)]
-            booking = _apply_volume(rule, taken, rows, terms, fresh=True)  # _take_all gave each run taken an owner
+            taken = []  # every free run of each product counted, given the volume as its owner
+            owner = rule.id
+            for pid in terms.counted(rule, rows):
+                row = rows[pid]
+                for index, run in enumerate(row):
+                    if run.owner is None:
+                        row[index] = Run(pid, run.price, run.count, run.unit_left, run.floor_bp, run.locked, owner)
+                        taken.append((index, pid, run.count))
+            booking = _apply_volume(rule, taken, rows, terms, fresh=True)  # each run taken has its owner: fresh
         if booking:
             bookings.append(booking)
     for rule in stackable_rules:
-        booking = _apply_stackable(rule, rows, terms)
+        booking = _apply_stackable(rule, rows, terms, held)
         if booking:
             bookings.append(booking)
     return Priced(rows, bookings, short)
 
 
 def _apply_volume(rule: VolumeDiscount, taken: list, rows: dict[str, list[Run]], terms: Terms,
-                  fresh: bool = False) -> Booking | None:
+                  fresh: bool | set[int] = False) -> Booking | None:
     """A volume discount on the units it took: its tier from all of them, its saving on at most ``max_units``
     (``fresh``: as :func:`_book` reads it)."""
     units = sum(count for _, _, count in taken)
@@ -535,7 +608,7 @@ def usable_runs(rule: BuyXGetY, rows: Mapping[str, Sequence[Run]], terms: Terms,
 
 
 def _apply_groups(rule: BuyXGetY, rows: dict[str, list[Run]], terms: Terms, limit: int | None,
-                  *, free_only: bool) -> tuple[int, Booking | None]:
+                  *, free_only: bool, fresh: bool | set[int] = False) -> tuple[int, Booking | None]:
     """Form up to ``limit`` groups of ``rule`` on the usable units, and book its saving on their get units."""
     formed, segments = group_walk(rule, usable_runs(rule, rows, terms, free_only=free_only), limit)
     if not formed:
@@ -594,29 +667,40 @@ def _apply_groups(rule: BuyXGetY, rows: dict[str, list[Run]], terms: Terms, limi
         rows[pid] = rebuilt
     if rule.exclusive:  # its buy units are used too
         _lock(rows, buys)
-    return formed, _book(rule, gets, rows, formed, None, terms)
+    return formed, _book(rule, gets, rows, formed, None, terms, fresh)
 
 
 def free_units(row: Sequence[Run]) -> int:
-    return sum(run.count for run in row if run.owner is None)
+    if len(row) == 1:  # one run (most rows)
+        run = row[0]
+        return run.count if run.owner is None else 0
+    return sum([run.count for run in row if run.owner is None])
 
 
 def unlocked_units(row: Sequence[Run]) -> int:
     return sum(run.count for run in row if not run.locked)
 
 
-def _apply_stackable(rule: Rule, rows: dict[str, list[Run]], terms: Terms) -> Booking | None:
+def _apply_stackable(rule: Rule, rows: dict[str, list[Run]], terms: Terms,
+                     fresh: bool | set[int] = False) -> Booking | None:
+    """A stackable rule on every unit not locked (``fresh``: as :func:`_book` reads it)."""
     if isinstance(rule, FixedBundle):
         sets = terms.max_sets(rule, {pid: unlocked_units(row) for pid, row in rows.items()})
         if sets <= 0:
             return None
         taken = [ref for item in rule.items
                  for ref in _take(rows, item.product_id, item.quantity * sets, free_only=False, owner=None)]
-        return _book(rule, taken, rows, sets, None, terms)
+        return _book(rule, taken, rows, sets, None, terms, fresh)
     if isinstance(rule, BuyXGetY):
-        return _apply_groups(rule, rows, terms, terms.cap(rule), free_only=False)[1]
+        return _apply_groups(rule, rows, terms, terms.cap(rule), free_only=False, fresh=fresh)[1]
     assert isinstance(rule, VolumeDiscount)
-    taken = [ref for pid in terms.counted(rule, rows) for ref in _take_all(rows, pid, free_only=False, owner=None)]
-    if rule.tier_for(sum(count for _, _, count in taken)) is None:
+    taken = []  # every run not locked of each product counted, its owner kept
+    units = 0
+    for pid in terms.counted(rule, rows):
+        for index, run in enumerate(rows[pid]):
+            if not run.locked:
+                taken.append((index, pid, run.count))
+                units += run.count
+    if rule.tier_for(units) is None:
         return None
-    return _apply_volume(rule, taken, rows, terms)
+    return _apply_volume(rule, taken, rows, terms, fresh)
