@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from itertools import combinations
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -465,11 +466,33 @@ def test_a_gift_that_would_cost_a_spend_step_is_declined():
     assert (got.total, amounts(got)) == (5_000, {"g2": 500})
 
 
+def test_a_gift_that_would_take_a_later_gift_its_threshold_away_is_declined():
+    # a ¥4,950, g ¥100 and h ¥1,000. "h free from ¥5,000" alone: a + g count ¥5,050 (h's own units aside), h is
+    # free: ¥5,050. Add "g free from ¥1,000", more important: with g free, h's threshold counts ¥4,950 and h is
+    # charged, ¥5,950; g declined, h is free again: ¥5,050. The added gift never makes the order dearer.
+    products = {"a": Product("a", "A", 4_950), "g": Product("g", "G", 100), "h": Product("h", "H", 1_000)}
+    small = FreeGift(id="1", label="g", currency="JPY", gift_product_id="g", threshold=1_000)  # older: read first
+    big = FreeGift(id="2", label="h", currency="JPY", gift_product_id="h", threshold=5_000)
+    lines = [("a", 1), ("g", 1), ("h", 1)]
+    assert (price(lines, big, products=products).total, amounts(price(lines, big, products=products))) == \
+        (5_050, {"2": 1_000})
+    got = price(lines, small, big, products=products)
+    assert (got.total, amounts(got)) == (5_050, {"2": 1_000})
+    # The same where a margin floor may bind (each way priced in full, not weighed from the tallies first).
+    costly = {pid: replace(product, cost=10) for pid, product in products.items()}
+    got = price(lines, small, big, products=costly, margin_floor_bp=1_000)
+    assert (got.total, amounts(got)) == (5_050, {"2": 1_000})
+    # With h's threshold out of reach either way, nothing is declined: both gifts stand where they can.
+    far = FreeGift(id="3", label="h", currency="JPY", gift_product_id="h", threshold=6_000)
+    got = price(lines, small, far, products=products)
+    assert (got.total, amounts(got)) == (5_950, {"1": 100})
+
+
 @settings(max_examples=200, **FAST)
 @given(shops_with_spend(), st.data())
 def test_adding_a_gift_never_makes_the_order_dearer(drawn, data):
-    """A gift declined where its ¥0 would cost a spend or shipping step worth more: the order with the gift rule
-    is never dearer than without it."""
+    """A gift declined where its ¥0 would cost a spend or shipping step worth more, or a later gift its threshold:
+    the order with the gift rule is never dearer than without it."""
     shop, spends = drawn
     line = data.draw(st.sampled_from(shop.lines))
     subtotal = sum(l.quantity * l.unit_price for l in shop.lines)
@@ -477,6 +500,11 @@ def test_adding_a_gift_never_makes_the_order_dearer(drawn, data):
                     threshold=data.draw(st.integers(1, max(1, subtotal))))
     ship = ShippingThreshold(id="ship", label="ship", currency="JPY", threshold=data.draw(st.integers(100, 9_000)),
                              fee=data.draw(st.sampled_from((300, 600, 2_000))))
+    if data.draw(st.booleans()):  # a gift the shop already has, on another product, read after the added one
+        other = data.draw(st.sampled_from(shop.lines))
+        if other.product_id != line.product_id:
+            spends = [*spends, FreeGift(id="zz-held", label="held", currency="JPY", gift_product_id=other.product_id,
+                                        threshold=data.draw(st.integers(1, max(1, subtotal))), priority=-1)]
     before = quote(shop, [ship, *spends])
     after = quote(shop, [ship, *spends, gift])
     assert after.total <= before.total, (before.total, after.total, amounts(after))
