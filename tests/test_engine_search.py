@@ -398,3 +398,77 @@ def test_a_limited_volume_ranks_its_units_at_each_tier_where_a_floor_binds(off, 
     cart = Cart((CartLine("a", 1, 1_000), CartLine("b", 1, 600), CartLine("c", 1, 100)))
     quote = quote_cart(cart, RuleBook((volume, bundle)), products, now=NOW, with_offers=False)
     assert {d.rule_id: d.amount for d in quote.discounts} == expected
+
+
+# docs/engine.md, "Bounded work": a group with a non-stackable buy-X-get-Y is exact when its search finishes, which
+# any search over at most 48 allocations (FULL_LEAVES) of up to 5 rules does within its states (the reference's
+# exactness condition).
+
+def allocations_in_all(rows, rules, terms) -> int:
+    """How many choice vectors :func:`exhaustive` tries (a bound on the search's allocations)."""
+    free = {pid: free_units(row) for pid, row in rows.items()}
+    count = 1
+    for rule in rules:
+        if isinstance(rule, FixedBundle):
+            count *= terms.max_sets(rule, free) + 1
+        elif isinstance(rule, BuyXGetY):
+            most = sum(free.values()) // (rule.buy_quantity + rule.get_quantity)
+            cap = terms.cap(rule)
+            count *= (most if cap is None else min(most, cap)) + 1
+        else:
+            count *= 2
+    return count
+
+
+@settings(max_examples=300, **SETTINGS)
+@given(groups(bxgy=True))
+def test_a_buy_x_get_y_group_of_48_allocations_is_exact_within_the_default_budget(group):
+    """With the default budget, a group of at most 5 rules and 48 allocations is searched to the end: the answer is
+    every allocation's best, ties to the largest choices."""
+    cart, rules, products, shop_floor = group
+    rows = pricing.rows_of(cart.lines)
+    terms = Terms(costs={pid: products[pid].cost for pid in rows}, categories={pid: None for pid in rows},
+                  limits={rule.id: rule.per_customer_cap for rule in rules}, default_floor_bp=shop_floor)
+    ordered = sorted(rules, key=importance)
+    searched = sorted(ordered, key=allocation.step_of)
+    if len(rules) > 5 or allocations_in_all(rows, searched, terms) > search.FULL_LEAVES:
+        return
+    priced = allocation.best_allocation(rows, ordered, terms)
+    saving, choices = exhaustive(rows, searched, terms)
+    assert priced.saving == saving
+    assert bookings(priced) == bookings(apply(rows, searched, choices, [], terms))
+
+
+@pytest.mark.parametrize("buy, get, mode, value, prices", [
+    (1, 2, PricingMode.PERCENT_OFF, 10_000, (1_000, 1_000, 1_000)),  # the get units: 2/3 of the group's price
+    (2, 1, PricingMode.PERCENT_OFF, 5_001, (999, 999, 999)),  # a half unit of rounding, up
+    (1, 1, PricingMode.AMOUNT_OFF, 700, (1_000, 700)),  # ¥700 off: all of the ¥700 unit
+    (1, 1, PricingMode.AMOUNT_OFF, 300, (1_000, 700)),  # ¥300 off the ¥700 unit: 300/700 of it
+])
+def test_a_buy_x_get_y_group_one_yen_better_than_a_bundle_on_the_same_units_stands(buy, get, mode, value, prices):
+    """A bundle worth one yen less than the buy-X-get-Y's group, on the same units, first in the search (its greedy
+    allocation): no bound may cut the group, however tightly it saves (the get units' share of the group's price,
+    a rounding up, an amount off over the cheapest unit)."""
+    pids = [f"u{n}" for n in range(len(prices))]
+    products = {pid: Product(pid, pid, price) for pid, price in zip(pids, prices)}
+    cart = Cart(tuple(CartLine(pid, 1, price) for pid, price in zip(pids, prices)))
+    rule = BuyXGetY(id="2", label="x", buy_product_ids=frozenset(pids), buy_quantity=buy, get_quantity=get,
+                    mode=mode, value=value)
+    alone = quote_cart(cart, RuleBook((rule,)), products, now=NOW, with_offers=False).discount_total
+    bundle = FixedBundle(id="1", label="b", items=tuple(BundleItem(pid) for pid in pids),
+                         mode=PricingMode.AMOUNT_OFF, value=alone - 1, priority=5)
+    quote = quote_cart(cart, RuleBook((bundle, rule)), products, now=NOW, with_offers=False)
+    assert [(d.rule_id, d.amount) for d in quote.discounts] == [("2", alone)]
+
+
+def test_a_later_buy_x_get_y_sees_every_unit_an_earlier_ones_groups_took():
+    """Six units of a: "buy 2 get 1 free" (once, first in importance) then "buy 1 get 1 free". Its one group takes
+    three units (two bought, one free), so the second rule forms one group from the three left (¥2,000 in all);
+    three groups of the second alone save ¥3,000, the best."""
+    products = {"a": Product("a", "a", 1_000)}
+    first = BuyXGetY(id="1", label="2+1", buy_product_ids=frozenset("a"), buy_quantity=2, max_applications=1,
+                     priority=5)
+    second = BuyXGetY(id="2", label="1+1", buy_product_ids=frozenset("a"))
+    quote = quote_cart(Cart((CartLine("a", 6, 1_000),)), RuleBook((first, second)), products, now=NOW,
+                       with_offers=False)
+    assert [(d.rule_id, d.applications, d.amount) for d in quote.discounts] == [("2", 3, 3_000)]
