@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from plugin import (BundleItem, BuyXGetY, Cart, CartLine, FixedBundle, PricingMode, Product, RuleBook, RuleError,
-                    ShippingStep, ShippingThreshold, VolumeDiscount, VolumeTier, quote_cart)
+                    ShippingStep, ShippingThreshold, SpendDiscount, SpendStep, VolumeDiscount, VolumeTier, quote_cart)
 from plugin.engine.money import allocate
 from tests.docs_reference import shipping_fee  # docs "Shipping threshold": the fee at a counted amount
 
@@ -1049,6 +1049,31 @@ def test_a_bundle_that_saves_nothing_never_lowers_the_saving():
                  mode=PricingMode.AMOUNT_OFF, value=1)]
     assert quick(lines, *rules, products=products)[0] == 104
     assert quick(lines, *rules, bundle("a", {"a": 1}, "fixed_price", 100), products=products)[0] == 104
+
+
+@pytest.mark.parametrize(("order_rule", "total"), [
+    (ShippingThreshold(id="9", label="ship", currency="JPY", threshold=650, fee=100), 700),  # ¥100 of shipping
+    (SpendDiscount(id="9", label="spend", currency="JPY", steps=(SpendStep(650, amount_off=100),)), 600),
+])
+def test_a_bundle_that_saves_nothing_changes_no_quote_with_order_rules(order_rule, total):
+    # Three a at ¥100 and b at ¥500, 25% off their category: ¥200 off, ¥600 counted, short of a ¥100 step at ¥650:
+    # ¥700. "a for ¥150" saves nothing on any set. The order rules' menus once held it, so it parked two a where
+    # the volume could not count them (¥150 off, ¥650 counted: ¥650): the rule that saves nothing changed the
+    # quote. It is left out of the quote altogether (docs "Bounded work"); an exclusive one is not.
+    products = {"a": Product("a", "A", 100, category="x"), "b": Product("b", "B", 500, category="x")}
+    cart = Cart((CartLine("a", 3, 100), CartLine("b", 1, 500)))
+    volume = VolumeDiscount(id="1", label="25%", categories=frozenset({"x"}), tiers=(VolumeTier(1, 2_500),))
+    nothing = bundle("2", {"a": 1}, "fixed_price", 150)
+
+    def paid(*rules):
+        quote = quote_cart(cart, RuleBook((volume, order_rule, *rules)), products, now=NOW, with_offers=False)
+        return quote.total, {d.rule_id: d.amount for d in quote.discounts}
+
+    assert paid() == paid(nothing) == (total, {"1": 200})
+    # Saving a yen a set, it is a rule like any other: three sets (¥3) and the volume on b (¥125) count ¥672.
+    assert paid(bundle("2", {"a": 1}, "fixed_price", 99))[0] == total - 28  # ¥72 less off the items, the ¥100 step won
+    # An exclusive one is kept: the two a it locks are not the volume's (¥150 off), ¥650 counted.
+    assert paid(replace(nothing, exclusive=True))[0] == total - 50
 
 
 def test_a_discount_worth_just_the_fee_it_costs_is_kept():

@@ -15,8 +15,8 @@ from .offers import cart_offers, gap_fillers
 from .allocation import best_allocation, groups, most_groups
 from .money import is_whole
 from .units import Priced, Run, Terms
-from .rules import (BuyXGetY, FixedBundle, FreeGift, Rule, RuleBook, VolumeDiscount, applications_left_now,
-                    importance)
+from .rules import (BuyXGetY, FixedBundle, FreeGift, PricingMode, Rule, RuleBook, VolumeDiscount,
+                    applications_left_now, importance)
 from .values import Cart, Product, Quote, QuotedLine
 
 
@@ -119,6 +119,9 @@ def quote_cart(
                 found = applies[rule.id] = _applies(rule, rows, units, terms)
             return found
 
+        if any(rule.mode is PricingMode.FIXED_PRICE and not rule.exclusive for rule in item_rules
+               if isinstance(rule, FixedBundle)):  # one that saves nothing in any allocation is no rule here
+            item_rules = [rule for rule in item_rules if not _saves_nothing(rule, rows, terms)]
         if any(can_apply(rule) for rule in item_rules):  # in a group, the first rule that can apply is enough
             grouped = [group for group in groups(rows, item_rules, terms) if any(can_apply(rule) for rule in group[1])]
         else:
@@ -247,6 +250,24 @@ def _applies(rule: Rule, rows: Mapping[str, Sequence[Run]], units: Mapping[str, 
     if isinstance(rule, VolumeDiscount):
         return rule.tier_for(sum([units[pid] for pid in terms.counted(rule, rows)])) is not None
     return most_groups(rule, rows, terms) > 0
+
+
+def _saves_nothing(rule: Rule, rows: Mapping[str, Sequence[Run]], terms: Terms) -> bool:
+    """Whether ``rule`` is a fixed-price bundle, not exclusive, whose price is at least what its sets cost on the
+    dearest units of the cart for every count of sets the cart and its caps allow: it saves nothing in any
+    allocation, so it is left out of the quote, item search, order rules' menus and give-ups alike
+    (``docs/engine.md``, "Bounded work"). An exclusive one is kept: the units it locks change what a spend discount
+    may take."""
+    if not isinstance(rule, FixedBundle) or rule.mode is not PricingMode.FIXED_PRICE or rule.exclusive:
+        return False
+    dearest: dict[str, list[int]] = {}  # product -> the prices of its units, dearest first
+    for item in rule.items:
+        prices = dearest[item.product_id] = []
+        for run in rows.get(item.product_id, ()):
+            prices.extend([run.price] * run.count)
+    most = terms.max_sets(rule, {pid: len(prices) for pid, prices in dearest.items()})
+    return all(sum([sum(dearest[item.product_id][:item.quantity * sets]) for item in rule.items]) <= rule.value * sets
+               for sets in range(1, most + 1))
 
 
 def _reached_price(rows: Mapping[str, Sequence[Run]], rules: Sequence[Rule], terms: Terms) -> int:
