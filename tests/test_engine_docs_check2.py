@@ -1,0 +1,452 @@
+"""A second independent check of the engine against docs/engine.md (the reference: tests/docs_check2_reference.py).
+
+Written from the docs alone: the brute-force reference enumerates every allocation the docs allow on small
+carts (at most 4 lines of at most 3 units, duplicate products at two prices, at most 4 rules) and the
+hypothesis tests compare ``plugin.quote_cart`` with it, then check the metamorphic promises: reorder, split or
+merge lines; add a rule; add an unrelated rule; an offer's numbers are those of the cart it makes.
+Counterexamples found are the named ``xfail(strict=True)`` tests at the end, each with the doc sentence.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
+
+from plugin import (
+    BundleItem,
+    BuyXGetY,
+    Cart,
+    CartLine,
+    FixedBundle,
+    FreeGift,
+    PricingMode,
+    Product,
+    RuleBook,
+    ShippingStep,
+    ShippingThreshold,
+    SpendDiscount,
+    SpendStep,
+    VolumeDiscount,
+    VolumeTier,
+    quote_cart,
+)
+from tests.docs_check2_reference import FULL, Pricer, importance, make_units, order_answer, shipping_fee
+
+NOW = datetime(2026, 6, 1, 12, tzinfo=timezone.utc)
+PRODUCT_IDS = ("a", "b", "c", "d")
+# Local exploration: DOCS_CHECK2_EXAMPLES=5000 runs many more.
+EXAMPLES = int(os.environ.get("DOCS_CHECK2_EXAMPLES", "60"))
+CHECK = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+# ---- what a scenario is made of ---------------------------------------------------------------------------------
+@st.composite
+def catalogue(draw, costs=True):
+    products = {}
+    for pid in PRODUCT_IDS + ("e",):
+        price = draw(st.sampled_from((100, 200, 300, 500, 800)))
+        cost = draw(st.sampled_from((None, None, 40, 90, 150, 260))) if costs else None
+        category = draw(st.sampled_from(("x", "y", None)))
+        products[pid] = Product(pid, pid.upper(), price, category=category, cost=cost)
+    return products
+
+
+@st.composite
+def carts(draw, products, max_lines=4, ids=PRODUCT_IDS):
+    lines = []
+    for _ in range(draw(st.integers(1, max_lines))):
+        pid = draw(st.sampled_from(ids))
+        price = draw(st.sampled_from((products[pid].price, products[pid].price, 150, 400)))
+        lines.append(CartLine(pid, draw(st.integers(1, 3)), price))
+    return Cart(tuple(lines))
+
+
+def shared_terms(draw, rule_id, floors=True, exclusive=True):
+    terms = dict(id=rule_id, label=f"rule {rule_id}", priority=draw(st.sampled_from((0, 0, 1))),
+                 stackable=draw(st.booleans()))
+    if exclusive:
+        terms["exclusive"] = draw(st.sampled_from((False, False, False, True)))
+    if floors:
+        terms["margin_floor_bp"] = draw(st.sampled_from((None, None, 0, 1000, 3000)))
+    cap = draw(st.sampled_from((None, None, None, 1, 2)))
+    if cap is not None:
+        terms["global_cap"] = cap
+        terms["redeemed"] = draw(st.sampled_from((0, 0, 1)))
+    return terms
+
+
+@st.composite
+def item_rules(draw, rule_id, floors=True, exclusive=True, ids=PRODUCT_IDS, categories=("x", "y")):
+    terms = shared_terms(draw, rule_id, floors, exclusive)
+    kind = draw(st.sampled_from(("bundle", "bundle", "volume", "buy_get")))
+    if kind == "bundle":
+        chosen = draw(st.lists(st.sampled_from(ids), min_size=1, max_size=2, unique=True))
+        items = tuple(BundleItem(pid, draw(st.integers(1, 2))) for pid in chosen)
+        mode = draw(st.sampled_from(list(PricingMode)))
+        value = draw(st.sampled_from({PricingMode.PERCENT_OFF: (1000, 2500, 5000, 10000),
+                                      PricingMode.AMOUNT_OFF: (30, 100, 250),
+                                      PricingMode.FIXED_PRICE: (0, 50, 150, 300, 600)}[mode]))
+        size = sum(item.quantity for item in items)
+        max_units = draw(st.sampled_from((None, None, size, size + 1, 2 * size)))
+        return FixedBundle(items=items, mode=mode, value=value, max_units=max_units, **terms)
+    if kind == "volume":
+        pids = frozenset(draw(st.lists(st.sampled_from(ids), max_size=2)))
+        cats = frozenset(draw(st.lists(st.sampled_from(categories), max_size=1)))
+        if not pids and not cats:
+            pids = frozenset({draw(st.sampled_from(ids))})
+        first = draw(st.sampled_from((1, 2)))
+        tiers = [VolumeTier(first, draw(st.sampled_from((1000, 2500, 5000))))]
+        if draw(st.booleans()):
+            tiers.append(VolumeTier(first + draw(st.integers(1, 2)), tiers[0].percent_bp + 2500))
+        max_units = draw(st.sampled_from((None, None, 1, 2, 3)))
+        return VolumeDiscount(product_ids=pids, categories=cats, tiers=tuple(tiers), max_units=max_units, **terms)
+    buy_p = frozenset(draw(st.lists(st.sampled_from(ids), max_size=2)))
+    buy_c = frozenset(draw(st.lists(st.sampled_from(categories), max_size=1)))
+    if not buy_p and not buy_c:
+        buy_p = frozenset({draw(st.sampled_from(ids))})
+    get_p = frozenset()
+    get_c = frozenset()
+    if draw(st.booleans()):
+        get_p = frozenset(draw(st.lists(st.sampled_from(ids), min_size=1, max_size=2)))
+    x, y = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    mode = draw(st.sampled_from((PricingMode.PERCENT_OFF, PricingMode.AMOUNT_OFF)))
+    value = draw(st.sampled_from((5000, 10000) if mode is PricingMode.PERCENT_OFF else (50, 100, 1000)))
+    max_units = draw(st.sampled_from((None, None, y, 2 * y)))
+    return BuyXGetY(buy_product_ids=buy_p, buy_categories=buy_c, get_product_ids=get_p, get_categories=get_c,
+                    buy_quantity=x, get_quantity=y, mode=mode, value=value, max_units=max_units,
+                    max_applications=draw(st.sampled_from((None, None, 1))), **terms)
+
+
+@st.composite
+def rule_sets(draw, most=4, floors=True, exclusive=True, max_stackable=4):
+    rules = [draw(item_rules(str(i + 1), floors, exclusive)) for i in range(draw(st.integers(1, most)))]
+    assume(sum(r.stackable for r in rules) <= max_stackable)
+    return rules
+
+
+@st.composite
+def shipping_thresholds(draw):
+    threshold = draw(st.sampled_from((400, 600, 900, 1200, 2000)))
+    fee = draw(st.sampled_from((100, 300, 600)))
+    steps = ()
+    if draw(st.booleans()):
+        steps = (ShippingStep(threshold // 2, fee // 3),)
+    return ShippingThreshold(id="90", label="送料", currency="JPY", threshold=threshold, fee=fee, steps=steps,
+                             count_before_discounts=draw(st.sampled_from((False, False, False, True))))
+
+
+@st.composite
+def spend_discounts(draw, percent=True):
+    steps = [SpendStep(draw(st.sampled_from((300, 500, 800))), amount_off=draw(st.sampled_from((50, 100, 200))))]
+    if percent and draw(st.booleans()):
+        steps.append(SpendStep(steps[0].threshold + draw(st.sampled_from((200, 700))), percent_bp=5000))
+    return SpendDiscount(id="91", label="まとめ割", currency="JPY", steps=tuple(steps),
+                         stackable=draw(st.booleans()))
+
+
+def quote(cart, rules, products, shop_floor=None, offers=False, **kw):
+    return quote_cart(cart, RuleBook(tuple(rules)), products, now=NOW, margin_floor_bp=shop_floor,
+                      with_offers=offers, **kw)
+
+
+def item_discounts(q, rules):
+    ids = {r.id for r in rules if isinstance(r, (FixedBundle, BuyXGetY, VolumeDiscount))}
+    return {d.rule_id: d.amount for d in q.discounts if d.rule_id in ids and d.amount}
+
+
+def check_parts_add_up(q):
+    """"Exact money": integers, parts add up to the whole, nothing negative."""
+    assert q.subtotal == sum(line.subtotal for line in q.lines)
+    assert q.total == sum(line.total for line in q.lines) + q.shipping_fee
+    for line in q.lines:
+        assert isinstance(line.total, int) and 0 <= line.discount <= line.subtotal
+        assert line.total == line.subtotal - line.discount
+    for discount in q.discounts:
+        assert discount.amount >= 0
+        assert sum(part.amount for part in discount.units) == discount.amount
+        assert all(part.amount >= 0 for part in discount.units)
+    assert q.shipping_fee >= 0 and q.total >= 0
+
+
+def reference_lines(cart, units):
+    """Each price group's discount spread over the shop's lines of that group in line order, by quantity."""
+    from tests.docs_check2_reference import allocate
+
+    by_group: dict = {}
+    for unit in units:
+        key = (unit.product_id, unit.list_price)
+        by_group[key] = by_group.get(key, 0) + (unit.list_price - unit.left)
+    totals = []
+    for key, discount in by_group.items():
+        lines = [i for i, line in enumerate(cart.lines) if (line.product_id, line.unit_price) == key]
+        for i, part in zip(lines, allocate(discount, [cart.lines[i].quantity for i in lines])):
+            totals.append((i, part))
+    return [part for _, part in sorted(totals)]
+
+
+def floor_holds(units, rules, shop_floor):
+    """"The margin floor, per unit": no unit ends below the floor of the strictest rule that discounted it."""
+    by_id = {r.id: r for r in rules}
+    for unit in units:
+        floors = [by_id[rid].margin_floor_bp if by_id[rid].margin_floor_bp is not None else shop_floor
+                  for rid, amount in unit.parts.items() if amount]
+        floors = [f for f in floors if f is not None]
+        if unit.cost is not None and floors:
+            assert unit.left >= -(-unit.cost * (FULL + max(floors)) // FULL)
+
+
+# ---- the item rules against the reference ------------------------------------------------------------------------
+@st.composite
+def item_scenarios(draw, max_stackable=4):
+    products = draw(catalogue())
+    cart = draw(carts(products))
+    rules = draw(rule_sets(max_stackable=max_stackable))
+    shop_floor = draw(st.sampled_from((None, None, 0, 2000)))
+    return products, cart, rules, shop_floor
+
+
+@CHECK
+@given(item_scenarios())
+def test_item_rules_match_the_reference(scenario):
+    products, cart, rules, shop_floor = scenario
+    q = quote(cart, rules, products, shop_floor)
+    check_parts_add_up(q)
+    saving, applied, units = Pricer(cart, products, rules, shop_floor).item_answer()
+    assert q.discount_total == saving, (q.discounts, saving, applied)
+    assert q.shipping_fee == 0
+    if applied is not None:
+        assert item_discounts(q, rules) == {rid: s for rid, (s, _) in applied.items() if s}
+        floor_holds(units, rules, shop_floor)
+        assert [line.discount for line in q.lines] == reference_lines(cart, units)
+
+
+# ---- shipping and a spend discount: the shopper's total decides ------------------------------------------------------
+@st.composite
+def order_scenarios(draw):
+    spend = draw(st.sampled_from((None, None, "spend")))
+    products = draw(catalogue(costs=spend is None))
+    cart = draw(carts(products))
+    # Exact where "no margin floor or exclusive rule limits a spend discount" and at most three stackable rules.
+    rules = draw(rule_sets(floors=spend is None, exclusive=spend is None, max_stackable=3))
+    threshold = draw(shipping_thresholds())
+    spend = draw(spend_discounts()) if spend else None
+    return products, cart, rules, threshold, spend
+
+
+@CHECK
+@given(order_scenarios())
+def test_shipping_and_spend_match_the_reference(scenario):
+    products, cart, rules, threshold, spend = scenario
+    order = [threshold] + ([spend] if spend else [])
+    q = quote(cart, rules + order, products)
+    check_parts_add_up(q)
+    total, item, fee = order_answer(Pricer(cart, products, rules), threshold, spend)
+    assert (q.total, q.shipping_fee) == (total, fee), (q.discounts, q.shipping_fee, item)
+    assert sum(item_discounts(q, rules).values()) == item
+
+
+# ---- metamorphic: the multiset of units decides --------------------------------------------------------------------------
+def split_and_shuffle(draw, cart):
+    lines = []
+    for line in cart.lines:
+        if line.quantity > 1 and draw(st.booleans()):
+            k = draw(st.integers(1, line.quantity - 1))
+            lines += [replace(line, quantity=k), replace(line, quantity=line.quantity - k)]
+        else:
+            lines.append(line)
+    return Cart(tuple(draw(st.permutations(lines))))
+
+
+def merged(cart):
+    groups: dict = {}
+    for line in cart.lines:
+        key = (line.product_id, line.unit_price)
+        groups[key] = groups.get(key, 0) + line.quantity
+    return Cart(tuple(CartLine(pid, quantity, price) for (pid, price), quantity in groups.items()))
+
+
+def summary(q):
+    return (q.total, q.shipping_fee, q.discount_total, sorted((d.rule_id, d.amount, d.applications) for d in q.discounts),
+            sorted((o.kind, o.rule_id, tuple(sorted((l.product_id, l.quantity) for l in o.add)), o.saving, o.new_total)
+                   for o in q.offers))
+
+
+@CHECK
+@given(st.data())
+def test_reordering_splitting_or_merging_lines_changes_nothing(data):
+    products, cart, rules, shop_floor = data.draw(item_scenarios())
+    order = [data.draw(shipping_thresholds())] if data.draw(st.booleans()) else []
+    if data.draw(st.booleans()):
+        order.append(data.draw(spend_discounts()))
+    all_rules = rules + order
+    base = summary(quote(cart, all_rules, products, shop_floor, offers=True))
+    other = data.draw(st.sampled_from(("split", "merge")))
+    changed = split_and_shuffle(data.draw, cart) if other == "split" else merged(cart)
+    assert summary(quote(changed, all_rules, products, shop_floor, offers=True)) == base
+
+
+# ---- adding a rule ---------------------------------------------------------------------------------------------
+@CHECK
+@given(st.data())
+def test_adding_a_rule_never_raises_the_total(data):
+    """"Adding a rule never lowers the saving ... This holds where the searches finish and with at most 3
+    stackable rules (every subset then tried)"; with a shipping threshold: "where only a shipping threshold is
+    weighed, adding an item rule never raises what the shopper pays, shipping included"."""
+    products, cart, rules, shop_floor = data.draw(item_scenarios(max_stackable=3))
+    new = data.draw(item_rules("9"))
+    assume(sum(r.stackable for r in rules + [new]) <= 3)
+    order = [data.draw(shipping_thresholds())] if data.draw(st.booleans()) else []
+    before = quote(cart, rules + order, products, shop_floor)
+    after = quote(cart, rules + [new] + order, products, shop_floor)
+    if order:
+        assert after.total <= before.total
+    else:
+        assert after.discount_total >= before.discount_total
+
+
+@CHECK
+@given(st.data())
+def test_adding_an_unrelated_rule_changes_nothing(data):
+    """A rule touching no product or category of the cart changes no quote ("Units, not lines"; the rulebook's
+    rules for a cart are those touching its products and categories)."""
+    products, cart, rules, shop_floor = data.draw(item_scenarios())
+    products = dict(products, e=replace(products["e"], category="z"), f=Product("f", "F", 300, category="z"))
+    new = data.draw(item_rules("9", ids=("e", "f"), categories=("z",)))
+    order = [data.draw(shipping_thresholds())] if data.draw(st.booleans()) else []
+    before = quote(cart, rules + order, products, shop_floor)
+    after = quote(cart, rules + [new] + order, products, shop_floor)
+    assert summary(after)[:4] == summary(before)[:4]
+
+
+@CHECK
+@given(st.data())
+def test_adding_a_spend_discount_or_a_gift_never_makes_the_order_dearer(data):
+    """"adding a spend discount or a gift never makes the order dearer in all (shipping included)"."""
+    products, cart, rules, shop_floor = data.draw(item_scenarios(max_stackable=3))
+    order = [data.draw(shipping_thresholds())] if data.draw(st.booleans()) else []
+    if data.draw(st.booleans()):
+        order.append(data.draw(spend_discounts()))
+    gift_id = data.draw(st.sampled_from(PRODUCT_IDS))
+    if data.draw(st.booleans()):
+        new = FreeGift(id="92", label="ノベルティ", currency="JPY", gift_product_id=gift_id,
+                       threshold=data.draw(st.sampled_from((None, 200, 500, 900))),
+                       trigger_product_ids=frozenset(data.draw(st.lists(
+                           st.sampled_from([p for p in PRODUCT_IDS if p != gift_id]), max_size=1))) or frozenset()
+                       ) if True else None
+        if new.threshold is None and not new.trigger_product_ids:
+            new = replace(new, threshold=300)
+    else:
+        new = data.draw(spend_discounts())
+        new = replace(new, id="93")
+    before = quote(cart, rules + order, products, shop_floor)
+    after = quote(cart, rules + order + [new], products, shop_floor)
+    check_parts_add_up(after)
+    assert after.total <= before.total
+
+
+# ---- gifts: declined where that costs less in all -----------------------------------------------------------------
+@st.composite
+def gift_scenarios(draw):
+    products = draw(catalogue(costs=False))
+    cart = draw(carts(products))
+    gifts = []
+    for n in range(draw(st.integers(1, 2))):
+        gift_id = draw(st.sampled_from(PRODUCT_IDS))
+        assume(all(g.gift_product_id != gift_id for g in gifts))
+        threshold = draw(st.sampled_from((None, 200, 500, 900, 1500)))
+        triggers = frozenset(draw(st.lists(st.sampled_from([p for p in PRODUCT_IDS if p != gift_id]), max_size=1)))
+        if threshold is None and not triggers:
+            threshold = 300
+        gifts.append(FreeGift(id=str(80 + n), label=f"gift {n}", currency="JPY", gift_product_id=gift_id,
+                              threshold=threshold, trigger_product_ids=triggers, priority=draw(st.integers(0, 1))))
+    order = [draw(shipping_thresholds())] if draw(st.booleans()) else []
+    if draw(st.booleans()):
+        order.append(draw(spend_discounts()))
+    return products, cart, gifts, order
+
+
+def gift_reference(products, cart, gifts, order):
+    """No item rules: each gift in order of importance, declined in every way; the least total stands. The
+    decline is tried "where a spend or shipping step lies above the counted amount after gifts and at most the
+    counted amount before them"."""
+    threshold = next((r for r in order if isinstance(r, ShippingThreshold)), None)
+    spend = next((r for r in order if isinstance(r, SpendDiscount)), None)
+    subtotal = sum(line.subtotal for line in cart.lines)
+    gifts = sorted(gifts, key=importance)
+
+    def total_with(declined):
+        units = make_units(cart, products)
+        for gift in gifts:
+            if gift.id in declined or not products[gift.gift_product_id].in_stock:
+                continue
+            counted = sum(u.left for u in units) - sum(u.left for u in units if u.product_id == gift.gift_product_id)
+            if not gift.earned(counted, {u.product_id for u in units}):
+                continue
+            unit = next((u for u in units if u.product_id == gift.gift_product_id and u.left > 0), None)
+            if unit is not None:
+                unit.left = 0
+        counted = sum(u.left for u in units)
+        return counted - (spend.saving_at(counted) if spend else 0) + shipping_fee(threshold, counted, subtotal), counted
+
+    given, after = total_with(set())
+    steps = []
+    if threshold is not None and not threshold.count_before_discounts:
+        steps += [threshold.threshold] + [s.threshold for s in threshold.steps]
+    if spend is not None:
+        steps += [s.threshold for s in spend.steps]
+    if not any(after < t <= subtotal for t in steps):
+        return given, False
+    import itertools
+
+    ids = [g.id for g in gifts]
+    ways = [set(c) for k in range(len(ids) + 1) for c in itertools.combinations(ids, k)]
+    return min(total_with(way)[0] for way in ways), True
+
+
+@CHECK
+@given(gift_scenarios())
+def test_gifts_without_item_rules_match_the_reference(scenario):
+    products, cart, gifts, order = scenario
+    q = quote(cart, gifts + order, products)
+    check_parts_add_up(q)
+    total, _declining = gift_reference(products, cart, gifts, order)
+    assert q.total == total, q.discounts
+
+
+# ---- offers: the quote of the cart they make ---------------------------------------------------------------------------
+@CHECK
+@given(st.data())
+def test_each_offer_says_what_the_cart_it_makes_costs(data):
+    products, cart, rules, shop_floor = data.draw(item_scenarios())
+    order = [data.draw(shipping_thresholds())] if data.draw(st.booleans()) else []
+    if data.draw(st.booleans()):
+        order.append(data.draw(spend_discounts()))
+    q = quote(cart, rules + order, products, shop_floor, offers=True)
+    for offer in q.offers:
+        made = cart.adding([(products[line.product_id], line.quantity) for line in offer.add])
+        assert all(line.unit_price == products[line.product_id].price for line in offer.add)
+        after = quote(made, rules + order, products, shop_floor)
+        assert (offer.saving, offer.new_total) == (after.discount_total - q.discount_total, after.total), offer
+        assert offer.saving > 0 or offer.kind == "bought_together"
+        assert offer.added_price == sum(line.quantity * line.unit_price for line in offer.add)
+        assert all(products[line.product_id].in_stock for line in offer.add)
+
+
+# ---- the docs' own examples ----------------------------------------------------------------------------------
+def test_the_docs_stackable_give_up_examples():
+    """"Two a (¥100) and two b (¥100) with "a + b for ¥52" and a 50% volume discount over a's category, both
+    stackable: ¥78 ... Above, the "a for ¥0" is given up (¥78); a "b for ¥0" ahead of them stands ... ¥52"."""
+    products = {"a": Product("a", "A", 100, category="x"), "b": Product("b", "B", 100, category="y")}
+    cart = Cart((CartLine("a", 2, 100), CartLine("b", 2, 100)))
+    pair = FixedBundle(id="2", label="a+b", items=(BundleItem("a"), BundleItem("b")),
+                       mode=PricingMode.FIXED_PRICE, value=52, stackable=True)
+    half = VolumeDiscount(id="3", label="half", categories=frozenset({"x"}), tiers=(VolumeTier(1, 5000),),
+                          stackable=True)
+    free = {pid: FixedBundle(id="1", label=f"{pid} free", items=(BundleItem(pid),), mode=PricingMode.FIXED_PRICE,
+                             value=0, stackable=True) for pid in "ab"}
+    for rules, total in (([pair, half], 78), ([free["a"], pair, half], 78), ([free["b"], pair, half], 52)):
+        assert quote(cart, rules, products).total == total
+        assert Pricer(cart, products, rules).item_answer()[0] == 400 - total
