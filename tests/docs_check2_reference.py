@@ -90,7 +90,8 @@ class Pricer:
         self.left = left or {}  # rule id -> applications its caps leave (None: no cap)
 
     def caps(self, rule):
-        limits = [x for x in (self.left.get(rule.id), rule.units_cap) if x is not None]
+        mine = self.left.get(rule.id, rule.per_customer_cap)  # "per_customer_cap": less this shopper's uses
+        limits = [x for x in (mine, rule.units_cap) if x is not None]
         if rule.global_cap is not None:
             limits.append(max(0, rule.global_cap - rule.redeemed))
         return min(limits) if limits else None
@@ -376,3 +377,66 @@ def order_answer(pricer: Pricer, threshold, spend):
             if best is None or key > best[0]:
                 best = (key, (total, item, fee))
     return best[1]
+
+
+def price_order(pricer: Pricer, units: list[Unit], order_rules, declined=frozenset(), spend_choice=None):
+    """"In what order": on the units an item allocation leaves, gifts in order of importance (those in
+    ``declined`` charged), then one non-stackable spend discount (the one saving most once held to its headroom,
+    ties to the more important; or ``spend_choice``), then each stackable one; shipping on the counted amount.
+    Returns (total, counted, fee). ``units`` is changed."""
+    products = pricer.products
+    subtotal = sum(u.list_price for u in units)
+    rules = sorted((r for r in order_rules if not r.paused), key=importance)
+    held = {u.product_id for u in units}
+    for gift in (r for r in rules if isinstance(r, FreeGift)):
+        if gift.id in declined or not products[gift.gift_product_id].in_stock:
+            continue
+        counted = sum(u.left for u in units if u.product_id != gift.gift_product_id)
+        if not gift.earned(counted, held):
+            continue
+        unit = next((u for u in units if u.product_id == gift.gift_product_id and u.left > 0), None)
+        if unit is not None:
+            unit.parts[gift.id] = unit.parts.get(gift.id, 0) + unit.left
+            unit.left = 0
+    counted = sum(u.left for u in units)
+    open_units = [u for u in units if not u.hidden]
+    spends = [r for r in rules if isinstance(r, SpendDiscount)]
+    flat = [r for r in spends if not r.stackable]
+    if flat:
+        if spend_choice is None:
+            def held_saving(rule):
+                floor_bp = pricer.rule_floor(rule)
+                return min(rule.saving_at(counted), sum(pricer.headroom(u, floor_bp) for u in open_units))
+            spend_choice = max(flat, key=lambda r: (held_saving(r), [-x if isinstance(x, int) else x
+                                                                      for x in importance(r)]))
+        pricer.spread(spend_choice, open_units, spend_choice.saving_at(counted))
+    for rule in (r for r in spends if r.stackable):
+        pricer.spread(rule, open_units, rule.saving_at(counted))
+    threshold = next((r for r in rules if isinstance(r, ShippingThreshold)), None)
+    fee = shipping_fee(threshold, counted, subtotal)
+    return subtotal - sum(u.list_price - u.left for u in units) + fee, counted, fee
+
+
+def order_bounds(pricer: Pricer, order_rules):
+    """(least total over every configuration the docs allow, total of the first candidate or None).
+
+    The engine's total lies between: "The first candidate is always priced", and no candidate can beat every
+    allocation, every subset of stackable rules given up and every way of declining gifts."""
+    import copy
+
+    stack_ids = [r.id for r in pricer.stackable()]
+    gift_ids = [r.id for r in order_rules if isinstance(r, FreeGift)]
+    flat = [r for r in order_rules if isinstance(r, SpendDiscount) and not r.stackable] or [None]
+    least = None
+    for k in range(len(stack_ids) + 1):
+        for subset in itertools.combinations(stack_ids, k):
+            for _vector, units, _applied in pricer.allocations(frozenset(subset)):
+                for j in range(len(gift_ids) + 1):
+                    for declined in itertools.combinations(gift_ids, j):
+                        for choice in flat:
+                            total = price_order(pricer, copy.deepcopy(units), order_rules, frozenset(declined),
+                                                choice)[0]
+                            least = total if least is None else min(least, total)
+    _saving, applied, units = pricer.item_answer()
+    first = None if applied is None else price_order(pricer, units, order_rules)[0]
+    return least, first

@@ -33,7 +33,8 @@ from plugin import (
     VolumeTier,
     quote_cart,
 )
-from tests.docs_check2_reference import FULL, Pricer, importance, make_units, order_answer, shipping_fee
+from tests.docs_check2_reference import (FULL, Pricer, importance, make_units, order_answer, order_bounds,
+                                         shipping_fee)
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=timezone.utc)
 PRODUCT_IDS = ("a", "b", "c", "d")
@@ -77,15 +78,18 @@ def shared_terms(draw, rule_id, floors=True, exclusive=True):
     if cap is not None:
         terms["global_cap"] = cap
         terms["redeemed"] = draw(st.sampled_from((0, 0, 1)))
+    if draw(st.integers(0, 5)) == 0:
+        terms["per_customer_cap"] = draw(st.sampled_from((1, 2)))
     return terms
 
 
 @st.composite
-def item_rules(draw, rule_id, floors=True, exclusive=True, ids=DRAWN, categories=("x", "x", "y"), stackable=None):
+def item_rules(draw, rule_id, floors=True, exclusive=True, ids=DRAWN, categories=("x", "x", "y"), stackable=None,
+               kinds=("bundle", "bundle", "volume", "buy_get")):
     terms = shared_terms(draw, rule_id, floors, exclusive)
     if stackable is not None:
         terms["stackable"] = stackable
-    kind = draw(st.sampled_from(("bundle", "bundle", "volume", "buy_get")))
+    kind = draw(st.sampled_from(kinds))
     if kind == "bundle":
         chosen = draw(st.lists(st.sampled_from(ids), min_size=1, max_size=2, unique=True))
         items = tuple(BundleItem(pid, draw(st.integers(1, 2))) for pid in chosen)
@@ -130,6 +134,11 @@ def rule_sets(draw, most=4, floors=True, exclusive=True, max_stackable=4):
     stackable = draw(st.sampled_from((None, True)))
     rules = [draw(item_rules(str(i + 1), floors, exclusive, stackable=stackable))
              for i in range(draw(st.integers(1, most)))]
+    if stackable and draw(st.booleans()):
+        # a fixed-price or amount-off bundle ahead of a percentage: where giving up a rule ahead may save more
+        rules[-1] = draw(item_rules(rules[-1].id, floors, exclusive, stackable=True, kinds=("volume", "buy_get")))
+        if len(rules) > 1:
+            rules[-2] = draw(item_rules(rules[-2].id, floors, exclusive, stackable=True, kinds=("bundle",)))
     assume(sum(r.stackable for r in rules) <= max_stackable)
     return rules
 
@@ -238,12 +247,15 @@ def item_scenarios(draw, max_stackable=4):
 
 
 @CHECK
-@given(item_scenarios())
-def test_item_rules_match_the_reference(scenario):
+@given(item_scenarios(), st.data())
+def test_item_rules_match_the_reference(scenario, data):
     products, cart, rules, shop_floor = scenario
-    q = quote(cart, rules, products, shop_floor)
+    # "per_customer_cap": this shopper's past applications
+    used = {r.id: data.draw(st.sampled_from((0, 1))) for r in rules if r.per_customer_cap is not None}
+    q = quote(cart, rules, products, shop_floor, customer_used=used)
     check_parts_add_up(q)
-    saving, applied, units = Pricer(cart, products, rules, shop_floor).item_answer()
+    left = {r.id: max(0, r.per_customer_cap - used[r.id]) for r in rules if r.per_customer_cap is not None}
+    saving, applied, units = Pricer(cart, products, rules, shop_floor, left).item_answer()
     assert q.discount_total == saving, (q.discounts, saving, applied)
     assert q.shipping_fee == 0
     if applied is not None:
@@ -275,6 +287,23 @@ def test_shipping_and_spend_match_the_reference(scenario):
     total, item, fee = order_answer(Pricer(cart, products, rules), threshold, spend)
     assert (q.total, q.shipping_fee) == (total, fee), (q.discounts, q.shipping_fee, item)
     assert sum(item_discounts(q, rules).values()) == item
+
+
+@CHECK
+@given(item_scenarios(max_stackable=3), st.data())
+def test_every_order_lies_between_the_best_configuration_and_the_first_candidate(scenario, data):
+    """With gifts, floors, exclusive rules and two spend discounts, where the docs compare candidates only:
+    "The first candidate is always priced" (the item allocation chosen as for item rules alone, then gifts,
+    spend discounts and shipping "In what order"), so the total is at most that one's; and no candidate beats
+    every allocation with every subset of stackable rules given up and every way of declining gifts."""
+    products, cart, rules, shop_floor = scenario
+    order = data.draw(order_rule_sets())
+    q = quote(cart, rules + order, products, shop_floor)
+    check_parts_add_up(q)
+    least, first = order_bounds(Pricer(cart, products, rules, shop_floor), order)
+    assert least <= q.total, q.discounts
+    if first is not None:
+        assert q.total <= first, q.discounts
 
 
 # ---- metamorphic: the multiset of units decides --------------------------------------------------------------------------
