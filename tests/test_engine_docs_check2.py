@@ -53,7 +53,8 @@ def catalogue(draw, costs=True):
         price = draw(st.sampled_from((100, 200, 300, 500, 800, 99, 333)))
         cost = draw(st.sampled_from((None, None, 40, 90, 150, 260))) if costs else None
         category = draw(st.sampled_from(("x", "x", "y", None)))
-        products[pid] = Product(pid, pid.upper(), price, category=category, cost=cost)
+        in_stock = draw(st.sampled_from((True, True, True, True, True, False)))
+        products[pid] = Product(pid, pid.upper(), price, category=category, cost=cost, in_stock=in_stock)
     return products
 
 
@@ -476,9 +477,17 @@ def test_gifts_without_item_rules_match_the_reference(scenario):
 @CHECK
 @given(st.data())
 def test_each_offer_says_what_the_cart_it_makes_costs(data):
+    """"The offer's saving is the extra discount of that cart, new_total its total, and its tier the tier that
+    cart actually gets (an offer whose cart does not get the rule is dropped)"; a buy-X-get-Y's "is kept only when
+    the quoted cart gets more groups of the rule"; "Out-of-stock or unknown products are never offered"; the
+    ceiling ``max_added_ratio_bp``; "the offers shown in n places are the first n of those shown with no cap";
+    gap fillers are "priced by quoting the cart [they] would make"."""
     products, cart, rules, shop_floor = data.draw(item_scenarios())
     order = data.draw(order_rule_sets())
-    q = quote(cart, rules + order, products, shop_floor, offers=True)
+    ratio = data.draw(st.sampled_from((None, None, 5000, 10000)))
+    q = quote(cart, rules + order, products, shop_floor, offers=True, max_added_ratio_bp=ratio)
+    check_parts_add_up(q)
+    before = {d.rule_id: d for d in q.discounts}
     for offer in q.offers:
         made = cart.adding([(products[line.product_id], line.quantity) for line in offer.add])
         assert all(line.unit_price == products[line.product_id].price for line in offer.add)
@@ -488,6 +497,27 @@ def test_each_offer_says_what_the_cart_it_makes_costs(data):
         assert offer.saving > 0 or offer.kind in ("bought_together", "gift_trigger")
         assert offer.added_price == sum(line.quantity * line.unit_price for line in offer.add)
         assert all(products[line.product_id].in_stock for line in offer.add)
+        if ratio is not None:
+            assert offer.added_price * 10000 <= ratio * q.subtotal
+        got = {d.rule_id: d for d in after.discounts}
+        if offer.kind in ("complete_bundle", "reach_tier", "buy_get", "free_gift"):
+            assert offer.rule_id in got and got[offer.rule_id].amount > 0, offer
+        if offer.kind == "reach_tier":
+            assert offer.tier == got[offer.rule_id].tier
+        if offer.kind == "buy_get":
+            old = before[offer.rule_id].applications if offer.rule_id in before else 0
+            assert got[offer.rule_id].applications > old
+        if offer.kind == "gift_trigger":
+            gift = next(r for r in order if r.id == offer.rule_id)
+            assert products[gift.gift_product_id].in_stock
+    for n in range(len(q.offers) + 1):
+        capped = quote(cart, rules + order, products, shop_floor, offers=True, max_added_ratio_bp=ratio, max_offers=n)
+        assert capped.offers == q.offers[:n]
+    for filler in q.gap_fillers:
+        assert filler.product.in_stock and cart.quantity_of(filler.product.id) == 0
+        after = quote(cart.adding([(filler.product, 1)]), rules + order, products, shop_floor)
+        assert filler.new_total == after.total
+        assert filler.remaining_after == (after.free_shipping.remaining if after.free_shipping else 0)
 
 
 # ---- the docs' own examples ----------------------------------------------------------------------------------
@@ -523,3 +553,87 @@ def test_adding_a_gift_that_costs_another_gift_its_threshold_never_makes_the_ord
     big = FreeGift(id="2", label="h free", currency="JPY", gift_product_id="h", threshold=5000)
     assert quote(cart, [big], products).total == 5050
     assert quote(cart, [small, big], products).total <= 5050
+
+
+# ---- more of the docs' own examples ------------------------------------------------------------------------------
+def test_the_docs_two_buy_one_free_walk():
+    """"For "2点買うと1点無料" over ¥1,000, ¥900, ¥800, ¥700, ¥600 and ¥500 this forms (1,000 + 900 → 800) and
+    (700 + 600 → 500): ¥1,300 off"."""
+    prices = (1000, 900, 800, 700, 600, 500)
+    products = {f"p{k}": Product(f"p{k}", f"P{k}", price, category="s") for k, price in enumerate(prices)}
+    cart = Cart(tuple(CartLine(f"p{k}", 1, price) for k, price in enumerate(prices)))
+    rule = BuyXGetY(id="1", label="2点買うと1点無料", buy_categories=frozenset({"s"}), buy_quantity=2, get_quantity=1)
+    q = quote(cart, [rule], products)
+    assert q.discount_total == 1300 == Pricer(cart, products, [rule]).item_answer()[0]
+    assert {part.product_id: part.amount for part in q.discounts[0].units} == {"p2": 800, "p5": 500}
+
+
+def test_the_docs_shipping_examples():
+    """"5,100 − a ¥200 bundle = 4,900 < 5,000 loses ¥500 ... 5,100 − a 5% bundle of ¥255 = 4,845 < 5,000: ¥600 of
+    shipping for ¥255 off ... without the bundle the shopper pays ¥5,100; with it, still ¥5,100 (the bundle is given
+    up), never ¥5,445"; "¥4,900 of goods and a ¥300 gift, free shipping from ¥5,000: ¥4,900 + ¥600 of shipping with
+    the gift free, ¥5,200 with it charged"."""
+    products = {"a": Product("a", "A", 5100), "g": Product("g", "G", 300), "b": Product("b", "B", 4900)}
+    free = ShippingThreshold(id="9", label="送料無料", currency="JPY", threshold=5000, fee=600)
+    five = FixedBundle(id="1", label="5%", items=(BundleItem("a"),), mode=PricingMode.PERCENT_OFF, value=500)
+    cart = Cart((CartLine("a", 1, 5100),))
+    assert quote(cart, [free], products).total == 5100
+    q = quote(cart, [five, free], products)
+    assert (q.total, q.shipping_fee, q.discount_total) == (5100, 0, 0)
+    spend = SpendDiscount(id="8", label="¥500引き", currency="JPY", steps=(SpendStep(5000, amount_off=500),))
+    two = FixedBundle(id="2", label="¥200", items=(BundleItem("a"),), mode=PricingMode.AMOUNT_OFF, value=200)
+    assert quote(cart, [two, spend], products).total == 4600
+    gift = FreeGift(id="7", label="ノベルティ", currency="JPY", gift_product_id="g", threshold=1000)
+    cart = Cart((CartLine("b", 1, 4900), CartLine("g", 1, 300)))
+    q = quote(cart, [gift, free], products)
+    assert (q.total, q.shipping_fee) == (5200, 0)
+
+
+def test_the_docs_spend_give_up_examples():
+    """"a stackable "5% off" that takes ¥3,147 to ¥2,990, under "¥3,000以上で10%オフ", is given up (¥315 instead of
+    ¥157), and an exclusive "¥50 off" is not kept over the 5% spend discount of ¥57 it would keep off its unit"."""
+    products = {"a": Product("a", "A", 3147), "b": Product("b", "B", 1140)}
+    ten = SpendDiscount(id="8", label="10%", currency="JPY", steps=(SpendStep(3000, percent_bp=1000),))
+    five = FixedBundle(id="1", label="5%", items=(BundleItem("a"),), mode=PricingMode.PERCENT_OFF, value=500,
+                       stackable=True)
+    q = quote(Cart((CartLine("a", 1, 3147),)), [five, ten], products)
+    assert (q.discount_total, [d.rule_id for d in q.discounts]) == (315, ["8"])
+    spend5 = SpendDiscount(id="8", label="5%", currency="JPY", steps=(SpendStep(1000, percent_bp=500),))
+    fifty = FixedBundle(id="1", label="¥50", items=(BundleItem("b"),), mode=PricingMode.AMOUNT_OFF, value=50,
+                        exclusive=True)
+    q = quote(Cart((CartLine("b", 1, 1140),)), [fifty, spend5], products)
+    assert (q.discount_total, [d.rule_id for d in q.discounts]) == (57, ["8"])
+
+
+# ---- the shipping bar -------------------------------------------------------------------------------------------
+@CHECK
+@given(item_scenarios(max_stackable=3), st.data())
+def test_the_shipping_bar_reads_the_threshold_that_wins(scenario, data):
+    """"Among live thresholds of the currency, the one with the highest priority wins, then the lowest threshold";
+    "the fee is that of the last step the counted amount reaches"; the counted amount is "the subtotal after item
+    discounts and gifts" unless ``count_before_discounts``; "The quote reports the fee charged now and the next step
+    ahead with what is still to spend to reach it"."""
+    products, cart, rules, shop_floor = scenario
+    thresholds = []
+    for n in range(data.draw(st.integers(1, 3))):
+        t = replace(data.draw(shipping_thresholds()), id=str(70 + n), priority=data.draw(st.integers(0, 1)),
+                    paused=data.draw(st.sampled_from((False, False, True))),
+                    currency=data.draw(st.sampled_from(("JPY", "JPY", "USD"))))
+        thresholds.append(t)
+    order = thresholds + [r for r in data.draw(order_rule_sets()) if not isinstance(r, ShippingThreshold)]
+    q = quote(cart, rules + order, products, shop_floor)
+    live = [t for t in thresholds if not t.paused and t.currency == "JPY"]
+    if not live:
+        assert q.free_shipping is None and q.shipping_fee == 0
+        return
+    wins = min(live, key=lambda t: (-t.priority, t.threshold, importance(t)))
+    bar = q.free_shipping
+    assert bar.threshold == wins.threshold
+    item_and_gifts = sum(d.amount for d in q.discounts if not d.rule_id.startswith("9"))  # spend rules are 9x
+    counted = q.subtotal if wins.count_before_discounts else q.subtotal - item_and_gifts
+    assert bar.counted == counted
+    assert (bar.fee, q.shipping_fee) == (wins.fee_at(counted), wins.fee_at(counted))
+    assert bar.remaining == max(0, wins.threshold - counted)
+    step = wins.next_step(counted)
+    assert bar.next_step == step
+    assert bar.next_step_remaining == (None if step is None else step.threshold - counted)
