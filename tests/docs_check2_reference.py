@@ -84,9 +84,13 @@ def touches(rule, unit: Unit) -> bool:
 class Pricer:
     """Prices one cart for one allocation; ``shop_floor`` is the engine's ``margin_floor_bp`` argument."""
 
-    def __init__(self, cart, products, rules, shop_floor=None, left=None):
+    def __init__(self, cart, products, rules, shop_floor=None, left=None, now=None, every_allocation=False):
         self.cart, self.products, self.shop_floor = cart, products, shop_floor
-        self.rules = sorted((r for r in rules if not r.paused), key=importance)
+        # The order rules' menus hold "every allocation of its non-stackable rules (sets that fit and caps allow)",
+        # a bundle that saves nothing included (see the counterexample in the tests).
+        self.every_allocation = every_allocation
+        # "Terms every rule shares": paused or out of schedule (start inclusive, end exclusive) is not live
+        self.rules = sorted((r for r in rules if (r.is_live(now) if now else not r.paused)), key=importance)
         self.left = left or {}  # rule id -> applications its caps leave (None: no cap)
 
     def caps(self, rule):
@@ -274,7 +278,8 @@ class Pricer:
         for rule in self.nonstackable(given_up):
             if isinstance(rule, FixedBundle):
                 most = self.bundle_max(rule, units, False)
-                if rule.mode is PricingMode.FIXED_PRICE and not rule.exclusive and self.saves_nothing(rule, units, most):
+                if (not self.every_allocation and rule.mode is PricingMode.FIXED_PRICE and not rule.exclusive
+                        and self.saves_nothing(rule, units, most)):
                     most = 0  # "A bundle that can save nothing takes no units"
                 ranges.append(range(most, -1, -1))
             elif isinstance(rule, BuyXGetY):
@@ -354,8 +359,14 @@ def shipping_fee(threshold: ShippingThreshold | None, counted: int, subtotal: in
     return threshold.fee_at(subtotal if threshold.count_before_discounts else counted)
 
 
-def spend_saving(spend: SpendDiscount | None, counted: int) -> int:
-    return 0 if spend is None else spend.saving_at(counted)
+def spend_saving(spend, counted: int) -> int:
+    """One spend discount, or a list: the non-stackable one saving most, plus every stackable one."""
+    if spend is None:
+        return 0
+    if isinstance(spend, SpendDiscount):
+        return spend.saving_at(counted)
+    flat = [r.saving_at(counted) for r in spend if not r.stackable]
+    return max(flat, default=0) + sum(r.saving_at(counted) for r in spend if r.stackable)
 
 
 def order_answer(pricer: Pricer, threshold, spend):

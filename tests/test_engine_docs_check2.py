@@ -81,6 +81,11 @@ def shared_terms(draw, rule_id, floors=True, exclusive=True):
         terms["redeemed"] = draw(st.sampled_from((0, 0, 1)))
     if draw(st.integers(0, 5)) == 0:
         terms["per_customer_cap"] = draw(st.sampled_from((1, 2)))
+    if draw(st.integers(0, 7)) == 0:
+        second = timedelta(seconds=1)
+        start, end = draw(st.sampled_from(((NOW, None), (NOW + second, None), (None, NOW), (None, NOW + second),
+                                           (NOW - second, NOW), (NOW, NOW + second))))
+        terms.update(starts_at=start, ends_at=end, paused=draw(st.sampled_from((False, False, True))))
     return terms
 
 
@@ -135,6 +140,14 @@ def rule_sets(draw, most=4, floors=True, exclusive=True, max_stackable=4):
     stackable = draw(st.sampled_from((None, True)))
     rules = [draw(item_rules(str(i + 1), floors, exclusive, stackable=stackable))
              for i in range(draw(st.integers(1, most)))]
+    bundles = [r for r in rules if isinstance(r, FixedBundle)]
+    if bundles and len(rules) < most and draw(st.booleans()):
+        # the same items and mode at another value ("Dominated bundles are left out": no answer changes)
+        twin = bundles[0]
+        values = {PricingMode.PERCENT_OFF: (1000, 2500, 5000), PricingMode.AMOUNT_OFF: (30, 100, 250),
+                  PricingMode.FIXED_PRICE: (0, 50, 150, 300)}[twin.mode]
+        rules.append(replace(twin, id=str(len(rules) + 1), value=draw(st.sampled_from(values)),
+                             global_cap=None, redeemed=0, per_customer_cap=None))
     if stackable and draw(st.booleans()):
         # a fixed-price or amount-off bundle ahead of a percentage: where giving up a rule ahead may save more
         rules[-1] = draw(item_rules(rules[-1].id, floors, exclusive, stackable=True, kinds=("volume", "buy_get")))
@@ -256,11 +269,17 @@ def test_item_rules_match_the_reference(scenario, data):
     q = quote(cart, rules, products, shop_floor, customer_used=used)
     check_parts_add_up(q)
     left = {r.id: max(0, r.per_customer_cap - used[r.id]) for r in rules if r.per_customer_cap is not None}
-    saving, applied, units = Pricer(cart, products, rules, shop_floor, left).item_answer()
+    saving, applied, units = Pricer(cart, products, rules, shop_floor, left, now=NOW).item_answer()
     assert q.discount_total == saving, (q.discounts, saving, applied)
     assert q.shipping_fee == 0
     if applied is not None:
         assert item_discounts(q, rules) == {rid: s for rid, (s, _) in applied.items() if s}
+        by_product: dict = {}
+        for unit in units:
+            for rid, amount in unit.parts.items():
+                by_product[(rid, unit.product_id)] = by_product.get((rid, unit.product_id), 0) + amount
+        assert {(d.rule_id, part.product_id): part.amount for d in q.discounts for part in d.units if part.amount} \
+            == {key: amount for key, amount in by_product.items() if amount}
         floor_holds(units, rules, shop_floor)
         assert [line.discount for line in q.lines] == reference_lines(cart, units)
 
@@ -285,9 +304,24 @@ def test_shipping_and_spend_match_the_reference(scenario):
     order = [threshold] + ([spend] if spend else [])
     q = quote(cart, rules + order, products)
     check_parts_add_up(q)
-    total, item, fee = order_answer(Pricer(cart, products, rules), threshold, spend)
+    total, item, fee = order_answer(Pricer(cart, products, rules, now=NOW, every_allocation=True), threshold, spend)
     assert (q.total, q.shipping_fee) == (total, fee), (q.discounts, q.shipping_fee, item)
     assert sum(item_discounts(q, rules).values()) == item
+
+
+@CHECK
+@given(order_scenarios(), st.data())
+def test_two_spend_discounts_are_within_a_unit_of_the_reference(scenario, data):
+    """"With k such spend discounts (each rounded on its own) it is within k - 1 minor units of the largest"."""
+    products, cart, rules, threshold, spend = scenario
+    spends = [replace(data.draw(spend_discounts()), id="91"), replace(data.draw(spend_discounts()), id="92")]
+    products = {k: replace(v, cost=None) for k, v in products.items()}
+    rules = [replace(r, exclusive=False, margin_floor_bp=None) for r in rules]
+    q = quote(cart, rules + [threshold] + spends, products)
+    check_parts_add_up(q)
+    total, _item, _fee = order_answer(Pricer(cart, products, rules, now=NOW, every_allocation=True), threshold, spends)
+    k = sum(any(step.percent_bp for step in r.steps) for r in spends)
+    assert total <= q.total <= total + max(0, k - 1), q.discounts
 
 
 @CHECK
@@ -301,7 +335,7 @@ def test_every_order_lies_between_the_best_configuration_and_the_first_candidate
     order = data.draw(order_rule_sets())
     q = quote(cart, rules + order, products, shop_floor)
     check_parts_add_up(q)
-    least, first = order_bounds(Pricer(cart, products, rules, shop_floor), order)
+    least, first = order_bounds(Pricer(cart, products, rules, shop_floor, now=NOW), order)
     assert least <= q.total, q.discounts
     if first is not None:
         assert q.total <= first, q.discounts
@@ -497,7 +531,7 @@ def test_each_offer_says_what_the_cart_it_makes_costs(data):
         assert offer.saving > 0 or offer.kind in ("bought_together", "gift_trigger")
         assert offer.added_price == sum(line.quantity * line.unit_price for line in offer.add)
         assert all(products[line.product_id].in_stock for line in offer.add)
-        if ratio is not None:
+        if ratio is not None and offer.kind != "free_gift":  # a gift costs nothing: not a "rule offer"
             assert offer.added_price * 10000 <= ratio * q.subtotal
         got = {d.rule_id: d for d in after.discounts}
         if offer.kind in ("complete_bundle", "reach_tier", "buy_get", "free_gift"):
@@ -637,3 +671,24 @@ def test_the_shipping_bar_reads_the_threshold_that_wins(scenario, data):
     step = wins.next_step(counted)
     assert bar.next_step == step
     assert bar.next_step_remaining == (None if step is None else step.threshold - counted)
+
+
+@pytest.mark.xfail(strict=True, reason="a fixed-price bundle that saves nothing takes units to reach free shipping: "
+                   "adding it changes the quote (¥700 to ¥650)")
+def test_a_bundle_that_saves_nothing_changes_no_quote():
+    """docs/engine.md, "Bounded work": "A fixed-price bundle, not exclusive, whose price is at least what its sets
+    cost on the dearest units of the cart, for every count of sets the cart and its caps allow, saves nothing in
+    any allocation: it never enters the search (its sets are 0) ... Adding such a rule changes no quote."
+    "a for ¥150" over a ¥100 a saves nothing. Without it: 25% off a, a, a, b (¥800) is ¥200, counted ¥600 < ¥650,
+    ¥100 shipping: ¥700 (the volume off: ¥800 + ¥100). With it the engine gives two a to the bundle (¥0 off) so
+    the volume counts ¥600 (¥150 off), counted ¥650 reaches free shipping: ¥650. The shopper is better off, but
+    the sentence is broken; it contradicts "Best price with order rules", whose menus hold "every allocation of
+    its non-stackable rules (sets that fit and caps allow ...)": the docs must say which one holds."""
+    products = {"a": Product("a", "A", 100, category="x"), "b": Product("b", "B", 500, category="x")}
+    cart = Cart((CartLine("a", 3, 100), CartLine("b", 1, 500)))
+    volume = VolumeDiscount(id="1", label="25%", categories=frozenset({"x"}), tiers=(VolumeTier(1, 2500),))
+    nothing = FixedBundle(id="2", label="a for ¥150", items=(BundleItem("a"),), mode=PricingMode.FIXED_PRICE,
+                          value=150)
+    shipping = ShippingThreshold(id="9", label="送料", currency="JPY", threshold=650, fee=100)
+    assert quote(cart, [volume, shipping], products).total == 700
+    assert quote(cart, [volume, nothing, shipping], products).total == 700
