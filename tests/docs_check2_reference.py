@@ -365,8 +365,11 @@ def spend_saving(spend, counted: int) -> int:
         return 0
     if isinstance(spend, SpendDiscount):
         return spend.saving_at(counted)
-    flat = [r.saving_at(counted) for r in spend if not r.stackable]
-    return max(flat, default=0) + sum(r.saving_at(counted) for r in spend if r.stackable)
+    # each "saves at most the headroom" of the units: without floors, the price still left on them
+    left = counted - max((r.saving_at(counted) for r in spend if not r.stackable), default=0)
+    for rule in sorted((r for r in spend if r.stackable), key=importance):
+        left -= min(rule.saving_at(counted), left)
+    return counted - left
 
 
 def order_answer(pricer: Pricer, threshold, spend):
