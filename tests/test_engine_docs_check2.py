@@ -41,7 +41,7 @@ PRODUCT_IDS = ("a", "b", "c", "d")
 #: Carts and rules draw mostly from a, b and c, so that rules overlap (what the docs' new promises are about).
 DRAWN = ("a", "a", "b", "b", "c", "d")
 # Local exploration: DOCS_CHECK2_EXAMPLES=5000 runs many more.
-EXAMPLES = int(os.environ.get("DOCS_CHECK2_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("DOCS_CHECK2_EXAMPLES", "100"))
 CHECK = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 
 
@@ -692,3 +692,29 @@ def test_a_bundle_that_saves_nothing_changes_no_quote():
     shipping = ShippingThreshold(id="9", label="送料", currency="JPY", threshold=650, fee=100)
     assert quote(cart, [volume, shipping], products).total == 700
     assert quote(cart, [volume, nothing, shipping], products).total == 700
+
+
+# ---- the spend ladder ------------------------------------------------------------------------------------------------
+@CHECK
+@given(item_scenarios(max_stackable=3), st.data())
+def test_the_ladder_names_the_next_spend_steps(scenario, data):
+    """"The ladder a quote shows (Quote.ladder, nearest first) names, for each spend discount, the first step ahead
+    of the counted amount that would take more off than the order gets now (for a non-stackable one, more than the
+    non-stackable spend discount applied)"; ``remaining`` "is counted on the quote's own ladder amount (after item
+    discounts and gifts, before spend discounts and shipping)"."""
+    products, cart, rules, shop_floor = scenario
+    order = data.draw(order_rule_sets())
+    q = quote(cart, rules + order, products, shop_floor)
+    spends = {r.id: r for r in order if isinstance(r, SpendDiscount)}
+    counted = q.subtotal - sum(d.amount for d in q.discounts if d.rule_id not in spends)
+    applied = {d.rule_id: d.amount for d in q.discounts}
+    flat_now = max((applied.get(r.id, 0) for r in spends.values() if not r.stackable), default=0)
+    expected = set()
+    for rule in spends.values():
+        now = applied.get(rule.id, 0) if rule.stackable else flat_now
+        step = next((s for s in rule.steps if s.threshold > counted and s.saving_at(s.threshold) > now), None)
+        if step is not None:
+            expected.add((rule.id, step.threshold, step.threshold - counted))
+    rungs = [(r.rule_id, r.threshold, r.remaining) for r in q.ladder if r.kind == "spend"]
+    assert set(rungs) == expected, (rungs, q.discounts)
+    assert [r.remaining for r in q.ladder] == sorted(r.remaining for r in q.ladder)
