@@ -289,6 +289,12 @@ class Pricer:
                 ranges.append((1, 0) if cap is None or cap >= 1 else (0,))
         return ranges
 
+    def skipped_bundles(self):
+        """Ids of the bundles "A bundle that can save nothing takes no units" keeps at 0 sets."""
+        units = make_units(self.cart, self.products)
+        return [r.id for r in self.nonstackable() if isinstance(r, FixedBundle) and r.mode is PricingMode.FIXED_PRICE
+                and not r.exclusive and self.saves_nothing(r, units, self.bundle_max(r, units, False))]
+
     def saves_nothing(self, rule, units, most):
         for n in range(1, most + 1):
             dearest = 0

@@ -13,7 +13,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, note, settings, strategies as st
+from hypothesis.control import currently_in_test_context
 
 from plugin import (
     BundleItem,
@@ -199,7 +200,20 @@ def order_rule_sets(draw, gifts=True, spends=2):
     return order
 
 
+def describe(cart, rules, products, shop_floor=None):
+    """The scenario in full, for a failing example's report (reprs of rules are cut in assertion messages)."""
+    lines = [f"cart: {[(l.product_id, l.quantity, l.unit_price) for l in cart.lines]}", f"shop floor: {shop_floor}",
+             f"products: {[(p.id, p.price, p.category, p.cost, p.in_stock) for p in products.values()]}"]
+    for rule in rules:
+        fields = {k: v for k, v in vars(rule).items() if k not in ("label", "translations") and v not in
+                  ((), frozenset()) and v is not None and v is not False}
+        lines.append(f"{type(rule).__name__} {fields}")
+    return "\n".join(lines)
+
+
 def quote(cart, rules, products, shop_floor=None, offers=False, **kw):
+    if currently_in_test_context():
+        note(describe(cart, rules, products, shop_floor))
     return quote_cart(cart, RuleBook(tuple(rules)), products, now=NOW, margin_floor_bp=shop_floor,
                       with_offers=offers, **kw)
 
@@ -272,7 +286,13 @@ def test_item_rules_match_the_reference(scenario, data):
     saving, applied, units = Pricer(cart, products, rules, shop_floor, left, now=NOW).item_answer()
     assert q.discount_total == saving, (q.discounts, saving, applied)
     assert q.shipping_fee == 0
-    if applied is not None:
+    # Which rule carries a tied saving is not checked where a non-stackable volume discount reaches no tier: see
+    # test_ties_go_to_the_largest_vector_of_choices (a counterexample, xfail).
+    units_all = make_units(cart, products)
+    tierless = any(isinstance(r, VolumeDiscount) and not r.stackable and r.is_live(NOW)
+                   and r.tier_for(sum(1 for u in units_all if u.product_id in r.product_ids
+                                      or u.category in r.categories)) is None for r in rules)
+    if applied is not None and not tierless:
         assert item_discounts(q, rules) == {rid: s for rid, (s, _) in applied.items() if s}
         by_product: dict = {}
         for unit in units:
@@ -304,7 +324,12 @@ def test_shipping_and_spend_match_the_reference(scenario):
     order = [threshold] + ([spend] if spend else [])
     q = quote(cart, rules + order, products)
     check_parts_add_up(q)
-    total, item, fee = order_answer(Pricer(cart, products, rules, now=NOW, every_allocation=True), threshold, spend)
+    pricer = Pricer(cart, products, rules, now=NOW, every_allocation=True)
+    # exact "When every group's menu is complete": a menu holds every allocation when there are at most 32
+    assume(sum(1 for _ in pricer.allocations()) <= 32)
+    # a bundle that "saves nothing" may still save under stackable rules: test_a_bundle_that_saves_nothing_...
+    assume(not (pricer.stackable() and pricer.skipped_bundles()))
+    total, item, fee = order_answer(pricer, threshold, spend)
     assert (q.total, q.shipping_fee) == (total, fee), (q.discounts, q.shipping_fee, item)
     assert sum(item_discounts(q, rules).values()) == item
 
@@ -319,7 +344,10 @@ def test_two_spend_discounts_are_within_a_unit_of_the_reference(scenario, data):
     rules = [replace(r, exclusive=False, margin_floor_bp=None) for r in rules]
     q = quote(cart, rules + [threshold] + spends, products)
     check_parts_add_up(q)
-    total, _item, _fee = order_answer(Pricer(cart, products, rules, now=NOW, every_allocation=True), threshold, spends)
+    pricer = Pricer(cart, products, rules, now=NOW, every_allocation=True)
+    assume(sum(1 for _ in pricer.allocations()) <= 32)  # every menu complete
+    assume(not (pricer.stackable() and pricer.skipped_bundles()))  # see test_a_bundle_that_saves_nothing_...
+    total, _item, _fee = order_answer(pricer, threshold, spends)
     k = sum(any(step.percent_bp for step in r.steps) for r in spends)
     assert total <= q.total <= total + max(0, k - 1), q.discounts
 
@@ -390,6 +418,9 @@ def test_adding_a_rule_never_raises_the_total(data):
     new = data.draw(item_rules("9"))
     assume(sum(r.stackable for r in rules + [new]) <= 3)
     order = [data.draw(shipping_thresholds())] if data.draw(st.booleans()) else []
+    if order:  # "within the limits below": every group's menu complete
+        pricer = Pricer(cart, products, rules + [new], shop_floor, now=NOW, every_allocation=True)
+        assume(sum(1 for _ in pricer.allocations()) <= 32)
     before = quote(cart, rules + order, products, shop_floor)
     after = quote(cart, rules + [new] + order, products, shop_floor)
     if order:
@@ -410,6 +441,7 @@ def test_adding_an_item_rule_under_a_spend_discount_never_raises_the_total(scena
     order = [threshold] + ([spend] if spend else [])
     if spend is not None:
         products = {k: replace(v, cost=None) for k, v in products.items()}
+    assume(sum(1 for _ in Pricer(cart, products, rules + [new], now=NOW, every_allocation=True).allocations()) <= 32)
     before = quote(cart, rules + order, products)
     after = quote(cart, rules + [new] + order, products)
     assert after.total <= before.total
@@ -718,3 +750,45 @@ def test_the_ladder_names_the_next_spend_steps(scenario, data):
     rungs = [(r.rule_id, r.threshold, r.remaining) for r in q.ladder if r.kind == "spend"]
     assert set(rungs) == expected, (rungs, q.discounts)
     assert [r.remaining for r in q.ladder] == sorted(r.remaining for r in q.ladder)
+
+
+@pytest.mark.xfail(strict=True, reason="a volume discount that reaches no tier changes which of two tied "
+                   "allocations stands (rule 3's discount instead of rule 2's)")
+def test_ties_go_to_the_largest_vector_of_choices():
+    """docs/engine.md, "Best price for the shopper": "Among allocations that save the same, the one whose vector of
+    choices (sets, groups, or on = 1 / off = 0; ... then the volume discounts, each in order of importance) is
+    largest, compared element by element, stands." One a (¥100); volume discounts 1 (10% from 2 units: no tier on
+    one unit), 2 (33.33% from 1, exclusive) and 3 (33.33% from 1, stackable). Vectors (volume 1, volume 2): (1, 1)
+    and (0, 1) save ¥33 by rule 2 (exclusive: rule 3 counts nothing); (1, 0) and (0, 0) save ¥33 by rule 3. The
+    largest, (1, 1), has rule 2 carry the ¥33, as the engine does without volume 1; with it, rule 3 does (whose
+    caps and label are then the ones used)."""
+    products = {"a": Product("a", "A", 100, category="x")}
+    cart = Cart((CartLine("a", 1, 100),))
+    never = VolumeDiscount(id="1", label="10% from 2", product_ids=frozenset({"a"}), tiers=(VolumeTier(2, 1000),))
+    exclusive = VolumeDiscount(id="2", label="33% exclusive", product_ids=frozenset({"a"}),
+                               tiers=(VolumeTier(1, 3333),), exclusive=True)
+    stacked = VolumeDiscount(id="3", label="33% stackable", product_ids=frozenset({"a"}),
+                             tiers=(VolumeTier(1, 3333),), stackable=True)
+    assert [(d.rule_id, d.amount) for d in quote(cart, [exclusive, stacked], products).discounts] == [("2", 33)]
+    assert Pricer(cart, products, [never, exclusive, stacked]).item_answer()[1] == {"2": (33, 1)}
+    assert [(d.rule_id, d.amount) for d in quote(cart, [never, exclusive, stacked], products).discounts] == [("2", 33)]
+
+
+@pytest.mark.xfail(strict=True, reason="a bundle that 'saves nothing' is kept out of the search, but taking a unit "
+                   "it would move a rule onto another unit and let a stackable rule save ¥100 more")
+def test_a_bundle_that_saves_nothing_may_still_make_the_best_allocation():
+    """docs/engine.md, "Best price for the shopper": "The allocation chosen is the one with the largest total
+    saving, stackable rules included." Two b (¥100); non-stackable "b for ¥150" (1) and "b for ¥0" at most one
+    unit (2); stackable "b for ¥0" at most one unit (3), which takes the first b "regardless of other rules". With
+    rule 1 at 0 sets, rule 2 frees the first b and rule 3 finds it free: ¥100 off, ¥100 to pay. With rule 1 at one
+    set (it takes the first b and saves nothing), rule 2 frees the second b and rule 3 the first: ¥200 off,
+    ¥0 to pay. "Bounded work" says such a bundle "saves nothing in any allocation: it never enters the search (its
+    sets are 0)": true of its own saving, not of the allocation's. The two sentences contradict each other here."""
+    products = {"b": Product("b", "B", 100)}
+    cart = Cart((CartLine("b", 2, 100),))
+    dear = FixedBundle(id="1", label="b for ¥150", items=(BundleItem("b"),), mode=PricingMode.FIXED_PRICE, value=150)
+    free = FixedBundle(id="2", label="b free", items=(BundleItem("b"),), mode=PricingMode.FIXED_PRICE, value=0,
+                       max_units=1)
+    stacked = replace(free, id="3", label="b free, stackable", stackable=True)
+    assert Pricer(cart, products, [dear, free, stacked], every_allocation=True).best_items()[0] == (200, (1, 1))
+    assert quote(cart, [dear, free, stacked], products).total == 0
