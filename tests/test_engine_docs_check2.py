@@ -792,3 +792,51 @@ def test_a_bundle_that_saves_nothing_may_still_make_the_best_allocation():
     stacked = replace(free, id="3", label="b free, stackable", stackable=True)
     assert Pricer(cart, products, [dear, free, stacked], every_allocation=True).best_items()[0] == (200, (1, 1))
     assert quote(cart, [dear, free, stacked], products).total == 0
+
+
+# ---- the stackable give-up, named cases (from planted bugs that the properties missed) -------------------------------
+def _stack(rule_id, items, mode, value):
+    return FixedBundle(id=rule_id, label=f"bundle {rule_id}", items=tuple(BundleItem(p) for p in items), mode=mode,
+                       value=value, stackable=True)
+
+
+def test_a_bundle_touches_every_product_it_has_as_an_item():
+    """"a live stackable rule that touches a cart product (names it, has it as an item, ...) that a later stackable
+    rule ... touches too is droppable". "c + a, ¥100 off" (c ¥1, a ¥100) empties a ahead of "a + b for ¥52" and a
+    50% volume over a's category: given up it saves more (a shares a with the later rules, though c does not)."""
+    products = {"a": Product("a", "A", 100, category="x"), "b": Product("b", "B", 100, category="y"),
+                "c": Product("c", "C", 1, category="y")}
+    cart = Cart((CartLine("c", 1, 1), CartLine("a", 1, 100), CartLine("b", 1, 100)))
+    rules = [_stack("1", "ca", PricingMode.AMOUNT_OFF, 100), _stack("2", "ab", PricingMode.FIXED_PRICE, 52),
+             VolumeDiscount(id="3", label="half", categories=frozenset({"x"}), tiers=(VolumeTier(1, 5000),),
+                            stackable=True)]
+    saving, applied, _units = Pricer(cart, products, rules).item_answer()
+    assert "1" not in applied  # given up
+    assert quote(cart, rules, products).discount_total == saving
+
+
+def test_every_droppable_rule_may_be_given_up_not_only_the_first():
+    """"every subset of up to 3 of them": the docs' "a for ¥0" example behind a first droppable rule ("b 10% off",
+    which touches b as the bundle does): "a for ¥0" is the one given up."""
+    products = {"a": Product("a", "A", 100, category="x"), "b": Product("b", "B", 100, category="y")}
+    cart = Cart((CartLine("a", 2, 100), CartLine("b", 2, 100)))
+    rules = [_stack("1", "b", PricingMode.PERCENT_OFF, 1000), _stack("2", "a", PricingMode.FIXED_PRICE, 0),
+             _stack("3", "ab", PricingMode.FIXED_PRICE, 52),
+             VolumeDiscount(id="4", label="half", categories=frozenset({"x"}), tiers=(VolumeTier(1, 5000),),
+                            stackable=True)]
+    saving, applied, _units = Pricer(cart, products, rules).item_answer()
+    assert "2" not in applied and "1" in applied
+    q = quote(cart, rules, products)
+    assert q.discount_total == saving
+    assert item_discounts(q, rules) == {rid: s for rid, (s, _) in applied.items() if s}
+
+
+def test_a_spend_step_at_exactly_the_subtotal_is_reached_by_giving_up_a_stackable_rule():
+    """"a stackable rule's saving may take the order below a spend step ... of at most the subtotal": ¥3,000 of a,
+    a stackable 5% off (¥150) and "¥3,000以上で10%オフ": giving the 5% up keeps ¥300 off (¥2,700, not ¥2,850)."""
+    products = {"a": Product("a", "A", 3000)}
+    ten = SpendDiscount(id="8", label="10%", currency="JPY", steps=(SpendStep(3000, percent_bp=1000),))
+    five = _stack("1", "a", PricingMode.PERCENT_OFF, 500)
+    assert quote(Cart((CartLine("a", 1, 3000),)), [five, ten], products).total == 2700
+    free = ShippingThreshold(id="9", label="送料無料", currency="JPY", threshold=3000, fee=500)
+    assert quote(Cart((CartLine("a", 1, 3000),)), [five, free], products).total == 3000
