@@ -840,3 +840,19 @@ def test_a_spend_step_at_exactly_the_subtotal_is_reached_by_giving_up_a_stackabl
     assert quote(Cart((CartLine("a", 1, 3000),)), [five, ten], products).total == 2700
     free = ShippingThreshold(id="9", label="送料無料", currency="JPY", threshold=3000, fee=500)
     assert quote(Cart((CartLine("a", 1, 3000),)), [five, free], products).total == 3000
+
+
+def test_a_shipping_step_is_worth_the_fee_it_saves():
+    """"each of its steps (each ShippingStep and free shipping itself) is a threshold below as a spend step is,
+    worth the fee it saves" ("the fee below the threshold's first step less the fee charged there"): ¥3,100 of a,
+    a 5% bundle (¥155) and "¥3,000以上で送料¥100" under a ¥600 fee: the bundle costs ¥500 of shipping, so it is
+    given up: ¥3,100 + ¥100, never ¥2,945 + ¥600."""
+    products = {"a": Product("a", "A", 3100)}
+    steps = ShippingThreshold(id="9", label="送料", currency="JPY", threshold=5000, fee=600,
+                              steps=(ShippingStep(3000, 100),))
+    five = FixedBundle(id="1", label="5%", items=(BundleItem("a"),), mode=PricingMode.PERCENT_OFF, value=500)
+    q = quote(Cart((CartLine("a", 1, 3100),)), [five, steps], products)
+    assert (q.total, q.shipping_fee, q.discount_total) == (3200, 100, 0)
+    cheap = replace(five, value=2000)  # ¥620 off is worth more than the ¥500 of shipping it costs
+    q = quote(Cart((CartLine("a", 1, 3100),)), [cheap, steps], products)
+    assert (q.total, q.shipping_fee) == (3080, 600)
