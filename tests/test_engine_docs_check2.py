@@ -856,3 +856,18 @@ def test_a_shipping_step_is_worth_the_fee_it_saves():
     cheap = replace(five, value=2000)  # ¥620 off is worth more than the ¥500 of shipping it costs
     q = quote(Cart((CartLine("a", 1, 3100),)), [cheap, steps], products)
     assert (q.total, q.shipping_fee) == (3080, 600)
+
+
+def test_gift_boundaries():
+    """A gift's condition holds when the counted amount less its own units "reaches threshold" (at least it); a
+    gift is declined "where a spend or shipping step lies above the counted amount after gifts and at most the
+    counted amount before them": ¥4,700 of goods and a ¥300 gift, free shipping from exactly ¥5,000 (¥600 fee):
+    ¥5,000 with the gift charged, not ¥4,700 + ¥600."""
+    products = {"a": Product("a", "A", 4700), "g": Product("g", "G", 300)}
+    gift = FreeGift(id="7", label="ノベルティ", currency="JPY", gift_product_id="g", threshold=4700)
+    cart = Cart((CartLine("a", 1, 4700), CartLine("g", 1, 300)))
+    assert quote(cart, [gift], products).total == 4700
+    assert quote(cart, [replace(gift, threshold=4701)], products).total == 5000
+    free = ShippingThreshold(id="9", label="送料無料", currency="JPY", threshold=5000, fee=600)
+    q = quote(cart, [gift, free], products)
+    assert (q.total, q.shipping_fee) == (5000, 0)
