@@ -482,6 +482,10 @@ def test_a_gift_that_would_take_a_later_gift_its_threshold_away_is_declined():
     costly = {pid: replace(product, cost=10) for pid, product in products.items()}
     got = price(lines, small, big, products=costly, margin_floor_bp=1_000)
     assert (got.total, amounts(got)) == (5_050, {"2": 1_000})
+    # h's threshold exactly what a and g count: g declined, h is just earned.
+    exact = FreeGift(id="2", label="h", currency="JPY", gift_product_id="h", threshold=5_050)
+    got = price(lines, small, exact, products=products)
+    assert (got.total, amounts(got)) == (5_050, {"2": 1_000})
     # With h's threshold out of reach either way, nothing is declined: both gifts stand where they can.
     far = FreeGift(id="3", label="h", currency="JPY", gift_product_id="h", threshold=6_000)
     got = price(lines, small, far, products=products)

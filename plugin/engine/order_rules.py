@@ -140,7 +140,7 @@ def price_order(runs: Mapping[str, Sequence[Run]], item_bookings: Sequence[Booki
         else:
             by_product[pid] = sum([run.unit_left * run.count for run in row])
     counted = sum(by_product.values())
-    declining = bool(given) and decline and _declining_may_pay(order_rules, given, counted, before_gifts)
+    declining = bool(given) and decline and _declining_may_pay(runs, order_rules, given, counted, before_gifts)
     if declining and whole is None:  # weigh the gifts given and declined first: where no floor binds, only the best is spread
         whole = _sum_tallies([_tally(row, terms) for row in runs.values()])
         chosen_rules = _declined_choice(runs, whole, item_bookings, order_rules, terms, products)
@@ -200,7 +200,7 @@ def _declined_choice(runs: Mapping[str, Sequence[Run]], whole: tuple[int, int, i
     if saving is None:
         return None
     best_rules = order_rules
-    if given and _declining_may_pay(order_rules, given, counted, whole[0]):
+    if given and _declining_may_pay(runs, order_rules, given, counted, whole[0]):
         for subset in _subsets(given):
             rules = [rule for rule in order_rules if rule not in subset]
             other, _, _ = _weigh(runs, whole, item_saving, rules, terms, products)
@@ -217,16 +217,21 @@ def _steps_between(order_rules: Sequence[Rule], low: int, high: int) -> bool:
                for step in rule.steps)
 
 
-def _declining_may_pay(order_rules: Sequence[Rule], given: Sequence[Rule], counted: int, before_gifts: int) -> bool:
+def _declining_may_pay(runs: Mapping[str, Sequence[Run]], order_rules: Sequence[Rule], given: Sequence[Rule],
+                       counted: int, before_gifts: int) -> bool:
     """Whether declining a given gift may save the shopper more: a spend or shipping step lies above the counted
-    amount after gifts (``counted``) and at most the amount before them, or a gift not given has a threshold at
-    most the amount before gifts (each gift counts the order after the gifts given before it, so an earlier
-    gift's ¥0 may have taken a later one's threshold away)."""
+    amount after gifts (``counted``) and at most the amount before them, or a gift not given would reach its threshold
+    with no gift given before it (each gift counts the order after the gifts given before it, so an earlier gift's ¥0
+    may have taken a later one's threshold away). ``runs``: the units before gifts."""
     if _steps_between(order_rules, counted, before_gifts):
         return True
     given_ids = {rule.id for rule in given}
-    return any(isinstance(rule, FreeGift) and rule.id not in given_ids and rule.threshold is not None
-               and rule.threshold <= before_gifts for rule in order_rules)
+    for rule in order_rules:
+        if isinstance(rule, FreeGift) and rule.id not in given_ids and rule.threshold is not None:
+            row = runs.get(rule.gift_product_id)
+            if row and before_gifts - _price_left({rule.gift_product_id: row}) >= rule.threshold:
+                return True  # (its products' condition aside: a superset of the cases that may pay)
+    return False
 
 
 def _subsets(rules: Sequence[Rule]) -> list[tuple[Rule, ...]]:
@@ -279,7 +284,7 @@ def _order_saving(runs: Mapping[str, Sequence[Run]], whole: tuple[int, int, int]
     saving, counted, given = _weigh(runs, whole, item_saving, order_rules, terms, products)
     if saving is None:
         return None, counted
-    if given and decline and _declining_may_pay(order_rules, given, counted, whole[0]):  # as price_order does
+    if given and decline and _declining_may_pay(runs, order_rules, given, counted, whole[0]):  # as price_order does
         for subset in _subsets(given):
             other, _, _ = _weigh(runs, whole, item_saving, [rule for rule in order_rules if rule not in subset],
                                  terms, products)
