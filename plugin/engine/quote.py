@@ -105,27 +105,17 @@ def quote_cart(
         default_floor_bp=margin_floor_bp,
     )
     item_rules = [rule for rule in live if isinstance(rule, (FixedBundle, BuyXGetY, VolumeDiscount))]
-    # Only a rule that can take units of the cart on its own ever discounts it; the list price of the cart's units
-    # such rules count bounds what any allocation saves. With none, nothing is allocated, searched or given up; a
-    # group of rules none of which can apply is left out of the allocation (it would book nothing, change no price).
+    # Only a rule that can take units of the cart on its own ever discounts it: one that cannot is left out of the
+    # quote, as is a bundle that saves nothing; the list price of the cart's units the rest count bounds what any
+    # allocation saves. With none left, nothing is allocated, searched or given up.
     grouped = None
     if item_rules:
         units = {pid: row[0].count if len(row) == 1 else sum([run.count for run in row]) for pid, row in rows.items()}
-        applies: dict[str, bool] = {}  # rule id -> whether it can apply (:func:`_applies`), asked once at most
-
-        def can_apply(rule: Rule) -> bool:
-            found = applies.get(rule.id)
-            if found is None:
-                found = applies[rule.id] = _applies(rule, rows, units, terms)
-            return found
-
         if any(rule.mode is PricingMode.FIXED_PRICE and not rule.exclusive for rule in item_rules
-               if isinstance(rule, FixedBundle)):  # one that saves nothing in any allocation is no rule here
+               if isinstance(rule, FixedBundle)):
             item_rules = [rule for rule in item_rules if not _saves_nothing(rule, rows, terms)]
-        if any(can_apply(rule) for rule in item_rules):  # in a group, the first rule that can apply is enough
-            grouped = [group for group in groups(rows, item_rules, terms) if any(can_apply(rule) for rule in group[1])]
-        else:
-            item_rules = []
+        item_rules = [rule for rule in item_rules if _applies(rule, rows, units, terms)]
+        grouped = groups(rows, item_rules, terms) if item_rules else None
     order_live: list[Rule] = []
     if lines:  # the same for every quote of a page (its moment, shopper and currency): listed once
         order_live = cache.get(("order rules", currency))
@@ -149,7 +139,7 @@ def quote_cart(
         fee = shipping.fee_at(subtotal)
         # The fee only rises as the counted amount falls: when the most the item rules could save costs no step,
         # what they do save costs none either, and the cart need not be allocated to know it.
-        reach = _reached_price(rows, [rule for rule in item_rules if can_apply(rule)], terms) if item_rules else 0
+        reach = _reached_price(rows, item_rules, terms) if item_rules else 0
         if shipping.fee_at(subtotal - reach - gifted) == fee:
             shipping = None
         else:
