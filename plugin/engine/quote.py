@@ -111,8 +111,8 @@ def quote_cart(
     grouped = None
     if item_rules:
         units = {pid: row[0].count if len(row) == 1 else sum([run.count for run in row]) for pid, row in rows.items()}
-        if any(rule.mode is PricingMode.FIXED_PRICE and not rule.exclusive for rule in item_rules
-               if isinstance(rule, FixedBundle)):
+        if any(rule.mode is PricingMode.FIXED_PRICE and not rule.exclusive and not rule.stackable
+               for rule in item_rules if isinstance(rule, FixedBundle)):
             item_rules = [rule for rule in item_rules if not _saves_nothing(rule, rows, terms)]
         item_rules = [rule for rule in item_rules if _applies(rule, rows, units, terms)]
         grouped = groups(rows, item_rules, terms) if item_rules else None
@@ -243,12 +243,13 @@ def _applies(rule: Rule, rows: Mapping[str, Sequence[Run]], units: Mapping[str, 
 
 
 def _saves_nothing(rule: Rule, rows: Mapping[str, Sequence[Run]], terms: Terms) -> bool:
-    """Whether ``rule`` is a fixed-price bundle, not exclusive, whose price is at least what its sets cost on the
-    dearest units of the cart for every count of sets the cart and its caps allow: it saves nothing in any
-    allocation, so it is left out of the quote, item search, order rules' menus and give-ups alike
-    (``docs/engine.md``, "Bounded work"). An exclusive one is kept: the units it locks change what a spend discount
-    may take."""
-    if not isinstance(rule, FixedBundle) or rule.mode is not PricingMode.FIXED_PRICE or rule.exclusive:
+    """Whether ``rule`` is a fixed-price bundle, neither exclusive nor stackable, whose price is at least what its
+    sets cost on the dearest units of the cart for every count of sets the cart and its caps allow: it saves
+    nothing itself, so it is left out of the quote, item search, order rules' menus and give-ups alike
+    (``docs/engine.md``, "Bounded work"). An exclusive one is kept (the units it locks change what a spend discount
+    may take), and so is a stackable one (it stacks on the first units, as every stackable rule does)."""
+    if (not isinstance(rule, FixedBundle) or rule.mode is not PricingMode.FIXED_PRICE or rule.exclusive
+            or rule.stackable):
         return False
     dearest: dict[str, list[int]] = {}  # product -> the prices of its units, dearest first
     for item in rule.items:
