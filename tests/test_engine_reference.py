@@ -371,6 +371,49 @@ def stacked_ahead(stackables: list, lines, products) -> list:
             if any(_touched(rule, lines, products) & _touched(later, lines, products) for later in ordered[index + 1:])]
 
 
+def can_apply(rule, lines, products, customer_used) -> bool:
+    """docs "A rule that cannot apply is not allocated": an item rule that cannot form one application from all of
+    the cart's units (a bundle one set, a buy-X-get-Y one complete group, a volume discount its first tier, its
+    caps included) is left out of the quote; so is a fixed-price bundle, neither exclusive nor stackable, that
+    costs at least its price on the dearest units for every count of sets ("A bundle that can save nothing")."""
+    units = Counter()
+    for line in lines:
+        units[line.product_id] += line.quantity
+    category = {pid: products[pid].category if pid in products else None for pid in units}
+    left = applications_left(rule, customer_used)
+    if isinstance(rule, FixedBundle):
+        sets = min(units[item.product_id] // item.quantity for item in rule.items)
+        if rule.max_units is not None:
+            sets = min(sets, rule.max_units // sum(item.quantity for item in rule.items))
+        sets = sets if left is None else min(sets, left)
+        if sets <= 0:
+            return False
+        if rule.mode is PricingMode.FIXED_PRICE and not rule.exclusive and not rule.stackable:
+            dearest = {item.product_id: sorted((line.unit_price for line in lines if line.product_id == item.product_id
+                                                for _ in range(line.quantity)), reverse=True) for item in rule.items}
+            return not all(sum(sum(dearest[item.product_id][:item.quantity * n]) for item in rule.items)
+                           <= rule.value * n for n in range(1, sets + 1))
+        return True
+    if isinstance(rule, VolumeDiscount):
+        counted = sum(q for pid, q in units.items() if pid in rule.product_ids or category[pid] in rule.categories)
+        return counted >= rule.tiers[0].min_quantity
+    if isinstance(rule, BuyXGetY):
+        def buys(pid):
+            return pid in rule.buy_product_ids or category[pid] in rule.buy_categories
+
+        def gets(pid):
+            if not (rule.get_product_ids or rule.get_categories):
+                return buys(pid)
+            return pid in rule.get_product_ids or category[pid] in rule.get_categories
+        both = sum(q for pid, q in units.items() if buys(pid) and gets(pid))
+        only_buy = sum(q for pid, q in units.items() if buys(pid) and not gets(pid))
+        only_get = sum(q for pid, q in units.items() if gets(pid) and not buys(pid))
+        from_both = max(0, rule.buy_quantity - only_buy)  # buy units the shared products must give
+        groups_allowed = (left is None or left > 0) and (rule.max_units is None or rule.max_units >= rule.get_quantity)
+        return groups_allowed and from_both <= both and rule.get_quantity <= only_get + both - from_both
+    return True
+
+
 def reference_quote(lines, rules, products, now=NOW, margin_floor_bp=None, customer_used=None, reading=Reading(),
                     shipping=None, _give_up=True):
     """The spec's quote of ``lines``: the best allocation by brute force, per-rule amounts, tiers, unit prices.
@@ -381,6 +424,7 @@ def reference_quote(lines, rules, products, now=NOW, margin_floor_bp=None, custo
     all). ``alternatives`` then holds every allocation as good as the best (same saving, same shipping saved)."""
     subtotal = sum(line.quantity * line.unit_price for line in lines)
     shipping = weighed_shipping(shipping, subtotal)
+    rules = [rule for rule in rules if not is_live(rule, now) or can_apply(rule, lines, products, customer_used or {})]
 
     def saved(saving):
         return 0 if shipping is None else shipping.fee - shipping_fee(shipping, subtotal - saving)

@@ -111,10 +111,8 @@ def quote_cart(
     grouped = None
     if item_rules:
         units = {pid: row[0].count if len(row) == 1 else sum([run.count for run in row]) for pid, row in rows.items()}
-        if any(rule.mode is PricingMode.FIXED_PRICE and not rule.exclusive and not rule.stackable
-               for rule in item_rules if isinstance(rule, FixedBundle)):
-            item_rules = [rule for rule in item_rules if not _saves_nothing(rule, rows, terms)]
-        item_rules = [rule for rule in item_rules if _applies(rule, rows, units, terms)]
+        item_rules = [rule for rule in item_rules if _applies(rule, rows, units, terms)
+                      and not _saves_nothing(rule, rows, terms)]
         grouped = groups(rows, item_rules, terms) if item_rules else None
     order_live: list[Rule] = []
     if lines:  # the same for every quote of a page (its moment, shopper and currency): listed once
