@@ -374,8 +374,8 @@ def stacked_ahead(stackables: list, lines, products) -> list:
 def can_apply(rule, lines, products, customer_used) -> bool:
     """docs "A rule that cannot apply is not allocated": an item rule that cannot form one application from all of
     the cart's units (a bundle one set, a buy-X-get-Y one complete group, a volume discount its first tier, its
-    caps included) is left out of the quote; so is a fixed-price bundle, neither exclusive nor stackable, that
-    costs at least its price on the dearest units for every count of sets ("A bundle that can save nothing")."""
+    caps included) is left out of the quote; so is a fixed-price bundle, not exclusive, that costs at least its
+    price on the dearest units for every count of sets ("A bundle that can save nothing")."""
     units = Counter()
     for line in lines:
         units[line.product_id] += line.quantity
@@ -388,7 +388,7 @@ def can_apply(rule, lines, products, customer_used) -> bool:
         sets = sets if left is None else min(sets, left)
         if sets <= 0:
             return False
-        if rule.mode is PricingMode.FIXED_PRICE and not rule.exclusive and not rule.stackable:
+        if rule.mode is PricingMode.FIXED_PRICE and not rule.exclusive:
             dearest = {item.product_id: sorted((line.unit_price for line in lines if line.product_id == item.product_id
                                                 for _ in range(line.quantity)), reverse=True) for item in rule.items}
             return not all(sum(sum(dearest[item.product_id][:item.quantity * n]) for item in rule.items)
@@ -1118,6 +1118,22 @@ def test_a_bundle_that_saves_nothing_changes_no_quote_with_order_rules(order_rul
     assert paid(bundle("2", {"a": 1}, "fixed_price", 99))[0] == total - 28  # ¥72 less off the items, the ¥100 step won
     # An exclusive one is kept: the two a it locks are not the volume's (¥150 off), ¥650 counted.
     assert paid(replace(nothing, exclusive=True))[0] == total - 50
+
+
+def test_a_stackable_bundle_that_saves_nothing_changes_no_quote():
+    # Two c at ¥100 and two b at ¥50, stackable bundles "b for ¥0", "c + b for ¥50" (exclusive), "b + c for ¥0"
+    # and "c + b ¥10 off": the shopper pays nothing. "c for ¥5,000", stackable, saves nothing on any unit (stacked,
+    # on a price left no higher than ¥100, neither); counted among the stackable rules to give up it made the cart
+    # ¥100. It is left out of the quote (docs "Bounded work").
+    products = {p: Product(p, p.upper(), 100, category="acc") for p in "bc"}
+    lines = [("c", 2, 100), ("b", 2, 50)]
+    rules = [bundle("1", {"b": 1}, "fixed_price", 0, stackable=True),
+             bundle("2", {"c": 1, "b": 1}, "fixed_price", 50, stackable=True, exclusive=True),
+             bundle("3", {"b": 1, "c": 1}, "fixed_price", 0, stackable=True),
+             bundle("4", {"c": 1, "b": 1}, "amount_off", 10, stackable=True)]
+    nothing = bundle("9", {"c": 1}, "fixed_price", 5_000, stackable=True)
+    assert quick(lines, *rules, nothing, products=products) == quick(lines, *rules, products=products)
+    assert quick(lines, *rules, products=products)[0] == 300  # the whole ¥300 saved
 
 
 def test_a_discount_worth_just_the_fee_it_costs_is_kept():

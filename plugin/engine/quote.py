@@ -241,13 +241,12 @@ def _applies(rule: Rule, rows: Mapping[str, Sequence[Run]], units: Mapping[str, 
 
 
 def _saves_nothing(rule: Rule, rows: Mapping[str, Sequence[Run]], terms: Terms) -> bool:
-    """Whether ``rule`` is a fixed-price bundle, neither exclusive nor stackable, whose price is at least what its
-    sets cost on the dearest units of the cart for every count of sets the cart and its caps allow: it saves
-    nothing itself, so it is left out of the quote, item search, order rules' menus and give-ups alike
-    (``docs/engine.md``, "Bounded work"). An exclusive one is kept (the units it locks change what a spend discount
-    may take), and so is a stackable one (it stacks on the first units, as every stackable rule does)."""
-    if (not isinstance(rule, FixedBundle) or rule.mode is not PricingMode.FIXED_PRICE or rule.exclusive
-            or rule.stackable):
+    """Whether ``rule`` is a fixed-price bundle, not exclusive, whose price is at least what its sets cost on the
+    dearest units of the cart for every count of sets the cart and its caps allow: it saves nothing itself (stacked,
+    on a price left no higher than the list price, neither), so it is left out of the quote, item search, order
+    rules' menus and give-ups alike (``docs/engine.md``, "Bounded work"). An exclusive one is kept: the units it
+    locks change what a spend discount or a later stackable rule may take."""
+    if not isinstance(rule, FixedBundle) or rule.mode is not PricingMode.FIXED_PRICE or rule.exclusive:
         return False
     dearest: dict[str, list[int]] = {}  # product -> the prices of its units, dearest first
     for item in rule.items:
