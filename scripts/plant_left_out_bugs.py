@@ -31,11 +31,11 @@ BUGS = [
      " or rule.stackable:"),
     (QUOTE, "            prices.extend([run.price] * run.count)", "            prices.extend([run.price])"),
     # a rule that cannot apply is left out of the quote
-    (QUOTE, "        item_rules = [rule for rule in item_rules if _applies(rule, rows, units, terms)]",
-     "        item_rules = [rule for rule in item_rules if _applies(rule, rows, units, terms) or rule.stackable]"),
-    (QUOTE, "        item_rules = [rule for rule in item_rules if _applies(rule, rows, units, terms)]",
-     "        item_rules = [rule for rule in item_rules if _applies(rule, rows, units, terms)"
-     " or isinstance(rule, VolumeDiscount)]"),
+    (QUOTE, "        item_rules = [rule for rule in item_rules if _applies(rule, rows, units, terms)\n",
+     "        item_rules = [rule for rule in item_rules if (_applies(rule, rows, units, terms) or rule.stackable)\n"),
+    (QUOTE, "        item_rules = [rule for rule in item_rules if _applies(rule, rows, units, terms)\n",
+     "        item_rules = [rule for rule in item_rules if (_applies(rule, rows, units, terms)"
+     " or isinstance(rule, VolumeDiscount))\n"),
     # _declining_may_pay: a gift not given that would reach its threshold without the gifts before it
     (RULES, "            if row and before_gifts - _price_left({rule.gift_product_id: row}) >= rule.threshold:",
      "            if row and before_gifts - _price_left({rule.gift_product_id: row}) > rule.threshold:"),
