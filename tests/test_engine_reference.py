@@ -1114,6 +1114,7 @@ def test_a_bundle_that_saves_nothing_changes_no_quote_with_order_rules(order_rul
         return quote.total, {d.rule_id: d.amount for d in quote.discounts}
 
     assert paid() == paid(nothing) == (total, {"1": 200})
+    assert paid(bundle("2", {"a": 1}, "fixed_price", 100)) == (total, {"1": 200})  # exactly its price: nothing saved
     # Saving a yen a set, it is a rule like any other: three sets (¥3) and the volume on b (¥125) count ¥672.
     assert paid(bundle("2", {"a": 1}, "fixed_price", 99))[0] == total - 28  # ¥72 less off the items, the ¥100 step won
     # An exclusive one is kept: the two a it locks are not the volume's (¥150 off), ¥650 counted.
