@@ -136,3 +136,27 @@ def test_rules_a_later_rule_links_into_one_group_keep_the_order_given():
     assert [(sorted(products), [rule.id for rule in group]) for products, group in found] == [
         (["p1", "p2"], ["1", "2", "3", "4"])]
     assert [[rule.id for rule in group] for _, group in allocation.groups(rows, rules[:3], terms)] == [["1", "3"], ["2"]]
+
+
+def test_a_discounts_units_read_compare_and_hash_as_the_tuple_they_stand_for():
+    from plugin.bundles import DiscountedUnits
+    from plugin.engine.values import DiscountedUnitsList
+
+    quantities, amounts = {"socks": 2, "brush": 1}, {"socks": 300, "brush": 150}
+    units = DiscountedUnitsList(quantities, amounts)
+    as_tuple = (DiscountedUnits("socks", 2, 300), DiscountedUnits("brush", 1, 150))
+    quantities["socks"], amounts["brush"] = 9, 9  # the caller writes its dicts on: the units it gave stay
+    assert len(units) == 2 and units[1] == as_tuple[1] and units[-1].product_id == "brush"
+    assert list(units) == list(as_tuple) and units == as_tuple and as_tuple == units
+    assert hash(units) == hash(as_tuple) and repr(units) == repr(as_tuple)
+    assert units == DiscountedUnitsList({"socks": 2, "brush": 1}, {"socks": 300, "brush": 150})
+    assert units != DiscountedUnitsList({"brush": 1, "socks": 2}, {"socks": 300, "brush": 150})  # order booked
+    assert units != DiscountedUnitsList({"socks": 2, "brush": 1}, {"socks": 300, "brush": 151})
+    assert units != [as_tuple[0], as_tuple[1]] and units.index(as_tuple[1]) == 1
+
+
+def test_a_quotes_discounts_name_the_units_each_rule_took():
+    q = quote(cart(("socks", 2), ("brush", 1)), TWO_SOCKS, with_offers=False)
+    (discount,) = q.discounts
+    assert [(units.product_id, units.quantity) for units in discount.units] == [("brush", 1), ("socks", 2)]
+    assert sum(units.amount for units in discount.units) == discount.amount > 0

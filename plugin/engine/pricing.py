@@ -70,7 +70,7 @@ def discount_of(booking: Booking, locale: str | None) -> values.Discount:
         booking.rule.label_for(locale),
         booking.amount,
         booking.applications,
-        tuple([values.DiscountedUnits(pid, quantity, share) for pid, (quantity, share) in booking.units.items()]),
+        values.DiscountedUnitsList(booking.quantities, booking.shares),
         booking.tier,
     )
 
