@@ -22,6 +22,8 @@ from .units import Booking, Priced, Run, Terms, apply, free_units, group_walk, u
 
 #: Search states one group of rules may visit; past it, the best allocation found stands.
 SEARCH_BUDGET = 400
+#: The key under which a page's shared cache counts the group searches its budget stopped (:func:`best_allocation`).
+CUT_SEARCHES = "cut searches"
 
 
 def groups(rows: Mapping[str, Sequence[Run]], rules: Sequence[Rule], terms: Terms) -> list[tuple[set[str], list[Rule]]]:
@@ -93,6 +95,8 @@ def best_allocation(rows: Mapping[str, Sequence[Run]], rules: Sequence[Rule], te
             group_rows = {pid: rows[pid] for pid in products}
             priced = _price_group(group_rows, group_rules, terms, SEARCH_BUDGET if budget is None else budget)
             remember(cache, key, group_rows, priced)
+            if priced.cut and cache is not None:  # the page's suggestions stop after a few (see quote_cart)
+                cache[CUT_SEARCHES] = cache.get(CUT_SEARCHES, 0) + 1
         after.update(priced.runs)
         bookings.extend(priced.bookings)
     if len(bookings) > 1:
@@ -150,7 +154,10 @@ def _price_group(group_rows: Mapping[str, Sequence[Run]], group_rules: Sequence[
         return apply(group_rows, exclusive, choices, stackable, terms)
     search = GroupSearch(group_rows, exclusive, stackable, terms, [budget], free)
     choices = search.run()
-    return search.best_priced or apply(group_rows, exclusive, choices, stackable, terms)
+    priced = search.best_priced or apply(group_rows, exclusive, choices, stackable, terms)
+    if search.budget[0] <= 0:
+        priced.cut = True
+    return priced
 
 
 def _without_dominated(rules: list[Rule], rows: Mapping[str, Sequence[Run]], terms: Terms) -> list[Rule]:

@@ -21,7 +21,8 @@ from .rules import (BuyXGetY, FixedBundle, FreeGift, PricingMode, Rule, RuleBook
                     VolumeTier)
 from .units import group_walk
 
-PriceWith = Callable[[list[tuple[Product, int]]], Quote]
+#: The quote of the cart plus these additions, or ``None`` once the page may quote no more (stop asking).
+PriceWith = Callable[[list[tuple[Product, int]]], Quote | None]
 
 #: A gap filler may cost at most this many times what is missing: close the gap, don't overshoot far.
 MAX_OVERSHOOT_RATIO = 2
@@ -29,6 +30,10 @@ MAX_OVERSHOOT_RATIO = 2
 GAP_CANDIDATES = 8
 #: Rule offers quoted at most per cart, in the order of their upper bound: bounded work for any rule set.
 OFFER_CANDIDATES = 4
+#: Group searches run to their budget, over a page's quotes (the cart's own first), after which no more carts are
+#: quoted for its suggestions (``price_with`` answers ``None``): a cart whose rules overlap that much is priced
+#: once or twice in full, not once per offer, gift, gap filler and companion.
+CUT_SEARCHES_PER_PAGE = 2
 
 
 class _CartView:
@@ -315,6 +320,8 @@ def cart_offers(
                 offers[max_offers - 1].saving, -order[offers[max_offers - 1].rule_id]) > (bound, -order[rule.id]):
             break  # no candidate left can beat the offers that will be shown, ties by importance included
         after = price_with(additions)
+        if after is None:  # the page quotes no more carts (a hard cart): the offers found stand
+            break
         saving = after.discount_total - quote.discount_total
         reached = next((discount for discount in after.discounts if discount.rule_id == rule.id), None)
         if saving <= 0 or reached is None:
@@ -521,6 +528,8 @@ def _bought_together(cart, quote, products, price_with, companions, offers, max_
                 break
             taken.add(other)
             after = price_with([(product, 1)])
+            if after is None:
+                break
             found.append(
                 Offer(
                     kind="bought_together",
@@ -576,6 +585,8 @@ def gap_fillers(
     fillers = []
     for product in candidates[:GAP_CANDIDATES]:
         after = price_with([(product, 1)])
+        if after is None:
+            break
         left = after.free_shipping.remaining if after.free_shipping else 0
         fillers.append(GapFiller(product, after.total, left))
     fillers.sort(key=lambda f: (f.remaining_after, f.new_total, f.product.id))

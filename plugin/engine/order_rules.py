@@ -1266,6 +1266,8 @@ def gift_offers(cart, quote, order_rules: Sequence[Rule], products: Mapping, pri
         if rule.trigger_product_ids and rule.trigger_product_ids.isdisjoint(in_cart):
             continue
         after = price_with([(product, 1)])
+        if after is None:  # the page quotes no more carts (a hard cart): the gifts found stand
+            break
         saving = after.discount_total - quote.discount_total
         if saving <= 0 or not any(discount.rule_id == rule.id for discount in after.discounts):
             continue
@@ -1315,9 +1317,14 @@ def trigger_gift_offers(cart, quote, order_rules: Sequence[Rule], products: Mapp
             if budget <= 0:
                 return offers
             budget -= 2  # the promise's cart, then the click's
-            if not any(discount.rule_id == rule.id for discount in price_with([(product, 1), (gift, 1)]).discounts):
+            promised = price_with([(product, 1), (gift, 1)])
+            if promised is None:
+                return offers
+            if not any(discount.rule_id == rule.id for discount in promised.discounts):
                 continue
             after = price_with([(product, 1)])
+            if after is None:
+                return offers
             saving = after.discount_total - quote.discount_total
             if saving < 0:
                 continue  # never says "save" less than nothing

@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from . import order_rules, pricing
-from .offers import cart_offers, gap_fillers
-from .allocation import best_allocation, groups, most_groups
+from .offers import CUT_SEARCHES_PER_PAGE, cart_offers, gap_fillers
+from .allocation import CUT_SEARCHES, best_allocation, groups, most_groups
 from .money import is_whole
 from .units import Priced, Run, Terms
 from .rules import (BuyXGetY, FixedBundle, FreeGift, PricingMode, Rule, RuleBook, VolumeDiscount,
@@ -184,12 +184,18 @@ def quote_cart(
 
     quoted: dict[tuple, Quote] = {}  # the carts already quoted for an offer, a gift or a gap filler
 
-    def price_with(additions: list[tuple[Product, int]]) -> Quote:
+    def price_with(additions: list[tuple[Product, int]]) -> Quote | None:
         """The quote of this cart plus ``additions``: each cart quoted once, however many suggestions make it
-        (rules that all lack the same items, a gap filler that is also a bought-together product)."""
+        (rules that all lack the same items, a gap filler that is also a bought-together product).
+
+        ``None`` once the page's quotes (this one included) have run :data:`.offers.CUT_SEARCHES_PER_PAGE` group
+        searches to their budget: a cart that hard to price gets no more suggestions quoted, and the callers keep
+        those found so far (``docs/engine.md``, "Bounded work")."""
         key = tuple((product.id, product.price, quantity) for product, quantity in additions)
         found = quoted.get(key)
         if found is None:
+            if cache.get(CUT_SEARCHES, 0) >= CUT_SEARCHES_PER_PAGE:
+                return None
             found = quoted[key] = _price_with(additions)
         return found
 

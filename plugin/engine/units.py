@@ -122,6 +122,7 @@ class Priced:
     runs: dict[str, list[Run]]
     bookings: list[Booking]
     short: bool = False  #: a buy-X-get-Y could not form the applications it was given: not an allocation
+    cut: bool = False  #: a group search ran out of its budget before it proved this allocation the best
 
     @property
     def saving(self) -> int:
