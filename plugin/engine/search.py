@@ -154,8 +154,48 @@ class GroupSearch:
             return [self._best_alone(self.rules[0], free)]
         if not self.full:
             return self._best_without_stackable(free)
+        if self.leaves == 1 and not self.exact_leaves:
+            found = self._only_leaf(free)
+            if found is not None:
+                return found
         self._visit(0, free, {pid: 0 for pid in self.rows}, 0, [])
         return self.best_choices
+
+    def _only_leaf(self, free: dict[str, int]) -> list[int] | None:
+        """:meth:`_visit` when it may price one allocation in full (a long cart under stackable rules): the first it
+        reaches, each rule taking the most it can in order (bundles their most sets, buy-X-get-Y rules their most
+        groups, volumes on), priced once. Past that leaf the branch and bound returns at once, so it is found
+        here in one pass over the rules, without the copies of the units each branch keeps (hundreds of products a
+        level). The same choices, pricing and budget spent; ``None`` when that allocation is short (a buy-X-get-Y
+        forms fewer groups than its walk said), where the branch and bound goes on to the next leaf."""
+        free = dict(free)
+        used = {pid: 0 for pid in self.rows}
+        grouped: dict[tuple[str, int], int] = {}
+        choices = []
+        for rule in self.rules:
+            if isinstance(rule, FixedBundle):
+                choice = self.terms.max_sets(rule, free)
+                for item in rule.items:
+                    free[item.product_id] -= item.quantity * choice
+                    used[item.product_id] += item.quantity * choice
+            elif isinstance(rule, BuyXGetY):
+                gains, buy_units, get_units = self._walk(rule, used, grouped)
+                choice = len(gains) - 1
+                for key in buy_units[:choice * rule.buy_quantity] + get_units[:choice * rule.get_quantity]:
+                    grouped[key] = grouped.get(key, 0) + 1
+            else:
+                choice = 1
+                for pid in self.terms.counted(rule, self.rows):
+                    used[pid] += free[pid]
+                    free[pid] = 0
+            choices.append(choice)
+        priced = apply(self.rows, self.rules, choices, self.stackable, self.terms)
+        if priced.short:
+            return None
+        self.budget[0] -= len(self.rules) + 1  # a state per rule and the leaf, as the branch and bound counts
+        self.leaves -= 1
+        self.best_saving, self.best_choices, self.best_priced = priced.saving, choices, priced
+        return choices
 
     def _saves_nothing(self, rule: Rule) -> bool:
         """Whether ``rule`` saves nothing on these units whatever it takes, so no allocation gains by it: a
