@@ -121,3 +121,76 @@ def test_more_than_eight_droppable_rules_are_given_up_all_at_once(monkeypatch, k
     subtotal = sum(line.subtotal for line in cart.lines)
     step = SpendDiscount(id="s", label="spend", currency="JPY", steps=(SpendStep(subtotal - 100, percent_bp=3_000),))
     assert candidates_priced(monkeypatch, cart, rules + [step], products) <= 1 + 1
+
+
+def _one_leaf_shop(seed: int):
+    """Bundles, buy-X-get-Y rules and volume discounts over six products, with a stackable volume: every group is
+    searched by the branch and bound that prices allocations in full."""
+    import random
+
+    from plugin import BuyXGetY
+
+    draw = random.Random(seed)
+    pids = [f"p{i}" for i in range(6)]
+    products = {pid: Product(pid, pid, draw.choice([300, 700, 1_000, 1_500]), category=draw.choice("xy"),
+                             cost=draw.choice([None, 200])) for pid in pids}
+    rules = []
+    for n in range(draw.randint(2, 6)):
+        kind = draw.choice(["bundle", "bxgy", "volume"])
+        if kind == "bundle":
+            items = draw.sample(pids, draw.randint(1, 3))
+            rules.append(FixedBundle(id=str(n + 1), label="b", items=tuple(BundleItem(pid, draw.randint(1, 2))
+                                                                           for pid in items),
+                                     mode=PricingMode.PERCENT_OFF, value=draw.choice([500, 1_500, 3_000]),
+                                     margin_floor_bp=draw.choice([None, 1_000])))
+        elif kind == "bxgy":
+            rules.append(BuyXGetY(id=str(n + 1), label="x", buy_product_ids=frozenset(draw.sample(pids, 3)),
+                                  buy_quantity=draw.randint(1, 2), value=draw.choice([5_000, 10_000])))
+        else:
+            rules.append(VolumeDiscount(id=str(n + 1), label="v", categories=frozenset({draw.choice("xy")}),
+                                        tiers=(VolumeTier(2, 500), VolumeTier(4, 1_000))))
+    rules.append(VolumeDiscount(id="99", label="s", categories=frozenset("xy"), tiers=(VolumeTier(1, 300),),
+                                stackable=True))
+    cart = Cart(tuple(CartLine(pid, draw.randint(1, 4), products[pid].price) for pid in pids if draw.random() < 0.8))
+    return cart, rules, products
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_the_one_leaf_a_long_cart_may_price_is_the_branch_and_bounds_first(monkeypatch, seed):
+    """Where the branch and bound may price one allocation in full (``leaves`` 1: here forced by ``FULL_WORK``), it
+    is found in one pass; the same quote as the branch and bound walking to that leaf, budget spent included."""
+    cart, rules, products = _one_leaf_shop(seed)
+    monkeypatch.setattr(search, "FULL_WORK", 1)
+    spent = {}
+    original_run = search.GroupSearch.run
+
+    def recording(self):
+        choices = original_run(self)
+        spent.setdefault(label, []).append((choices, self.budget[0], self.leaves, self.best_saving))
+        return choices
+
+    monkeypatch.setattr(search.GroupSearch, "run", recording)
+    label = "one pass"
+    fast = quote_cart(cart, RuleBook(tuple(rules)), products, now=NOW, with_offers=False)
+    monkeypatch.setattr(search.GroupSearch, "_only_leaf", lambda self, free: None)
+    label = "walked"
+    walked = quote_cart(cart, RuleBook(tuple(rules)), products, now=NOW, with_offers=False)
+    assert fast == walked
+    assert spent.get("one pass") == spent.get("walked")
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_a_search_that_may_price_two_allocations_walks_the_branch_and_bound(monkeypatch, seed):
+    """With two allocations to price in full the second may be better: the one-pass leaf is not taken."""
+    cart, rules, products = _one_leaf_shop(seed)
+    original_init = search.GroupSearch.__init__
+
+    def two_leaves(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        if self.full:
+            self.leaves = min(self.leaves, 2)
+
+    monkeypatch.setattr(search.GroupSearch, "__init__", two_leaves)
+    fast = quote_cart(cart, RuleBook(tuple(rules)), products, now=NOW, with_offers=False)
+    monkeypatch.setattr(search.GroupSearch, "_only_leaf", lambda self, free: None)
+    assert fast == quote_cart(cart, RuleBook(tuple(rules)), products, now=NOW, with_offers=False)
