@@ -160,3 +160,28 @@ def test_a_quotes_discounts_name_the_units_each_rule_took():
     (discount,) = q.discounts
     assert [(units.product_id, units.quantity) for units in discount.units] == [("brush", 1), ("socks", 2)]
     assert sum(units.amount for units in discount.units) == discount.amount > 0
+
+
+def test_a_volume_offer_counts_the_cart_units_its_rule_counts_read_by_category():
+    """``_CartView.units_counted``, for every mix of named products and categories, equals counting the cart's
+    lines one by one (a product named and in a counted category once; a product unknown to the catalogue never)."""
+    import itertools
+
+    from plugin.engine.offers import _CartView
+
+    products = {pid: Product(pid, pid, 100, category=category) for pid, category in
+                (("a", "x"), ("b", "x"), ("c", "y"), ("d", None), ("e", "z"))}
+    lines = (CartLine("a", 2, 100), CartLine("b", 1, 100), CartLine("c", 3, 100), CartLine("d", 4, 100),
+             CartLine("a", 1, 90), CartLine("ghost", 5, 100))
+    view = _CartView(Cart(lines), products)
+    for named in itertools.chain.from_iterable(itertools.combinations("abcdeg", n) for n in range(3)):
+        for categories in ((), ("x",), ("y",), ("x", "y"), ("z",)):
+            if not named and not categories:
+                continue
+            rule = VolumeDiscount(id="v", label="v", product_ids=frozenset(pid if pid != "g" else "ghost"
+                                                                           for pid in named),
+                                  categories=frozenset(categories), tiers=(VolumeTier(2, 500),))
+            by_lines = sum(line.quantity for line in lines
+                           if line.product_id in products and rule.counts(line.product_id,
+                                                                          products[line.product_id].category))
+            assert view.units_counted(rule) == by_lines, (named, categories)

@@ -48,6 +48,7 @@ class _CartView:
         self.value, self.count = _per_product(cart)
         self.cheapest_first: list[Product] | None = None
         self.counted: dict[str, tuple[int, int]] = {}  # rule id -> (list price it counts, of which get units)
+        self.by_category: dict[str | None, list[str]] | None = None  # category -> the cart's products in it
 
     @cached_property
     def units(self) -> dict[tuple[str, int], int]:
@@ -68,6 +69,26 @@ class _CartView:
                 if first is None:
                     first = product
         return first
+
+    def units_counted(self, rule: VolumeDiscount) -> int:
+        """The cart's units of the products (known to ``products``) volume discount ``rule`` counts: read from the
+        cart's products by category, so a rule of two categories costs their products, not the whole cart."""
+        by_category = self.by_category
+        if by_category is None:
+            by_category = self.by_category = {}
+            for pid in self.count:
+                product = self.products.get(pid)
+                if product is not None:
+                    by_category.setdefault(product.category, []).append(pid)
+        count = self.count
+        units = 0
+        for category in rule.categories:
+            for pid in by_category.get(category, ()):
+                units += count[pid]
+        for pid in rule.product_ids:  # a product named and in a counted category is counted once
+            if pid in count and pid in self.products and self.products[pid].category not in rule.categories:
+                units += count[pid]
+        return units
 
     def counted_by(self, rule: Rule) -> tuple[int, int]:
         """The list price of the cart's units ``rule`` counts (a volume: its products; a buy-X-get-Y: its buy and
@@ -119,11 +140,7 @@ def additions_for(
             return None
         return [(product, 1)], None
     if isinstance(rule, VolumeDiscount):
-        counted = sum(
-            line.quantity
-            for line in cart.lines
-            if line.product_id in products and rule.counts(line.product_id, products[line.product_id].category)
-        )
+        counted = (view or _CartView(cart, products)).units_counted(rule)
         target = rule.next_tier(counted)
         if target is None:
             return None
@@ -546,17 +563,21 @@ def _bought_together(cart, quote, products, price_with, companions, offers, max_
     return found
 
 
-def _related(live: Iterable[Rule], products: Mapping[str, Product]) -> set[str]:
-    related: set[str] = set()
+def _named_by(live: Iterable[Rule], product: Product) -> bool:
+    """Whether a rule of ``live`` names ``product``: a bundle's item, a product a volume discount or a buy-X-get-Y
+    counts."""
+    pid, category = product.id, product.category
     for rule in live:
         if isinstance(rule, FixedBundle):
-            related |= rule.product_ids
+            if pid in rule.product_ids:
+                return True
         elif isinstance(rule, VolumeDiscount):
-            related |= {pid for pid, product in products.items() if rule.counts(pid, product.category)}
+            if rule.counts(pid, category):
+                return True
         elif isinstance(rule, BuyXGetY):
-            related |= {pid for pid, product in products.items()
-                        if rule.buys(pid, product.category) or rule.gets(pid, product.category)}
-    return related
+            if rule.buys(pid, category) or rule.gets(pid, category):
+                return True
+    return False
 
 
 def gap_fillers(
@@ -573,12 +594,13 @@ def gap_fillers(
         return []
     remaining = progress.remaining
     in_cart = {line.product_id for line in cart.lines}
-    related = _related(live, products) | {other for pid in in_cart for other in (companions or {}).get(pid, ())}
+    paired = {other for pid in in_cart for other in (companions or {}).get(pid, ())}
+    # The products that could fill the gap, then those of them related to the cart: a long cart's rules name
+    # hundreds of products, most of them in the cart already.
     candidates = [
-        products[pid]
-        for pid in related - in_cart
-        if pid in products and products[pid].in_stock and products[pid].price <= remaining * MAX_OVERSHOOT_RATIO
-        and _within([(products[pid], 1)], max_added)
+        product for pid, product in products.items()
+        if pid not in in_cart and product.in_stock and product.price <= remaining * MAX_OVERSHOOT_RATIO
+        and _within([(product, 1)], max_added) and (pid in paired or _named_by(live, product))
     ]
     # Those that close the gap with the least overshoot first, then the closest of those that do not.
     candidates.sort(key=lambda p: (p.price < remaining, abs(p.price - remaining), p.id))
