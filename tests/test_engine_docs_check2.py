@@ -488,11 +488,14 @@ def gift_scenarios(draw):
 def gift_reference(products, cart, gifts, order):
     """No item rules: each gift in order of importance, declined in every way; the least total stands. The
     decline is tried "where a spend or shipping step lies above the counted amount after gifts and at most the
-    counted amount before them"."""
+    counted amount before them, or a gift not given would reach its threshold with no gift given (its own units
+    aside)"."""
     threshold = next((r for r in order if isinstance(r, ShippingThreshold)), None)
     spend = next((r for r in order if isinstance(r, SpendDiscount)), None)
     subtotal = sum(line.subtotal for line in cart.lines)
     gifts = sorted(gifts, key=importance)
+
+    given_ids = set()
 
     def total_with(declined):
         units = make_units(cart, products)
@@ -505,16 +508,21 @@ def gift_reference(products, cart, gifts, order):
             unit = next((u for u in units if u.product_id == gift.gift_product_id and u.left > 0), None)
             if unit is not None:
                 unit.left = 0
+                if not declined:
+                    given_ids.add(gift.id)
         counted = sum(u.left for u in units)
         return counted - (spend.saving_at(counted) if spend else 0) + shipping_fee(threshold, counted, subtotal), counted
 
     given, after = total_with(set())
+    own = {pid: sum(line.subtotal for line in cart.lines if line.product_id == pid) for pid in products}
+    earnable = any(gift.id not in given_ids and gift.threshold is not None and subtotal - own[gift.gift_product_id]
+                   >= gift.threshold for gift in gifts if own[gift.gift_product_id])
     steps = []
     if threshold is not None and not threshold.count_before_discounts:
         steps += [threshold.threshold] + [s.threshold for s in threshold.steps]
     if spend is not None:
         steps += [s.threshold for s in spend.steps]
-    if not any(after < t <= subtotal for t in steps):
+    if not given_ids or not (any(after < t <= subtotal for t in steps) or earnable):
         return given, False
     import itertools
 

@@ -547,3 +547,37 @@ def test_a_candidate_may_give_up_an_item_discount_and_decline_the_gift():
     got = price([("p", 1), ("q", 1), ("g", 1)], bundle("bp", {"p": 1}, "amount_off", 300),
                 bundle("bq", {"q": 1}, "amount_off", 300), gift, ship, products=products)
     assert (got.total, got.shipping_fee, got.discount_total) == (5_800, 0, 300)
+
+
+def test_declining_one_gift_may_earn_another_which_is_weighed_declined_too():
+    # ¥100 b, two ¥900 a; "b free from ¥1" read before "a free from ¥1"; ¥901 off from ¥1,801. b free: a's gift
+    # counts the order without a, ¥0, and is not earned: ¥1,800. b declined: a free, ¥1,000. Both declined:
+    # ¥1,900 − ¥901 = ¥999, the least. Without "b free" the order is ¥999 too: adding a gift never costs more.
+    products = {"a": Product("a", "A", 900), "b": Product("b", "B", 100)}
+    lines = [("b", 1), ("a", 2)]
+    spend = SpendDiscount(id="s", label="s", currency="JPY", steps=(SpendStep(1_801, amount_off=901),))
+    on_a = FreeGift(id="a-gift", label="a", currency="JPY", gift_product_id="a", threshold=1, priority=-1)
+    on_b = FreeGift(id="b-gift", label="b", currency="JPY", gift_product_id="b", threshold=1)
+    assert price(lines, spend, on_a, products=products).total == 999
+    got = price(lines, spend, on_a, on_b, products=products)
+    assert (got.total, amounts(got)) == (999, {"s": 901})
+
+
+def test_the_candidates_count_the_steps_from_each_choice_of_gifts_declined():
+    # Sixteen ¥100 a (each 5% off alone: ¥80 in all), one ¥100 b. 33.33% off from ¥1,544; "b free from ¥77";
+    # "a free from ¥2" read first. Every gift given counts ¥1,425, none ¥1,620: the step is ¥119 away from the
+    # first, more than the ¥80 of item discount, and reached by the second. a's gift declined and b's given
+    # counts ¥1,520: giving up 5 of the 16 sets (¥25) reaches ¥1,545, ¥515 off: ¥1,030 in all, less than declining
+    # both (¥1,620 − ¥540 = ¥1,080), and what the order costs without a's gift. (With a's gift given and b's
+    # declined, 12 sets do as well: ¥1,700 − ¥60 − ¥95 = ¥1,545, the same ¥1,030 with more item discount.)
+    from tests.test_engine_reference import bundle
+    products = {"a": Product("a", "A", 100), "b": Product("b", "B", 100)}
+    lines = [("a", 16), ("b", 1)]
+    five = bundle("1", {"a": 1}, "percent_off", 500)
+    spend = SpendDiscount(id="s", label="s", currency="JPY", steps=(SpendStep(1_544, percent_bp=3_333),))
+    on_b = FreeGift(id="b-gift", label="b", currency="JPY", gift_product_id="b", threshold=77, priority=-1)
+    on_a = FreeGift(id="a-gift", label="a", currency="JPY", gift_product_id="a", threshold=2)
+    without = price(lines, five, spend, on_b, products=products)
+    got = price(lines, five, spend, on_b, on_a, products=products)
+    assert (without.total, amounts(without)) == (1_030, {"1": 55, "b-gift": 100, "s": 515})
+    assert (got.total, amounts(got)) == (1_030, {"1": 60, "a-gift": 95, "s": 515})

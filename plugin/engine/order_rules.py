@@ -181,7 +181,7 @@ def price_order(runs: Mapping[str, Sequence[Run]], item_bookings: Sequence[Booki
                 spend_saving += booking.amount
     priced = OrderPriced(rows, bookings, counted, spend_saving, by_product, shipping)
     if declining:
-        for subset in _subsets(given):
+        for subset in _subsets(_declinable(runs, order_rules, given)):
             other = price_order(runs, item_bookings, [rule for rule in order_rules if rule not in subset], terms,
                                 products, decline=False)
             if other.weight > priced.weight:
@@ -201,7 +201,7 @@ def _declined_choice(runs: Mapping[str, Sequence[Run]], whole: tuple[int, int, i
         return None
     best_rules = order_rules
     if given and _declining_may_pay(runs, order_rules, given, counted, whole[0]):
-        for subset in _subsets(given):
+        for subset in _subsets(_declinable(runs, order_rules, given)):
             rules = [rule for rule in order_rules if rule not in subset]
             other, _, _ = _weigh(runs, whole, item_saving, rules, terms, products)
             if other is None:
@@ -232,6 +232,15 @@ def _declining_may_pay(runs: Mapping[str, Sequence[Run]], order_rules: Sequence[
             if row and before_gifts - _price_left({rule.gift_product_id: row}) >= rule.threshold:
                 return True  # (its products' condition aside: a superset of the cases that may pay)
     return False
+
+
+def _declinable(runs: Mapping[str, Sequence[Run]], order_rules: Sequence[Rule], given: Sequence[Rule]) -> list[Rule]:
+    """The gifts weighed declined, most important first: those given, and those not given whose product is in the
+    cart with a price left. Declining one gift may earn another (its threshold counts the order without its own
+    product, after the gifts before it), which the shopper may be better off declining too."""
+    given_ids = {rule.id for rule in given}
+    return [rule for rule in order_rules if isinstance(rule, FreeGift) and (
+        rule.id in given_ids or any(run.unit_left > 0 for run in runs.get(rule.gift_product_id, ())))]
 
 
 def _subsets(rules: Sequence[Rule]) -> list[tuple[Rule, ...]]:
@@ -285,7 +294,7 @@ def _order_saving(runs: Mapping[str, Sequence[Run]], whole: tuple[int, int, int]
     if saving is None:
         return None, counted
     if given and decline and _declining_may_pay(runs, order_rules, given, counted, whole[0]):  # as price_order does
-        for subset in _subsets(given):
+        for subset in _subsets(_declinable(runs, order_rules, given)):
             other, _, _ = _weigh(runs, whole, item_saving, [rule for rule in order_rules if rule not in subset],
                                  terms, products)
             if other is None:
@@ -843,11 +852,18 @@ def _best_candidate(rows: Mapping[str, Sequence[Run]], item_rules: Sequence[Rule
     # the best candidate, shares not written yet: its runs, bookings and tallies
     unpriced = (base.runs, base.bookings, whole) if best is None else None
     needs = set()
+    # Spend steps count the order after the gifts given, or after fewer where some are declined: with every gift,
+    # with none, and with each subset of them declined (declining one may earn another).
+    amounts = {after_gifts, counted}
+    declinable = _declinable(base.runs, order_rules, ()) if after_gifts != counted else ()
+    if len(declinable) > 1:
+        for subset in _subsets(declinable):
+            if len(subset) < len(declinable):
+                amounts.add(_weigh(base.runs, whole, item_saving, [rule for rule in order_rules if rule not in subset],
+                                   terms, products)[1])
     for rule in order_rules:
-        if isinstance(rule, SpendDiscount):  # spend steps count the order after gifts, or before a gift declined
-            needs |= {step.threshold - after_gifts for step in rule.steps}
-            if after_gifts != counted:
-                needs |= {step.threshold - counted for step in rule.steps}
+        if isinstance(rule, SpendDiscount):
+            needs |= {step.threshold - amount for step in rule.steps for amount in amounts}
         elif rule.threshold is not None:  # a gift's own threshold counts the order without the gift's product
             gift_value = tallies[rule.gift_product_id][0] if rule.gift_product_id in tallies else 0
             needs.add(rule.threshold - (counted - gift_value))

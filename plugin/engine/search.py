@@ -31,6 +31,9 @@ from .units import Priced, Run, apply, bxgy_saving, free_units, group_walk, unit
 DUAL_AFTER = 16
 #: A group with at most this many allocations in all is walked whole, without bounds or seeds.
 SMALL_GROUP = 32
+#: What the rate bound of a search state adds for the floating-point error of the sums it carries from state to
+#: state: a cut is made only when the bound, so raised, still cannot reach a whole minor unit more.
+ROUNDING_MARGIN = 1e-3
 #: Allocations the branch and bound prices in full at most in a group with a non-stackable buy-X-get-Y.
 FULL_LEAVES = 48
 #: Work the branch and bound may spend pricing allocations in full, in runs of units times rules (one pricing of
@@ -272,6 +275,7 @@ class GroupSearch:
 
         gains: dict[tuple, int] = {}  # (rule index, choice, units left of its products) -> what it saves
         move_units = [_picker([slot for slot, _, _ in move]) for move in moves]
+        move_slots = [sorted({slot for slot, _, _ in move}) for move in moves]  # each product slot once
 
         def gain_of(index: int, left: Sequence[int], choice: int, after: list[int]) -> int:
             """What ``choice`` sets of rule ``index`` save from ``left``, writing the units left in ``after``: it
@@ -302,8 +306,11 @@ class GroupSearch:
             saved = gains[key] = saved if saved < headroom else headroom
             return saved
 
-        def solve(index: int, left: tuple[int, ...], need: float) -> tuple[int, tuple[int, ...]] | None:
-            """The best this state saves, if more than ``need`` (else ``None``), with its choices."""
+        def solve(index: int, left: tuple[int, ...], need: float, priced_at: float = 0.0
+                  ) -> tuple[int, tuple[int, ...]] | None:
+            """The best this state saves, if more than ``need`` (else ``None``), with its choices. ``priced_at``: each
+            free unit's price at the best rate left for it (see ``most`` below), carried from the state before, which
+            differs from this one only in the products of the rule between them (not read when ``small``)."""
             if index == count:
                 return (0, ()) if need < 0 else None
             key = (index, left) if whole[index] else (index, keys[index](left))
@@ -316,10 +323,7 @@ class GroupSearch:
             if small:
                 most = need + 1
             else:  # at most: each unit's price at the best rate left for it...
-                most = slack[index] + 1e-6
-                for rate, tail, free_here in zip(rates[index], tails, left):
-                    if rate:
-                        most += rate * tail[free_here]
+                most = slack[index] + ROUNDING_MARGIN + priced_at
                 if most >= need + 1 and budget[0] < dual_after:  # ... or, once the search is not small, the
                     if not dual:                                     # shadow prices of the units left
                         shadow, above = self._shadow_prices(moves, totals, len(slots))
@@ -352,6 +356,11 @@ class GroupSearch:
                 options = (1, 0)
             best = None
             tried = False
+            kept = priced_at
+            if not small:  # what the units of this rule's products add to the bound after it, as they are now
+                here, after_rates = rates[index], rates[index + 1]
+                for slot in move_slots[index]:
+                    kept += (after_rates[slot] - here[slot]) * tails[slot][left[slot]]
             for choice in options:
                 if tried and budget[0] <= 0:
                     break
@@ -359,10 +368,14 @@ class GroupSearch:
                 if choice:
                     after = list(left)
                     gain = gain_of(index, left, choice, after)
-                    rest = solve(index + 1, tuple(after), need - gain)
+                    priced_after = kept
+                    if not small:
+                        for slot in move_slots[index]:
+                            priced_after += after_rates[slot] * (tails[slot][after[slot]] - tails[slot][left[slot]])
+                    rest = solve(index + 1, tuple(after), need - gain, priced_after)
                 else:
                     gain = 0
-                    rest = solve(index + 1, left, need)
+                    rest = solve(index + 1, left, need, kept)
                 if rest is not None:
                     best = (gain + rest[0], (choice, *rest[1]))
                     need = best[0]
@@ -391,7 +404,11 @@ class GroupSearch:
                 seeds.append(choices)
         values = [evaluate(choices) for choices in seeds]
         top = max(range(len(seeds)), key=lambda index: (values[index], seeds[index]))
-        found = solve(0, totals, values[top] - 1)  # the seed's saving or more, largest choices first
+        priced_at = 0.0  # every free unit's price at the best rate of any rule
+        for rate, tail, free_here in zip(rates[0], tails, totals):
+            if rate:
+                priced_at += rate * tail[free_here]
+        found = solve(0, totals, values[top] - 1, priced_at)  # the seed's saving or more, largest choices first
         if found is None:  # the budget ran out before the search met the seed again
             return list(seeds[top])
         return list(found[1])
