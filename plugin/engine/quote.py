@@ -240,7 +240,8 @@ def _applies(rule: Rule, rows: Mapping[str, Sequence[Run]], units: Mapping[str, 
         for item in rule.items:
             if units.get(item.product_id, 0) < item.quantity:
                 return False
-        return terms.max_sets(rule, units) > 0  # its caps too
+        # One set fits: its caps too (none, for most bundles: then one set is enough)
+        return (rule.units_cap is None and terms.limits.get(rule.id) is None) or terms.max_sets(rule, units) > 0
     if isinstance(rule, VolumeDiscount):
         return rule.tier_for(sum([units[pid] for pid in terms.counted(rule, rows)])) is not None
     return most_groups(rule, rows, terms) > 0
