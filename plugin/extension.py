@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-from collections import ChainMap
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -13,7 +12,8 @@ from markupsafe import Markup
 
 from .storefront import panels as _panels, i18n, renewals as _renewals
 from .storefront.exposure import NOBODY, Exposure, exposure_for
-from .storefront.honest_copy import CartCopy
+from .storefront.honest_copy import CartCopy, buttons_claim_urgency
+from .storefront.visitor import assignment_salt
 from .storage.rule_cache import RuleStore, Snapshot, Usage
 from .storage.orders import record_order, record_order_rewards, record_subscription as _record_subscription, redeem
 from .adapter import ShopAdapter, check_adapter, missing_features
@@ -103,6 +103,13 @@ class _AppState:
     adapter: ShopAdapter
     store: RuleStore
     logged_failures: set[str]
+
+
+def _exposure_entry(visitor: str, tests, holdout_percent, salt: str) -> tuple[Exposure, bool]:
+    """A visitor's exposure, and whether it is checked already: ``True`` when none of its variants' buttons claims
+    urgency, so the copy guard would leave it as it is at any moment."""
+    found = exposure_for(visitor, tests, holdout_percent, salt)
+    return found, not buttons_claim_urgency(found)
 
 
 class Tsuide:
@@ -266,8 +273,7 @@ class Tsuide:
         by_product = snapshot.rulebook.touching(in_cart, ())
         companions = {other for others in often_with.values() for other in others}
         # Gifts of the shop's currency are looked up with the rest: an earned gift is offered, a coming one shown.
-        order_rules = snapshot.rulebook.order_rules_for(current_app.config["TSUIDE_CURRENCY"])
-        gifts = snapshot.referenced_products(order_rules)
+        order_rules, gifts = snapshot.order_products(current_app.config["TSUIDE_CURRENCY"])
         products = dict(adapter.products(in_cart | snapshot.referenced_products(by_product) | companions | gifts))
         touching = snapshot.rulebook.touching(in_cart, {products[pid].category for pid in in_cart if pid in products})
         wanted = snapshot.referenced_products(touching) - products.keys()
@@ -310,30 +316,40 @@ class Tsuide:
 
     def _exposed(self, snapshot: Snapshot | None) -> tuple[Exposure, CartCopy]:
         """This shopper's exposure, and the copy guard it was checked with, which prices this request's quotes too
-        (its moment, the request's, is theirs): both worked out once per request and rule version."""
+        (its moment, the request's, is theirs): both worked out once per request and rule version.
+
+        The exposure itself (the holdout draw and one HMAC per test) is the same for every request of one visitor
+        under one snapshot, salt and holdout share: the snapshot keeps it (bounded, see ``Snapshot.exposures``).
+        Its check against untrue urgency reads the moment, so it is made again on every request, unless no button
+        of the visitor's variants claims urgency at all (then the check cannot change anything at any moment).
+        """
         cached = g.get("tsuide_exposure")
         if cached is not None and (snapshot is None or cached[0] == snapshot.version):
             return cached[1], cached[2]  # worked out already in this request: no query
         if snapshot is None:
             state = self._state()
             snapshot, _ = state.store.current(state.db.session, None)
-        found = exposure_for(_panels.visitor_id(), snapshot.tests, self.setting("TSUIDE_HOLDOUT_PERCENT", snapshot))
+        visitor = _panels.visitor_id()
+        holdout = self.setting("TSUIDE_HOLDOUT_PERCENT", snapshot)
+        salt = assignment_salt()
+        found, checked = snapshot.exposures.get(
+            (visitor, salt, holdout), lambda: _exposure_entry(visitor, snapshot.tests, holdout, salt)
+        )
         # The guard reads only which variant of each rule is chosen (its rules by id), which checking the
         # variants' buttons below leaves as it is: the same guard serves the checked exposure.
         copy = self._cart_copy(snapshot, found, datetime.now(timezone.utc))
-        found = copy.exposure(found)
+        if not checked:
+            found = copy.exposure(found)
         g.tsuide_exposure = (snapshot.version, found, copy)
         return found, copy
 
     def _cart_copy(self, snapshot: Snapshot, exposure: Exposure, now: datetime) -> CartCopy:
         """The guard that keeps untrue urgency in cart rules' copy from this shopper (see honest_copy)."""
-        overrides = {rule_id: snapshot.variant_rules[rule_id, spec.name] for rule_id, spec in exposure.chosen.items()
-                     if (rule_id, spec.name) in snapshot.variant_rules}
         config = current_app.config
         currency = config["TSUIDE_CURRENCY"]
-        return CartCopy(ChainMap(overrides, snapshot.by_id) if overrides else snapshot.by_id,
-                        snapshot.rulebook.shipping_for(currency), now, config["TSUIDE_URGENCY_MAX_DAYS"],
-                        self.locale() if request else None, currency, self._report_once)
+        return CartCopy(snapshot.views_for(exposure.chosen)[1], snapshot.rulebook.shipping_for(currency), now,
+                        config["TSUIDE_URGENCY_MAX_DAYS"], self.locale() if request else None, currency,
+                        self._report_once)
 
     def _report_once(self, key: str, message: str) -> None:
         """Tell the shop once per worker (a warning in the log), not once per page view."""

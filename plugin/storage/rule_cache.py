@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections import ChainMap, OrderedDict, defaultdict
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, func, literal_column, select, union_all
@@ -23,6 +23,40 @@ from ..engine.rules import FixedBundle, FreeGift, Rule, RuleBook, RuleError, Vol
 from ..engine.variants import VariantSpec, apply_variant, can_price, check_variants
 
 log = logging.getLogger("tsuide")
+
+
+class Memo:
+    """A bounded, thread-safe map for work that is the same every time for one key: at most ``size`` entries, the
+    least recently used dropped first, so no stream of keys (a flood of new visitors) makes it grow."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, make: Callable[[], object]):
+        """The value kept for ``key``, else ``make()``, kept."""
+        with self._lock:
+            try:
+                self._items.move_to_end(key)
+                return self._items[key]
+            except KeyError:
+                pass
+        value = make()  # outside the lock: two threads may both make it, and they make the same value
+        with self._lock:
+            self._items[key] = value
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+#: Visitors whose A/B exposure a snapshot keeps (see :attr:`Snapshot.exposures`).
+EXPOSURES_KEPT = 2048
+#: Combinations of A/B variants whose rule views a snapshot keeps (see :meth:`Snapshot.views_for`).
+VIEWS_KEPT = 256
 
 
 @dataclass(frozen=True)
@@ -41,14 +75,41 @@ class Snapshot:
     #: A/B tests: rule id -> its variants, and (rule id, variant name) -> the rule as that variant prices it.
     tests: dict[str, tuple[VariantSpec, ...]] = field(default_factory=dict)
     variant_rules: dict[tuple[str, str], Rule] = field(default_factory=dict)
+    #: Each visitor's place in the tests and the holdout, worked out under these rules (the storefront keys it by
+    #: visitor, assignment salt and holdout share): a new snapshot (any rule, variant or setting saved) starts
+    #: empty. Not copied by ``dataclasses.replace``.
+    exposures: Memo = field(default_factory=lambda: Memo(EXPOSURES_KEPT), init=False, repr=False, compare=False)
+    _views: Memo = field(default_factory=lambda: Memo(VIEWS_KEPT), init=False, repr=False, compare=False)
+    #: Per currency, the products the spend discounts and gifts name (see :meth:`order_products`).
+    _order_products: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
-    def rulebook_for(self, chosen: dict[str, VariantSpec]) -> RuleBook:
+    def rulebook_for(self, chosen: Mapping[str, VariantSpec]) -> RuleBook:
         """The rules as a visitor with these variants sees and pays them."""
+        return self.views_for(chosen)[0]
+
+    def views_for(self, chosen: Mapping[str, VariantSpec]) -> tuple[RuleBook, Mapping[str, Rule]]:
+        """The rulebook and the rules by id as a visitor with these variants sees them: built once per combination
+        of variants (an A/B variant replaces its rule in both)."""
+        return self._views.get(tuple((rule_id, spec.name) for rule_id, spec in chosen.items()),
+                               lambda: self._build_views(chosen))
+
+    def _build_views(self, chosen: Mapping[str, VariantSpec]) -> tuple[RuleBook, Mapping[str, Rule]]:
         overrides = {
             rule_id: self.variant_rules[(rule_id, spec.name)]
             for rule_id, spec in chosen.items() if (rule_id, spec.name) in self.variant_rules
         }
-        return self.rulebook.with_overrides(overrides) if overrides else self.rulebook
+        if not overrides:
+            return self.rulebook, self.by_id
+        return self.rulebook.with_overrides(overrides), ChainMap(overrides, self.by_id)
+
+    def order_products(self, currency: str) -> tuple[list[Rule], frozenset[str]]:
+        """The spend discounts and gifts of ``currency`` and the products they name (gifts, and the products
+        that earn them): the same for every cart of this snapshot, so worked out once."""
+        found = self._order_products.get(currency)
+        if found is None:
+            rules = self.rulebook.order_rules_for(currency)
+            found = self._order_products[currency] = (tuple(rules), frozenset(self.referenced_products(rules)))
+        return list(found[0]), found[1]
 
     def companions_of(
         self, product_ids: Iterable[str], min_support: float, min_lift: float, min_orders: int = 0
