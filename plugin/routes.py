@@ -154,11 +154,16 @@ def _cart_body(message: str | None = None) -> dict:
     return body
 
 
+#: The cart answer's encoder, made once: compact, UTF-8 text. Without the check for cycles, which a body built
+#: from fresh dicts and lists has none of (it keeps a table of every list and dict it enters).
+_COMPACT_UTF8 = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+
+
 def _cart_json(body: dict, status: int = 200):
     """A cart answer, encoded once: compact UTF-8 in the order it was built. (``jsonify`` would sort every object's
     keys and write each Japanese character of the panel as ``\\uXXXX``, six bytes for three.)"""
     try:
-        data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        data = _COMPACT_UTF8.encode(body).encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate in a shop's text, which UTF-8 cannot carry: \\u escapes for all
         data = json.dumps(body, separators=(",", ":")).encode("ascii")
     return current_app.response_class(data, status, mimetype="application/json")

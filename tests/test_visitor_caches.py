@@ -1,0 +1,232 @@
+"""What the cart API keeps between one visitor's requests, and what it must never keep (docs/performance.md, "Fourth
+round"): the verified visitor cookie (by signing keys and cookie), the visitor's A/B exposure (by snapshot, visitor,
+salt and holdout share) and the variants' rule views (by snapshot). Each is bounded, forgets on a key rotation, a
+rule or setting change and a new holdout share, and never keeps what depends on the moment (the urgency check)."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from bs4 import BeautifulSoup
+
+from plugin import models
+from plugin.storage.rule_cache import Memo
+from plugin.storefront import visitor as visitor_module
+from plugin.storefront.visitor import VERIFIED_COOKIES, visitor_cookie
+from plugin.engine.variants import choose
+from plugin.storefront.visitor import assignment_salt
+from shop import ARMS, as_visitor, held_out_visitor, visitor_for
+from test_honest_urgency import FAR, untrue_shop
+
+
+def cart(client, language="ja"):
+    response = client.get("/tsuide/api/cart", headers={"Accept-Language": language})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.json
+
+
+def buttons(body) -> list[str]:
+    panel = BeautifulSoup(body["panel_html"], "html.parser")
+    return [button.get_text(strip=True) for button in panel.select(".tsuide-offer button")]
+
+
+def snapshot_of(app):
+    tsuide = app.extensions["tsuide"]
+    with app.app_context():
+        state = tsuide._state()
+        snapshot, _ = state.store.current(state.db.session, None)
+    return snapshot
+
+
+@pytest.fixture
+def trio_shop(database_url, make_shop):
+    """A shoe-care trio under an A/B test whose arm B's button says "お急ぎください", ending in 30 days (FAR): too far
+    for the urgency to be true today, true from 14 days before the end."""
+    app, db, tsuide, adapter, ids = untrue_shop(database_url, make_shop, "far")
+    adapter.lines = {"spray": 1}
+    return app, db, tsuide, adapter, ids
+
+
+class Frozen:
+    """``plugin.extension.datetime`` at a moment of the test's choosing (what the request's guard reads)."""
+
+    moment: datetime | None = None
+
+    @classmethod
+    def now(cls, tz=None):
+        return cls.moment if cls.moment is not None else datetime.now(tz)
+
+
+def test_the_urgency_check_of_a_kept_exposure_is_made_at_each_requests_moment(trio_shop, monkeypatch):
+    """The visitor's exposure is kept between requests, but its button's urgency is checked at each request's moment:
+    held back today (the end is 30 days away), shown 3 days before the end, for the same visitor and snapshot."""
+    import plugin.extension as extension
+
+    app, db, tsuide, adapter, ids = trio_shop
+    client = as_visitor(app, app.test_client(), visitor_for(app, ids["trio"], "B", holdout_bp=500))
+    first = cart(client)
+    assert [offer["label"] for offer in first["offers"]] == ["3点で¥2,900"]  # the label's urgency held back too
+    assert buttons(first) != ["お急ぎください"]
+    kept = len(snapshot_of(app).exposures)
+    assert kept >= 1
+
+    class Later(Frozen):
+        moment = FAR.replace(tzinfo=timezone.utc) - timedelta(days=3)
+
+    monkeypatch.setattr(extension, "datetime", Later)
+    later = cart(client)
+    assert buttons(later) == ["お急ぎください"]  # the end is now within TSUIDE_URGENCY_MAX_DAYS: the claim is true
+    assert [offer["label"] for offer in later["offers"]] == ["ラストチャンス：3点セット"]  # arm B's own label
+    assert len(snapshot_of(app).exposures) == kept  # the same kept exposure, checked again
+    monkeypatch.undo()
+    assert buttons(cart(client)) == buttons(first)  # and back today: held back again
+
+
+def test_an_offers_end_passing_ends_the_offer_for_a_visitor_whose_exposure_is_kept(trio_shop, monkeypatch):
+    import plugin.extension as extension
+
+    app, db, tsuide, adapter, ids = trio_shop
+    client = as_visitor(app, app.test_client(), visitor_for(app, ids["trio"], "B", holdout_bp=500))
+    assert [offer["rule_id"] for offer in cart(client)["offers"]] == [ids["trio"]]
+
+    class After(Frozen):
+        moment = FAR.replace(tzinfo=timezone.utc) + timedelta(seconds=1)
+
+    monkeypatch.setattr(extension, "datetime", After)
+    assert cart(client)["offers"] == []
+
+
+def test_a_rule_change_gives_a_kept_visitor_the_new_variants(database_url, make_shop):
+    """Arm B's words are kept for the visitor under the old rules; once the test is ended (its variants deleted, which
+    moves the version stamp), the same visitor gets the rule's own at once. (The trio ends in 3 days here, so its
+    urgency is true and shown.)"""
+    app, db, tsuide, adapter, ids = untrue_shop(database_url, make_shop, "soon")
+    adapter.lines = {"spray": 1}
+    client = as_visitor(app, app.test_client(), visitor_for(app, ids["trio"], "B", holdout_bp=500))
+    before = cart(client, "en")
+    assert [offer["label"] for offer in before["offers"]] == ["Last chance: the trio"]
+    assert buttons(before) == ["Hurry, add them"]
+    assert buttons(cart(client, "en")) == ["Hurry, add them"]  # read from the kept exposure
+    with app.app_context():
+        rule = db.session.get(models.Rule, int(ids["trio"]))
+        for variant in list(rule.variants):
+            db.session.delete(variant)
+        db.session.commit()  # moves the version stamp
+    body = cart(client, "en")
+    assert [offer["label"] for offer in body["offers"]] == ["Today only: shoe-care trio"]  # the rule's own
+    assert buttons(body) == ["Add 2 items"]
+
+
+def test_a_new_holdout_share_takes_effect_for_a_kept_visitor(trio_shop):
+    """From the app's config (no new rule version) and from the admin's saved setting (a new version) alike."""
+    app, db, tsuide, adapter, ids = trio_shop
+    visitor = held_out_visitor(app, 500)
+    client = as_visitor(app, app.test_client(), visitor)
+    held = cart(client)
+    assert held["offers"] == [] and "hidden" in held["panel_html"].split(">")[0]
+    app.config["TSUIDE_HOLDOUT_PERCENT"] = 0
+    shown = cart(client)
+    assert [offer["rule_id"] for offer in shown["offers"]] == [ids["trio"]]
+    with app.app_context():
+        db.session.merge(models.Setting(key="holdout_percent", value=100))
+        db.session.commit()  # moves the version stamp
+    assert cart(client)["offers"] == []
+
+
+def test_a_new_assignment_salt_draws_a_kept_visitor_again(trio_shop):
+    app, db, tsuide, adapter, ids = trio_shop
+    client = as_visitor(app, app.test_client(), visitor_for(app, ids["trio"], "B", holdout_bp=500))
+    cart(client)
+    kept = snapshot_of(app).exposures
+    before = len(kept)
+    app.config["TSUIDE_ASSIGNMENT_SALT"] = "a new salt"
+    cart(client)
+    assert len(kept) == before + 1  # a new key: drawn again under the new salt, not read from the old draw
+
+
+def test_a_rotated_key_stops_a_kept_cookie_unless_it_is_a_fallback(trio_shop):
+    """A cookie verified under the old key is kept by (keys, cookie): with the key replaced and not listed as a
+    fallback it no longer verifies (a fresh id, a new cookie); listed as a fallback it does, and is signed anew."""
+    app, db, tsuide, adapter, ids = trio_shop
+    visitor = visitor_for(app, ids["trio"], "B", holdout_bp=500)
+    client = as_visitor(app, app.test_client(), visitor)
+    old_cookie = client.get_cookie("tsuide_visitor").value
+    for _ in range(2):
+        response = client.get("/tsuide/api/cart")
+        assert response.status_code == 200
+        assert not any(value.startswith("tsuide_visitor=") for value in response.headers.getlist("Set-Cookie"))
+    old_key = app.config["SECRET_KEY"]
+    app.config.update(SECRET_KEY="rotated", SECRET_KEY_FALLBACKS=[old_key])
+    response = client.get("/tsuide/api/cart")
+    assert response.status_code == 200
+    renewed = client.get_cookie("tsuide_visitor").value
+    assert renewed != old_cookie and renewed.split(".")[0] == visitor  # kept, signed with the new key
+    app.config.update(SECRET_KEY="rotated again", SECRET_KEY_FALLBACKS=[])
+    client.set_cookie("tsuide_visitor", old_cookie)
+    response = client.get("/tsuide/api/cart")
+    assert response.status_code == 200
+    fresh = client.get_cookie("tsuide_visitor").value
+    assert fresh.split(".")[0] != visitor  # the old key is gone: the kept answer for it is not used
+
+
+def test_forged_cookies_are_never_kept_and_signed_ones_are_bounded(trio_shop):
+    app, db, tsuide, adapter, ids = trio_shop
+    visitor_module._checked.cache_clear()
+    client = app.test_client()
+    for number in range(200):  # forged: not signed by this shop
+        client.set_cookie("tsuide_visitor", f"{number:016x}.bm90LW91ci1zaWduYXR1cmU")
+        assert client.get("/tsuide/api/cart").status_code == 200
+    assert visitor_module._checked.cache_info().currsize == 0
+    with app.test_request_context():
+        keys = tuple(visitor_module.signing_keys())
+        for number in range(VERIFIED_COOKIES + 100):  # a flood of ids the shop did sign
+            assert visitor_module._checked(keys, visitor_cookie(f"{number:016x}")) == (f"{number:016x}", True)
+    info = visitor_module._checked.cache_info()
+    assert info.currsize == info.maxsize == VERIFIED_COOKIES
+
+
+def test_a_snapshot_keeps_a_bounded_number_of_visitors_each_with_their_own_variant(database_url, make_shop):
+    """Ten visitors through a snapshot that keeps four: each sees their own arm's words on every request, whether
+    their exposure was kept or had to be worked out again."""
+    app, db, tsuide, adapter, ids = untrue_shop(database_url, make_shop, "soon")
+    adapter.lines = {"spray": 1}
+    app.config["TSUIDE_HOLDOUT_PERCENT"] = 0
+    cart(app.test_client())
+    snapshot = snapshot_of(app)
+    snapshot.exposures.size = 4
+    with app.app_context():
+        salt = assignment_salt()
+    visitors = [f"{number:016x}" for number in range(10)]
+    words = {"A": "Today only: shoe-care trio", "B": "Last chance: the trio"}
+    for _ in range(2):
+        for visitor in visitors:
+            arm = choose(visitor, ids["trio"], ARMS, salt=salt).name
+            body = cart(as_visitor(app, app.test_client(), visitor), "en")
+            assert [offer["label"] for offer in body["offers"]] == [words[arm]], visitor
+            assert len(snapshot.exposures) <= 4
+    assert {choose(visitor, ids["trio"], ARMS, salt=salt).name for visitor in visitors} == {"A", "B"}
+    assert snapshot_of(app) is snapshot
+
+
+def test_the_memo_is_bounded_and_safe_across_threads():
+    memo = Memo(8)
+    made = []
+    errors = []
+
+    def work(offset):
+        try:
+            for number in range(200):
+                key = (number + offset) % 40
+                assert memo.get(key, lambda: made.append(key) or key * 2) == key * 2
+                assert len(memo) <= 8
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(offset,)) for offset in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and len(memo) == 8
+    assert memo.get("new", lambda: "made") == "made" and memo.get("new", lambda: "again") == "made"
