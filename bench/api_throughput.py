@@ -529,6 +529,7 @@ def breakdown(database_url: str, cookie: str, requests: int = 600,
     from demo import create_app
     from plugin import extension, routes
     from plugin.storage import rule_cache
+    from plugin.storefront import beacons, panels
     from plugin.storefront.visitor import VISITOR_KEY, visitor_cookie
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": SECRET_KEY})
@@ -555,18 +556,19 @@ def breakdown(database_url: str, cookie: str, requests: int = 600,
 
     answer.append(client.get(API_PATH, headers=headers).get_data())  # the same bytes as the cart API
     spent: dict[str, float] = Counter()
-    depth = [0]
+    inner: list[float] = []  # per wrapped call running, the time of the wrapped parts it called
 
     def timed(name, function):
         def wrapper(*args, **kwargs):
-            depth[0] += 1
+            inner.append(0.0)
             began = time.process_time()
             try:
                 return function(*args, **kwargs)
             finally:
-                depth[0] -= 1
-                if depth[0] == 0:  # a wrapped part inside another (the adapter inside the context) counts once
-                    spent[name] += time.process_time() - began
+                elapsed = time.process_time() - began
+                spent[name] += elapsed - inner.pop()  # a wrapped part inside another (a token in the panel) once
+                if inner:
+                    inner[-1] += elapsed
         return wrapper
 
     with app.app_context():
@@ -575,11 +577,14 @@ def breakdown(database_url: str, cookie: str, requests: int = 600,
                  (rule_cache.RuleStore, "_read_stamp", rule_cache.RuleStore.__dict__["_read_stamp"]),
                  (extension, "quote_cart", extension.quote_cart),
                  (routes, "render_cart_panel", routes.render_cart_panel), (routes, "quote_json", routes.quote_json),
-                 (routes, "_cart_json", routes._cart_json)]
+                 (routes, "_cart_json", routes._cart_json), (panels, "generate_csrf", panels.generate_csrf),
+                 (panels, "beacon_token", panels.beacon_token), (beacons, "beacon_token", beacons.beacon_token)]
     names = {"current_cart": "adapter: current_cart()", "products": "adapter: products()",
              "_read_stamp": "plugin: its one SQL query (version stamp, caps)",
              "quote_cart": "engine: quote_cart (the cart and its offers' carts)",
-             "render_cart_panel": "plugin: panel_html (CSRF token, beacon token, Jinja)",
+             "render_cart_panel": "plugin: panel_html (Jinja and the panel's words)",
+             "generate_csrf": "plugin: the panel's CSRF token (Flask-WTF)",
+             "beacon_token": "plugin: the beacon token",
              "quote_json": "plugin: the quote as JSON", "_cart_json": "plugin: encoding the answer (and its Response)"}
     for owner, attribute, original in originals:
         function = original.__func__ if isinstance(original, staticmethod) else original

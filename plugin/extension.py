@@ -259,11 +259,11 @@ class Tsuide:
 
     # -- pricing -------------------------------------------------------------------------------------
 
-    def _catalogue(self, cart: Cart, snapshot: Snapshot) -> tuple[dict[str, Product], list[Rule],
-                                                                  dict[str, list[str]]]:
+    def _catalogue(self, cart: Cart, snapshot: Snapshot, adapter: ShopAdapter | None = None
+                   ) -> tuple[dict[str, Product], list[Rule], dict[str, list[str]]]:
         """The products pricing needs (the cart's, and those its rules name), the rules it touches, and the
         products often bought with the cart's (worked out once: the look-up and the quote both need them)."""
-        adapter = self._adapter
+        adapter = adapter if adapter is not None else self._adapter
         in_cart = {line.product_id for line in cart.lines}
         often_with = self._companions(snapshot, in_cart)
         if not in_cart:
@@ -293,7 +293,7 @@ class Tsuide:
         looked_up: dict[int, tuple[dict[str, Product], list[Rule], dict[str, list[str]]]] = {}
 
         def capped_rules(snapshot: Snapshot) -> list[str]:
-            looked_up[snapshot.version] = self._catalogue(cart, snapshot)
+            looked_up[snapshot.version] = self._catalogue(cart, snapshot, state.adapter)
             return [rule.id for rule in looked_up[snapshot.version][1] if rule.global_cap is not None]
 
         snapshot, usage = state.store.current(state.db.session, cart.customer_id, capped_rules)

@@ -146,9 +146,11 @@ def _validated(schema: type, form: dict) -> dict:
 def _cart_body(message: str | None = None) -> dict:
     tsuide = _tsuide()
     quote = tsuide.quote()
-    body = quote_json(quote, tsuide._money())
-    body["panel_html"] = render_cart_panel(tsuide, quote)
-    body["beacon_token"] = beacons.beacon_token(beacons.cart_offer_ids(quote))
+    money = tsuide._money()
+    body = quote_json(quote, money)
+    token = beacons.beacon_token(beacons.cart_offer_ids(quote))
+    body["panel_html"] = render_cart_panel(tsuide, quote, money, token)  # the same token in the panel and the JSON
+    body["beacon_token"] = token
     if message:
         body["message"] = message
     return body
