@@ -19,7 +19,8 @@ Run it with ``.venv/bin/python bench/api_throughput.py`` (about 30 s, 60 s at mo
   naming a ``tsuide_`` table) and the demo adapter's (its catalogue look-ups);
 - reports the size of ``static/widget.js``, raw and gzipped at level 9.
 - with ``--breakdown``, times each part of warm requests in-process (:func:`breakdown`): the
-  adapter's calls, the plugin's query, the engine, the panel, the JSON, and the rest.
+  adapter's calls, the plugin's query, the engine, the panel, its two tokens, the JSON, and the rest;
+  with ``--new-visitors`` also the cart API for a visitor the worker has not seen (nothing of theirs kept).
 
 With ``--baseline REF`` (a git commit, tag or branch) it also serves the demo as it was at
 ``REF``, extracted with ``git archive`` into the temporary folder with its own seeded

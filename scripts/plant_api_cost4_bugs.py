@@ -13,7 +13,8 @@ import sys
 from planting import plant
 
 TESTS = ["tests/test_visitor_caches.py", "tests/test_ab_tests.py", "tests/test_plugin_cost.py", "tests/test_api_cost.py",
-         "tests/test_cart_api.py", "tests/test_honest_urgency.py", "tests/test_beacons.py", "-n", "2",
+         "tests/test_cart_api.py", "tests/test_honest_urgency.py", "tests/test_beacons.py", "tests/test_spend_gifts_shop.py",
+         "-n", "2",
          "-k", "not postgresql"]
 VISITOR = "plugin/storefront/visitor.py"
 EXTENSION = "plugin/extension.py"

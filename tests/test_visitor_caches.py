@@ -230,3 +230,54 @@ def test_the_memo_is_bounded_and_safe_across_threads():
         thread.join()
     assert not errors and len(memo) == 8
     assert memo.get("new", lambda: "made") == "made" and memo.get("new", lambda: "again") == "made"
+
+
+@pytest.mark.parametrize("signed", ["<script>", "ABCDEF0123456789", "0123456789abcdef0"])
+def test_a_signed_value_that_is_not_a_visitor_id_is_never_used_kept_or_not(trio_shop, signed):
+    """Signed with the shop's key and salt but not 16 lowercase hex digits (another version's value, say): the
+    request gets a fresh id instead, the first time and when the verification is kept."""
+    import re
+
+    from plugin.storefront.visitor import visitor_id
+
+    app, db, tsuide, adapter, ids = trio_shop
+    with app.app_context():
+        cookie = visitor_cookie(signed)
+    seen = set()
+    for _ in range(2):
+        with app.test_request_context("/tsuide/api/cart", headers={"Cookie": f"tsuide_visitor={cookie}"}):
+            found = visitor_id()
+            assert re.fullmatch(r"[0-9a-f]{16}", found) and found != signed
+            assert tsuide.exposure().visitor == found
+            seen.add(found)
+    assert len(seen) == 2  # a fresh random id each time, never one read from the value
+
+
+def test_an_english_button_alone_claiming_urgency_is_checked_at_each_moment(database_url, make_shop, monkeypatch):
+    """Arm B's Japanese button claims nothing, its English one does ("Hurry"): the kept exposure is still checked for
+    an English shopper, held back today (the end 30 days away), shown 3 days before the end."""
+    import plugin.extension as extension
+    from shop import OrderingAdapter
+
+    adapter = OrderingAdapter()
+    app, db, tsuide, _ = make_shop(database_url, adapter=adapter, TSUIDE_HOLDOUT_PERCENT=0)
+    with app.app_context():
+        trio = models.Bundle(label="シューケア3点", label_en="Shoe-care trio", pricing_mode="fixed_price",
+                             pricing_value=2_900, ends_at=FAR,
+                             items=[models.RuleItem(product_id=pid, quantity=1, position=n)
+                                    for n, pid in enumerate(("spray", "brush", "cleaner"))])
+        trio.variants = [models.Variant(name="A"), models.Variant(name="B", button_label="セットにする",
+                                                                   button_label_en="Hurry, add them", position=1)]
+        db.session.add(trio)
+        db.session.commit()
+        trio_id = str(trio.id)
+    adapter.lines = {"spray": 1}
+    client = as_visitor(app, app.test_client(), visitor_for(app, trio_id, "B"))
+    assert buttons(cart(client, "ja")) == ["セットにする"]
+    assert buttons(cart(client, "en")) == ["セットにする"]  # its English held back: the arm's other button
+
+    class Later(Frozen):
+        moment = FAR.replace(tzinfo=timezone.utc) - timedelta(days=3)
+
+    monkeypatch.setattr(extension, "datetime", Later)
+    assert buttons(cart(client, "en")) == ["Hurry, add them"]
