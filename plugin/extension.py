@@ -105,6 +105,25 @@ class _AppState:
     logged_failures: set[str]
 
 
+def _cart_lookups(snapshot: Snapshot, in_cart: frozenset[str], currency: str, thresholds: tuple
+                  ) -> tuple[dict[str, list[str]], frozenset[str], list[Rule]]:
+    """For a cart of these products: the products often bought with each, the products to ask the shop for (the
+    cart's, those the rules touching them by product name, the companions, the currency's gifts and the products
+    that earn them), and the currency's spend discounts and gifts."""
+    often_with = snapshot.companions_of(in_cart, *thresholds)
+    order_rules, gifts = snapshot.order_products(currency)
+    companions = {other for others in often_with.values() for other in others}
+    wanted = set(in_cart) | snapshot.referenced_products(snapshot.rulebook.touching(in_cart, ())) | companions | gifts
+    return often_with, frozenset(wanted), order_rules
+
+
+def _touching(snapshot: Snapshot, in_cart: frozenset[str], categories: frozenset
+              ) -> tuple[list[Rule], frozenset[str]]:
+    """The rules touching a cart of these products in these categories, and the products they name."""
+    touching = snapshot.rulebook.touching(in_cart, categories)
+    return touching, frozenset(snapshot.referenced_products(touching))
+
+
 def _exposure_entry(visitor: str, tests, holdout_percent, salt: str) -> tuple[Exposure, bool]:
     """A visitor's exposure, and whether it is checked already: ``True`` when none of its variants' buttons claims
     urgency, so the copy guard would leave it as it is at any moment."""
@@ -262,21 +281,29 @@ class Tsuide:
     def _catalogue(self, cart: Cart, snapshot: Snapshot, adapter: ShopAdapter | None = None
                    ) -> tuple[dict[str, Product], list[Rule], dict[str, list[str]]]:
         """The products pricing needs (the cart's, and those its rules name), the rules it touches, and the
-        products often bought with the cart's (worked out once: the look-up and the quote both need them)."""
+        products often bought with the cart's (worked out once: the look-up and the quote both need them).
+
+        Which rules and products a cart's products call for is the same for every cart of those products under
+        one snapshot: the snapshot keeps it (``Snapshot.lookups``, bounded). The products themselves, their
+        categories and stock, are the adapter's and are asked for on every request.
+        """
         adapter = adapter if adapter is not None else self._adapter
-        in_cart = {line.product_id for line in cart.lines}
-        often_with = self._companions(snapshot, in_cart)
+        in_cart = frozenset(line.product_id for line in cart.lines)
+        config = current_app.config
+        currency = config["TSUIDE_CURRENCY"]
+        thresholds = (config["TSUIDE_MINED_MIN_SUPPORT"], config["TSUIDE_MINED_MIN_LIFT"],
+                      config["TSUIDE_MINED_MIN_ORDERS"])
+        often_with, wanted, order_rules = snapshot.lookups.get(
+            (in_cart, currency, thresholds), lambda: _cart_lookups(snapshot, in_cart, currency, thresholds))
         if not in_cart:
             return {}, [], often_with
         # One look-up for the cart's products, those its rules name and those often bought with them;
         # a second only for rules that touch the cart through a category and name products not fetched yet.
-        by_product = snapshot.rulebook.touching(in_cart, ())
-        companions = {other for others in often_with.values() for other in others}
-        # Gifts of the shop's currency are looked up with the rest: an earned gift is offered, a coming one shown.
-        order_rules, gifts = snapshot.order_products(current_app.config["TSUIDE_CURRENCY"])
-        products = dict(adapter.products(in_cart | snapshot.referenced_products(by_product) | companions | gifts))
-        touching = snapshot.rulebook.touching(in_cart, {products[pid].category for pid in in_cart if pid in products})
-        wanted = snapshot.referenced_products(touching) - products.keys()
+        products = dict(adapter.products(set(wanted)))  # a set of its own: the kept one is never the shop's to change
+        categories = frozenset(products[pid].category for pid in in_cart if pid in products)
+        touching, named = snapshot.lookups.get(
+            (in_cart, categories), lambda: _touching(snapshot, in_cart, categories))
+        wanted = named - products.keys()
         if wanted:
             products.update(adapter.products(wanted))
         # Spend discounts and gifts touch every cart: their "first N" counts are read fresh like the rest.

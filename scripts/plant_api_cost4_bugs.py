@@ -49,6 +49,11 @@ BUGS = [
      "        return self._views.get(tuple(chosen),"),
     (CACHE, "            found = self._order_products[currency] = (tuple(rules), frozenset(self.referenced_products(rules)))",
      "            found = self._order_products[currency] = (tuple(rules), frozenset())"),
+    # the rules and products a cart's products call for, kept by the snapshot
+    (EXTENSION, "            (in_cart, categories), lambda: _touching(", "            (in_cart,), lambda: _touching("),
+    (EXTENSION, "            (in_cart, currency, thresholds), lambda:", "            (in_cart, currency), lambda:"),
+    (EXTENSION, "        categories = frozenset(products[pid].category for pid in in_cart if pid in products)",
+     "        categories = frozenset(products[pid].category for pid in in_cart if pid not in products)"),
     # the stamp query's bound ids
     (CACHE, "    key = (min(capped, FIXED_IDS_UP_TO + 1), customer)", "    key = (min(capped, FIXED_IDS_UP_TO), customer)"),
     (CACHE, "        if len(capped_ids) > FIXED_IDS_UP_TO:", "        if len(capped_ids) >= FIXED_IDS_UP_TO:"),

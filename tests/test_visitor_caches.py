@@ -281,3 +281,48 @@ def test_an_english_button_alone_claiming_urgency_is_checked_at_each_moment(data
 
     monkeypatch.setattr(extension, "datetime", Later)
     assert buttons(cart(client, "en")) == ["Hurry, add them"]
+
+
+def test_what_a_carts_products_call_for_is_kept_but_their_categories_and_stock_are_read_each_time(
+        database_url, make_shop):
+    """The rules and products a cart of these products calls for are kept by the snapshot; the products are asked
+    for on every request: a product moved into a tier's category gets the tier at once, one sold out is no longer
+    offered, and a new mining threshold is a new look-up."""
+    from dataclasses import replace
+
+    app, db, tsuide, adapter = make_shop(database_url)
+    with app.app_context():
+        db.session.add(models.VolumeRule(label="小物2点で10%オフ", label_en="10% off 2 accessories",
+                                         categories=[models.RuleCategory(category="accessories")],
+                                         steps=[models.RuleStep(threshold=2, percent_bp=1_000)]))
+        db.session.add(models.Bundle(label="シューケア3点", label_en="Shoe-care trio", pricing_mode="fixed_price",
+                                     pricing_value=2_900,
+                                     items=[models.RuleItem(product_id=pid, quantity=1, position=n)
+                                            for n, pid in enumerate(("spray", "brush", "cleaner"))]))
+        db.session.commit()
+    client = app.test_client()
+    adapter.lines = {"healthfood": 2}
+    assert cart(client, "en")["discounts"] == []
+    adapter.catalogue["healthfood"] = replace(adapter.catalogue["healthfood"], category="accessories")
+    assert [discount["label"] for discount in cart(client, "en")["discounts"]] == ["10% off 2 accessories"]
+    adapter.lines = {"spray": 1}
+    assert [offer["label"] for offer in cart(client, "en")["offers"]] == ["Shoe-care trio"]
+    adapter.catalogue["brush"] = replace(adapter.catalogue["brush"], in_stock=False)
+    assert cart(client, "en")["offers"] == []
+    kept = len(snapshot_of(app).lookups)
+    app.config["TSUIDE_MINED_MIN_ORDERS"] = 7
+    cart(client, "en")
+    assert len(snapshot_of(app).lookups) == kept + 1
+
+
+def test_the_carts_look_ups_kept_are_bounded(database_url, make_shop):
+    app, db, tsuide, adapter = make_shop(database_url)
+    client = app.test_client()
+    cart(client)
+    snapshot = snapshot_of(app)
+    snapshot.lookups.size = 5
+    for pid in ("healthfood", "sneakers", "spray", "brush", "cleaner", "camera", "lens", "tripod", "socks", "cap"):
+        adapter.lines = {pid: 1}
+        cart(client)
+        assert len(snapshot.lookups) <= 5
+    assert snapshot_of(app) is snapshot

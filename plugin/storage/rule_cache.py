@@ -57,6 +57,8 @@ class Memo:
 EXPOSURES_KEPT = 2048
 #: Combinations of A/B variants whose rule views a snapshot keeps (see :meth:`Snapshot.views_for`).
 VIEWS_KEPT = 256
+#: Sets of cart products whose rule look-ups a snapshot keeps (see :attr:`Snapshot.lookups`).
+LOOKUPS_KEPT = 1024
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,9 @@ class Snapshot:
     #: empty. Not copied by ``dataclasses.replace``.
     exposures: Memo = field(default_factory=lambda: Memo(EXPOSURES_KEPT), init=False, repr=False, compare=False)
     _views: Memo = field(default_factory=lambda: Memo(VIEWS_KEPT), init=False, repr=False, compare=False)
+    #: The rules and products a cart's products call for (the storefront keys it by the cart's product ids, and
+    #: their categories): the same for every such cart under these rules. Never the products themselves.
+    lookups: Memo = field(default_factory=lambda: Memo(LOOKUPS_KEPT), init=False, repr=False, compare=False)
     #: Per currency, the products the spend discounts and gifts name (see :meth:`order_products`).
     _order_products: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
