@@ -105,6 +105,10 @@ class _AppState:
     logged_failures: set[str]
 
 
+#: Carts of at most this many products have their rule look-ups kept by the snapshot (see ``Tsuide._catalogue``).
+LOOKUPS_UP_TO_PRODUCTS = 50
+
+
 def _cart_lookups(snapshot: Snapshot, in_cart: frozenset[str], currency: str, thresholds: tuple
                   ) -> tuple[dict[str, list[str]], frozenset[str], list[Rule]]:
     """For a cart of these products: the products often bought with each, the products to ask the shop for (the
@@ -293,16 +297,20 @@ class Tsuide:
         currency = config["TSUIDE_CURRENCY"]
         thresholds = (config["TSUIDE_MINED_MIN_SUPPORT"], config["TSUIDE_MINED_MIN_LIFT"],
                       config["TSUIDE_MINED_MIN_ORDERS"])
-        often_with, wanted, order_rules = snapshot.lookups.get(
-            (in_cart, currency, thresholds), lambda: _cart_lookups(snapshot, in_cart, currency, thresholds))
+        kept = len(in_cart) <= LOOKUPS_UP_TO_PRODUCTS  # a long cart's look-ups are not kept: they would be large
+        often_with, wanted, order_rules = (
+            snapshot.lookups.get((in_cart, currency, thresholds),
+                                 lambda: _cart_lookups(snapshot, in_cart, currency, thresholds))
+            if kept else _cart_lookups(snapshot, in_cart, currency, thresholds)
+        )
         if not in_cart:
             return {}, [], often_with
         # One look-up for the cart's products, those its rules name and those often bought with them;
         # a second only for rules that touch the cart through a category and name products not fetched yet.
         products = dict(adapter.products(set(wanted)))  # a set of its own: the kept one is never the shop's to change
         categories = frozenset(products[pid].category for pid in in_cart if pid in products)
-        touching, named = snapshot.lookups.get(
-            (in_cart, categories), lambda: _touching(snapshot, in_cart, categories))
+        touching, named = (snapshot.lookups.get((in_cart, categories), lambda: _touching(snapshot, in_cart, categories))
+                           if kept else _touching(snapshot, in_cart, categories))
         wanted = named - products.keys()
         if wanted:
             products.update(adapter.products(wanted))

@@ -54,6 +54,7 @@ BUGS = [
     (EXTENSION, "            (in_cart, currency, thresholds), lambda:", "            (in_cart, currency), lambda:"),
     (EXTENSION, "        categories = frozenset(products[pid].category for pid in in_cart if pid in products)",
      "        categories = frozenset(products[pid].category for pid in in_cart if pid not in products)"),
+    (EXTENSION, "        kept = len(in_cart) <= LOOKUPS_UP_TO_PRODUCTS", "        kept = len(in_cart) >= LOOKUPS_UP_TO_PRODUCTS"),
     # the stamp query's bound ids
     (CACHE, "    key = (min(capped, FIXED_IDS_UP_TO + 1), customer)", "    key = (min(capped, FIXED_IDS_UP_TO), customer)"),
     (CACHE, "        if len(capped_ids) > FIXED_IDS_UP_TO:", "        if len(capped_ids) >= FIXED_IDS_UP_TO:"),

@@ -326,3 +326,34 @@ def test_the_carts_look_ups_kept_are_bounded(database_url, make_shop):
         cart(client)
         assert len(snapshot.lookups) <= 5
     assert snapshot_of(app) is snapshot
+
+
+def test_a_long_carts_look_ups_are_not_kept_and_it_is_priced_the_same(database_url, make_shop):
+    """Past LOOKUPS_UP_TO_PRODUCTS products a cart's look-ups are worked out each time (kept, they would be large):
+    the same answer as a short cart's path gives, and nothing added to the memo."""
+    from dataclasses import replace
+
+    from plugin import extension
+
+    app, db, tsuide, adapter = make_shop(database_url)
+    with app.app_context():
+        db.session.add(models.VolumeRule(label="小物2点で10%オフ", label_en="10% off 2 accessories",
+                                         categories=[models.RuleCategory(category="accessories")],
+                                         steps=[models.RuleStep(threshold=2, percent_bp=1_000)]))
+        db.session.commit()
+    for number in range(extension.LOOKUPS_UP_TO_PRODUCTS + 1):
+        adapter.catalogue[f"x{number}"] = replace(adapter.catalogue["socks"], id=f"x{number}", name=f"x{number}")
+    client = app.test_client()
+    adapter.lines = {f"x{number}": 1 for number in range(extension.LOOKUPS_UP_TO_PRODUCTS + 1)}
+    long_cart = cart(client, "en")
+    snapshot = snapshot_of(app)
+    kept = len(snapshot.lookups)
+    def priced(body):  # the tokens carry the second they were signed in
+        return {key: value for key, value in body.items() if key not in ("panel_html", "beacon_token")}
+
+    assert priced(cart(client, "en")) == priced(long_cart) and len(snapshot.lookups) == kept
+    assert [discount["label"] for discount in long_cart["discounts"]] == ["10% off 2 accessories"]
+    adapter.lines.popitem()  # at the limit: kept, and priced alike
+    at_limit = cart(client, "en")
+    assert len(snapshot.lookups) == kept + 2
+    assert at_limit["discounts"][0]["label"] == "10% off 2 accessories"

@@ -57,8 +57,9 @@ class Memo:
 EXPOSURES_KEPT = 2048
 #: Combinations of A/B variants whose rule views a snapshot keeps (see :meth:`Snapshot.views_for`).
 VIEWS_KEPT = 256
-#: Sets of cart products whose rule look-ups a snapshot keeps (see :attr:`Snapshot.lookups`).
-LOOKUPS_KEPT = 1024
+#: Sets of cart products whose rule look-ups a snapshot keeps (see :attr:`Snapshot.lookups`; the storefront keeps
+#: them for carts of at most 50 products, so the memo holds a few MB at most).
+LOOKUPS_KEPT = 512
 
 
 @dataclass(frozen=True)
