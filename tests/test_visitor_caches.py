@@ -357,3 +357,31 @@ def test_a_long_carts_look_ups_are_not_kept_and_it_is_priced_the_same(database_u
     at_limit = cart(client, "en")
     assert len(snapshot.lookups) == kept + 2
     assert at_limit["discounts"][0]["label"] == "10% off 2 accessories"
+
+
+def test_a_product_moved_into_a_capped_rules_category_reads_that_rules_count(database_url, make_shop):
+    """The rules touching a cart through its categories are looked up by the categories the shop gives now: a product
+    moved into the category of a tier whose "first 5" are gone reads that count (one query still) and gets no
+    discount; kept by the products alone, the count would not be read and the used-up tier would apply."""
+    from dataclasses import replace
+
+    app, db, tsuide, adapter = make_shop(database_url)
+    with app.app_context():
+        tier = models.VolumeRule(label="先着5名 小物2点で10%オフ", label_en="First 5: 10% off 2 accessories",
+                                 global_cap=5, redeemed=5, categories=[models.RuleCategory(category="accessories")],
+                                 steps=[models.RuleStep(threshold=2, percent_bp=1_000)])
+        db.session.add(tier)
+        db.session.commit()
+        tier_id = str(tier.id)
+    client = app.test_client()
+    adapter.lines = {"healthfood": 2}
+    assert cart(client, "en")["discounts"] == []
+    adapter.catalogue["healthfood"] = replace(adapter.catalogue["healthfood"], category="accessories")
+    assert cart(client, "en")["discounts"] == []  # used up
+    with app.test_request_context():
+        context = tsuide._context(tsuide._adapter.current_cart())
+    assert context.usage.redeemed == {tier_id: 5}
+    with app.app_context():
+        db.session.get(models.Rule, int(tier_id)).redeemed = 4
+        db.session.commit()
+    assert [discount["label"] for discount in cart(client, "en")["discounts"]] == ["First 5: 10% off 2 accessories"]
