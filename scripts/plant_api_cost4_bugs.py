@@ -50,8 +50,8 @@ BUGS = [
     (CACHE, "            found = self._order_products[currency] = (tuple(rules), frozenset(self.referenced_products(rules)))",
      "            found = self._order_products[currency] = (tuple(rules), frozenset())"),
     # the rules and products a cart's products call for, kept by the snapshot
-    (EXTENSION, "            (in_cart, categories), lambda: _touching(", "            (in_cart,), lambda: _touching("),
-    (EXTENSION, "            (in_cart, currency, thresholds), lambda:", "            (in_cart, currency), lambda:"),
+    (EXTENSION, "snapshot.lookups.get((in_cart, categories), lambda:", "snapshot.lookups.get((in_cart,), lambda:"),
+    (EXTENSION, "snapshot.lookups.get((in_cart, currency, thresholds),", "snapshot.lookups.get((in_cart, currency),"),
     (EXTENSION, "        categories = frozenset(products[pid].category for pid in in_cart if pid in products)",
      "        categories = frozenset(products[pid].category for pid in in_cart if pid not in products)"),
     (EXTENSION, "        kept = len(in_cart) <= LOOKUPS_UP_TO_PRODUCTS", "        kept = len(in_cart) >= LOOKUPS_UP_TO_PRODUCTS"),
