@@ -19,7 +19,8 @@ Run it with ``.venv/bin/python bench/api_throughput.py`` (about 30 s, 60 s at mo
   naming a ``tsuide_`` table) and the demo adapter's (its catalogue look-ups);
 - reports the size of ``static/widget.js``, raw and gzipped at level 9.
 - with ``--breakdown``, times each part of warm requests in-process (:func:`breakdown`): the
-  adapter's calls, the plugin's query, the engine, the panel, the JSON, and the rest.
+  adapter's calls, the plugin's query, the engine, the panel, its two tokens, the JSON, and the rest;
+  with ``--new-visitors`` also the cart API for a visitor the worker has not seen (nothing of theirs kept).
 
 With ``--baseline REF`` (a git commit, tag or branch) it also serves the demo as it was at
 ``REF``, extracted with ``git archive`` into the temporary folder with its own seeded
@@ -504,7 +505,12 @@ def time_requests(call, runs: int) -> list[int]:
     return samples
 
 
-def breakdown(database_url: str, cookie: str, requests: int = 600) -> tuple[dict[str, float], dict[str, float]]:
+#: The breakdown's third turn (``--new-visitors``): the cart API for a visitor the worker has not seen yet.
+NEW_VISITOR = "new visitor"
+
+
+def breakdown(database_url: str, cookie: str, requests: int = 600,
+              new_visitors: bool = False) -> tuple[dict[str, float], ...]:
     """Where a warm ``GET /tsuide/api/cart`` spends its CPU time, inside real requests (Flask's test client).
 
     The parts a request calls are wrapped with a CPU clock (``time.process_time``: time the machine gave to
@@ -512,18 +518,34 @@ def breakdown(database_url: str, cookie: str, requests: int = 600) -> tuple[dict
     (which answers with the same bytes) take turns. Answers, for each endpoint, the mean CPU µs per request of
     each part and of the whole request; "the rest" is Flask, Werkzeug and the plugin's own glue (locale,
     visitor, A/B exposure, the urgency check, the catalogue's rule look-ups), each too small to wrap alone.
+
+    The bench's requests are one visitor's, repeated: what the plugin keeps per visitor (the verified cookie, the
+    A/B exposure) is found kept. With ``new_visitors`` a third turn sends the same cart with the signed cookie of a
+    visitor the worker has never seen, a new one each request (signed before the clock starts), as a shopper's
+    first request after a restart or the first of a visitor from another worker: nothing of theirs is kept. It is
+    answered as a third dict.
     """
     import flask
 
     from demo import create_app
     from plugin import extension, routes
     from plugin.storage import rule_cache
+    from plugin.storefront import beacons, panels
+    from plugin.storefront.visitor import VISITOR_KEY, visitor_cookie
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": SECRET_KEY})
     headers = {"Accept": "application/json"}
     client = app.test_client()
+    fresh_client = app.test_client()
     for name, value in (part.partition("=")[::2] for part in cookie.split("; ")):
         client.set_cookie(name, value)
+        fresh_client.set_cookie(name, value)
+    fresh_cookies: list[str] = []
+    if new_visitors:
+        import secrets
+
+        with app.test_request_context():
+            fresh_cookies = [visitor_cookie(secrets.token_hex(8)) for _ in range(requests + 30)]
     answer: list[bytes] = []
 
     @app.get(ADAPTER_PATH)
@@ -535,18 +557,19 @@ def breakdown(database_url: str, cookie: str, requests: int = 600) -> tuple[dict
 
     answer.append(client.get(API_PATH, headers=headers).get_data())  # the same bytes as the cart API
     spent: dict[str, float] = Counter()
-    depth = [0]
+    inner: list[float] = []  # per wrapped call running, the time of the wrapped parts it called
 
     def timed(name, function):
         def wrapper(*args, **kwargs):
-            depth[0] += 1
+            inner.append(0.0)
             began = time.process_time()
             try:
                 return function(*args, **kwargs)
             finally:
-                depth[0] -= 1
-                if depth[0] == 0:  # a wrapped part inside another (the adapter inside the context) counts once
-                    spent[name] += time.process_time() - began
+                elapsed = time.process_time() - began
+                spent[name] += elapsed - inner.pop()  # a wrapped part inside another (a token in the panel) once
+                if inner:
+                    inner[-1] += elapsed
         return wrapper
 
     with app.app_context():
@@ -555,26 +578,37 @@ def breakdown(database_url: str, cookie: str, requests: int = 600) -> tuple[dict
                  (rule_cache.RuleStore, "_read_stamp", rule_cache.RuleStore.__dict__["_read_stamp"]),
                  (extension, "quote_cart", extension.quote_cart),
                  (routes, "render_cart_panel", routes.render_cart_panel), (routes, "quote_json", routes.quote_json),
-                 (routes, "_cart_json", routes._cart_json)]
+                 (routes, "_cart_json", routes._cart_json), (panels, "generate_csrf", panels.generate_csrf),
+                 (panels, "beacon_token", panels.beacon_token), (beacons, "beacon_token", beacons.beacon_token)]
     names = {"current_cart": "adapter: current_cart()", "products": "adapter: products()",
              "_read_stamp": "plugin: its one SQL query (version stamp, caps)",
              "quote_cart": "engine: quote_cart (the cart and its offers' carts)",
-             "render_cart_panel": "plugin: panel_html (CSRF token, beacon token, Jinja)",
+             "render_cart_panel": "plugin: panel_html (Jinja and the panel's words)",
+             "generate_csrf": "plugin: the panel's CSRF token (Flask-WTF)",
+             "beacon_token": "plugin: the beacon token",
              "quote_json": "plugin: the quote as JSON", "_cart_json": "plugin: encoding the answer (and its Response)"}
     for owner, attribute, original in originals:
         function = original.__func__ if isinstance(original, staticmethod) else original
         wrapped = timed(names[attribute], function)
         setattr(owner, attribute, staticmethod(wrapped) if isinstance(original, staticmethod) else wrapped)
+    turns = (API_PATH, ADAPTER_PATH, NEW_VISITOR) if new_visitors else (API_PATH, ADAPTER_PATH)
+
+    def call(path: str) -> int:
+        if path == NEW_VISITOR:
+            fresh_client.set_cookie(VISITOR_KEY, fresh_cookies.pop())
+            return fresh_client.get(API_PATH, headers=headers).status_code
+        return client.get(path, headers=headers).status_code
+
     try:
         for _ in range(30):
-            client.get(API_PATH, headers=headers)
-            client.get(ADAPTER_PATH, headers=headers)
-        totals: dict[str, dict[str, float]] = {API_PATH: Counter(), ADAPTER_PATH: Counter()}
+            for path in turns:
+                call(path)
+        totals: dict[str, dict[str, float]] = {path: Counter() for path in turns}
         for _ in range(requests):
-            for path in (API_PATH, ADAPTER_PATH):
+            for path in turns:
                 spent.clear()
                 began = time.process_time()
-                status = client.get(path, headers=headers).status_code
+                status = call(path)
                 whole = time.process_time() - began
                 if status != 200:
                     raise RuntimeError(f"in-process GET {path} answered {status}")
@@ -585,11 +619,31 @@ def breakdown(database_url: str, cookie: str, requests: int = 600) -> tuple[dict
     finally:
         for owner, attribute, original in originals:
             setattr(owner, attribute, original)
-    return tuple({name: seconds / requests * 1e6 for name, seconds in totals[path].items()}
-                 for path in (API_PATH, ADAPTER_PATH))
+    return tuple({name: seconds / requests * 1e6 for name, seconds in totals[path].items()} for path in turns)
 
 
 # -- figures ------------------------------------------------------------------------------------
+
+
+def print_breakdown(parts: Sequence[dict[str, float]]) -> None:
+    """The table of :func:`breakdown`: each part for the cart API and the adapter-only endpoint, and with
+    ``--new-visitors`` the cart API for a new visitor each request."""
+    cart_parts, adapter_parts = parts[0], parts[1]
+    fresh = parts[2] if len(parts) > 2 else None
+    print("\nCPU time per warm request, in-process (mean µs over 600 requests each, taking turns):")
+    print(f"  {'part':<52} {'cart API':>9} {'adapter only':>13} {'difference':>11}"
+          + (f" {'new visitor':>12}" if fresh else ""))
+    for name in cart_parts:
+        mine, theirs = cart_parts[name], adapter_parts.get(name, 0.0)
+        print(f"  {name:<52} {mine:>9,.0f} {theirs:>13,.0f} {mine - theirs:>11,.0f}"
+              + (f" {fresh.get(name, 0.0):>12,.0f}" if fresh else ""))
+    adapter_whole = adapter_parts["the whole request"]
+    print(f"  {'requests/s one core could serve, ratio':<52} {1e6 / cart_parts['the whole request']:>9,.0f} "
+          f"{1e6 / adapter_whole:>13,.0f} {adapter_whole / cart_parts['the whole request']:>11.2f}"
+          + (f" {adapter_whole / fresh['the whole request']:>12.2f}" if fresh else ""))
+    if fresh:
+        print("  (ratio: adapter only ÷ the column's whole request; \"new visitor\" is the cart API with a visitor the "
+              "worker has not seen, a new one each request)")
 
 
 def percentile(samples: Sequence[int], percent: float) -> float:
@@ -662,6 +716,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="also print a cProfile of warm GET /tsuide/api/cart requests in-process")
     parser.add_argument("--breakdown", action="store_true",
                         help="also time each part of warm GET /tsuide/api/cart requests in-process (CPU µs)")
+    parser.add_argument("--new-visitors", action="store_true",
+                        help="with --breakdown, also time the cart API for a new visitor each request (nothing kept)")
     parser.add_argument("--baseline", metavar="REF",
                         help="also load the cart API as it was at this git commit, in the same rounds")
     parser.add_argument("--generate-load", metavar="JSON", help=argparse.SUPPRESS)
@@ -723,7 +779,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for server in servers:
                 stop(server)
         local = in_process(database_url, cookie, body_file, 300, options.profile)
-        parts = breakdown(database_url, cookie) if options.breakdown else ()
+        parts = breakdown(database_url, cookie, new_visitors=options.new_visitors) if options.breakdown else ()
         side_by_side: list[tuple[float, float]] = []
         if options.baseline:  # in fresh processes, taking turns: steadier than the servers' figures
             for _ in range(3):
@@ -795,15 +851,7 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"{zipped:,} B gzip -9 ({zipped / WIDGET_BUDGET:.0%} of 6 KB)")
     print(f"(whole run {time.perf_counter() - wall:.1f} s)")
     if parts:
-        cart_parts, adapter_parts = parts
-        print(f"\nCPU time per warm request, in-process (mean µs over 600 requests each, taking turns):")
-        print(f"  {'part':<52} {'cart API':>9} {'adapter only':>13} {'difference':>11}")
-        for name in cart_parts:
-            mine, theirs = cart_parts[name], adapter_parts.get(name, 0.0)
-            print(f"  {name:<52} {mine:>9,.0f} {theirs:>13,.0f} {mine - theirs:>11,.0f}")
-        print(f"  {'requests/s one core could serve, ratio':<52} {1e6 / cart_parts['the whole request']:>9,.0f} "
-              f"{1e6 / adapter_parts['the whole request']:>13,.0f} "
-              f"{adapter_parts['the whole request'] / cart_parts['the whole request']:>11.2f}")
+        print_breakdown(parts)
     if local.profile:
         print(f"\ncProfile of 300 warm in-process GET {API_PATH}, by cumulative time:\n{local.profile}")
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-from collections import ChainMap
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -13,7 +12,8 @@ from markupsafe import Markup
 
 from .storefront import panels as _panels, i18n, renewals as _renewals
 from .storefront.exposure import NOBODY, Exposure, exposure_for
-from .storefront.honest_copy import CartCopy
+from .storefront.honest_copy import CartCopy, buttons_claim_urgency
+from .storefront.visitor import assignment_salt
 from .storage.rule_cache import RuleStore, Snapshot, Usage
 from .storage.orders import record_order, record_order_rewards, record_subscription as _record_subscription, redeem
 from .adapter import ShopAdapter, check_adapter, missing_features
@@ -103,6 +103,36 @@ class _AppState:
     adapter: ShopAdapter
     store: RuleStore
     logged_failures: set[str]
+
+
+#: Carts of at most this many products have their rule look-ups kept by the snapshot (see ``Tsuide._catalogue``).
+LOOKUPS_UP_TO_PRODUCTS = 50
+
+
+def _cart_lookups(snapshot: Snapshot, in_cart: frozenset[str], currency: str, thresholds: tuple
+                  ) -> tuple[dict[str, list[str]], frozenset[str], list[Rule]]:
+    """For a cart of these products: the products often bought with each, the products to ask the shop for (the
+    cart's, those the rules touching them by product name, the companions, the currency's gifts and the products
+    that earn them), and the currency's spend discounts and gifts."""
+    often_with = snapshot.companions_of(in_cart, *thresholds)
+    order_rules, gifts = snapshot.order_products(currency)
+    companions = {other for others in often_with.values() for other in others}
+    wanted = set(in_cart) | snapshot.referenced_products(snapshot.rulebook.touching(in_cart, ())) | companions | gifts
+    return often_with, frozenset(wanted), order_rules
+
+
+def _touching(snapshot: Snapshot, in_cart: frozenset[str], categories: frozenset
+              ) -> tuple[list[Rule], frozenset[str]]:
+    """The rules touching a cart of these products in these categories, and the products they name."""
+    touching = snapshot.rulebook.touching(in_cart, categories)
+    return touching, frozenset(snapshot.referenced_products(touching))
+
+
+def _exposure_entry(visitor: str, tests, holdout_percent, salt: str) -> tuple[Exposure, bool]:
+    """A visitor's exposure, and whether it is checked already: ``True`` when none of its variants' buttons claims
+    urgency, so the copy guard would leave it as it is at any moment."""
+    found = exposure_for(visitor, tests, holdout_percent, salt)
+    return found, not buttons_claim_urgency(found)
 
 
 class Tsuide:
@@ -252,25 +282,36 @@ class Tsuide:
 
     # -- pricing -------------------------------------------------------------------------------------
 
-    def _catalogue(self, cart: Cart, snapshot: Snapshot) -> tuple[dict[str, Product], list[Rule],
-                                                                  dict[str, list[str]]]:
+    def _catalogue(self, cart: Cart, snapshot: Snapshot, adapter: ShopAdapter | None = None
+                   ) -> tuple[dict[str, Product], list[Rule], dict[str, list[str]]]:
         """The products pricing needs (the cart's, and those its rules name), the rules it touches, and the
-        products often bought with the cart's (worked out once: the look-up and the quote both need them)."""
-        adapter = self._adapter
-        in_cart = {line.product_id for line in cart.lines}
-        often_with = self._companions(snapshot, in_cart)
+        products often bought with the cart's (worked out once: the look-up and the quote both need them).
+
+        Which rules and products a cart's products call for is the same for every cart of those products under
+        one snapshot: the snapshot keeps it (``Snapshot.lookups``, bounded). The products themselves, their
+        categories and stock, are the adapter's and are asked for on every request.
+        """
+        adapter = adapter if adapter is not None else self._adapter
+        in_cart = frozenset(line.product_id for line in cart.lines)
+        config = current_app.config
+        currency = config["TSUIDE_CURRENCY"]
+        thresholds = (config["TSUIDE_MINED_MIN_SUPPORT"], config["TSUIDE_MINED_MIN_LIFT"],
+                      config["TSUIDE_MINED_MIN_ORDERS"])
+        kept = len(in_cart) <= LOOKUPS_UP_TO_PRODUCTS  # a long cart's look-ups are not kept: they would be large
+        often_with, wanted, order_rules = (
+            snapshot.lookups.get((in_cart, currency, thresholds),
+                                 lambda: _cart_lookups(snapshot, in_cart, currency, thresholds))
+            if kept else _cart_lookups(snapshot, in_cart, currency, thresholds)
+        )
         if not in_cart:
             return {}, [], often_with
         # One look-up for the cart's products, those its rules name and those often bought with them;
         # a second only for rules that touch the cart through a category and name products not fetched yet.
-        by_product = snapshot.rulebook.touching(in_cart, ())
-        companions = {other for others in often_with.values() for other in others}
-        # Gifts of the shop's currency are looked up with the rest: an earned gift is offered, a coming one shown.
-        order_rules = snapshot.rulebook.order_rules_for(current_app.config["TSUIDE_CURRENCY"])
-        gifts = snapshot.referenced_products(order_rules)
-        products = dict(adapter.products(in_cart | snapshot.referenced_products(by_product) | companions | gifts))
-        touching = snapshot.rulebook.touching(in_cart, {products[pid].category for pid in in_cart if pid in products})
-        wanted = snapshot.referenced_products(touching) - products.keys()
+        products = dict(adapter.products(set(wanted)))  # a set of its own: the kept one is never the shop's to change
+        categories = frozenset(products[pid].category for pid in in_cart if pid in products)
+        touching, named = (snapshot.lookups.get((in_cart, categories), lambda: _touching(snapshot, in_cart, categories))
+                           if kept else _touching(snapshot, in_cart, categories))
+        wanted = named - products.keys()
         if wanted:
             products.update(adapter.products(wanted))
         # Spend discounts and gifts touch every cart: their "first N" counts are read fresh like the rest.
@@ -287,7 +328,7 @@ class Tsuide:
         looked_up: dict[int, tuple[dict[str, Product], list[Rule], dict[str, list[str]]]] = {}
 
         def capped_rules(snapshot: Snapshot) -> list[str]:
-            looked_up[snapshot.version] = self._catalogue(cart, snapshot)
+            looked_up[snapshot.version] = self._catalogue(cart, snapshot, state.adapter)
             return [rule.id for rule in looked_up[snapshot.version][1] if rule.global_cap is not None]
 
         snapshot, usage = state.store.current(state.db.session, cart.customer_id, capped_rules)
@@ -310,30 +351,40 @@ class Tsuide:
 
     def _exposed(self, snapshot: Snapshot | None) -> tuple[Exposure, CartCopy]:
         """This shopper's exposure, and the copy guard it was checked with, which prices this request's quotes too
-        (its moment, the request's, is theirs): both worked out once per request and rule version."""
+        (its moment, the request's, is theirs): both worked out once per request and rule version.
+
+        The exposure itself (the holdout draw and one HMAC per test) is the same for every request of one visitor
+        under one snapshot, salt and holdout share: the snapshot keeps it (bounded, see ``Snapshot.exposures``).
+        Its check against untrue urgency reads the moment, so it is made again on every request, unless no button
+        of the visitor's variants claims urgency at all (then the check cannot change anything at any moment).
+        """
         cached = g.get("tsuide_exposure")
         if cached is not None and (snapshot is None or cached[0] == snapshot.version):
             return cached[1], cached[2]  # worked out already in this request: no query
         if snapshot is None:
             state = self._state()
             snapshot, _ = state.store.current(state.db.session, None)
-        found = exposure_for(_panels.visitor_id(), snapshot.tests, self.setting("TSUIDE_HOLDOUT_PERCENT", snapshot))
+        visitor = _panels.visitor_id()
+        holdout = self.setting("TSUIDE_HOLDOUT_PERCENT", snapshot)
+        salt = assignment_salt()
+        found, checked = snapshot.exposures.get(
+            (visitor, salt, holdout), lambda: _exposure_entry(visitor, snapshot.tests, holdout, salt)
+        )
         # The guard reads only which variant of each rule is chosen (its rules by id), which checking the
         # variants' buttons below leaves as it is: the same guard serves the checked exposure.
         copy = self._cart_copy(snapshot, found, datetime.now(timezone.utc))
-        found = copy.exposure(found)
+        if not checked:
+            found = copy.exposure(found)
         g.tsuide_exposure = (snapshot.version, found, copy)
         return found, copy
 
     def _cart_copy(self, snapshot: Snapshot, exposure: Exposure, now: datetime) -> CartCopy:
         """The guard that keeps untrue urgency in cart rules' copy from this shopper (see honest_copy)."""
-        overrides = {rule_id: snapshot.variant_rules[rule_id, spec.name] for rule_id, spec in exposure.chosen.items()
-                     if (rule_id, spec.name) in snapshot.variant_rules}
         config = current_app.config
         currency = config["TSUIDE_CURRENCY"]
-        return CartCopy(ChainMap(overrides, snapshot.by_id) if overrides else snapshot.by_id,
-                        snapshot.rulebook.shipping_for(currency), now, config["TSUIDE_URGENCY_MAX_DAYS"],
-                        self.locale() if request else None, currency, self._report_once)
+        return CartCopy(snapshot.views_for(exposure.chosen)[1], snapshot.rulebook.shipping_for(currency), now,
+                        config["TSUIDE_URGENCY_MAX_DAYS"], self.locale() if request else None, currency,
+                        self._report_once)
 
     def _report_once(self, key: str, message: str) -> None:
         """Tell the shop once per worker (a warning in the log), not once per page view."""

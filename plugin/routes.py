@@ -146,19 +146,26 @@ def _validated(schema: type, form: dict) -> dict:
 def _cart_body(message: str | None = None) -> dict:
     tsuide = _tsuide()
     quote = tsuide.quote()
-    body = quote_json(quote, tsuide._money())
-    body["panel_html"] = render_cart_panel(tsuide, quote)
-    body["beacon_token"] = beacons.beacon_token(beacons.cart_offer_ids(quote))
+    money = tsuide._money()
+    body = quote_json(quote, money)
+    token = beacons.beacon_token(beacons.cart_offer_ids(quote))
+    body["panel_html"] = render_cart_panel(tsuide, quote, money, token)  # the same token in the panel and the JSON
+    body["beacon_token"] = token
     if message:
         body["message"] = message
     return body
+
+
+#: The cart answer's encoder, made once: compact, UTF-8 text. Without the check for cycles, which a body built
+#: from fresh dicts and lists has none of (it keeps a table of every list and dict it enters).
+_COMPACT_UTF8 = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
 
 
 def _cart_json(body: dict, status: int = 200):
     """A cart answer, encoded once: compact UTF-8 in the order it was built. (``jsonify`` would sort every object's
     keys and write each Japanese character of the panel as ``\\uXXXX``, six bytes for three.)"""
     try:
-        data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        data = _COMPACT_UTF8.encode(body).encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate in a shop's text, which UTF-8 cannot carry: \\u escapes for all
         data = json.dumps(body, separators=(",", ":")).encode("ascii")
     return current_app.response_class(data, status, mimetype="application/json")

@@ -112,3 +112,39 @@ def test_the_shops_context_processors_do_not_run_for_the_plugins_panels_and_api(
         assert "3袋セット" in str(tsuide.cart_panel())
         assert "3袋セット" not in str(tsuide.product_panel("nothing-such"))
     assert runs == []
+
+
+@pytest.mark.parametrize("count", [2, 16, 17, 40])
+def test_the_stamp_query_reads_every_capped_rules_count_however_many(shop, count):
+    """Up to 16 capped rules' ids are bound one by one in a statement per count, more as one list (see
+    rule_cache.FIXED_IDS_UP_TO): either way one query, and each rule's shop-wide count read. One of the
+    capped sets, the first, is used up: it is never offered, and the next is."""
+    from plugin.storage import rule_cache
+
+    app, db, tsuide, adapter = shop
+    assert rule_cache.FIXED_IDS_UP_TO == 16
+    with app.app_context():
+        db.session.query(models.Bundle).filter_by(label="シューケア3点").delete()
+        products = [f"p{number}" for number in range(count)]
+        for number, product in enumerate(products):
+            db.session.add(models.Bundle(label=f"set {number}", pricing_mode="amount_off", pricing_value=100,
+                                         global_cap=5, redeemed=5 if number == 0 else number % 5,
+                                         items=[models.RuleItem(product_id="spray", quantity=1, position=0),
+                                                models.RuleItem(product_id=product, quantity=1, position=1)]))
+        db.session.commit()
+    for product in products:
+        adapter.catalogue[product] = adapter.catalogue["brush"].__class__(
+            id=product, name=product, price=1_000, category="accessories", url=None, image_url=None)
+    adapter.lines = {"spray": 1}
+    app.config["TSUIDE_MAX_CART_OFFERS"] = 1_000
+    with app.test_request_context():
+        tsuide.quote()
+        quote, statements = statements_of(db.engine, tsuide.quote)
+        context = tsuide._context(tsuide._adapter.current_cart())
+    assert len(statements) == 1
+    capped = {rule.id: rule for rule in context.touching if rule.global_cap is not None}
+    assert len(capped) == count
+    assert {capped[rule_id].label: used for rule_id, used in context.usage.redeemed.items()} == {
+        f"set {number}": 5 if number == 0 else number % 5 for number in range(count)}
+    offered = {offer.label for offer in quote.offers}
+    assert "set 0" not in offered and "set 1" in offered

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections import ChainMap, OrderedDict, defaultdict
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, func, literal_column, select, union_all
@@ -23,6 +23,43 @@ from ..engine.rules import FixedBundle, FreeGift, Rule, RuleBook, RuleError, Vol
 from ..engine.variants import VariantSpec, apply_variant, can_price, check_variants
 
 log = logging.getLogger("tsuide")
+
+
+class Memo:
+    """A bounded, thread-safe map for work that is the same every time for one key: at most ``size`` entries, the
+    least recently used dropped first, so no stream of keys (a flood of new visitors) makes it grow."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, make: Callable[[], object]):
+        """The value kept for ``key``, else ``make()``, kept."""
+        with self._lock:
+            try:
+                self._items.move_to_end(key)
+                return self._items[key]
+            except KeyError:
+                pass
+        value = make()  # outside the lock: two threads may both make it, and they make the same value
+        with self._lock:
+            self._items[key] = value
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+#: Visitors whose A/B exposure a snapshot keeps (see :attr:`Snapshot.exposures`).
+EXPOSURES_KEPT = 2048
+#: Combinations of A/B variants whose rule views a snapshot keeps (see :meth:`Snapshot.views_for`).
+VIEWS_KEPT = 256
+#: Sets of cart products whose rule look-ups a snapshot keeps (see :attr:`Snapshot.lookups`; the storefront keeps
+#: them for carts of at most 50 products, so the memo holds a few MB at most).
+LOOKUPS_KEPT = 512
 
 
 @dataclass(frozen=True)
@@ -41,14 +78,44 @@ class Snapshot:
     #: A/B tests: rule id -> its variants, and (rule id, variant name) -> the rule as that variant prices it.
     tests: dict[str, tuple[VariantSpec, ...]] = field(default_factory=dict)
     variant_rules: dict[tuple[str, str], Rule] = field(default_factory=dict)
+    #: Each visitor's place in the tests and the holdout, worked out under these rules (the storefront keys it by
+    #: visitor, assignment salt and holdout share): a new snapshot (any rule, variant or setting saved) starts
+    #: empty. Not copied by ``dataclasses.replace``.
+    exposures: Memo = field(default_factory=lambda: Memo(EXPOSURES_KEPT), init=False, repr=False, compare=False)
+    _views: Memo = field(default_factory=lambda: Memo(VIEWS_KEPT), init=False, repr=False, compare=False)
+    #: The rules and products a cart's products call for (the storefront keys it by the cart's product ids, and
+    #: their categories): the same for every such cart under these rules. Never the products themselves.
+    lookups: Memo = field(default_factory=lambda: Memo(LOOKUPS_KEPT), init=False, repr=False, compare=False)
+    #: Per currency, the products the spend discounts and gifts name (see :meth:`order_products`).
+    _order_products: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
-    def rulebook_for(self, chosen: dict[str, VariantSpec]) -> RuleBook:
+    def rulebook_for(self, chosen: Mapping[str, VariantSpec]) -> RuleBook:
         """The rules as a visitor with these variants sees and pays them."""
+        return self.views_for(chosen)[0]
+
+    def views_for(self, chosen: Mapping[str, VariantSpec]) -> tuple[RuleBook, Mapping[str, Rule]]:
+        """The rulebook and the rules by id as a visitor with these variants sees them: built once per combination
+        of variants (an A/B variant replaces its rule in both)."""
+        return self._views.get(tuple((rule_id, spec.name) for rule_id, spec in chosen.items()),
+                               lambda: self._build_views(chosen))
+
+    def _build_views(self, chosen: Mapping[str, VariantSpec]) -> tuple[RuleBook, Mapping[str, Rule]]:
         overrides = {
             rule_id: self.variant_rules[(rule_id, spec.name)]
             for rule_id, spec in chosen.items() if (rule_id, spec.name) in self.variant_rules
         }
-        return self.rulebook.with_overrides(overrides) if overrides else self.rulebook
+        if not overrides:
+            return self.rulebook, self.by_id
+        return self.rulebook.with_overrides(overrides), ChainMap(overrides, self.by_id)
+
+    def order_products(self, currency: str) -> tuple[list[Rule], frozenset[str]]:
+        """The spend discounts and gifts of ``currency`` and the products they name (gifts, and the products
+        that earn them): the same for every cart of this snapshot, so worked out once."""
+        found = self._order_products.get(currency)
+        if found is None:
+            rules = self.rulebook.order_rules_for(currency)
+            found = self._order_products[currency] = (tuple(rules), frozenset(self.referenced_products(rules)))
+        return list(found[0]), found[1]
 
     def companions_of(
         self, product_ids: Iterable[str], min_support: float, min_lift: float, min_orders: int = 0
@@ -174,32 +241,47 @@ def _load_companions(session: Session) -> dict[str, tuple[tuple[str, float, floa
     return {pid: tuple(others) for pid, others in found.items()}
 
 
-def _stamp_statements() -> dict[tuple[bool, bool], Executable]:
-    """The stamp query, built once: with or without the capped rules' counts and the customer's uses.
+#: Up to this many capped rules, the stamp query names each rule id as a bound value of its own, in a statement
+#: built once per count; more take one expanding list (see :func:`_stamp_statement`).
+FIXED_IDS_UP_TO = 16
 
-    Building a SELECT costs more than running this one (about 0.13 ms against 0.05 ms); the values come
-    as bound parameters, so each of the four shapes is compiled once (SQLAlchemy's cache) and reused.
+
+def _stamp_statement(capped: int, customer: bool) -> Executable:
+    """The stamp query: the version, with the ``capped`` rules' shop-wide counts and the customer's uses or not.
+
+    Building a SELECT costs more than running this one (about 0.13 ms against 0.05 ms), so each shape is built
+    once and kept, with the values as bound parameters (SQLAlchemy compiles each shape once and reuses it). The
+    capped rules' ids are ``capped`` parameters of their own (``:c0, :c1``) rather than one expanding list, which
+    SQLAlchemy renders again on every execution (about 15 µs a query); past :data:`FIXED_IDS_UP_TO` ids, one list.
     """
+    key = (min(capped, FIXED_IDS_UP_TO + 1), customer)
+    found = _STAMP_STATEMENTS.get(key)
+    if found is None:
+        found = _STAMP_STATEMENTS[key] = _build_stamp_statement(*key)
+    return found
+
+
+def _build_stamp_statement(capped: int, customer: bool) -> Executable:
     version = select(
         literal_column("'v'").label("kind"), models.State.version.label("key"), literal_column("0").label("uses")
     ).where(models.State.id == 1)
-    global_use = select(literal_column("'g'"), models.Rule.id, models.Rule.redeemed).where(
-        models.Rule.id.in_(bindparam("capped", expanding=True))
-    )
-    customer_use = (
-        select(literal_column("'c'"), models.Redemption.rule_id, func.sum(models.Redemption.applications))
-        .where(models.Redemption.customer_id == bindparam("customer"))
-        .group_by(models.Redemption.rule_id)
-    )
-    return {
-        (False, False): version,
-        (True, False): union_all(version, global_use),
-        (False, True): union_all(version, customer_use),
-        (True, True): union_all(version, global_use, customer_use),
-    }
+    parts = [version]
+    if capped:
+        ids = (bindparam("capped", expanding=True) if capped > FIXED_IDS_UP_TO
+               else [bindparam(f"c{index}") for index in range(capped)])
+        parts.append(select(literal_column("'g'"), models.Rule.id, models.Rule.redeemed)
+                     .where(models.Rule.id.in_(ids)))
+    if customer:
+        parts.append(
+            select(literal_column("'c'"), models.Redemption.rule_id, func.sum(models.Redemption.applications))
+            .where(models.Redemption.customer_id == bindparam("customer"))
+            .group_by(models.Redemption.rule_id)
+        )
+    return union_all(*parts) if len(parts) > 1 else version
 
 
-_STAMP_STATEMENTS = _stamp_statements()
+#: The stamp query's shapes built so far: (capped rule ids, up to FIXED_IDS_UP_TO + 1, with a customer) -> statement.
+_STAMP_STATEMENTS: dict[tuple[int, bool], Executable] = {}
 
 
 class RuleStore:
@@ -242,10 +324,11 @@ class RuleStore:
     @staticmethod
     def _read_stamp(session: Session, capped: Iterable[str], customer_id: str | None) -> tuple[int, Usage]:
         capped_ids = [int(rule_id) for rule_id in capped]
-        statement = _STAMP_STATEMENTS[bool(capped_ids), customer_id is not None]
-        params = {}
-        if capped_ids:
-            params["capped"] = capped_ids
+        statement = _stamp_statement(len(capped_ids), customer_id is not None)
+        if len(capped_ids) > FIXED_IDS_UP_TO:
+            params = {"capped": capped_ids}
+        else:
+            params = {f"c{index}": rule_id for index, rule_id in enumerate(capped_ids)}
         if customer_id is not None:
             params["customer"] = customer_id
         version = None

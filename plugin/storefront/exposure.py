@@ -30,9 +30,11 @@ class Exposure:
 NOBODY = Exposure(None)
 
 
-def exposure_for(visitor: str, tests: Mapping[str, tuple[VariantSpec, ...]], holdout_percent: float) -> Exposure:
-    """Where ``visitor`` stands: the holdout is drawn first, then one variant per test (under the shop's salt)."""
-    salt = assignment_salt()
+def exposure_for(visitor: str, tests: Mapping[str, tuple[VariantSpec, ...]], holdout_percent: float,
+                 salt: str | None = None) -> Exposure:
+    """Where ``visitor`` stands: the holdout is drawn first, then one variant per test (under the shop's salt,
+    :func:`.visitor.assignment_salt` unless given)."""
+    salt = assignment_salt() if salt is None else salt
     holdout_bp = round(holdout_percent * 100)
     if holdout_bp and in_holdout(visitor, holdout_bp, salt=salt):  # no holdout: no draw to make
         return Exposure(visitor, holdout=True)

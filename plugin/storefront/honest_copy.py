@@ -179,6 +179,13 @@ class CartCopy:
         return exposure if chosen == exposure.chosen else replace(exposure, chosen=chosen)
 
 
+def buttons_claim_urgency(exposure: Exposure) -> bool:
+    """Whether any button text of the visitor's cart-rule variants claims urgency: only then may
+    :meth:`CartCopy.exposure` change the exposure (whether it does depends on the moment)."""
+    return any(claims_urgency(spec.button_label) or claims_urgency(spec.button_label_en)
+               for rule_id, spec in exposure.chosen.items() if not rule_id.startswith("pp:"))
+
+
 def post_purchase_offer(offer: PostPurchaseOffer, names: Mapping[str, str], now: datetime, max_days: int,
                         report: Report) -> PostPurchaseOffer:
     """A thank-you offer (as its A/B variant words it) whose untrue urgency copy gives way: its name to its

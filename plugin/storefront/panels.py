@@ -19,7 +19,7 @@ from .assets import asset_url
 from .button_labels import offer_button_label
 from .email_links import PARAMETER, link_token, opened_from_email
 from .beacons import beacon_token, cart_offer_ids, thank_you_offer_ids
-from .i18n import countdown, format_percent
+from .i18n import countdown, format_percent, translator as i18n_translator
 from .ladder import ladder_text
 from .plan_copy import cycle_text, day_text, plan_terms
 from .product_page import ProductPage, product_page
@@ -216,11 +216,14 @@ def _add_url() -> str:
     return found
 
 
-def render_cart_panel(tsuide: Tsuide, quote: Quote) -> str:
+def render_cart_panel(tsuide: Tsuide, quote: Quote, money: Callable[[int], str] | None = None,
+                      beacon: str | None = None) -> str:
+    """The cart panel's HTML for ``quote``; ``money`` (the shopper's formatter) and ``beacon`` (the token of the
+    quote's offers) when the caller has them already."""
     exposure = tsuide.exposure()
     locale = tsuide.locale()
-    translate = tsuide._translator()
-    money = tsuide._money()
+    translate = i18n_translator(locale)
+    money = money or tsuide._money()
     ladder, ladder_offers = ladder_text(quote, money, format_percent, translate)
     csrf_token = generate_csrf()
     return render_template(
@@ -241,7 +244,7 @@ def render_cart_panel(tsuide: Tsuide, quote: Quote) -> str:
         add_url=_add_url(),
         # Every form's two hidden fields, escaped once for the panel (not once per form, as a macro did).
         form_fields=_form_fields(csrf_token, _local_next()),
-        beacon_token=beacon_token(cart_offer_ids(quote)),
+        beacon_token=beacon or beacon_token(cart_offer_ids(quote)),
     )
 
 

@@ -33,15 +33,16 @@ def limit_request(max_bytes: int) -> None:
     shop_limit = current_app.config.get("MAX_CONTENT_LENGTH")
     if shop_limit is not None:
         max_bytes = min(max_bytes, shop_limit)
-    length = request.content_length
+    incoming = request._get_current_object()  # one look-up of the request, not one per line
+    length = incoming.content_length
     if length is not None and length > max_bytes:
         raise _too_large(max_bytes)
     if length is None:
         _take_unannounced_body(max_bytes)
-    request.max_content_length = max_bytes
-    if request.method in _BODY_METHODS and request.is_json:
+    incoming.max_content_length = max_bytes
+    if incoming.method in _BODY_METHODS and incoming.is_json:
         try:
-            document = request.get_json(silent=True)  # parsed once; the views read this cached value
+            document = incoming.get_json(silent=True)  # parsed once; the views read this cached value
         except RecursionError:
             raise JSONTooComplex(_too_deep()) from None
         check_json_shape(document)

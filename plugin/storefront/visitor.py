@@ -56,15 +56,6 @@ def visitor_cookie(visitor: str) -> str:
     return _signer().sign(visitor).decode("ascii")
 
 
-def _verified(cookie: str) -> str | None:
-    """The id in a cookie the server signed, else ``None``."""
-    try:
-        visitor = _signer().unsign(cookie).decode("ascii")
-    except BadSignature:
-        return None
-    return visitor if _VISITOR.fullmatch(visitor) else None
-
-
 def assignment_salt() -> str:
     """The shop's secret salt for A/B assignment and the holdout: ``TSUIDE_ASSIGNMENT_SALT``, else one
     derived from ``SECRET_KEY`` (so a new key draws visitors afresh; set the setting to keep them)."""
@@ -80,6 +71,31 @@ def _derived_salt(secret_key: bytes) -> str:
     return hmac.new(secret_key, b"tsuide-assignment", hashlib.sha256).hexdigest()
 
 
+#: Visitor cookies kept verified (see :func:`_checked`): a bounded number, the least recently used dropped first.
+VERIFIED_COOKIES = 4096
+
+
+@lru_cache(maxsize=VERIFIED_COOKIES)
+def _checked(keys: tuple, cookie: str) -> tuple[str | None, bool]:
+    """A cookie's visitor id (``None`` if what the server signed is not one) and whether it is signed with the
+    current key (``keys[-1]``); raises ``BadSignature`` for a cookie none of ``keys`` signed.
+
+    The same string always verifies the same way under the same keys, so the answer is kept per (keys, cookie):
+    a shopper's repeated requests check their cookie once. Only cookies the server signed are kept (a failure is
+    an exception, which ``lru_cache`` does not keep), so forged cookies cannot fill it; new keys, a rotation, are
+    a new key of the cache.
+    """
+    try:
+        visitor = _signer_for(keys[-1:]).unsign(cookie).decode("ascii")
+        current = True
+    except BadSignature:
+        if len(keys) == 1:
+            raise
+        visitor = _signer_for(keys).unsign(cookie).decode("ascii")  # signed with a fallback key
+        current = False
+    return (visitor if _VISITOR.fullmatch(visitor) else None), current
+
+
 def visitor_id() -> str:
     """This browser's random id, which A/B variants, the holdout and the analytics count by.
 
@@ -93,15 +109,14 @@ def visitor_id() -> str:
     if "tsuide_visitor" in g:
         return g.tsuide_visitor
     cookie = request.cookies.get(VISITOR_KEY) or ""
-    try:  # the usual cookie, signed with the current key: one check
-        signed = _signer(with_fallbacks=False).unsign(cookie).decode("ascii")
-    except BadSignature:
-        signed = None
-    found = (signed if _VISITOR.fullmatch(signed) else None) if signed is not None else _verified(cookie)
+    try:  # the usual cookie, signed with the current key: one check, then none while it is remembered
+        found, current = _checked(tuple(signing_keys()), cookie)
+    except (BadSignature, UnicodeDecodeError):
+        found, current = None, False
     if found is None:
         remembered = session.get(VISITOR_KEY) or ""
         found = remembered if _VISITOR.fullmatch(remembered) else secrets.token_hex(8)
-    if signed is None:
+    if not current:
         value = visitor_cookie(found)  # a new id, one from the session, or one signed with an old key
 
         @after_this_request
