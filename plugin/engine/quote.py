@@ -53,7 +53,8 @@ def quote_cart(
     the cart at list price. ``now`` must be timezone-aware.
 
     The carts offers and gap fillers would make are quoted with ``_ladder=False``: only their totals,
-    discounts and shipping are read, so the spend ladder, which only the cart's own quote shows, is left out.
+    discounts and shipping are read, so the spend ladder, which only the cart's own quote shows, and the lines
+    (``Quote.lines`` is empty) are left out.
     """
     if not isinstance(now, datetime) or now.utcoffset() is None:
         raise ValueError("now must be a timezone-aware datetime")
@@ -163,7 +164,6 @@ def quote_cart(
     else:  # no rule can take a unit: every line at its own price
         priced = Priced(rows, [])
         spend_saving = 0
-    cuts = pricing.line_discounts(lines, priced.runs)
     discounts = tuple([pricing.discount_of(booking, locale) for booking in priced.bookings])
 
     discount_total = sum([discount.amount for discount in discounts])
@@ -174,10 +174,13 @@ def quote_cart(
     if order_live and _ladder:  # restraint: a reward further away than an offer may add is not named
         ceiling = None if max_added_ratio_bp is None else subtotal * max_added_ratio_bp // 10_000
         rungs = order_rules.ladder(priced, order_live, products, locale, ceiling)
-    quoted_lines = tuple([
-        QuotedLine(line.product_id, line.quantity, line.unit_price, line_total, cut, line_total - cut)
-        for line, line_total, cut in zip(lines, line_totals, cuts)
-    ])
+    quoted_lines = ()  # a suggestion's cart is read for its totals, discounts and shipping, never line by line
+    if _ladder:
+        cuts = pricing.line_discounts(lines, priced.runs)
+        quoted_lines = tuple([
+            QuotedLine(line.product_id, line.quantity, line.unit_price, line_total, cut, line_total - cut)
+            for line, line_total, cut in zip(lines, line_totals, cuts)
+        ])
     quote = Quote(currency, quoted_lines, subtotal, discounts, fee, progress, ladder=rungs)
     if not with_offers:
         return quote
