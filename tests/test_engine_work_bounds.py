@@ -194,3 +194,27 @@ def test_a_search_that_may_price_two_allocations_walks_the_branch_and_bound(monk
     fast = quote_cart(cart, RuleBook(tuple(rules)), products, now=NOW, with_offers=False)
     monkeypatch.setattr(search.GroupSearch, "_only_leaf", lambda self, free: None)
     assert fast == quote_cart(cart, RuleBook(tuple(rules)), products, now=NOW, with_offers=False)
+
+
+@pytest.mark.parametrize("lines", [20, 40])
+def test_a_group_of_pair_bundles_and_the_volume_linking_them_is_proved_in_one_state_per_rule(lines):
+    """The rate bound, carried from state to state, cuts every branch that gives a 10% pair up to the volume's 8%
+    at once: the search spends one state per rule of each group (``docs/engine.md``, "Bounded work"). A looser
+    bound gives the same answer after more states; counted here, not timed."""
+    cart, rules, products = long_cart(lines, 0)
+    spent = []
+    original_run = search.GroupSearch.run
+
+    def recording(self):
+        before = self.budget[0]
+        choices = original_run(self)
+        spent.append((before - self.budget[0], len(self.rules)))
+        return choices
+
+    import unittest.mock
+    with unittest.mock.patch.object(search.GroupSearch, "run", recording):
+        quote = quote_cart(cart, RuleBook(tuple(rules)), products, now=NOW, with_offers=False)
+    assert spent and all(states == rules_searched for states, rules_searched in spent), spent
+    from plugin.engine.money import percent_of
+    assert quote.discount_total == sum(percent_of(products[f"q{i}"].price + products[f"q{i + 1}"].price, 1_000)
+                                       for i in range(0, lines, 2))  # every pair its 10%
