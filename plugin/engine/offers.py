@@ -563,23 +563,6 @@ def _bought_together(cart, quote, products, price_with, companions, offers, max_
     return found
 
 
-def _named_by(live: Iterable[Rule], product: Product) -> bool:
-    """Whether a rule of ``live`` names ``product``: a bundle's item, a product a volume discount or a buy-X-get-Y
-    counts."""
-    pid, category = product.id, product.category
-    for rule in live:
-        if isinstance(rule, FixedBundle):
-            if pid in rule.product_ids:
-                return True
-        elif isinstance(rule, VolumeDiscount):
-            if rule.counts(pid, category):
-                return True
-        elif isinstance(rule, BuyXGetY):
-            if rule.buys(pid, category) or rule.gets(pid, category):
-                return True
-    return False
-
-
 def gap_fillers(
     cart: Cart, quote: Quote, live: list[Rule], products: Mapping[str, Product], price_with: PriceWith,
     limit: int, companions: Mapping[str, Sequence[str]] | None = None, max_added: int | None = None,
@@ -600,7 +583,8 @@ def gap_fillers(
     candidates = [
         product for pid, product in products.items()
         if pid not in in_cart and product.in_stock and product.price <= remaining * MAX_OVERSHOOT_RATIO
-        and _within([(product, 1)], max_added) and (pid in paired or _named_by(live, product))
+        and _within([(product, 1)], max_added)
+        and (pid in paired or any(_touches(rule, {pid}, products) for rule in live))
     ]
     # Those that close the gap with the least overshoot first, then the closest of those that do not.
     candidates.sort(key=lambda p: (p.price < remaining, abs(p.price - remaining), p.id))

@@ -186,11 +186,8 @@ class GroupSearch:
                 choice = len(gains) - 1
                 for key in buy_units[:choice * rule.buy_quantity] + get_units[:choice * rule.get_quantity]:
                     grouped[key] = grouped.get(key, 0) + 1
-            else:
+            else:  # on; volumes come last (``allocation.step_of``): no rule after one reads the units it takes
                 choice = 1
-                for pid in self.terms.counted(rule, self.rows):
-                    used[pid] += free[pid]
-                    free[pid] = 0
             choices.append(choice)
         priced = apply(self.rows, self.rules, choices, self.stackable, self.terms)
         if priced.short:
