@@ -265,3 +265,31 @@ def test_a_unit_past_the_last_complete_group_is_not_used_by_an_exclusive_stackab
     cart = Cart(tuple(CartLine(pid, 1, product.price) for pid, product in products.items()))
     quote = quote_cart(cart, RuleBook(rules), products, now=NOW, with_offers=False)
     assert {d.rule_id: d.amount for d in quote.discounts} == {"1": 800, "2": 70}
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_groups_of_a_rule_whose_units_may_all_buy_and_get_are_counted_as_the_walk_forms_them(seed):
+    # allocation.most_groups counts such a rule's groups from its free units instead of walking them; on random
+    # rows (several runs a product, some owned by another rule, other products not counted) and caps the count
+    # is the walk's.
+    import random
+
+    from plugin.engine.allocation import most_groups
+    from plugin.engine.units import Run, Terms, group_walk, usable_runs
+
+    rng = random.Random(seed)
+    rows, categories = {}, {}
+    for index in range(rng.randint(1, 6)):
+        pid = f"p{index}"
+        categories[pid] = rng.choice(["tops", "tops", "shoes"])
+        rows[pid] = [Run(pid, rng.choice([0, 300, 500, 800]), rng.randint(1, 4), 0,
+                         owner=rng.choice([None, None, "other"])) for _ in range(rng.randint(1, 3))]
+    rule = bxgy(buy_quantity=rng.randint(1, 3), get_quantity=rng.randint(1, 2),
+                max_applications=rng.choice([None, 1, 2]))
+    limits = {rule.id: rng.choice([None, 0, 1, 3])}
+    terms = Terms(costs={pid: None for pid in rows}, categories=categories, limits=limits)
+    walked = group_walk(rule, usable_runs(rule, rows, terms, free_only=True), terms.cap(rule))[0]
+    free = sum(run.count for pid in rows if categories[pid] == "tops" for run in rows[pid] if run.owner is None)
+    assert most_groups(rule, rows, terms) == walked
+    cap = terms.cap(rule)
+    assert walked == min(free // (rule.buy_quantity + rule.get_quantity), cap if cap is not None else free)

@@ -241,3 +241,33 @@ def test_quoting_stops_once_no_bound_left_can_beat_the_offers_found():
         shown = original(Cart((CartLine("a", 1, 100),)), RuleBook(rules), products, now=NOW, max_offers=1)
     assert [(offer.rule_id, offer.saving) for offer in shown.offers] == [("1", 1_000)]
     assert quoted == [("a", "b")]
+
+
+def test_one_more_group_of_a_rule_without_a_get_set_is_what_the_walk_finds():
+    # offers._one_more_group counts a rule whose get units come from its buy set ("2点買うと1点無料") without the walk:
+    # on random carts (two prices a product, units of other products, sold-out products, caps) its answer is the
+    # walk's, read from the same rule with its get set named (the same units).
+    import random
+
+    from plugin import BuyXGetY, Cart, CartLine, Product
+    from plugin.engine.offers import _one_more_group
+
+    for seed in range(300):
+        draw = random.Random(seed)
+        products = {f"p{i}": Product(f"p{i}", "p", draw.choice([100, 300, 700]), category=draw.choice("xy"),
+                                     in_stock=draw.random() < 0.8) for i in range(6)}
+        lines = []
+        for pid, product in products.items():
+            if draw.random() < 0.6:
+                lines.append(CartLine(pid, draw.randint(1, 3), product.price))
+                if draw.random() < 0.3:
+                    lines.append(CartLine(pid, 1, product.price + 50))
+        terms = dict(buy_categories=frozenset({"x"}), buy_product_ids=frozenset(draw.sample(sorted(products), 1)),
+                     buy_quantity=draw.randint(1, 3), get_quantity=draw.randint(1, 2),
+                     max_applications=draw.choice([None, 1, 2, 3]))
+        same = BuyXGetY(id="1", label="x", **terms)
+        named = BuyXGetY(id="1", label="x", get_categories=terms["buy_categories"],
+                         get_product_ids=terms["buy_product_ids"], **terms)
+        assert same.same_set and not named.same_set
+        cart = Cart(tuple(lines))
+        assert _one_more_group(same, cart, products) == _one_more_group(named, cart, products), seed

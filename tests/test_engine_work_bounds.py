@@ -212,9 +212,101 @@ def test_a_group_of_pair_bundles_and_the_volume_linking_them_is_proved_in_one_st
         return choices
 
     import unittest.mock
-    with unittest.mock.patch.object(search.GroupSearch, "run", recording):
+    with unittest.mock.patch.object(search.GroupSearch, "run", recording), \
+            unittest.mock.patch.object(search.GroupSearch, "_greedy_is_best", lambda *args: False):
         quote = quote_cart(cart, RuleBook(tuple(rules)), products, now=NOW, with_offers=False)
     assert spent and all(states == rules_searched for states, rules_searched in spent), spent
+    # Each such group's greedy allocation is proved best before the search starts: no state at all.
+    spent.clear()
+    with unittest.mock.patch.object(search.GroupSearch, "run", recording):
+        assert quote_cart(cart, RuleBook(tuple(rules)), products, now=NOW, with_offers=False) == quote
+    assert spent and all(states == 0 for states, _ in spent), spent
     from plugin.engine.money import percent_of
     assert quote.discount_total == sum(percent_of(products[f"q{i}"].price + products[f"q{i + 1}"].price, 1_000)
                                        for i in range(0, lines, 2))  # every pair its 10%
+
+
+def _greedy_shop(seed: int):
+    """Bundles that share no product (percent, amount or fixed price, one to three units of an item, some capped or
+    floored) and one or two volume discounts over them and other products, some limited in units; lines at two
+    prices and several units: groups too large to walk whole, where the greedy allocation is sometimes proved best
+    at once and sometimes not."""
+    import random
+
+    draw = random.Random(seed)
+    pids = [f"p{i}" for i in range(draw.randint(8, 14))]
+    products = {pid: Product(pid, pid, draw.choice([100, 300, 505, 700, 1_000, 1_999]), category=draw.choice("xyz"),
+                             cost=draw.choice([None, None, 150, 400])) for pid in pids}
+    free = list(pids)
+    draw.shuffle(free)
+    rules = []
+    while len(free) >= 2 and len(rules) < 7:
+        items = [free.pop() for _ in range(draw.randint(1, min(3, len(free))))]
+        mode = draw.choice([PricingMode.PERCENT_OFF, PricingMode.PERCENT_OFF, PricingMode.AMOUNT_OFF,
+                            PricingMode.FIXED_PRICE])
+        value = {PricingMode.PERCENT_OFF: draw.choice([800, 1_000, 1_500, 2_500]),
+                 PricingMode.AMOUNT_OFF: draw.choice([50, 120, 400]),
+                 PricingMode.FIXED_PRICE: draw.choice([600, 1_500, 2_500])}[mode]
+        bundle_items = tuple(BundleItem(pid, draw.choice([1, 1, 2, 3])) for pid in items)
+        set_units = sum(item.quantity for item in bundle_items)
+        rules.append(FixedBundle(id=str(len(rules) + 1), label="b", items=bundle_items, mode=mode, value=value,
+                                 max_units=draw.choice([None, None, set_units, 2 * set_units]),
+                                 margin_floor_bp=draw.choice([None, None, 0, 2_000]),
+                                 priority=draw.randint(0, 3)))
+    for n in range(draw.randint(1, 2)):
+        tiers = tuple(VolumeTier(count, rate) for count, rate in
+                      zip(sorted(draw.sample(range(1, 6), 2)), sorted(draw.sample([300, 500, 800, 1_000], 2))))
+        rules.append(VolumeDiscount(id=str(100 + n), label="v",
+                                    categories=frozenset(draw.sample("xyz", draw.randint(1, 3))), tiers=tiers,
+                                    max_units=draw.choice([None, None, 3]), priority=draw.randint(0, 3)))
+    lines = []
+    for pid in pids:
+        if draw.random() < 0.85:
+            lines.append(CartLine(pid, draw.randint(1, 4), products[pid].price))
+            if draw.random() < 0.2:
+                lines.append(CartLine(pid, draw.randint(1, 2), products[pid].price + 150))
+    return Cart(tuple(lines)), rules, products
+
+
+def test_a_greedy_allocation_proved_best_at_once_is_the_one_the_search_finds(monkeypatch):
+    """``GroupSearch._greedy_is_best`` skips the search where no allocation can beat the greedy one (bundles that
+    share no product, volumes bounded by their top rate): the same quote as the search, on random shops where it
+    proves some groups and not others."""
+    proved = []
+    original = search.GroupSearch._greedy_is_best
+
+    def recording(self, *args):
+        found = original(self, *args)
+        proved.append(found)
+        return found
+
+    for seed in range(400):
+        cart, rules, products = _greedy_shop(seed)
+        book = RuleBook(tuple(rules))
+        monkeypatch.setattr(search.GroupSearch, "_greedy_is_best", recording)
+        fast = quote_cart(cart, book, products, now=NOW, with_offers=False)
+        monkeypatch.setattr(search.GroupSearch, "_greedy_is_best", lambda *args: False)
+        assert fast == quote_cart(cart, book, products, now=NOW, with_offers=False), seed
+    assert proved.count(True) >= 10 and proved.count(False) >= 10, (proved.count(True), proved.count(False))
+
+
+def test_a_volume_rounding_up_on_more_units_is_not_proved_away(monkeypatch):
+    """A bundle's 10% of a ¥101 (¥10) and the volume's 10% of a ¥104 left to it (¥10) save ¥20; the volume's 10% of
+    both (¥20.5) rounds up to ¥21. The top rates alone (¥10.1 + ¥10.4) stay under ¥21, so the proof must also
+    count each volume's half a yen of rounding, and leave this group to the search."""
+    products = {"a": Product("a", "a", 101, category="k"), "c": Product("c", "c", 104, category="k")}
+    rules = [FixedBundle(id="1", label="a", items=(BundleItem("a"),), mode=PricingMode.PERCENT_OFF, value=1_000)]
+    for n in range(5):  # five more bundles the volume counts: too many choices to walk the group whole
+        products[f"d{n}"] = Product(f"d{n}", "d", 200, category="k")
+        rules.append(FixedBundle(id=str(n + 2), label="d", items=(BundleItem(f"d{n}"),),
+                                 mode=PricingMode.PERCENT_OFF, value=5_000))
+    rules.append(VolumeDiscount(id="9", label="k", categories=frozenset({"k"}), tiers=(VolumeTier(1, 1_000),)))
+    cart = Cart(tuple(CartLine(pid, 1, product.price) for pid, product in products.items()))
+    proved = []
+    original = search.GroupSearch._greedy_is_best
+    monkeypatch.setattr(search.GroupSearch, "_greedy_is_best",
+                        lambda self, *args: proved.append(original(self, *args)) or proved[-1])
+    quote = quote_cart(cart, RuleBook(tuple(rules)), products, now=NOW, with_offers=False)
+    assert proved == [False]
+    assert {d.rule_id: d.amount for d in quote.discounts} == {"2": 100, "3": 100, "4": 100, "5": 100, "6": 100,
+                                                              "9": 21}

@@ -232,5 +232,15 @@ def step_of(rule: Rule) -> int:
 
 
 def most_groups(rule: BuyXGetY, rows: Mapping[str, Sequence[Run]], terms: Terms) -> int:
-    """The groups ``rule`` forms from the free units of ``rows``, up to its cap."""
+    """The groups ``rule`` forms from the free units of ``rows``, up to its cap.
+
+    Where every unit it counts may be a buy unit and a get unit (one product set or category for both, the common
+    "2点買うと1点無料"), the walk takes ``buy_quantity`` units, then ``get_quantity``, and so on whatever their
+    prices: the groups are the free units over the size of a group, so they are counted without the walk."""
+    roles = terms.roles(rule, rows)
+    if all([buys and gets for _, buys, gets in roles]):
+        units = sum([free_units(rows[pid]) for pid, _, _ in roles])
+        formed = units // (rule.buy_quantity + rule.get_quantity)
+        cap = terms.cap(rule)
+        return formed if cap is None or cap > formed else cap
     return group_walk(rule, usable_runs(rule, rows, terms, free_only=True), terms.cap(rule))[0]

@@ -234,6 +234,17 @@ def _one_more_group(rule: BuyXGetY, cart: Cart, products: Mapping[str, Product],
     The groups with ``n`` more units of a product are counted by walking the cart's runs dearer than it once, then
     from there the product's units and the cheaper runs for each ``n``."""
     view = view or _CartView(cart, products)
+    if rule.same_set:  # every unit may buy and get: the walk forms a group of every buy + get units, in any order
+        size = rule.buy_quantity + rule.get_quantity
+        held = 0
+        for (pid, _), count in view.units.items():
+            product = products.get(pid)
+            if rule.buys(pid, product.category if product else None):
+                held += count
+        if rule.units_cap is not None and held // size >= rule.units_cap:
+            return None
+        pick = view.cheapest(rule.gets)
+        return ([(pick, size - held % size)], None) if pick is not None else None
     runs = _member_runs(rule, view.units, products)
     start = (0, 0, 0, 0)
     now = _walk_counts(rule, runs, start)[0][3] // rule.get_quantity

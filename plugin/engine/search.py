@@ -19,6 +19,7 @@ than the documented greedy one.
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from operator import itemgetter
 
@@ -173,7 +174,7 @@ class GroupSearch:
         forms fewer groups than its walk said), where the branch and bound goes on to the next leaf."""
         free = dict(free)
         used = {pid: 0 for pid in self.rows}
-        grouped: dict[tuple[str, int], int] = {}
+        grouped: Counter[tuple[str, int]] = Counter()
         choices = []
         for rule in self.rules:
             if isinstance(rule, FixedBundle):
@@ -184,8 +185,8 @@ class GroupSearch:
             elif isinstance(rule, BuyXGetY):
                 gains, buy_units, get_units = self._walk(rule, used, grouped)
                 choice = len(gains) - 1
-                for key in buy_units[:choice * rule.buy_quantity] + get_units[:choice * rule.get_quantity]:
-                    grouped[key] = grouped.get(key, 0) + 1
+                grouped.update(buy_units[:choice * rule.buy_quantity])
+                grouped.update(get_units[:choice * rule.get_quantity])
             else:  # on; volumes come last (``allocation.step_of``): no rule after one reads the units it takes
                 choice = 1
             choices.append(choice)
@@ -233,19 +234,6 @@ class GroupSearch:
             else:
                 moves.append([(position[pid], pid, 0) for pid in self.terms.counted(rule, self.rows)])
         count = len(self.rules)
-        relevant: list[tuple[int, ...]] = [()] * (count + 1)
-        touched: set[int] = set()
-        for index in range(count - 1, -1, -1):
-            touched |= {slot for slot, _, _ in moves[index]}
-            relevant[index] = tuple(sorted(touched))
-        whole = [len(slots_left) == len(slots) for slots_left in relevant]  # every product still matters
-        dual: list = []  # the shadow prices, and what rules save above them: worked out when first needed
-        # What the rules from ``index`` on may gain from rounding: half a unit each, for those that round.
-        slack = [0.0] * (count + 1)
-        for index in range(count - 1, -1, -1):
-            rule = self.rules[index]
-            rounds = not isinstance(rule, FixedBundle) or rule.mode is PricingMode.PERCENT_OFF
-            slack[index] = slack[index + 1] + (0.5 if rounds else 0.0)
         steps = [(isinstance(rule, FixedBundle), moves[index], self.terms.cap(rule),
                   self.terms.floor_of(rule), rule) for index, rule in enumerate(self.rules)]
         # A small group (few choices in all) is walked whole, with no bounds to work out.
@@ -256,14 +244,6 @@ class GroupSearch:
             if choices_in_all > SMALL_GROUP:
                 break
         small = choices_in_all <= SMALL_GROUP
-        # The price of the last ``k`` units of each product: what its ``k`` free units cost.
-        tails = []
-        for slot, pid in enumerate(slots):
-            prefix, total = self.prefix[pid], totals[slot]
-            tails.append([prefix[total] - prefix[total - k] for k in range(total + 1)])
-        rates = None if small else self._rates_from(moves, len(slots))
-        # Per rule index, the state's key: the units left of the products the rules from there on touch.
-        keys = [None if whole[index] else _picker(relevant[index]) for index in range(count + 1)]
         exact: dict[tuple, tuple[int, tuple[int, ...]]] = {}
         at_most: dict[tuple, float] = {}  # states proved to save no more than this
         budget = self.budget
@@ -272,7 +252,6 @@ class GroupSearch:
 
         gains: dict[tuple, int] = {}  # (rule index, choice, units left of its products) -> what it saves
         move_units = [_picker([slot for slot, _, _ in move]) for move in moves]
-        move_slots = [sorted({slot for slot, _, _ in move}) for move in moves]  # each product slot once
 
         def gain_of(index: int, left: Sequence[int], choice: int, after: list[int]) -> int:
             """What ``choice`` sets of rule ``index`` save from ``left``, writing the units left in ``after``: it
@@ -391,16 +370,52 @@ class GroupSearch:
                     saved += gain_of(index, before, choice, left)
             return saved
 
+        if not small:  # the better greedy allocation first: where no allocation can beat it, it is the answer
+            seeds = []
+            for choices in self._seeds(moves, totals):  # the two greedy answers are often the same one
+                if choices not in seeds:
+                    seeds.append(choices)
+            values = [evaluate(choices) for choices in seeds]
+            top = max(range(len(seeds)), key=lambda index: (values[index], seeds[index]))
+            scratch = list(totals)
+            if seeds[top] == seeds[0] and self._greedy_is_best(
+                    moves, slots, totals, seeds[0], values[top],
+                    lambda index, sets: gain_of(index, totals, sets, scratch)):
+                return list(seeds[0])
+        # What the search reads besides the gains: worked out only when the seeds are not proved best at once.
+        relevant: list[tuple[int, ...]] = [()] * (count + 1)
+        touched: set[int] = set()
+        later: tuple[int, ...] = ()  # the slots touched from ``index`` on, a new tuple only when they grow
+        for index in range(count - 1, -1, -1):
+            new = {slot for slot, _, _ in moves[index]} - touched
+            if new:
+                touched |= new
+                later = tuple(sorted(touched))
+            relevant[index] = later
+        whole = [len(slots_left) == len(slots) for slots_left in relevant]  # every product still matters
+        dual: list = []  # the shadow prices, and what rules save above them: worked out when first needed
+        # What the rules from ``index`` on may gain from rounding: half a unit each, for those that round.
+        slack = [0.0] * (count + 1)
+        for index in range(count - 1, -1, -1):
+            rule = self.rules[index]
+            rounds = not isinstance(rule, FixedBundle) or rule.mode is PricingMode.PERCENT_OFF
+            slack[index] = slack[index + 1] + (0.5 if rounds else 0.0)
+        # Per rule index, the state's key: the units left of the products the rules from there on touch.
+        keys = [None if whole[index] else _picker(relevant[index]) for index in range(count + 1)]
         if small:
             found = solve(0, totals, -1)
             assert found is not None  # any allocation saves at least 0 > -1
             return list(found[1])
-        seeds = []
-        for choices in self._seeds(moves, totals):  # the two greedy answers are often the same one
-            if choices not in seeds:
-                seeds.append(choices)
-        values = [evaluate(choices) for choices in seeds]
-        top = max(range(len(seeds)), key=lambda index: (values[index], seeds[index]))
+        # The price of the last ``k`` units of each product: what its ``k`` free units cost.
+        tails = []
+        for slot, pid in enumerate(slots):
+            prefix, total = self.prefix[pid], totals[slot]
+            if len(self.rows[pid]) == 1:  # every unit at one price: the last k cost what the first k do
+                tails.append(prefix)
+            else:
+                tails.append([prefix[total] - prefix[total - k] for k in range(total + 1)])
+        move_slots = [sorted({slot for slot, _, _ in move}) for move in moves]  # each product slot once
+        rates = self._rates_from(moves, len(slots))
         priced_at = 0.0  # every free unit's price at the best rate of any rule
         for rate, tail, free_here in zip(rates[0], tails, totals):
             if rate:
@@ -409,6 +424,63 @@ class GroupSearch:
         if found is None:  # the budget ran out before the search met the seed again
             return list(seeds[top])
         return list(found[1])
+
+    def _greedy_is_best(self, moves, slots: Sequence[str], totals: tuple[int, ...], greedy: Sequence[int],
+                        value: int, gain) -> bool:
+        """Whether no allocation saves more than ``greedy``, the documented greedy one (each rule in order taking
+        the most it can, volumes on), which saves ``value``: then it is the search's answer, being the first
+        allocation the search reaches, and the search need not run. ``gain(index, sets)``: what the search counts
+        for ``sets`` sets of bundle ``index`` on fresh units.
+
+        Proved where no two bundles share a product (so a bundle's sets take the first units of its own products
+        whatever the others take): each volume saves at most its top rate of the units it counts and is left, plus
+        half a unit of rounding, and a unit goes to one volume at most; so an allocation saves at most, per bundle,
+        the most that some count of its sets saves plus the units it leaves at the best top rate of a volume
+        counting them, plus the units no bundle takes at that rate. Below ``value + 1`` (savings are whole), nothing
+        beats the greedy allocation. A pair bundle under a category's volume discount of a lower rate is the common
+        case: the search would prove the same in a state per rule."""
+        rate = [0.0] * len(totals)  # per product slot: the best top rate of a volume counting it
+        owned: set[int] = set()  # the slots a bundle takes
+        bound = ROUNDING_MARGIN
+        volumes = False
+        for index, rule in enumerate(self.rules):
+            if isinstance(rule, FixedBundle):
+                if volumes:  # bundles take their units first (``allocation.step_of``): a set's units are fresh
+                    return False
+                for slot, _, _ in moves[index]:
+                    if slot in owned:
+                        return False
+                    owned.add(slot)
+            else:
+                volumes = True
+                bound += 0.5
+                top = rule.tiers[-1].percent_bp / FULL_BASIS_POINTS
+                for slot, _, _ in moves[index]:
+                    if top > rate[slot]:
+                        rate[slot] = top
+        left = list(totals)
+        prefix = self.prefix
+        for index, rule in enumerate(self.rules):
+            if not isinstance(rule, FixedBundle):
+                continue
+            most = greedy[index]
+            best = gain(index, most)
+            if most:
+                rated = [(rate[slot], prefix[pid], quantity) for slot, pid, quantity in moves[index] if rate[slot]]
+                for sets in range(most):  # fewer sets, the units left at a volume's top rate
+                    saved = gain(index, sets) if sets else 0.0
+                    for top, units, quantity in rated:
+                        saved += top * (units[quantity * most] - units[quantity * sets])
+                    if saved > best:
+                        best = saved
+                for slot, _, quantity in moves[index]:
+                    left[slot] -= quantity * most
+            bound += best
+        for slot, pid in enumerate(slots):  # the units no bundle takes, at the best rate of a volume counting them
+            if rate[slot] and left[slot]:
+                units = prefix[pid]
+                bound += rate[slot] * (units[totals[slot]] - units[totals[slot] - left[slot]])
+        return bound < value + 1
 
     def _seeds(self, moves, totals: tuple[int, ...]) -> list[list[int]]:
         """Allocations to start from: the documented greedy (rules in order of importance, each taking all the
@@ -422,7 +494,7 @@ class GroupSearch:
             for index in order:
                 rule = self.rules[index]
                 if isinstance(rule, FixedBundle):
-                    most = min(left[slot] // quantity for slot, _, quantity in moves[index])
+                    most = min([left[slot] // quantity for slot, _, quantity in moves[index]])
                     limit = self.terms.cap(rule)
                     sets = most if limit is None else min(most, limit)
                     for slot, _, quantity in moves[index]:
@@ -638,9 +710,9 @@ class GroupSearch:
                 after = grouped
                 if groups and (self.best_saving < 0 or saved + gain + self.bound_after[index + 1]
                                + self.stackable_bound > self.best_saving):
-                    after = dict(grouped)
-                    for key in buy_units[:groups * rule.buy_quantity] + get_units[:groups * rule.get_quantity]:
-                        after[key] = after.get(key, 0) + 1
+                    after = Counter(grouped)  # counted in C: a long cart's groups take hundreds of units
+                    after.update(buy_units[:groups * rule.buy_quantity])
+                    after.update(get_units[:groups * rule.get_quantity])
                 self._visit(index + 1, free, used, saved + gain, choices + [groups], after)
         else:
             # What it takes and leaves depends on the bundles' units only: the buy-X-get-Y choices between keep the
@@ -818,8 +890,14 @@ class _PrefixPrices(dict):
         self.rows = rows
 
     def __missing__(self, product_id: str) -> list[int]:
+        row = self.rows[product_id]
+        if len(row) == 1:
+            run = row[0]
+            prefix = list(range(0, run.price * (run.count + 1), run.price)) if run.price else [0] * (run.count + 1)
+            self[product_id] = prefix
+            return prefix
         prefix = [0]
-        for run in self.rows[product_id]:
+        for run in row:
             for _ in range(run.count):
                 prefix.append(prefix[-1] + run.price)
         self[product_id] = prefix
