@@ -1,6 +1,7 @@
 """Plant plausible one-line bugs in the greedy allocation proved best before the search
 (``search.GroupSearch._greedy_is_best``) and in the groups of a buy-X-get-Y without a get set counted without the
-walk (``allocation.most_groups``, ``offers._one_more_group``), one at a time, and see whether the tests catch each. Run on a clean tree (it edits
+walk (``allocation.most_groups``, ``offers._one_more_group``) and in a limited volume read over whole rows
+(``search.GroupSearch._limited``), one at a time, and see whether the tests catch each. Run on a clean tree (it edits
 files in place; use a scratch worktree):
 
     .venv/bin/python scripts/plant_greedy_bugs.py
@@ -50,6 +51,15 @@ BUGS = [
     (OFFERS, "        if rule.units_cap is not None and held // size >= rule.units_cap:",
      "        if rule.units_cap is not None and held // size > rule.units_cap:"),
     (OFFERS, "        pick = view.cheapest(rule.gets)", "        pick = view.cheapest(lambda pid, category: True)"),
+    # a limited volume over whole rows (no bundle in the group): GroupSearch._limited without spans
+    (SEARCH, "                units = entry[4] - gone_from(entry[7], 0) if gone_from is not None else entry[4]",
+     "                units = entry[4]"),
+    (SEARCH, "                    headroom += units * entry[6]", "                    headroom += units * entry[5]"),
+    (SEARCH, "                    price += units * entry[5]", "                    price += entry[5]"),
+    (SEARCH, "                self.whole_rows = not any(isinstance(other, FixedBundle) for other in self.rules) and all(",
+     "                self.whole_rows = True or all("),
+    # Equivalent, not planted: dropping ``run.owner is None`` from ``whole_rows`` (a group search is given the
+    # cart's own rows, every unit free).
 ]
 
 if __name__ == "__main__":

@@ -310,3 +310,58 @@ def test_a_volume_rounding_up_on_more_units_is_not_proved_away(monkeypatch):
     assert proved == [False]
     assert {d.rule_id: d.amount for d in quote.discounts} == {"2": 100, "3": 100, "4": 100, "5": 100, "6": 100,
                                                               "9": 21}
+
+
+def _tops(lines: int, pairs: int):
+    """"2点買うと1点無料" over one category of a long cart, a volume discount of at most ten units on it, and
+    ``pairs`` pair bundles on its first products."""
+    from plugin import BuyXGetY
+
+    products = {f"t{i}": Product(f"t{i}", "t", 500 + 7 * i, category="tops") for i in range(lines)}
+    rules = [BuyXGetY(id="1", label="2+1", buy_categories=frozenset({"tops"}), buy_quantity=2),
+             VolumeDiscount(id="2", label="v", categories=frozenset({"tops"}), max_units=10,
+                            tiers=(VolumeTier(2, 500), VolumeTier(5, 1_000)))]
+    rules += [FixedBundle(id=str(100 + i), label="p", items=(BundleItem(f"t{2 * i}"), BundleItem(f"t{2 * i + 1}")),
+                          mode=PricingMode.PERCENT_OFF, value=1_500) for i in range(pairs)]
+    cart = Cart(tuple(CartLine(pid, 1, product.price) for pid, product in products.items()))
+    return cart, rules, products
+
+
+@pytest.mark.parametrize("pairs, most", [(0, 1), (10, 2)])
+def test_a_limited_volume_after_the_groups_is_bounded_by_the_units_they_leave(monkeypatch, pairs, most):
+    """What a volume limited to ten units could save after the buy-X-get-Y's groups is read from the units the
+    groups leave it (the dearest ten of those, at its tier): an upper bound that counts units the groups took, or
+    their price where a floor would leave less, is looser and prices more allocations in full for the same answer
+    (counted here, not timed). Without bundles every unit of a product is the volume's; with them, those after the
+    sets."""
+    priced, saved = full_pricings(monkeypatch, *_tops(200, pairs))
+    assert priced <= most
+    assert saved == {0: 79_019, 10: 77_514}[pairs]
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_a_limited_volume_over_whole_rows_reads_the_same_units_as_over_their_spans(seed):
+    """``GroupSearch._limited`` without spans (no bundle in the group, every unit free: each product's units are all
+    the volume's) gives the price and headroom it gives with each product's whole span, floors, several runs a
+    product and units gone to groups included."""
+    import random
+
+    from plugin.engine.units import Run, Terms
+
+    draw = random.Random(seed)
+    rows, costs = {}, {}
+    for index in range(draw.randint(1, 8)):
+        pid = f"p{index}"
+        costs[pid] = draw.choice([None, 200, 450])
+        rows[pid] = [Run(pid, price, draw.randint(1, 3), price)
+                     for price in sorted(draw.sample([300, 500, 800, 1_000], draw.randint(1, 2)), reverse=True)]
+    rule = VolumeDiscount(id="v", label="v", categories=frozenset({"k"}), max_units=draw.randint(1, 6),
+                          tiers=(VolumeTier(1, 1_000),), margin_floor_bp=draw.choice([None, 0, 2_000]))
+    terms = Terms(costs=costs, categories={pid: "k" for pid in rows}, limits={})
+    group = search.GroupSearch(rows, [rule], [], terms, [100])
+    gone = {(pid, index): draw.randint(0, run.count) for pid, row in rows.items()
+            for index, run in enumerate(row) if draw.random() < 0.4}
+    spans = [(pid, 0, sum(run.count for run in row)) for pid, row in rows.items()]
+    for rate in (500, 1_000):
+        for taken in (gone, None):
+            assert group._limited(rule, None, rate, taken) == group._limited(rule, spans, rate, taken)

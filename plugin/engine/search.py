@@ -69,6 +69,10 @@ class GroupSearch:
         self.walks: dict[tuple, tuple] = {}  # the groups a buy-X-get-Y forms, per state of its units
         self.bundle_savings: dict[tuple, int] = {}  # (bundle id, sets, units used of its items) -> its saving
         self.ranked: dict[tuple, list] = {}
+        self.unfloored: dict[str, bool] = {}  # volume id -> no floor binds the units it counts (:meth:`_ranked_runs`)
+        #: No bundle in the group and every unit free: a volume's units are every unit of the products it counts
+        #: (worked out when a limited volume first asks, :meth:`_volume_saving`).
+        self.whole_rows: bool | None = None
         self.volume_steps: dict[int, tuple] = {}  # rule index -> its last (free, used, taken, free after, used after)  # (volume id, rate) -> its runs, those it saves most on first
         #: Buy-X-get-Y rules take units that are not the first free ones of a product, so a group holding one is
         #: searched by the branch and bound that prices every allocation it reaches in full.
@@ -802,16 +806,18 @@ class GroupSearch:
         units = sum(taken.values())
         lost = 0
         if grouped:
-            for (pid, _), count in grouped.items():
-                if pid in taken:
-                    lost += count
+            lost = sum([count for (pid, _), count in grouped.items() if pid in taken])
             units -= lost
         tier = rule.tier_for(units)
         if tier is None:
             return 0
         if lost or (rule.max_units is not None and units > rule.max_units):
-            price, headroom = self._limited(rule, [(pid, used[pid], count) for pid, count in taken.items() if count],
-                                            tier.percent_bp, grouped if lost else None,
+            # Without bundles in the group and with every unit free, a volume takes every unit of its products.
+            if self.whole_rows is None:
+                self.whole_rows = not any(isinstance(other, FixedBundle) for other in self.rules) and all(
+                    run.owner is None for row in self.rows.values() for run in row)
+            spans = None if self.whole_rows else [(pid, used[pid], count) for pid, count in taken.items() if count]
+            price, headroom = self._limited(rule, spans, tier.percent_bp, grouped if lost else None,
                                             rule.max_units if rule.max_units is not None else units)
         else:
             price, headroom = self._fresh_units(rule, used, taken)
@@ -819,12 +825,26 @@ class GroupSearch:
 
     def _limited(self, rule: VolumeDiscount, spans, rate_bp: int, gone=None, limit=None) -> tuple[int, int]:
         """Price and headroom of the ``limit`` (``max_units``) fresh units a volume discounts among ``spans``
-        ((product, first unit, units)) less the units of ``gone`` ((product, run) -> units): those it saves most
-        on, ties in unit order, as :func:`.units.apply` picks."""
-        span_of = {pid: (start, start + count) for pid, start, count in spans}
+        ((product, first unit, units); ``None``: every unit of the products it counts) less the units of ``gone``
+        ((product, run) -> units): those it saves most on, ties in unit order, as :func:`.units.apply` picks."""
         price = headroom = 0
         left = rule.max_units if limit is None else limit
-        for _, pid, index, position, count, unit_price, room in self._ranked_runs(rule, rate_bp):
+        ranked = self._ranked_runs(rule, rate_bp)
+        if spans is None:
+            gone_from = gone.get if gone else None
+            for entry in ranked:
+                units = entry[4] - gone_from(entry[7], 0) if gone_from is not None else entry[4]
+                if units > 0:
+                    if units > left:
+                        units = left
+                    price += units * entry[5]
+                    headroom += units * entry[6]
+                    left -= units
+                    if not left:
+                        break
+            return price, headroom
+        span_of = {pid: (start, start + count) for pid, start, count in spans}
+        for _, pid, index, position, count, unit_price, room, _ in ranked:
             span = span_of.get(pid)
             if span is None:
                 continue
@@ -846,14 +866,17 @@ class GroupSearch:
     def _ranked_runs(self, rule: VolumeDiscount, rate_bp: int) -> list[tuple]:
         """The runs of the products ``rule`` counts, those it saves most on per unit first (:func:`.units.unit_value`
         at ``rate_bp``; ties in unit order: by product, then row position), each as ``(-value, product, run index,
-        its first unit, units, price, headroom per unit under the rule's floor)``: sorted once per rule and rate, or
-        once per rule where no floor binds its units (a unit's value is then its price left times the rate, so every
-        rate gives the same order; ``value`` is that of the first rate asked for)."""
+        its first unit, units, price, headroom per unit under the rule's floor, (product, run index))``: sorted once
+        per rule and rate, or once per rule where no floor binds its units (a unit's value is then its price left
+        times the rate, so every rate gives the same order; ``value`` is that of the first rate asked for)."""
         floor_bp = self.terms.floor_of(rule)
         costs = self.terms.costs
-        unfloored = rate_bp > 0 and all(
-            costs.get(pid) is None or (floor_bp is None and all(run.floor_bp is None for run in self.rows[pid]))
-            for pid in self.terms.counted(rule, self.rows))
+        unfloored = self.unfloored.get(rule.id)
+        if unfloored is None:
+            unfloored = self.unfloored[rule.id] = all(
+                costs.get(pid) is None or (floor_bp is None and all(run.floor_bp is None for run in self.rows[pid]))
+                for pid in self.terms.counted(rule, self.rows))
+        unfloored = unfloored and rate_bp > 0
         key = (rule.id,) if unfloored else (rule.id, rate_bp)
         found = self.ranked.get(key)
         if found is None:
@@ -865,7 +888,7 @@ class GroupSearch:
                 for index, run in enumerate(self.rows[pid]):
                     room = run.price if floor is None else max(0, run.price - floor)
                     found.append((-unit_value(run, rate_bp, floor_bp, cost), pid, index, position, run.count,
-                                  run.price, room))
+                                  run.price, room, (pid, index)))
                     position += run.count
             found.sort()
             self.ranked[key] = found
