@@ -457,9 +457,15 @@ def apply(rows: Mapping[str, Sequence[Run]], exclusive_rules: Sequence[Rule], ch
             formed, booking = _apply_groups(rule, rows, terms, choice, free_only=True)
             short = short or formed < choice
         else:
-            taken = []  # every free run of each product counted, given the volume as its owner
+            # Every free run of each product counted, given the volume as its owner; where they reach no tier the
+            # volume does not apply and takes none (``docs/engine.md``, "A rule that cannot apply is not
+            # allocated"): a later volume may count them.
+            counted = terms.counted(rule, rows)
+            if rule.tier_for(sum([run.count for pid in counted for run in rows[pid] if run.owner is None])) is None:
+                continue
+            taken = []
             owner = rule.id
-            for pid in terms.counted(rule, rows):
+            for pid in counted:
                 row = rows[pid]
                 for index, run in enumerate(row):
                     if run.owner is None:
