@@ -578,13 +578,13 @@ def breakdown(database_url: str, cookie: str, requests: int = 600,
                  (rule_cache.RuleStore, "_read_stamp", rule_cache.RuleStore.__dict__["_read_stamp"]),
                  (extension, "quote_cart", extension.quote_cart),
                  (routes, "render_cart_panel", routes.render_cart_panel), (routes, "quote_json", routes.quote_json),
-                 (routes, "_cart_json", routes._cart_json), (panels, "generate_csrf", panels.generate_csrf),
+                 (routes, "_cart_json", routes._cart_json), (panels, "generate_csrf_token", panels.generate_csrf_token),
                  (panels, "beacon_token", panels.beacon_token), (beacons, "beacon_token", beacons.beacon_token)]
     names = {"current_cart": "adapter: current_cart()", "products": "adapter: products()",
              "_read_stamp": "plugin: its one SQL query (version stamp, caps)",
              "quote_cart": "engine: quote_cart (the cart and its offers' carts)",
              "render_cart_panel": "plugin: panel_html (Jinja and the panel's words)",
-             "generate_csrf": "plugin: the panel's CSRF token (Flask-WTF)",
+             "generate_csrf_token": "plugin: the panel's CSRF token (Flask-WTF's, kept for its second)",
              "beacon_token": "plugin: the beacon token",
              "quote_json": "plugin: the quote as JSON", "_cart_json": "plugin: encoding the answer (and its Response)"}
     for owner, attribute, original in originals:
