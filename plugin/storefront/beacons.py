@@ -88,7 +88,7 @@ def beacon_token(offer_ids: Iterable[str], order_id: str | None = None) -> str:
     signing keys and payload is kept for the rest of the second it carries (:data:`TOKENS`).
     """
     payload = {"visitor": visitor_id(), "offers": sorted(set(offer_ids)), "order": order_id}
-    made = g.setdefault("tsuide_beacon_tokens", {})
+    made = g._get_current_object().setdefault("tsuide_beacon_tokens", {})
     key = (payload["visitor"], tuple(payload["offers"]), order_id)
     token = made.get(key)
     if token is None:

@@ -62,7 +62,7 @@ def render_template(name: str, **context) -> str:
     of the shop's page variables, and a shop's processor (a cart count, a query) would run on every panel
     and every JSON answer of the plugin.
     """
-    return current_app.jinja_env.get_or_select_template(name).render(context)
+    return current_app._get_current_object().jinja_env.get_or_select_template(name).render(context)
 
 
 def _form_fields(csrf_token: str, next_url: str) -> Markup:
@@ -74,7 +74,7 @@ def _form_fields(csrf_token: str, next_url: str) -> Markup:
 
 def _local_next() -> str:
     """Where a no-JavaScript form should come back to: this page."""
-    return request.full_path.rstrip("?") if request else "/"
+    return request._get_current_object().full_path.rstrip("?") if request else "/"
 
 
 class OfferCard(NamedTuple):
@@ -209,7 +209,7 @@ _ADD_URLS: WeakKeyDictionary = WeakKeyDictionary()
 
 def _add_url() -> str:
     by_root = _ADD_URLS.setdefault(current_app._get_current_object(), {})
-    root = request.script_root if request else None
+    root = request._get_current_object().script_root if request else None
     found = by_root.get(root)
     if found is None:
         found = by_root[root] = url_for("tsuide.add_to_cart")
