@@ -48,6 +48,22 @@ def app(monkeypatch):
         assert generate_csrf() == token  # Flask-WTF's own cache for the request holds it too
         return token
 
+    @app.get("/kept-then-later")
+    def kept_then_later():
+        """The second turns after the panel's token was made: the rest of the request still gets that token."""
+        token = csrf.csrf_token()
+        Clock.now += 1
+        assert generate_csrf() == token and csrf.csrf_token() == token
+        return token
+
+    @app.get("/flask-wtf-then-kept")
+    def flask_wtf_then_kept():
+        """Flask-WTF made the request's token first (a shop's form), then the second turns: the panel gets that one."""
+        token = generate_csrf()
+        Clock.now += 1
+        assert csrf.csrf_token() == token
+        return token
+
     @app.get("/flask-wtf")
     def flask_wtf_token():
         return generate_csrf()
@@ -93,6 +109,17 @@ def test_the_kept_token_is_flask_wtfs_own_and_validates(app):
     assert len(app.made) == calls and len(csrf.TOKENS) == 1
     assert first == second == third == get(client, "/flask-wtf")
     assert accepted(app, client, third)
+
+
+def test_one_token_a_request_when_the_second_turns(app):
+    client = app.test_client()
+    get(client, "/kept")
+    get(client, "/kept")  # kept for this second
+    first = get(client, "/kept-then-later")  # from the memo, then the second turns inside the request
+    assert first != get(client, "/kept")  # the next request: the new second's token
+    Clock.now += 5
+    second = get(client, "/flask-wtf-then-kept")
+    assert accepted(app, client, first) and accepted(app, client, second)
 
 
 def test_a_new_second_is_a_new_token(app):
@@ -278,3 +305,16 @@ def test_the_beacon_memo_is_bounded(beacon_app, monkeypatch):
     assert len(beacons.TOKENS) == 2
     assert [beacon(beacon_app, visitor)[0] for visitor in visitors] == [token for token, _, _ in tokens]
     assert all(token == own for token, _, own in tokens)
+
+
+def test_one_beacon_token_a_request_when_the_second_turns(beacon_app):
+    """The panel's HTML and the JSON around it carry the same token, even when the second turns between the two."""
+    app = beacon_app
+    cookie = f"{VISITOR_KEY}={visitor_cookie_for(app, '0123456789abcdef')}"
+    beacon(app, "0123456789abcdef")  # kept for this second
+    with app.test_request_context("/", headers={"Cookie": cookie}):
+        first = beacons.beacon_token(["1", "2"])
+        Clock.now += 1
+        assert beacons.beacon_token(["2", "1"]) == first
+    with app.test_request_context("/", headers={"Cookie": cookie}):
+        assert beacons.beacon_token(["1", "2"]) != first  # the next request: signed in the new second

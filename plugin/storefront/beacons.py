@@ -93,10 +93,11 @@ def beacon_token(offer_ids: Iterable[str], order_id: str | None = None) -> str:
     token = made.get(key)
     if token is None:
         keys = tuple(signing_keys())
-        token = TOKENS.get((keys, key))
+        kept_as = (keys, key)  # the signing keys (a rotation is a new key) and the payload
+        token = TOKENS.get(kept_as)
         if token is None:
             token = _serializer_for(keys).dumps(payload)
-            TOKENS.keep((keys, key), token)
+            TOKENS.keep(kept_as, token)
         made[key] = token
     return token
 
