@@ -76,6 +76,14 @@ def app(monkeypatch):
             return str(error), 400
         return "ok"
 
+    @app.get("/odd-raw")
+    def odd_raw():
+        """A shop that keeps something else than Flask-WTF's string under the field's name."""
+        session[app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")] = ["not", "a", "string"]
+        token = csrf.csrf_token()
+        assert token == generate_csrf()
+        return token
+
     @app.get("/raw")
     def raw():
         return session.get(app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")) or ""
@@ -120,6 +128,24 @@ def test_one_token_a_request_when_the_second_turns(app):
     Clock.now += 5
     second = get(client, "/flask-wtf-then-kept")
     assert accepted(app, client, first) and accepted(app, client, second)
+
+
+def test_a_token_flask_wtf_made_first_stands_over_a_kept_one(app):
+    """The request's token is Flask-WTF's already (a shop's form rendered first) when the second turns, and the memo
+    holds another for the new second: the panel gets the request's."""
+    client = app.test_client()
+    get(client, "/kept")
+    Clock.now += 1
+    kept = get(client, "/kept")  # kept for the next second
+    Clock.now -= 1
+    first = get(client, "/flask-wtf-then-kept")  # Flask-WTF's at the first second; the clock turns inside
+    assert first != kept and accepted(app, client, first)
+
+
+def test_a_raw_token_that_is_not_a_string_is_flask_wtfs_to_sign(app):
+    client = app.test_client()
+    token = get(client, "/odd-raw")
+    assert token == get(client, "/odd-raw") and len(csrf.TOKENS) == 0
 
 
 def test_a_new_second_is_a_new_token(app):
