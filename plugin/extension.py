@@ -256,7 +256,8 @@ class Tsuide:
         return selector
 
     def locale(self) -> str:
-        """The shopper's language: the shop's selector, else the browser's, else the default.
+        """The shopper's language: the shop's selector, else the browser's (of ``TSUIDE_LOCALES``, the one it prefers;
+        of two it prefers equally, the first), else the default.
 
         Worked out once per request.
         """

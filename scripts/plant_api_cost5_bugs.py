@@ -14,7 +14,7 @@ from planting import plant
 
 TESTS = ["tests/test_token_memos.py", "tests/test_beacons.py", "tests/test_cart_api.py", "tests/test_cart_panel.py",
          "tests/test_plugin_cost.py", "tests/test_visitor_caches.py", "tests/test_ab_tests.py",
-         "tests/test_request_limits.py", "-n", "2", "-k", "not postgresql"]
+         "tests/test_request_limits.py", "tests/test_extension.py", "-n", "2", "-k", "not postgresql"]
 TOKENS = "plugin/storefront/tokens.py"
 CSRF = "plugin/storefront/csrf.py"
 BEACONS = "plugin/storefront/beacons.py"
