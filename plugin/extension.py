@@ -108,7 +108,7 @@ class _AppState:
 def _config():
     """The app's config, with one look-up of the app: reading an attribute through the ``current_app`` proxy fails
     on the proxy first (a formatted ``AttributeError``) and then asks the app, about 1 µs each time; a cart API request
-    read it about forty times, with ``g``, ``request`` and ``session`` (docs/performance.md, "Fifth round")."""
+    read it about 36 times, with ``g``, ``request`` and ``session`` (docs/performance.md, "Fifth round")."""
     return current_app._get_current_object().config
 
 
