@@ -26,7 +26,9 @@ With ``--baseline REF`` (a git commit, tag or branch) it also serves the demo as
 ``REF``, extracted with ``git archive`` into the temporary folder with its own seeded
 database, and loads it in the same rounds with the same session cookie: "cart ÷ baseline"
 is then this checkout's cart API against the older one's, measured side by side, which
-is how a change is held to "no more than 10% slower".
+is how a change is held to "no more than 10% slower". With ``--breakdown`` as well, each checkout's
+:func:`breakdown` also runs three times in fresh processes taking turns (:func:`cpu_ratio`): the CPU ratio
+"adapter only ÷ cart API" of both, steadier than the served figures on a shared machine.
 
 The shop runs with the holdout set to 0% (an admin setting), so the shopper always gets
 the offers and the bench measures the work of pricing them.
@@ -335,6 +337,19 @@ def cart_median_ms(tree: Path, database_url: str, cookie: str, body_file: Path) 
     return float(done.stdout.strip().splitlines()[-1])
 
 
+def cpu_ratio(tree: Path, database_url: str, cookie: str, requests: int = 800) -> tuple[float, float]:
+    """The checkout in ``tree``'s :func:`breakdown` in a fresh process: mean CPU µs of a warm cart API request and of
+    an adapter-only one (taking turns), the figure ``--breakdown --baseline`` compares between two checkouts."""
+    code = ("import sys, json; sys.path.insert(0, sys.argv[1]); from bench.api_throughput import breakdown; "
+            "parts = breakdown(sys.argv[2], sys.argv[3], int(sys.argv[4])); "
+            "print(json.dumps([parts[0]['the whole request'], parts[1]['the whole request']]))")
+    done = subprocess.run([sys.executable, "-c", code, str(tree), database_url, cookie, str(requests)],
+                          check=True, cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True,
+                          text=True)
+    cart, adapter = json.loads(done.stdout.strip().splitlines()[-1])
+    return cart, adapter
+
+
 def make_baseline(ref: str, directory: Path, database_url: str) -> Path:
     """The checkout as it was at ``ref``, in ``directory``, with the demo seeded into ``database_url``."""
     tree = directory / "baseline"
@@ -578,13 +593,13 @@ def breakdown(database_url: str, cookie: str, requests: int = 600,
                  (rule_cache.RuleStore, "_read_stamp", rule_cache.RuleStore.__dict__["_read_stamp"]),
                  (extension, "quote_cart", extension.quote_cart),
                  (routes, "render_cart_panel", routes.render_cart_panel), (routes, "quote_json", routes.quote_json),
-                 (routes, "_cart_json", routes._cart_json), (panels, "generate_csrf", panels.generate_csrf),
+                 (routes, "_cart_json", routes._cart_json), (panels, "generate_csrf_token", panels.generate_csrf_token),
                  (panels, "beacon_token", panels.beacon_token), (beacons, "beacon_token", beacons.beacon_token)]
     names = {"current_cart": "adapter: current_cart()", "products": "adapter: products()",
              "_read_stamp": "plugin: its one SQL query (version stamp, caps)",
              "quote_cart": "engine: quote_cart (the cart and its offers' carts)",
              "render_cart_panel": "plugin: panel_html (Jinja and the panel's words)",
-             "generate_csrf": "plugin: the panel's CSRF token (Flask-WTF)",
+             "generate_csrf_token": "plugin: the panel's CSRF token (Flask-WTF's, kept)",
              "beacon_token": "plugin: the beacon token",
              "quote_json": "plugin: the quote as JSON", "_cart_json": "plugin: encoding the answer (and its Response)"}
     for owner, attribute, original in originals:
@@ -781,6 +796,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         local = in_process(database_url, cookie, body_file, 300, options.profile)
         parts = breakdown(database_url, cookie, new_visitors=options.new_visitors) if options.breakdown else ()
         side_by_side: list[tuple[float, float]] = []
+        cpu_turns: list[tuple[tuple[float, float], tuple[float, float]]] = []
+        if options.baseline and options.breakdown:  # the CPU ratio of each checkout, fresh processes taking turns
+            for _ in range(3):
+                cpu_turns.append((cpu_ratio(ROOT, database_url, cookie), cpu_ratio(tree, baseline_url, cookie)))
         if options.baseline:  # in fresh processes, taking turns: steadier than the servers' figures
             for _ in range(3):
                 # The same cookies for both, the visitor's among them: without it a checkout that reads the
@@ -842,6 +861,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         turns = ", ".join(f"{a:.2f}/{b:.2f}" for a, b in side_by_side)
         print(f"In-process against {options.baseline[:12]} (3 fresh processes each, taking turns; medians "
               f"{turns} ms): cart {new:.2f} ms, baseline {old:.2f} ms, ratio {new / old:.2f}")
+    if cpu_turns:
+        turns = "; ".join(f"{adapter / cart:.3f} ({cart:,.0f}/{adapter:,.0f} µs) against {old_adapter / old_cart:.3f} "
+                          f"({old_cart:,.0f}/{old_adapter:,.0f})"
+                          for (cart, adapter), (old_cart, old_adapter) in cpu_turns)
+        print(f"CPU ratio adapter only ÷ cart API in-process (--breakdown's turns, 800 requests each, fresh processes "
+              f"taking turns), this checkout against {options.baseline[:12]}: {turns}")
     print(f"SQL queries per warm GET {API_PATH}: plugin {local.plugin_queries:g}, "
           f"demo adapter {local.adapter_queries:g}")
     for label, statements in (("plugin", local.plugin_statements), ("adapter", local.adapter_statements)):

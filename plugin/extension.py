@@ -105,6 +105,13 @@ class _AppState:
     logged_failures: set[str]
 
 
+def _config():
+    """The app's config, with one look-up of the app: reading an attribute through the ``current_app`` proxy fails
+    on the proxy first (a formatted ``AttributeError``) and then asks the app, about 1 µs each time; a cart API request
+    read it about 36 times, with ``g``, ``request`` and ``session`` (docs/performance.md, "Fifth round")."""
+    return current_app._get_current_object().config
+
+
 #: Carts of at most this many products have their rule look-ups kept by the snapshot (see ``Tsuide._catalogue``).
 LOOKUPS_UP_TO_PRODUCTS = 50
 
@@ -249,32 +256,35 @@ class Tsuide:
         return selector
 
     def locale(self) -> str:
-        """The shopper's language: the shop's selector, else the browser's, else the default.
+        """The shopper's language: the shop's selector, else the browser's (of ``TSUIDE_LOCALES``, the one it prefers;
+        of two it prefers equally, the first), else the default.
 
         Worked out once per request.
         """
         if not has_request_context():
             return self._choose_locale()
-        found = g.get("tsuide_locale")  # asked for by every label and amount of a panel: two look-ups, not four
+        request_g = g._get_current_object()  # asked for by every label and amount of a panel: one look-up of g
+        found = request_g.get("tsuide_locale")
         if found is None:
-            found = g.tsuide_locale = self._choose_locale()
+            found = request_g.tsuide_locale = self._choose_locale()
         return found
 
     def _choose_locale(self) -> str:
-        allowed = current_app.config["TSUIDE_LOCALES"]
+        config = _config()
+        allowed = config["TSUIDE_LOCALES"]
         chosen = self._locale_selector() if self._locale_selector else None
         if chosen is None and request:
-            chosen = request.accept_languages.best_match(allowed)
+            chosen = request._get_current_object().accept_languages.best_match(allowed)
         chosen = i18n.language(chosen) if chosen else None
-        return chosen if chosen in allowed else current_app.config["TSUIDE_DEFAULT_LOCALE"]
+        return chosen if chosen in allowed else config["TSUIDE_DEFAULT_LOCALE"]
 
     def format_money(self, amount: int, currency: str | None = None) -> str:
         """Format minor units for the shopper: ``tsuide.format_money(3000)`` -> ``"￥3,000"``."""
-        return i18n.format_money(amount, currency or current_app.config["TSUIDE_CURRENCY"], self.locale())
+        return i18n.format_money(amount, currency or _config()["TSUIDE_CURRENCY"], self.locale())
 
     def _money(self) -> Callable[[int], str]:
         """:meth:`format_money` in the shop's currency, bound to this shopper's locale once (for a panel)."""
-        return i18n.money_formatter(current_app.config["TSUIDE_CURRENCY"], self.locale())
+        return i18n.money_formatter(_config()["TSUIDE_CURRENCY"], self.locale())
 
     def _translator(self) -> Callable[..., str]:
         """:meth:`gettext`, bound to this shopper's locale once (for a panel)."""
@@ -293,7 +303,7 @@ class Tsuide:
         """
         adapter = adapter if adapter is not None else self._adapter
         in_cart = frozenset(line.product_id for line in cart.lines)
-        config = current_app.config
+        config = _config()
         currency = config["TSUIDE_CURRENCY"]
         thresholds = (config["TSUIDE_MINED_MIN_SUPPORT"], config["TSUIDE_MINED_MIN_LIFT"],
                       config["TSUIDE_MINED_MIN_ORDERS"])
@@ -318,7 +328,7 @@ class Tsuide:
         return products, touching + order_rules, often_with
 
     def _companions(self, snapshot: Snapshot, product_ids) -> dict[str, list[str]]:
-        config = current_app.config
+        config = _config()
         return snapshot.companions_of(product_ids, config["TSUIDE_MINED_MIN_SUPPORT"], config["TSUIDE_MINED_MIN_LIFT"],
                                       config["TSUIDE_MINED_MIN_ORDERS"])
 
@@ -341,7 +351,8 @@ class Tsuide:
             state = self._state()
             snapshot, _ = state.store.current(state.db.session, None)
         name = _SETTING_NAMES.get(key)
-        return snapshot.settings.get(name, current_app.config[key]) if name else current_app.config[key]
+        config = _config()
+        return snapshot.settings.get(name, config[key]) if name else config[key]
 
     def exposure(self, snapshot: Snapshot | None = None) -> Exposure:
         """This shopper's place in the A/B tests and the holdout (worked out once per request)."""
@@ -358,7 +369,8 @@ class Tsuide:
         Its check against untrue urgency reads the moment, so it is made again on every request, unless no button
         of the visitor's variants claims urgency at all (then the check cannot change anything at any moment).
         """
-        cached = g.get("tsuide_exposure")
+        request_g = g._get_current_object()
+        cached = request_g.get("tsuide_exposure")
         if cached is not None and (snapshot is None or cached[0] == snapshot.version):
             return cached[1], cached[2]  # worked out already in this request: no query
         if snapshot is None:
@@ -375,12 +387,12 @@ class Tsuide:
         copy = self._cart_copy(snapshot, found, datetime.now(timezone.utc))
         if not checked:
             found = copy.exposure(found)
-        g.tsuide_exposure = (snapshot.version, found, copy)
+        request_g.tsuide_exposure = (snapshot.version, found, copy)
         return found, copy
 
     def _cart_copy(self, snapshot: Snapshot, exposure: Exposure, now: datetime) -> CartCopy:
         """The guard that keeps untrue urgency in cart rules' copy from this shopper (see honest_copy)."""
-        config = current_app.config
+        config = _config()
         currency = config["TSUIDE_CURRENCY"]
         return CartCopy(snapshot.views_for(exposure.chosen)[1], snapshot.rulebook.shipping_for(currency), now,
                         config["TSUIDE_URGENCY_MAX_DAYS"], self.locale() if request else None, currency,
@@ -406,7 +418,7 @@ class Tsuide:
 
     def _price(self, context: PricingContext, now: datetime | None, with_offers: bool = True,
                exposure: Exposure | None = None, max_offers: int | None = None) -> Quote:
-        config = current_app.config
+        config = _config()
         copy = None
         if exposure is None and request:
             exposure, copy = self._exposed(context.snapshot)

@@ -73,7 +73,7 @@ FORM_ENDPOINTS = {"tsuide.add_to_cart", "tsuide.accept_offer", "tsuide.decline_o
 
 
 def _tsuide():
-    return current_app.extensions["tsuide"]
+    return current_app._get_current_object().extensions["tsuide"]
 
 
 def _wants_json() -> bool:
@@ -83,12 +83,12 @@ def _wants_json() -> bool:
 @blueprint.before_request
 def _limit_request() -> None:
     """Before anything reads the body (the CSRF check below reads the form): its size, and a JSON body's shape."""
-    limit_request(current_app.config["TSUIDE_MAX_REQUEST_BYTES"])
+    limit_request(current_app._get_current_object().config["TSUIDE_MAX_REQUEST_BYTES"])
 
 
 @blueprint.before_request
 def _check_csrf() -> None:
-    if request.method != "POST" or not current_app.config.get("WTF_CSRF_ENABLED", True):
+    if request._get_current_object().method != "POST" or not current_app.config.get("WTF_CSRF_ENABLED", True):
         return
     token = request.headers.get("X-CSRFToken") or request.form.get("csrf_token")
     try:
@@ -168,7 +168,7 @@ def _cart_json(body: dict, status: int = 200):
         data = _COMPACT_UTF8.encode(body).encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate in a shop's text, which UTF-8 cannot carry: \\u escapes for all
         data = json.dumps(body, separators=(",", ":")).encode("ascii")
-    return current_app.response_class(data, status, mimetype="application/json")
+    return current_app._get_current_object().response_class(data, status, mimetype="application/json")
 
 
 @blueprint.get("/api/cart")

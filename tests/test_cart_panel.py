@@ -42,6 +42,37 @@ def test_panel_shows_free_shipping_progress_and_the_offer(database_url, make_sho
     assert soup.select_one("[aria-live=polite][data-tsuide-live]") is not None
 
 
+def test_each_form_comes_back_to_the_page_with_its_query_and_its_csrf_token_validates(database_url, make_shop):
+    """The no-JavaScript forms' ``next`` is this page with its query; their token is Flask-WTF's (kept for its second,
+    docs/performance.md "Fifth round"): the form posts, and the redirect comes back to that page."""
+    app, db, tsuide, adapter = make_shop(database_url)
+    add_rules(app, db)
+    adapter.lines = {"healthfood": 1}
+    client = app.test_client()
+    response = client.get("/cart?from=mail&step=2")
+    assert response.status_code == 200
+    forms = BeautifulSoup(response.data, "html.parser").select(".tsuide-panel form")
+    assert forms and {form.select_one("[name=next]")["value"] for form in forms} == {"/cart?from=mail&step=2"}
+    form = forms[0]
+    posted = client.post(form["action"], data={field["name"]: field.get("value", "") for field in form.select("input")})
+    assert posted.status_code == 303 and posted.headers["Location"].endswith("/cart?from=mail&step=2")
+
+
+def test_the_forms_post_where_the_app_is_mounted(database_url, make_shop):
+    """The forms' address is worked out once per app and mount point (script root), never carried from one to another."""
+    app, db, tsuide, adapter = make_shop(database_url)
+    add_rules(app, db)
+    adapter.lines = {"healthfood": 1}
+    client = app.test_client()
+    for base, action in (("http://localhost/", "/tsuide/api/cart/items"), ("http://localhost/shop/",
+                                                                          "/shop/tsuide/api/cart/items"),
+                         ("http://localhost/", "/tsuide/api/cart/items")):
+        response = client.get("/cart", base_url=base)
+        assert response.status_code == 200
+        forms = BeautifulSoup(response.data, "html.parser").select(".tsuide-panel form")
+        assert forms and {form["action"] for form in forms} == {action}, base
+
+
 def test_past_the_threshold_the_panel_says_so_and_shows_the_next_reward(database_url, make_shop):
     app, db, tsuide, adapter = make_shop(database_url)
     with app.app_context():

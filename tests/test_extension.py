@@ -86,3 +86,18 @@ def test_money_is_formatted_for_the_shoppers_language():
     tsuide.locale_selector(lambda: "ja")
     with app.test_request_context(headers={"Accept-Language": "en"}):
         assert tsuide.locale() == "ja"
+
+
+def test_the_browsers_language_of_the_shops_then_the_default():
+    """The browser's most preferred of ``TSUIDE_LOCALES``; of two it prefers equally, the first of ``TSUIDE_LOCALES``;
+    none of them, the default; each worked out once per request."""
+    app = Flask("shop")
+    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite://"
+    tsuide = Tsuide(app, db=SQLAlchemy(app), adapter=MemoryAdapter())
+    for header, expected in (("en;q=0.9,ja;q=0.8", "en"), ("en, ja", "ja"), ("ja, en", "ja"), ("fr", "ja"),
+                             ("fr, en;q=0.1", "en")):
+        with app.test_request_context(headers={"Accept-Language": header}):
+            assert tsuide.locale() == expected, header
+    app.config["TSUIDE_LOCALES"] = ("en", "ja")
+    with app.test_request_context(headers={"Accept-Language": "ja, en"}):
+        assert tsuide.locale() == "en"

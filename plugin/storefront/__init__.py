@@ -3,7 +3,8 @@
 Owns: the server-rendered panels and page helpers (:mod:`.panels`), the
 thank-you funnel (:mod:`.thank_you`) and its claims with a lease
 (:mod:`.claims`), who sees which offer (:mod:`.exposure`, :mod:`.visitor`), which beacons are stored
-(:mod:`.beacons`), urgency only where the server keeps it and copy written from values
+(:mod:`.beacons`), the panels' CSRF and beacon tokens kept for the second they were stamped in (:mod:`.csrf`,
+:mod:`.tokens`), urgency only where the server keeps it and copy written from values
 (:mod:`.urgency`, :mod:`.honest_copy`), quotes as JSON (:mod:`.quote_json`), the shopper API's request schemas
 (:mod:`.schemas`), ja/en copy and money (:mod:`.i18n`), the widget's and stylesheet's versioned,
 long-cached URLs (:mod:`.assets`), the checks of URLs from outside before a redirect or a page

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from ..engine.values import Quote
 from ..storage.events import Event
+from .tokens import SecondMemo
 from .visitor import signing_keys, visitor_id
 
 #: How long a rendered panel's beacons are accepted: a day, the span beacons are de-duplicated over.
@@ -68,6 +69,12 @@ def _serializer() -> URLSafeTimedSerializer:
     return _serializer_for(tuple(signing_keys()))
 
 
+#: Beacon tokens kept for the second they were stamped in (see :mod:`.tokens`), at most this many: a visitor's add,
+#: the cart API call and the product panel's refresh that follow it sign the same payload within one second.
+TOKENS_KEPT = 1024
+TOKENS = SecondMemo(TOKENS_KEPT)
+
+
 @lru_cache(maxsize=16)
 def _serializer_for(keys: tuple) -> URLSafeTimedSerializer:
     return BeaconSerializer(list(keys), salt=_SALT)
@@ -77,14 +84,22 @@ def beacon_token(offer_ids: Iterable[str], order_id: str | None = None) -> str:
     """The token a panel carries for the offers it shows this visitor.
 
     Made once a request for the same offers, so a panel's HTML and the JSON around it carry the same token
-    even when the clock's second turns between the two.
+    even when the clock's second turns between the two; and across requests, the serializer's own token for the same
+    signing keys and payload is kept for the rest of the second it carries (:data:`TOKENS`).
     """
     payload = {"visitor": visitor_id(), "offers": sorted(set(offer_ids)), "order": order_id}
-    made = g.setdefault("tsuide_beacon_tokens", {})
+    made = g._get_current_object().setdefault("tsuide_beacon_tokens", {})
     key = (payload["visitor"], tuple(payload["offers"]), order_id)
-    if key not in made:
-        made[key] = _serializer().dumps(payload)
-    return made[key]
+    token = made.get(key)
+    if token is None:
+        keys = tuple(signing_keys())
+        kept_as = (keys, key)  # the signing keys (a rotation is a new key) and the payload
+        token = TOKENS.get(kept_as)
+        if token is None:
+            token = _serializer_for(keys).dumps(payload)
+            TOKENS.keep(kept_as, token)
+        made[key] = token
+    return token
 
 
 def shown(token: str | None) -> Shown | None:

@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from flask import current_app, request, url_for
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from ..engine.values import Offer, Product, Quote
 from .assets import asset_url
 from .button_labels import offer_button_label
+from .csrf import csrf_token as generate_csrf_token
 from .email_links import PARAMETER, link_token, opened_from_email
 from .beacons import beacon_token, cart_offer_ids, thank_you_offer_ids
 from .i18n import countdown, format_percent, translator as i18n_translator
@@ -62,7 +62,7 @@ def render_template(name: str, **context) -> str:
     of the shop's page variables, and a shop's processor (a cart count, a query) would run on every panel
     and every JSON answer of the plugin.
     """
-    return current_app.jinja_env.get_or_select_template(name).render(context)
+    return current_app._get_current_object().jinja_env.get_or_select_template(name).render(context)
 
 
 def _form_fields(csrf_token: str, next_url: str) -> Markup:
@@ -74,7 +74,7 @@ def _form_fields(csrf_token: str, next_url: str) -> Markup:
 
 def _local_next() -> str:
     """Where a no-JavaScript form should come back to: this page."""
-    return request.full_path.rstrip("?") if request else "/"
+    return request._get_current_object().full_path.rstrip("?") if request else "/"
 
 
 class OfferCard(NamedTuple):
@@ -209,7 +209,7 @@ _ADD_URLS: WeakKeyDictionary = WeakKeyDictionary()
 
 def _add_url() -> str:
     by_root = _ADD_URLS.setdefault(current_app._get_current_object(), {})
-    root = request.script_root if request else None
+    root = request._get_current_object().script_root if request else None
     found = by_root.get(root)
     if found is None:
         found = by_root[root] = url_for("tsuide.add_to_cart")
@@ -225,7 +225,7 @@ def render_cart_panel(tsuide: Tsuide, quote: Quote, money: Callable[[int], str] 
     translate = i18n_translator(locale)
     money = money or tsuide._money()
     ladder, ladder_offers = ladder_text(quote, money, format_percent, translate)
-    csrf_token = generate_csrf()
+    csrf_token = generate_csrf_token()
     return render_template(
         "tsuide/cart_panel.html",
         quote=quote,
@@ -265,7 +265,7 @@ def render_product_panel(tsuide: Tsuide, page: ProductPage) -> str:
         _=tsuide._translator(),
         money=tsuide._money(),
         percent=format_percent,
-        csrf_token=generate_csrf(),
+        csrf_token=generate_csrf_token(),
         add_url=url_for("tsuide.add_to_cart"),
         offers_url=url_for("tsuide.product_offers_api", product_id=page.product.id),
         next_url=_local_next(),
@@ -321,7 +321,7 @@ def render_thank_you(tsuide: Tsuide, step) -> str:
         countdown=lambda seconds: countdown(seconds, translate),
         label=lambda pairs, default: _label(pairs, default, locale),
         replaced_names=names,
-        csrf_token=generate_csrf(),
+        csrf_token=generate_csrf_token(),
         idempotency_key=secrets.token_urlsafe(18),
         seconds_left=step.seconds_left(datetime.now(timezone.utc)),
         next_url=_local_next(),
@@ -386,7 +386,7 @@ def renewal_panel(tsuide: Tsuide, subscription) -> Markup:
             return ""
         return render_template(
             "tsuide/renewal_panel.html", renewal=renewal, _=tsuide.gettext, money=tsuide.format_money,
-            csrf_token=generate_csrf(), next_url=_local_next(),
+            csrf_token=generate_csrf_token(), next_url=_local_next(),
             day=day_text(subscription.next_delivery_on, tsuide.locale()),
             closes=day_text(renewal.closes_at.date() - timedelta(days=1), tsuide.locale()),
         )

@@ -30,7 +30,7 @@ def limit_request(max_bytes: int) -> None:
 
     A shop's own, stricter ``MAX_CONTENT_LENGTH`` stays in force.
     """
-    shop_limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    shop_limit = current_app._get_current_object().config.get("MAX_CONTENT_LENGTH")
     if shop_limit is not None:
         max_bytes = min(max_bytes, shop_limit)
     incoming = request._get_current_object()  # one look-up of the request, not one per line
@@ -55,7 +55,7 @@ def _take_unannounced_body(max_bytes: int) -> None:
     then reads as broken, a form as shorter); read here, it is a 413. A body
     within the limit is handed on with its length, as if it had been announced.
     """
-    environ = request.environ
+    environ = request._get_current_object().environ
     if not environ.get("wsgi.input_terminated"):
         return  # the server does not end the stream: Werkzeug reads nothing of it
     stream, chunks, size = environ["wsgi.input"], [], 0
