@@ -35,6 +35,9 @@ SMALL_GROUP = 32
 #: What the rate bound of a search state adds for the floating-point error of the sums it carries from state to
 #: state: a cut is made only when the bound, so raised, still cannot reach a whole minor unit more.
 ROUNDING_MARGIN = 1e-3
+#: Units a buy-X-get-Y's groups take past which the branch and bound counts them with ``collections.Counter``
+#: (in C, but dearer to set up than a loop over a few).
+COUNTED_IN_C = 64
 #: Allocations the branch and bound prices in full at most in a group with a non-stackable buy-X-get-Y.
 FULL_LEAVES = 48
 #: Work the branch and bound may spend pricing allocations in full, in runs of units times rules (one pricing of
@@ -714,9 +717,14 @@ class GroupSearch:
                 after = grouped
                 if groups and (self.best_saving < 0 or saved + gain + self.bound_after[index + 1]
                                + self.stackable_bound > self.best_saving):
-                    after = Counter(grouped)  # counted in C: a long cart's groups take hundreds of units
-                    after.update(buy_units[:groups * rule.buy_quantity])
-                    after.update(get_units[:groups * rule.get_quantity])
+                    taking = buy_units[:groups * rule.buy_quantity] + get_units[:groups * rule.get_quantity]
+                    if len(taking) > COUNTED_IN_C:  # a long cart's groups take hundreds of units: counted in C
+                        after = Counter(grouped)
+                        after.update(taking)
+                    else:
+                        after = dict(grouped)
+                        for key in taking:
+                            after[key] = after.get(key, 0) + 1
                 self._visit(index + 1, free, used, saved + gain, choices + [groups], after)
         else:
             # What it takes and leaves depends on the bundles' units only: the buy-X-get-Y choices between keep the
