@@ -256,6 +256,7 @@ class GroupSearch:
         budget = self.budget
         dual_after = budget[0] - DUAL_AFTER
         units_value = self._units_value
+        fresh_prices, costs = self.prefix, self.terms.costs
 
         gains: dict[tuple, int] = {}  # (rule index, choice, units left of its products) -> what it saves
         move_units = [_picker([slot for slot, _, _ in move]) for move in moves]
@@ -274,9 +275,16 @@ class GroupSearch:
             for slot, pid, quantity in move:
                 taken = quantity * choice if quantity else left[slot]
                 if taken:
-                    part, room = units_value(pid, totals[slot] - left[slot], taken, floor_bp)
-                    price += part
-                    headroom += room
+                    start = totals[slot] - left[slot]
+                    if floor_bp is None or costs.get(pid) is None:  # no floor: the headroom is the price
+                        fresh = fresh_prices[pid]
+                        part = fresh[start + taken] - fresh[start]
+                        price += part
+                        headroom += part
+                    else:
+                        part, room = units_value(pid, start, taken, floor_bp)
+                        price += part
+                        headroom += room
                     units += taken
             if is_bundle:
                 saved = saving_of(rule.mode, rule.value, price, choice)
