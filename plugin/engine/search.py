@@ -376,13 +376,17 @@ class GroupSearch:
             exact[key] = best
             return best
 
-        def evaluate(choices: Sequence[int]) -> int:
+        def evaluate(choices: Sequence[int], parts: dict[int, int] | None = None) -> int:
+            """What ``choices`` save in all, each rule's gain written in ``parts`` when given."""
             left = list(totals)
             saved = 0
             for index, choice in enumerate(choices):
                 if choice:
                     before = tuple(left)
-                    saved += gain_of(index, before, choice, left)
+                    gained = gain_of(index, before, choice, left)
+                    saved += gained
+                    if parts is not None:
+                        parts[index] = gained
             return saved
 
         if not small:  # the better greedy allocation first: where no allocation can beat it, it is the answer
@@ -390,13 +394,19 @@ class GroupSearch:
             for choices in self._seeds(moves, totals):  # the two greedy answers are often the same one
                 if choices not in seeds:
                     seeds.append(choices)
-            values = [evaluate(choices) for choices in seeds]
+            greedy_gains: dict[int, int] = {}  # rule index -> its gain in the documented greedy allocation
+            values = [evaluate(choices, greedy_gains if not position else None)
+                      for position, choices in enumerate(seeds)]
             top = max(range(len(seeds)), key=lambda index: (values[index], seeds[index]))
             scratch = list(totals)
-            if seeds[top] == seeds[0] and self._greedy_is_best(
-                    moves, slots, totals, seeds[0], values[top],
-                    lambda index, sets: gain_of(index, totals, sets, scratch)):
-                return list(seeds[0])
+            greedy = seeds[0]
+            # A bundle's greedy sets, on fresh units where no bundle shares its products, gain what they gained in
+            # the greedy allocation (the proof asks that only then).
+            if seeds[top] == greedy and self._greedy_is_best(
+                    moves, slots, totals, greedy, values[top],
+                    lambda index, sets: greedy_gains[index] if sets and sets == greedy[index]
+                    else gain_of(index, totals, sets, scratch)):
+                return list(greedy)
         # What the search reads besides the gains: worked out only when the seeds are not proved best at once.
         relevant: list[tuple[int, ...]] = [()] * (count + 1)
         touched: set[int] = set()
