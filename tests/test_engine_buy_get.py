@@ -293,3 +293,9 @@ def test_the_groups_of_a_rule_whose_units_may_all_buy_and_get_are_counted_as_the
     assert most_groups(rule, rows, terms) == walked
     cap = terms.cap(rule)
     assert walked == min(free // (rule.buy_quantity + rule.get_quantity), cap if cap is not None else free)
+    # A get set of its own (the shoes): the walk is needed, and taken.
+    other = BuyXGetY(id="y", label="y", buy_categories=frozenset({"tops"}), get_categories=frozenset({"shoes"}),
+                     buy_quantity=rule.buy_quantity, get_quantity=rule.get_quantity)
+    terms = Terms(costs={pid: None for pid in rows}, categories=categories, limits={})
+    assert most_groups(other, rows, terms) == group_walk(other, usable_runs(other, rows, terms, free_only=True),
+                                                         None)[0]

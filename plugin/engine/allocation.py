@@ -238,7 +238,7 @@ def most_groups(rule: BuyXGetY, rows: Mapping[str, Sequence[Run]], terms: Terms)
     "2点買うと1点無料"), the walk takes ``buy_quantity`` units, then ``get_quantity``, and so on whatever their
     prices: the groups are the free units over the size of a group, so they are counted without the walk."""
     roles = terms.roles(rule, rows)
-    if all([buys and gets for _, buys, gets in roles]):
+    if rule.same_set or all([buys and gets for _, buys, gets in roles]):
         units = sum([free_units(rows[pid]) for pid, _, _ in roles])
         formed = units // (rule.buy_quantity + rule.get_quantity)
         cap = terms.cap(rule)

@@ -8,7 +8,9 @@ Without stackable rules it is a branch and bound with memory over the units
 still free (:meth:`GroupSearch._best_without_stackable`): it starts from the
 better of two greedy allocations, cuts a state when an upper bound on what its
 rules can save (a best rate per product, then shadow prices per unit) cannot
-beat the answer in hand, and remembers each state's answer. With stackable
+beat the answer in hand, and remembers each state's answer; where no two bundles
+share a product and a bound of the greedy allocation's own proves nothing beats it
+(:meth:`GroupSearch._greedy_is_best`), that allocation is the answer without a state. With stackable
 rules (or a non-stackable buy-X-get-Y) it is a depth-first branch and bound that prices every leaf in full, or,
 where the group has no volume discount and no stackable rule, reads a leaf's saving from what it added up (exact
 for bundles and groups) and prices only the best leaf found. Both
