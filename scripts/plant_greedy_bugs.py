@@ -15,10 +15,12 @@ import sys
 from planting import plant
 
 TESTS = ["tests/test_engine_work_bounds.py", "tests/test_engine_buy_get.py", "tests/test_engine_offers.py",
+         "tests/test_engine_in_place.py", "tests/test_engine_docs_check.py",
          "tests/test_engine_reference.py",
          "tests/test_engine_search.py", "-n", "2", "-k", "not postgresql"]
 SEARCH = "plugin/engine/search.py"
 OFFERS = "plugin/engine/offers.py"
+UNITS = "plugin/engine/units.py"
 ALLOCATION = "plugin/engine/allocation.py"
 
 #: (file, the line as it is, the line with the bug)
@@ -61,6 +63,14 @@ BUGS = [
      "                self.whole_rows = True or all("),
     # Equivalent, not planted: dropping ``run.owner is None`` from ``whole_rows`` (a group search is given the
     # cart's own rows, every unit free).
+    # a bundle of single units booked (units._book_singles)
+    (UNITS, "        run.locked = run.locked or locked", "        run.locked = run.locked"),
+    (UNITS, "            upto = (twice_total * running + price) // twice_sum",
+     "            upto = (twice_total * running) // twice_sum"),
+    (UNITS, "        if run.count != 1 or pid == last or costs.get(pid) is not None:",
+     "        if run.count != 1 or costs.get(pid) is not None:"),
+    (UNITS, "        shares[run.product_id] = share", "        shares[run.product_id] = share + 0 * 1 if share else 1"),
+    # Equivalent, not planted: the floor written on a unit with no cost (it never binds).
 ]
 
 if __name__ == "__main__":

@@ -499,3 +499,37 @@ def test_a_quote_lists_the_non_stackable_rules_discounts_before_the_stackable_on
                          value=2_000, priority=1))
     quote = quote_cart(cart, RuleBook(rules), products, now=NOW, with_offers=False)
     assert [discount.rule_id for discount in quote.discounts] == ["4", "2", "1", "3"]
+
+
+def test_a_bundle_of_single_units_shares_its_saving_as_every_booking_does():
+    """A bundle's saving on one unit of each of its products is written by ``units._book_singles`` (no cost, each
+    run a group of its own), elsewhere by ``units._book``: the shares are the same, the running sum rounded half up
+    in unit order (a ¥100 + ¥100 pair ¥15 off: ¥8 and ¥7), on random prices, modes and values. A cost of ¥0 with no
+    floor leaves the headroom the price and takes the general path."""
+    import random
+
+    from plugin import BundleItem, Cart, CartLine, FixedBundle, PricingMode, Product, RuleBook, quote_cart
+
+    pair = FixedBundle(id="1", label="p", items=(BundleItem("a"), BundleItem("b")), mode=PricingMode.AMOUNT_OFF,
+                       value=15)
+    products = {pid: Product(pid, pid, 100) for pid in "ab"}
+    quote = quote_cart(Cart((CartLine("a", 1, 100), CartLine("b", 1, 100))), RuleBook((pair,)), products, now=NOW,
+                       with_offers=False)
+    assert [(line.product_id, line.discount) for line in quote.lines] == [("a", 8), ("b", 7)]
+    draw = random.Random(7)
+    for _ in range(200):
+        pids = draw.sample("abcdef", draw.randint(2, 5))
+        prices = {pid: draw.choice([99, 100, 101, 333, 1_000, 2_999]) for pid in pids}
+        mode = draw.choice(list(PricingMode))
+        value = {PricingMode.PERCENT_OFF: draw.choice([333, 1_000, 2_500]), PricingMode.AMOUNT_OFF: draw.randint(1, 999),
+                 PricingMode.FIXED_PRICE: draw.randint(0, 999)}[mode]
+        rule = FixedBundle(id="1", label="p", items=tuple(BundleItem(pid) for pid in pids), mode=mode, value=value,
+                           exclusive=draw.random() < 0.3)
+        cart = Cart(tuple(CartLine(pid, 1, prices[pid]) for pid in pids))
+        quoted = []
+        for cost in (None, 0):
+            products = {pid: Product(pid, pid, prices[pid], cost=cost) for pid in pids}
+            found = quote_cart(cart, RuleBook((rule,)), products, now=NOW, with_offers=False)
+            quoted.append(([(line.product_id, line.discount) for line in found.lines],
+                           [(d.rule_id, d.amount, tuple(d.units)) for d in found.discounts]))
+        assert quoted[0] == quoted[1], (pids, prices, mode, value)

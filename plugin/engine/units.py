@@ -215,6 +215,10 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
     refs = sorted(taken, key=_unit_order)  # products by id, then row position
     rule_floor = terms.floor_of(rule)
     costs = terms.costs
+    if fresh is True and len(refs) <= _SINGLES:
+        booking = _book_singles(rule, refs, rows, applications, tier, rule_floor, costs)
+        if booking is not False:
+            return booking
     # The groups of alike units, in unit order: one run is its (run, position, product), several a list of those.
     members: list = []
     counts: list[int] = []
@@ -350,6 +354,55 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
             for index, run in enumerate(rows[pid]):
                 rebuilt.extend(split.get((pid, index), (run,)))
             rows[pid] = rebuilt
+    return booking if amount > 0 else None
+
+
+#: At most this many runs taken are tried by :func:`_book_singles` (a pair bundle's two, a set's few).
+_SINGLES = 6
+
+
+def _book_singles(rule: Rule, refs: list[tuple[int, str, int]], rows: dict[str, list[Run]], applications: int,
+                  tier: VolumeTier | None, rule_floor: int | None, costs: Mapping[str, int | None]):
+    """:func:`_book` of runs its caller built (``fresh``), each one unit of another product without a cost (a pair
+    bundle of two lines, most often): each run is a group of its own whose headroom is its price left, so the share
+    of each is its part of the saving, allocated in unit order, and the run is changed in place. ``False`` where
+    the runs are not such (then :func:`_book` books them)."""
+    runs = []
+    last = None
+    price = 0
+    for index, pid, _ in refs:
+        run = rows[pid][index]
+        if run.count != 1 or pid == last or costs.get(pid) is not None:
+            return False
+        runs.append(run)
+        price += run.unit_left
+        last = pid
+    amount = _raw_saving(rule, price, applications, tier)  # never more than the price (``saving_of``)
+    locked = rule.exclusive
+    if amount <= 0:
+        if not locked:
+            return None  # nothing to write: no unit's price, floor or lock changes
+        amount = 0
+    booking = Booking(rule, applications, amount, tier)
+    quantities, shares = booking.quantities, booking.shares
+    twice_total, twice_sum = 2 * amount, 2 * price  # money.allocate(amount, prices left), inlined
+    running = allocated = 0
+    for run in runs:
+        share = 0
+        if amount:
+            running += run.unit_left
+            upto = (twice_total * running + price) // twice_sum
+            share = upto - allocated
+            allocated = upto
+        if share > 0:
+            floor_bp = run.floor_bp
+            if rule_floor is not None and (floor_bp is None or floor_bp < rule_floor):
+                floor_bp = rule_floor
+            run.unit_left -= share
+            run.floor_bp = floor_bp
+        run.locked = run.locked or locked
+        quantities[run.product_id] = 1
+        shares[run.product_id] = share
     return booking if amount > 0 else None
 
 
