@@ -34,7 +34,7 @@ BUGS = [
      "                        saved += top * (units[quantity * sets] - units[quantity * most])"),
     (SEARCH, "            if rate[slot] and left[slot]:", "            if rate[slot] and left[slot] and False:"),
     (SEARCH, "        return bound < value + 1\n", "        return bound <= value + 1\n"),
-    (SEARCH, "            if seeds[top] == seeds[0] and self._greedy_is_best(",
+    (SEARCH, "            if seeds[top] == greedy and self._greedy_is_best(",
      "            if self._greedy_is_best("),
     (SEARCH, "                    left[slot] -= quantity * most\n            bound += best",
      "                    left[slot] -= quantity\n            bound += best"),
