@@ -516,6 +516,20 @@ def test_a_bundle_of_single_units_shares_its_saving_as_every_booking_does():
     quote = quote_cart(Cart((CartLine("a", 1, 100), CartLine("b", 1, 100))), RuleBook((pair,)), products, now=NOW,
                        with_offers=False)
     assert [(line.product_id, line.discount) for line in quote.lines] == [("a", 8), ("b", 7)]
+    one_yen = FixedBundle(id="1", label="p", items=(BundleItem("a"), BundleItem("b")), mode=PricingMode.AMOUNT_OFF,
+                          value=1)
+    quote = quote_cart(Cart((CartLine("a", 1, 100), CartLine("b", 1, 100))), RuleBook((one_yen,)), products, now=NOW,
+                       with_offers=False)
+    assert [(u.product_id, u.quantity, u.amount) for u in quote.discounts[0].units] == [("a", 1, 1), ("b", 1, 0)]
+    # An exclusive pair's units take no spend discount: 10% from ¥1 falls on c alone.
+    exclusive = FixedBundle(id="1", label="p", items=(BundleItem("a"), BundleItem("b")),
+                            mode=PricingMode.AMOUNT_OFF, value=20, exclusive=True)
+    spend = SpendDiscount(id="s", label="s", currency="JPY", steps=(SpendStep(1, percent_bp=1_000),))
+    products = {pid: Product(pid, pid, 100) for pid in "abc"}
+    quote = quote_cart(Cart(tuple(CartLine(pid, 1, 100) for pid in "abc")), RuleBook((exclusive, spend)), products,
+                       now=NOW, with_offers=False)
+    assert [(d.rule_id, [(u.product_id, u.amount) for u in d.units]) for d in quote.discounts] == [
+        ("1", [("a", 10), ("b", 10)]), ("s", [("c", 28)])]
     draw = random.Random(7)
     for _ in range(200):
         pids = draw.sample("abcdef", draw.randint(2, 5))
