@@ -255,14 +255,10 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
             last_room = per_unit
         last = run
     amount = _raw_saving(rule, price, applications, tier)
-    if amount > room:
-        amount = room
-    locked = rule.exclusive
-    if amount <= 0:
-        if not locked:
-            return None  # nothing to write: no unit's price, floor or lock changes
-        amount = 0
-    booking = Booking(rule, applications, amount, tier)
+    booking = _opened(rule, applications, amount if amount < room else room, tier)
+    if booking is None:
+        return None
+    amount, locked = booking.amount, rule.exclusive
     quantities, shares = booking.quantities, booking.shares
     split: dict[tuple[str, int], list[Run]] | None = None
     written_pid = None  # the product being written (a product's refs are consecutive), its quantity and share
@@ -357,6 +353,16 @@ def _book(rule: Rule, taken: list[tuple[int, str, int]], rows: dict[str, list[Ru
     return booking if amount > 0 else None
 
 
+def _opened(rule: Rule, applications: int, amount: int, tier: VolumeTier | None) -> Booking | None:
+    """The booking of ``amount`` (held to the headroom already), none where nothing would be written (no saving, and
+    no lock: an exclusive rule's units are locked even where it saves nothing, its booking then of 0)."""
+    if amount <= 0:
+        if not rule.exclusive:
+            return None  # nothing to write: no unit's price, floor or lock changes
+        amount = 0
+    return Booking(rule, applications, amount, tier)
+
+
 #: At most this many runs taken are tried by :func:`_book_singles` (a pair bundle's two, a set's few).
 _SINGLES = 6
 
@@ -377,13 +383,10 @@ def _book_singles(rule: Rule, refs: list[tuple[int, str, int]], rows: dict[str, 
         runs.append(run)
         price += run.unit_left
         last = pid
-    amount = _raw_saving(rule, price, applications, tier)  # never more than the price (``saving_of``)
-    locked = rule.exclusive
-    if amount <= 0:
-        if not locked:
-            return None  # nothing to write: no unit's price, floor or lock changes
-        amount = 0
-    booking = Booking(rule, applications, amount, tier)
+    booking = _opened(rule, applications, _raw_saving(rule, price, applications, tier), tier)  # at most the price
+    if booking is None:
+        return None
+    amount, locked = booking.amount, rule.exclusive
     quantities, shares = booking.quantities, booking.shares
     twice_total, twice_sum = 2 * amount, 2 * price  # money.allocate(amount, prices left), inlined
     running = allocated = 0
@@ -423,13 +426,10 @@ def _book_one(rule: Rule, ref: tuple[int, str, int], rows: dict[str, list[Run]],
     if cost is not None and floor_bp is not None:
         per_unit = max(0, per_unit - unit_floor(cost, floor_bp))
     amount = _raw_saving(rule, unit_left * units, applications, tier)
-    if amount > per_unit * units:
-        amount = per_unit * units
-    if amount <= 0:
-        if not rule.exclusive:
-            return None  # nothing to write: no unit's price, floor or lock changes
-        amount = 0
-    booking = Booking(rule, applications, amount, tier)
+    booking = _opened(rule, applications, min(amount, per_unit * units), tier)
+    if booking is None:
+        return None
+    amount = booking.amount
     base, extra = divmod(amount, units)  # extra < units: the first ``extra`` units carry one more
     kept = run.locked or rule.exclusive
     if extra:
