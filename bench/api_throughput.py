@@ -331,10 +331,7 @@ def cart_median_ms(tree: Path, database_url: str, cookie: str, body_file: Path) 
     code = ("import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); "
             "from bench.api_throughput import in_process; "
             "print(in_process(sys.argv[2], sys.argv[3], Path(sys.argv[4]), 300, False).cart_median_us / 1e3)")
-    done = subprocess.run([sys.executable, "-c", code, str(tree), database_url, cookie, str(body_file)],
-                          check=True, cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True,
-                          text=True)
-    return float(done.stdout.strip().splitlines()[-1])
+    return float(_last_line_in(tree, code, database_url, cookie, str(body_file)))
 
 
 def cpu_ratio(tree: Path, database_url: str, cookie: str, requests: int = 800) -> tuple[float, float]:
@@ -343,11 +340,15 @@ def cpu_ratio(tree: Path, database_url: str, cookie: str, requests: int = 800) -
     code = ("import sys, json; sys.path.insert(0, sys.argv[1]); from bench.api_throughput import breakdown; "
             "parts = breakdown(sys.argv[2], sys.argv[3], int(sys.argv[4])); "
             "print(json.dumps([parts[0]['the whole request'], parts[1]['the whole request']]))")
-    done = subprocess.run([sys.executable, "-c", code, str(tree), database_url, cookie, str(requests)],
-                          check=True, cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True,
-                          text=True)
-    cart, adapter = json.loads(done.stdout.strip().splitlines()[-1])
+    cart, adapter = json.loads(_last_line_in(tree, code, database_url, cookie, str(requests)))
     return cart, adapter
+
+
+def _last_line_in(tree: Path, code: str, *args: str) -> str:
+    """The last line ``code`` prints, run in a fresh process on the checkout in ``tree`` (its first argument)."""
+    done = subprocess.run([sys.executable, "-c", code, str(tree), *args], check=True, cwd=tree,
+                          env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True, text=True)
+    return done.stdout.strip().splitlines()[-1]
 
 
 def make_baseline(ref: str, directory: Path, database_url: str) -> Path:

@@ -481,7 +481,7 @@ class GroupSearch:
             else:
                 volumes = True
                 bound += 0.5
-                top = rule.tiers[-1].percent_bp / FULL_BASIS_POINTS
+                top = self._rate_of(rule)  # its top tier's rate
                 for slot, _, _ in moves[index]:
                     if top > rate[slot]:
                         rate[slot] = top
